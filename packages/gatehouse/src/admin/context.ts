@@ -1,0 +1,23 @@
+/** What the admin resources may see and do to the running gateway. */
+import type { GatewayConfig } from '../config/model.ts'
+import type { GatewayMetrics } from '../observability/metrics.ts'
+import type { PluginRegistry } from '../plugins/registry.ts'
+
+export interface AdminContext {
+  readonly version: string
+  readonly nodeId: string
+  readonly startedAt: number
+  readonly registry: PluginRegistry
+  readonly metrics: GatewayMetrics
+  readonly proxyAddress: string
+  readonly adminAddress: string
+  config(): GatewayConfig
+  /** False while shutting down. */
+  ready(): boolean
+  /** True while a configuration is being loaded. */
+  busy(): boolean
+  activeConnections(): number
+  totalRequests(): number
+  /** Parses, validates and swaps in a configuration; throws ConfigError. */
+  reload(text: string | object, source: string): Promise<GatewayConfig>
+}

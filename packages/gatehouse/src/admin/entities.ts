@@ -1,0 +1,156 @@
+/**
+ * Read-only entity endpoints in Kong's shapes: `GET /services`, `/routes`, `/consumers`, `/plugins`,
+ * one entity by id or name, and the nested lists (`/services/{s}/routes`, `/routes/{r}/service`, ...).
+ * Lists page as Kong's do (`size`, default 100, max 1000; an opaque `offset`; `next`) and filter by
+ * `tags` (`a,b` all of, `a/b` any of). Writes answer 405: this node is DB-less.
+ */
+import type { GatewayConfig } from '../config/model.ts'
+import { GatehouseError } from '../errors/errors.ts'
+import type { AdminContext } from './context.ts'
+import { type AdminRequest, sendError, sendJson } from './http.ts'
+
+type EntityType = 'services' | 'routes' | 'consumers' | 'plugins'
+type AnyEntity = GatewayConfig[EntityType][number]
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** Finds by id, or by the entity's endpoint key (name, username or custom_id, instance_name). */
+export function findEntity(config: GatewayConfig, type: EntityType, key: string): AnyEntity | undefined {
+  const list = config[type] as readonly AnyEntity[]
+  if (UUID.test(key)) {
+    const byId = list.find((e) => e.id === key.toLowerCase())
+    if (byId) return byId
+  }
+  return list.find((e) => {
+    if ('username' in e) return e.username === key || e.custom_id === key
+    if ('instance_name' in e) return e.instance_name === key
+    return 'name' in e && e.name === key
+  })
+}
+
+function notFound(): GatehouseError {
+  return new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', 'Not found')
+}
+
+function methodNotAllowed(type: string, method: string): GatehouseError {
+  const verb = method === 'POST' ? 'create' : method === 'DELETE' ? 'delete' : 'update'
+  return new GatehouseError(
+    'GH_ERR_ADMIN_METHOD_NOT_ALLOWED',
+    `cannot ${verb} '${type}' entities when not using a database`,
+  )
+}
+
+function matchesTags(entity: AnyEntity, filter: string | null): boolean {
+  if (filter === null) return true
+  const tags = entity.tags ?? []
+  if (filter.includes('/')) return filter.split('/').some((t) => tags.includes(t))
+  return filter.split(',').every((t) => tags.includes(t))
+}
+
+/** Sends one page of `items`, Kong style. */
+export function sendPage(a: AdminRequest, items: readonly AnyEntity[], basePath: string): void {
+  const sizeText = a.query.get('size')
+  const size = sizeText === null ? 100 : Number(sizeText)
+  if (!Number.isInteger(size) || size < 1 || size > 1000) {
+    sendError(
+      a.res,
+      new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'size must be an integer between 1 and 1000'),
+    )
+    return
+  }
+  const offsetText = a.query.get('offset')
+  let start = 0
+  if (offsetText !== null) {
+    start = Number(Buffer.from(offsetText, 'base64url').toString())
+    if (!Number.isInteger(start) || start < 0) {
+      sendError(a.res, new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'invalid offset'))
+      return
+    }
+  }
+  const filtered = items.filter((e) => matchesTags(e, a.query.get('tags')))
+  const data = filtered.slice(start, start + size)
+  const more = start + size < filtered.length
+  const offset = more ? Buffer.from(String(start + size)).toString('base64url') : null
+  const next =
+    offset === null
+      ? null
+      : `${basePath}?${new URLSearchParams({ ...(sizeText ? { size: sizeText } : {}), offset })}`
+  sendJson(a.res, 200, offset === null ? { data, next } : { data, next, offset })
+}
+
+/** Handles `/{type}[/{key}[/{nested}]]`. Returns false when the path is not an entity path. */
+export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
+  const m = /^\/(services|routes|consumers|plugins)(?:\/([^/]+))?(?:\/([a-z-]+))?\/?$/.exec(a.path)
+  if (m === null) return false
+  const type = m[1] as EntityType
+  const key = m[2] === undefined ? undefined : decodeURIComponent(m[2])
+  const nested = m[3]
+  if (a.method !== 'GET' && a.method !== 'HEAD') {
+    if (a.method === 'OPTIONS') {
+      a.res.writeHead(204, { allow: 'GET, HEAD, OPTIONS' }).end()
+      return true
+    }
+    sendError(a.res, methodNotAllowed(nested && nested !== 'service' ? nested : type, a.method))
+    return true
+  }
+  const config = ctx.config()
+  if (key === undefined) {
+    sendPage(a, config[type], `/${type}`)
+    return true
+  }
+  if (type === 'plugins' && key === 'enabled' && nested === undefined) {
+    sendJson(a.res, 200, { enabled_plugins: ctx.registry.names() })
+    return true
+  }
+  const entity = findEntity(config, type, key)
+  if (!entity) {
+    sendError(a.res, notFound())
+    return true
+  }
+  if (nested === undefined) {
+    sendJson(a.res, 200, entity)
+    return true
+  }
+  const base = `/${type}/${encodeURIComponent(key)}/${nested}`
+  const id = entity.id
+  switch (`${type}/${nested}`) {
+    case 'services/routes':
+      sendPage(
+        a,
+        config.routes.filter((r) => r.service?.id === id),
+        base,
+      )
+      return true
+    case 'services/plugins':
+      sendPage(
+        a,
+        config.plugins.filter((p) => p.service?.id === id),
+        base,
+      )
+      return true
+    case 'routes/plugins':
+      sendPage(
+        a,
+        config.plugins.filter((p) => p.route?.id === id),
+        base,
+      )
+      return true
+    case 'consumers/plugins':
+      sendPage(
+        a,
+        config.plugins.filter((p) => p.consumer?.id === id),
+        base,
+      )
+      return true
+    case 'routes/service': {
+      const serviceId = 'service' in entity ? entity.service?.id : undefined
+      const service = serviceId ? config.services.find((s) => s.id === serviceId) : undefined
+      if (service) sendJson(a.res, 200, service)
+      else sendError(a.res, notFound())
+      return true
+    }
+    default:
+      sendError(a.res, notFound())
+      return true
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Turns zod issues into `path: message` pairs that say what is wrong and where, in the words of the
+ * file: `services[0].routes[1].paths[0]`, `unknown key 'stirp_path' (did you mean 'strip_path'?)`.
+ */
+import type { z } from 'zod'
+import type { ConfigIssue } from '../errors/errors.ts'
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = ''
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`
+    else out += out ? `.${String(key)}` : String(key)
+  }
+  return out
+}
+
+export function joinPath(base: string, key: string | number): string {
+  return typeof key === 'number' ? `${base}[${key}]` : base ? `${base}.${key}` : key
+}
+
+export function zodIssuesToConfigIssues(issues: readonly z.core.$ZodIssue[], root: z.ZodType): ConfigIssue[] {
+  const out: ConfigIssue[] = []
+  for (const issue of issues) {
+    const path = formatPath(issue.path)
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeysAt(root, issue.path)
+      for (const key of issue.keys) {
+        const hint = closest(key, known)
+        out.push({
+          path: joinPath(path, key),
+          message: `unknown key${hint ? ` (did you mean '${hint}'?)` : ''}`,
+        })
+      }
+      continue
+    }
+    out.push({ path, message: rewordMessage(issue) })
+  }
+  return out
+}
+
+function rewordMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') {
+    if (/received undefined$/.test(issue.message)) return 'is required'
+    return issue.message.replace(/^Invalid input: /, '').replace('received', 'got')
+  }
+  if (issue.code === 'invalid_union') return 'does not match any accepted form'
+  return issue.message.replace(/^Invalid (input|option|string): /, '')
+}
+
+/** The keys the schema accepts for the object at `path` (empty when it cannot tell). */
+function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let node: unknown = schema
+  for (const key of [...path, null]) {
+    node = unwrap(node)
+    const def = (node as { _zod?: { def?: Record<string, unknown> } })?._zod?.def
+    if (!def) return []
+    if (key === null) return def.type === 'object' ? Object.keys(def.shape as object) : []
+    if (def.type === 'object') node = (def.shape as Record<string, unknown>)[String(key)]
+    else if (def.type === 'array') node = def.element
+    else if (def.type === 'record') node = def.valueType
+    else return []
+  }
+  return []
+}
+
+function unwrap(node: unknown): unknown {
+  for (let i = 0; i < 10; i++) {
+    const def = (node as { _zod?: { def?: Record<string, unknown> } })?._zod?.def
+    if (!def) return node
+    if (
+      def.type === 'optional' ||
+      def.type === 'default' ||
+      def.type === 'nullable' ||
+      def.type === 'prefault'
+    )
+      node = def.innerType
+    else if (def.type === 'pipe') node = def.in
+    else return node
+  }
+  return node
+}
+
+/** The known key within edit distance 2 of `key`, if any. */
+function closest(key: string, known: string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = 3
+  for (const k of known) {
+    const d = editDistance(key, k)
+    if (d < bestDistance) {
+      best = k
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = tmp
+    }
+  }
+  return row[b.length]!
+}

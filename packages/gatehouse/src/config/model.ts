@@ -1,0 +1,93 @@
+/**
+ * The loaded configuration: flat entity lists with ids and references filled in, Kong's admin API
+ * shapes (absent values are null), deep-frozen. Built by normalize.ts; read by everything else.
+ */
+import type { z } from 'zod'
+import type { adminSettings, loggingSettings, proxySettings } from './schema/settings.ts'
+
+export interface EntityRef {
+  readonly id: string
+}
+
+export interface ServiceEntity {
+  readonly id: string
+  readonly name: string | null
+  readonly protocol: 'http' | 'https'
+  readonly host: string
+  readonly port: number
+  readonly path: string | null
+  readonly retries: number
+  readonly connect_timeout: number
+  readonly write_timeout: number
+  readonly read_timeout: number
+  readonly enabled: boolean
+  readonly tls_verify: boolean
+  readonly tags: readonly string[] | null
+  readonly created_at: number
+  readonly updated_at: number
+}
+
+export interface RouteEntity {
+  readonly id: string
+  readonly name: string | null
+  readonly service: EntityRef | null
+  readonly protocols: readonly string[]
+  readonly methods: readonly string[] | null
+  readonly hosts: readonly string[] | null
+  readonly paths: readonly string[] | null
+  readonly headers: Readonly<Record<string, readonly string[]>> | null
+  readonly https_redirect_status_code: number
+  readonly regex_priority: number
+  readonly strip_path: boolean
+  readonly path_handling: 'v0' | 'v1'
+  readonly preserve_host: boolean
+  readonly request_buffering: boolean
+  readonly response_buffering: boolean
+  readonly snis: readonly string[] | null
+  readonly tags: readonly string[] | null
+  readonly created_at: number
+  readonly updated_at: number
+}
+
+export interface ConsumerEntity {
+  readonly id: string
+  readonly username: string | null
+  readonly custom_id: string | null
+  readonly tags: readonly string[] | null
+  readonly created_at: number
+  readonly updated_at: number
+}
+
+export interface PluginEntity {
+  readonly id: string
+  readonly name: string
+  readonly instance_name: string | null
+  /** Parsed by the plugin's schema, defaults applied. */
+  readonly config: unknown
+  readonly enabled: boolean
+  readonly protocols: readonly string[]
+  readonly service: EntityRef | null
+  readonly route: EntityRef | null
+  readonly consumer: EntityRef | null
+  readonly tags: readonly string[] | null
+  readonly created_at: number
+  readonly updated_at: number
+}
+
+export interface GatewaySettings {
+  readonly proxy: Readonly<z.output<typeof proxySettings>>
+  readonly admin: Readonly<z.output<typeof adminSettings>>
+  readonly logging: Readonly<z.output<typeof loggingSettings>>
+}
+
+export interface GatewayConfig {
+  /** Where it came from: a file path, or `POST /config`. */
+  readonly source: string
+  /** sha256 of the document as loaded (after vault references were resolved), hex. */
+  readonly hash: string
+  readonly settings: GatewaySettings
+  readonly services: readonly ServiceEntity[]
+  readonly routes: readonly RouteEntity[]
+  readonly consumers: readonly ConsumerEntity[]
+  readonly plugins: readonly PluginEntity[]
+}

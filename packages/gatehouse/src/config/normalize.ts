@@ -1,0 +1,350 @@
+/**
+ * Turns a schema-checked declarative document into flat entity lists: nested entities get their
+ * references filled in, top-level references by name or id are resolved, ids are assigned, and the
+ * rules that span entities are checked (uniqueness, dangling references, plugin scopes, Kong's route
+ * rules). Every problem is collected, none stops the others from being found.
+ */
+import type { ConfigIssue } from '../errors/errors.ts'
+import type { PluginRegistry } from '../plugins/registry.ts'
+import { normalizePath } from '../router/normalize-path.ts'
+import type { ConsumerEntity, GatewayConfig, PluginEntity, RouteEntity, ServiceEntity } from './model.ts'
+import type { DeclarativeDocument } from './schema/root.ts'
+import { SUPPORTED_SERVICE_PROTOCOLS } from './schema/service.ts'
+import type { Reference } from './schema/typedefs.ts'
+import { stableId } from './stable-id.ts'
+
+type RawService = NonNullable<DeclarativeDocument['services']>[number]
+type RawRoute = NonNullable<DeclarativeDocument['routes']>[number]
+type RawConsumer = NonNullable<DeclarativeDocument['consumers']>[number]
+type RawPlugin = NonNullable<DeclarativeDocument['plugins']>[number]
+type ScopeKind = 'service' | 'route' | 'consumer'
+
+interface PendingRoute {
+  raw: Omit<RawRoute, 'service'> & { service?: Reference | undefined }
+  at: string
+  serviceId?: string
+}
+interface PendingPlugin {
+  raw: RawPlugin
+  at: string
+  fixed?: { kind: ScopeKind; id: string }
+}
+
+export type NormalizedEntities = Pick<GatewayConfig, 'services' | 'routes' | 'consumers' | 'plugins'>
+
+export function normalizeDocument(
+  doc: DeclarativeDocument,
+  registry: PluginRegistry,
+  nowSeconds: number,
+): { entities: NormalizedEntities; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = []
+  const issue = (path: string, message: string) => issues.push({ path, message })
+  const stamp = { created_at: nowSeconds, updated_at: nowSeconds }
+
+  const services: ServiceEntity[] = []
+  const routes: RouteEntity[] = []
+  const consumers: ConsumerEntity[] = []
+  const plugins: PluginEntity[] = []
+  const pendingRoutes: PendingRoute[] = []
+  const pendingPlugins: PendingPlugin[] = []
+
+  const serviceIndex = new EntityIndex('service', issue)
+  const routeIndex = new EntityIndex('route', issue)
+  const consumerIndex = new EntityIndex('consumer', issue)
+
+  for (const [i, raw] of (doc.services ?? []).entries()) {
+    const at = `services[${i}]`
+    const service = buildService(raw, at, issue, stamp)
+    services.push(service)
+    serviceIndex.add(service.id, at, [['name', service.name]])
+    for (const [j, r] of (raw.routes ?? []).entries()) {
+      pendingRoutes.push({ raw: r, at: `${at}.routes[${j}]`, serviceId: service.id })
+    }
+    for (const [k, p] of (raw.plugins ?? []).entries()) {
+      pendingPlugins.push({ raw: p, at: `${at}.plugins[${k}]`, fixed: { kind: 'service', id: service.id } })
+    }
+  }
+  for (const [i, r] of (doc.routes ?? []).entries()) pendingRoutes.push({ raw: r, at: `routes[${i}]` })
+
+  for (const { raw, at, serviceId } of pendingRoutes) {
+    let service: { id: string } | null = serviceId ? { id: serviceId } : null
+    if (raw.service !== undefined) {
+      const id = serviceIndex.resolve(raw.service, `${at}.service`)
+      if (id) service = { id }
+    }
+    const route = buildRoute(raw, at, service, issue, stamp)
+    routes.push(route)
+    routeIndex.add(route.id, at, [['name', route.name]])
+    for (const [k, p] of (raw.plugins ?? []).entries()) {
+      pendingPlugins.push({ raw: p, at: `${at}.plugins[${k}]`, fixed: { kind: 'route', id: route.id } })
+    }
+  }
+
+  for (const [i, raw] of (doc.consumers ?? []).entries()) {
+    const at = `consumers[${i}]`
+    const consumer = buildConsumer(raw, at, issue, stamp)
+    consumers.push(consumer)
+    consumerIndex.add(consumer.id, at, [
+      ['username', consumer.username],
+      ['custom_id', consumer.custom_id],
+    ])
+    for (const [k, p] of (raw.plugins ?? []).entries()) {
+      pendingPlugins.push({ raw: p, at: `${at}.plugins[${k}]`, fixed: { kind: 'consumer', id: consumer.id } })
+    }
+  }
+  for (const [i, p] of (doc.plugins ?? []).entries()) pendingPlugins.push({ raw: p, at: `plugins[${i}]` })
+
+  const indexes = { service: serviceIndex, route: routeIndex, consumer: consumerIndex }
+  const pluginScopes = new Map<string, string>()
+  const pluginIds = new EntityIndex('plugin', issue)
+  for (const pending of pendingPlugins) {
+    const plugin = buildPlugin(pending, indexes, registry, issue, stamp)
+    if (!plugin) continue
+    const scopeKey = `${plugin.name}|${plugin.service?.id ?? ''}|${plugin.route?.id ?? ''}|${plugin.consumer?.id ?? ''}`
+    const first = pluginScopes.get(scopeKey)
+    if (first) {
+      issue(
+        pending.at,
+        `plugin '${plugin.name}' is already configured for the same service/route/consumer at ${first}; one instance per scope`,
+      )
+      continue
+    }
+    pluginScopes.set(scopeKey, pending.at)
+    pluginIds.add(plugin.id, pending.at, [['instance_name', plugin.instance_name]])
+    plugins.push(plugin)
+  }
+
+  return { entities: { services, routes, consumers, plugins }, issues }
+}
+
+/** Ids and unique fields of one entity type, to detect duplicates and resolve references. */
+class EntityIndex {
+  readonly #type: string
+  readonly #issue: (path: string, message: string) => void
+  readonly #byId = new Map<string, string>()
+  readonly #byField = new Map<string, { id: string; at: string }>()
+
+  constructor(type: string, issue: (path: string, message: string) => void) {
+    this.#type = type
+    this.#issue = issue
+  }
+
+  add(id: string, at: string, unique: [field: string, value: string | null][]): void {
+    const seen = this.#byId.get(id)
+    if (seen) this.#issue(`${at}.id`, `duplicate ${this.#type} id '${id}' (also at ${seen})`)
+    else this.#byId.set(id, at)
+    for (const [field, value] of unique) {
+      if (value === null) continue
+      const key = `${field}\0${value}`
+      const other = this.#byField.get(key)
+      if (other)
+        this.#issue(`${at}.${field}`, `duplicate ${this.#type} ${field} '${value}' (also at ${other.at})`)
+      else this.#byField.set(key, { id, at })
+    }
+  }
+
+  /** The id a reference points at, or undefined after recording a dangling-reference issue. */
+  resolve(ref: Reference, at: string): string | undefined {
+    const text =
+      typeof ref === 'string' ? ref : 'id' in ref ? ref.id : 'name' in ref ? ref.name : ref.username
+    const byField = (field: string) => this.#byField.get(`${field}\0${text}`)?.id
+    let id: string | undefined
+    if (typeof ref === 'string')
+      id = byField('name') ?? byField('username') ?? (this.#byId.has(text) ? text : undefined)
+    else if ('id' in ref) id = this.#byId.has(text) ? text : undefined
+    else id = byField('name' in ref ? 'name' : 'username')
+    if (!id) this.#issue(at, `no ${this.#type} with name or id '${text}'`)
+    return id
+  }
+}
+
+function buildService(
+  raw: RawService,
+  at: string,
+  issue: (path: string, message: string) => void,
+  stamp: { created_at: number; updated_at: number },
+): ServiceEntity {
+  let protocol = raw.protocol ?? 'http'
+  let host = raw.host?.toLowerCase() ?? ''
+  let port = raw.port
+  let path = raw.path ?? null
+  if (raw.url !== undefined) {
+    if (
+      raw.protocol !== undefined ||
+      raw.host !== undefined ||
+      raw.port !== undefined ||
+      raw.path !== undefined
+    ) {
+      issue(`${at}.url`, 'set either url or protocol/host/port/path, not both')
+    }
+    const url = new URL(raw.url)
+    if (url.username || url.password || url.search || url.hash) {
+      issue(`${at}.url`, 'must not contain credentials, a query or a fragment')
+    }
+    protocol = url.protocol.slice(0, -1) as 'http' | 'https'
+    host = url.hostname.toLowerCase()
+    port = url.port ? Number(url.port) : undefined
+    // `http://x` has no path; `http://x/` has "/" (Kong keeps the difference).
+    path = /^[a-z]+:\/\/[^/]+\//i.test(raw.url) ? url.pathname : null
+  } else if (raw.host === undefined) {
+    issue(`${at}.host`, 'required (or give url)')
+  }
+  if (!SUPPORTED_SERVICE_PROTOCOLS.has(protocol)) {
+    issue(`${at}.protocol`, `'${protocol}' is not supported yet; use http or https`)
+  }
+  return {
+    id: raw.id ?? stableId('service', raw.name ?? at),
+    name: raw.name ?? null,
+    protocol: protocol as 'http' | 'https',
+    host,
+    port: port ?? (protocol === 'https' ? 443 : 80),
+    path,
+    retries: raw.retries,
+    connect_timeout: raw.connect_timeout,
+    write_timeout: raw.write_timeout,
+    read_timeout: raw.read_timeout,
+    enabled: raw.enabled,
+    tls_verify: raw.tls_verify ?? true,
+    tags: raw.tags ?? null,
+    ...stamp,
+  }
+}
+
+function buildRoute(
+  raw: PendingRoute['raw'],
+  at: string,
+  service: { id: string } | null,
+  issue: (path: string, message: string) => void,
+  stamp: { created_at: number; updated_at: number },
+): RouteEntity {
+  for (const p of raw.protocols) {
+    if (p !== 'http' && p !== 'https')
+      issue(`${at}.protocols`, `'${p}' routes are not supported yet; use http/https`)
+  }
+  const hasHeaders = raw.headers !== undefined && Object.keys(raw.headers).length > 0
+  if (!raw.methods?.length && !raw.hosts?.length && !raw.paths?.length && !hasHeaders) {
+    issue(at, "must set one of 'methods', 'hosts', 'headers', 'paths'")
+  }
+  if (raw.sources?.length || raw.destinations?.length) {
+    issue(at, "'sources' and 'destinations' (stream routes) are not supported yet")
+  }
+  const paths = raw.paths?.map((p, k) => {
+    if (!p.startsWith('~')) return normalizePath(p) ?? p
+    try {
+      new RegExp(`^(?:${p.slice(1)})`)
+    } catch (err) {
+      issue(
+        `${at}.paths[${k}]`,
+        `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`,
+      )
+    }
+    return p
+  })
+  let headers: Record<string, string[]> | null = null
+  if (hasHeaders) {
+    headers = {}
+    for (const [name, values] of Object.entries(raw.headers!)) {
+      const lower = name.toLowerCase()
+      if (lower === 'host') issue(`${at}.headers.${name}`, "use 'hosts' to match the Host header")
+      if (headers[lower]) issue(`${at}.headers.${name}`, `header '${lower}' is listed twice`)
+      headers[lower] = values
+      for (const [k, v] of values.entries()) {
+        if (!v.startsWith('~*')) continue
+        try {
+          new RegExp(v.slice(2), 'i')
+        } catch (err) {
+          issue(`${at}.headers.${name}[${k}]`, `invalid regular expression: ${(err as Error).message}`)
+        }
+      }
+    }
+  }
+  return {
+    id: raw.id ?? stableId('route', raw.name ?? at),
+    name: raw.name ?? null,
+    service,
+    protocols: raw.protocols,
+    methods: raw.methods ?? null,
+    hosts: raw.hosts?.map((h) => h.toLowerCase()) ?? null,
+    paths: paths ?? null,
+    headers,
+    https_redirect_status_code: raw.https_redirect_status_code,
+    regex_priority: raw.regex_priority,
+    strip_path: raw.strip_path,
+    path_handling: raw.path_handling,
+    preserve_host: raw.preserve_host,
+    request_buffering: raw.request_buffering,
+    response_buffering: raw.response_buffering,
+    snis: raw.snis ?? null,
+    tags: raw.tags ?? null,
+    ...stamp,
+  }
+}
+
+function buildConsumer(
+  raw: RawConsumer,
+  at: string,
+  issue: (path: string, message: string) => void,
+  stamp: { created_at: number; updated_at: number },
+): ConsumerEntity {
+  if (raw.username === undefined && raw.custom_id === undefined) {
+    issue(at, "at least one of 'username' or 'custom_id' is required")
+  }
+  return {
+    id:
+      raw.id ??
+      stableId(
+        'consumer',
+        raw.username !== undefined ? `username:${raw.username}` : `custom_id:${raw.custom_id ?? at}`,
+      ),
+    username: raw.username ?? null,
+    custom_id: raw.custom_id ?? null,
+    tags: raw.tags ?? null,
+    ...stamp,
+  }
+}
+
+function buildPlugin(
+  { raw, at, fixed }: PendingPlugin,
+  indexes: Record<ScopeKind, EntityIndex>,
+  registry: PluginRegistry,
+  issue: (path: string, message: string) => void,
+  stamp: { created_at: number; updated_at: number },
+): PluginEntity | undefined {
+  const def = registry.get(raw.name)
+  if (!def) return undefined // reported by the schema pass
+  const scope: Record<ScopeKind, { id: string } | null> = { service: null, route: null, consumer: null }
+  for (const kind of ['service', 'route', 'consumer'] as const) {
+    const ref = raw[kind] as Reference | undefined
+    if (fixed?.kind === kind) {
+      if (ref !== undefined) issue(`${at}.${kind}`, `is set by the enclosing ${kind}; remove it`)
+      scope[kind] = { id: fixed.id }
+    } else if (ref !== undefined) {
+      const id = indexes[kind].resolve(ref, `${at}.${kind}`)
+      if (id) scope[kind] = { id }
+    }
+  }
+  const allowed = { global: true, service: true, route: true, consumer: true, ...def.scopes }
+  for (const kind of ['service', 'route', 'consumer'] as const) {
+    if (scope[kind] && !allowed[kind])
+      issue(`${at}.${kind}`, `plugin '${def.name}' cannot be scoped to a ${kind}`)
+  }
+  if (!scope.service && !scope.route && !scope.consumer && !allowed.global) {
+    issue(at, `plugin '${def.name}' cannot be global; scope it to a service or route`)
+  }
+  const parsed = def.schema.safeParse(raw.config ?? {})
+  if (!parsed.success) return undefined // reported by the schema pass
+  const key = `${raw.name}:${scope.service?.id ?? ''}:${scope.route?.id ?? ''}:${scope.consumer?.id ?? ''}`
+  return {
+    id: raw.id ?? stableId('plugin', key),
+    name: raw.name,
+    instance_name: raw.instance_name ?? null,
+    config: parsed.data,
+    enabled: raw.enabled,
+    protocols: raw.protocols,
+    service: scope.service,
+    route: scope.route,
+    consumer: scope.consumer,
+    tags: raw.tags ?? null,
+    ...stamp,
+  }
+}

@@ -1,0 +1,97 @@
+/** The `routes` entity: which requests go to which service (Kong's routes.lua). */
+import { z } from 'zod'
+import { host, method, name, tags, uuid } from './typedefs.ts'
+
+export const ROUTE_PROTOCOLS = [
+  'http',
+  'https',
+  'grpc',
+  'grpcs',
+  'tcp',
+  'tls',
+  'tls_passthrough',
+  'udp',
+  'ws',
+  'wss',
+]
+
+/** A route path: a prefix starting with `/`, or a regular expression starting with `~`. */
+const routePath = z
+  .string()
+  .regex(/^(\/[^\s#?]*|~.+)$/, { error: 'must start with "/" (prefix) or "~" (regular expression)' })
+
+/**
+ * A host to match: exact, or with one wildcard label at either end (`*.example.com`, `example.*`),
+ * optionally with `:port`.
+ */
+const routeHost = z.string().refine(
+  (h) => {
+    const bare = h.replace(/:\d{1,5}$/, '')
+    const unwild = bare.startsWith('*.') ? bare.slice(2) : bare.endsWith('.*') ? bare.slice(0, -2) : bare
+    return !unwild.includes('*') && host.safeParse(unwild).success
+  },
+  { error: 'expected a host name, optionally with one leading "*." or trailing ".*" wildcard and ":port"' },
+)
+
+export const routeFields = {
+  id: uuid.optional().describe('Entity id. Default: a stable UUID derived from the name (or position).'),
+  name: name.optional().describe('Unique name, shown in logs and metrics.'),
+  protocols: z
+    .array(z.enum(ROUTE_PROTOCOLS))
+    .min(1)
+    .default(['http', 'https'])
+    .describe('Client protocols this route accepts. Default: `[http, https]`.'),
+  methods: z.array(method).optional().describe('HTTP methods to match, e.g. `[GET, POST]`. Default: any.'),
+  hosts: z
+    .array(routeHost)
+    .optional()
+    .describe('Host header values to match; `*.example.com` and `example.*` wildcards; `:port` optional.'),
+  paths: z
+    .array(routePath)
+    .optional()
+    .describe('Path prefixes to match, or regular expressions prefixed with `~` (anchored at the start).'),
+  headers: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: 'expected a header name' }),
+      z.array(z.string()).min(1),
+    )
+    .optional()
+    .describe(
+      'Request headers to match: name → accepted values (case-insensitive); a value `~*regex` is a regular expression.',
+    ),
+  https_redirect_status_code: z
+    .union([z.literal(426), z.literal(301), z.literal(302), z.literal(307), z.literal(308)])
+    .default(426)
+    .describe('Status sent when an http request hits an https-only route. Default: 426.'),
+  regex_priority: z
+    .int()
+    .default(0)
+    .describe('Order among routes with regex paths that otherwise tie; higher first. Default: 0.'),
+  strip_path: z
+    .boolean()
+    .default(true)
+    .describe('Remove the matched path prefix before proxying. Default: true.'),
+  path_handling: z
+    .enum(['v0', 'v1'])
+    .default('v0')
+    .describe('How the service path and the request path are joined (Kong semantics). Default: `v0`.'),
+  preserve_host: z
+    .boolean()
+    .default(false)
+    .describe("Send the client's Host header upstream instead of the service host. Default: false."),
+  request_buffering: z
+    .boolean()
+    .default(true)
+    .describe('Accepted for Kong compatibility; bodies are always streamed.'),
+  response_buffering: z
+    .boolean()
+    .default(true)
+    .describe('Accepted for Kong compatibility; bodies are always streamed.'),
+  snis: z
+    .array(z.string())
+    .optional()
+    .describe('Accepted for Kong compatibility; TLS on the proxy comes later.'),
+  sources: z.array(z.unknown()).optional().describe('Not supported yet (stream routes).'),
+  destinations: z.array(z.unknown()).optional().describe('Not supported yet (stream routes).'),
+  tags,
+}

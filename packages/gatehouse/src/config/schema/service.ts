@@ -1,0 +1,58 @@
+/** The `services` entity: where an upstream lives and how to talk to it (Kong's services.lua). */
+import { z } from 'zod'
+import { host, name, path, port, tags, timeoutMs, uuid } from './typedefs.ts'
+
+/** Protocols Kong knows; only those in SUPPORTED_SERVICE_PROTOCOLS are proxied by this version. */
+export const SERVICE_PROTOCOLS = [
+  'http',
+  'https',
+  'grpc',
+  'grpcs',
+  'tcp',
+  'tls',
+  'tls_passthrough',
+  'udp',
+  'ws',
+  'wss',
+]
+export const SUPPORTED_SERVICE_PROTOCOLS = new Set(['http', 'https'])
+
+/** Fields shared by a top-level service and one nested elsewhere. Nested routes and plugins are added by root.ts. */
+export const serviceFields = {
+  id: uuid.optional().describe('Entity id. Default: a stable UUID derived from the name.'),
+  name: name.optional().describe('Unique name, used by routes and plugins to refer to the service.'),
+  url: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .optional()
+    .describe('Shorthand for protocol, host, port and path at once, e.g. `http://orders:8080/v1`.'),
+  protocol: z
+    .enum(SERVICE_PROTOCOLS)
+    .optional()
+    .describe('Protocol to the upstream: `http` or `https`. Default: `http`.'),
+  host: host.optional().describe('Upstream host name or IP. Required unless `url` is given.'),
+  port: port.optional().describe('Upstream port. Default: 80 (443 when the url is https).'),
+  path: path.optional().describe('Path prefix prepended to every upstream request. Default: none.'),
+  retries: z
+    .int()
+    .min(0)
+    .max(32_767)
+    .default(5)
+    .describe('Times to retry a failed connection (idempotent methods without a body only). Default: 5.'),
+  connect_timeout: timeoutMs
+    .default(60_000)
+    .describe('Milliseconds to establish a connection. Default: 60000.'),
+  write_timeout: timeoutMs
+    .default(60_000)
+    .describe('Milliseconds between two writes of the request body to the upstream. Default: 60000.'),
+  read_timeout: timeoutMs
+    .default(60_000)
+    .describe(
+      'Milliseconds to wait for response headers, then between two reads of the body. Default: 60000.',
+    ),
+  enabled: z.boolean().default(true).describe('A disabled service answers 503 on its routes. Default: true.'),
+  tls_verify: z
+    .boolean()
+    .optional()
+    .describe('Verify the upstream certificate for https. Default: true (unlike Kong, safe by default).'),
+  tags,
+}

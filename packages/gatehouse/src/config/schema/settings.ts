@@ -1,0 +1,86 @@
+/**
+ * Gatehouse's own top-level sections (not in Kong's format): how the process listens, logs and is
+ * administered. Command-line flags and GATEHOUSE_* environment variables override these.
+ */
+import { z } from 'zod'
+import { listenAddress, timeoutMs } from './typedefs.ts'
+
+/** An IPv4/IPv6 address or CIDR block. */
+const ipOrCidr = z.string().refine((v) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v), {
+  error: 'expected an IP address or CIDR block such as 10.0.0.0/8',
+})
+
+export const proxySettings = z
+  .strictObject({
+    listen: listenAddress
+      .default('0.0.0.0:8000')
+      .describe(
+        'Where the proxy listens, HOST:PORT. Flag `--proxy-listen`, env `GATEHOUSE_PROXY_LISTEN`. Default: `0.0.0.0:8000`.',
+      ),
+    trusted_ips: z
+      .array(ipOrCidr)
+      .default([])
+      .describe(
+        'Clients (load balancers) whose X-Forwarded-For/Proto/Host/Port/Prefix headers are trusted and extended; from anyone else they are replaced. Default: none.',
+      ),
+    keepalive_timeout: timeoutMs
+      .default(60_000)
+      .describe('Milliseconds an idle client connection is kept open. Default: 60000.'),
+    headers_timeout: timeoutMs
+      .default(60_000)
+      .describe('Milliseconds a client has to send the complete request headers. Default: 60000.'),
+    max_header_size: z
+      .int()
+      .min(1024)
+      .max(1_048_576)
+      .default(32_768)
+      .describe('Largest request header block accepted, in bytes; larger gets 431. Default: 32768.'),
+    shutdown_timeout: timeoutMs
+      .default(10_000)
+      .describe(
+        'On SIGTERM, milliseconds to let in-flight requests finish before closing them. Default: 10000.',
+      ),
+  })
+  .default({
+    listen: '0.0.0.0:8000',
+    trusted_ips: [],
+    keepalive_timeout: 60_000,
+    headers_timeout: 60_000,
+    max_header_size: 32_768,
+    shutdown_timeout: 10_000,
+  })
+  .describe('The proxy listener.')
+
+export const adminSettings = z
+  .strictObject({
+    listen: listenAddress
+      .default('127.0.0.1:8001')
+      .describe(
+        'Where the admin API listens, HOST:PORT. Flag `--admin-listen`, env `GATEHOUSE_ADMIN_LISTEN`. Default: `127.0.0.1:8001`.',
+      ),
+    token: z
+      .string()
+      .min(16, { error: 'must be at least 16 characters' })
+      .optional()
+      .describe(
+        'Bearer token every admin request must carry (`Authorization: Bearer <token>`). Without it, only loopback clients are served. Env `GATEHOUSE_ADMIN_TOKEN`. Use `{vault://env/NAME}`.',
+      ),
+    max_body_size: z
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024)
+      .describe('Largest `POST /config` body, in bytes. Default: 16777216 (16 MiB).'),
+  })
+  .default({ listen: '127.0.0.1:8001', max_body_size: 16 * 1024 * 1024 })
+  .describe('The admin API listener.')
+
+export const loggingSettings = z
+  .strictObject({
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('Minimum level written. Env `GATEHOUSE_LOG_LEVEL`. Default: `info`.'),
+    access_log: z.boolean().default(true).describe('Write one JSON line per proxied request. Default: true.'),
+  })
+  .default({ level: 'info', access_log: true })
+  .describe('Logs: JSON lines on standard output (pino).')

@@ -1,0 +1,106 @@
+/**
+ * Every error Gatehouse raises on purpose, with a stable code.
+ *
+ * Codes are `GH_ERR_<AREA>_<CONDITION>`, documented in docs/errors.md (a test keeps the two in step)
+ * and never reused for another meaning. `expose` says whether `message` may be shown to the client;
+ * `detail` is for logs only and never holds a token or a secret.
+ */
+
+/** What each code means to a client: the HTTP status and the reason phrase we send. */
+export const ERROR_CODES = {
+  GH_ERR_CONFIG_INVALID: { status: 400, summary: 'The declarative configuration has errors.' },
+  GH_ERR_CONFIG_UNREADABLE: { status: 400, summary: 'The configuration file could not be read or parsed.' },
+  GH_ERR_ROUTE_NOT_FOUND: { status: 404, summary: 'No route matches the request.' },
+  GH_ERR_ROUTE_PROTOCOL: {
+    status: 426,
+    summary: 'The route only accepts HTTPS (status set by https_redirect_status_code).',
+  },
+  GH_ERR_REQUEST_INVALID: {
+    status: 400,
+    summary: 'The request could not be parsed (bad URI, escape or Content-Length).',
+  },
+  GH_ERR_REQUEST_TIMEOUT: { status: 408, summary: 'The client stopped sending the request body.' },
+  GH_ERR_ROUTE_NO_SERVICE: {
+    status: 503,
+    summary: 'The matched route has no service and no plugin answered.',
+  },
+  GH_ERR_UPSTREAM_UNAVAILABLE: { status: 502, summary: 'The upstream refused or dropped the connection.' },
+  GH_ERR_UPSTREAM_INVALID_RESPONSE: { status: 502, summary: 'The upstream sent an invalid response.' },
+  GH_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer within the timeout.' },
+  GH_ERR_SERVICE_DISABLED: { status: 503, summary: 'The route belongs to a disabled service.' },
+  GH_ERR_SHUTTING_DOWN: { status: 503, summary: 'The gateway is shutting down.' },
+  GH_ERR_PLUGIN_FAILED: { status: 500, summary: 'A plugin failed unexpectedly.' },
+  GH_ERR_INTERNAL: { status: 500, summary: 'An unexpected error occurred.' },
+  GH_ERR_ADMIN_FORBIDDEN: {
+    status: 403,
+    summary: 'The admin API refused the client (not loopback and no admin token configured).',
+  },
+  GH_ERR_ADMIN_UNAUTHORIZED: { status: 401, summary: 'The admin token is missing or wrong.' },
+  GH_ERR_ADMIN_NOT_FOUND: { status: 404, summary: 'No such admin resource or entity.' },
+  GH_ERR_ADMIN_METHOD_NOT_ALLOWED: {
+    status: 405,
+    summary: 'The admin API is read-only in DB-less mode, or the method is not supported.',
+  },
+  GH_ERR_ADMIN_BAD_REQUEST: { status: 400, summary: 'The admin request is malformed (body or query).' },
+  GH_ERR_ADMIN_BODY_TOO_LARGE: { status: 413, summary: 'The admin request body exceeds the limit.' },
+  GH_ERR_ADMIN_BUSY: { status: 429, summary: 'Another configuration is being loaded; retry shortly.' },
+} as const satisfies Record<string, { status: number; summary: string }>
+
+export type GatehouseErrorCode = keyof typeof ERROR_CODES
+
+const kBrand = Symbol.for('gatehouse.error')
+
+/** Base of all Gatehouse errors. `instanceof` works across copies of the package through a brand. */
+export class GatehouseError extends Error {
+  readonly code: GatehouseErrorCode
+  readonly status: number
+  /** Whether `message` is safe to send to the client. */
+  readonly expose: boolean
+  /** Server-side detail for the log; never sent to the client. */
+  readonly detail: string | undefined
+
+  constructor(code: GatehouseErrorCode, message: string, options: { detail?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'GatehouseError'
+    this.code = code
+    this.status = ERROR_CODES[code].status
+    this.expose = this.status < 500 || code.startsWith('GH_ERR_UPSTREAM') || code === 'GH_ERR_SHUTTING_DOWN'
+    this.detail = options.detail
+    Object.defineProperty(this, kBrand, { value: true })
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[kBrand] === true
+  }
+}
+
+/** One problem in a configuration: where (file and key path) and what. */
+export interface ConfigIssue {
+  /** Key path such as `services[0].routes[1].paths[0]`; empty for the document itself. */
+  path: string
+  message: string
+}
+
+/** A configuration that cannot be used. Carries every problem found, not only the first. */
+export class ConfigError extends GatehouseError {
+  readonly source: string
+  readonly issues: readonly ConfigIssue[]
+
+  constructor(
+    source: string,
+    issues: readonly ConfigIssue[],
+    code: GatehouseErrorCode = 'GH_ERR_CONFIG_INVALID',
+  ) {
+    super(code, formatConfigIssues(source, issues))
+    this.name = 'ConfigError'
+    this.source = source
+    this.issues = issues
+  }
+}
+
+/** `FILE: path.to.key: message`, one line per issue. */
+export function formatConfigIssues(source: string, issues: readonly ConfigIssue[]): string {
+  return issues
+    .map((i) => (i.path ? `${source}: ${i.path}: ${i.message}` : `${source}: ${i.message}`))
+    .join('\n')
+}

@@ -1,0 +1,207 @@
+/**
+ * The running gateway: proxy and admin listeners around the current runtime. Owns reloads (one at a
+ * time; the new runtime is built fully before a single assignment swaps it in) and graceful shutdown
+ * (stop accepting, let in-flight requests finish up to proxy.shutdown_timeout, then close).
+ */
+import { randomUUID } from 'node:crypto'
+import type { Server } from 'node:http'
+import type { Socket } from 'node:net'
+import { createAdminServer } from './admin/server.ts'
+import { loadConfigObject, loadConfigText } from './config/load.ts'
+import type { GatewayConfig } from './config/model.ts'
+import type { Logger } from './observability/logger.ts'
+import { GatewayMetrics } from './observability/metrics.ts'
+import { handleRequest, type PipelineContext } from './pipeline/pipeline.ts'
+import { GatewayRuntime } from './pipeline/runtime.ts'
+import type { PluginRegistry } from './plugins/registry.ts'
+import { createProxyServer, listen } from './proxy/server.ts'
+import { UpstreamRegistry } from './proxy/upstreams.ts'
+import { VERSION } from './version.ts'
+
+export interface GatewayOptions {
+  readonly config: GatewayConfig
+  readonly registry: PluginRegistry
+  readonly logger: Logger
+  /** Where access-log lines go; null or absent turns the access log off. */
+  readonly accessLogger?: Logger | null
+  readonly proxyListen: string
+  readonly adminListen: string
+  /** Overrides admin.token from the file (GATEHOUSE_ADMIN_TOKEN). */
+  readonly adminToken?: string | undefined
+  readonly env?: NodeJS.ProcessEnv
+}
+
+export class Gateway implements PipelineContext {
+  runtime: GatewayRuntime
+  draining = false
+  readonly logger: Logger
+  readonly #accessLogger: Logger | null
+  readonly metrics = new GatewayMetrics()
+  readonly upstreams = new UpstreamRegistry()
+  readonly nodeId = randomUUID()
+  readonly startedAt = Date.now()
+  proxyAddress = ''
+  adminAddress = ''
+
+  readonly #options: GatewayOptions
+  readonly #proxy: Server
+  readonly #admin: Server
+  readonly #sockets = new Set<Socket>()
+  #inflight = 0
+  #totalRequests = 0
+  #loading = false
+  #drained: (() => void) | null = null
+  readonly onFinished = (): void => {
+    this.#inflight--
+    if (this.#inflight === 0 && this.#drained) this.#drained()
+  }
+
+  constructor(options: GatewayOptions) {
+    this.#options = options
+    this.logger = options.logger
+    this.#accessLogger = options.accessLogger ?? null
+    this.runtime = this.#build(options.config)
+    this.metrics.setConfigHash(options.config.hash)
+    const proxy = options.config.settings.proxy
+    this.#proxy = createProxyServer(
+      {
+        keepAliveTimeout: proxy.keepalive_timeout,
+        headersTimeout: proxy.headers_timeout,
+        maxHeaderSize: proxy.max_header_size,
+      },
+      (req, res) => {
+        this.#inflight++
+        this.#totalRequests++
+        handleRequest(this, req, res)
+      },
+    )
+    this.#proxy.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket)
+      this.metrics.connections.inc()
+      socket.once('close', () => {
+        this.#sockets.delete(socket)
+        this.metrics.connections.dec()
+      })
+    })
+    const admin = options.config.settings.admin
+    this.#admin = createAdminServer(() => this.#adminContext(), {
+      token: options.adminToken ?? admin.token,
+      maxBodySize: admin.max_body_size,
+      logger: options.logger.child({ component: 'admin' }),
+    })
+  }
+
+  /** The access logger while the running configuration enables it (a reload can switch it). */
+  get accessLog(): Logger | null {
+    return this.runtime.config.settings.logging.access_log ? this.#accessLogger : null
+  }
+
+  async listen(): Promise<{ proxy: string; admin: string }> {
+    this.proxyAddress = await listen(this.#proxy, this.#options.proxyListen)
+    this.adminAddress = await listen(this.#admin, this.#options.adminListen)
+    return { proxy: this.proxyAddress, admin: this.adminAddress }
+  }
+
+  /** Loads a configuration (text or parsed object) and swaps it in; throws ConfigError and keeps the old one. */
+  async reload(document: string | object, source: string): Promise<GatewayConfig> {
+    if (this.#loading) throw new Error('a configuration is already being loaded')
+    this.#loading = true
+    try {
+      const options = { registry: this.#options.registry, env: this.#options.env ?? process.env }
+      let config: GatewayConfig
+      try {
+        config =
+          typeof document === 'string'
+            ? loadConfigText(document, source, options)
+            : loadConfigObject(document, source, options)
+      } catch (err) {
+        this.metrics.configReloads.labels('failure').inc()
+        throw err
+      }
+      const previous = this.runtime
+      this.runtime = this.#build(config)
+      this.metrics.setConfigHash(config.hash)
+      this.metrics.configReloads.labels('success').inc()
+      this.#warnAboutRestartOnlySettings(previous.config, config)
+      this.logger.info(
+        { source, config_hash: config.hash, services: config.services.length, routes: config.routes.length },
+        'configuration loaded',
+      )
+      // Old pools finish their in-flight requests before closing; the runtime's plugins likewise.
+      void this.upstreams.retain(this.runtime.upstreamKeys)
+      void previous
+        .close()
+        .catch((err: unknown) => this.logger.warn({ err }, 'closing the previous runtime failed'))
+      return config
+    } finally {
+      this.#loading = false
+    }
+  }
+
+  /** Stops accepting, lets in-flight requests finish (bounded), then closes everything. */
+  async shutdown(reason: string): Promise<void> {
+    if (this.draining) return
+    this.draining = true
+    const timeout = this.runtime.config.settings.proxy.shutdown_timeout
+    this.logger.info({ reason, inflight: this.#inflight, timeout_ms: timeout }, 'shutting down')
+    this.#proxy.close()
+    this.#admin.close()
+    this.#proxy.closeIdleConnections()
+    this.#admin.closeIdleConnections()
+    // Keep-alive connections become idle after their last response; close them as they do.
+    const sweeper = setInterval(() => this.#proxy.closeIdleConnections(), 50)
+    const drained = new Promise<void>((resolve) => {
+      if (this.#inflight === 0) resolve()
+      else this.#drained = resolve
+    })
+    const timedOut = await Promise.race([
+      drained.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(resolve, timeout, true).unref()),
+    ])
+    clearInterval(sweeper)
+    if (timedOut)
+      this.logger.warn({ inflight: this.#inflight }, 'shutdown timeout reached; closing remaining requests')
+    this.#proxy.closeAllConnections()
+    this.#admin.closeAllConnections()
+    for (const socket of this.#sockets) socket.destroy()
+    await (timedOut ? this.upstreams.destroyAll() : this.upstreams.closeAll())
+    await this.runtime.close()
+    this.logger.info({ reason }, 'stopped')
+  }
+
+  #build(config: GatewayConfig): GatewayRuntime {
+    return new GatewayRuntime(config, {
+      registry: this.#options.registry,
+      upstreams: this.upstreams,
+      metrics: this.metrics,
+      logger: this.logger,
+    })
+  }
+
+  #warnAboutRestartOnlySettings(before: GatewayConfig, after: GatewayConfig): void {
+    const changed = (['proxy', 'admin'] as const).filter(
+      (k) => JSON.stringify(before.settings[k]) !== JSON.stringify(after.settings[k]),
+    )
+    if (changed.length > 0) {
+      this.logger.warn({ sections: changed }, 'listener settings changed; they apply at the next restart')
+    }
+  }
+
+  #adminContext() {
+    return {
+      version: VERSION,
+      nodeId: this.nodeId,
+      startedAt: this.startedAt,
+      registry: this.#options.registry,
+      metrics: this.metrics,
+      proxyAddress: this.proxyAddress,
+      adminAddress: this.adminAddress,
+      config: () => this.runtime.config,
+      ready: () => !this.draining,
+      busy: () => this.#loading,
+      activeConnections: () => this.#sockets.size,
+      totalRequests: () => this.#totalRequests,
+      reload: (doc: string | object, source: string) => this.reload(doc, source),
+    }
+  }
+}

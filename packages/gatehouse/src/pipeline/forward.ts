@@ -1,0 +1,259 @@
+/**
+ * Forwarding to the upstream through its undici Pool, streaming both ways with backpressure: the
+ * client's body is handed to undici as a stream, and upstream body chunks are written to the client as
+ * they arrive, pausing the upstream while the client's socket is full. Nothing is buffered whole.
+ * Failures before the response started become 502/504; connection failures are retried for idempotent
+ * requests without a body, which can be replayed safely.
+ */
+import type { Dispatcher } from 'undici'
+import { GatehouseError } from '../errors/errors.ts'
+import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
+import { runResponsePhase } from './plugin-phases.ts'
+import type { HeaderMap, RequestState } from './request-state.ts'
+import { respondWithError } from './respond.ts'
+import { VIA } from './upstream-request.ts'
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
+
+/** Errors where the request never reached the upstream application, so a replay is safe. */
+const RETRYABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+])
+
+const TIMEOUTS = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'GH_WRITE_TIMEOUT',
+])
+
+/** Kong's wording for these failures, so clients that match on it keep working. */
+const BAD_GATEWAY = 'An invalid response was received from the upstream server'
+const GATEWAY_TIMEOUT = 'The upstream server is timing out'
+
+export class ClientGoneError extends Error {
+  readonly code = 'GH_CLIENT_GONE'
+}
+
+class WriteTimeoutError extends Error {
+  readonly code = 'GH_WRITE_TIMEOUT'
+}
+
+class ClientBodyTimeoutError extends Error {
+  readonly code = 'GH_CLIENT_BODY_TIMEOUT'
+}
+
+export function requestHasBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
+  if (headers['transfer-encoding'] !== undefined) return true
+  const length = headers['content-length']
+  return length !== undefined && length !== '0'
+}
+
+export function forwardUpstream(state: RequestState): void {
+  const ctx = state.route!
+  const service = ctx.service!
+  const hasBody = requestHasBody(state.req.headers)
+  const exchange = new UpstreamExchange(state, hasBody, service.write_timeout)
+  state.attempts++
+  state.inflight = exchange
+  state.upstreamStartedAt = performance.now()
+  ctx.upstream!.pool.dispatch(
+    {
+      path: state.upstreamPath + state.upstreamQuery,
+      method: state.upstreamMethod,
+      headers: state.upstreamHeaders,
+      body: hasBody ? state.req : null,
+      headersTimeout: service.read_timeout,
+      bodyTimeout: service.read_timeout,
+    },
+    exchange,
+  )
+}
+
+/** Upstream error → the client-facing error, or null when it was the client who went away. */
+export function classifyUpstreamError(err: Error & { code?: string }): GatehouseError | null {
+  const code = err.code ?? ''
+  if (code === 'GH_CLIENT_GONE') return null
+  if (code === 'GH_CLIENT_BODY_TIMEOUT') {
+    return new GatehouseError('GH_ERR_REQUEST_TIMEOUT', 'Timed out reading the request body', {
+      detail: code,
+    })
+  }
+  if (code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH') {
+    return new GatehouseError('GH_ERR_REQUEST_INVALID', 'Request body does not match its Content-Length', {
+      detail: code,
+    })
+  }
+  if (TIMEOUTS.has(code))
+    return new GatehouseError('GH_ERR_UPSTREAM_TIMEOUT', GATEWAY_TIMEOUT, { detail: code })
+  if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') {
+    return new GatehouseError('GH_ERR_UPSTREAM_INVALID_RESPONSE', BAD_GATEWAY, {
+      detail: `${code}: ${err.message}`,
+    })
+  }
+  return new GatehouseError('GH_ERR_UPSTREAM_UNAVAILABLE', BAD_GATEWAY, {
+    detail: `${code || err.name}: ${err.message}`,
+  })
+}
+
+/** One attempt at the upstream; undici calls these methods as the exchange progresses. */
+export class UpstreamExchange implements Dispatcher.DispatchHandler {
+  readonly #state: RequestState
+  readonly #hasBody: boolean
+  readonly #writeTimeout: number
+  #controller: Dispatcher.DispatchController | null = null
+  #writeTimer: NodeJS.Timeout | null = null
+  #responseStarted = false
+  #done = false
+  #onDrain: (() => void) | null = null
+  /**
+   * The latest body chunk, held back by one so the last one goes out with `res.end(chunk)`: for the
+   * common one-chunk response, status line, headers and body then leave in a single write.
+   */
+  #pending: Buffer | null = null
+  #abortReason: Error | null = null
+
+  constructor(state: RequestState, hasBody: boolean, writeTimeout: number) {
+    this.#state = state
+    this.#hasBody = hasBody
+    this.#writeTimeout = writeTimeout
+  }
+
+  /** Cancels the upstream request (the client went away, or the gateway is closing). */
+  abort(reason: Error): void {
+    if (this.#done) return
+    if (this.#controller) this.#controller.abort(reason)
+    else this.#abortReason = reason
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller
+    if (this.#abortReason) controller.abort(this.#abortReason)
+    else if (this.#hasBody) this.#writeTimer = setTimeout(this.#onWriteTimeout, this.#writeTimeout)
+  }
+
+  onBodySent(): void {
+    this.#writeTimer?.refresh()
+  }
+
+  onRequestSent(): void {
+    this.#clearWriteTimer()
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    const state = this.#state
+    this.#responseStarted = true
+    state.upstreamLatency = performance.now() - state.upstreamStartedAt
+    const res = state.res
+    if (res.destroyed) {
+      controller.abort(new ClientGoneError('client closed the connection'))
+      return
+    }
+    state.response = { status: statusCode, headers: endToEndResponseHeaders(headers) }
+    runResponsePhase(state)
+    if (state.proxy.draining) res.shouldKeepAlive = false
+    res.writeHead(state.response.status, state.response.headers)
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#state.bytesSent += chunk.length
+    const previous = this.#pending
+    this.#pending = chunk
+    if (previous === null) return
+    const res = this.#state.res
+    if (!res.write(previous)) {
+      controller.pause()
+      this.#onDrain ??= () => this.#controller?.resume()
+      res.once('drain', this.#onDrain)
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#finish()
+    const last = this.#pending
+    this.#pending = null
+    if (last === null) this.#state.res.end()
+    else this.#state.res.end(last)
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+    this.#finish()
+    const state = this.#state
+    const res = state.res
+    if (res.destroyed || err instanceof ClientGoneError) return
+    const failure = classifyUpstreamError(err)
+    if (failure === null) return
+    if (this.#responseStarted || res.headersSent) {
+      // The client already has a status line; the only honest signal left is a broken connection.
+      state.error = failure
+      res.destroy()
+      return
+    }
+    const service = state.route!.service!
+    const canRetry =
+      !this.#hasBody &&
+      state.attempts <= service.retries &&
+      IDEMPOTENT.has(state.upstreamMethod) &&
+      RETRYABLE.has(err.code ?? '') &&
+      !state.proxy.draining
+    if (canRetry) {
+      forwardUpstream(state)
+      return
+    }
+    respondWithError(state, failure)
+  }
+
+  #finish(): void {
+    this.#done = true
+    this.#clearWriteTimer()
+    if (this.#state.inflight === this) this.#state.inflight = null
+  }
+
+  #clearWriteTimer(): void {
+    if (this.#writeTimer !== null) {
+      clearTimeout(this.#writeTimer)
+      this.#writeTimer = null
+    }
+  }
+
+  /**
+   * No body chunk went upstream for write_timeout. If undici paused the client stream, the upstream is
+   * not reading (504); otherwise the client is not sending (408).
+   */
+  readonly #onWriteTimeout = (): void => {
+    this.#writeTimer = null
+    const req = this.#state.req
+    const upstreamStalled = req.isPaused() || req.readableLength > 0
+    this.#controller?.abort(
+      upstreamStalled
+        ? new WriteTimeoutError('upstream did not accept the request body in time')
+        : new ClientBodyTimeoutError('client did not send the request body in time'),
+    )
+  }
+}
+
+/** Upstream response headers minus hop-by-hop ones, plus our Via. */
+function endToEndResponseHeaders(headers: Record<string, string | string[] | undefined>): HeaderMap {
+  const out: HeaderMap = Object.create(null)
+  const listed = connectionListed(headers.connection)
+  for (const name in headers) {
+    const value = headers[name]
+    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue
+    out[name] = value
+  }
+  const via = out.via
+  out.via = via ? `${Array.isArray(via) ? via.join(', ') : via}, ${VIA}` : VIA
+  return out
+}

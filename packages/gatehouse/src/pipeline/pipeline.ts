@@ -1,0 +1,191 @@
+/**
+ * The request pipeline, in order. Each stage is one module; this file only says what runs when.
+ *
+ *   1. parse      the request line and Host (bad → 400)                 request-target.ts
+ *   2. match      a route, Kong's precedence (none → 404)                 ../router/router.ts
+ *   3. protocol   https-only routes refuse http (426 or redirect)         (below)
+ *   4. prepare    the upstream path and headers                           upstream-request.ts
+ *   5. access     plugins by priority: tracing → CORS → authenticate →    plugin-phases.ts, phases.ts
+ *                 authorise → limit → transform (a plugin may answer)
+ *   6. forward    to the service's pool, streaming both ways              forward.ts
+ *   7. response   plugins see the response head before it is sent         plugin-phases.ts
+ *   8. log        metrics, one access-log line, plugins' log phase        (below)
+ *
+ * Minting the internal token (identity propagation) will sit between 5 and 6.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { GatehouseError } from '../errors/errors.ts'
+import { toGatehouseError } from '../errors/respond.ts'
+import { writeAccessLog } from '../observability/access-log.ts'
+import type { Logger } from '../observability/logger.ts'
+import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
+import { requestIdFrom } from '../proxy/trace-context.ts'
+import { ClientGoneError, forwardUpstream } from './forward.ts'
+import { runAccessPhase, runLogPhase } from './plugin-phases.ts'
+import { type ProxyContext, RequestState } from './request-state.ts'
+import { parseRequestTarget } from './request-target.ts'
+import { respondWithError, sendGatewayResponse } from './respond.ts'
+import type { GatewayRuntime } from './runtime.ts'
+import { prepareUpstreamRequest, upstreamPathFor } from './upstream-request.ts'
+
+export interface PipelineContext extends ProxyContext {
+  readonly runtime: GatewayRuntime
+  readonly logger: Logger
+  readonly accessLog: Logger | null
+  /** Called when a request finishes, to count in-flight requests. */
+  readonly onFinished: () => void
+}
+
+const kState = Symbol('gatehouse.requestState')
+type ResponseWithState = ServerResponse & { [kState]?: RequestState; [kContext]?: PipelineContext }
+const kContext = Symbol('gatehouse.pipelineContext')
+
+export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: ServerResponse): void {
+  const startedAt = performance.now()
+  const runtime = pc.runtime
+  const socket = req.socket
+  const peer = socket.remoteAddress ?? ''
+  const trustedPeer = isTrusted(runtime.trustedProxies, peer)
+  const headers = req.headers
+
+  // 1. parse
+  const target = parseRequestTarget(req.url ?? '', headers.host)
+  const state = new RequestState(req, res, pc, runtime, {
+    startedAt,
+    requestId: requestIdFrom(headers['x-request-id']),
+    method: req.method ?? 'GET',
+    path: target?.path ?? '/',
+    query: target?.query ?? '',
+    protocol: 'http',
+    host: target?.host ?? '',
+    clientIp: trustedPeer ? clientAddress(runtime.trustedProxies, peer, headers['x-forwarded-for']) : peer,
+  })
+  const r = res as ResponseWithState
+  r[kState] = state
+  r[kContext] = pc
+  res.once('close', onResponseClose)
+  if (target === null) {
+    respondWithError(
+      state,
+      new GatehouseError('GH_ERR_REQUEST_INVALID', 'Bad request: invalid request target'),
+    )
+    return
+  }
+
+  // 2. match
+  const port = target.port ?? socket.localPort ?? 0
+  const match = runtime.router.match({
+    method: state.method,
+    host: state.host,
+    port,
+    path: state.path,
+    headers,
+  })
+  if (match === null) {
+    respondWithError(
+      state,
+      new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
+    )
+    return
+  }
+  const ctx = match.target
+  state.route = ctx
+  state.captures = match.captures
+
+  // 3. protocol
+  if (!ctx.acceptsHttp) {
+    refuseHttp(state, target.hostHeader)
+    return
+  }
+
+  // 4. prepare
+  const upstream = upstreamPathFor(ctx.route, ctx.service, state.path, match.matchedLength)
+  state.upstreamPath = upstream.path
+  state.strippedPrefix = upstream.strippedPrefix
+  prepareUpstreamRequest(state, trustedPeer, peer, socket.localPort ?? 0)
+
+  // 5. access
+  if (!ctx.chain.hasAccess) {
+    state.stepsRun = ctx.chain.steps.length
+    proceed(state)
+    return
+  }
+  let pending: Promise<void> | undefined
+  try {
+    pending = runAccessPhase(state)
+  } catch (err) {
+    fail(state, err)
+    return
+  }
+  if (pending === undefined) proceed(state)
+  else
+    pending.then(
+      () => proceed(state),
+      (err: unknown) => fail(state, err),
+    )
+}
+
+function proceed(state: RequestState): void {
+  if (state.res.destroyed) return
+  if (state.exited) {
+    sendGatewayResponse(state)
+    return
+  }
+  const ctx = state.route!
+  if (ctx.service === null) {
+    respondWithError(
+      state,
+      new GatehouseError('GH_ERR_ROUTE_NO_SERVICE', 'no Service found with those values'),
+    )
+    return
+  }
+  if (!ctx.service.enabled) {
+    respondWithError(state, new GatehouseError('GH_ERR_SERVICE_DISABLED', 'Service unavailable'))
+    return
+  }
+  // 6. forward (7. response runs inside, when the upstream's head arrives)
+  forwardUpstream(state)
+}
+
+function fail(state: RequestState, err: unknown): void {
+  if (state.res.destroyed) return
+  respondWithError(state, toGatehouseError(err))
+}
+
+function refuseHttp(state: RequestState, hostHeader: string): void {
+  const code = state.route!.route.https_redirect_status_code
+  const err = new GatehouseError('GH_ERR_ROUTE_PROTOCOL', 'Please use HTTPS protocol')
+  if (code === 426) {
+    respondWithError(state, err, { connection: 'Upgrade', upgrade: 'TLS/1.2, HTTP/1.1' })
+    return
+  }
+  state.error = err
+  state.exit(code, undefined, { location: `https://${hostHeader}${state.req.url ?? '/'}` })
+  sendGatewayResponse(state)
+}
+
+// 8. log — runs once per request, when the response is done or the client went away.
+function onResponseClose(this: ServerResponse): void {
+  const r = this as ResponseWithState
+  const state = r[kState]!
+  const pc = r[kContext]!
+  const clientGone = !this.writableFinished
+  if (clientGone && state.inflight !== null)
+    state.inflight.abort(new ClientGoneError('client closed the connection'))
+  // 499: nginx's "client closed request", when nothing (or not all) was delivered.
+  const status = clientGone ? 499 : this.statusCode
+  const latency = performance.now() - state.startedAt
+  const ctx = state.route
+  if (ctx !== null) {
+    ctx.metrics.record(status, latency / 1000, state.upstreamLatency >= 0 ? state.upstreamLatency / 1000 : -1)
+    runLogPhase(state, (err, plugin) =>
+      pc.logger.error({ err, plugin, request_id: state.requestId }, 'plugin log phase failed'),
+    )
+  }
+  if (pc.accessLog !== null) writeAccessLog(pc.accessLog, state, status, latency)
+  const error = state.error
+  if (error !== null && error.status >= 500 && !error.expose) {
+    pc.logger.error({ request_id: state.requestId, code: error.code, detail: error.detail }, error.message)
+  }
+  pc.onFinished()
+}

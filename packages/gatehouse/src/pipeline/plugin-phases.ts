@@ -1,0 +1,80 @@
+/**
+ * Running a route's plugin chain for one phase. The access phase stays synchronous until a handler
+ * returns a promise, so chains of synchronous plugins cost no microtask per step.
+ */
+import { GatehouseError } from '../errors/errors.ts'
+import type { PluginInstance, PluginStep } from './plugin-chain.ts'
+import type { RequestState } from './request-state.ts'
+
+function instanceFor(step: PluginStep, state: RequestState): PluginInstance | null {
+  if (step.byConsumer !== null && state.consumer !== null) {
+    const scoped = step.byConsumer.get(state.consumer.id)
+    if (scoped) return scoped
+  }
+  return step.instance
+}
+
+/**
+ * Runs access handlers from `from` on. Returns undefined when every handler finished synchronously,
+ * else a promise that settles when the phase is done. Stops early once `state.exited` is set.
+ */
+export function runAccessPhase(state: RequestState, from = 0): Promise<void> | undefined {
+  const steps = state.route!.chain.steps
+  for (let i = from; i < steps.length; i++) {
+    state.stepsRun = i + 1
+    const instance = instanceFor(steps[i]!, state)
+    if (instance?.handler.access === undefined) continue
+    let result: void | Promise<void>
+    try {
+      result = instance.handler.access(state)
+    } catch (err) {
+      throw asPluginError(err, instance)
+    }
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      return (result as Promise<void>).then(
+        () => (state.exited ? undefined : runAccessPhase(state, i + 1)),
+        (err: unknown) => {
+          throw asPluginError(err, instance)
+        },
+      )
+    }
+    if (state.exited) return undefined
+  }
+  return undefined
+}
+
+export function runResponsePhase(state: RequestState): void {
+  const count = state.stepsRun
+  const steps = state.route!.chain.steps
+  for (let i = 0; i < count; i++) {
+    const instance = instanceFor(steps[i]!, state)
+    if (instance?.handler.response === undefined) continue
+    try {
+      instance.handler.response(state)
+    } catch (err) {
+      state.error ??= asPluginError(err, instance)
+    }
+  }
+}
+
+export function runLogPhase(state: RequestState, onError: (err: unknown, plugin: string) => void): void {
+  const count = state.stepsRun
+  const steps = state.route!.chain.steps
+  for (let i = 0; i < count; i++) {
+    const instance = instanceFor(steps[i]!, state)
+    if (instance?.handler.log === undefined) continue
+    try {
+      instance.handler.log(state)
+    } catch (err) {
+      onError(err, instance.entity.name)
+    }
+  }
+}
+
+function asPluginError(err: unknown, instance: PluginInstance): GatehouseError {
+  if (err instanceof GatehouseError) return err
+  return new GatehouseError('GH_ERR_PLUGIN_FAILED', 'An unexpected error occurred', {
+    detail: `plugin '${instance.entity.name}' (${instance.entity.id}) failed: ${(err as Error)?.message ?? String(err)}`,
+    cause: err,
+  })
+}

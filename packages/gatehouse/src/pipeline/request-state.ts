@@ -1,0 +1,184 @@
+/**
+ * The state of one request as it moves through the pipeline. Every field is set in the constructor so
+ * all instances share one hidden class (the V8 reason fastify's same-shape test exists); plugins read and
+ * change the request through it, never through the raw Node objects.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ConsumerEntity } from '../config/model.ts'
+import type { GatehouseError } from '../errors/errors.ts'
+import type { RouteContext } from './route-context.ts'
+import type { GatewayRuntime } from './runtime.ts'
+
+export type HeaderValue = string | string[]
+export type HeaderMap = Record<string, HeaderValue>
+
+/** The authenticated credential (Kong's `X-Credential-Identifier` comes from `identifier`). */
+export interface CredentialRef {
+  readonly id: string
+  readonly identifier: string
+}
+
+/** What the listener shares with every request it serves. */
+export interface ProxyContext {
+  /** True once shutdown began: responses close their connection, no retries start. */
+  readonly draining: boolean
+}
+
+/** An upstream exchange in flight, cancellable when the client goes away. */
+export interface InflightUpstream {
+  abort(reason: Error): void
+}
+
+export interface ResponseHead {
+  status: number
+  /** Lower-cased names; plugins edit this in their `response` phase. */
+  headers: HeaderMap
+}
+
+export class RequestState {
+  readonly req: IncomingMessage
+  readonly res: ServerResponse
+  readonly proxy: ProxyContext
+  /** The runtime this request started on; a reload does not change it mid-request. */
+  readonly runtime: GatewayRuntime
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number
+  readonly requestId: string
+  readonly method: string
+  /** Normalised path (RFC 3986), no query. */
+  readonly path: string
+  /** Raw query string including its `?`, or ''. */
+  readonly query: string
+  readonly protocol: 'http' | 'https'
+  /** Host header without port, lower-cased ('' when absent). */
+  readonly host: string
+  readonly clientIp: string
+
+  route: RouteContext | null
+  /** Captures of a regex route path. */
+  captures: Readonly<Record<string, string>> | null
+  /** Path prefix removed by strip_path ('' when none). */
+  strippedPrefix: string
+
+  upstreamMethod: string
+  upstreamPath: string
+  upstreamQuery: string
+  /** Headers for the upstream request, lower-cased names; built after routing. */
+  upstreamHeaders: HeaderMap
+
+  consumer: ConsumerEntity | null
+  credential: CredentialRef | null
+
+  /** Set by `exit()`, an error, or the upstream's response. */
+  response: ResponseHead | null
+  /** Body of a gateway-generated response (exit or error); null when streaming the upstream's. */
+  responseBody: string | Buffer | null
+  /** True once a plugin or the gateway has decided the response; the rest of the access phase is skipped. */
+  exited: boolean
+  error: GatehouseError | null
+
+  /** performance.now() when the request was sent upstream, -1 if never. */
+  upstreamStartedAt: number
+  /** Milliseconds until upstream response headers, -1 if none. */
+  upstreamLatency: number
+  /** Plugin steps whose access phase ran; their response and log phases run too. */
+  stepsRun: number
+  /** Upstream attempts made (retries + 1). */
+  attempts: number
+  /** Response body bytes sent to the client. */
+  bytesSent: number
+  /** The upstream exchange in flight, if any. */
+  inflight: InflightUpstream | null
+
+  /** Scratch space for plugins, keyed by plugin name; created on first use. */
+  #shared: Map<string, unknown> | null
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    proxy: ProxyContext,
+    runtime: GatewayRuntime,
+    fields: {
+      startedAt: number
+      requestId: string
+      method: string
+      path: string
+      query: string
+      protocol: 'http' | 'https'
+      host: string
+      clientIp: string
+    },
+  ) {
+    this.req = req
+    this.res = res
+    this.proxy = proxy
+    this.runtime = runtime
+    this.startedAt = fields.startedAt
+    this.requestId = fields.requestId
+    this.method = fields.method
+    this.path = fields.path
+    this.query = fields.query
+    this.protocol = fields.protocol
+    this.host = fields.host
+    this.clientIp = fields.clientIp
+    this.route = null
+    this.captures = null
+    this.strippedPrefix = ''
+    this.upstreamMethod = fields.method
+    this.upstreamPath = fields.path
+    this.upstreamQuery = fields.query
+    this.upstreamHeaders = Object.create(null) as HeaderMap
+    this.consumer = null
+    this.credential = null
+    this.response = null
+    this.responseBody = null
+    this.exited = false
+    this.error = null
+    this.upstreamStartedAt = -1
+    this.upstreamLatency = -1
+    this.stepsRun = 0
+    this.attempts = 0
+    this.bytesSent = 0
+    this.inflight = null
+    this.#shared = null
+  }
+
+  /**
+   * Ends the request from a plugin: no later access handler runs and nothing is sent upstream. `body`
+   * objects are sent as JSON. Response-phase handlers of the plugins that ran still see the response.
+   */
+  exit(status: number, body?: unknown, headers?: HeaderMap): void {
+    const h: HeaderMap = Object.create(null)
+    if (headers) for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v
+    let payload: string | Buffer | null = null
+    if (body !== undefined && body !== null) {
+      if (typeof body === 'string' || Buffer.isBuffer(body)) payload = body
+      else {
+        payload = JSON.stringify(body)
+        h['content-type'] ??= 'application/json; charset=utf-8'
+      }
+    }
+    this.response = { status, headers: h }
+    this.responseBody = payload
+    this.exited = true
+  }
+
+  setUpstreamHeader(name: string, value: HeaderValue): void {
+    this.upstreamHeaders[name.toLowerCase()] = value
+  }
+
+  removeUpstreamHeader(name: string): void {
+    delete this.upstreamHeaders[name.toLowerCase()]
+  }
+
+  /** Per-request data a plugin keeps between its phases. */
+  shared<T>(key: string, init: () => T): T {
+    this.#shared ??= new Map()
+    let v = this.#shared.get(key) as T | undefined
+    if (v === undefined) {
+      v = init()
+      this.#shared.set(key, v)
+    }
+    return v
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Everything a request on one route needs, compiled when the configuration loads: the route and its
+ * service, the upstream pool, the plugin chain and the metric children. A request reads one object and
+ * parses nothing.
+ */
+import type { RouteEntity, ServiceEntity } from '../config/model.ts'
+import type { RouteMetrics } from '../observability/metrics.ts'
+import type { Upstream } from '../proxy/upstreams.ts'
+import type { PluginChain } from './plugin-chain.ts'
+
+export class RouteContext {
+  readonly route: RouteEntity
+  readonly service: ServiceEntity | null
+  readonly upstream: Upstream | null
+  readonly chain: PluginChain
+  readonly metrics: RouteMetrics
+  /** Names for logs and metrics: the entity name, or its id when it has none. */
+  readonly routeName: string
+  readonly serviceName: string
+  readonly acceptsHttp: boolean
+  readonly acceptsHttps: boolean
+
+  constructor(
+    route: RouteEntity,
+    service: ServiceEntity | null,
+    upstream: Upstream | null,
+    chain: PluginChain,
+    metrics: RouteMetrics,
+  ) {
+    this.route = route
+    this.service = service
+    this.upstream = upstream
+    this.chain = chain
+    this.metrics = metrics
+    this.routeName = route.name ?? route.id
+    this.serviceName = service ? (service.name ?? service.id) : ''
+    this.acceptsHttp = route.protocols.includes('http')
+    this.acceptsHttps = route.protocols.includes('https')
+  }
+}

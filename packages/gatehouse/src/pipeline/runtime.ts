@@ -1,0 +1,81 @@
+/**
+ * A configuration made runnable: router, route contexts, plugin instances and upstream pools. Built
+ * whole from a loaded configuration and swapped in one assignment on reload, so a request sees either
+ * the old runtime or the new one, never a mix.
+ */
+import { BlockList, isIPv6 } from 'node:net'
+import type { ConsumerEntity, GatewayConfig } from '../config/model.ts'
+import type { Logger } from '../observability/logger.ts'
+import type { GatewayMetrics } from '../observability/metrics.ts'
+import type { PluginRegistry } from '../plugins/registry.ts'
+import type { UpstreamRegistry } from '../proxy/upstreams.ts'
+import { Router } from '../router/router.ts'
+import { compilePluginChain, type PluginInstance } from './plugin-chain.ts'
+import { RouteContext } from './route-context.ts'
+
+export interface RuntimeDependencies {
+  readonly registry: PluginRegistry
+  readonly upstreams: UpstreamRegistry
+  readonly metrics: GatewayMetrics
+  readonly logger: Logger
+}
+
+export class GatewayRuntime {
+  readonly config: GatewayConfig
+  readonly router: Router<RouteContext>
+  readonly consumers: ReadonlyMap<string, ConsumerEntity>
+  readonly pluginInstances: readonly PluginInstance[]
+  /** Upstream pool keys this runtime uses (the others can be closed after a swap). */
+  readonly upstreamKeys: ReadonlySet<string>
+  /** Peers whose X-Forwarded-* headers are trusted; null when none are. */
+  readonly trustedProxies: BlockList | null
+
+  constructor(config: GatewayConfig, deps: RuntimeDependencies) {
+    this.config = config
+    const services = new Map(config.services.map((s) => [s.id, s]))
+    this.consumers = new Map(config.consumers.map((c) => [c.id, c]))
+    this.pluginInstances = config.plugins.map((entity) => {
+      const def = deps.registry.get(entity.name)!
+      const handler = def.create(entity.config as never, {
+        id: entity.id,
+        logger: deps.logger.child({ plugin: entity.name, plugin_id: entity.id }),
+      })
+      return { entity, handler, priority: def.priority }
+    })
+    const keys = new Set<string>()
+    const contexts = config.routes.map((route) => {
+      const service = route.service ? (services.get(route.service.id) ?? null) : null
+      const upstream = service ? deps.upstreams.acquire(service) : null
+      if (upstream) keys.add(upstream.key)
+      const chain = compilePluginChain(route, this.pluginInstances)
+      const ctx = new RouteContext(
+        route,
+        service,
+        upstream,
+        chain,
+        deps.metrics.forRoute(service ? (service.name ?? service.id) : '', route.name ?? route.id),
+      )
+      return { route, target: ctx }
+    })
+    this.router = new Router(contexts)
+    this.upstreamKeys = keys
+    this.trustedProxies = buildBlockList(config.settings.proxy.trusted_ips)
+  }
+
+  /** Lets plugin instances release what they hold. */
+  async close(): Promise<void> {
+    await Promise.all(this.pluginInstances.map((i) => i.handler.close?.()))
+  }
+}
+
+function buildBlockList(cidrs: readonly string[]): BlockList | null {
+  if (cidrs.length === 0) return null
+  const list = new BlockList()
+  for (const entry of cidrs) {
+    const [address, bits] = entry.split('/') as [string, string | undefined]
+    const type = isIPv6(address) ? 'ipv6' : 'ipv4'
+    if (bits === undefined) list.addAddress(address, type)
+    else list.addSubnet(address, Number(bits), type)
+  }
+  return list
+}

@@ -1,0 +1,96 @@
+/**
+ * Builds the upstream request from the client's once a route matched: the path (strip_path,
+ * path_handling, the service path), and the headers (hop-by-hop removed, Host, X-Forwarded-*, Via,
+ * X-Request-ID, traceparent). Plugins then edit the result in their access phase.
+ */
+import type { RouteEntity, ServiceEntity } from '../config/model.ts'
+import { setForwardedHeaders } from '../proxy/forwarded.ts'
+import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
+import { isValidTraceparent, newTraceparent } from '../proxy/trace-context.ts'
+import type { HeaderMap, RequestState } from './request-state.ts'
+
+const VIA = '1.1 gatehouse'
+
+/** Kong's path_handling: v0 joins with exactly one slash, v1 concatenates. */
+export function joinUpstreamPath(servicePath: string | null, postfix: string, handling: 'v0' | 'v1'): string {
+  if (postfix === '') return servicePath ?? '/'
+  if (servicePath === null) return postfix.startsWith('/') ? postfix : `/${postfix}`
+  if (handling === 'v1') return servicePath + postfix
+  const left = servicePath.endsWith('/') ? servicePath.slice(0, -1) : servicePath
+  return postfix.startsWith('/') ? left + postfix : `${left}/${postfix}`
+}
+
+export function upstreamPathFor(
+  route: RouteEntity,
+  service: ServiceEntity | null,
+  path: string,
+  matchedLength: number,
+): { path: string; strippedPrefix: string } {
+  const strip = route.strip_path && matchedLength > 0
+  const postfix = strip ? path.slice(matchedLength) : path
+  return {
+    path: joinUpstreamPath(service?.path ?? null, postfix, route.path_handling),
+    strippedPrefix: strip ? path.slice(0, matchedLength) : '',
+  }
+}
+
+/** Client headers minus hop-by-hop ones, duplicates kept (Cookie lines joined with "; " per RFC 6265). */
+export function copyEndToEndHeaders(rawHeaders: readonly string[]): HeaderMap {
+  const out: HeaderMap = Object.create(null)
+  let connection: string | undefined
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase()
+    const value = rawHeaders[i + 1]!
+    if (HOP_BY_HOP.has(name) || name === 'host' || name === 'expect') {
+      if (name === 'connection') connection = connection === undefined ? value : `${connection},${value}`
+      continue
+    }
+    const prev = out[name]
+    if (prev === undefined) out[name] = value
+    else if (name === 'cookie') out[name] = `${prev as string}; ${value}`
+    else if (Array.isArray(prev)) prev.push(value)
+    else out[name] = [prev, value]
+  }
+  const listed = connectionListed(connection)
+  if (listed) for (const name of listed) delete out[name]
+  return out
+}
+
+export function prepareUpstreamRequest(
+  state: RequestState,
+  trustedPeer: boolean,
+  peer: string,
+  localPort: number,
+): void {
+  const ctx = state.route!
+  const incoming = state.req.headers
+  const headers = copyEndToEndHeaders(state.req.rawHeaders)
+  const hostHeader = incoming.host ?? ''
+  headers.host =
+    ctx.route.preserve_host && hostHeader !== '' ? hostHeader : (ctx.upstream?.hostHeader ?? hostHeader)
+  setForwardedHeaders(
+    headers,
+    {
+      trustedPeer,
+      peer,
+      protocol: state.protocol,
+      hostHeader,
+      localPort,
+      originalPath: state.path,
+      strippedPrefix: state.strippedPrefix,
+      incoming,
+    },
+    state.clientIp,
+  )
+  const via = incoming.via
+  headers.via = via ? `${via}, ${VIA}` : VIA
+  headers['x-request-id'] = state.requestId
+  const traceparent = incoming.traceparent
+  if (typeof traceparent !== 'string' || !isValidTraceparent(traceparent)) {
+    headers.traceparent = newTraceparent()
+    delete headers.tracestate
+  }
+  state.upstreamHeaders = headers
+}
+
+export { VIA }

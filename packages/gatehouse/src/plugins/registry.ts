@@ -1,0 +1,77 @@
+/**
+ * Finds the bundled plugins (one folder each under src/plugins with a `plugin.ts`), checks each one's
+ * shape and refuses to start with a message naming the plugin when one is malformed. Deleting a
+ * plugin's folder removes it; nothing else lists plugins.
+ */
+import { readdir } from 'node:fs/promises'
+import { PRIORITY_BANDS } from '../pipeline/phases.ts'
+import type { GatewayPlugin } from './types.ts'
+
+export interface PluginRegistry {
+  get(name: string): GatewayPlugin | undefined
+  names(): string[]
+  all(): GatewayPlugin[]
+}
+
+const pluginsDir = new URL('./', import.meta.url)
+
+/** Problems with a plugin definition, empty when it is well-formed. */
+export function checkPluginShape(folder: string, candidate: unknown): string[] {
+  const p = candidate as Partial<GatewayPlugin> | undefined
+  if (!p || typeof p !== 'object') return [`plugin '${folder}': plugin.ts must export \`plugin\``]
+  const problems: string[] = []
+  const where = `plugin '${folder}'`
+  if (p.name !== folder) problems.push(`${where}: name '${String(p.name)}' must equal its folder name`)
+  if (typeof p.version !== 'string' || !/^\d+\.\d+\.\d+$/.test(p.version))
+    problems.push(`${where}: version must be x.y.z`)
+  if (typeof p.description !== 'string' || p.description.length === 0)
+    problems.push(`${where}: description must be a non-empty string`)
+  const band = p.band !== undefined ? PRIORITY_BANDS[p.band] : undefined
+  if (!band) problems.push(`${where}: band must be one of ${Object.keys(PRIORITY_BANDS).join(', ')}`)
+  if (!Number.isInteger(p.priority)) problems.push(`${where}: priority must be an integer`)
+  else if (band && (p.priority! < band.min || p.priority! > band.max))
+    problems.push(
+      `${where}: priority ${p.priority} lies outside the ${p.band} band (${band.min}..${band.max})`,
+    )
+  if (!p.schema || typeof (p.schema as { safeParse?: unknown }).safeParse !== 'function')
+    problems.push(`${where}: schema must be a zod schema`)
+  if (typeof p.create !== 'function') problems.push(`${where}: create must be a function`)
+  return problems
+}
+
+export function createRegistry(plugins: readonly GatewayPlugin[]): PluginRegistry {
+  const byName = new Map(plugins.map((p) => [p.name, p]))
+  const sorted = [...byName.keys()].sort()
+  return {
+    get: (name) => byName.get(name),
+    names: () => sorted,
+    all: () => sorted.map((n) => byName.get(n)!),
+  }
+}
+
+let bundled: Promise<PluginRegistry> | undefined
+
+/** The bundled plugins, loaded once per process. Throws a TypeError naming every malformed plugin. */
+export function loadBundledPlugins(): Promise<PluginRegistry> {
+  bundled ??= (async () => {
+    const entries = await readdir(pluginsDir, { withFileTypes: true })
+    const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name)
+    const problems: string[] = []
+    const plugins: GatewayPlugin[] = []
+    for (const folder of folders.sort()) {
+      let mod: { plugin?: unknown }
+      try {
+        mod = (await import(new URL(`./${folder}/plugin.ts`, pluginsDir).href)) as { plugin?: unknown }
+      } catch (err) {
+        problems.push(`plugin '${folder}': cannot load plugin.ts: ${(err as Error).message}`)
+        continue
+      }
+      const shape = checkPluginShape(folder, mod.plugin)
+      if (shape.length > 0) problems.push(...shape)
+      else plugins.push(mod.plugin as GatewayPlugin)
+    }
+    if (problems.length > 0) throw new TypeError(`malformed plugins:\n${problems.join('\n')}`)
+    return createRegistry(plugins)
+  })()
+  return bundled
+}
