@@ -1,0 +1,195 @@
+/**
+ * Starts the real `gatehouse` binary for end-to-end tests: a declarative file in a temp dir, both
+ * listeners on 127.0.0.1 port 0, stdout parsed as JSON log lines (the ports come from the
+ * "gatehouse started" line). Nothing is mocked.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url))
+
+export interface LogLine {
+  level: string
+  msg: string
+  [key: string]: unknown
+}
+
+export interface StartOptions {
+  /** A declarative config (object → JSON file) or raw file text (YAML/JSON). */
+  config: object | string
+  env?: Record<string, string>
+  /** Extra arguments after `start --config FILE`. */
+  args?: string[]
+  /** Milliseconds to wait for the started line. Default 15000. */
+  timeout?: number
+}
+
+export class GatehouseProcess {
+  readonly child: ChildProcess
+  readonly dir: string
+  readonly configFile: string
+  readonly lines: LogLine[] = []
+  /** Raw stdout and stderr text, for assertions that nothing secret was written. */
+  stdout = ''
+  stderr = ''
+  proxyUrl = ''
+  adminUrl = ''
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  #waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = []
+
+  constructor(child: ChildProcess, dir: string, configFile: string) {
+    this.child = child
+    this.dir = dir
+    this.configFile = configFile
+    let buffered = ''
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk
+      buffered += chunk
+      let nl = buffered.indexOf('\n')
+      while (nl !== -1) {
+        const text = buffered.slice(0, nl)
+        buffered = buffered.slice(nl + 1)
+        nl = buffered.indexOf('\n')
+        try {
+          this.#push(JSON.parse(text) as LogLine)
+        } catch {
+          // not a JSON line; kept in stdout
+        }
+      }
+    })
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk
+    })
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  }
+
+  #push(line: LogLine): void {
+    this.lines.push(line)
+    this.#waiters = this.#waiters.filter((w) => {
+      if (!w.match(line)) return true
+      w.resolve(line)
+      return false
+    })
+  }
+
+  /** Resolves with the first log line (already seen or future) that matches. */
+  waitForLog(match: (l: LogLine) => boolean, timeout = 10_000): Promise<LogLine> {
+    const seen = this.lines.find(match)
+    if (seen) return Promise.resolve(seen)
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no matching log line within ${timeout} ms\n${this.stdout}\n${this.stderr}`)),
+        timeout,
+      )
+      this.#waiters.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer)
+          resolve(l)
+        },
+      })
+    })
+  }
+
+  accessLines(): LogLine[] {
+    return this.lines.filter((l) => l.type === 'access')
+  }
+
+  /** Replaces the config file (then `reload()` sends SIGHUP). */
+  writeConfig(config: object | string): void {
+    writeFileSync(this.configFile, typeof config === 'string' ? config : JSON.stringify(config, null, 2))
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig)
+  }
+
+  /** SIGTERM and wait for exit; the temp dir is removed. */
+  async stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000)
+    const result = await this.exited
+    clearTimeout(timer)
+    rmSync(this.dir, { recursive: true, force: true })
+    return result
+  }
+
+  /** Fetch against the proxy. */
+  proxy(path: string, init?: RequestInit): Promise<Response> {
+    return fetch(this.proxyUrl + path, init)
+  }
+
+  /** Fetch against the admin API. */
+  admin(path: string, init?: RequestInit): Promise<Response> {
+    return fetch(this.adminUrl + path, init)
+  }
+}
+
+export function writeTempConfig(
+  config: object | string,
+  name = 'gatehouse.yaml',
+): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'))
+  const file = join(dir, typeof config === 'string' ? name : name.replace(/\.ya?ml$/, '.json'))
+  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config, null, 2))
+  return { dir, file }
+}
+
+export async function startGatehouse(options: StartOptions): Promise<GatehouseProcess> {
+  const { dir, file } = writeTempConfig(options.config)
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'start',
+      '--config',
+      file,
+      '--proxy-listen',
+      '127.0.0.1:0',
+      '--admin-listen',
+      '127.0.0.1:0',
+      ...(options.args ?? []),
+    ],
+    {
+      env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  const gh = new GatehouseProcess(child, dir, file)
+  const started = gh.waitForLog((l) => l.msg === 'gatehouse started', options.timeout ?? 15_000)
+  const failed = gh.exited.then(({ code }) => {
+    throw new Error(`gatehouse exited with ${code} before starting\n${gh.stderr}\n${gh.stdout}`)
+  })
+  const line = await Promise.race([started, failed])
+  gh.proxyUrl = `http://${line.proxy as string}`
+  gh.adminUrl = `http://${line.admin as string}`
+  return gh
+}
+
+export interface CliResult {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs `gatehouse ARGS...` to completion. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c
+    })
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c
+    })
+    child.once('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
