@@ -9,6 +9,7 @@ import type { Socket } from 'node:net'
 import { createAdminServer } from './admin/server.ts'
 import { loadConfigObject, loadConfigText } from './config/load.ts'
 import type { GatewayConfig } from './config/model.ts'
+import type { AccessLog } from './observability/access-log.ts'
 import type { Logger } from './observability/logger.ts'
 import { GatewayMetrics } from './observability/metrics.ts'
 import { handleRequest, type PipelineContext } from './pipeline/pipeline.ts'
@@ -23,7 +24,7 @@ export interface GatewayOptions {
   readonly registry: PluginRegistry
   readonly logger: Logger
   /** Where access-log lines go; null or absent turns the access log off. */
-  readonly accessLogger?: Logger | null
+  readonly accessLog?: AccessLog | null
   readonly proxyListen: string
   readonly adminListen: string
   /** Overrides admin.token from the file (GATEHOUSE_ADMIN_TOKEN). */
@@ -35,7 +36,7 @@ export class Gateway implements PipelineContext {
   runtime: GatewayRuntime
   draining = false
   readonly logger: Logger
-  readonly #accessLogger: Logger | null
+  readonly #accessLog: AccessLog | null
   readonly metrics = new GatewayMetrics()
   readonly upstreams = new UpstreamRegistry()
   readonly nodeId = randomUUID()
@@ -59,7 +60,7 @@ export class Gateway implements PipelineContext {
   constructor(options: GatewayOptions) {
     this.#options = options
     this.logger = options.logger
-    this.#accessLogger = options.accessLogger ?? null
+    this.#accessLog = options.accessLog ?? null
     this.runtime = this.#build(options.config)
     this.metrics.setConfigHash(options.config.hash)
     const proxy = options.config.settings.proxy
@@ -92,8 +93,8 @@ export class Gateway implements PipelineContext {
   }
 
   /** The access logger while the running configuration enables it (a reload can switch it). */
-  get accessLog(): Logger | null {
-    return this.runtime.config.settings.logging.access_log ? this.#accessLogger : null
+  get accessLog(): AccessLog | null {
+    return this.runtime.config.settings.logging.access_log ? this.#accessLog : null
   }
 
   async listen(): Promise<{ proxy: string; admin: string }> {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { loadConfigFile } from './config/load.ts'
 import { ConfigError } from './errors/errors.ts'
 import { Gateway } from './gateway.ts'
+import { AccessLog } from './observability/access-log.ts'
 import { createLoggers, type Logger, type LogLevel } from './observability/logger.ts'
 import { loadBundledPlugins } from './plugins/registry.ts'
 import { VERSION } from './version.ts'
@@ -29,7 +30,7 @@ export async function start(options: StartOptions): Promise<Gateway> {
     config,
     registry,
     logger,
-    accessLogger: loggers.access,
+    accessLog: level === 'silent' ? null : new AccessLog(loggers.stream),
     env,
     proxyListen: options.proxyListen ?? env.GATEHOUSE_PROXY_LISTEN ?? config.settings.proxy.listen,
     adminListen: options.adminListen ?? env.GATEHOUSE_ADMIN_LISTEN ?? config.settings.admin.listen,

@@ -64,7 +64,8 @@ export class GatehouseError extends Error {
     this.name = 'GatehouseError'
     this.code = code
     this.status = ERROR_CODES[code].status
-    this.expose = this.status < 500 || code.startsWith('GH_ERR_UPSTREAM') || code === 'GH_ERR_SHUTTING_DOWN'
+    // Our messages are fixed strings, safe to show; only unexpected failures hide theirs.
+    this.expose = code !== 'GH_ERR_INTERNAL' && code !== 'GH_ERR_PLUGIN_FAILED'
     this.detail = options.detail
     Object.defineProperty(this, kBrand, { value: true })
   }

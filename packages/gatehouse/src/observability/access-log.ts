@@ -4,7 +4,6 @@
  * tokens and secrets travel.
  */
 import type { RequestState } from '../pipeline/request-state.ts'
-import type { Logger } from './logger.ts'
 
 export interface AccessLogLine {
   request_id: string
@@ -48,6 +47,28 @@ export function accessLogLine(state: RequestState, status: number, latencyMs: nu
   return line
 }
 
-export function writeAccessLog(logger: Logger, state: RequestState, status: number, latencyMs: number): void {
-  logger.info(accessLogLine(state, status, latencyMs), 'request')
+/**
+ * Writes access lines in the same shape as pino's (`level`, `time`, `pid`, `type: "access"`, fields,
+ * `msg: "request"`) with one JSON.stringify per line and the ISO time computed once per millisecond.
+ */
+export class AccessLog {
+  readonly #stream: { write(line: string): unknown }
+  readonly #prefix = `{"level":"info","time":"`
+  readonly #pid = `","pid":${process.pid},"type":"access",`
+  #lastMs = 0
+  #lastIso = ''
+
+  constructor(stream: { write(line: string): unknown }) {
+    this.#stream = stream
+  }
+
+  write(state: RequestState, status: number, latencyMs: number): void {
+    const now = Date.now()
+    if (now !== this.#lastMs) {
+      this.#lastMs = now
+      this.#lastIso = new Date(now).toISOString()
+    }
+    const fields = JSON.stringify(accessLogLine(state, status, latencyMs))
+    this.#stream.write(`${this.#prefix}${this.#lastIso}${this.#pid}${fields.slice(1, -1)},"msg":"request"}\n`)
+  }
 }

@@ -37,8 +37,8 @@ export interface CreateLoggerOptions {
 export interface Loggers {
   /** Operational logs, with redaction. */
   logger: Logger
-  /** Access log lines only (fields we build; no redaction pass). */
-  access: Logger
+  /** The raw line stream, shared with the access log. */
+  stream: { write(line: string): unknown }
   /** Writes out whatever is buffered, synchronously (at exit). */
   flush(): void
 }
@@ -47,17 +47,19 @@ export function createLoggers(options: CreateLoggerOptions): Loggers {
   const destination = pino.destination({ dest: options.destination ?? 1, sync: false, minLength: 4096 })
   const timer = setInterval(() => destination.flush(), 100)
   timer.unref()
-  const common = {
-    level: options.level,
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label: string) => ({ level: label }) },
-  }
-  const logger = pino({ ...common, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination)
-  const access = pino({ ...common, base: { pid: process.pid, type: 'access' } }, destination)
+  const logger = pino(
+    {
+      level: options.level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label: string) => ({ level: label }) },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    },
+    destination,
+  )
   return {
     logger,
-    access,
+    stream: destination,
     flush: () => {
       try {
         destination.flushSync()

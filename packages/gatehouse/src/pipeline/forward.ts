@@ -94,7 +94,12 @@ export function classifyUpstreamError(err: Error & { code?: string }): Gatehouse
   }
   if (TIMEOUTS.has(code))
     return new GatehouseError('GH_ERR_UPSTREAM_TIMEOUT', GATEWAY_TIMEOUT, { detail: code })
-  if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') {
+  if (
+    err.name === 'HTTPParserError' ||
+    code.startsWith('HPE_') ||
+    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' ||
+    code === 'UND_ERR_INFO'
+  ) {
     return new GatehouseError('GH_ERR_UPSTREAM_INVALID_RESPONSE', BAD_GATEWAY, {
       detail: `${code}: ${err.message}`,
     })

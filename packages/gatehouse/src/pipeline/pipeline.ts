@@ -16,7 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { GatehouseError } from '../errors/errors.ts'
 import { toGatehouseError } from '../errors/respond.ts'
-import { writeAccessLog } from '../observability/access-log.ts'
+import type { AccessLog } from '../observability/access-log.ts'
 import type { Logger } from '../observability/logger.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
 import { requestIdFrom } from '../proxy/trace-context.ts'
@@ -31,7 +31,7 @@ import { prepareUpstreamRequest, upstreamPathFor } from './upstream-request.ts'
 export interface PipelineContext extends ProxyContext {
   readonly runtime: GatewayRuntime
   readonly logger: Logger
-  readonly accessLog: Logger | null
+  readonly accessLog: AccessLog | null
   /** Called when a request finishes, to count in-flight requests. */
   readonly onFinished: () => void
 }
@@ -182,7 +182,8 @@ function onResponseClose(this: ServerResponse): void {
       pc.logger.error({ err, plugin, request_id: state.requestId }, 'plugin log phase failed'),
     )
   }
-  if (pc.accessLog !== null) writeAccessLog(pc.accessLog, state, status, latency)
+  const accessLog = pc.accessLog
+  if (accessLog !== null) accessLog.write(state, status, latency)
   const error = state.error
   if (error !== null && error.status >= 500 && !error.expose) {
     pc.logger.error({ request_id: state.requestId, code: error.code, detail: error.detail }, error.message)
