@@ -34,24 +34,21 @@ export function upstreamPathFor(
   }
 }
 
-/** Client headers minus hop-by-hop ones, duplicates kept (Cookie lines joined with "; " per RFC 6265). */
-export function copyEndToEndHeaders(rawHeaders: readonly string[]): HeaderMap {
+/**
+ * Client headers minus hop-by-hop ones, from Node's parsed header object: repeated list headers arrive
+ * joined with ", " (RFC 9110 §5.3), Cookie lines with "; ", and for singleton headers (Authorization,
+ * Content-Type, Host, ...) only the first is kept — so the upstream sees exactly the value the gateway
+ * evaluated, never a second one it did not.
+ */
+export function copyEndToEndHeaders(
+  incoming: Readonly<Record<string, string | string[] | undefined>>,
+): HeaderMap {
   const out: HeaderMap = Object.create(null)
-  let connection: string | undefined
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i]!.toLowerCase()
-    const value = rawHeaders[i + 1]!
-    if (HOP_BY_HOP.has(name) || name === 'host' || name === 'expect') {
-      if (name === 'connection') connection = connection === undefined ? value : `${connection},${value}`
-      continue
-    }
-    const prev = out[name]
-    if (prev === undefined) out[name] = value
-    else if (name === 'cookie') out[name] = `${prev as string}; ${value}`
-    else if (Array.isArray(prev)) prev.push(value)
-    else out[name] = [prev, value]
+  for (const name in incoming) {
+    if (HOP_BY_HOP.has(name) || name === 'host' || name === 'expect') continue
+    out[name] = incoming[name]!
   }
-  const listed = connectionListed(connection)
+  const listed = connectionListed(incoming.connection)
   if (listed) for (const name of listed) delete out[name]
   return out
 }
@@ -64,7 +61,7 @@ export function prepareUpstreamRequest(
 ): void {
   const ctx = state.route!
   const incoming = state.req.headers
-  const headers = copyEndToEndHeaders(state.req.rawHeaders)
+  const headers = copyEndToEndHeaders(incoming)
   const hostHeader = incoming.host ?? ''
   headers.host =
     ctx.route.preserve_host && hostHeader !== '' ? hostHeader : (ctx.upstream?.hostHeader ?? hostHeader)
@@ -74,7 +71,7 @@ export function prepareUpstreamRequest(
       trustedPeer,
       peer,
       protocol: state.protocol,
-      hostHeader,
+      host: state.host,
       localPort,
       originalPath: state.path,
       strippedPrefix: state.strippedPrefix,

@@ -38,8 +38,8 @@ export interface ForwardedInput {
   readonly trustedPeer: boolean
   readonly peer: string
   readonly protocol: 'http' | 'https'
-  /** Host header as received (with port), or ''. */
-  readonly hostHeader: string
+  /** Host without port, lower-cased, or ''. */
+  readonly host: string
   readonly localPort: number
   readonly originalPath: string
   readonly strippedPrefix: string
@@ -59,8 +59,7 @@ export function setForwardedHeaders(
   out['x-real-ip'] = clientIp
   const trustedValue = (name: string) => (trustedPeer ? single(incoming[name]) : undefined)
   out['x-forwarded-proto'] = trustedValue('x-forwarded-proto') ?? input.protocol
-  const host = input.hostHeader.replace(/:\d+$/, '')
-  out['x-forwarded-host'] = trustedValue('x-forwarded-host') ?? host
+  out['x-forwarded-host'] = trustedValue('x-forwarded-host') ?? input.host
   out['x-forwarded-port'] = trustedValue('x-forwarded-port') ?? String(input.localPort)
   out['x-forwarded-path'] = trustedValue('x-forwarded-path') ?? input.originalPath
   const prefix = trustedValue('x-forwarded-prefix') ?? input.strippedPrefix

@@ -23,8 +23,6 @@ export function createProxyServer(
       requestTimeout: 0,
       maxHeaderSize: options.maxHeaderSize,
       noDelay: true,
-      // Duplicate request headers are read from rawHeaders, so Node need not join them.
-      joinDuplicateHeaders: false,
     },
     onRequest,
   )
