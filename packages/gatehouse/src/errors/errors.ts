@@ -6,7 +6,7 @@
  * `detail` is for logs only and never holds a token or a secret.
  */
 
-/** What each code means to a client: the HTTP status and the reason phrase we send. */
+/** Each code's HTTP status, and a summary for docs/errors.md (the `error` field is the status's reason phrase). */
 export const ERROR_CODES = {
   GH_ERR_CONFIG_INVALID: { status: 400, summary: 'The declarative configuration has errors.' },
   GH_ERR_CONFIG_UNREADABLE: { status: 400, summary: 'The configuration file could not be read or parsed.' },
@@ -19,7 +19,14 @@ export const ERROR_CODES = {
     status: 400,
     summary: 'The request could not be parsed (bad URI, escape or Content-Length).',
   },
-  GH_ERR_REQUEST_TIMEOUT: { status: 408, summary: 'The client stopped sending the request body.' },
+  GH_ERR_REQUEST_TIMEOUT: {
+    status: 408,
+    summary: 'The client took longer than headers_timeout to send its headers, or stopped sending its body.',
+  },
+  GH_ERR_REQUEST_HEADERS_TOO_LARGE: {
+    status: 431,
+    summary: 'The request headers exceed proxy.max_header_size.',
+  },
   GH_ERR_ROUTE_NO_SERVICE: {
     status: 503,
     summary: 'The matched route has no service and no plugin answered.',
@@ -28,9 +35,9 @@ export const ERROR_CODES = {
   GH_ERR_UPSTREAM_INVALID_RESPONSE: { status: 502, summary: 'The upstream sent an invalid response.' },
   GH_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer within the timeout.' },
   GH_ERR_SERVICE_DISABLED: { status: 503, summary: 'The route belongs to a disabled service.' },
-  GH_ERR_SHUTTING_DOWN: { status: 503, summary: 'The gateway is shutting down.' },
+  GH_ERR_SERVER_SHUTTING_DOWN: { status: 503, summary: 'The gateway is shutting down.' },
   GH_ERR_PLUGIN_FAILED: { status: 500, summary: 'A plugin failed unexpectedly.' },
-  GH_ERR_INTERNAL: { status: 500, summary: 'An unexpected error occurred.' },
+  GH_ERR_INTERNAL_UNEXPECTED: { status: 500, summary: 'An unexpected error occurred.' },
   GH_ERR_ADMIN_FORBIDDEN: {
     status: 403,
     summary: 'The admin API refused the client (not loopback and no admin token configured).',
@@ -65,7 +72,7 @@ export class GatehouseError extends Error {
     this.code = code
     this.status = ERROR_CODES[code].status
     // Our messages are fixed strings, safe to show; only unexpected failures hide theirs.
-    this.expose = code !== 'GH_ERR_INTERNAL' && code !== 'GH_ERR_PLUGIN_FAILED'
+    this.expose = code !== 'GH_ERR_INTERNAL_UNEXPECTED' && code !== 'GH_ERR_PLUGIN_FAILED'
     this.detail = options.detail
     Object.defineProperty(this, kBrand, { value: true })
   }

@@ -26,10 +26,10 @@ export function errorEnvelope(err: GatehouseError, requestId?: string): ErrorEnv
   return body
 }
 
-/** Any thrown value as a GatehouseError (unknown errors become GH_ERR_INTERNAL, details kept for logs). */
+/** Any thrown value as a GatehouseError (unknown errors become GH_ERR_INTERNAL_UNEXPECTED, details kept for logs). */
 export function toGatehouseError(err: unknown): GatehouseError {
   if (err instanceof GatehouseError) return err
-  return new GatehouseError('GH_ERR_INTERNAL', 'An unexpected error occurred', {
+  return new GatehouseError('GH_ERR_INTERNAL_UNEXPECTED', 'An unexpected error occurred', {
     detail: (err as Error)?.stack ?? String(err),
     cause: err,
   })

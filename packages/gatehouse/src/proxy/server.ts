@@ -2,8 +2,10 @@
  * The proxy listener: plain node:http, tuned for a reverse proxy (no whole-request timeout, so long
  * uploads stream; a header timeout against slow-header clients; Nagle off).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { GatehouseError } from '../errors/errors.ts'
+import { errorEnvelope } from '../errors/respond.ts'
 
 export interface ProxyServerOptions {
   keepAliveTimeout: number
@@ -26,23 +28,20 @@ export function createProxyServer(
     },
     onRequest,
   )
+  // Requests Node's parser refuses never reach the pipeline; answer them in the same envelope.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return
-    const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-    const body = JSON.stringify({
-      message:
-        status === 431
-          ? 'Request header fields too large'
-          : status === 408
-            ? 'Request timeout'
-            : 'Bad request',
-      code: 'GH_ERR_REQUEST_INVALID',
-      statusCode: status,
-    })
+    const error =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? new GatehouseError('GH_ERR_REQUEST_HEADERS_TOO_LARGE', 'Request header fields too large')
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? new GatehouseError('GH_ERR_REQUEST_TIMEOUT', 'Request timeout')
+          : new GatehouseError('GH_ERR_REQUEST_INVALID', 'Bad request')
+    const body = JSON.stringify(errorEnvelope(error))
     socket.end(
-      `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
-        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n` +
+        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `connection: close\r\n\r\n${body}`,
     )
   })
   return server

@@ -167,6 +167,12 @@ describe('header handling between client, gateway and upstream', () => {
     assert.deepEqual(res.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/'])
   })
 
+  it('refuses a header block larger than proxy.max_header_size with 431 in the error envelope', async () => {
+    const res = await rawRequest(`${gh.proxyUrl}/api/x`, { headers: { 'x-big': 'a'.repeat(40_000) } })
+    assert.equal(res.status, 431)
+    assert.equal(JSON.parse(res.body).code, 'GH_ERR_REQUEST_HEADERS_TOO_LARGE')
+  })
+
   it('sends the service host and leaves no Expect header upstream', async () => {
     const res = await rawRequest(`${gh.proxyUrl}/api/x`, {
       method: 'POST',
