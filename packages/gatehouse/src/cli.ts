@@ -1,12 +1,13 @@
 /**
- * The `gatehouse` command line. Every failure prints one clear message to stderr and exits non-zero;
- * configuration problems print one `FILE: path: message` line each.
+ * The `gatehouse` command line. Every failure prints one clear message to stderr and exits non-zero:
+ * 2 for a wrong command line, 1 for a configuration that cannot be used (one `FILE: path: message` line
+ * per problem) or a port that cannot be bound.
  */
 import { parseArgs } from 'node:util'
 import { loadConfigFile } from './config/load.ts'
+import { listenAddress } from './config/schema/typedefs.ts'
 import { ConfigError } from './errors/errors.ts'
 import { loadBundledPlugins } from './plugins/registry.ts'
-import { parseListen } from './proxy/server.ts'
 import { VERSION } from './version.ts'
 
 const USAGE = `Usage:
@@ -23,7 +24,14 @@ Environment:
 
 Docs: docs/configuration.md, docs/plugins.md, docs/errors.md`
 
-class UsageError extends Error {}
+/** A wrong command line. The usage text follows, unless the message says all (a bad option value). */
+class UsageError extends Error {
+  readonly showUsage: boolean
+  constructor(message: string, showUsage = true) {
+    super(message)
+    this.showUsage = showUsage
+  }
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -50,10 +58,16 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`)
-      process.stderr.write(
-        `gatehouse: ${err.issues.length} problem(s) in the configuration; nothing was started\n`,
-      )
+      const found =
+        err.code === 'GH_ERR_CONFIG_UNREADABLE'
+          ? 'the configuration cannot be read'
+          : `${plural(err.issues.length, 'problem')} in the configuration`
+      process.stderr.write(`gatehouse: ${command === 'start' ? `${found}; nothing was started` : found}\n`)
       return 1
+    }
+    if (err instanceof UsageError && !err.showUsage) {
+      process.stderr.write(`gatehouse: ${err.message}\n`)
+      return 2
     }
     if (err instanceof UsageError || isArgError(err)) {
       process.stderr.write(`gatehouse: ${(err as Error).message}\n\n${USAGE}\n`)
@@ -61,7 +75,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof TypeError && /listen address|malformed plugins/.test(err.message)) {
       process.stderr.write(`gatehouse: ${err.message}\n`)
-      return 2
+      // A malformed plugin is a broken installation, not a wrong command line.
+      return err.message.startsWith('malformed plugins') ? 1 : 2
     }
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
@@ -91,12 +106,30 @@ async function startCommand(args: string[]): Promise<number> {
     strict: true,
     allowPositionals: false,
   })
-  const configFile = values.config ?? process.env.GATEHOUSE_CONFIG
+  const configFile = values.config || process.env.GATEHOUSE_CONFIG
   if (!configFile) throw new UsageError('start needs --config FILE (or GATEHOUSE_CONFIG)')
-  for (const address of [values['proxy-listen'], values['admin-listen']]) if (address) parseListen(address)
+  const proxyListen = listenOption(values['proxy-listen'], '--proxy-listen', 'GATEHOUSE_PROXY_LISTEN')
+  const adminListen = listenOption(values['admin-listen'], '--admin-listen', 'GATEHOUSE_ADMIN_LISTEN')
   const { start } = await import('./main.ts')
-  await start({ configFile, proxyListen: values['proxy-listen'], adminListen: values['admin-listen'] })
+  await start({ configFile, proxyListen, adminListen })
   return -1 // keep running
+}
+
+/**
+ * A listen address from its flag, else its environment variable (an empty one counts as unset), else
+ * undefined (the file's setting applies). Checked before anything is loaded, by the rule the file's
+ * `proxy.listen` follows, and the message names where the bad value came from.
+ */
+function listenOption(flagValue: string | undefined, flag: string, variable: string): string | undefined {
+  const address = flagValue ?? (process.env[variable] || undefined)
+  if (address === undefined) return undefined
+  const checked = listenAddress.safeParse(address)
+  if (!checked.success) {
+    const where = flagValue !== undefined ? flag : variable
+    const reason = checked.error.issues[0]?.message
+    throw new UsageError(`${where}: invalid listen address '${address}': ${reason}`, false)
+  }
+  return address
 }
 
 async function configCommand(args: string[]): Promise<number> {
@@ -107,8 +140,12 @@ async function configCommand(args: string[]): Promise<number> {
   const registry = await loadBundledPlugins()
   const config = await loadConfigFile(file, { registry })
   process.stdout.write(
-    `${file}: OK (${config.services.length} services, ${config.routes.length} routes, ` +
-      `${config.consumers.length} consumers, ${config.plugins.length} plugins)\n`,
+    `${file}: OK (${plural(config.services.length, 'service')}, ${plural(config.routes.length, 'route')}, ` +
+      `${plural(config.consumers.length, 'consumer')}, ${plural(config.plugins.length, 'plugin')})\n`,
   )
   return 0
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
 }

@@ -19,21 +19,31 @@ export function joinPath(base: string, key: string | number): string {
 }
 
 export function zodIssuesToConfigIssues(issues: readonly z.core.$ZodIssue[], root: z.ZodType): ConfigIssue[] {
-  const out: ConfigIssue[] = []
+  return describeIssues(issues, root).map(({ path, message }) => ({ path: formatPath(path), message }))
+}
+
+/**
+ * The issues as key paths and reworded messages, one per unknown key (with a did-you-mean hint taken
+ * from `root`). A plugin's schema uses this for its own config, since only it knows its keys.
+ */
+export function describeIssues(
+  issues: readonly z.core.$ZodIssue[],
+  root: z.ZodType,
+): { path: PropertyKey[]; message: string }[] {
+  const out: { path: PropertyKey[]; message: string }[] = []
   for (const issue of issues) {
-    const path = formatPath(issue.path)
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeysAt(root, issue.path)
       for (const key of issue.keys) {
         const hint = closest(key, known)
         out.push({
-          path: joinPath(path, key),
+          path: [...issue.path, key],
           message: `unknown key${hint ? ` (did you mean '${hint}'?)` : ''}`,
         })
       }
       continue
     }
-    out.push({ path, message: rewordMessage(issue) })
+    out.push({ path: [...issue.path], message: rewordMessage(issue) })
   }
   return out
 }
@@ -44,7 +54,8 @@ function rewordMessage(issue: z.core.$ZodIssue): string {
     return issue.message.replace(/^Invalid input: /, '').replace('received', 'got')
   }
   if (issue.code === 'invalid_union') return 'does not match any accepted form'
-  return issue.message.replace(/^Invalid (input|option|string): /, '')
+  // zod's own prefixes ("Too small: expected number to be >=0") repeat what the rest says.
+  return issue.message.replace(/^(Invalid (input|option|string)|Too (small|big)): /, '')
 }
 
 /** The keys the schema accepts for the object at `path` (empty when it cannot tell). */

@@ -3,17 +3,22 @@
  * the schema (plugins' own schemas included) → normalise entities and cross-entity rules → deep-freeze.
  * Everything is checked here, once; the running gateway never re-validates. Throws a ConfigError
  * carrying every problem as `FILE: path: message`.
+ *
+ * "Every problem" includes the cross-entity ones when the schema pass failed: the document is then read
+ * again leniently (schema/root.ts, salvage) and normalised, so a duplicate name is reported together
+ * with a typo elsewhere. An entity that already has a problem is not reported again for what follows
+ * from it (a route whose only path is invalid is not also "a route without paths").
  */
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { parseDocument } from 'yaml'
+import { LineCounter, parseDocument } from 'yaml'
 import { ConfigError, type ConfigIssue } from '../errors/errors.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import { zodIssuesToConfigIssues } from './format-issues.ts'
 import type { GatewayConfig } from './model.ts'
 import { normalizeDocument } from './normalize.ts'
-import { buildDeclarativeSchema, type DeclarativeSchema } from './schema/root.ts'
-import { resolveVaultReferences } from './vault.ts'
+import { buildDeclarativeSchema, type DeclarativeDocument, type DeclarativeSchema } from './schema/root.ts'
+import { redactSecrets, resolveVaultReferences } from './vault.ts'
 
 export interface LoadOptions {
   registry: PluginRegistry
@@ -23,14 +28,16 @@ export interface LoadOptions {
   nowSeconds?: number
 }
 
-const schemas = new WeakMap<PluginRegistry, DeclarativeSchema>()
+const schemas = new WeakMap<PluginRegistry, { strict: DeclarativeSchema; salvage: DeclarativeSchema }>()
 
 export async function loadConfigFile(file: string, options: LoadOptions): Promise<GatewayConfig> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message
+    const code = (err as NodeJS.ErrnoException).code
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message
     throw new ConfigError(
       file,
       [{ path: '', message: `cannot read the configuration: ${reason}` }],
@@ -42,16 +49,22 @@ export async function loadConfigFile(file: string, options: LoadOptions): Promis
 
 /** Parses YAML (JSON is YAML too) and loads it. */
 export function loadConfigText(text: string, source: string, options: LoadOptions): GatewayConfig {
-  const doc = parseDocument(text, { uniqueKeys: true, merge: true, prettyErrors: false })
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { uniqueKeys: true, merge: true, prettyErrors: false, lineCounter })
   if (doc.errors.length > 0) {
     const issues = doc.errors.map((e) => {
-      const pos = e.linePos?.[0]
-      const where = pos ? `line ${pos.line}, column ${pos.col}: ` : ''
-      return { path: '', message: `${where}${e.message.split('\n')[0]}` }
+      const { line, col } = lineCounter.linePos(e.pos[0])
+      return { path: '', message: `line ${line}, column ${col}: ${e.message.split('\n')[0]}` }
     })
     throw new ConfigError(source, issues, 'GH_ERR_CONFIG_UNREADABLE')
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 })
+  let value: unknown
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 })
+  } catch (err) {
+    // Too many aliases (a "billion laughs" document) is refused here rather than expanded.
+    throw new ConfigError(source, [{ path: '', message: (err as Error).message }], 'GH_ERR_CONFIG_UNREADABLE')
+  }
   return loadConfigObject(value, source, options)
 }
 
@@ -61,25 +74,66 @@ export function loadConfigObject(value: unknown, source: string, options: LoadOp
       { path: '', message: 'expected a mapping with `_format_version: "3.0"` at the top' },
     ])
   }
-  const hash = createHash('sha256').update(JSON.stringify(value)).digest('hex')
-  const issues: ConfigIssue[] = []
-  const resolved = resolveVaultReferences(value, options.env ?? process.env, issues)
+  const hash = hashDocument(value)
+  const vault = resolveVaultReferences(value, options.env ?? process.env)
+  const issues: ConfigIssue[] = [...vault.issues]
 
-  let schema = schemas.get(options.registry)
-  if (!schema) {
-    schema = buildDeclarativeSchema(options.registry)
-    schemas.set(options.registry, schema)
+  const { strict, salvage } = schemasFor(options.registry)
+  let doc: DeclarativeDocument | undefined
+  const parsed = strict.safeParse(vault.value)
+  if (parsed.success) {
+    doc = parsed.data
+  } else {
+    // A value whose vault reference failed is reported once, not again as the wrong kind of value.
+    const schemaIssues = zodIssuesToConfigIssues(parsed.error.issues, strict)
+    issues.push(...schemaIssues.filter((i) => !vault.issues.some((v) => isWithin(i.path, v.path))))
+    doc = salvage.safeParse(vault.value).data
   }
-  const parsed = schema.safeParse(resolved)
-  if (!parsed.success) issues.push(...zodIssuesToConfigIssues(parsed.error.issues, schema))
-  if (!parsed.success || issues.length > 0) throw new ConfigError(source, dedupe(issues))
 
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000)
-  const { entities, issues: entityIssues } = normalizeDocument(parsed.data, options.registry, now)
-  if (entityIssues.length > 0) throw new ConfigError(source, dedupe(entityIssues))
+  const normalized = doc ? normalizeDocument(doc, options.registry, now) : undefined
+  if (normalized) {
+    const flagged = new Set(issues.map((i) => entityOf(i.path)).filter((e) => e !== ''))
+    issues.push(...normalized.issues.filter((i) => !flagged.has(entityOf(i.path))))
+  }
+  if (issues.length > 0 || !doc || !normalized) {
+    const redacted = issues.map((i) => ({ path: i.path, message: redactSecrets(i.message, vault.secrets) }))
+    throw new ConfigError(source, dedupe(redacted))
+  }
 
-  const { proxy, admin, logging } = parsed.data
-  return deepFreeze({ source, hash, settings: { proxy, admin, logging }, ...entities })
+  const { proxy, admin, logging } = doc
+  return deepFreeze({ source, hash, settings: { proxy, admin, logging }, ...normalized.entities })
+}
+
+/**
+ * The sha256 (hex) of a document as written: vault references unresolved, so the hash never depends
+ * on a secret, and `POST /config?check_hash=1` can compare without loading.
+ */
+export function hashDocument(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex')
+}
+
+function schemasFor(registry: PluginRegistry): { strict: DeclarativeSchema; salvage: DeclarativeSchema } {
+  let pair = schemas.get(registry)
+  if (!pair) {
+    pair = {
+      strict: buildDeclarativeSchema(registry, 'strict'),
+      salvage: buildDeclarativeSchema(registry, 'salvage'),
+    }
+    schemas.set(registry, pair)
+  }
+  return pair
+}
+
+const ENTITY_PATH = /^(?:services|routes|consumers|plugins)\[\d+\](?:\.(?:routes|plugins)\[\d+\])*/
+
+/** The entity a key path lies in (`services[0].routes[1]` for `services[0].routes[1].paths[0]`), or ''. */
+function entityOf(path: string): string {
+  return ENTITY_PATH.exec(path)?.[0] ?? ''
+}
+
+function isWithin(path: string, base: string): boolean {
+  return path === base || path.startsWith(`${base}.`) || path.startsWith(`${base}[`)
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {

@@ -83,7 +83,7 @@ export interface GatewaySettings {
 export interface GatewayConfig {
   /** Where it came from: a file path, or `POST /config`. */
   readonly source: string
-  /** sha256 of the document as loaded (after vault references were resolved), hex. */
+  /** sha256 of the document as written (vault references unresolved, so it never depends on a secret), hex. */
   readonly hash: string
   readonly settings: GatewaySettings
   readonly services: readonly ServiceEntity[]

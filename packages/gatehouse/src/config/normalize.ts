@@ -56,7 +56,7 @@ export function normalizeDocument(
     const at = `services[${i}]`
     const service = buildService(raw, at, issue, stamp)
     services.push(service)
-    serviceIndex.add(service.id, at, [['name', service.name]])
+    serviceIndex.add(service.id, raw.id !== undefined, at, [['name', service.name]])
     for (const [j, r] of (raw.routes ?? []).entries()) {
       pendingRoutes.push({ raw: r, at: `${at}.routes[${j}]`, serviceId: service.id })
     }
@@ -74,7 +74,7 @@ export function normalizeDocument(
     }
     const route = buildRoute(raw, at, service, issue, stamp)
     routes.push(route)
-    routeIndex.add(route.id, at, [['name', route.name]])
+    routeIndex.add(route.id, raw.id !== undefined, at, [['name', route.name]])
     for (const [k, p] of (raw.plugins ?? []).entries()) {
       pendingPlugins.push({ raw: p, at: `${at}.plugins[${k}]`, fixed: { kind: 'route', id: route.id } })
     }
@@ -84,7 +84,7 @@ export function normalizeDocument(
     const at = `consumers[${i}]`
     const consumer = buildConsumer(raw, at, issue, stamp)
     consumers.push(consumer)
-    consumerIndex.add(consumer.id, at, [
+    consumerIndex.add(consumer.id, raw.id !== undefined, at, [
       ['username', consumer.username],
       ['custom_id', consumer.custom_id],
     ])
@@ -110,7 +110,9 @@ export function normalizeDocument(
       continue
     }
     pluginScopes.set(scopeKey, pending.at)
-    pluginIds.add(plugin.id, pending.at, [['instance_name', plugin.instance_name]])
+    pluginIds.add(plugin.id, pending.raw.id !== undefined, pending.at, [
+      ['instance_name', plugin.instance_name],
+    ])
     plugins.push(plugin)
   }
 
@@ -129,10 +131,14 @@ class EntityIndex {
     this.#issue = issue
   }
 
-  add(id: string, at: string, unique: [field: string, value: string | null][]): void {
+  /**
+   * Registers an entity. A derived id collides only when the field it is derived from does, which is
+   * reported under that field's name, so only an id written in the file is reported as a duplicate.
+   */
+  add(id: string, explicitId: boolean, at: string, unique: [field: string, value: string | null][]): void {
     const seen = this.#byId.get(id)
-    if (seen) this.#issue(`${at}.id`, `duplicate ${this.#type} id '${id}' (also at ${seen})`)
-    else this.#byId.set(id, at)
+    if (!seen) this.#byId.set(id, at)
+    else if (explicitId) this.#issue(`${at}.id`, `duplicate ${this.#type} id '${id}' (also at ${seen})`)
     for (const [field, value] of unique) {
       if (value === null) continue
       const key = `${field}\0${value}`
@@ -229,15 +235,16 @@ function buildRoute(
     issue(at, "'sources' and 'destinations' (stream routes) are not supported yet")
   }
   const paths = raw.paths?.map((p, k) => {
-    if (!p.startsWith('~')) return normalizePath(p) ?? p
-    try {
-      new RegExp(`^(?:${p.slice(1)})`)
-    } catch (err) {
-      issue(
-        `${at}.paths[${k}]`,
-        `invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`,
-      )
+    if (!p.startsWith('~')) {
+      // Requests are normalised before matching (router/normalize-path.ts), so prefixes must be too.
+      const normalized = normalizePath(p)
+      if (normalized === null)
+        issue(`${at}.paths[${k}]`, "invalid percent-encoding: '%' must be followed by two hex digits")
+      return normalized ?? p
     }
+    // Compiled as the router compiles it: anchored at the start.
+    const problem = regexProblem(`^(?:${p.slice(1)})`)
+    if (problem) issue(`${at}.paths[${k}]`, `invalid regular expression: ${problem}`)
     return p
   })
   let headers: Record<string, string[]> | null = null
@@ -250,11 +257,8 @@ function buildRoute(
       headers[lower] = values
       for (const [k, v] of values.entries()) {
         if (!v.startsWith('~*')) continue
-        try {
-          new RegExp(v.slice(2), 'i')
-        } catch (err) {
-          issue(`${at}.headers.${name}[${k}]`, `invalid regular expression: ${(err as Error).message}`)
-        }
+        const problem = regexProblem(v.slice(2), 'i')
+        if (problem) issue(`${at}.headers.${name}[${k}]`, `invalid regular expression: ${problem}`)
       }
     }
   }
@@ -313,6 +317,7 @@ function buildPlugin(
   const def = registry.get(raw.name)
   if (!def) return undefined // reported by the schema pass
   const scope: Record<ScopeKind, { id: string } | null> = { service: null, route: null, consumer: null }
+  let dangling = false
   for (const kind of ['service', 'route', 'consumer'] as const) {
     const ref = raw[kind] as Reference | undefined
     if (fixed?.kind === kind) {
@@ -321,6 +326,7 @@ function buildPlugin(
     } else if (ref !== undefined) {
       const id = indexes[kind].resolve(ref, `${at}.${kind}`)
       if (id) scope[kind] = { id }
+      else dangling = true
     }
   }
   const allowed = { global: true, service: true, route: true, consumer: true, ...def.scopes }
@@ -328,9 +334,11 @@ function buildPlugin(
     if (scope[kind] && !allowed[kind])
       issue(`${at}.${kind}`, `plugin '${def.name}' cannot be scoped to a ${kind}`)
   }
-  if (!scope.service && !scope.route && !scope.consumer && !allowed.global) {
+  if (!dangling && !scope.service && !scope.route && !scope.consumer && !allowed.global) {
     issue(at, `plugin '${def.name}' cannot be global; scope it to a service or route`)
   }
+  // Without its full scope the plugin cannot be compared with others (it is not global either).
+  if (dangling) return undefined
   const parsed = def.schema.safeParse(raw.config ?? {})
   if (!parsed.success) return undefined // reported by the schema pass
   const key = `${raw.name}:${scope.service?.id ?? ''}:${scope.route?.id ?? ''}:${scope.consumer?.id ?? ''}`
@@ -346,5 +354,19 @@ function buildPlugin(
     consumer: scope.consumer,
     tags: raw.tags ?? null,
     ...stamp,
+  }
+}
+
+/**
+ * Why `source` does not compile, or null. Only the reason is kept: the engine's message repeats the
+ * pattern, which may have come from a vault reference.
+ */
+function regexProblem(source: string, flags = ''): string | null {
+  try {
+    new RegExp(source, flags)
+    return null
+  } catch (err) {
+    const message = (err as Error).message
+    return message.slice(message.lastIndexOf(': ') + 2)
   }
 }

@@ -3,9 +3,15 @@
  * plugins, nested or top-level) plus Gatehouse's own sections. Built once per process from the plugin
  * registry, so each plugin's config is checked by the plugin's own schema in the same pass and every
  * problem is reported together.
+ *
+ * The `salvage` variant never fails on an object: a field that does not parse falls back to its default
+ * (or to absent) and unknown keys are dropped. The loader runs it after the strict pass failed, so the
+ * rules that span entities (duplicates, references, routes) are still checked and reported in the same
+ * round instead of only after every schema problem is fixed.
  */
 import { z } from 'zod'
 import type { PluginRegistry } from '../../plugins/registry.ts'
+import { describeIssues } from '../format-issues.ts'
 import { consumerFields } from './consumer.ts'
 import { pluginFields, pluginScopeFields } from './plugin.ts'
 import { routeFields } from './route.ts'
@@ -15,8 +21,22 @@ import { reference } from './typedefs.ts'
 
 export const FORMAT_VERSIONS = ['3.0'] as const
 
-function pluginEntity(registry: PluginRegistry, scopeFields: Partial<typeof pluginScopeFields>) {
-  return z.strictObject({ ...pluginFields, ...scopeFields }).superRefine((plugin, ctx) => {
+type Mode = 'strict' | 'salvage'
+
+/** A strict object, or in salvage mode a forgiving one with the same output type. */
+function entity<S extends Record<string, z.ZodType>>(shape: S, mode: Mode): z.ZodObject<S, z.core.$strict> {
+  if (mode === 'strict') return z.strictObject(shape)
+  const lenient: Record<string, z.ZodType> = {}
+  for (const [key, field] of Object.entries(shape)) {
+    lenient[key] = field.catch(() => field.safeParse(undefined).data)
+  }
+  // Same output type: every field still yields its own type, or absent where the strict schema would fail.
+  return z.object(lenient) as unknown as z.ZodObject<S, z.core.$strict>
+}
+
+function pluginEntity(registry: PluginRegistry, scopeFields: Partial<typeof pluginScopeFields>, mode: Mode) {
+  return entity({ ...pluginFields, ...scopeFields }, mode).superRefine((plugin, ctx) => {
+    if (mode === 'salvage') return // the normaliser skips unknown plugins and configs that do not parse
     const def = registry.get(plugin.name)
     if (!def) {
       ctx.addIssue({
@@ -28,56 +48,71 @@ function pluginEntity(registry: PluginRegistry, scopeFields: Partial<typeof plug
     }
     const result = def.schema.safeParse(plugin.config ?? {})
     if (!result.success) {
-      for (const issue of result.error.issues)
-        ctx.addIssue({ ...issue, path: ['config', ...issue.path] } as never)
+      // Described against the plugin's schema, which alone knows its keys (for did-you-mean hints).
+      for (const { path, message } of describeIssues(result.error.issues, def.schema))
+        ctx.addIssue({ code: 'custom', path: ['config', ...path], message })
     }
   })
 }
 
-export function buildDeclarativeSchema(registry: PluginRegistry) {
-  const nestedPlugin = pluginEntity(registry, pluginScopeFields)
-  const topLevelPlugin = pluginEntity(registry, pluginScopeFields)
+export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 'strict') {
+  const nestedPlugin = pluginEntity(registry, pluginScopeFields, mode)
+  const topLevelPlugin = pluginEntity(registry, pluginScopeFields, mode)
   const plugins = (what: string) =>
     z.array(nestedPlugin).optional().describe(`Plugins scoped to this ${what}.`)
 
-  const nestedRoute = z.strictObject({ ...routeFields, plugins: plugins('route') })
-  const service = z.strictObject({
-    ...serviceFields,
-    routes: z
-      .array(nestedRoute)
-      .optional()
-      .describe('Routes of this service (their `service` is filled in).'),
-    plugins: plugins('service'),
-  })
-  const route = z.strictObject({
-    ...routeFields,
-    service: reference.optional().describe('The service (name or id) requests are proxied to.'),
-    plugins: plugins('route'),
-  })
-  const consumer = z.strictObject({ ...consumerFields, plugins: plugins('consumer') })
+  const nestedRoute = entity({ ...routeFields, plugins: plugins('route') }, mode)
+  const service = entity(
+    {
+      ...serviceFields,
+      routes: z
+        .array(nestedRoute)
+        .optional()
+        .describe('Routes of this service (their `service` is filled in).'),
+      plugins: plugins('service'),
+    },
+    mode,
+  )
+  const route = entity(
+    {
+      ...routeFields,
+      service: reference.optional().describe('The service (name or id) requests are proxied to.'),
+      plugins: plugins('route'),
+    },
+    mode,
+  )
+  const consumer = entity({ ...consumerFields, plugins: plugins('consumer') }, mode)
 
-  return z.strictObject({
-    _format_version: z
-      .string({ error: 'is required and must be "3.0"' })
-      .refine((v) => (FORMAT_VERSIONS as readonly string[]).includes(v), {
-        error: `unsupported format version; expected "3.0" (Kong 3.x DB-less format)`,
-      })
-      .describe('Kong declarative format version. Required: `"3.0"`.'),
-    _transform: z
-      .boolean()
-      .optional()
-      .describe('Accepted for Kong compatibility (values are always transformed).'),
-    _comment: z.unknown().optional().describe('Ignored.'),
-    _ignore: z.unknown().optional().describe('Ignored.'),
-    _info: z.unknown().optional().describe('Ignored (written by decK).'),
-    services: z.array(service).optional().describe('Upstream services, with nested routes and plugins.'),
-    routes: z.array(route).optional().describe('Routes declared at the top level; each names its service.'),
-    consumers: z.array(consumer).optional().describe('API clients known to the gateway.'),
-    plugins: z.array(topLevelPlugin).optional().describe('Global plugins, or plugins scoped by reference.'),
-    proxy: proxySettings,
-    admin: adminSettings,
-    logging: loggingSettings,
-  })
+  return entity(
+    {
+      _format_version: z
+        .string({
+          error: (issue) =>
+            issue.input === undefined
+              ? 'is required: add `_format_version: "3.0"` at the top'
+              : 'must be the string "3.0" (quote it in YAML)',
+        })
+        .refine((v) => (FORMAT_VERSIONS as readonly string[]).includes(v), {
+          error: `unsupported format version; expected "3.0" (Kong 3.x DB-less format)`,
+        })
+        .describe('Kong declarative format version. Required: `"3.0"`.'),
+      _transform: z
+        .boolean()
+        .optional()
+        .describe('Accepted for Kong compatibility (values are always transformed).'),
+      _comment: z.unknown().optional().describe('Ignored.'),
+      _ignore: z.unknown().optional().describe('Ignored.'),
+      _info: z.unknown().optional().describe('Ignored (written by decK).'),
+      services: z.array(service).optional().describe('Upstream services, with nested routes and plugins.'),
+      routes: z.array(route).optional().describe('Routes declared at the top level; each names its service.'),
+      consumers: z.array(consumer).optional().describe('API clients known to the gateway.'),
+      plugins: z.array(topLevelPlugin).optional().describe('Global plugins, or plugins scoped by reference.'),
+      proxy: proxySettings,
+      admin: adminSettings,
+      logging: loggingSettings,
+    },
+    mode,
+  )
 }
 
 export type DeclarativeSchema = ReturnType<typeof buildDeclarativeSchema>

@@ -55,9 +55,9 @@ export const path = z
  */
 export const reference = z.union([
   z.string().min(1),
-  z.strictObject({ id: z.string().min(1) }),
-  z.strictObject({ name: z.string().min(1) }),
-  z.strictObject({ username: z.string().min(1) }),
+  z.strictObject({ id: z.string().min(1).describe('The id of the entity referred to.') }),
+  z.strictObject({ name: z.string().min(1).describe('The name of the service or route referred to.') }),
+  z.strictObject({ username: z.string().min(1).describe('The username of the consumer referred to.') }),
 ])
 export type Reference = z.infer<typeof reference>
 
@@ -67,7 +67,8 @@ export const method = z
   .regex(/^[A-Z]+$/, { error: 'must be an upper-case HTTP method such as GET' })
   .max(32)
 
-/** An `HOST:PORT` listen address; IPv6 in brackets. */
+/** An `HOST:PORT` listen address; IPv6 in brackets. Port 0 picks a free port. */
 export const listenAddress = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, { error: 'expected HOST:PORT, e.g. 0.0.0.0:8000' })
+  .refine((v) => !(Number(v.slice(v.lastIndexOf(':') + 1)) > 65_535), { error: 'port must be 0..65535' })
