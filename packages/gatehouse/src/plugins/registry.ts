@@ -1,5 +1,5 @@
 /**
- * Finds the bundled plugins (one folder each under src/plugins with a `plugin.ts`), checks each one's
+ * Finds the bundled plugins (one folder each under src/plugins with a `plugin.ts`; `_shared/` is not one), checks each one's
  * shape and refuses to start with a message naming the plugin when one is malformed. Deleting a
  * plugin's folder removes it; nothing else lists plugins.
  */
@@ -55,7 +55,8 @@ let bundled: Promise<PluginRegistry> | undefined
 export function loadBundledPlugins(): Promise<PluginRegistry> {
   bundled ??= (async () => {
     const entries = await readdir(pluginsDir, { withFileTypes: true })
-    const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name)
+    // A folder starting with `_` holds code plugins share, not a plugin.
+    const folders = entries.filter((e) => e.isDirectory() && !e.name.startsWith('_')).map((e) => e.name)
     const problems: string[] = []
     const plugins: GatewayPlugin[] = []
     for (const folder of folders.sort()) {
