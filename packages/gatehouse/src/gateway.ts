@@ -9,6 +9,7 @@ import type { Socket } from 'node:net'
 import { createAdminServer } from './admin/server.ts'
 import { loadConfigObject, loadConfigText } from './config/load.ts'
 import type { GatewayConfig } from './config/model.ts'
+import { ConfigError } from './errors/errors.ts'
 import type { AccessLog } from './observability/access-log.ts'
 import type { Logger } from './observability/logger.ts'
 import { GatewayMetrics } from './observability/metrics.ts'
@@ -18,6 +19,16 @@ import type { PluginRegistry } from './plugins/registry.ts'
 import { createProxyServer, listen } from './proxy/server.ts'
 import { UpstreamRegistry } from './proxy/upstreams.ts'
 import { VERSION } from './version.ts'
+
+/**
+ * Settings fixed when the listeners and loggers are made. The others apply on reload: trusted_ips and
+ * access_log with the next request, shutdown_timeout at the next SIGTERM.
+ */
+const RESTART_ONLY: Readonly<Record<keyof GatewayConfig['settings'], readonly string[]>> = {
+  proxy: ['listen', 'keepalive_timeout', 'headers_timeout', 'max_header_size'],
+  admin: ['listen', 'token', 'max_body_size'],
+  logging: ['level'],
+}
 
 export interface GatewayOptions {
   readonly config: GatewayConfig
@@ -110,17 +121,25 @@ export class Gateway implements PipelineContext {
     try {
       const options = { registry: this.#options.registry, env: this.#options.env ?? process.env }
       let config: GatewayConfig
+      let runtime: GatewayRuntime
       try {
         config =
           typeof document === 'string'
             ? loadConfigText(document, source, options)
             : loadConfigObject(document, source, options)
+        runtime = this.#build(config)
       } catch (err) {
         this.metrics.configReloads.labels('failure').inc()
+        // Logged here, so SIGHUP and POST /config leave the same trace.
+        if (err instanceof ConfigError)
+          this.logger.error(
+            { source, errors: err.issues },
+            'reload rejected; keeping the running configuration',
+          )
         throw err
       }
       const previous = this.runtime
-      this.runtime = this.#build(config)
+      this.runtime = runtime
       this.metrics.setConfigHash(config.hash)
       this.metrics.configReloads.labels('success').inc()
       this.#warnAboutRestartOnlySettings(previous.config, config)
@@ -151,23 +170,36 @@ export class Gateway implements PipelineContext {
     this.#admin.closeIdleConnections()
     // Keep-alive connections become idle after their last response; close them as they do.
     const sweeper = setInterval(() => this.#proxy.closeIdleConnections(), 50)
-    const drained = new Promise<void>((resolve) => {
-      if (this.#inflight === 0) resolve()
-      else this.#drained = resolve
-    })
-    const timedOut = await Promise.race([
-      drained.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(resolve, timeout, true).unref()),
-    ])
+    const timedOut = !(await this.#whenDrained(timeout))
     clearInterval(sweeper)
     if (timedOut)
       this.logger.warn({ inflight: this.#inflight }, 'shutdown timeout reached; closing remaining requests')
     this.#proxy.closeAllConnections()
     this.#admin.closeAllConnections()
     for (const socket of this.#sockets) socket.destroy()
+    // A cut request finishes (is logged, its upstream exchange aborted) when its socket's close event runs,
+    // a turn of the event loop later; without this wait the process exits first and its line is lost.
+    // Bounded, should a socket never report its close.
+    if (timedOut) await this.#whenDrained(1000)
     await (timedOut ? this.upstreams.destroyAll() : this.upstreams.closeAll())
     await this.runtime.close()
     this.logger.info({ reason }, 'stopped')
+  }
+
+  /** Resolves true once no request is in flight, or false after `ms`. */
+  #whenDrained(ms: number): Promise<boolean> {
+    if (this.#inflight === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#drained = null
+        resolve(false)
+      }, ms)
+      this.#drained = () => {
+        clearTimeout(timer)
+        this.#drained = null
+        resolve(true)
+      }
+    })
   }
 
   #build(config: GatewayConfig): GatewayRuntime {
@@ -180,12 +212,14 @@ export class Gateway implements PipelineContext {
   }
 
   #warnAboutRestartOnlySettings(before: GatewayConfig, after: GatewayConfig): void {
-    const changed = (['proxy', 'admin'] as const).filter(
-      (k) => JSON.stringify(before.settings[k]) !== JSON.stringify(after.settings[k]),
-    )
-    if (changed.length > 0) {
-      this.logger.warn({ sections: changed }, 'listener settings changed; they apply at the next restart')
+    const changed: string[] = []
+    for (const [section, keys] of Object.entries(RESTART_ONLY)) {
+      const was = before.settings[section as keyof typeof RESTART_ONLY] as Record<string, unknown>
+      const is = after.settings[section as keyof typeof RESTART_ONLY] as Record<string, unknown>
+      for (const key of keys) if (was[key] !== is[key]) changed.push(`${section}.${key}`)
     }
+    if (changed.length > 0)
+      this.logger.warn({ settings: changed }, 'settings changed that apply at the next restart')
   }
 
   #adminContext() {

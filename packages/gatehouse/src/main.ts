@@ -8,7 +8,7 @@ import { loadConfigFile } from './config/load.ts'
 import { ConfigError } from './errors/errors.ts'
 import { Gateway } from './gateway.ts'
 import { AccessLog } from './observability/access-log.ts'
-import { createLoggers, type Logger, type LogLevel } from './observability/logger.ts'
+import { createLoggers, LOG_LEVELS, type Logger, type LogLevel } from './observability/logger.ts'
 import { loadBundledPlugins } from './plugins/registry.ts'
 import { VERSION } from './version.ts'
 
@@ -20,10 +20,27 @@ export interface StartOptions {
 }
 
 export async function start(options: StartOptions): Promise<Gateway> {
+  // SIGHUP's default action ends the process: until the handlers are in place, remember it instead.
+  let reloadAsked = false
+  const askReload = () => {
+    reloadAsked = true
+  }
+  process.on('SIGHUP', askReload)
+  try {
+    const gateway = await startGateway(options)
+    if (reloadAsked) process.emit('SIGHUP', 'SIGHUP')
+    return gateway
+  } finally {
+    process.off('SIGHUP', askReload)
+  }
+}
+
+async function startGateway(options: StartOptions): Promise<Gateway> {
   const env = options.env ?? process.env
+  const envLevel = logLevelFrom(env)
   const registry = await loadBundledPlugins()
   const config = await loadConfigFile(options.configFile, { registry, env })
-  const level = (env.GATEHOUSE_LOG_LEVEL as LogLevel | undefined) ?? config.settings.logging.level
+  const level = envLevel ?? config.settings.logging.level
   const loggers = createLoggers({ level })
   const logger = loggers.logger
   const gateway = new Gateway({
@@ -37,6 +54,8 @@ export async function start(options: StartOptions): Promise<Gateway> {
     adminToken: env.GATEHOUSE_ADMIN_TOKEN || undefined,
   })
   const addresses = await gateway.listen()
+  // Before the started line: whoever waits for it may signal at once.
+  installSignalHandlers(gateway, options.configFile, logger, loggers.flush)
   logger.info(
     {
       version: VERSION,
@@ -49,8 +68,17 @@ export async function start(options: StartOptions): Promise<Gateway> {
     'gatehouse started',
   )
   loggers.flush()
-  installSignalHandlers(gateway, options.configFile, logger, loggers.flush)
   return gateway
+}
+
+/** GATEHOUSE_LOG_LEVEL, when set and not empty; an unknown level is refused like a configuration error. */
+function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel | undefined {
+  const value = env.GATEHOUSE_LOG_LEVEL
+  if (value === undefined || value === '') return undefined
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel
+  throw new ConfigError('GATEHOUSE_LOG_LEVEL', [
+    { path: '', message: `unknown log level; expected one of ${LOG_LEVELS.join(', ')}` },
+  ])
 }
 
 function installSignalHandlers(gateway: Gateway, file: string, logger: Logger, flush: () => void): void {
@@ -58,12 +86,9 @@ function installSignalHandlers(gateway: Gateway, file: string, logger: Logger, f
     readFile(file, 'utf8')
       .then((text) => gateway.reload(text, file))
       .catch((err: unknown) => {
-        if (err instanceof ConfigError)
-          logger.error(
-            { errors: err.issues, source: file },
-            'reload rejected; keeping the running configuration',
-          )
-        else logger.error({ err }, 'reload failed; keeping the running configuration')
+        // The gateway logs a rejected configuration itself (the same for POST /config).
+        if (!(err instanceof ConfigError))
+          logger.error({ err, source: file }, 'reload failed; keeping the running configuration')
       })
   })
   const stop = (signal: string) => {

@@ -33,7 +33,7 @@ export async function handleStatus(ctx: AdminContext, a: AdminRequest): Promise<
     }
     case '/status/ready':
       if (ctx.ready()) sendJson(a.res, 200, { message: 'ready' })
-      else sendError(a.res, new GatehouseError('GH_ERR_SHUTTING_DOWN', 'not ready: shutting down'))
+      else sendError(a.res, new GatehouseError('GH_ERR_SERVER_SHUTTING_DOWN', 'not ready: shutting down'))
       return true
     case '/metrics': {
       const text = await ctx.metrics.registry.metrics()

@@ -9,7 +9,8 @@
 import { pino } from 'pino'
 
 export type Logger = pino.Logger
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
 
 const SECRET_KEYS = [
   'authorization',

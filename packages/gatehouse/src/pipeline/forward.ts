@@ -120,10 +120,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #done = false
   #onDrain: (() => void) | null = null
   /**
-   * The latest body chunk, held back by one so the last one goes out with `res.end(chunk)`: for the
-   * common one-chunk response, status line, headers and body then leave in a single write.
+   * Body bytes still expected when the upstream sent a Content-Length (-1 otherwise): the chunk that
+   * completes the body goes out with `res.end(chunk)`, so a one-chunk response leaves in one write
+   * without holding back anything a streaming response (SSE, long polling) must deliver at once.
    */
-  #pending: Buffer | null = null
+  #remaining = -1
+  #ended = false
   #abortReason: Error | null = null
 
   constructor(state: RequestState, hasBody: boolean, writeTimeout: number) {
@@ -167,18 +169,23 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       return
     }
     state.response = { status: statusCode, headers: endToEndResponseHeaders(headers) }
+    const length = headers['content-length']
+    this.#remaining = typeof length === 'string' && state.method !== 'HEAD' ? Number(length) : -1
     runResponsePhase(state)
     if (state.proxy.draining) res.shouldKeepAlive = false
     res.writeHead(state.response.status, state.response.headers)
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.#state.bytesSent += chunk.length
-    const previous = this.#pending
-    this.#pending = chunk
-    if (previous === null) return
     const res = this.#state.res
-    if (!res.write(previous)) {
+    this.#state.bytesSent += chunk.length
+    if (this.#remaining === chunk.length) {
+      this.#ended = true
+      res.end(chunk)
+      return
+    }
+    if (this.#remaining > 0) this.#remaining -= chunk.length
+    if (!res.write(chunk)) {
       controller.pause()
       this.#onDrain ??= () => this.#controller?.resume()
       res.once('drain', this.#onDrain)
@@ -187,10 +194,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.#finish()
-    const last = this.#pending
-    this.#pending = null
-    if (last === null) this.#state.res.end()
-    else this.#state.res.end(last)
+    if (!this.#ended) this.#state.res.end()
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {

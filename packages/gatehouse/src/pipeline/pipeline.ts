@@ -105,6 +105,8 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   prepareUpstreamRequest(state, trustedPeer, peer, socket.localPort ?? 0)
 
   // 5. access
+  if (ctx.chain.consumerScoped && ctx.chain.hasAccess)
+    state.chosenInstances = new Array(ctx.chain.steps.length).fill(null)
   if (!ctx.chain.hasAccess) {
     state.stepsRun = ctx.chain.steps.length
     proceed(state)

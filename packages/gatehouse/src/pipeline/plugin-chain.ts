@@ -29,9 +29,15 @@ export interface PluginChain {
   readonly steps: readonly PluginStep[]
   /** Whether any step has an `access` handler (lets the pipeline skip the phase). */
   readonly hasAccess: boolean
+  /** Whether any step has consumer-scoped instances (requests then record the instance each step chose). */
+  readonly consumerScoped: boolean
 }
 
-export const EMPTY_CHAIN: PluginChain = Object.freeze({ steps: Object.freeze([]), hasAccess: false })
+export const EMPTY_CHAIN: PluginChain = Object.freeze({
+  steps: Object.freeze([]),
+  hasAccess: false,
+  consumerScoped: false,
+})
 
 /** Specificity of a non-consumer instance for a route; -1 when it does not apply. */
 function baseRank(p: PluginEntity, route: RouteEntity): number {
@@ -77,5 +83,5 @@ export function compilePluginChain(route: RouteEntity, instances: readonly Plugi
       s.instance?.handler.access !== undefined ||
       [...(s.byConsumer?.values() ?? [])].some((i) => i.handler.access),
   )
-  return { steps, hasAccess }
+  return { steps, hasAccess, consumerScoped: steps.some((s) => s.byConsumer !== null) }
 }

@@ -6,6 +6,7 @@ import { GatehouseError } from '../errors/errors.ts'
 import type { PluginInstance, PluginStep } from './plugin-chain.ts'
 import type { RequestState } from './request-state.ts'
 
+/** The instance a step uses for this request: the consumer's own when there is one. */
 function instanceFor(step: PluginStep, state: RequestState): PluginInstance | null {
   if (step.byConsumer !== null && state.consumer !== null) {
     const scoped = step.byConsumer.get(state.consumer.id)
@@ -23,6 +24,7 @@ export function runAccessPhase(state: RequestState, from = 0): Promise<void> | u
   for (let i = from; i < steps.length; i++) {
     state.stepsRun = i + 1
     const instance = instanceFor(steps[i]!, state)
+    if (state.chosenInstances !== null) state.chosenInstances[i] = instance
     if (instance?.handler.access === undefined) continue
     let result: void | Promise<void>
     try {
@@ -43,11 +45,19 @@ export function runAccessPhase(state: RequestState, from = 0): Promise<void> | u
   return undefined
 }
 
+/**
+ * The instance a step chose in the access phase. Response and log phases use the same one, even if a
+ * consumer became known after that step ran (as Kong's plugin iterator does).
+ */
+function chosenFor(steps: readonly PluginStep[], i: number, state: RequestState): PluginInstance | null {
+  return state.chosenInstances !== null ? (state.chosenInstances[i] ?? null) : steps[i]!.instance
+}
+
 export function runResponsePhase(state: RequestState): void {
   const count = state.stepsRun
   const steps = state.route!.chain.steps
   for (let i = 0; i < count; i++) {
-    const instance = instanceFor(steps[i]!, state)
+    const instance = chosenFor(steps, i, state)
     if (instance?.handler.response === undefined) continue
     try {
       instance.handler.response(state)
@@ -61,7 +71,7 @@ export function runLogPhase(state: RequestState, onError: (err: unknown, plugin:
   const count = state.stepsRun
   const steps = state.route!.chain.steps
   for (let i = 0; i < count; i++) {
-    const instance = instanceFor(steps[i]!, state)
+    const instance = chosenFor(steps, i, state)
     if (instance?.handler.log === undefined) continue
     try {
       instance.handler.log(state)

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ConsumerEntity } from '../config/model.ts'
 import type { GatehouseError } from '../errors/errors.ts'
+import type { PluginInstance } from './plugin-chain.ts'
 import type { RouteContext } from './route-context.ts'
 import type { GatewayRuntime } from './runtime.ts'
 
@@ -83,6 +84,8 @@ export class RequestState {
   upstreamLatency: number
   /** Plugin steps whose access phase ran; their response and log phases run too. */
   stepsRun: number
+  /** Instance each step chose, recorded only on chains with consumer-scoped plugins (else null). */
+  chosenInstances: (PluginInstance | null)[] | null
   /** Upstream attempts made (retries + 1). */
   attempts: number
   /** Response body bytes sent to the client. */
@@ -137,6 +140,7 @@ export class RequestState {
     this.upstreamStartedAt = -1
     this.upstreamLatency = -1
     this.stepsRun = 0
+    this.chosenInstances = null
     this.attempts = 0
     this.bytesSent = 0
     this.inflight = null

@@ -4,7 +4,8 @@
  * the old runtime or the new one, never a mix.
  */
 import { BlockList, isIPv6 } from 'node:net'
-import type { ConsumerEntity, GatewayConfig } from '../config/model.ts'
+import type { ConsumerEntity, GatewayConfig, PluginEntity } from '../config/model.ts'
+import { ConfigError, type ConfigIssue } from '../errors/errors.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -34,14 +35,25 @@ export class GatewayRuntime {
     this.config = config
     const services = new Map(config.services.map((s) => [s.id, s]))
     this.consumers = new Map(config.consumers.map((c) => [c.id, c]))
-    this.pluginInstances = config.plugins.map((entity) => {
+    const problems: ConfigIssue[] = []
+    this.pluginInstances = config.plugins.flatMap((entity) => {
       const def = deps.registry.get(entity.name)!
-      const handler = def.create(entity.config as never, {
-        id: entity.id,
-        logger: deps.logger.child({ plugin: entity.name, plugin_id: entity.id }),
-      })
-      return { entity, handler, priority: def.priority }
+      try {
+        const handler = def.create(entity.config as never, {
+          id: entity.id,
+          logger: deps.logger.child({ plugin: entity.name, plugin_id: entity.id }),
+        })
+        return [{ entity, handler, priority: def.priority }]
+      } catch (err) {
+        // A config the schema let through but the plugin cannot use is a config error, named, not a crash.
+        problems.push({
+          path: pluginPath(config, entity),
+          message: `plugin '${entity.name}' cannot use this config: ${(err as Error).message}`,
+        })
+        return []
+      }
     })
+    if (problems.length > 0) throw new ConfigError(config.source, problems)
     const keys = new Set<string>()
     const contexts = config.routes.map((route) => {
       const service = route.service ? (services.get(route.service.id) ?? null) : null
@@ -66,6 +78,23 @@ export class GatewayRuntime {
   async close(): Promise<void> {
     await Promise.all(this.pluginInstances.map((i) => i.handler.close?.()))
   }
+}
+
+/** Where a plugin is attached, in the file's words: `plugins (cors on route 'api')`. */
+function pluginPath(config: GatewayConfig, p: PluginEntity): string {
+  const named = (
+    list: readonly { id: string; name?: string | null; username?: string | null }[],
+    id: string,
+  ) => {
+    const e = list.find((x) => x.id === id)
+    return e?.name ?? e?.username ?? id
+  }
+  const scope = [
+    p.service && `service '${named(config.services, p.service.id)}'`,
+    p.route && `route '${named(config.routes, p.route.id)}'`,
+    p.consumer && `consumer '${named(config.consumers, p.consumer.id)}'`,
+  ].filter(Boolean)
+  return `plugins (${p.name}${scope.length > 0 ? ` on ${scope.join(', ')}` : ', global'})`
 }
 
 function buildBlockList(cidrs: readonly string[]): BlockList | null {

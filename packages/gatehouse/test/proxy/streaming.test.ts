@@ -55,8 +55,24 @@ const MEMORY_BOUND = 300 * MiB
 describe('bodies stream through the gateway in both directions with bounded memory', () => {
   let up: Upstream
   let gh: GatehouseProcess
+  /** Resolved by the test when its client has received the first server-sent event. */
+  let firstEventSeen: () => void = () => {}
+  let secondEventSent = false
   before(async () => {
     up = await startUpstream((req, res) => {
+      if (req.url?.endsWith('/events')) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write('data: first\n\n')
+        const confirmed = new Promise<void>((resolve) => {
+          firstEventSeen = resolve
+        })
+        // The second event waits until the client saw the first (or 5 s pass, so a failure cannot hang).
+        Promise.race([confirmed, sleep(5000)]).then(() => {
+          secondEventSent = true
+          res.end('data: second\n\n')
+        })
+        return
+      }
       if (req.method === 'POST') {
         const check = new PatternChecker()
         req.on('data', (c: Buffer) => check.update(c))
@@ -119,6 +135,25 @@ describe('bodies stream through the gateway in both directions with bounded memo
     assert.equal(check.bytes, size)
     assert.ok(check.ok, 'body corrupted')
     assert.ok(peakRss(gh.child.pid!) < MEMORY_BOUND, `gateway peak RSS ${peakRss(gh.child.pid!)} bytes`)
+  })
+
+  it('delivers each chunk of a streamed response as it arrives (server-sent events)', async () => {
+    const sawFirstBeforeSecond = await new Promise<boolean>((resolve, reject) => {
+      const req = request(`${gh.proxyUrl}/files/events`, (res) => {
+        res.setEncoding('utf8').once('data', (chunk: string) => {
+          const early = chunk.includes('first') && !secondEventSent
+          firstEventSeen()
+          res.resume()
+          res.on('end', () => resolve(early))
+        })
+      })
+      req.on('error', reject)
+      req.end()
+    })
+    assert.ok(
+      sawFirstBeforeSecond,
+      'the first event reached the client only after the upstream sent the second',
+    )
   })
 
   it('forwards a fixed-length body with its Content-Length', async () => {
