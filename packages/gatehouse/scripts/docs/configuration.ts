@@ -1,0 +1,130 @@
+/**
+ * docs/configuration.md, from the root declarative schema: one section per top-level key, its table from
+ * the keys' `.describe()` texts, types and defaults. The prose around the tables states what the schema
+ * cannot: the Kong format, vault references and which source wins.
+ */
+import { buildDeclarativeSchema } from '../../src/config/schema/root.ts'
+import type { PluginRegistry } from '../../src/plugins/registry.ts'
+import { FIELD_HEADER, fieldRow, fieldTables } from './field-tables.ts'
+import { anchor, code, codeBlock, document, generatedNotice, table } from './markdown.ts'
+import { type FieldDoc, objectFields } from './schema-fields.ts'
+
+/** The example shown at the top; the docs test loads it, so it stays a valid file. */
+export const CONFIGURATION_EXAMPLE = `_format_version: "3.0"
+services:
+  - name: orders
+    url: http://orders.internal:8080
+    routes:
+      - name: orders-api
+        paths: [/orders]
+plugins:
+  - name: request-id
+admin:
+  token: "{vault://env/admin-token}"
+`
+
+export function renderConfiguration(registry: PluginRegistry): string {
+  const root = buildDeclarativeSchema(registry)
+  const fields = objectFields(root)
+  const values = fields.filter((f) => !f.nested)
+  const sections = fields.filter((f) => f.nested)
+  return document([
+    '# Configuration reference',
+    generatedNotice('the zod schemas in `packages/gatehouse/src/config/schema/`'),
+    INTRO,
+    codeBlock('yaml', CONFIGURATION_EXAMPLE),
+    VAULT,
+    precedence(fields),
+    '## Keys',
+    `The top-level keys: ${fields.map((f) => `[${code(f.key)}](#${anchor(sectionHeading(f, values))})`).join(', ')}. ` +
+      'Unknown keys are errors, at every level.',
+    `## ${sectionHeading(values[0]!, values)}`,
+    'Top-level keys that hold a single value.',
+    table(
+      FIELD_HEADER,
+      values.map((f) => fieldRow(f)),
+    ),
+    ...sections.flatMap((f) => section(f, sections)),
+  ])
+}
+
+const INTRO = `Gatehouse reads one declarative file, YAML or JSON. It is Kong's DB-less declarative format 3.0 \
+(\`_format_version: "3.0"\`), so a Kong 3.x file with services, routes, consumers and the plugins listed in \
+[plugins.md](plugins.md) loads unchanged. Gatehouse adds three sections Kong does not have: \`proxy\`, \`admin\` \
+and \`logging\`.
+
+The whole file is checked once, when it is loaded: against the schema below and each plugin's own schema, then \
+for rules between entities (a route names an existing service, a consumer has a username or custom_id). Every \
+problem is reported as \`FILE: path: message\` (see [errors.md](errors.md#configuration-errors)), and nothing \
+starts until there are none. \`gatehouse config check FILE\` runs the same checks without starting anything.
+
+A minimal file:`
+
+const VAULT = `## Secrets: \`{vault://env/NAME}\`
+
+Any string value may be a reference \`{vault://env/NAME}\` instead: it is replaced, when the file is loaded, by \
+the environment variable \`NAME\` upper-cased with \`-\` turned into \`_\` (\`{vault://env/admin-secret}\` reads \
+\`ADMIN_SECRET\`). \`{vault://env/NAME/field}\` reads the string \`field\` of a JSON value. A variable that is \
+not set is a configuration error, so a secret never has to be written in the file. Only the \`env\` vault exists.`
+
+/**
+ * Which setting a flag or a GATEHOUSE_* variable overrides, read from the descriptions (which name them:
+ * "Flag `--proxy-listen`, env `GATEHOUSE_PROXY_LISTEN`"), so the list cannot drift from the schema.
+ */
+function precedence(fields: readonly FieldDoc[]): string {
+  const rows: string[][] = []
+  for (const section of fields) {
+    if (section.nested?.suffix !== '') continue
+    for (const f of objectFields(section.nested.schema)) {
+      const flag = /\bFlag `(--[a-z-]+)`/.exec(f.description)?.[1]
+      const env = /\b[Ee]nv `(GATEHOUSE_[A-Z_]+)`/.exec(f.description)?.[1]
+      if (flag || env)
+        rows.push([code(`${section.key}.${f.key}`), flag ? code(flag) : '—', env ? code(env) : '—'])
+    }
+  }
+  return `## Which setting wins
+
+A setting is taken from, in this order: the command-line flag, the \`GATEHOUSE_*\` environment variable, the \
+file, the default. The file itself is named by \`--config\` or \`GATEHOUSE_CONFIG\`. These settings have a flag \
+or a variable:
+
+${table(['Setting', 'Flag', 'Environment variable'], rows)}
+
+\`proxy\`, \`admin\` and \`logging.level\` are read when the process starts; when a reload (\`SIGHUP\` or \
+\`POST /config\`) changes them, they apply at the next restart.`
+}
+
+function sectionHeading(field: FieldDoc, values: readonly FieldDoc[]): string {
+  return values.includes(field) ? `${code(values[0]!.key)} and other values` : code(field.key)
+}
+
+/** A top-level key with an object (or a list of objects) below it. */
+function section(field: FieldDoc, sections: readonly FieldDoc[]): string[] {
+  const nested = field.nested!
+  const intro = `${field.description} Type: ${field.type}${field.default ? `; default: ${field.default}` : ''}.`
+  const tables = fieldTables(nested.schema, {
+    level: '###',
+    path: `${field.key}${nested.suffix}`,
+    reference: (child) => topLevelReference(child, field, sections),
+  })
+  return [`## ${code(field.key)}`, intro, ...tables]
+}
+
+/**
+ * Nested entities (routes inside services, plugins inside routes) point at their top-level section when
+ * every key they accept is documented there the same way; the keys they lack are named.
+ */
+function topLevelReference(
+  child: FieldDoc,
+  parent: FieldDoc,
+  sections: readonly FieldDoc[],
+): string | undefined {
+  const top = sections.find((s) => s.key === child.key && s !== parent)
+  if (!top || top.nested?.suffix !== child.nested?.suffix) return undefined
+  const topRows = new Map(objectFields(top.nested!.schema).map((f) => [f.key, fieldRow(f).join('\0')]))
+  const childFields = objectFields(child.nested!.schema)
+  if (!childFields.every((f) => topRows.get(f.key) === fieldRow(f).join('\0'))) return undefined
+  const missing = [...topRows.keys()].filter((k) => !childFields.some((f) => f.key === k))
+  const without = missing.length > 0 ? ` (without ${missing.map(code).join(', ')})` : ''
+  return `[${code(top.key)}](#${anchor(code(top.key))})${without}`
+}
