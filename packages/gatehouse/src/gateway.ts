@@ -46,6 +46,7 @@ export interface GatewayOptions {
 export class Gateway implements PipelineContext {
   runtime: GatewayRuntime
   draining = false
+  cutting = false
   readonly logger: Logger
   readonly #accessLog: AccessLog | null
   readonly metrics = new GatewayMetrics()
@@ -172,8 +173,10 @@ export class Gateway implements PipelineContext {
     const sweeper = setInterval(() => this.#proxy.closeIdleConnections(), 50)
     const timedOut = !(await this.#whenDrained(timeout))
     clearInterval(sweeper)
-    if (timedOut)
+    if (timedOut) {
       this.logger.warn({ inflight: this.#inflight }, 'shutdown timeout reached; closing remaining requests')
+      this.cutting = true
+    }
     this.#proxy.closeAllConnections()
     this.#admin.closeAllConnections()
     for (const socket of this.#sockets) socket.destroy()

@@ -171,11 +171,14 @@ function onResponseClose(this: ServerResponse): void {
   const r = this as ResponseWithState
   const state = r[kState]!
   const pc = r[kContext]!
-  const clientGone = !this.writableFinished
-  if (clientGone && state.inflight !== null)
-    state.inflight.abort(new ClientGoneError('client closed the connection'))
-  // 499: nginx's "client closed request", when nothing (or not all) was delivered.
-  const status = clientGone ? 499 : this.statusCode
+  const unfinished = !this.writableFinished
+  if (unfinished && state.inflight !== null) state.inflight.abort(new ClientGoneError('connection closed'))
+  // Unfinished: the gateway cut it at the shutdown timeout (503), or the client left (nginx's 499).
+  let status = this.statusCode
+  if (unfinished && pc.cutting) {
+    status = 503
+    state.error ??= new GatehouseError('GH_ERR_SERVER_SHUTTING_DOWN', 'closed by the shutdown timeout')
+  } else if (unfinished) status = 499
   const latency = performance.now() - state.startedAt
   const ctx = state.route
   if (ctx !== null) {

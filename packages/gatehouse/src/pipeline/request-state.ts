@@ -23,6 +23,8 @@ export interface CredentialRef {
 export interface ProxyContext {
   /** True once shutdown began: responses close their connection, no retries start. */
   readonly draining: boolean
+  /** True once the shutdown timeout passed and the gateway closes the requests still running. */
+  readonly cutting: boolean
 }
 
 /** An upstream exchange in flight, cancellable when the client goes away. */

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { listenAddress } from '../config/schema/typedefs.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import { errorEnvelope } from '../errors/respond.ts'
 
@@ -47,13 +48,13 @@ export function createProxyServer(
   return server
 }
 
-/** Parses `HOST:PORT` (IPv6 in brackets). */
+/** Parses `HOST:PORT` (IPv6 in brackets), by the same rule the config schema applies to listen addresses. */
 export function parseListen(address: string): { host: string; port: number } {
-  const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(address)
-  if (!m) throw new TypeError(`invalid listen address '${address}': expected HOST:PORT`)
-  const port = Number(m[2])
-  if (port > 65_535) throw new TypeError(`invalid listen address '${address}': port must be 0..65535`)
-  return { host: m[1]!, port }
+  const checked = listenAddress.safeParse(address)
+  if (!checked.success)
+    throw new TypeError(`invalid listen address '${address}': ${checked.error.issues[0]!.message}`)
+  const colon = address.lastIndexOf(':')
+  return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(colon + 1)) }
 }
 
 /** Listens and resolves with the address actually bound (port 0 picks a free port). */

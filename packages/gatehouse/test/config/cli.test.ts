@@ -3,44 +3,15 @@ import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import pkg from '../../package.json' with { type: 'json' }
-import {
-  BIN,
-  type CliResult,
-  GatehouseProcess,
-  runCli,
-  startGatehouse,
-  writeTempConfig,
-} from '../harness/gatehouse.ts'
+import { BIN, GatehouseProcess, runCli, startGatehouse, writeTempConfig } from '../harness/gatehouse.ts'
 import { closedPort, serviceConfig, startUpstream, type Upstream } from '../harness/upstream.ts'
 
 /** Variables the outer environment might set, cleared so each test says what it relies on. */
 const CLEAN_ENV = { GATEHOUSE_CONFIG: '', GATEHOUSE_PROXY_LISTEN: '', GATEHOUSE_ADMIN_LISTEN: '' }
 
-/**
- * `gatehouse start ARGS...`, which these tests expect to exit by itself. Killed after 20 s (the test then
- * fails on the exit code) so that a regression cannot leave a gateway listening for the test run.
- */
-function runStart(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'start', ...args], {
-      env: { ...process.env, ...CLEAN_ENV, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c
-    })
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
+/** `gatehouse start ARGS...` with a clean environment; killed after 20 s should it wrongly keep running. */
+const runStart = (args: string[], env: Record<string, string> = {}) =>
+  runCli(['start', ...args], { ...CLEAN_ENV, ...env })
 
 const VALID = `_format_version: "3.0"
 services:

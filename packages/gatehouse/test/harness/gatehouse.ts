@@ -175,12 +175,21 @@ export interface CliResult {
   stderr: string
 }
 
-/** Runs `gatehouse ARGS...` to completion. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/**
+ * Runs `gatehouse ARGS...` to completion. A command still running after `timeout` ms (default 20 s) is
+ * killed and reported with code null, so a command that wrongly keeps running cannot hang the suite.
+ */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  timeout = 20_000,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      timeout,
+      killSignal: 'SIGKILL',
     })
     let stdout = ''
     let stderr = ''

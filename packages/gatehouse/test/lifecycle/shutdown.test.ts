@@ -162,7 +162,9 @@ describe('graceful shutdown', () => {
     const timeout = gh.lines.find((l) => l.msg.startsWith('shutdown timeout reached'))
     assert.equal(timeout?.level, 'warn')
     assert.equal(timeout?.inflight, 1)
-    assert.ok(gh.accessLines().some((l) => l.request_id === 'cut-off'))
+    const line = gh.accessLines().find((l) => l.request_id === 'cut-off')
+    assert.equal(line?.status, 503, 'logged as cut by the gateway, not as a client that left (499)')
+    assert.equal(line?.error_code, 'GH_ERR_SERVER_SHUTTING_DOWN')
     assert.ok(gh.lines.some((l) => l.msg === 'stopped'))
   })
 
