@@ -1,17 +1,18 @@
 /**
- * `POST /config`, Kong's DB-less reload: the body is a declarative configuration (JSON or YAML, or JSON
- * `{"config": "<yaml or json text>"}`). 201 when loaded and swapped in; 304 with `?check_hash=1` when it
- * is identical to the running one; 400 with every problem, flattened, when it is invalid (the running
- * configuration keeps serving); 429 while another load is in progress.
+ * `POST /config`, Kong's DB-less reload: the body is a declarative configuration (JSON or YAML, JSON
+ * `{"config": "<yaml or json text>"}`, or a form with a `config` field, as `curl -F config=@kong.yml`
+ * sends it). 201 when loaded and swapped in; 304 with `?check_hash=1` when it is identical to the
+ * running one; 400 with every problem, flattened, when it is invalid (the running configuration keeps
+ * serving); 413 over admin.max_body_size; 429 while another load is in progress.
  */
-import { createHash } from 'node:crypto'
 import { parseDocument } from 'yaml'
+import { hashDocument } from '../config/load.ts'
 import { ConfigError, GatehouseError } from '../errors/errors.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminRequest, readBody, sendError, sendJson } from './http.ts'
 
 export async function handleConfig(ctx: AdminContext, a: AdminRequest, maxBody: number): Promise<void> {
-  if (a.method === 'GET') {
+  if (a.method === 'GET' || a.method === 'HEAD') {
     const c = ctx.config()
     sendJson(a.res, 200, {
       config_hash: c.hash,
@@ -29,6 +30,8 @@ export async function handleConfig(ctx: AdminContext, a: AdminRequest, maxBody: 
     sendError(
       a.res,
       new GatehouseError('GH_ERR_ADMIN_METHOD_NOT_ALLOWED', `${a.method} is not supported on /config`),
+      {},
+      { allow: 'GET, HEAD, POST' },
     )
     return
   }
@@ -38,30 +41,14 @@ export async function handleConfig(ctx: AdminContext, a: AdminRequest, maxBody: 
     return
   }
   const body = await readBody(a.req, maxBody)
-  let document: string | object = body.toString('utf8')
-  const type = String(a.req.headers['content-type'] ?? '')
-  if (/json/i.test(type)) {
-    try {
-      const parsed = JSON.parse(document as string) as unknown
-      document = isWrapped(parsed) ? parsed.config : (parsed as object)
-    } catch (err) {
-      sendError(
-        a.res,
-        new GatehouseError(
-          'GH_ERR_ADMIN_BAD_REQUEST',
-          `request body is not valid JSON: ${(err as Error).message}`,
-        ),
-      )
-      return
-    }
+  const document = await documentFrom(body, String(a.req.headers['content-type'] ?? ''))
+  if (document instanceof GatehouseError) {
+    sendError(a.res, document)
+    return
   }
-  if (a.query.get('check_hash') === '1') {
-    const incoming = typeof document === 'string' ? parseDocument(document).toJS() : document
-    const hash = createHash('sha256').update(JSON.stringify(incoming)).digest('hex')
-    if (hash === ctx.config().hash) {
-      sendJson(a.res, 304, null)
-      return
-    }
+  if (a.query.get('check_hash') === '1' && hashOf(document) === ctx.config().hash) {
+    sendJson(a.res, 304, null)
+    return
   }
   try {
     const loaded = await ctx.reload(document, 'POST /config')
@@ -83,6 +70,54 @@ export async function handleConfig(ctx: AdminContext, a: AdminRequest, maxBody: 
       flattened_errors: err.issues,
     })
   }
+}
+
+/** The declarative document in the body: parsed JSON, or text for the loader to parse as YAML. */
+async function documentFrom(body: Buffer, type: string): Promise<string | object | GatehouseError> {
+  const text = body.toString('utf8')
+  if (/^multipart\/form-data|^application\/x-www-form-urlencoded/i.test(type)) {
+    const form = await new Response(new Uint8Array(body), { headers: { 'content-type': type } })
+      .formData()
+      .catch(() => null)
+    const field = form?.get('config')
+    if (typeof field === 'string') return field
+    if (field) return field.text()
+    // `curl --data-binary @kong.yml` labels a raw file as a form; take the body as the document.
+    if (/^multipart/i.test(type))
+      return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', "form body has no 'config' field")
+    return text
+  }
+  if (!/json/i.test(type)) return text
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (err) {
+    // The parser's message quotes the body; keep only where it failed.
+    const at = /at position \d+(?: \(line \d+ column \d+\))?/.exec((err as Error).message)
+    return new GatehouseError(
+      'GH_ERR_ADMIN_BAD_REQUEST',
+      `request body is not valid JSON${at ? ` (${at[0]})` : ''}`,
+    )
+  }
+  return isWrapped(parsed) ? parsed.config : (parsed as object)
+}
+
+/**
+ * The hash the loader would give this document, or null when the text does not parse (the loader then
+ * reports why). YAML is parsed with loadConfigText's options, so the two agree.
+ */
+function hashOf(document: string | object): string | null {
+  let value: unknown = document
+  if (typeof document === 'string') {
+    const doc = parseDocument(document, { uniqueKeys: true, merge: true, prettyErrors: false })
+    if (doc.errors.length > 0) return null
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 })
+    } catch {
+      return null
+    }
+  }
+  return hashDocument(value)
 }
 
 function isWrapped(value: unknown): value is { config: string } {

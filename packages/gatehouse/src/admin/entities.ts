@@ -21,30 +21,56 @@ export function findEntity(config: GatewayConfig, type: EntityType, key: string)
     const byId = list.find((e) => e.id === key.toLowerCase())
     if (byId) return byId
   }
-  return list.find((e) => {
-    if ('username' in e) return e.username === key || e.custom_id === key
+  const byKey = list.find((e) => {
+    if ('username' in e) return e.username === key
     if ('instance_name' in e) return e.instance_name === key
     return 'name' in e && e.name === key
   })
+  // A username wins over another consumer's custom_id of the same text.
+  if (byKey || type !== 'consumers') return byKey
+  return list.find((e) => 'custom_id' in e && e.custom_id === key)
+}
+
+/** The nested paths that exist, and the entity type each one lists or shows. */
+const NESTED: Readonly<Record<string, EntityType>> = {
+  'services/routes': 'routes',
+  'services/plugins': 'plugins',
+  'routes/service': 'services',
+  'routes/plugins': 'plugins',
+  'consumers/plugins': 'plugins',
 }
 
 function notFound(): GatehouseError {
   return new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', 'Not found')
 }
 
+/** Kong's verbs (kong/db/strategies/off): insert → create, upsert → create or update, delete → remove. */
+const WRITE_VERBS: Readonly<Record<string, string>> = {
+  POST: 'create',
+  PUT: 'create or update',
+  PATCH: 'update',
+  DELETE: 'remove',
+}
+
 function methodNotAllowed(type: string, method: string): GatehouseError {
-  const verb = method === 'POST' ? 'create' : method === 'DELETE' ? 'delete' : 'update'
+  const verb = WRITE_VERBS[method] ?? 'update'
   return new GatehouseError(
     'GH_ERR_ADMIN_METHOD_NOT_ALLOWED',
     `cannot ${verb} '${type}' entities when not using a database`,
   )
 }
 
-function matchesTags(entity: AnyEntity, filter: string | null): boolean {
-  if (filter === null) return true
-  const tags = entity.tags ?? []
-  if (filter.includes('/')) return filter.split('/').some((t) => tags.includes(t))
-  return filter.split(',').every((t) => tags.includes(t))
+/** Kong's filter: `a,b` all of, `a/b` any of; mixing the two, or an empty tag, is refused. */
+function tagFilter(filter: string | null): ((entity: AnyEntity) => boolean) | null {
+  if (filter === null) return () => true
+  const any = filter.includes('/')
+  if (any && filter.includes(',')) return null
+  const wanted = filter.split(any ? '/' : ',')
+  if (wanted.some((t) => t === '')) return null
+  return (entity) => {
+    const tags = entity.tags ?? []
+    return any ? wanted.some((t) => tags.includes(t)) : wanted.every((t) => tags.includes(t))
+  }
 }
 
 /** Sends one page of `items`, Kong style. */
@@ -61,20 +87,35 @@ export function sendPage(a: AdminRequest, items: readonly AnyEntity[], basePath:
   const offsetText = a.query.get('offset')
   let start = 0
   if (offsetText !== null) {
-    start = Number(Buffer.from(offsetText, 'base64url').toString())
-    if (!Number.isInteger(start) || start < 0) {
+    const decoded = Buffer.from(offsetText, 'base64url').toString()
+    if (!/^\d{1,9}$/.test(decoded) || Buffer.from(decoded).toString('base64url') !== offsetText) {
       sendError(a.res, new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'invalid offset'))
       return
     }
+    start = Number(decoded)
   }
-  const filtered = items.filter((e) => matchesTags(e, a.query.get('tags')))
+  const tagsText = a.query.get('tags')
+  const matches = tagFilter(tagsText)
+  if (matches === null) {
+    sendError(
+      a.res,
+      new GatehouseError(
+        'GH_ERR_ADMIN_BAD_REQUEST',
+        "invalid tags filter: use 'a,b' (all of) or 'a/b' (any of), not both",
+      ),
+    )
+    return
+  }
+  const filtered = items.filter(matches)
   const data = filtered.slice(start, start + size)
   const more = start + size < filtered.length
   const offset = more ? Buffer.from(String(start + size)).toString('base64url') : null
-  const next =
-    offset === null
-      ? null
-      : `${basePath}?${new URLSearchParams({ ...(sizeText ? { size: sizeText } : {}), offset })}`
+  // The next link repeats the filter and size: the offset counts entries of the filtered list.
+  const nextQuery = new URLSearchParams({
+    ...(sizeText !== null ? { size: sizeText } : {}),
+    ...(tagsText !== null ? { tags: tagsText } : {}),
+  })
+  const next = offset === null ? null : `${basePath}?${nextQuery}${nextQuery.size ? '&' : ''}offset=${offset}`
   sendJson(a.res, 200, offset === null ? { data, next } : { data, next, offset })
 }
 
@@ -83,14 +124,25 @@ export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
   const m = /^\/(services|routes|consumers|plugins)(?:\/([^/]+))?(?:\/([a-z-]+))?\/?$/.exec(a.path)
   if (m === null) return false
   const type = m[1] as EntityType
-  const key = m[2] === undefined ? undefined : decodeURIComponent(m[2])
   const nested = m[3]
+  const nestedType = nested === undefined ? type : NESTED[`${type}/${nested}`]
+  if (nestedType === undefined) {
+    sendError(a.res, notFound())
+    return true
+  }
+  let key: string | undefined
+  try {
+    key = m[2] === undefined ? undefined : decodeURIComponent(m[2])
+  } catch {
+    sendError(a.res, new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'invalid percent-encoding in the path'))
+    return true
+  }
   if (a.method !== 'GET' && a.method !== 'HEAD') {
     if (a.method === 'OPTIONS') {
       a.res.writeHead(204, { allow: 'GET, HEAD, OPTIONS' }).end()
       return true
     }
-    sendError(a.res, methodNotAllowed(nested && nested !== 'service' ? nested : type, a.method))
+    sendError(a.res, methodNotAllowed(nestedType, a.method), {}, { allow: 'GET, HEAD, OPTIONS' })
     return true
   }
   const config = ctx.config()

@@ -33,22 +33,35 @@ export function sendError(
   res: ServerResponse,
   err: GatehouseError,
   extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
 ): void {
-  sendJson(res, err.status, { ...errorEnvelope(err), ...extra })
+  sendJson(res, err.status, { ...errorEnvelope(err), ...extra }, headers)
 }
 
-/** Reads the whole body, refusing more than `limit` bytes with 413. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the whole body, refusing more than `limit` bytes with 413. On refusal the rest of the body is
+ * read and discarded rather than the request destroyed: destroying it resets the socket, and the client
+ * (still sending) then sees ECONNRESET instead of the 413.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN)
-  if (declared > limit) throw tooLarge(limit)
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > limit) throw tooLarge(limit)
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks)
+  if (declared > limit) return Promise.reject(tooLarge(limit))
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= limit) {
+        chunks.push(chunk)
+        return
+      }
+      req.off('data', onData).off('end', onEnd)
+      req.resume()
+      reject(tooLarge(limit))
+    }
+    const onEnd = () => resolve(Buffer.concat(chunks))
+    req.on('data', onData).once('end', onEnd).once('error', reject)
+  })
 }
 
 function tooLarge(limit: number): GatehouseError {

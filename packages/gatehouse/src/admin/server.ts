@@ -2,7 +2,7 @@
  * The admin API listener: access check first, then one resource module per path family. Errors use the
  * same envelope as the proxy.
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { GatehouseError } from '../errors/errors.ts'
 import { toGatehouseError } from '../errors/respond.ts'
 import type { Logger } from '../observability/logger.ts'
@@ -24,25 +24,51 @@ export function createAdminServer(ctx: () => AdminContext, options: AdminServerO
     const denied = checkAdminAccess(req, options.token)
     if (denied) {
       options.logger.info({ client_ip: req.socket.remoteAddress, code: denied.code }, 'admin request refused')
-      sendError(res, denied)
+      // RFC 9110 §15.5.2: a 401 carries the challenge the client should answer.
+      sendError(
+        res,
+        denied,
+        {},
+        denied.status === 401 ? { 'www-authenticate': 'Bearer realm="gatehouse-admin"' } : {},
+      )
       return
     }
-    const url = new URL(req.url ?? '/', 'http://admin.invalid')
-    const a: AdminRequest = {
-      req,
-      res,
-      method: req.method ?? 'GET',
-      path: url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname,
-      query: url.searchParams,
-      params: {},
+    const a = adminRequest(req, res)
+    if (a === null) {
+      sendError(res, new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'invalid request target'))
+      return
     }
-    route(ctx(), a, options).catch((err: unknown) => {
-      const e = toGatehouseError(err)
-      if (e.status >= 500) options.logger.error({ err, path: a.path }, 'admin request failed')
-      if (!res.headersSent) sendError(res, e)
-      else res.destroy()
-    })
+    // A throw in this listener would be an uncaught exception and stop the gateway: everything goes
+    // through the promise, whose failure becomes an error response.
+    Promise.resolve()
+      .then(() => route(ctx(), a, options))
+      .catch((err: unknown) => {
+        const e = toGatehouseError(err)
+        if (e.status >= 500) options.logger.error({ err, path: a.path }, 'admin request failed')
+        if (!res.headersSent) sendError(res, e)
+        else res.destroy()
+      })
   })
+}
+
+/** The request with its path (no trailing slash) and query, or null when the target is not a URL. */
+function adminRequest(req: IncomingMessage, res: ServerResponse): AdminRequest | null {
+  const target = req.url ?? '/'
+  let url: URL
+  try {
+    // Origin-form is appended rather than resolved, so `//x` stays a path and is not read as a host.
+    url = target.startsWith('/') ? new URL(`http://admin.invalid${target}`) : new URL(target)
+  } catch {
+    return null
+  }
+  return {
+    req,
+    res,
+    method: req.method ?? 'GET',
+    path: url.pathname.length > 1 ? url.pathname.replace(/\/$/, '') : url.pathname,
+    query: url.searchParams,
+    params: {},
+  }
 }
 
 async function route(ctx: AdminContext, a: AdminRequest, options: AdminServerOptions): Promise<void> {

@@ -1,6 +1,8 @@
 /**
- * Prometheus metrics (prom-client) on a registry of our own. Per-route label children are created once
- * and cached, so recording a request costs no label hashing on the hot path.
+ * Prometheus metrics (prom-client) on a registry of our own. Label values are bound once per route and
+ * status code (prom-client still hashes them on each record). Requests that match no route (404, or 400
+ * for a bad request target) belong under `unmatched`, i.e. `service=""` and `route=""`, as in Kong's
+ * prometheus plugin.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
@@ -48,8 +50,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   })
 
+  /** For requests answered before any route matched. */
+  readonly unmatched: RouteMetrics
+
   constructor() {
     collectDefaultMetrics({ register: this.registry })
+    // Both series exist from the start, so `increase()` sees the first reload and alerts see zero failures.
+    for (const result of ['success', 'failure']) this.configReloads.labels(result).inc(0)
+    this.unmatched = this.forRoute('', '')
   }
 
   /** Label children for one route, cached by status code. */
