@@ -50,6 +50,7 @@ export class Gateway implements PipelineContext {
   readonly logger: Logger
   readonly #accessLog: AccessLog | null
   readonly metrics = new GatewayMetrics()
+  readonly unmatchedMetrics = this.metrics.unmatched
   readonly upstreams = new UpstreamRegistry()
   readonly nodeId = randomUUID()
   readonly startedAt = Date.now()

@@ -1,37 +1,83 @@
 /**
- * Prometheus metrics (prom-client) on a registry of our own. Label values are bound once per route and
- * status code (prom-client still hashes them on each record). Requests that match no route (404, or 400
- * for a bad request target) belong under `unmatched`, i.e. `service=""` and `route=""`, as in Kong's
+ * Prometheus metrics on a prom-client registry of our own. The per-request series (requests, latency,
+ * upstream latency by service, route and status) are plain counters in typed arrays, bound to their
+ * labels once per route: recording a request is a few array increments, where prom-client would hash
+ * the label set three times. They are turned into Prometheus text only when /metrics is scraped.
+ * Series survive reloads (same service and route names, same series). Requests that match no route
+ * (404, or 400 for a bad request target) count under `service=""` and `route=""`, as in Kong's
  * prometheus plugin.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 
-type Labels = 'service' | 'route' | 'code'
+/** Seconds. */
+export const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+]
 
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+/** One histogram series: cumulative counts are computed at scrape time. */
+class HistogramSeries {
+  readonly counts = new Float64Array(LATENCY_BUCKETS.length + 1)
+  sum = 0
+  count = 0
+
+  observe(seconds: number): void {
+    let i = 0
+    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]!) i++
+    this.counts[i]!++
+    this.sum += seconds
+    this.count++
+  }
+}
+
+type Labels = Readonly<Record<string, string>>
+interface MetricValue {
+  value: number
+  labels: Labels
+  metricName?: string
+}
+
+/** A prom-client-compatible metric whose values come from our series (registry.registerMetric). */
+class CollectedMetric {
+  readonly name: string
+  readonly help: string
+  readonly type: 'counter' | 'histogram'
+  readonly #values: () => MetricValue[]
+
+  constructor(name: string, help: string, type: 'counter' | 'histogram', values: () => MetricValue[]) {
+    this.name = name
+    this.help = help
+    this.type = type
+    this.#values = values
+  }
+
+  get() {
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      values: this.#values(),
+      aggregator: 'sum' as const,
+    }
+  }
+}
+
+function histogramValues(name: string, series: Iterable<[Labels, HistogramSeries]>): MetricValue[] {
+  const out: MetricValue[] = []
+  for (const [labels, h] of series) {
+    let cumulative = 0
+    LATENCY_BUCKETS.forEach((le, i) => {
+      cumulative += h.counts[i]!
+      out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: String(le) }, value: cumulative })
+    })
+    out.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count })
+    out.push({ metricName: `${name}_sum`, labels, value: h.sum })
+    out.push({ metricName: `${name}_count`, labels, value: h.count })
+  }
+  return out
+}
 
 export class GatewayMetrics {
   readonly registry = new Registry()
-  readonly requests = new Counter({
-    name: 'gatehouse_http_requests_total',
-    help: 'Requests answered by the proxy, by service, route and status code.',
-    labelNames: ['service', 'route', 'code'] as const,
-    registers: [this.registry],
-  })
-  readonly requestDuration = new Histogram({
-    name: 'gatehouse_request_duration_seconds',
-    help: 'Time from receiving the request to the end of the response, by service, route and status code.',
-    labelNames: ['service', 'route', 'code'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  })
-  readonly upstreamDuration = new Histogram({
-    name: 'gatehouse_upstream_duration_seconds',
-    help: 'Time from sending the request upstream to receiving its response headers, by service and route.',
-    labelNames: ['service', 'route'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  })
   readonly configReloads = new Counter({
     name: 'gatehouse_config_reloads_total',
     help: 'Configuration loads after start, by result (success or failure).',
@@ -52,17 +98,59 @@ export class GatewayMetrics {
 
   /** For requests answered before any route matched. */
   readonly unmatched: RouteMetrics
+  readonly #routes = new Map<string, RouteMetrics>()
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
     // Both series exist from the start, so `increase()` sees the first reload and alerts see zero failures.
     for (const result of ['success', 'failure']) this.configReloads.labels(result).inc(0)
+    const routes = () => this.#routes.values()
+    this.registry.registerMetric(
+      new CollectedMetric(
+        'gatehouse_http_requests_total',
+        'Requests answered by the proxy, by service, route and status code.',
+        'counter',
+        () => [...routes()].flatMap((r) => r.codeSeries().map(([labels, h]) => ({ labels, value: h.count }))),
+      ) as never,
+    )
+    this.registry.registerMetric(
+      new CollectedMetric(
+        'gatehouse_request_duration_seconds',
+        'Time from receiving the request to the end of the response, by service, route and status code.',
+        'histogram',
+        () =>
+          histogramValues(
+            'gatehouse_request_duration_seconds',
+            [...routes()].flatMap((r) => r.codeSeries()),
+          ),
+      ) as never,
+    )
+    this.registry.registerMetric(
+      new CollectedMetric(
+        'gatehouse_upstream_duration_seconds',
+        'Time from sending the request upstream to receiving its response headers, by service and route.',
+        'histogram',
+        () =>
+          histogramValues(
+            'gatehouse_upstream_duration_seconds',
+            [...routes()].flatMap((r) =>
+              r.upstream.count > 0 ? [[r.labels, r.upstream] as [Labels, HistogramSeries]] : [],
+            ),
+          ),
+      ) as never,
+    )
     this.unmatched = this.forRoute('', '')
   }
 
-  /** Label children for one route, cached by status code. */
+  /** The series of one route, created on first use and kept across reloads. */
   forRoute(service: string, route: string): RouteMetrics {
-    return new RouteMetrics(this, service, route)
+    const key = `${service}\0${route}`
+    let metrics = this.#routes.get(key)
+    if (!metrics) {
+      metrics = new RouteMetrics(service, route)
+      this.#routes.set(key, metrics)
+    }
+    return metrics
   }
 
   setConfigHash(hash: string): void {
@@ -72,31 +160,26 @@ export class GatewayMetrics {
 }
 
 export class RouteMetrics {
-  readonly #metrics: GatewayMetrics
-  readonly #service: string
-  readonly #route: string
-  readonly #byCode = new Map<number, { count: Counter.Internal; duration: Histogram.Internal<Labels> }>()
-  readonly #upstream: Histogram.Internal<'service' | 'route'>
+  readonly labels: Labels
+  readonly upstream = new HistogramSeries()
+  /** Status code → its series; codes are few (and bounded to 100..599), so a map stays small. */
+  readonly #byCode = new Map<number, HistogramSeries>()
 
-  constructor(metrics: GatewayMetrics, service: string, route: string) {
-    this.#metrics = metrics
-    this.#service = service
-    this.#route = route
-    this.#upstream = metrics.upstreamDuration.labels(service, route)
+  constructor(service: string, route: string) {
+    this.labels = Object.freeze({ service, route })
   }
 
   record(code: number, seconds: number, upstreamSeconds: number): void {
-    let children = this.#byCode.get(code)
-    if (!children) {
-      const label = String(code)
-      children = {
-        count: this.#metrics.requests.labels(this.#service, this.#route, label),
-        duration: this.#metrics.requestDuration.labels(this.#service, this.#route, label),
-      }
-      this.#byCode.set(code, children)
+    let series = this.#byCode.get(code)
+    if (series === undefined) {
+      series = new HistogramSeries()
+      this.#byCode.set(code, series)
     }
-    children.count.inc()
-    children.duration.observe(seconds)
-    if (upstreamSeconds >= 0) this.#upstream.observe(upstreamSeconds)
+    series.observe(seconds)
+    if (upstreamSeconds >= 0) this.upstream.observe(upstreamSeconds)
+  }
+
+  codeSeries(): [Labels, HistogramSeries][] {
+    return [...this.#byCode].map(([code, h]) => [{ ...this.labels, code: String(code) }, h])
   }
 }

@@ -18,6 +18,7 @@ import { GatehouseError } from '../errors/errors.ts'
 import { toGatehouseError } from '../errors/respond.ts'
 import type { AccessLog } from '../observability/access-log.ts'
 import type { Logger } from '../observability/logger.ts'
+import type { RouteMetrics } from '../observability/metrics.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
 import { requestIdFrom } from '../proxy/trace-context.ts'
 import { ClientGoneError, forwardUpstream } from './forward.ts'
@@ -32,6 +33,8 @@ export interface PipelineContext extends ProxyContext {
   readonly runtime: GatewayRuntime
   readonly logger: Logger
   readonly accessLog: AccessLog | null
+  /** Where requests that matched no route are counted. */
+  readonly unmatchedMetrics: RouteMetrics
   /** Called when a request finishes, to count in-flight requests. */
   readonly onFinished: () => void
 }
@@ -181,8 +184,9 @@ function onResponseClose(this: ServerResponse): void {
   } else if (unfinished) status = 499
   const latency = performance.now() - state.startedAt
   const ctx = state.route
+  const upstreamSeconds = state.upstreamLatency >= 0 ? state.upstreamLatency / 1000 : -1
+  ;(ctx !== null ? ctx.metrics : pc.unmatchedMetrics).record(status, latency / 1000, upstreamSeconds)
   if (ctx !== null) {
-    ctx.metrics.record(status, latency / 1000, state.upstreamLatency >= 0 ? state.upstreamLatency / 1000 : -1)
     runLogPhase(state, (err, plugin) =>
       pc.logger.error({ err, plugin, request_id: state.requestId }, 'plugin log phase failed'),
     )

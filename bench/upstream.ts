@@ -1,0 +1,39 @@
+/**
+ * Benchmark upstream: the service behind every system under test. It answers any request with the same
+ * ~100-byte JSON body (with content-length) over keep-alive and does as little work as possible, so
+ * that what the benchmark sees is the cost of the proxy in front of it.
+ *
+ * Usage: node bench/upstream.ts PORT   (listens on 127.0.0.1 only; prints one line once listening)
+ */
+import http from 'node:http'
+
+const port = Number(process.argv[2] ?? 0)
+const body = Buffer.from(
+  JSON.stringify({
+    ok: true,
+    service: 'bench-upstream',
+    message: 'hello from the service behind a gateway',
+    ts: 1700000000,
+  }),
+)
+const headers = { 'content-type': 'application/json', 'content-length': body.length }
+
+const server = http.createServer((req, res) => {
+  // Drain any request body before answering so the connection stays reusable.
+  req.resume()
+  req.on('end', () => {
+    res.writeHead(200, headers)
+    res.end(body)
+  })
+})
+// Outlive the proxies' idle pooled connections (nginx keeps them 60 s) so a pooled connection is never
+// closed by this side just as a request is sent on it.
+server.keepAliveTimeout = 75_000
+server.headersTimeout = 80_000
+server.listen(port, '127.0.0.1', () => {
+  const address = server.address()
+  const actual = typeof address === 'object' && address ? address.port : port
+  console.log(`upstream listening on 127.0.0.1:${actual}, body ${body.length} bytes`)
+})
+// Nothing to flush: exit at once so the driver's stop is immediate.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => process.exit(0))
