@@ -7,6 +7,8 @@
  *                    so the access log is on, written to a file)
  *   gatehouse-nolog  the same with `logging: { access_log: false }`
  *   nginx            wrk → nginx (plain reverse proxy, upstream keep-alive pool, access_log off) → upstream
+ *   node-floor       wrk → a bare node:http + undici proxy (floor-proxy.ts) → upstream: what any Node proxy
+ *                    on Gatehouse's foundations costs, so Gatehouse's own cost can be read apart from it
  *
  * Why it is built this way:
  * - 2-core machine: wrk is pinned to CPU WRK_CPUS (0) and every server (upstream and system under test) to
@@ -20,7 +22,7 @@
  *   of its own process group and is stopped on exit, error or Ctrl-C — only those.
  *
  * Settings (environment): DURATION (10s), WARMUP (3s), RUNS (3), CONNECTIONS ("50"; several: "10 50 100"),
- * THREADS (1), SYSTEMS (all four), PIN (auto | off), WRK_CPUS (0), SERVER_CPUS (1), QUIET_PCT (15),
+ * THREADS (1), SYSTEMS (all five), PIN (auto | off), WRK_CPUS (0), SERVER_CPUS (1), QUIET_PCT (15),
  * QUIET_WAIT (60), DISTURBED_PCT (25), RETRY_DISTURBED (1), KEEP_TMP (0). See bench/README.md.
  */
 import { spawnSync } from 'node:child_process'
@@ -47,7 +49,7 @@ import { errorCount, markdownTable, type Row, summarize, textTable, toTsv } from
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 const ROOT = dirname(BENCH_DIR)
-const ALL_SYSTEMS = ['direct', 'gatehouse', 'gatehouse-nolog', 'nginx']
+const ALL_SYSTEMS = ['direct', 'gatehouse', 'gatehouse-nolog', 'nginx', 'node-floor']
 
 // --- settings ---
 const env = process.env
@@ -168,7 +170,8 @@ async function startAll(tmp: string, nginxBin: string, pin: boolean): Promise<Se
       env: { ...process.env, ...extraEnv },
     })
   }
-  const [upstreamPort, gh, ghAdmin, nolog, nologAdmin, nginxPort] = (await freePorts(6)) as [
+  const [upstreamPort, gh, ghAdmin, nolog, nologAdmin, nginxPort, floorPort] = (await freePorts(7)) as [
+    number,
     number,
     number,
     number,
@@ -256,6 +259,16 @@ http {
       join(dir, 'error.log'),
     ])
     systems.push({ name: 'nginx', port: nginxPort, process: p })
+  }
+
+  if (SYSTEMS.includes('node-floor')) {
+    const argv = [
+      process.execPath,
+      join(BENCH_DIR, 'floor-proxy.ts'),
+      String(floorPort),
+      String(upstreamPort),
+    ]
+    systems.push({ name: 'node-floor', port: floorPort, process: start('node-floor', argv) })
   }
 
   // Every system must answer GET / with 200 before anything is measured.

@@ -71,6 +71,8 @@ export interface Summary {
   p99Median: number
   vsDirect: number | null
   vsNginx: number | null
+  /** Gatehouse rows: req/s relative to the bare node:http + undici proxy (what Gatehouse's own work costs). */
+  vsFloor: number | null
   notes: string[]
 }
 
@@ -98,6 +100,7 @@ export function summarize(
   for (const conns of connections) {
     const direct = medianRps('direct', conns)
     const nginx = medianRps('nginx', conns)
+    const floor = medianRps('node-floor', conns)
     for (const system of systems) {
       const mine = rows.filter((r) => r.system === system && r.conns === conns)
       if (mine.length === 0) continue
@@ -133,7 +136,9 @@ export function summarize(
         p50Median: median(mine.map((r) => r.p50_ms)),
         p99Median: median(mine.map((r) => r.p99_ms)),
         vsDirect: direct ? rpsMedian / direct : null,
-        vsNginx: nginx && system.startsWith('gatehouse') ? rpsMedian / nginx : null,
+        vsNginx:
+          nginx && (system.startsWith('gatehouse') || system === 'node-floor') ? rpsMedian / nginx : null,
+        vsFloor: floor && system.startsWith('gatehouse') ? rpsMedian / floor : null,
         notes,
       })
     }
@@ -150,9 +155,10 @@ const HEADER = [
   'p99 ms',
   '× direct',
   '× nginx',
+  '× node-floor',
   'notes',
 ]
-const RIGHT = [false, true, true, true, true, true, true, true, false]
+const RIGHT = [false, true, true, true, true, true, true, true, true, false]
 
 function cells(s: Summary): string[] {
   const int = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -166,6 +172,7 @@ function cells(s: Summary): string[] {
     s.p99Median.toFixed(2),
     ratio(s.vsDirect),
     ratio(s.vsNginx),
+    ratio(s.vsFloor),
     s.notes.join('; '),
   ]
 }

@@ -1,60 +1,29 @@
 /**
  * One JSON line per request. It names what happened (route, service, consumer, status, timings, request
  * id, error code) and deliberately holds no headers, cookies, query string or body: those are where
- * tokens and secrets travel.
+ * tokens and secrets travel. Lines have pino's shape (`level`, `time`, `pid`, then `type: "access"`, the
+ * fields, `msg: "request"`) so one parser reads both kinds, but are built here, field by field, because
+ * this runs once per request.
  */
 import type { RequestState } from '../pipeline/request-state.ts'
 
-export interface AccessLogLine {
-  request_id: string
-  method: string
-  path: string
-  route: string | null
-  service: string | null
-  consumer: string | null
-  status: number
-  latency_ms: number
-  upstream_latency_ms: number | null
-  client_ip: string
-  bytes_sent: number
-  attempts?: number
-  error_code?: string
-  error_detail?: string
+/** Characters JSON strings must escape; strings without them are quoted as they are. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/
+
+function str(value: string): string {
+  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`
 }
 
-const round = (ms: number) => Math.round(ms * 1000) / 1000
-
-export function accessLogLine(state: RequestState, status: number, latencyMs: number): AccessLogLine {
-  const route = state.route
-  const line: AccessLogLine = {
-    request_id: state.requestId,
-    method: state.method,
-    path: state.path,
-    route: route ? route.routeName : null,
-    service: route?.service ? route.serviceName : null,
-    consumer: state.consumer ? (state.consumer.username ?? state.consumer.id) : null,
-    status,
-    latency_ms: round(latencyMs),
-    upstream_latency_ms: state.upstreamLatency >= 0 ? round(state.upstreamLatency) : null,
-    client_ip: state.clientIp,
-    bytes_sent: state.bytesSent,
-  }
-  if (state.attempts > 1) line.attempts = state.attempts
-  if (state.error) {
-    line.error_code = state.error.code
-    if (state.error.detail !== undefined) line.error_detail = state.error.detail
-  }
-  return line
+function strOrNull(value: string | null): string {
+  return value === null ? 'null' : str(value)
 }
 
-/**
- * Writes access lines in the same shape as pino's (`level`, `time`, `pid`, `type: "access"`, fields,
- * `msg: "request"`) with one JSON.stringify per line and the ISO time computed once per millisecond.
- */
+/** Milliseconds, to the microsecond. */
+const ms = (value: number) => Math.round(value * 1000) / 1000
+
 export class AccessLog {
   readonly #stream: { write(line: string): unknown }
-  readonly #prefix = `{"level":"info","time":"`
-  readonly #pid = `","pid":${process.pid},"type":"access",`
+  readonly #pid = `","pid":${process.pid},"type":"access","request_id":`
   #lastMs = 0
   #lastIso = ''
 
@@ -68,7 +37,23 @@ export class AccessLog {
       this.#lastMs = now
       this.#lastIso = new Date(now).toISOString()
     }
-    const fields = JSON.stringify(accessLogLine(state, status, latencyMs))
-    this.#stream.write(`${this.#prefix}${this.#lastIso}${this.#pid}${fields.slice(1, -1)},"msg":"request"}\n`)
+    const route = state.route
+    const consumer = state.consumer
+    let line =
+      `{"level":"info","time":"${this.#lastIso}${this.#pid}${str(state.requestId)}` +
+      `,"method":${str(state.method)},"path":${str(state.path)}` +
+      `,"route":${route ? str(route.routeName) : 'null'}` +
+      `,"service":${route?.service ? str(route.serviceName) : 'null'}` +
+      `,"consumer":${consumer ? strOrNull(consumer.username ?? consumer.id) : 'null'}` +
+      `,"status":${status},"latency_ms":${ms(latencyMs)}` +
+      `,"upstream_latency_ms":${state.upstreamLatency >= 0 ? ms(state.upstreamLatency) : 'null'}` +
+      `,"client_ip":${str(state.clientIp)},"bytes_sent":${state.bytesSent}`
+    if (state.attempts > 1) line += `,"attempts":${state.attempts}`
+    const error = state.error
+    if (error !== null) {
+      line += `,"error_code":"${error.code}"`
+      if (error.detail !== undefined) line += `,"error_detail":${str(error.detail)}`
+    }
+    this.#stream.write(`${line},"msg":"request"}\n`)
   }
 }

@@ -66,7 +66,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   const r = res as ResponseWithState
   r[kState] = state
   r[kContext] = pc
-  res.once('close', onResponseClose)
+  res.on('close', onResponseClose)
   if (target === null) {
     respondWithError(
       state,

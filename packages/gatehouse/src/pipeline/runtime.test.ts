@@ -30,7 +30,7 @@ describe('building a runtime from a loaded configuration', () => {
     registry,
     upstreams: new UpstreamRegistry(),
     metrics: new GatewayMetrics(),
-    logger: createLoggers({ level: 'silent', destination: '/dev/null' }).logger,
+    logger: createLoggers({ level: 'silent' }).logger,
   })
   const config = (pattern: string) =>
     loadConfigObject(

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { GatehouseError } from '../errors/errors.ts'
+import type { RequestState } from '../pipeline/request-state.ts'
+import { AccessLog } from './access-log.ts'
+
+/** The fields AccessLog reads, nothing else: a request as the pipeline leaves it. */
+function state(overrides: Partial<Record<keyof RequestState, unknown>> = {}): RequestState {
+  return {
+    requestId: 'req-1',
+    method: 'GET',
+    path: '/orders/1',
+    route: { routeName: 'orders', serviceName: 'orders-svc', service: {} },
+    consumer: null,
+    upstreamLatency: 1.23456,
+    clientIp: '203.0.113.9',
+    bytesSent: 42,
+    attempts: 1,
+    error: null,
+    ...overrides,
+  } as unknown as RequestState
+}
+
+function lineFor(s: RequestState, status = 200, latency = 2.5): Record<string, unknown> {
+  const written: string[] = []
+  new AccessLog({ write: (l: string) => written.push(l) }).write(s, status, latency)
+  assert.equal(written.length, 1)
+  assert.ok(written[0]!.endsWith('}\n'), 'one line, newline-terminated')
+  return JSON.parse(written[0]!) as Record<string, unknown>
+}
+
+describe('access-log lines', () => {
+  it("have pino's shape and every documented field", () => {
+    const line = lineFor(state())
+    assert.equal(line.level, 'info')
+    assert.match(line.time as string, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    assert.equal(line.pid, process.pid)
+    assert.equal(line.msg, 'request')
+    const { level: _l, time: _t, pid: _p, msg: _m, ...fields } = line
+    assert.deepEqual(fields, {
+      type: 'access',
+      request_id: 'req-1',
+      method: 'GET',
+      path: '/orders/1',
+      route: 'orders',
+      service: 'orders-svc',
+      consumer: null,
+      status: 200,
+      latency_ms: 2.5,
+      upstream_latency_ms: 1.235,
+      client_ip: '203.0.113.9',
+      bytes_sent: 42,
+    })
+  })
+
+  it('stay valid JSON whatever characters the request carried', () => {
+    const nasty = 'a"b\\c\nd\u0001e'
+    const line = lineFor(
+      state({ requestId: nasty, path: `/p${nasty}`, consumer: { username: nasty, id: 'x' }, route: null }),
+      404,
+    )
+    assert.equal(line.request_id, nasty)
+    assert.equal(line.path, `/p${nasty}`)
+    assert.equal(line.consumer, nasty)
+    assert.equal(line.route, null)
+    assert.equal(line.service, null)
+  })
+
+  it('name retries, the error code and its server-side detail when there was one', () => {
+    const error = new GatehouseError('GH_ERR_UPSTREAM_UNAVAILABLE', 'bad gateway', {
+      detail: 'ECONNREFUSED: "x"',
+    })
+    const line = lineFor(state({ attempts: 3, error, upstreamLatency: -1 }), 502)
+    assert.equal(line.attempts, 3)
+    assert.equal(line.error_code, 'GH_ERR_UPSTREAM_UNAVAILABLE')
+    assert.equal(line.error_detail, 'ECONNREFUSED: "x"')
+    assert.equal(line.upstream_latency_ms, null)
+  })
+})
