@@ -8,6 +8,7 @@
 import type { RequestState } from '../pipeline/request-state.ts'
 
 /** Characters JSON strings must escape; strings without them are quoted as they are. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/
 
 function str(value: string): string {

@@ -21,7 +21,7 @@ describe('the log line writer', () => {
         lines = readFileSync(file, 'utf8').trimEnd().split('\n')
       }
       assert.equal(lines.length, 5000)
-      lines.forEach((l, i) => assert.equal((JSON.parse(l) as { n: number }).n, i))
+      for (const [i, l] of lines.entries()) assert.equal((JSON.parse(l) as { n: number }).n, i)
     } finally {
       closeSync(fd)
       rmSync(dir, { recursive: true, force: true })
