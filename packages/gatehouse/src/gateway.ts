@@ -9,6 +9,7 @@ import type { Socket } from 'node:net'
 import { createAdminServer } from './admin/server.ts'
 import { loadConfigObject, loadConfigText } from './config/load.ts'
 import type { GatewayConfig } from './config/model.ts'
+import { RESTART_ONLY } from './config/schema/settings.ts'
 import { ConfigError } from './errors/errors.ts'
 import type { AccessLog } from './observability/access-log.ts'
 import type { Logger } from './observability/logger.ts'
@@ -19,16 +20,6 @@ import type { PluginRegistry } from './plugins/registry.ts'
 import { createProxyServer, listen } from './proxy/server.ts'
 import { UpstreamRegistry } from './proxy/upstreams.ts'
 import { VERSION } from './version.ts'
-
-/**
- * Settings fixed when the listeners and loggers are made. The others apply on reload: trusted_ips and
- * access_log with the next request, shutdown_timeout at the next SIGTERM.
- */
-const RESTART_ONLY: Readonly<Record<keyof GatewayConfig['settings'], readonly string[]>> = {
-  proxy: ['listen', 'keepalive_timeout', 'headers_timeout', 'max_header_size'],
-  admin: ['listen', 'token', 'max_body_size'],
-  logging: ['level'],
-}
 
 export interface GatewayOptions {
   readonly config: GatewayConfig
@@ -97,10 +88,11 @@ export class Gateway implements PipelineContext {
         this.metrics.connections.dec()
       })
     })
-    const admin = options.config.settings.admin
     this.#admin = createAdminServer(() => this.#adminContext(), {
-      token: options.adminToken ?? admin.token,
-      maxBodySize: admin.max_body_size,
+      settings: () => {
+        const current = this.runtime.config.settings.admin
+        return { token: options.adminToken ?? current.token, maxBodySize: current.max_body_size }
+      },
       logger: options.logger.child({ component: 'admin' }),
     })
   }

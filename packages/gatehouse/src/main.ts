@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import { loadConfigFile } from './config/load.ts'
+import { adminSettings } from './config/schema/settings.ts'
 import { ConfigError } from './errors/errors.ts'
 import { Gateway } from './gateway.ts'
 import { AccessLog } from './observability/access-log.ts'
@@ -51,7 +52,7 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
     env,
     proxyListen: options.proxyListen ?? env.GATEHOUSE_PROXY_LISTEN ?? config.settings.proxy.listen,
     adminListen: options.adminListen ?? env.GATEHOUSE_ADMIN_LISTEN ?? config.settings.admin.listen,
-    adminToken: env.GATEHOUSE_ADMIN_TOKEN || undefined,
+    adminToken: adminTokenFrom(env),
   })
   const addresses = await gateway.listen()
   // Before the started line: whoever waits for it may signal at once.
@@ -79,6 +80,15 @@ function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel | undefined {
   throw new ConfigError('GATEHOUSE_LOG_LEVEL', [
     { path: '', message: `unknown log level; expected one of ${LOG_LEVELS.join(', ')}` },
   ])
+}
+
+/** GATEHOUSE_ADMIN_TOKEN, when set and not empty, held to the same rule as admin.token in the file. */
+function adminTokenFrom(env: NodeJS.ProcessEnv): string | undefined {
+  const value = env.GATEHOUSE_ADMIN_TOKEN
+  if (value === undefined || value === '') return undefined
+  const checked = adminSettings.unwrap().shape.token.safeParse(value)
+  if (checked.success) return value
+  throw new ConfigError('GATEHOUSE_ADMIN_TOKEN', [{ path: '', message: checked.error.issues[0]!.message }])
 }
 
 function installSignalHandlers(gateway: Gateway, file: string, logger: Logger, flush: () => void): void {

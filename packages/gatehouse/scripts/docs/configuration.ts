@@ -3,7 +3,9 @@
  * the keys' `.describe()` texts, types and defaults. The prose around the tables states what the schema
  * cannot: the Kong format, vault references and which source wins.
  */
+
 import { buildDeclarativeSchema } from '../../src/config/schema/root.ts'
+import { RESTART_ONLY } from '../../src/config/schema/settings.ts'
 import type { PluginRegistry } from '../../src/plugins/registry.ts'
 import { FIELD_HEADER, fieldRow, fieldTables } from './field-tables.ts'
 import { anchor, code, codeBlock, document, generatedNotice, table } from './markdown.ts'
@@ -90,8 +92,11 @@ or a variable:
 
 ${table(['Setting', 'Flag', 'Environment variable'], rows)}
 
-\`proxy\`, \`admin\` and \`logging.level\` are read when the process starts; when a reload (\`SIGHUP\` or \
-\`POST /config\`) changes them, they apply at the next restart.`
+A reload (\`SIGHUP\` or \`POST /config\`) applies every setting except these, which are fixed when the \
+listeners and the logger are made; a reload that changes them logs a warning and they apply at the next \
+restart: ${Object.entries(RESTART_ONLY)
+    .flatMap(([section, keys]) => keys.map((k) => code(`${section}.${k}`)))
+    .join(', ')}.`
 }
 
 function sectionHeading(field: FieldDoc, values: readonly FieldDoc[]): string {

@@ -14,14 +14,15 @@ import { type AdminRequest, sendError } from './http.ts'
 import { handleStatus } from './status.ts'
 
 export interface AdminServerOptions {
-  token: string | undefined
-  maxBodySize: number
+  /** Read per request, so a reload that changes admin.token or max_body_size applies at once. */
+  settings(): { token: string | undefined; maxBodySize: number }
   logger: Logger
 }
 
 export function createAdminServer(ctx: () => AdminContext, options: AdminServerOptions): Server {
   return createServer({ headersTimeout: 30_000, requestTimeout: 120_000 }, (req, res) => {
-    const denied = checkAdminAccess(req, options.token)
+    const { token, maxBodySize } = options.settings()
+    const denied = checkAdminAccess(req, token)
     if (denied) {
       options.logger.info({ client_ip: req.socket.remoteAddress, code: denied.code }, 'admin request refused')
       // RFC 9110 §15.5.2: a 401 carries the challenge the client should answer.
@@ -41,7 +42,7 @@ export function createAdminServer(ctx: () => AdminContext, options: AdminServerO
     // A throw in this listener would be an uncaught exception and stop the gateway: everything goes
     // through the promise, whose failure becomes an error response.
     Promise.resolve()
-      .then(() => route(ctx(), a, options))
+      .then(() => route(ctx(), a, maxBodySize))
       .catch((err: unknown) => {
         const e = toGatehouseError(err)
         if (e.status >= 500) options.logger.error({ err, path: a.path }, 'admin request failed')
@@ -71,9 +72,9 @@ function adminRequest(req: IncomingMessage, res: ServerResponse): AdminRequest |
   }
 }
 
-async function route(ctx: AdminContext, a: AdminRequest, options: AdminServerOptions): Promise<void> {
+async function route(ctx: AdminContext, a: AdminRequest, maxBodySize: number): Promise<void> {
   if (await handleStatus(ctx, a)) return
-  if (a.path === '/config') return handleConfig(ctx, a, options.maxBodySize)
+  if (a.path === '/config') return handleConfig(ctx, a, maxBodySize)
   if (handleEntities(ctx, a)) return
   sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', 'Not found'))
 }

@@ -139,6 +139,23 @@ describe('gatehouse start, refusing to run', () => {
     }
   })
 
+  it('refuses a GATEHOUSE_ADMIN_TOKEN shorter than admin.token allows, without printing it', async () => {
+    const { dir, file } = writeTempConfig(VALID)
+    try {
+      const r = await runStart(
+        ['--config', file, '--proxy-listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'],
+        {
+          GATEHOUSE_ADMIN_TOKEN: 'short-Tok3n',
+        },
+      )
+      assert.equal(r.code, 1)
+      assert.match(r.stderr, /^GATEHOUSE_ADMIN_TOKEN: must be at least 16 characters\n/)
+      assert.ok(!(r.stdout + r.stderr).includes('short-Tok3n'))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('exits 1 on an invalid file, printing every problem, without listening', async () => {
     const { dir, file } = writeTempConfig(INVALID)
     try {

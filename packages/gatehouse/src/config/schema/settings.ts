@@ -41,14 +41,8 @@ export const proxySettings = z
         'On SIGTERM, milliseconds to let in-flight requests finish before closing them. Default: 10000.',
       ),
   })
-  .default({
-    listen: '0.0.0.0:8000',
-    trusted_ips: [],
-    keepalive_timeout: 60_000,
-    headers_timeout: 60_000,
-    max_header_size: 32_768,
-    shutdown_timeout: 10_000,
-  })
+  // Every key has its own default; `{}` through the schema fills them in, so they are written once.
+  .prefault({})
   .describe('The proxy listener.')
 
 export const adminSettings = z
@@ -71,7 +65,8 @@ export const adminSettings = z
       .default(16 * 1024 * 1024)
       .describe('Largest `POST /config` body, in bytes. Default: 16777216 (16 MiB).'),
   })
-  .default({ listen: '127.0.0.1:8001', max_body_size: 16 * 1024 * 1024 })
+  // Every key has its own default; `{}` through the schema fills them in, so they are written once.
+  .prefault({})
   .describe('The admin API listener.')
 
 export const loggingSettings = z
@@ -82,5 +77,17 @@ export const loggingSettings = z
       .describe('Minimum level written. Env `GATEHOUSE_LOG_LEVEL`. Default: `info`.'),
     access_log: z.boolean().default(true).describe('Write one JSON line per proxied request. Default: true.'),
   })
-  .default({ level: 'info', access_log: true })
+  // Every key has its own default; `{}` through the schema fills them in, so they are written once.
+  .prefault({})
   .describe('Logs: JSON lines on standard output (pino).')
+
+/**
+ * Settings fixed when the listeners and the logger are made; a reload that changes them is logged and
+ * they apply at the next restart. Every other setting applies on reload: trusted_ips, access_log and the
+ * admin token and body limit with the next request, shutdown_timeout at the next SIGTERM.
+ */
+export const RESTART_ONLY = {
+  proxy: ['listen', 'keepalive_timeout', 'headers_timeout', 'max_header_size'],
+  admin: ['listen'],
+  logging: ['level'],
+} as const satisfies Record<'proxy' | 'admin' | 'logging', readonly string[]>
