@@ -21,6 +21,9 @@
  * - Free ports are picked at start (bind port 0), never fixed ones. Every process started here is the leader
  *   of its own process group and is stopped on exit, error or Ctrl-C — only those.
  *
+ * One file on purpose (over STYLE's 400 lines): it is the whole measurement procedure in the order it runs,
+ * so a reader can check the method top to bottom; process handling and reporting live in lib/.
+ *
  * Settings (environment): DURATION (10s), WARMUP (3s), RUNS (3), CONNECTIONS ("50"; several: "10 50 100"),
  * THREADS (1), SYSTEMS (all five), PIN (auto | off), WRK_CPUS (0), SERVER_CPUS (1), QUIET_PCT (15),
  * QUIET_WAIT (60), DISTURBED_PCT (25), RETRY_DISTURBED (1), KEEP_TMP (0). See bench/README.md.
