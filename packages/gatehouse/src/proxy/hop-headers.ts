@@ -18,6 +18,8 @@ export const HOP_BY_HOP = new Set([
 /** Lower-cased header names listed in Connection header values, or null when there are none. */
 export function connectionListed(value: string | string[] | undefined): Set<string> | null {
   if (value === undefined) return null
+  // What nearly every client sends names no header; skip the split.
+  if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close') return null
   const text = Array.isArray(value) ? value.join(',') : value
   let names: Set<string> | null = null
   for (const token of text.split(',')) {
