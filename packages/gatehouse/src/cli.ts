@@ -139,6 +139,7 @@ async function configCommand(args: string[]): Promise<number> {
   if (!file || extra.length > 0) throw new UsageError('config check takes exactly one FILE')
   const registry = await loadBundledPlugins()
   const config = await loadConfigFile(file, { registry })
+  for (const notice of config.notices) process.stderr.write(`${file}: warning: ${notice}\n`)
   process.stdout.write(
     `${file}: OK (${plural(config.services.length, 'service')}, ${plural(config.routes.length, 'route')}, ` +
       `${plural(config.consumers.length, 'consumer')}, ${plural(config.plugins.length, 'plugin')})\n`,

@@ -141,6 +141,7 @@ export class Gateway implements PipelineContext {
         { source, config_hash: config.hash, services: config.services.length, routes: config.routes.length },
         'configuration loaded',
       )
+      logNotices(this.logger, config)
       // Old pools finish their in-flight requests before closing; the runtime's plugins likewise.
       void this.upstreams.retain(this.runtime.upstreamKeys)
       void previous
@@ -235,4 +236,9 @@ export class Gateway implements PipelineContext {
       reload: (doc: string | object, source: string) => this.reload(doc, source),
     }
   }
+}
+
+/** Warnings a configuration carries (a generated secret, say), one line each. */
+export function logNotices(logger: Logger, config: GatewayConfig): void {
+  for (const notice of config.notices) logger.warn({ source: config.source, notice }, 'configuration notice')
 }

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { loadConfigFile } from './config/load.ts'
 import { adminSettings } from './config/schema/settings.ts'
 import { ConfigError } from './errors/errors.ts'
-import { Gateway } from './gateway.ts'
+import { Gateway, logNotices } from './gateway.ts'
 import { AccessLog } from './observability/access-log.ts'
 import { createLoggers, LOG_LEVELS, type Logger, type LogLevel } from './observability/logger.ts'
 import { loadBundledPlugins } from './plugins/registry.ts'
@@ -54,6 +54,7 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
     adminListen: options.adminListen ?? env.GATEHOUSE_ADMIN_LISTEN ?? config.settings.admin.listen,
     adminToken: adminTokenFrom(env),
   })
+  logNotices(logger, config)
   const addresses = await gateway.listen()
   // Before the started line: whoever waits for it may signal at once.
   installSignalHandlers(gateway, options.configFile, logger, loggers.flush)

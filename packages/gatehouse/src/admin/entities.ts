@@ -40,7 +40,7 @@ const NESTED: Readonly<Record<string, EntityType>> = {
   'consumers/plugins': 'plugins',
 }
 
-function notFound(): GatehouseError {
+export function notFound(): GatehouseError {
   return new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', 'Not found')
 }
 
@@ -52,7 +52,7 @@ const WRITE_VERBS: Readonly<Record<string, string>> = {
   DELETE: 'remove',
 }
 
-function methodNotAllowed(type: string, method: string): GatehouseError {
+export function methodNotAllowed(type: string, method: string): GatehouseError {
   const verb = WRITE_VERBS[method] ?? 'update'
   return new GatehouseError(
     'GH_ERR_ADMIN_METHOD_NOT_ALLOWED',
@@ -61,7 +61,12 @@ function methodNotAllowed(type: string, method: string): GatehouseError {
 }
 
 /** Kong's filter: `a,b` all of, `a/b` any of; mixing the two, or an empty tag, is refused. */
-function tagFilter(filter: string | null): ((entity: AnyEntity) => boolean) | null {
+/** Anything a list endpoint pages: every entity has (nullable) tags. */
+interface Tagged {
+  readonly tags: readonly string[] | null
+}
+
+function tagFilter(filter: string | null): ((entity: Tagged) => boolean) | null {
   if (filter === null) return () => true
   const any = filter.includes('/')
   if (any && filter.includes(',')) return null
@@ -74,7 +79,7 @@ function tagFilter(filter: string | null): ((entity: AnyEntity) => boolean) | nu
 }
 
 /** Sends one page of `items`, Kong style. */
-export function sendPage(a: AdminRequest, items: readonly AnyEntity[], basePath: string): void {
+export function sendPage(a: AdminRequest, items: readonly Tagged[], basePath: string): void {
   const sizeText = a.query.get('size')
   const size = sizeText === null ? 100 : Number(sizeText)
   if (!Number.isInteger(size) || size < 1 || size > 1000) {

@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.ts'
 import { checkAdminAccess } from './auth.ts'
 import { handleConfig } from './config.ts'
 import type { AdminContext } from './context.ts'
+import { handleCredentials } from './credentials.ts'
 import { handleEntities } from './entities.ts'
 import { type AdminRequest, sendError } from './http.ts'
 import { handleStatus } from './status.ts'
@@ -75,6 +76,7 @@ function adminRequest(req: IncomingMessage, res: ServerResponse): AdminRequest |
 async function route(ctx: AdminContext, a: AdminRequest, maxBodySize: number): Promise<void> {
   if (await handleStatus(ctx, a)) return
   if (a.path === '/config') return handleConfig(ctx, a, maxBodySize)
+  if (handleCredentials(ctx, a)) return
   if (handleEntities(ctx, a)) return
   sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', 'Not found'))
 }

@@ -93,6 +93,7 @@ export function loadConfigObject(value: unknown, source: string, options: LoadOp
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000)
   const normalized = doc ? normalizeDocument(doc, options.registry, now) : undefined
   if (normalized) {
+    const entityOf = entityPathOf(options.registry)
     const flagged = new Set(issues.map((i) => entityOf(i.path)).filter((e) => e !== ''))
     issues.push(...normalized.issues.filter((i) => !flagged.has(entityOf(i.path))))
   }
@@ -125,11 +126,21 @@ function schemasFor(registry: PluginRegistry): { strict: DeclarativeSchema; salv
   return pair
 }
 
-const ENTITY_PATH = /^(?:services|routes|consumers|plugins)\[\d+\](?:\.(?:routes|plugins)\[\d+\])*/
+const entityPaths = new WeakMap<PluginRegistry, (path: string) => string>()
 
-/** The entity a key path lies in (`services[0].routes[1]` for `services[0].routes[1].paths[0]`), or ''. */
-function entityOf(path: string): string {
-  return ENTITY_PATH.exec(path)?.[0] ?? ''
+/**
+ * The entity a key path lies in (`services[0].routes[1]` for `services[0].routes[1].paths[0]`, and
+ * `consumers[0].acls[2]` for its `group`), or ''. Entities nest under routes, plugins and credential lists.
+ */
+function entityPathOf(registry: PluginRegistry): (path: string) => string {
+  let fn = entityPaths.get(registry)
+  if (!fn) {
+    const nested = ['routes', 'plugins', ...registry.credentialDefinitions().map((d) => d.name)].join('|')
+    const pattern = new RegExp(`^[a-z_]+\\[\\d+\\](?:\\.(?:${nested})\\[\\d+\\])*`)
+    fn = (path) => pattern.exec(path)?.[0] ?? ''
+    entityPaths.set(registry, fn)
+  }
+  return fn
 }
 
 function isWithin(path: string, base: string): boolean {

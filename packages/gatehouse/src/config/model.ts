@@ -74,6 +74,18 @@ export interface PluginEntity {
   readonly updated_at: number
 }
 
+/**
+ * A consumer's credential, owned by the plugin that defines it (jwt_secrets by jwt, keyauth_credentials by
+ * key-auth, ...). The core fills the common fields; the plugin's entity definition fills the rest.
+ */
+export interface CredentialEntity {
+  readonly id: string
+  readonly consumer: EntityRef
+  readonly tags: readonly string[] | null
+  readonly created_at: number
+  readonly [field: string]: unknown
+}
+
 export interface GatewaySettings {
   readonly proxy: Readonly<z.output<typeof proxySettings>>
   readonly admin: Readonly<z.output<typeof adminSettings>>
@@ -90,4 +102,8 @@ export interface GatewayConfig {
   readonly routes: readonly RouteEntity[]
   readonly consumers: readonly ConsumerEntity[]
   readonly plugins: readonly PluginEntity[]
+  /** Credentials by entity name (`jwt_secrets`, `keyauth_credentials`, ...), each list in file order. */
+  readonly credentials: Readonly<Record<string, readonly CredentialEntity[]>>
+  /** Things worth a warning that do not stop the load (a generated secret, say), as `path: message`. */
+  readonly notices: readonly string[]
 }

@@ -7,7 +7,9 @@
 import type { ConfigIssue } from '../errors/errors.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import { normalizePath } from '../router/normalize-path.ts'
+import { EntityIndex } from './entity-index.ts'
 import type { ConsumerEntity, GatewayConfig, PluginEntity, RouteEntity, ServiceEntity } from './model.ts'
+import { normalizeCredentials } from './normalize-credentials.ts'
 import type { DeclarativeDocument } from './schema/root.ts'
 import { SUPPORTED_SERVICE_PROTOCOLS } from './schema/service.ts'
 import type { Reference } from './schema/typedefs.ts'
@@ -30,7 +32,10 @@ interface PendingPlugin {
   fixed?: { kind: ScopeKind; id: string }
 }
 
-export type NormalizedEntities = Pick<GatewayConfig, 'services' | 'routes' | 'consumers' | 'plugins'>
+export type NormalizedEntities = Pick<
+  GatewayConfig,
+  'services' | 'routes' | 'consumers' | 'plugins' | 'credentials' | 'notices'
+>
 
 export function normalizeDocument(
   doc: DeclarativeDocument,
@@ -80,10 +85,12 @@ export function normalizeDocument(
     }
   }
 
+  const consumerSources: { entity: ConsumerEntity; raw: Record<string, unknown>; at: string }[] = []
   for (const [i, raw] of (doc.consumers ?? []).entries()) {
     const at = `consumers[${i}]`
     const consumer = buildConsumer(raw, at, issue, stamp)
     consumers.push(consumer)
+    consumerSources.push({ entity: consumer, raw, at })
     consumerIndex.add(consumer.id, raw.id !== undefined, at, [
       ['username', consumer.username],
       ['custom_id', consumer.custom_id],
@@ -93,6 +100,15 @@ export function normalizeDocument(
     }
   }
   for (const [i, p] of (doc.plugins ?? []).entries()) pendingPlugins.push({ raw: p, at: `plugins[${i}]` })
+
+  const notices: string[] = []
+  const credentials = normalizeCredentials(
+    { consumers: consumerSources, topLevel: doc, consumerIndex },
+    registry,
+    nowSeconds,
+    issue,
+    (message) => notices.push(message),
+  )
 
   const indexes = { service: serviceIndex, route: routeIndex, consumer: consumerIndex }
   const pluginScopes = new Map<string, string>()
@@ -116,52 +132,7 @@ export function normalizeDocument(
     plugins.push(plugin)
   }
 
-  return { entities: { services, routes, consumers, plugins }, issues }
-}
-
-/** Ids and unique fields of one entity type, to detect duplicates and resolve references. */
-class EntityIndex {
-  readonly #type: string
-  readonly #issue: (path: string, message: string) => void
-  readonly #byId = new Map<string, string>()
-  readonly #byField = new Map<string, { id: string; at: string }>()
-
-  constructor(type: string, issue: (path: string, message: string) => void) {
-    this.#type = type
-    this.#issue = issue
-  }
-
-  /**
-   * Registers an entity. A derived id collides only when the field it is derived from does, which is
-   * reported under that field's name, so only an id written in the file is reported as a duplicate.
-   */
-  add(id: string, explicitId: boolean, at: string, unique: [field: string, value: string | null][]): void {
-    const seen = this.#byId.get(id)
-    if (!seen) this.#byId.set(id, at)
-    else if (explicitId) this.#issue(`${at}.id`, `duplicate ${this.#type} id '${id}' (also at ${seen})`)
-    for (const [field, value] of unique) {
-      if (value === null) continue
-      const key = `${field}\0${value}`
-      const other = this.#byField.get(key)
-      if (other)
-        this.#issue(`${at}.${field}`, `duplicate ${this.#type} ${field} '${value}' (also at ${other.at})`)
-      else this.#byField.set(key, { id, at })
-    }
-  }
-
-  /** The id a reference points at, or undefined after recording a dangling-reference issue. */
-  resolve(ref: Reference, at: string): string | undefined {
-    const text =
-      typeof ref === 'string' ? ref : 'id' in ref ? ref.id : 'name' in ref ? ref.name : ref.username
-    const byField = (field: string) => this.#byField.get(`${field}\0${text}`)?.id
-    let id: string | undefined
-    if (typeof ref === 'string')
-      id = byField('name') ?? byField('username') ?? (this.#byId.has(text) ? text : undefined)
-    else if ('id' in ref) id = this.#byId.has(text) ? text : undefined
-    else id = byField('name' in ref ? 'name' : 'username')
-    if (!id) this.#issue(at, `no ${this.#type} with name or id '${text}'`)
-    return id
-  }
+  return { entities: { services, routes, consumers, plugins, credentials, notices }, issues }
 }
 
 function buildService(

@@ -36,12 +36,27 @@ export class GatewayRuntime {
     const services = new Map(config.services.map((s) => [s.id, s]))
     this.consumers = new Map(config.consumers.map((c) => [c.id, c]))
     const problems: ConfigIssue[] = []
+    const consumers = this.consumers
+    const byReference = new Map<string, ConsumerEntity>()
+    // Kong resolves a consumer reference (e.g. `anonymous`) as an id, then a username; custom_id last.
+    for (const c of config.consumers) if (c.custom_id !== null) byReference.set(c.custom_id, c)
+    for (const c of config.consumers) if (c.username !== null) byReference.set(c.username, c)
+    for (const c of config.consumers) byReference.set(c.id, c)
+    const memos = new Map<string, unknown>()
     this.pluginInstances = config.plugins.flatMap((entity) => {
       const def = deps.registry.get(entity.name)!
       try {
         const handler = def.create(entity.config as never, {
           id: entity.id,
           logger: deps.logger.child({ plugin: entity.name, plugin_id: entity.id }),
+          consumers,
+          findConsumer: (reference) => byReference.get(reference),
+          credentials: (name) => config.credentials[name] ?? [],
+          memo: <T>(key: string, build: () => T): T => {
+            const k = `${entity.name}\0${key}`
+            if (!memos.has(k)) memos.set(k, build())
+            return memos.get(k) as T
+          },
         })
         return [{ entity, handler, priority: def.priority }]
       } catch (err) {

@@ -7,6 +7,7 @@ import type { RouteEntity, ServiceEntity } from '../config/model.ts'
 import { setForwardedHeaders } from '../proxy/forwarded.ts'
 import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
 import { isValidTraceparent, newTraceparent } from '../proxy/trace-context.ts'
+import { IDENTITY_HEADERS } from './authenticate.ts'
 import type { HeaderMap, RequestState } from './request-state.ts'
 
 const VIA = '1.1 gatehouse'
@@ -62,6 +63,8 @@ export function prepareUpstreamRequest(
   const ctx = state.route!
   const incoming = state.req.headers
   const headers = copyEndToEndHeaders(incoming)
+  // Identity headers are the gateway's to set (auth plugins); a client's copies never reach upstream.
+  for (const name of IDENTITY_HEADERS) delete headers[name]
   const hostHeader = incoming.host ?? ''
   headers.host =
     ctx.route.preserve_host && hostHeader !== '' ? hostHeader : (ctx.upstream?.hostHeader ?? hostHeader)

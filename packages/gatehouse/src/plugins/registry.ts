@@ -5,12 +5,14 @@
  */
 import { readdir } from 'node:fs/promises'
 import { PRIORITY_BANDS } from '../pipeline/phases.ts'
-import type { GatewayPlugin } from './types.ts'
+import type { CredentialDefinition, GatewayPlugin } from './types.ts'
 
 export interface PluginRegistry {
   get(name: string): GatewayPlugin | undefined
   names(): string[]
   all(): GatewayPlugin[]
+  /** Every credential kind the plugins own, sorted by name. */
+  credentialDefinitions(): CredentialDefinition[]
 }
 
 const pluginsDir = new URL('./', import.meta.url)
@@ -36,16 +38,26 @@ export function checkPluginShape(folder: string, candidate: unknown): string[] {
   if (!p.schema || typeof (p.schema as { safeParse?: unknown }).safeParse !== 'function')
     problems.push(`${where}: schema must be a zod schema`)
   if (typeof p.create !== 'function') problems.push(`${where}: create must be a function`)
+  for (const [i, c] of (p.credentials ?? []).entries()) {
+    const at = `${where}: credentials[${i}]`
+    for (const key of ['name', 'adminCollection', 'adminNested'] as const)
+      if (typeof c[key] !== 'string' || !/^[a-z][a-z_-]*$/.test(c[key]))
+        problems.push(`${at}.${key} must be a lower-case name`)
+    if (typeof c.fields !== 'object' || c.fields === null) problems.push(`${at}.fields must be a zod shape`)
+    if (typeof c.build !== 'function') problems.push(`${at}.build must be a function`)
+  }
   return problems
 }
 
 export function createRegistry(plugins: readonly GatewayPlugin[]): PluginRegistry {
   const byName = new Map(plugins.map((p) => [p.name, p]))
   const sorted = [...byName.keys()].sort()
+  const credentials = plugins.flatMap((p) => p.credentials ?? []).sort((a, b) => (a.name < b.name ? -1 : 1))
   return {
     get: (name) => byName.get(name),
     names: () => sorted,
     all: () => sorted.map((n) => byName.get(n)!),
+    credentialDefinitions: () => credentials,
   }
 }
 
@@ -71,6 +83,14 @@ export function loadBundledPlugins(): Promise<PluginRegistry> {
       if (shape.length > 0) problems.push(...shape)
       else plugins.push(mod.plugin as GatewayPlugin)
     }
+    const owners = new Map<string, string>()
+    for (const p of plugins)
+      for (const c of p.credentials ?? []) {
+        const other = owners.get(c.name)
+        if (other)
+          problems.push(`plugin '${p.name}': credential '${c.name}' is already defined by plugin '${other}'`)
+        owners.set(c.name, p.name)
+      }
     if (problems.length > 0) throw new TypeError(`malformed plugins:\n${problems.join('\n')}`)
     return createRegistry(plugins)
   })()

@@ -12,6 +12,7 @@
  * ```
  */
 import type { z } from 'zod'
+import type { ConsumerEntity, CredentialEntity } from '../config/model.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { PriorityBand } from '../pipeline/phases.ts'
 import type { RequestState } from '../pipeline/request-state.ts'
@@ -41,6 +42,55 @@ export interface PluginCreateContext {
   /** The plugin entity's id. */
   readonly id: string
   readonly logger: Logger
+  /** Every consumer of the configuration, by id. */
+  readonly consumers: ReadonlyMap<string, ConsumerEntity>
+  /** The consumer a reference (username, custom_id or id) names, as Kong resolves `anonymous`. */
+  findConsumer(reference: string): ConsumerEntity | undefined
+  /** The credentials of one entity kind (e.g. `jwt_secrets`), in file order. */
+  credentials(entity: string): readonly CredentialEntity[]
+  /**
+   * A value built once per configuration and shared by every instance of this plugin (an index of
+   * credentials, say), so N routes with the plugin do not build N copies.
+   */
+  memo<T>(key: string, build: () => T): T
+}
+
+/** What a credential definition's `build` receives. */
+export interface CredentialBuildContext {
+  /** Key path of the entity in the file, e.g. `consumers[0].jwt_secrets[1]`. */
+  readonly at: string
+  readonly consumer: ConsumerEntity
+  /** Reports a problem with one field (or the whole entity when `field` is null). */
+  issue(field: string | null, message: string): void
+  /**
+   * A random value for a field the file leaves out (Kong's `auto = true`), kept for this entity across
+   * reloads of this process. It changes when the process restarts, so a warning says to write it down.
+   */
+  generated(field: string, make: () => string): string
+}
+
+/**
+ * A kind of consumer credential a plugin owns (Kong's daos.lua): how it appears in declarative files
+ * (nested under a consumer, or top-level with `consumer:`) and in the admin API.
+ */
+export interface CredentialDefinition {
+  /** Key in declarative files, e.g. `jwt_secrets`. */
+  readonly name: string
+  /** Admin API: the collection (`/jwts`) and the name nested under a consumer (`/consumers/{c}/jwt`). */
+  readonly adminCollection: string
+  readonly adminNested: string
+  /** The field that names an entity in admin URLs and its stable id (Kong's endpoint_key), if any. */
+  readonly endpointKey: string | null
+  /** Fields unique across every entity of this kind. */
+  readonly unique: readonly string[]
+  /** Fields unique within one consumer (acl groups). */
+  readonly uniquePerConsumer?: readonly string[]
+  /** The fields a file may give (zod, each `.describe()`d); `id`, `tags` and `consumer` are added by the core. */
+  readonly fields: z.ZodRawShape
+  /** The stored fields from the parsed ones: defaults, generated values, hashes. Report problems with `ctx.issue`. */
+  build(fields: Record<string, unknown>, ctx: CredentialBuildContext): Record<string, unknown>
+  /** The entity as the admin API shows it; drop what must never leave the process. Default: unchanged. */
+  present?(entity: CredentialEntity): Record<string, unknown>
 }
 
 /** Where an instance of the plugin may be attached. Defaults: everywhere. */
@@ -65,6 +115,8 @@ export interface GatewayPlugin<Config = unknown> {
   /** Config schema: strict objects with `.describe()` on every key. Parsed once at load. */
   readonly schema: z.ZodType<Config>
   readonly scopes?: Partial<PluginScopes>
+  /** Credential kinds this plugin owns. */
+  readonly credentials?: readonly CredentialDefinition[]
   /** Builds the instance once per configuration load; do the expensive work here, not per request. */
   create(config: Config, context: PluginCreateContext): PluginHandler
 }

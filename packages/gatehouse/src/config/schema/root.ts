@@ -17,7 +17,7 @@ import { pluginFields, pluginScopeFields } from './plugin.ts'
 import { routeFields } from './route.ts'
 import { serviceFields } from './service.ts'
 import { adminSettings, loggingSettings, proxySettings } from './settings.ts'
-import { reference } from './typedefs.ts'
+import { reference, tags, uuid } from './typedefs.ts'
 
 export const FORMAT_VERSIONS = ['3.0'] as const
 
@@ -81,7 +81,36 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
     },
     mode,
   )
-  const consumer = entity({ ...consumerFields, plugins: plugins('consumer') }, mode)
+  // Credential kinds come from the plugins that own them (jwt_secrets from jwt, ...): nested under a
+  // consumer, or top-level naming their consumer, as in Kong's format.
+  const nestedCredentials: Record<string, z.ZodType> = {}
+  const topLevelCredentials: Record<string, z.ZodType> = {}
+  for (const def of registry.credentialDefinitions()) {
+    const common = {
+      id: uuid.optional().describe('Entity id. Default: a stable UUID.'),
+      tags,
+    }
+    nestedCredentials[def.name] = z
+      .array(entity({ ...def.fields, ...common }, mode))
+      .optional()
+      .describe(`This consumer's ${def.name} (see the \`${def.name}\` section).`)
+    topLevelCredentials[def.name] = z
+      .array(
+        entity(
+          {
+            ...def.fields,
+            ...common,
+            consumer: reference
+              .optional()
+              .describe('The consumer (username or id) it belongs to. Required here.'),
+          },
+          mode,
+        ),
+      )
+      .optional()
+      .describe(`Credentials (${def.adminCollection}) declared at the top level; each names its consumer.`)
+  }
+  const consumer = entity({ ...consumerFields, ...nestedCredentials, plugins: plugins('consumer') }, mode)
 
   return entity(
     {
@@ -107,6 +136,7 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
       routes: z.array(route).optional().describe('Routes declared at the top level; each names its service.'),
       consumers: z.array(consumer).optional().describe('API clients known to the gateway.'),
       plugins: z.array(topLevelPlugin).optional().describe('Global plugins, or plugins scoped by reference.'),
+      ...topLevelCredentials,
       proxy: proxySettings,
       admin: adminSettings,
       logging: loggingSettings,

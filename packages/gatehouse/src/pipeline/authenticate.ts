@@ -1,0 +1,81 @@
+/**
+ * What authentication plugins share, with Kong's semantics (kong/plugins/jwt/handler.lua):
+ * - The consumer identity headers are the gateway's: the core strips any a client sends
+ *   (upstream-request.ts), and an auth plugin sets them, so an upstream can trust them.
+ * - Plugins combine as a logical AND unless `anonymous` is set; with it they combine as a logical OR:
+ *   a plugin skips when an earlier one already identified a caller, and falls back to the anonymous
+ *   consumer instead of answering 401.
+ */
+import type { ConsumerEntity } from '../config/model.ts'
+import type { CredentialRef, RequestState } from './request-state.ts'
+
+/** Headers only the gateway may send upstream (Kong's names), stripped from every client request. */
+export const IDENTITY_HEADERS = [
+  'x-consumer-id',
+  'x-consumer-custom-id',
+  'x-consumer-username',
+  'x-consumer-groups',
+  'x-credential-identifier',
+  'x-anonymous-consumer',
+  'x-authenticated-scope',
+  'x-authenticated-userid',
+] as const
+
+/** With `anonymous` configured: an earlier plugin already identified a real caller, so this one skips. */
+export function identifiedByEarlierPlugin(state: RequestState): boolean {
+  return state.credential !== null
+}
+
+/** Records a successful authentication and sets Kong's identity headers (clearing the ones not set). */
+export function authenticateAs(
+  state: RequestState,
+  consumer: ConsumerEntity,
+  credential: CredentialRef,
+): void {
+  state.consumer = consumer
+  state.credential = credential
+  const h = state.upstreamHeaders
+  setConsumerHeaders(h, consumer)
+  h['x-credential-identifier'] = credential.identifier
+  delete h['x-anonymous-consumer']
+}
+
+/** Falls back to the anonymous consumer: its headers, `X-Anonymous-Consumer: true`, no credential. */
+export function authenticateAnonymously(state: RequestState, consumer: ConsumerEntity): void {
+  state.consumer = consumer
+  state.credential = null
+  const h = state.upstreamHeaders
+  setConsumerHeaders(h, consumer)
+  delete h['x-credential-identifier']
+  h['x-anonymous-consumer'] = 'true'
+}
+
+function setConsumerHeaders(h: Record<string, string | string[]>, consumer: ConsumerEntity): void {
+  h['x-consumer-id'] = consumer.id
+  if (consumer.custom_id !== null) h['x-consumer-custom-id'] = consumer.custom_id
+  else delete h['x-consumer-custom-id']
+  if (consumer.username !== null) h['x-consumer-username'] = consumer.username
+  else delete h['x-consumer-username']
+}
+
+/**
+ * Resolves a plugin's `anonymous` setting at load (Kong answers 500 at request time when it names no
+ * consumer; a configuration error is better). Throws when the consumer does not exist.
+ */
+export function anonymousConsumer(
+  reference: string | null | undefined,
+  find: (reference: string) => ConsumerEntity | undefined,
+): ConsumerEntity | null {
+  if (reference === null || reference === undefined || reference === '') return null
+  const consumer = find(reference)
+  if (!consumer) throw new Error(`anonymous consumer '${reference}' is configured but doesn't exist`)
+  return consumer
+}
+
+/** `WWW-Authenticate` values as Kong builds them: `Scheme` or `Scheme realm="…"`, optionally with an error. */
+export function challenge(scheme: string, realm: string | null | undefined, error?: string): string {
+  const parts: string[] = []
+  if (realm) parts.push(`realm="${realm.replace(/["\\]/g, '\\$&')}"`)
+  if (error) parts.push(`error="${error}"`)
+  return parts.length > 0 ? `${scheme} ${parts.join(', ')}` : scheme
+}
