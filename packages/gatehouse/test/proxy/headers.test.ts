@@ -112,6 +112,21 @@ describe('header handling between client, gateway and upstream', () => {
     assert.equal(line.client_ip, '10.0.0.2')
   })
 
+  it('never forwards the identity headers only the gateway may set, whoever sends them', async () => {
+    const spoofed = {
+      'x-consumer-id': 'admin',
+      'x-consumer-username': 'admin',
+      'x-consumer-custom-id': 'admin',
+      'x-consumer-groups': 'admins',
+      'x-credential-identifier': 'stolen',
+      'x-anonymous-consumer': 'false',
+      'x-authenticated-userid': 'admin',
+      'x-authenticated-scope': 'all',
+    }
+    const { seen } = await echo(gh, spoofed)
+    for (const name of Object.keys(spoofed)) assert.equal(seen.headers[name], undefined, name)
+  })
+
   it('adds itself to Via in both directions', async () => {
     const { res, seen } = await echo(gh, { via: '1.1 corporate-proxy' })
     assert.equal(seen.headers.via, '1.1 corporate-proxy, 1.1 gatehouse')
