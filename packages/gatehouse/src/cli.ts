@@ -5,9 +5,14 @@
  */
 import { parseArgs } from 'node:util'
 import { loadConfigFile } from './config/load.ts'
+import type { GatewayConfig } from './config/model.ts'
 import { listenAddress } from './config/schema/typedefs.ts'
 import { ConfigError } from './errors/errors.ts'
-import { loadBundledPlugins } from './plugins/registry.ts'
+import { createLoggers } from './observability/logger.ts'
+import { GatewayMetrics } from './observability/metrics.ts'
+import { GatewayRuntime } from './pipeline/runtime.ts'
+import { loadBundledPlugins, type PluginRegistry } from './plugins/registry.ts'
+import { UpstreamRegistry } from './proxy/upstreams.ts'
 import { VERSION } from './version.ts'
 
 const USAGE = `Usage:
@@ -139,6 +144,7 @@ async function configCommand(args: string[]): Promise<number> {
   if (!file || extra.length > 0) throw new UsageError('config check takes exactly one FILE')
   const registry = await loadBundledPlugins()
   const config = await loadConfigFile(file, { registry })
+  await checkRuntime(config, registry)
   for (const notice of config.notices) process.stderr.write(`${file}: warning: ${notice}\n`)
   process.stdout.write(
     `${file}: OK (${plural(config.services.length, 'service')}, ${plural(config.routes.length, 'route')}, ` +
@@ -149,4 +155,23 @@ async function configCommand(args: string[]): Promise<number> {
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`
+}
+
+/**
+ * Builds the runtime as `start` would, without listening, so what only plugins can judge (an anonymous
+ * consumer that does not exist, a key that does not fit its algorithm) fails `config check` too.
+ */
+async function checkRuntime(config: GatewayConfig, registry: PluginRegistry): Promise<void> {
+  const upstreams = new UpstreamRegistry()
+  try {
+    const runtime = new GatewayRuntime(config, {
+      registry,
+      upstreams,
+      metrics: new GatewayMetrics(),
+      logger: createLoggers({ level: 'silent' }).logger,
+    })
+    await runtime.close()
+  } finally {
+    await upstreams.destroyAll()
+  }
 }

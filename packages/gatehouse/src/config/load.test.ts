@@ -235,3 +235,22 @@ services:
     }, TypeError)
   })
 })
+
+describe('credential ids', () => {
+  const file = (key: string) => `_format_version: "3.0"
+consumers:
+- username: alice
+  keyauth_credentials: [{ key: ${key} }]
+  jwt_secrets: [{ key: https://issuer.example, secret: ${'s'.repeat(32)} }]
+`
+  it('never derives a key-auth credential id from its key (a secret), and derives a jwt one from its key', () => {
+    const a = load(file('first-secret-key-0123456789abcdef'))
+    const b = load(file('other-secret-key-0123456789abcdef'))
+    assert.equal(a.credentials.keyauth_credentials![0]!.id, b.credentials.keyauth_credentials![0]!.id)
+    assert.equal(a.credentials.jwt_secrets![0]!.id, b.credentials.jwt_secrets![0]!.id)
+    const moved = load(
+      file('first-secret-key-0123456789abcdef').replace('https://issuer.example', 'https://other.example'),
+    )
+    assert.notEqual(moved.credentials.jwt_secrets![0]!.id, a.credentials.jwt_secrets![0]!.id)
+  })
+})

@@ -68,7 +68,7 @@ function buildAll(
   for (const { raw, at, consumer } of pending) {
     if (!consumer) continue // its reference was reported
     const { id: rawId, tags, consumer: _ref, ...fields } = raw
-    const endpointValue = def.endpointKey ? fields[def.endpointKey] : undefined
+    const endpointValue = def.endpointKey && !def.endpointKeyIsSecret ? fields[def.endpointKey] : undefined
     const id =
       rawId ?? stableId(def.name, typeof endpointValue === 'string' ? endpointValue : `${consumer.id}:${at}`)
     const other = seenIds.get(id)

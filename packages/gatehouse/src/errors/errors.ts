@@ -38,6 +38,20 @@ export const ERROR_CODES = {
   GH_ERR_SERVER_SHUTTING_DOWN: { status: 503, summary: 'The gateway is shutting down.' },
   GH_ERR_PLUGIN_FAILED: { status: 500, summary: 'A plugin failed unexpectedly.' },
   GH_ERR_INTERNAL_UNEXPECTED: { status: 500, summary: 'An unexpected error occurred.' },
+  GH_ERR_AUTH_CREDENTIALS_MISSING: {
+    status: 401,
+    summary: 'An auth plugin found no credentials (the body is Kong\'s, e.g. {"message":"Unauthorized"}).',
+  },
+  GH_ERR_AUTH_CREDENTIALS_INVALID: {
+    status: 401,
+    summary:
+      "An auth plugin refused the credentials presented (Kong's body names why, e.g. Invalid signature).",
+  },
+  GH_ERR_AUTH_ACCESS_DENIED: { status: 403, summary: 'The consumer may not use this route (acl).' },
+  GH_ERR_AUTH_CHECKS_BUSY: {
+    status: 503,
+    summary: 'Too many password checks are in progress (basic-auth bounds them); retry shortly.',
+  },
   GH_ERR_ADMIN_FORBIDDEN: {
     status: 403,
     summary: 'The admin API refused the client (not loopback and no admin token configured).',

@@ -7,7 +7,8 @@
  *   consumer instead of answering 401.
  */
 import type { ConsumerEntity } from '../config/model.ts'
-import type { CredentialRef, RequestState } from './request-state.ts'
+import { GatehouseError, type GatehouseErrorCode } from '../errors/errors.ts'
+import type { CredentialRef, HeaderMap, RequestState } from './request-state.ts'
 
 /** Headers only the gateway may send upstream (Kong's names), stripped from every client request. */
 export const IDENTITY_HEADERS = [
@@ -78,4 +79,20 @@ export function challenge(scheme: string, realm: string | null | undefined, erro
   if (realm) parts.push(`realm="${realm.replace(/["\\]/g, '\\$&')}"`)
   if (error) parts.push(`error="${error}"`)
   return parts.length > 0 ? `${scheme} ${parts.join(', ')}` : scheme
+}
+
+/**
+ * Ends the request with an auth plugin's answer (Kong's exact body and challenge) and records why, as a
+ * stable code and reason, so the access log says what the client is not told (e.g. `jwt_bad_signature`).
+ */
+export function refuse(
+  state: RequestState,
+  status: number,
+  body: unknown,
+  headers: HeaderMap | undefined,
+  code: GatehouseErrorCode,
+  reason: string,
+): void {
+  state.error = new GatehouseError(code, reason, { detail: reason })
+  state.exit(status, body, headers)
 }

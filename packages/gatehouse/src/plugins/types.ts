@@ -81,6 +81,11 @@ export interface CredentialDefinition {
   readonly adminNested: string
   /** The field that names an entity in admin URLs and its stable id (Kong's endpoint_key), if any. */
   readonly endpointKey: string | null
+  /**
+   * The endpoint key is a secret (an API key): ids are then not derived from it, since an id travels
+   * upstream and into logs and a hash of a weak key can be searched offline.
+   */
+  readonly endpointKeyIsSecret?: boolean
   /** Fields unique across every entity of this kind. */
   readonly unique: readonly string[]
   /** Fields unique within one consumer (acl groups). */

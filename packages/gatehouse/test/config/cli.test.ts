@@ -77,6 +77,24 @@ describe('gatehouse config check', () => {
     assert.equal(r.code, 1)
   })
 
+  it('fails what only the plugins can judge too, such as an anonymous consumer that does not exist', async () => {
+    const { dir, file } = writeTempConfig(`${VALID}
+plugins:
+- name: key-auth
+  config: { anonymous: ghost }
+`)
+    try {
+      const r = await runCli(['config', 'check', file])
+      assert.equal(r.code, 1)
+      assert.match(
+        r.stderr,
+        /plugins \(key-auth, global\): plugin 'key-auth' cannot use this config: anonymous consumer 'ghost' is configured but doesn't exist/,
+      )
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('says a missing file cannot be read, and exits 1', async () => {
     const file = `${write(VALID)}.missing`
     const r = await runCli(['config', 'check', file], CLEAN_ENV)

@@ -4,6 +4,7 @@
  * service". Allowed consumers' groups go upstream in X-Consumer-Groups (the core strips any a client
  * sends). Group lists are built once per configuration, so a request costs one map lookup.
  */
+import { refuse } from '../../pipeline/authenticate.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { type AclConfig, aclCredentialFields, aclSchema } from './schema.ts'
 
@@ -65,7 +66,14 @@ export const plugin: GatewayPlugin<AclConfig> = {
       access(state) {
         const consumer = state.consumer
         if (consumer === null) {
-          state.exit(401, { message: 'Unauthorized' })
+          refuse(
+            state,
+            401,
+            { message: 'Unauthorized' },
+            undefined,
+            'GH_ERR_AUTH_CREDENTIALS_MISSING',
+            'acl_no_consumer',
+          )
           return
         }
         let decision = decisions.get(consumer.id)
@@ -74,7 +82,8 @@ export const plugin: GatewayPlugin<AclConfig> = {
           decisions.set(consumer.id, decision)
         }
         if (decision === false) {
-          state.exit(403, { message: 'You cannot consume this service' })
+          const body = { message: 'You cannot consume this service' }
+          refuse(state, 403, body, undefined, 'GH_ERR_AUTH_ACCESS_DENIED', 'acl_group_not_allowed')
           return
         }
         if (!config.hide_groups_header && decision !== '')

@@ -1,0 +1,108 @@
+/**
+ * argon2id password hashes in the PHC string format (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`,
+ * unpadded standard base64), as the reference implementation and every argon2 library write them.
+ * New hashes use OWASP's parameters (Password Storage Cheat Sheet: 19 MiB, 2 passes, 1 lane). Hashes
+ * from elsewhere are accepted up to fixed bounds, so a configuration cannot make one check arbitrarily
+ * expensive.
+ */
+import { argon2, argon2Sync, randomBytes, timingSafeEqual } from 'node:crypto'
+
+/** Parameters of new hashes (OWASP), with a 16-byte random salt and a 32-byte tag. */
+export const NEW_HASH = { memory: 19_456, passes: 2, parallelism: 1, saltBytes: 16, tagBytes: 32 } as const
+
+/** The most a configured hash may cost: memory in KiB, passes, lanes (RFC 9106's second choice fits). */
+export const LIMITS = {
+  memory: 65_536,
+  passes: 10,
+  parallelism: 8,
+  minSaltBytes: 8,
+  minTagBytes: 16,
+} as const
+
+export interface Argon2idHash {
+  readonly memory: number
+  readonly passes: number
+  readonly parallelism: number
+  readonly salt: Buffer
+  readonly tag: Buffer
+}
+
+const PHC = /^\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/
+
+/** Whether a configured password is meant as a hash rather than a plain password. */
+export function looksHashed(value: string): boolean {
+  return value.startsWith('$argon2')
+}
+
+/** Hashes a password with the parameters of new hashes (synchronous: runs when a file is loaded). */
+export function hashPassword(password: string): string {
+  const salt = randomBytes(NEW_HASH.saltBytes)
+  const tag = argon2Sync('argon2id', {
+    message: password,
+    nonce: salt,
+    memory: NEW_HASH.memory,
+    passes: NEW_HASH.passes,
+    parallelism: NEW_HASH.parallelism,
+    tagLength: NEW_HASH.tagBytes,
+  })
+  return formatPhc({ ...NEW_HASH, salt, tag })
+}
+
+export function formatPhc(h: Argon2idHash): string {
+  const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '')
+  return `$argon2id$v=19$m=${h.memory},t=${h.passes},p=${h.parallelism}$${b64(h.salt)}$${b64(h.tag)}`
+}
+
+/** The parsed hash, or a message saying what is wrong with it (never quoting it). */
+export function parsePhc(text: string): Argon2idHash | string {
+  if (/^\$argon2(i|d)\$/.test(text)) return 'only argon2id hashes are accepted (this is argon2i or argon2d)'
+  const m = PHC.exec(text)
+  if (!m) return 'is not an argon2id PHC string ($argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt>$<hash>)'
+  if (m[1] !== '19') return 'argon2id hash must be version 19 (v=19)'
+  const [memory, passes, parallelism] = [Number(m[2]), Number(m[3]), Number(m[4])]
+  const salt = unpaddedBase64(m[5]!)
+  const tag = unpaddedBase64(m[6]!)
+  if (!salt || !tag) return 'argon2id hash has malformed base64 in its salt or hash'
+  if (parallelism < 1 || passes < 1 || memory < 8 * parallelism)
+    return 'argon2id hash has impossible parameters (need p >= 1, t >= 1, m >= 8 * p)'
+  if (memory > LIMITS.memory || passes > LIMITS.passes || parallelism > LIMITS.parallelism)
+    return `argon2id hash is too expensive to check (limits: m <= ${LIMITS.memory}, t <= ${LIMITS.passes}, p <= ${LIMITS.parallelism})`
+  if (salt.length < LIMITS.minSaltBytes || tag.length < LIMITS.minTagBytes)
+    return `argon2id hash is too weak (salt of at least ${LIMITS.minSaltBytes} bytes and hash of at least ${LIMITS.minTagBytes} bytes)`
+  return { memory, passes, parallelism, salt, tag }
+}
+
+function unpaddedBase64(text: string): Buffer | null {
+  const bytes = Buffer.from(text, 'base64')
+  return bytes.toString('base64').replace(/=+$/, '') === text ? bytes : null
+}
+
+/**
+ * Whether `password` matches the hash, computed on libuv's threadpool (the event loop keeps serving),
+ * the tags compared in constant time.
+ */
+export function verifyPassword(hash: Argon2idHash, password: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    argon2(
+      'argon2id',
+      {
+        message: password,
+        nonce: hash.salt,
+        memory: hash.memory,
+        passes: hash.passes,
+        parallelism: hash.parallelism,
+        tagLength: hash.tag.length,
+      },
+      (err, derived) => (err ? reject(err) : resolve(timingSafeEqual(derived, hash.tag))),
+    )
+  })
+}
+
+/**
+ * A hash no password matches (random salt and tag), with the parameters of new hashes: checking an
+ * unknown username against it costs what checking a real one costs, so timing does not tell which
+ * usernames exist.
+ */
+export function decoyHash(): Argon2idHash {
+  return { ...NEW_HASH, salt: randomBytes(NEW_HASH.saltBytes), tag: randomBytes(NEW_HASH.tagBytes) }
+}
