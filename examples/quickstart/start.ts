@@ -4,15 +4,26 @@
  * Ctrl-C stops both.
  */
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import { SignJWT } from 'jose'
 import { startDemoUpstream } from './upstream.ts'
 
 const config = fileURLToPath(new URL('./gatehouse.yaml', import.meta.url))
 const bin = fileURLToPath(new URL('../../packages/gatehouse/bin/gatehouse.js', import.meta.url))
 
 const upstream = await startDemoUpstream()
+// The demo consumer's credentials, new on every run, so none is ever hard-coded.
+const apiKey = randomBytes(16).toString('hex')
+const jwtSecret = randomBytes(32).toString('base64url')
+const token = await new SignJWT({ sub: 'demo-user' })
+  .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+  .setIssuer('demo-issuer')
+  .setIssuedAt()
+  .setExpirationTime('1h')
+  .sign(new TextEncoder().encode(jwtSecret))
 const gatehouse = spawn(process.execPath, [bin, 'start', '--config', config], {
-  env: { ...process.env, DEMO_UPSTREAM_URL: upstream.url },
+  env: { ...process.env, DEMO_UPSTREAM_URL: upstream.url, DEMO_API_KEY: apiKey, DEMO_JWT_SECRET: jwtSecret },
   stdio: ['ignore', 'pipe', 'inherit'],
 })
 
@@ -44,6 +55,10 @@ function announce(proxy: string, admin: string): void {
     curl -i ${p}/echo/hello?x=1          # forwarded, prefix stripped; see X-Forwarded-*, X-Request-ID
     curl -i ${p}/orders/42               # a regex route
     curl -i ${p}/nothing                 # 404: no route matched
+    curl -i ${p}/private                 # 401 {"message":"No API key found in request"}
+    curl -i ${p}/private -H 'apikey: ${apiKey}'
+    curl -i ${p}/jwt -H 'Authorization: Bearer ${token}'
+                                          # the upstream sees X-Consumer-Username: demo-app
     curl -s ${a}/services                # the admin API, Kong's shapes
     curl -s ${a}/metrics | grep gatehouse_http_requests_total
 
