@@ -1,7 +1,8 @@
 /**
  * Gatehouse benchmark driver (`npm run bench`; never part of `npm test`).
  *
- * Measures, with wrk, in ONE run and on 127.0.0.1, what one proxy hop costs:
+ * Measures, with wrk, in ONE run and on 127.0.0.1, what one proxy hop costs and what verifying a JWT on
+ * every request costs (the systems are defined in lib/systems.ts):
  *   direct           wrk → upstream (the baseline every ratio is taken against)
  *   gatehouse        wrk → Gatehouse → upstream (one service, one route `/`, no plugins, default settings,
  *                    so the access log is on, written to a file)
@@ -9,12 +10,22 @@
  *   nginx            wrk → nginx (plain reverse proxy, upstream keep-alive pool, access_log off) → upstream
  *   node-floor       wrk → a bare node:http + undici proxy (floor-proxy.ts) → upstream: what any Node proxy
  *                    on Gatehouse's foundations costs, so Gatehouse's own cost can be read apart from it
+ *   gatehouse-jwt-{hs256,rs256,es256}    Gatehouse with the Kong-format jwt plugin (access log on)
+ *   haproxy-{hs256,rs256,es256}          HAProxy jwt_verify (alg, signature, iss, aud, exp), one thread
+ *   express-gateway-{hs256,rs256,es256}  Express Gateway 1.x jwt policy
+ * Every request carries a bearer token from a pool of distinct valid JWTs made for this run (lib/tokens.ts,
+ * sent in rotation by wrk-tokens.lua): the JWT systems get their algorithm's pool, the others the
+ * BASELINE_TOKENS pool, so request sizes match. A second table sets Gatehouse beside HAProxy and Express
+ * Gateway per algorithm, against the targets of issue 3.
  *
  * Why it is built this way:
  * - 2-core machine: wrk is pinned to CPU WRK_CPUS (0) and every server (upstream and system under test) to
  *   SERVER_CPUS (1) with taskset, so the load generator never steals the servers' CPU.
  * - Drift (thermal, other tenants) is spread evenly: each round measures every system once, round-robin,
  *   starting one system later each round; RUNS rounds, and the summary shows median and min–max.
+ * - Nothing is measured unless every selected system passes its pre-run check (no-auth systems: 200; JWT
+ *   systems: no token → 401, valid → 200, bad signature → 401, expired → 401); otherwise the run stops with
+ *   the reasons and each failing system's log.
  * - Before each measurement the machine must be quiet (other load < QUIET_PCT% of a core, waiting at most
  *   QUIET_WAIT s); a run during which others took ≥ DISTURBED_PCT% of a core is measured again (at most
  *   RETRY_DISTURBED times) and flagged if it stays noisy. Runs with HTTP or socket errors are flagged.
@@ -22,11 +33,14 @@
  *   of its own process group and is stopped on exit, error or Ctrl-C — only those.
  *
  * One file on purpose (over STYLE's 400 lines): it is the whole measurement procedure in the order it runs,
- * so a reader can check the method top to bottom; process handling and reporting live in lib/.
+ * so a reader can check the method top to bottom; systems, tokens, installs, process handling and reporting
+ * live in lib/.
  *
  * Settings (environment): DURATION (10s), WARMUP (3s), RUNS (3), CONNECTIONS ("50"; several: "10 50 100"),
- * THREADS (1), SYSTEMS (all five), PIN (auto | off), WRK_CPUS (0), SERVER_CPUS (1), QUIET_PCT (15),
- * QUIET_WAIT (60), DISTURBED_PCT (25), RETRY_DISTURBED (1), KEEP_TMP (0). See bench/README.md.
+ * THREADS (1), SYSTEMS (all; group names gatehouse-jwt, haproxy, express-gateway), BASELINE_TOKENS (RS256 |
+ * HS256 | ES256 | none), TOKEN_POOL (1000), PEERS_DIR (<tmpdir>/gatehouse-bench-peers), PIN (auto | off),
+ * WRK_CPUS (0), SERVER_CPUS (1), QUIET_PCT (15), QUIET_WAIT (60), DISTURBED_PCT (25), RETRY_DISTURBED (1),
+ * KEEP_TMP (0). See bench/README.md.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -34,11 +48,13 @@ import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { delimiter, dirname, join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { EXPRESS_GATEWAY_VERSION, ensureExpressGateway, ensureTools, have } from './lib/install.ts'
 import {
   freePorts,
   groupTicks,
   httpStatus,
   killAllSync,
+  logTail,
   machineBusyTicks,
   type Started,
   selfTicks,
@@ -48,11 +64,30 @@ import {
   waitPort,
   waitQuiet,
 } from './lib/procs.ts'
-import { errorCount, markdownTable, type Row, summarize, textTable, toTsv } from './lib/report.ts'
+import {
+  errorCount,
+  jwtComparison,
+  jwtMarkdownTable,
+  jwtTextTable,
+  markdownTable,
+  type Row,
+  summarize,
+  TARGETS,
+  targetsMet,
+  textTable,
+  toTsv,
+} from './lib/report.ts'
+import {
+  ALL_SYSTEMS,
+  type RunningSystem,
+  type StartContext,
+  selectSystems,
+  startSystem,
+} from './lib/systems.ts'
+import { ALGS, type Alg, makeTokens, type Tokens } from './lib/tokens.ts'
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
 const ROOT = dirname(BENCH_DIR)
-const ALL_SYSTEMS = ['direct', 'gatehouse', 'gatehouse-nolog', 'nginx', 'node-floor']
 
 // --- settings ---
 const env = process.env
@@ -71,6 +106,10 @@ function duration(name: string, fallback: string): string {
   if (!/^\d+[smh]?$/.test(value)) badSetting(`${name} must look like 10s, 2m or 30 (got ${value})`)
   return value
 }
+function seconds(length: string): number {
+  const n = Number.parseInt(length, 10)
+  return length.endsWith('h') ? n * 3600 : length.endsWith('m') ? n * 60 : n
+}
 const DURATION = duration('DURATION', '10s')
 const WARMUP = duration('WARMUP', '3s')
 const RUNS = Math.max(1, positiveInt('RUNS', 3))
@@ -79,7 +118,20 @@ const CONNECTIONS = (env.CONNECTIONS ?? '50')
   .split(/[\s,]+/)
   .filter(Boolean)
   .map(Number)
-const SYSTEMS = (env.SYSTEMS ?? ALL_SYSTEMS.join(' ')).split(/[\s,]+/).filter(Boolean)
+const SYSTEMS = (() => {
+  try {
+    return selectSystems(
+      (env.SYSTEMS ?? ALL_SYSTEMS.map((s) => s.name).join(' ')).split(/[\s,]+/).filter(Boolean),
+    )
+  } catch (err) {
+    return badSetting((err as Error).message)
+  }
+})()
+const BASELINE_TOKENS = (env.BASELINE_TOKENS ?? 'RS256').toUpperCase()
+const TOKEN_POOL = positiveInt('TOKEN_POOL', 1000)
+/** Tokens live an hour; pools are signed again once half of that is over (a long run never sends expired ones). */
+const TOKEN_TTL_S = 3600
+const PEERS_DIR = env.PEERS_DIR ?? join(tmpdir(), 'gatehouse-bench-peers')
 const WRK_CPUS = env.WRK_CPUS ?? '0'
 const SERVER_CPUS = env.SERVER_CPUS ?? '1'
 const QUIET_PCT = positiveInt('QUIET_PCT', 15)
@@ -87,16 +139,19 @@ const QUIET_WAIT = positiveInt('QUIET_WAIT', 60)
 const DISTURBED_PCT = positiveInt('DISTURBED_PCT', 25)
 const RETRY_DISTURBED = positiveInt('RETRY_DISTURBED', 1)
 const KEEP_TMP = env.KEEP_TMP === '1'
-/** Scratch directory (configs, server logs, raw wrk output); removed after a clean run unless KEEP_TMP=1. */
+/** Scratch directory (tokens, configs, server logs, raw wrk output); removed after a clean run unless KEEP_TMP=1. */
 let tmp = ''
 for (const c of CONNECTIONS) {
   if (!Number.isInteger(c) || c < THREADS)
     badSetting(`CONNECTIONS must be whole numbers ≥ THREADS (${THREADS})`)
 }
-for (const s of SYSTEMS) {
-  if (!ALL_SYSTEMS.includes(s))
-    badSetting(`unknown system '${s}' in SYSTEMS (known: ${ALL_SYSTEMS.join(' ')})`)
-}
+if (SYSTEMS.length === 0) badSetting('SYSTEMS names no system')
+if (BASELINE_TOKENS !== 'NONE' && !(ALGS as readonly string[]).includes(BASELINE_TOKENS))
+  badSetting(`BASELINE_TOKENS must be one of ${ALGS.join(', ')} or none (got ${env.BASELINE_TOKENS})`)
+if (TOKEN_POOL < 1) badSetting('TOKEN_POOL must be at least 1')
+/** The token pool a system's requests carry: its own algorithm's, else the baseline (null: no token). */
+const poolOf = (s: RunningSystem): Alg | null =>
+  s.def.alg ?? (BASELINE_TOKENS === 'NONE' ? null : (BASELINE_TOKENS as Alg))
 
 const say = (text: string) => console.log(`[bench ${new Date().toTimeString().slice(0, 8)}] ${text}`)
 /** A command line as a reader can paste it (from the repository root). */
@@ -106,201 +161,165 @@ const shellWords = (argv: string[]) =>
     .map((a) => (/^[\w./:=,@%+-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))
     .join(' ')
 
-function have(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
-}
-
-/** wrk and nginx from Debian, installed only when missing, without starting the distribution's nginx. */
-function ensureTools(): { nginx: string } {
-  const nginxPath = () => (have('nginx') ? 'nginx' : existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : null)
-  const missing = [...(have('wrk') ? [] : ['wrk']), ...(nginxPath() ? [] : ['nginx-light'])]
-  if (missing.length > 0) {
-    // policy-rc.d exit 101 = "do not start services": the package must not launch an nginx on port 80.
-    const script = `set -e
-created=''
-if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; created=1; fi
-trap '[ -z "$created" ] || rm -f /usr/sbin/policy-rc.d' EXIT
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${missing.join(' ')}`
-    const root = process.getuid?.() === 0
-    if (!root && !have('sudo'))
-      throw new Error(`missing ${missing.join(', ')}; install them (apt-get) and retry`)
-    say(`installing ${missing.join(' ')} (apt-get${root ? '' : ' via sudo'})`)
-    const argv = root ? ['sh', '-c', script] : ['sudo', 'sh', '-c', script]
-    const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'inherit' })
-    if (r.status !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed`)
-  }
-  const nginx = nginxPath()
-  if (!have('wrk') || !nginx) throw new Error('wrk or nginx still missing after installation')
-  if (missing.length === 0) say('wrk and nginx present')
-  return { nginx }
-}
-
 function firstLine(argv: string[]): string {
   const r = spawnSync(argv[0]!, argv.slice(1), { cwd: ROOT, encoding: 'utf8' })
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0]!.trim()
 }
 
 // --- the systems under test ---
-interface System {
-  name: string
-  port: number
-  /** Process group whose CPU counts as the system's own (for `direct`, the upstream). */
-  process: Started
-}
-
 interface Setup {
   tmp: string
   upstream: Started
   upstreamPort: number
-  systems: System[]
+  systems: RunningSystem[]
+  tokens: Tokens
   /** Server command lines, for the report. */
   commands: string[]
-  gatehouseConfig: string
+  /** Each system's pre-run check, for the report. */
+  checks: string[]
   pin: boolean
 }
 
-async function startAll(tmp: string, nginxBin: string, pin: boolean): Promise<Setup> {
-  const pinned = (cpus: string, argv: string[]) => (pin ? ['taskset', '-c', cpus, ...argv] : argv)
+/**
+ * The pre-run check: the system answers on its port, and GET / answers 200 to a valid token (no-auth
+ * systems: to their baseline token) and — JWT systems — 401 to no token, a bad signature and an expired
+ * token. Returns what it saw, and whether that was right.
+ */
+async function preRunCheck(s: RunningSystem, tokens: Tokens): Promise<{ ok: boolean; detail: string }> {
+  await waitPort(s.port, s.process, 60_000)
+  const pool = poolOf(s)
+  const cases: [name: string, token: string | undefined, expected: number][] = s.def.alg
+    ? [
+        ['missing', undefined, 401],
+        ['good', tokens.checks[s.def.alg].good, 200],
+        ['badsig', tokens.checks[s.def.alg].badsig, 401],
+        ['expired', tokens.checks[s.def.alg].expired, 401],
+      ]
+    : [['good', pool ? tokens.checks[pool].good : undefined, 200]]
+  let ok = true
+  const seen: string[] = []
+  for (const [name, token, expected] of cases) {
+    const status = await httpStatus(s.port, token)
+    ok &&= status === expected
+    seen.push(`${name} → ${status || 'no answer'}${status === expected ? '' : ` (expected ${expected})`}`)
+  }
+  return { ok, detail: seen.join(', ') }
+}
+
+async function startAll(
+  tmp: string,
+  tools: { nginx: string | null; haproxy: string | null },
+  expressGateway: string | null,
+  tokens: Tokens,
+  pin: boolean,
+): Promise<Setup> {
   const commands: string[] = []
-  const start = (name: string, argv: string[], extraEnv?: NodeJS.ProcessEnv) => {
-    const full = pinned(SERVER_CPUS, argv)
+  const start: StartContext['start'] = (name, argv, options) => {
+    const full = pin ? ['taskset', '-c', SERVER_CPUS, ...argv] : argv
     commands.push(`${name}: ${shellWords(full)}`)
     say(`starting ${name}`)
     return spawnGroup(name, full[0]!, full.slice(1), {
-      cwd: ROOT,
+      cwd: options?.cwd ?? ROOT,
       log: join(tmp, `${name}.log`),
-      env: { ...process.env, ...extraEnv },
+      env: options?.env ?? process.env,
     })
   }
-  const [upstreamPort, gh, ghAdmin, nolog, nologAdmin, nginxPort, floorPort] = (await freePorts(7)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ]
+  // All ports at once (distinct): the upstream's, and at most two per system (Gatehouse's admin listener).
+  const ports = await freePorts(1 + 2 * SYSTEMS.length)
+  const upstreamPort = ports.shift()!
   const upstream = start('upstream', [process.execPath, join(BENCH_DIR, 'upstream.ts'), String(upstreamPort)])
   await waitPort(upstreamPort, upstream)
-  const systems: System[] = []
-  if (SYSTEMS.includes('direct')) systems.push({ name: 'direct', port: upstreamPort, process: upstream })
 
   // Gatehouse: the bin link if npm made one, else the package's own bin script (same file). Its
   // `#!/usr/bin/env node` must find Node 24: put this node's directory first on PATH.
   const link = join(ROOT, 'node_modules/.bin/gatehouse')
-  const bin = existsSync(link) ? link : join(ROOT, 'packages/gatehouse/bin/gatehouse.js')
-  const nodePath = {
+  const gatehouseEnv = {
+    ...process.env,
     PATH: [dirname(process.execPath), join(ROOT, 'node_modules/.bin'), env.PATH].join(delimiter),
   }
-  const service = {
-    name: 'bench',
-    url: `http://127.0.0.1:${upstreamPort}`,
-    routes: [{ name: 'all', paths: ['/'], strip_path: false }],
-  }
-  const gatehouseConfig = JSON.stringify({ _format_version: '3.0', services: [service] })
-  for (const [name, port, admin, config] of [
-    ['gatehouse', gh, ghAdmin, gatehouseConfig],
-    [
-      'gatehouse-nolog',
-      nolog,
-      nologAdmin,
-      JSON.stringify({ _format_version: '3.0', logging: { access_log: false }, services: [service] }),
-    ],
-  ] as const) {
-    if (!SYSTEMS.includes(name)) continue
-    const file = join(tmp, `${name}.json`)
-    writeFileSync(file, `${config}\n`)
-    const argv = [bin, 'start', '--config', file, '--proxy-listen', `127.0.0.1:${port}`]
-    const p = start(name, [...argv, '--admin-listen', `127.0.0.1:${admin}`], nodePath)
-    systems.push({ name, port, process: p })
+  const ctx: StartContext = {
+    tmp,
+    upstreamPort,
+    tokens,
+    gatehouse: {
+      bin: existsSync(link) ? link : join(ROOT, 'packages/gatehouse/bin/gatehouse.js'),
+      env: gatehouseEnv,
+    },
+    nginx: tools.nginx,
+    haproxy: tools.haproxy,
+    expressGateway,
+    start,
+    port: async () => ports.shift()!,
   }
 
-  if (SYSTEMS.includes('nginx')) {
-    const dir = join(tmp, 'nginx')
-    mkdirSync(join(dir, 'tmp'), { recursive: true })
-    writeFileSync(
-      join(dir, 'nginx.conf'),
-      `# Plain reverse proxy: the floor of what one proxy hop costs on this machine.
-worker_processes 1;              # one core for the server side, like Gatehouse (one process)
-daemon off;                      # stay in the foreground so the recorded PID is the master
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
-  keepalive_requests 10000000;   # the default 1000 would force client reconnects mid-run; the others don't
-  upstream bench_upstream {
-    server 127.0.0.1:${upstreamPort};
-    keepalive 128;
-    keepalive_requests 10000000;
+  // Start everything, then check everything: a failure is reported with all the others, before measuring.
+  const failures = new Map<string, string>()
+  const fail = (name: string, why: string, log: string | null) => {
+    const tail = log ? logTail(log) : ''
+    failures.set(
+      name,
+      `${why}${tail ? `\n      ${log}:\n        ${tail.split('\n').join('\n        ')}` : ''}`,
+    )
   }
-  server {
-    listen 127.0.0.1:${nginxPort};
-    location / {
-      proxy_pass http://bench_upstream;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
+  const systems: RunningSystem[] = []
+  for (const def of SYSTEMS) {
+    try {
+      systems.push(await startSystem(def, ctx, upstream))
+    } catch (err) {
+      fail(def.name, `did not start: ${(err as Error).message}`, null)
     }
   }
-}
-`,
-    )
-    const p = start('nginx', [
-      nginxBin,
-      '-p',
-      dir,
-      '-c',
-      join(dir, 'nginx.conf'),
-      '-e',
-      join(dir, 'error.log'),
-    ])
-    systems.push({ name: 'nginx', port: nginxPort, process: p })
-  }
-
-  if (SYSTEMS.includes('node-floor')) {
-    const argv = [
-      process.execPath,
-      join(BENCH_DIR, 'floor-proxy.ts'),
-      String(floorPort),
-      String(upstreamPort),
-    ]
-    systems.push({ name: 'node-floor', port: floorPort, process: start('node-floor', argv) })
-  }
-
-  // Every system must answer GET / with 200 before anything is measured.
+  const checks: string[] = []
   for (const s of systems) {
-    await waitPort(s.port, s.process)
-    const status = await httpStatus(s.port)
-    if (status !== 200)
-      throw new Error(`${s.name}: GET / answered ${status || 'nothing'}, expected 200; see ${tmp}`)
-    say(`${s.name} ready on 127.0.0.1:${s.port} (GET / → 200)`)
+    try {
+      const { ok, detail } = await preRunCheck(s, tokens)
+      checks.push(`${s.name}: ${detail}`)
+      if (ok) say(`${s.name} ready on 127.0.0.1:${s.port} (${detail})`)
+      else fail(s.name, `failed the pre-run check: ${detail}`, s.process.log)
+    } catch (err) {
+      const why = (err as Error).message
+      fail(s.name, why.startsWith(`${s.name} `) ? why.slice(s.name.length + 1) : why, s.process.log)
+    }
   }
-  // The two Gatehouse configurations must differ the way their names say (access lines are flushed ≤ 100 ms).
+  if (failures.size > 0) {
+    for (const [name, why] of failures) say(`NOT READY ${name}: ${why}`)
+    const ok = SYSTEMS.filter((d) => !failures.has(d.name)).map((d) => d.name)
+    throw new Error(
+      `${failures.size} system(s) failed before measuring, so nothing was measured (see above). ` +
+        `To measure the others: SYSTEMS="${ok.join(' ')}"`,
+    )
+  }
+  // Gatehouse's access log: on in every Gatehouse system but gatehouse-nolog (lines are flushed ≤ 100 ms).
   await sleep(500)
-  for (const s of systems.filter((x) => x.name.startsWith('gatehouse'))) {
+  for (const s of systems.filter((x) => x.def.kind === 'gatehouse')) {
     const logged = readFileSync(s.process.log, 'utf8').includes('"type":"access"')
-    if (logged !== (s.name === 'gatehouse')) {
+    if (logged !== (s.name !== 'gatehouse-nolog')) {
       say(
         `WARNING: ${s.name} ${logged ? 'wrote' : 'did not write'} an access-log line; check ${s.process.log}`,
       )
     }
   }
-  return { tmp, upstream, upstreamPort, systems, commands, gatehouseConfig, pin }
+  return { tmp, upstream, upstreamPort, systems, tokens, commands, checks, pin }
 }
 
 // --- measuring ---
-function wrkArgv(port: number, conns: number, length: string, pin: boolean): string[] {
+/** The wrk command for a system, and the token pool file it reads (TOKENS), if any. */
+function wrkCommand(
+  setup: Setup,
+  s: RunningSystem,
+  conns: number,
+  length: string,
+): { argv: string[]; tokens: string | null } {
+  const pool = poolOf(s)
   const argv = ['wrk', `-t${THREADS}`, `-c${conns}`, `-d${length}`, '--latency', '--timeout', '5s']
-  argv.push('-s', join(BENCH_DIR, 'wrk-json.lua'), `http://127.0.0.1:${port}/`)
-  return pin ? ['taskset', '-c', WRK_CPUS, ...argv] : argv
+  argv.push('-s', join(BENCH_DIR, pool ? 'wrk-tokens.lua' : 'wrk-json.lua'), `http://127.0.0.1:${s.port}/`)
+  return {
+    argv: setup.pin ? ['taskset', '-c', WRK_CPUS, ...argv] : argv,
+    tokens: pool ? setup.tokens.poolFile[pool] : null,
+  }
 }
+const showWrk = (w: { argv: string[]; tokens: string | null }) =>
+  `${w.tokens ? `TOKENS=${w.tokens} ` : ''}${shellWords(w.argv)}`
 
 interface WrkResult {
   requests: number
@@ -315,8 +334,12 @@ interface WrkResult {
   p99_us: number
 }
 
-async function runWrk(argv: string[], out: string): Promise<WrkResult> {
-  const wrk = spawnGroup('wrk', argv[0]!, argv.slice(1), { cwd: ROOT, log: out })
+async function runWrk(w: { argv: string[]; tokens: string | null }, out: string): Promise<WrkResult> {
+  const wrk = spawnGroup('wrk', w.argv[0]!, w.argv.slice(1), {
+    cwd: ROOT,
+    log: out,
+    env: w.tokens ? { ...process.env, TOKENS: w.tokens } : process.env,
+  })
   await wrk.exited
   const text = readFileSync(out, 'utf8')
   const json = /^WRKJSON (.*)$/m.exec(text)?.[1]
@@ -324,11 +347,15 @@ async function runWrk(argv: string[], out: string): Promise<WrkResult> {
   return JSON.parse(json) as WrkResult
 }
 
-async function measure(setup: Setup, s: System, conns: number, round: number): Promise<Row> {
+async function measure(setup: Setup, s: RunningSystem, conns: number, round: number): Promise<Row> {
   const tag = `r${round}-${s.name}-c${conns}`
   for (let attempt = 1; ; attempt++) {
+    if (Date.now() - setup.tokens.signedAt > (TOKEN_TTL_S * 1000) / 2) {
+      say('signing new token pools (half of the tokens’ lifetime is over)')
+      await setup.tokens.refresh()
+    }
     await waitQuiet(QUIET_PCT, QUIET_WAIT, say)
-    await runWrk(wrkArgv(s.port, conns, WARMUP, setup.pin), join(setup.tmp, 'wrk', `${tag}.warmup.txt`))
+    await runWrk(wrkCommand(setup, s, conns, WARMUP), join(setup.tmp, 'wrk', `${tag}.warmup.txt`))
     const pgids = [s.process.pid, setup.upstream.pid]
     const before = {
       t: performance.now(),
@@ -336,7 +363,7 @@ async function measure(setup: Setup, s: System, conns: number, round: number): P
       self: selfTicks(),
       groups: groupTicks(pgids),
     }
-    const w = await runWrk(wrkArgv(s.port, conns, DURATION, setup.pin), join(setup.tmp, 'wrk', `${tag}.txt`))
+    const w = await runWrk(wrkCommand(setup, s, conns, DURATION), join(setup.tmp, 'wrk', `${tag}.txt`))
     const after = {
       t: performance.now(),
       busy: machineBusyTicks(),
@@ -357,6 +384,7 @@ async function measure(setup: Setup, s: System, conns: number, round: number): P
       round,
       system: s.name,
       conns,
+      tokens: poolOf(s) ?? 'none',
       rps: Math.round(w.requests / (w.duration_us / 1e6)),
       p50_ms: w.p50_us / 1000,
       p90_ms: w.p90_us / 1000,
@@ -392,17 +420,21 @@ async function main(): Promise<number> {
       `Node ${process.version} cannot run Gatehouse; use \`npm run bench\` (Node 24 from node_modules)`,
     )
   }
-  const { nginx } = ensureTools()
+  const kinds = new Set(SYSTEMS.map((s) => s.kind))
+  const tools = ensureTools({ nginx: kinds.has('nginx'), haproxy: kinds.has('haproxy') }, say)
+  const expressGateway = kinds.has('express-gateway') ? ensureExpressGateway(PEERS_DIR, say) : null
   const pinWanted = (env.PIN ?? 'auto') !== 'off'
   const pin = pinWanted && have('taskset') && availableParallelism() >= 2
   if (pinWanted && !pin) say('WARNING: no CPU pinning (needs taskset and 2 CPUs); results will be noisier')
 
   tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
   mkdirSync(join(tmp, 'wrk'))
-  const setup = await startAll(tmp, nginx, pin)
+  say(`signing ${TOKEN_POOL} tokens per algorithm (${ALGS.join(', ')}) in ${join(tmp, 'tokens')}`)
+  const tokens = await makeTokens(join(tmp, 'tokens'), TOKEN_POOL, TOKEN_TTL_S)
+  const setup = await startAll(tmp, tools, expressGateway, tokens, pin)
 
   const wrkCommands = CONNECTIONS.flatMap((c) =>
-    setup.systems.map((s) => `wrk → ${s.name}: ${shellWords(wrkArgv(s.port, c, DURATION, pin))}`),
+    setup.systems.map((s) => `wrk → ${s.name}: ${showWrk(wrkCommand(setup, s, c, DURATION))}`),
   )
   const allCommands = [
     '# from the repository root; servers started in this order, each in its own process group',
@@ -411,9 +443,13 @@ async function main(): Promise<number> {
     ...wrkCommands,
   ]
   say(`commands:\n  ${allCommands.join('\n  ')}`)
+  const n = setup.systems.length
+  const minutes = (RUNS * CONNECTIONS.length * n * (seconds(WARMUP) + seconds(DURATION) + 1.5)) / 60
+  say(
+    `measuring ${n} systems × ${CONNECTIONS.length} connection count(s) × ${RUNS} round(s): ≈ ${minutes < 2 ? `${Math.round(minutes * 60)} s` : `${Math.round(minutes)} min`}`,
+  )
 
   const rows: Row[] = []
-  const n = setup.systems.length
   for (let round = 1; round <= RUNS; round++) {
     for (const conns of CONNECTIONS) {
       // Round-robin, starting one system later each round, so no system always goes first.
@@ -426,20 +462,56 @@ async function main(): Promise<number> {
   // --- report ---
   const order = setup.systems.map((s) => s.name)
   const summaries = summarize(rows, order, CONNECTIONS, DISTURBED_PCT)
-  const table = textTable(summaries)
+  const jwt = jwtComparison(summaries, rows, CONNECTIONS)
+  const tally = targetsMet(jwt)
   const git = firstLine(['git', 'rev-parse', '--short', 'HEAD'])
   const dirty = firstLine(['git', 'status', '--porcelain']) ? '+dirty' : ''
   const gatehouseVersion = (
     JSON.parse(readFileSync(join(ROOT, 'packages/gatehouse/package.json'), 'utf8')) as { version: string }
   ).version
   const environment = [
-    `gatehouse ${gatehouseVersion} (${git}${dirty}), node ${process.version}, ${firstLine(['wrk', '-v']).split(' [')[0]},`,
-    `${firstLine([nginx, '-v']).replace('nginx version: ', '')}, ${cpus()[0]?.model ?? '?'} × ${availableParallelism()},`,
+    `gatehouse ${gatehouseVersion} (${git}${dirty}), node ${process.version}, ${firstLine(['wrk', '-v']).split(' [')[0]}`,
+    ...(tools.nginx ? [firstLine([tools.nginx, '-v']).replace('nginx version: ', '')] : []),
+    ...(tools.haproxy ? [`HAProxy ${firstLine([tools.haproxy, '-v']).split(' ')[2] ?? '?'}`] : []),
+    ...(expressGateway ? [`express-gateway ${EXPRESS_GATEWAY_VERSION} (on node ${process.version})`] : []),
+    `${cpus()[0]?.model ?? '?'} × ${availableParallelism()}`,
     pin ? `wrk on CPU ${WRK_CPUS}, servers on CPU ${SERVER_CPUS} (taskset)` : 'no CPU pinning',
-  ].join(' ')
-  const settings = `DURATION=${DURATION} WARMUP=${WARMUP} RUNS=${RUNS} CONNECTIONS="${CONNECTIONS.join(' ')}" THREADS=${THREADS}`
+  ].join(', ')
+  const settings =
+    `DURATION=${DURATION} WARMUP=${WARMUP} RUNS=${RUNS} CONNECTIONS="${CONNECTIONS.join(' ')}" THREADS=${THREADS} ` +
+    `BASELINE_TOKENS=${BASELINE_TOKENS === 'NONE' ? 'none' : BASELINE_TOKENS} TOKEN_POOL=${TOKEN_POOL}`
   const flagged = summaries.filter((s) => s.notes.length > 0).length
+  const verdictLine =
+    jwt.length === 0
+      ? ''
+      : `Targets (issue 3): ${tally.met} met, ${tally.missed} not met` +
+        (tally.unmeasured ? `, ${tally.unmeasured} not judged (a system was not measured)` : '') +
+        ` — RS256 ≥ ${TARGETS.RS256.haproxy?.toFixed(1)}× HAProxy, ES256 ≥ ${TARGETS.ES256.haproxy?.toFixed(1)}× HAProxy, ` +
+        `≥ ${TARGETS.HS256.expressGateway}× Express Gateway for every algorithm.`
   const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '-')
+  const configs = setup.systems
+    .filter((s) => s.config)
+    .map(
+      (s) =>
+        `<details><summary>${s.name}</summary>\n\n\`\`\`${s.config!.lang}\n${s.config!.text.trimEnd()}\n\`\`\`\n\n</details>`,
+    )
+  const jwtSection =
+    jwt.length === 0
+      ? ''
+      : `
+## JWT verification
+
+${jwtMarkdownTable(jwt)}
+
+${verdictLine}
+
+Median req/s of \`gatehouse-jwt-<alg>\`, \`haproxy-<alg>\` and \`express-gateway-<alg>\` from the table above
+(same rounds, same token pool of ${TOKEN_POOL} distinct tokens per algorithm, sent in rotation); the ratios
+divide those medians, and in brackets are the lowest and highest ratio taken round by round. Gatehouse: Kong-format jwt plugin (alg pinned by the credential, signature, exp,
+consumer by \`iss\`), access log on. HAProxy 2.6: \`jwt_verify\` plus ACLs on alg, signature, iss, aud and
+exp, \`nbthread 1\`. Express Gateway 1.x: jwt policy (signature, iss, aud, exp; algorithms pinned to HS256 /
+RS256, by the key type for ES256), no consumer lookup.
+`
   const markdown = `# Gatehouse benchmark — ${stamp}
 
 ${settings}
@@ -451,7 +523,13 @@ ${markdownTable(summaries)}
 req/s: median over ${RUNS} round(s), min–max across them; p50/p99: median of the rounds' wrk latency
 percentiles. × direct: req/s relative to wrk → upstream with no proxy; × nginx (Gatehouse rows): relative to
 the nginx reverse proxy. Notes flag rounds with HTTP/socket errors or a busy machine, and rows whose rounds
-differ by more than 20%. Raw rows: \`${stamp}.tsv\` (CPU use per round, in % of one core).
+differ by more than 20%. Every request carries a bearer token (\`tokens\` column of the TSV): the JWT systems
+their algorithm's pool, the others the ${BASELINE_TOKENS === 'NONE' ? 'no token' : `${BASELINE_TOKENS} pool`}.
+Raw rows: \`${stamp}.tsv\` (CPU use per round, in % of one core).
+${jwtSection}
+## Pre-run checks
+
+${setup.checks.map((c) => `- ${c}`).join('\n')}
 
 ## Commands
 
@@ -459,11 +537,9 @@ differ by more than 20%. Raw rows: \`${stamp}.tsv\` (CPU use per round, in % of 
 ${allCommands.join('\n')}
 \`\`\`
 
-Gatehouse configuration (\`gatehouse-nolog\` adds \`"logging":{"access_log":false}\`):
+## Configurations
 
-\`\`\`json
-${setup.gatehouseConfig}
-\`\`\`
+${configs.join('\n\n')}
 `
   const resultsDir = join(BENCH_DIR, 'results')
   mkdirSync(resultsDir, { recursive: true })
@@ -471,7 +547,8 @@ ${setup.gatehouseConfig}
     writeFileSync(join(resultsDir, `${name}.tsv`), toTsv(rows))
     writeFileSync(join(resultsDir, `${name}.md`), markdown)
   }
-  console.log(`\n${settings}\n${environment}\n\n${table}\n`)
+  console.log(`\n${settings}\n${environment}\n\n${textTable(summaries)}\n`)
+  if (jwt.length > 0) console.log(`JWT verification\n\n${jwtTextTable(jwt)}\n\n${verdictLine}\n`)
   if (flagged > 0) console.log(`${flagged} row(s) flagged: see the notes column.`)
   say(`wrote bench/results/${stamp}.md and .tsv (also latest.md, latest.tsv)`)
   return rows.some((r) => errorCount(r) > 0) ? 1 : 0

@@ -146,10 +146,15 @@ export async function waitPort(port: number, entry: Started | null, timeoutMs = 
   throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs / 1000} s; see ${entry?.log}`)
 }
 
-/** Status code of `GET http://127.0.0.1:port/` on a fresh connection (0 on a network error). */
-export function httpStatus(port: number): Promise<number> {
+/**
+ * Status code of `GET http://127.0.0.1:port/` on a fresh connection, with `Authorization: Bearer <token>`
+ * when a token is given (0 on a network error or after 5 s without an answer).
+ */
+export function httpStatus(port: number, token?: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 5000 }, (res) => {
+    const headers = token === undefined ? {} : { authorization: `Bearer ${token}` }
+    const options = { host: '127.0.0.1', port, path: '/', agent: false, timeout: 5000, headers }
+    const req = http.get(options, (res) => {
       res.resume()
       res.on('end', () => resolve(res.statusCode ?? 0))
     })
@@ -220,5 +225,14 @@ export async function waitQuiet(
       return pct
     }
     if (waited % 10 === 0) say(`waiting for a quiet machine (${pct.toFixed(0)}% of a core used by others)`)
+  }
+}
+
+/** The last `lines` non-empty lines of a log file ('' when it cannot be read). */
+export function logTail(file: string, lines = 8): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean).slice(-lines).join('\n')
+  } catch {
+    return ''
   }
 }

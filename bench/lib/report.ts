@@ -3,13 +3,18 @@
  * driver prints and saves: median req/s over the rounds with min–max, median p50/p99, the ratio of
  * req/s to `direct` (the upstream alone) and, for Gatehouse rows, to `nginx` (the plain-proxy floor).
  * Rows with errors, measured on a busy machine or whose rounds disagree by more than 20% are flagged in a
- * `notes` column, never averaged in silently. Output: an aligned text table, a Markdown table, and the raw rows as TSV.
+ * `notes` column, never averaged in silently. A second table sets Gatehouse's JWT verification beside
+ * HAProxy's and Express Gateway's, per algorithm, against the targets of issue 3.
+ * Output: aligned text tables, Markdown tables, and the raw rows as TSV.
  */
+import { ALGS, type Alg } from './tokens.ts'
 
 export interface Row {
   round: number
   system: string
   conns: number
+  /** Token pool the requests carried (`none`: no Authorization header). */
+  tokens: string
   rps: number
   p50_ms: number
   p90_ms: number
@@ -34,6 +39,7 @@ export const TSV_COLUMNS: (keyof Row)[] = [
   'round',
   'system',
   'conns',
+  'tokens',
   'rps',
   'p50_ms',
   'p90_ms',
@@ -160,9 +166,10 @@ const HEADER = [
 ]
 const RIGHT = [false, true, true, true, true, true, true, true, true, false]
 
+const int = (n: number) => Math.round(n).toLocaleString('en-US')
+const ratio = (n: number | null) => (n === null ? '–' : n.toFixed(2))
+
 function cells(s: Summary): string[] {
-  const int = (n: number) => Math.round(n).toLocaleString('en-US')
-  const ratio = (n: number | null) => (n === null ? '–' : n.toFixed(2))
   return [
     s.system,
     String(s.conns),
@@ -178,20 +185,165 @@ function cells(s: Summary): string[] {
 }
 
 /** Aligned plain-text table for the terminal. */
-export function textTable(summaries: Summary[]): string {
-  const rows = [HEADER, ...summaries.map(cells)]
-  const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+function alignTable(header: string[], right: boolean[], body: string[][]): string {
+  const rows = [header, ...body]
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   const line = (r: string[]) =>
     r
-      .map((c, i) => (RIGHT[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd()
-  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n')
+}
+
+function mdTable(header: string[], right: boolean[], body: string[][]): string {
+  const line = (r: string[]) => `| ${r.join(' | ')} |`
+  const rule = `|${right.map((r) => (r ? ' ---: ' : ' --- ')).join('|')}|`
+  return [line(header), rule, ...body.map(line)].join('\n')
+}
+
+/** The summary table, aligned for the terminal. */
+export function textTable(summaries: Summary[]): string {
+  return alignTable(HEADER, RIGHT, summaries.map(cells))
 }
 
 /** The same table in Markdown. */
 export function markdownTable(summaries: Summary[]): string {
-  const line = (r: string[]) => `| ${r.join(' | ')} |`
-  const rule = `|${RIGHT.map((right) => (right ? ' ---: ' : ' --- ')).join('|')}|`
-  return [line(HEADER), rule, ...summaries.map((s) => line(cells(s)))].join('\n')
+  return mdTable(HEADER, RIGHT, summaries.map(cells))
+}
+
+// --- JWT verification: Gatehouse beside HAProxy and Express Gateway ---
+
+/**
+ * Issue 3's targets, as minimum ratios of Gatehouse's req/s: RS256 ≥ HAProxy, ES256 ≥ 1.5× HAProxy (no
+ * target against HAProxy for HS256), and ≥ 10× Express Gateway for every algorithm.
+ */
+export const TARGETS: Record<Alg, { haproxy: number | null; expressGateway: number }> = {
+  HS256: { haproxy: null, expressGateway: 10 },
+  RS256: { haproxy: 1.0, expressGateway: 10 },
+  ES256: { haproxy: 1.5, expressGateway: 10 },
+}
+
+export interface JwtComparison {
+  alg: Alg
+  conns: number
+  gatehouse: number | null
+  haproxy: number | null
+  expressGateway: number | null
+  /** Gatehouse ÷ HAProxy and Gatehouse ÷ Express Gateway (median req/s), when both were measured. */
+  vsHaproxy: number | null
+  vsExpressGateway: number | null
+  /** Lowest and highest of the same ratios taken round by round (both systems measured in that round). */
+  vsHaproxyRounds: [number, number] | null
+  vsExpressGatewayRounds: [number, number] | null
+  /** The row's systems with notes (errors, busy machine, noisy rounds) in the main table. */
+  flagged: string[]
+}
+
+/** One row per algorithm and connection count for which any of the three JWT systems was measured. */
+export function jwtComparison(summaries: Summary[], rows: Row[], connections: number[]): JwtComparison[] {
+  const out: JwtComparison[] = []
+  const perRound = (conns: number, a: Summary | null, b: Summary | null): [number, number] | null => {
+    if (!a || !b) return null
+    const rps = (system: string, round: number) =>
+      rows.find((r) => r.conns === conns && r.system === system && r.round === round)?.rps
+    const ratios: number[] = []
+    for (const r of rows) {
+      if (r.conns !== conns || r.system !== a.system) continue
+      const other = rps(b.system, r.round)
+      if (other) ratios.push(r.rps / other)
+    }
+    return ratios.length > 1 ? [Math.min(...ratios), Math.max(...ratios)] : null
+  }
+  for (const conns of connections) {
+    for (const alg of ALGS) {
+      const find = (prefix: string) =>
+        summaries.find((s) => s.conns === conns && s.system === `${prefix}-${alg.toLowerCase()}`) ?? null
+      const [gh, hap, eg] = [find('gatehouse-jwt'), find('haproxy'), find('express-gateway')]
+      if (!gh && !hap && !eg) continue
+      const div = (a: Summary | null, b: Summary | null) => (a && b ? a.rpsMedian / b.rpsMedian : null)
+      out.push({
+        alg,
+        conns,
+        gatehouse: gh?.rpsMedian ?? null,
+        haproxy: hap?.rpsMedian ?? null,
+        expressGateway: eg?.rpsMedian ?? null,
+        vsHaproxy: div(gh, hap),
+        vsExpressGateway: div(gh, eg),
+        vsHaproxyRounds: perRound(conns, gh, hap),
+        vsExpressGatewayRounds: perRound(conns, gh, eg),
+        flagged: [gh, hap, eg].filter((s) => s && s.notes.length > 0).map((s) => s!.system),
+      })
+    }
+  }
+  return out
+}
+
+/** "≥ 1.5×: met" / "≥ 1.5×: not met" / "≥ 10×: not measured" / "none". */
+function verdict(value: number | null, target: number | null): string {
+  if (target === null) return 'none'
+  const goal = `≥ ${target.toFixed(1)}×`
+  if (value === null) return `${goal}: not measured`
+  return `${goal}: ${value >= target ? 'met' : 'not met'}`
+}
+
+/** How many of the targets in `rows` were met, missed, or could not be judged (a system not measured). */
+export function targetsMet(rows: JwtComparison[]): { met: number; missed: number; unmeasured: number } {
+  const tally = { met: 0, missed: 0, unmeasured: 0 }
+  for (const r of rows) {
+    for (const [value, target] of [
+      [r.vsHaproxy, TARGETS[r.alg].haproxy],
+      [r.vsExpressGateway, TARGETS[r.alg].expressGateway],
+    ] as const) {
+      if (target === null) continue
+      if (value === null) tally.unmeasured++
+      else if (value >= target) tally.met++
+      else tally.missed++
+    }
+  }
+  return tally
+}
+
+const JWT_HEADER = [
+  'algorithm',
+  'conns',
+  'Gatehouse req/s',
+  'HAProxy req/s',
+  'Express Gateway req/s',
+  'Gatehouse ÷ HAProxy',
+  'target',
+  'Gatehouse ÷ Express Gateway',
+  'target',
+  'notes',
+]
+const JWT_RIGHT = [false, true, true, true, true, true, false, true, false, false]
+
+/** "0.65 (rounds 0.52–0.82)", or the ratio alone with one round. */
+function withRange(value: number | null, rounds: [number, number] | null): string {
+  if (value === null || rounds === null) return ratio(value)
+  return `${ratio(value)} (rounds ${rounds[0].toFixed(2)}–${rounds[1].toFixed(2)})`
+}
+
+function jwtCells(r: JwtComparison): string[] {
+  const rps = (n: number | null) => (n === null ? 'not measured' : int(n))
+  return [
+    r.alg,
+    String(r.conns),
+    rps(r.gatehouse),
+    rps(r.haproxy),
+    rps(r.expressGateway),
+    withRange(r.vsHaproxy, r.vsHaproxyRounds),
+    verdict(r.vsHaproxy, TARGETS[r.alg].haproxy),
+    withRange(r.vsExpressGateway, r.vsExpressGatewayRounds),
+    verdict(r.vsExpressGateway, TARGETS[r.alg].expressGateway),
+    r.flagged.length ? `see notes of ${r.flagged.join(', ')}` : '',
+  ]
+}
+
+export function jwtTextTable(rows: JwtComparison[]): string {
+  return alignTable(JWT_HEADER, JWT_RIGHT, rows.map(jwtCells))
+}
+
+export function jwtMarkdownTable(rows: JwtComparison[]): string {
+  return mdTable(JWT_HEADER, JWT_RIGHT, rows.map(jwtCells))
 }

@@ -1,0 +1,332 @@
+/**
+ * The systems the benchmark can measure, and how each one is configured and started (bench/run.ts decides
+ * which, starts them all at once and measures them in interleaved rounds).
+ *
+ * Without authentication (they are sent the baseline token pool, so every request has the same size):
+ *   direct, gatehouse, gatehouse-nolog, nginx, node-floor — see bench/README.md.
+ * Verifying a JWT on every request (each sent the pool of its own algorithm):
+ *   gatehouse-jwt-<alg>      Gatehouse's Kong-format jwt plugin on the service (claims_to_verify [exp],
+ *                            key_claim_name iss) and one consumer whose jwt_secret has key = the issuer;
+ *                            default settings, so the access log is on
+ *   haproxy-<alg>            HAProxy (2.5+) http_auth_bearer + jwt_verify and ACLs on alg, signature, iss,
+ *                            aud and exp, 401 otherwise; nbthread 1
+ *   express-gateway-<alg>    Express Gateway 1.x jwt policy (passport-jwt / jsonwebtoken: signature, iss,
+ *                            aud, exp) then proxy policy; one Node process
+ * with <alg> one of hs256, rs256, es256. Group names select several at once: gatehouse-jwt, haproxy,
+ * express-gateway.
+ */
+import { spawnSync } from 'node:child_process'
+import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Started } from './procs.ts'
+import { ALGS, type Alg, AUDIENCE, ISSUER, type Tokens } from './tokens.ts'
+
+export type Kind = 'direct' | 'gatehouse' | 'nginx' | 'node-floor' | 'haproxy' | 'express-gateway'
+
+export interface SystemDef {
+  name: string
+  kind: Kind
+  /** The algorithm it verifies on every request; null: no authentication. */
+  alg: Alg | null
+}
+
+const plain = (name: string, kind: Kind): SystemDef => ({ name, kind, alg: null })
+const perAlg = (prefix: string, kind: Kind): SystemDef[] =>
+  ALGS.map((alg) => ({ name: `${prefix}-${alg.toLowerCase()}`, kind, alg }))
+
+/** Every system, in the order they are reported. */
+export const ALL_SYSTEMS: SystemDef[] = [
+  plain('direct', 'direct'),
+  plain('gatehouse', 'gatehouse'),
+  plain('gatehouse-nolog', 'gatehouse'),
+  plain('nginx', 'nginx'),
+  plain('node-floor', 'node-floor'),
+  ...perAlg('gatehouse-jwt', 'gatehouse'),
+  ...perAlg('haproxy', 'haproxy'),
+  ...perAlg('express-gateway', 'express-gateway'),
+]
+
+/** Names that stand for several systems in SYSTEMS. */
+export const GROUPS: Record<string, string[]> = {
+  'gatehouse-jwt': ALGS.map((a) => `gatehouse-jwt-${a.toLowerCase()}`),
+  haproxy: ALGS.map((a) => `haproxy-${a.toLowerCase()}`),
+  'express-gateway': ALGS.map((a) => `express-gateway-${a.toLowerCase()}`),
+}
+
+/** The systems named in `names` (system or group names), in report order; throws on an unknown name. */
+export function selectSystems(names: string[]): SystemDef[] {
+  const wanted = new Set<string>()
+  for (const n of names) {
+    const members = GROUPS[n] ?? (ALL_SYSTEMS.some((s) => s.name === n) ? [n] : null)
+    if (!members) {
+      const known = [...ALL_SYSTEMS.map((s) => s.name), ...Object.keys(GROUPS)].join(' ')
+      throw new Error(`unknown system '${n}' in SYSTEMS (known: ${known})`)
+    }
+    for (const m of members) wanted.add(m)
+  }
+  return ALL_SYSTEMS.filter((s) => wanted.has(s.name))
+}
+
+export interface StartContext {
+  tmp: string
+  upstreamPort: number
+  tokens: Tokens
+  /** Gatehouse's bin script and the environment it needs (Node 24 first on PATH). */
+  gatehouse: { bin: string; env: NodeJS.ProcessEnv }
+  nginx: string | null
+  haproxy: string | null
+  /** Express Gateway's package directory (outside the repository). */
+  expressGateway: string | null
+  /** Starts a server pinned to the server CPUs, in its own process group, and records its command line. */
+  start(name: string, argv: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string }): Started
+  port(): Promise<number>
+}
+
+export interface RunningSystem {
+  def: SystemDef
+  name: string
+  port: number
+  /** Process group whose CPU counts as the system's own (for `direct`, the upstream). */
+  process: Started
+  /** Its configuration as a reader may see it (secrets replaced), for the report. */
+  config: { lang: string; text: string } | null
+}
+
+const REDACTED = '<HS256 secret of this run>'
+
+/** Writes `def`'s configuration and starts it; it is then being started (run.ts waits for its port). */
+export async function startSystem(
+  def: SystemDef,
+  ctx: StartContext,
+  upstream: Started,
+): Promise<RunningSystem> {
+  const dir = join(ctx.tmp, def.name)
+  mkdirSync(dir, { recursive: true, mode: 0o700 })
+  const running = (port: number, process: Started, config: RunningSystem['config']): RunningSystem => ({
+    def,
+    name: def.name,
+    port,
+    process,
+    config,
+  })
+  switch (def.kind) {
+    case 'direct':
+      return running(ctx.upstreamPort, upstream, null)
+    case 'gatehouse': {
+      const [port, admin] = [await ctx.port(), await ctx.port()]
+      const { json, shown } = gatehouseConfig(def, ctx)
+      const file = join(dir, 'gatehouse.json')
+      writeFileSync(file, json, { mode: 0o600 })
+      const argv = [ctx.gatehouse.bin, 'start', '--config', file, '--proxy-listen', `127.0.0.1:${port}`]
+      argv.push('--admin-listen', `127.0.0.1:${admin}`)
+      return running(port, ctx.start(def.name, argv, { env: ctx.gatehouse.env }), {
+        lang: 'json',
+        text: shown,
+      })
+    }
+    case 'nginx': {
+      const port = await ctx.port()
+      mkdirSync(join(dir, 'tmp'))
+      const conf = nginxConfig(dir, port, ctx.upstreamPort)
+      writeFileSync(join(dir, 'nginx.conf'), conf)
+      const argv = [ctx.nginx!, '-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')]
+      return running(port, ctx.start(def.name, argv), { lang: 'nginx', text: conf })
+    }
+    case 'node-floor': {
+      const port = await ctx.port()
+      const script = join(import.meta.dirname, '..', 'floor-proxy.ts')
+      const argv = [process.execPath, script, String(port), String(ctx.upstreamPort)]
+      return running(port, ctx.start(def.name, argv), null)
+    }
+    case 'haproxy': {
+      const port = await ctx.port()
+      const conf = haproxyConfig(def.alg!, port, ctx)
+      const file = join(dir, 'haproxy.cfg')
+      writeFileSync(file, conf, { mode: 0o600 }) // it holds the HMAC secret
+      // A syntax or key-loading problem is reported here, with HAProxy's own words.
+      const check = spawnSync(ctx.haproxy!, ['-c', '-q', '-f', file], { encoding: 'utf8' })
+      if (check.status !== 0)
+        throw new Error(`haproxy -c rejected ${file}: ${`${check.stdout}${check.stderr}`.trim()}`)
+      const shown = conf.replaceAll(ctx.tokens.secret, REDACTED)
+      return running(port, ctx.start(def.name, [ctx.haproxy!, '-db', '-f', file]), {
+        lang: 'haproxy',
+        text: shown,
+      })
+    }
+    case 'express-gateway': {
+      const port = await ctx.port()
+      const configDir = join(dir, 'config')
+      const yaml = expressGatewayConfig(def.alg!, port, ctx, configDir)
+      // No admin: section, so the admin API is not started; http_proxy would divert the proxy policy.
+      const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'error', NODE_ENV: 'production' }
+      for (const name of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']) delete env[name]
+      const argv = [
+        process.execPath,
+        '-e',
+        'require(process.argv[1])().load(process.argv[2]).run()',
+        ctx.expressGateway!,
+        configDir,
+      ]
+      return running(port, ctx.start(def.name, argv, { env, cwd: dir }), { lang: 'yaml', text: yaml })
+    }
+  }
+}
+
+/**
+ * gatehouse: one service, one route `/`, no plugins. gatehouse-nolog: the same, access log off.
+ * gatehouse-jwt-<alg>: the same plus the jwt plugin on the service and one consumer whose jwt_secret has
+ * key = the tokens' issuer (the default key_claim_name is iss), the algorithm, and the secret or public key.
+ */
+function gatehouseConfig(def: SystemDef, ctx: StartContext): { json: string; shown: string } {
+  const service: Record<string, unknown> = {
+    name: 'bench',
+    url: `http://127.0.0.1:${ctx.upstreamPort}`,
+    routes: [{ name: 'all', paths: ['/'], strip_path: false }],
+  }
+  const config: Record<string, unknown> = { _format_version: '3.0' }
+  if (def.name === 'gatehouse-nolog') config['logging'] = { access_log: false }
+  config['services'] = [service]
+  if (def.alg) {
+    service['plugins'] = [{ name: 'jwt', config: { claims_to_verify: ['exp'] } }]
+    const secret =
+      def.alg === 'HS256'
+        ? { key: ISSUER, algorithm: 'HS256', secret: ctx.tokens.secret }
+        : { key: ISSUER, algorithm: def.alg, rsa_public_key: ctx.tokens.publicKeyPem[def.alg] }
+    config['consumers'] = [{ username: 'bench', jwt_secrets: [secret] }]
+  }
+  const json = JSON.stringify(config)
+  return { json: `${json}\n`, shown: json.replaceAll(ctx.tokens.secret, REDACTED) }
+}
+
+function nginxConfig(dir: string, port: number, upstreamPort: number): string {
+  return `# Plain reverse proxy: the floor of what one proxy hop costs on this machine.
+worker_processes 1;              # one core for the server side, like Gatehouse (one process)
+daemon off;                      # stay in the foreground so the recorded PID is the master
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+  keepalive_requests 10000000;   # the default 1000 would force client reconnects mid-run; the others don't
+  upstream bench_upstream {
+    server 127.0.0.1:${upstreamPort};
+    keepalive 128;
+    keepalive_requests 10000000;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://bench_upstream;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+`
+}
+
+/**
+ * HAProxy verifying the bearer token itself: header alg pinned to the expected one, signature (jwt_verify:
+ * the HMAC secret text, or the path of the PEM public key, loaded at parse time), iss, aud and exp; any
+ * failure is a 401. One thread, like the single-process Node systems and nginx's single worker.
+ */
+function haproxyConfig(alg: Alg, port: number, ctx: StartContext): string {
+  const key = alg === 'HS256' ? ctx.tokens.secret : ctx.tokens.publicKeyFile[alg]
+  return `global
+  nbthread 1
+  maxconn 4096                 # x2 FDs must fit the usual 20000 nofile limit
+
+defaults
+  mode http
+  option http-keep-alive
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+
+frontend bench
+  bind 127.0.0.1:${port}
+  http-request set-var(txn.bearer) http_auth_bearer
+  http-request deny deny_status 401 unless { var(txn.bearer) -m found }
+  http-request deny deny_status 401 unless { var(txn.bearer),jwt_header_query('$.alg') -m str ${alg} }
+  http-request deny deny_status 401 unless { var(txn.bearer),jwt_verify("${alg}","${key}") -m int 1 }
+  http-request deny deny_status 401 unless { var(txn.bearer),jwt_payload_query('$.iss') -m str ${ISSUER} }
+  http-request deny deny_status 401 unless { var(txn.bearer),jwt_payload_query('$.aud') -m str ${AUDIENCE} }
+  http-request set-var(txn.exp) var(txn.bearer),jwt_payload_query('$.exp','int')
+  http-request set-var(txn.now) date
+  http-request deny deny_status 401 unless { var(txn.exp),sub(txn.now) -m int gt 0 }
+  default_backend upstream
+
+backend upstream
+  server up1 127.0.0.1:${ctx.upstreamPort}
+`
+}
+
+/**
+ * Express Gateway: the jwt policy (issuer, audience; checkCredentialExistence off, so no consumer lookup —
+ * the same work as the others) then the proxy policy. Its schema lets `algorithms` name only HS* and RS*;
+ * for ES256 it is left out, and jsonwebtoken then allows only the public-key algorithms for a PEM public key
+ * (RS*, PS*, ES*), of which an EC key verifies only ES*: an HS256 or RS256 token is still refused.
+ * Writes gateway.config.yml and system.config.yml in `configDir`; returns the former.
+ */
+function expressGatewayConfig(alg: Alg, port: number, ctx: StartContext, configDir: string): string {
+  const keyFile = alg === 'HS256' ? ctx.tokens.secretFile : ctx.tokens.publicKeyFile[alg]
+  const algorithms = alg === 'ES256' ? '' : `\n              algorithms: [${alg}]`
+  mkdirSync(join(configDir, 'models'), { recursive: true })
+  const models = join(ctx.expressGateway!, 'lib', 'config', 'models')
+  for (const f of readdirSync(models)) cpSync(join(models, f), join(configDir, 'models', f))
+  const gateway = `http:
+  hostname: 127.0.0.1
+  port: ${port}
+apiEndpoints:
+  api:
+    host: '*'
+    paths: ['/', '/*']
+serviceEndpoints:
+  upstream:
+    url: 'http://127.0.0.1:${ctx.upstreamPort}'
+policies: [jwt, proxy]
+pipelines:
+  bench:
+    apiEndpoints: [api]
+    policies:
+      - jwt:
+          - action:
+              secretOrPublicKeyFile: '${keyFile}'
+              checkCredentialExistence: false
+              issuer: '${ISSUER}'
+              audience: '${AUDIENCE}'${algorithms}
+      - proxy:
+          - action:
+              serviceEndpoint: upstream
+`
+  writeFileSync(join(configDir, 'gateway.config.yml'), gateway)
+  writeFileSync(
+    join(configDir, 'system.config.yml'),
+    `db:
+  redis:
+    emulate: true
+    namespace: EG
+crypto:
+  cipherKey: bench-only-cipher-key
+  algorithm: aes256
+  saltRounds: 10
+session:
+  secret: bench-only-session-secret
+  resave: false
+  saveUninitialized: false
+accessTokens:
+  timeToExpiry: 7200000
+refreshTokens:
+  timeToExpiry: 7200000
+authorizationCodes:
+  timeToExpiry: 300000
+`,
+  )
+  return gateway
+}
