@@ -19,6 +19,11 @@ export const ERROR_CODES = {
     status: 400,
     summary: 'The request could not be parsed (bad URI, escape or Content-Length).',
   },
+  GH_ERR_REQUEST_BODY_TOO_LARGE: {
+    status: 413,
+    summary:
+      'A plugin had to read the request body (e.g. key-auth with key_in_body) and it exceeds the limit.',
+  },
   GH_ERR_REQUEST_TIMEOUT: {
     status: 408,
     summary: 'The client took longer than headers_timeout to send its headers, or stopped sending its body.',

@@ -61,6 +61,8 @@ export function forwardUpstream(state: RequestState): void {
   const ctx = state.route!
   const service = ctx.service!
   const hasBody = requestHasBody(state.req.headers)
+  const buffered = state.upstreamBody
+  if (buffered !== null) state.upstreamHeaders['content-length'] = String(buffered.length)
   const exchange = new UpstreamExchange(state, hasBody, service.write_timeout)
   state.attempts++
   state.inflight = exchange
@@ -70,7 +72,7 @@ export function forwardUpstream(state: RequestState): void {
       path: state.upstreamPath + state.upstreamQuery,
       method: state.upstreamMethod,
       headers: state.upstreamHeaders,
-      body: hasBody ? state.req : null,
+      body: buffered ?? (hasBody ? state.req : null),
       headersTimeout: service.read_timeout,
       bodyTimeout: service.read_timeout,
     },
@@ -244,7 +246,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly #onWriteTimeout = (): void => {
     this.#writeTimer = null
     const req = this.#state.req
-    const upstreamStalled = req.isPaused() || req.readableLength > 0
+    const upstreamStalled = this.#state.upstreamBody !== null || req.isPaused() || req.readableLength > 0
     this.#controller?.abort(
       upstreamStalled
         ? new WriteTimeoutError('upstream did not accept the request body in time')

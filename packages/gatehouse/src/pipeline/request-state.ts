@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ConsumerEntity } from '../config/model.ts'
-import type { GatehouseError } from '../errors/errors.ts'
+import { GatehouseError } from '../errors/errors.ts'
 import type { PluginInstance } from './plugin-chain.ts'
 import type { RouteContext } from './route-context.ts'
 import type { GatewayRuntime } from './runtime.ts'
@@ -68,6 +68,11 @@ export class RequestState {
   upstreamQuery: string
   /** Headers for the upstream request, lower-cased names; built after routing. */
   upstreamHeaders: HeaderMap
+  /**
+   * The body to send upstream when a plugin had to read it (`readBody`), possibly edited; null means the
+   * client's body is streamed through unread, which is the normal case.
+   */
+  upstreamBody: Buffer | null
 
   consumer: ConsumerEntity | null
   credential: CredentialRef | null
@@ -97,6 +102,7 @@ export class RequestState {
 
   /** Scratch space for plugins, keyed by plugin name; created on first use. */
   #shared: Map<string, unknown> | null
+  #bodyRead: Promise<Buffer> | null
 
   constructor(
     req: IncomingMessage,
@@ -133,6 +139,7 @@ export class RequestState {
     this.upstreamPath = fields.path
     this.upstreamQuery = fields.query
     this.upstreamHeaders = Object.create(null) as HeaderMap
+    this.upstreamBody = null
     this.consumer = null
     this.credential = null
     this.response = null
@@ -147,6 +154,7 @@ export class RequestState {
     this.bytesSent = 0
     this.inflight = null
     this.#shared = null
+    this.#bodyRead = null
   }
 
   /**
@@ -169,6 +177,19 @@ export class RequestState {
     this.exited = true
   }
 
+  /**
+   * Reads the whole client body (at most `limit` bytes, else a 413 GatehouseError) for a plugin that
+   * must look inside it. Read once per request, whichever plugins ask; from then on `upstreamBody` is
+   * what goes upstream (with its own Content-Length), and plugins may replace it.
+   */
+  readBody(limit: number): Promise<Buffer> {
+    this.#bodyRead ??= readWhole(this.req, limit).then((body) => {
+      this.upstreamBody = body
+      return body
+    })
+    return this.#bodyRead
+  }
+
   setUpstreamHeader(name: string, value: HeaderValue): void {
     this.upstreamHeaders[name.toLowerCase()] = value
   }
@@ -187,4 +208,26 @@ export class RequestState {
     }
     return v
   }
+}
+
+function readWhole(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        req.off('data', onData)
+        req.pause()
+        reject(
+          new GatehouseError('GH_ERR_REQUEST_BODY_TOO_LARGE', `Request body is larger than ${limit} bytes`),
+        )
+        return
+      }
+      chunks.push(chunk)
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(Buffer.concat(chunks, size)))
+    req.once('error', reject)
+  })
 }

@@ -3,6 +3,8 @@
  * (kong/plugins/key-auth/handler.lua): the same 401 messages and `WWW-Authenticate: Key` challenge, the
  * credential's id in X-Credential-Identifier, AND/OR with the other auth plugins through `anonymous`.
  *
+ * With key_in_body, a form or JSON body is read (bounded) when no header or query parameter holds a key.
+ *
  * Keys are secrets: they are looked up in a Map built once per configuration (a request never walks the
  * key list, so timing says nothing about other keys beyond what a hash lookup does), and no message or
  * log line quotes one.
@@ -18,8 +20,9 @@ import {
 } from '../../pipeline/authenticate.ts'
 import type { CredentialRef, RequestState } from '../../pipeline/request-state.ts'
 import type { GatewayPlugin } from '../types.ts'
+import { BODY_LIMIT, bodyKind, findBodyKey, withoutBodyKey } from './body-key.ts'
 import { keyAuthCredentials } from './credential.ts'
-import { findKey, prepareKeyNames, withoutQueryParam } from './find-key.ts'
+import { type FoundKey, findKey, prepareKeyNames, withoutQueryParam } from './find-key.ts'
 import { type KeyAuthConfig, keyAuthSchema } from './schema.ts'
 
 interface KeyEntry {
@@ -80,9 +83,10 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
     const challengeHeaders = { 'www-authenticate': challenge('Key', config.realm) }
     const skipOptions = !config.run_on_preflight
 
-    /** Authenticates the request, or returns the 401 body that says why not. */
-    function authenticate(state: RequestState): { message: string } | null {
-      const found = findKey(state, names, inHeader, inQuery)
+    const inBody = config.key_in_body
+
+    /** Checks the key found (if any), or returns the 401 body that says why not. */
+    function settle(state: RequestState, found: FoundKey): { message: string } | null {
       if (found.kind === 'none') return NO_KEY
       // Every key name goes, not only the one used (Kong's), so no second or duplicate key reaches
       // the upstream, even when an anonymous fallback lets the request through.
@@ -101,22 +105,47 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
       return null
     }
 
+    /**
+     * Header and query first (synchronously); the body only when they hold no key, so clients that send
+     * the key in a header never have their bodies buffered. (Kong checks the body per key name, in order;
+     * the difference shows only when a body and a header carry keys under different names.)
+     */
+    function authenticate(
+      state: RequestState,
+    ): { message: string } | null | Promise<{ message: string } | null> {
+      const found = findKey(state, names, inHeader, inQuery)
+      const kind = found.kind === 'none' && inBody ? bodyKind(state) : null
+      if (kind === null) return settle(state, found)
+      return state.readBody(BODY_LIMIT).then((body) => {
+        const inBodyKey = findBodyKey(body, kind, names)
+        if (hide && inBodyKey.kind !== 'none') state.upstreamBody = withoutBodyKey(body, kind, names)
+        return settle(state, inBodyKey)
+      })
+    }
+
+    function finish(state: RequestState, failure: { message: string } | null): void {
+      if (failure === null) return
+      if (anonymous !== null) {
+        authenticateAnonymously(state, anonymous)
+        return
+      }
+      if (failure === NO_KEY)
+        refuse(state, 401, failure, challengeHeaders, 'GH_ERR_AUTH_CREDENTIALS_MISSING', 'key_auth_no_key')
+      else {
+        const reason = failure === DUPLICATE_KEY ? 'key_auth_duplicate_key' : 'key_auth_invalid_key'
+        refuse(state, 401, failure, challengeHeaders, 'GH_ERR_AUTH_CREDENTIALS_INVALID', reason)
+      }
+    }
+
     return {
       access(state) {
         if (skipOptions && state.method === 'OPTIONS') return
-        if (anonymous !== null) {
-          // Logical OR: someone else already authenticated the caller, or fall back to anonymous.
-          if (identifiedByEarlierPlugin(state)) return
-          if (authenticate(state) !== null) authenticateAnonymously(state, anonymous)
-          return
-        }
+        // Logical OR (anonymous set): someone else already authenticated the caller.
+        if (anonymous !== null && identifiedByEarlierPlugin(state)) return
         const failure = authenticate(state)
-        if (failure === NO_KEY)
-          refuse(state, 401, failure, challengeHeaders, 'GH_ERR_AUTH_CREDENTIALS_MISSING', 'key_auth_no_key')
-        else if (failure !== null) {
-          const reason = failure === DUPLICATE_KEY ? 'key_auth_duplicate_key' : 'key_auth_invalid_key'
-          refuse(state, 401, failure, challengeHeaders, 'GH_ERR_AUTH_CREDENTIALS_INVALID', reason)
-        }
+        if (failure instanceof Promise) return failure.then((f) => finish(state, f))
+        finish(state, failure)
+        return undefined
       },
     }
   },

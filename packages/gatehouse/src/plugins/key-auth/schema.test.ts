@@ -47,12 +47,6 @@ describe('key-auth config', () => {
     ])
   })
 
-  it('refuses key_in_body: true with a clear "not supported yet" instead of ignoring it', () => {
-    assert.deepEqual(problems(plugin('{ key_in_body: true }')), [
-      `${FILE}: plugins[0].config.key_in_body: reading the key from the request body is not supported yet (Gatehouse streams bodies to the upstream unread); send it in a header or the query`,
-    ])
-  })
-
   it('rejects a realm that could not be sent in a header', () => {
     assert.deepEqual(problems(plugin('{ realm: "a\\r\\nSet-Cookie: x=1" }')), [
       `${FILE}: plugins[0].config.realm: must be printable ASCII (it is sent in the WWW-Authenticate header)`,

@@ -40,12 +40,8 @@ export const keyAuthSchema = z
     key_in_body: z
       .boolean()
       .default(false)
-      .refine((v) => !v, {
-        error:
-          'reading the key from the request body is not supported yet (Gatehouse streams bodies to the upstream unread); send it in a header or the query',
-      })
       .describe(
-        'Look for the key in the request body. Not supported yet: only `false` is accepted. Default: false.',
+        'Also look for the key in a form (`application/x-www-form-urlencoded`) or JSON body of at most 1 MiB, when no header or query parameter carries one. The body is then read before proxying (others stream unread). Default: false.',
       ),
     run_on_preflight: z
       .boolean()
