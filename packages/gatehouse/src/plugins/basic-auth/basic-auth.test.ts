@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
-import { MAX_RUNNING, MAX_WAITING } from './password-checks.ts'
+import { MAX_RUNNING, MAX_WAITING } from '../../crypto/password-checks.ts'
 
 /** The reference implementation's test vector: the argon2id hash of "password". */
 const HASHED = '$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc'

@@ -5,29 +5,10 @@
  * unchanged (consumer, username, password); its keys are HMACs under a random per-process key, so the
  * cache never holds a password. The admin API never shows the password or its hash.
  */
-import { createHmac, randomBytes } from 'node:crypto'
+
+import { hashPasswordOnce, looksHashed, parsePhc } from '../../crypto/argon2id.ts'
 import type { CredentialDefinition } from '../types.ts'
-import { hashPassword, looksHashed, parsePhc } from './argon2id.ts'
 import { basicCredentialFields } from './schema.ts'
-
-const cacheKey = randomBytes(32)
-/** HMAC of (consumer id, username, password) → PHC string. Bounded; the oldest entry goes first. */
-const hashes = new Map<string, string>()
-const MAX_CACHED_HASHES = 10_000
-
-function hashOnce(consumerId: string, username: string, password: string): string {
-  const key = createHmac('sha256', cacheKey)
-    .update(`${consumerId}\0${username}\0`)
-    .update(password)
-    .digest('base64')
-  let phc = hashes.get(key)
-  if (phc === undefined) {
-    phc = hashPassword(password)
-    if (hashes.size >= MAX_CACHED_HASHES) hashes.delete(hashes.keys().next().value!)
-    hashes.set(key, phc)
-  }
-  return phc
-}
 
 export const basicAuthCredentials: CredentialDefinition = {
   name: 'basicauth_credentials',
@@ -41,7 +22,8 @@ export const basicAuthCredentials: CredentialDefinition = {
     const password = fields.password as string | undefined
     // Absent only when the file already failed its schema check (the loader still checks the rest).
     if (password === undefined) return { username, password: null }
-    if (!looksHashed(password)) return { username, password: hashOnce(ctx.consumer.id, username, password) }
+    if (!looksHashed(password))
+      return { username, password: hashPasswordOnce(`basic-auth\0${ctx.consumer.id}\0${username}`, password) }
     const parsed = parsePhc(password)
     if (typeof parsed === 'string') ctx.issue('password', parsed)
     return { username, password }

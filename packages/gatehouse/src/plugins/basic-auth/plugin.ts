@@ -11,6 +11,13 @@
  * what a known one costs and timing does not tell which usernames exist.
  */
 import type { ConsumerEntity } from '../../config/model.ts'
+import { type Argon2idHash, decoyHash, parsePhc, verifyPassword } from '../../crypto/argon2id.ts'
+import {
+  recentlyVerified,
+  rememberVerified,
+  scheduleCheck,
+  verifiedKey,
+} from '../../crypto/password-checks.ts'
 import {
   anonymousConsumer,
   authenticateAnonymously,
@@ -21,10 +28,8 @@ import {
 } from '../../pipeline/authenticate.ts'
 import type { CredentialRef, RequestState } from '../../pipeline/request-state.ts'
 import type { GatewayPlugin } from '../types.ts'
-import { type Argon2idHash, decoyHash, parsePhc, verifyPassword } from './argon2id.ts'
 import { type BasicCredentials, parseBasic } from './authorization.ts'
 import { basicAuthCredentials } from './credential.ts'
-import { recentlyVerified, rememberVerified, scheduleCheck, verifiedKey } from './password-checks.ts'
 import { type BasicAuthConfig, basicAuthSchema } from './schema.ts'
 
 interface UserEntry {

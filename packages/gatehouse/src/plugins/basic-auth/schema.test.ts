@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { FILE, load, problems } from '../../../test/harness/config.ts'
-import { parsePhc, verifyPassword } from './argon2id.ts'
+import { parsePhc, verifyPassword } from '../../crypto/argon2id.ts'
 
 const plugin = (config: string) => `_format_version: "3.0"
 plugins:

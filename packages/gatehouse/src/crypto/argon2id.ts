@@ -5,7 +5,7 @@
  * from elsewhere are accepted up to fixed bounds, so a configuration cannot make one check arbitrarily
  * expensive.
  */
-import { argon2, argon2Sync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { argon2, argon2Sync, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /** Parameters of new hashes (OWASP), with a 16-byte random salt and a 32-byte tag. */
 export const NEW_HASH = { memory: 19_456, passes: 2, parallelism: 1, saltBytes: 16, tagBytes: 32 } as const
@@ -46,6 +46,28 @@ export function hashPassword(password: string): string {
     tagLength: NEW_HASH.tagBytes,
   })
   return formatPhc({ ...NEW_HASH, salt, tag })
+}
+
+const cacheKey = randomBytes(32)
+/** HMAC of (scope, password) → PHC string. Bounded; the oldest entry goes first. */
+const hashes = new Map<string, string>()
+const MAX_CACHED_HASHES = 10_000
+
+/**
+ * `hashPassword`, remembered per process for the same (scope, password), so reloading a file with
+ * unchanged passwords does not pay ~30 ms per password again. The cache key is an HMAC under a random
+ * per-process key, so it never holds a password. `scope` names whose password it is (e.g. the consumer
+ * and username), so equal passwords of different owners still get different salts.
+ */
+export function hashPasswordOnce(scope: string, password: string): string {
+  const key = createHmac('sha256', cacheKey).update(scope).update('\0').update(password).digest('base64')
+  let phc = hashes.get(key)
+  if (phc === undefined) {
+    phc = hashPassword(password)
+    if (hashes.size >= MAX_CACHED_HASHES) hashes.delete(hashes.keys().next().value!)
+    hashes.set(key, phc)
+  }
+  return phc
 }
 
 export function formatPhc(h: Argon2idHash): string {
