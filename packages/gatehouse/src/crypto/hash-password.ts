@@ -7,7 +7,7 @@
  * The password is never taken as an argument, where shell history and `ps` would show it.
  */
 import { text } from 'node:stream/consumers'
-import { hashPassword } from '../../crypto/argon2id.ts'
+import { hashPassword } from './argon2id.ts'
 
 const input = (await text(process.stdin)).replace(/\r?\n$/, '')
 if (input === '') {
