@@ -2,7 +2,7 @@
  * Prints the argon2id PHC string of a password read from standard input (one line, or everything up
  * to EOF), for a `basicauth_credentials` entry that must not hold the password in clear:
  *
- *   printf '%s' "$PASSWORD" | node packages/gatehouse/src/plugins/basic-auth/hash-password.ts
+ *   printf '%s' "$PASSWORD" | node packages/gatehouse/src/crypto/hash-password.ts
  *
  * The password is never taken as an argument, where shell history and `ps` would show it.
  */

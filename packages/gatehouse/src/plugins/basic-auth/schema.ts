@@ -43,6 +43,6 @@ export const basicCredentialFields = {
     .string()
     .min(1, { error: 'must not be empty' })
     .describe(
-      'The password, or its argon2id hash as a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`, e.g. from `node packages/gatehouse/src/plugins/basic-auth/hash-password.ts`), so the file need not hold it in clear. A plain password is hashed when the file is loaded; only the hash is kept, and the admin API shows neither.',
+      'The password, or its argon2id hash as a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`, e.g. from `node packages/gatehouse/src/crypto/hash-password.ts`), so the file need not hold it in clear. A plain password is hashed when the file is loaded; only the hash is kept, and the admin API shows neither.',
     ),
 }
