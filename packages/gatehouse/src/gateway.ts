@@ -14,7 +14,7 @@ import { ConfigError } from './errors/errors.ts'
 import type { AccessLog } from './observability/access-log.ts'
 import type { Logger } from './observability/logger.ts'
 import { GatewayMetrics } from './observability/metrics.ts'
-import { handleRequest, type PipelineContext } from './pipeline/pipeline.ts'
+import { handleRequest, type MountedIdentity, type PipelineContext } from './pipeline/pipeline.ts'
 import { GatewayRuntime } from './pipeline/runtime.ts'
 import type { PluginRegistry } from './plugins/registry.ts'
 import { createProxyServer, listen } from './proxy/server.ts'
@@ -42,6 +42,8 @@ export class Gateway implements PipelineContext {
   readonly #accessLog: AccessLog | null
   readonly metrics = new GatewayMetrics()
   readonly unmatchedMetrics = this.metrics.unmatched
+  /** Set by the identity provider when it serves on this listener (identity/mount.ts). */
+  identity: MountedIdentity | null = null
   readonly upstreams = new UpstreamRegistry()
   readonly nodeId = randomUUID()
   readonly startedAt = Date.now()

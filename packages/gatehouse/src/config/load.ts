@@ -11,12 +11,14 @@
  */
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { ConfigError, type ConfigIssue } from '../errors/errors.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import { zodIssuesToConfigIssues } from './format-issues.ts'
 import type { GatewayConfig } from './model.ts'
 import { normalizeDocument } from './normalize.ts'
+import { normalizeIdentity } from './normalize-identity.ts'
 import { buildDeclarativeSchema, type DeclarativeDocument, type DeclarativeSchema } from './schema/root.ts'
 import { redactSecrets, resolveVaultReferences } from './vault.ts'
 
@@ -26,6 +28,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv
   /** Clock for created_at/updated_at, in seconds. */
   nowSeconds?: number
+  /** Folder relative paths in the file are resolved against. Default: the file's folder, else the cwd. */
+  baseDir?: string
 }
 
 const schemas = new WeakMap<PluginRegistry, { strict: DeclarativeSchema; salvage: DeclarativeSchema }>()
@@ -44,7 +48,7 @@ export async function loadConfigFile(file: string, options: LoadOptions): Promis
       'GH_ERR_CONFIG_UNREADABLE',
     )
   }
-  return loadConfigText(text, file, options)
+  return loadConfigText(text, file, { baseDir: dirname(resolve(file)), ...options })
 }
 
 /** Parses YAML (JSON is YAML too) and loads it. */
@@ -97,13 +101,28 @@ export function loadConfigObject(value: unknown, source: string, options: LoadOp
     const flagged = new Set(issues.map((i) => entityOf(i.path)).filter((e) => e !== ''))
     issues.push(...normalized.issues.filter((i) => !flagged.has(entityOf(i.path))))
   }
-  if (issues.length > 0 || !doc || !normalized) {
+  const identityIssues: ConfigIssue[] = []
+  const identity =
+    doc && !issues.some((i) => i.path.startsWith('identity'))
+      ? normalizeIdentity(doc.identity, (path, message) => identityIssues.push({ path, message }))
+      : undefined
+  issues.push(...identityIssues)
+  if (issues.length > 0 || !doc || !normalized || !identity) {
     const redacted = issues.map((i) => ({ path: i.path, message: redactSecrets(i.message, vault.secrets) }))
     throw new ConfigError(source, dedupe(redacted))
   }
 
   const { proxy, admin, logging } = doc
-  return deepFreeze({ source, hash, settings: { proxy, admin, logging }, ...normalized.entities })
+  const dbPath = doc.storage.sqlite.path
+  const storage = {
+    sqlite: { path: dbPath === ':memory:' ? dbPath : resolve(options.baseDir ?? process.cwd(), dbPath) },
+  }
+  return deepFreeze({
+    source,
+    hash,
+    settings: { proxy, admin, logging, identity, storage },
+    ...normalized.entities,
+  })
 }
 
 /**

@@ -3,6 +3,7 @@
  * shapes (absent values are null), deep-frozen. Built by normalize.ts; read by everything else.
  */
 import type { z } from 'zod'
+import type { IdentityConfig } from './normalize-identity.ts'
 import type { adminSettings, loggingSettings, proxySettings } from './schema/settings.ts'
 
 export interface EntityRef {
@@ -90,6 +91,11 @@ export interface GatewaySettings {
   readonly proxy: Readonly<z.output<typeof proxySettings>>
   readonly admin: Readonly<z.output<typeof adminSettings>>
   readonly logging: Readonly<z.output<typeof loggingSettings>>
+  readonly identity: IdentityConfig
+  readonly storage: {
+    /** SQLite database file, absolute (resolved against the configuration file's folder), or `:memory:`. */
+    readonly sqlite: { readonly path: string }
+  }
 }
 
 export interface GatewayConfig {

@@ -43,7 +43,7 @@ export class AccessLog {
     let line =
       `{"level":"info","time":"${this.#lastIso}${this.#pid}${str(state.requestId)}` +
       `,"method":${str(state.method)},"path":${str(state.path)}` +
-      `,"route":${route ? str(route.routeName) : 'null'}` +
+      `,"route":${route ? str(route.routeName) : state.identity ? '"identity-provider"' : 'null'}` +
       `,"service":${route?.service ? str(route.serviceName) : 'null'}` +
       `,"consumer":${consumer ? strOrNull(consumer.username ?? consumer.id) : 'null'}` +
       `,"status":${status},"latency_ms":${ms(latencyMs)}` +

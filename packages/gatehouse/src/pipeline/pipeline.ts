@@ -35,8 +35,22 @@ export interface PipelineContext extends ProxyContext {
   readonly accessLog: AccessLog | null
   /** Where requests that matched no route are counted. */
   readonly unmatchedMetrics: RouteMetrics
+  /** The built-in identity provider when it runs on this listener (identity/mount.ts), else null. */
+  readonly identity: MountedIdentity | null
   /** Called when a request finishes, to count in-flight requests. */
   readonly onFinished: () => void
+}
+
+/**
+ * An application served on the proxy listener ahead of routing: the identity provider's endpoints and
+ * pages under its issuer. `matches` is a cheap check of the parsed request (host and path).
+ */
+export interface MountedIdentity {
+  matches(host: string, path: string): boolean
+  /** Serves the request; the pipeline still logs it and counts it. */
+  handle(req: IncomingMessage, res: ServerResponse): void
+  /** Its metric series (route "identity-provider"). */
+  readonly metrics: RouteMetrics
 }
 
 const kState = Symbol('gatehouse.requestState')
@@ -72,6 +86,14 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
       state,
       new GatehouseError('GH_ERR_REQUEST_INVALID', 'Bad request: invalid request target'),
     )
+    return
+  }
+
+  // 1b. the identity provider's own endpoints, when it is mounted here
+  const identity = pc.identity
+  if (identity !== null && identity.matches(state.host, state.path)) {
+    state.identity = true
+    identity.handle(req, res)
     return
   }
 
@@ -185,7 +207,8 @@ function onResponseClose(this: ServerResponse): void {
   const latency = performance.now() - state.startedAt
   const ctx = state.route
   const upstreamSeconds = state.upstreamLatency >= 0 ? state.upstreamLatency / 1000 : -1
-  ;(ctx !== null ? ctx.metrics : pc.unmatchedMetrics).record(status, latency / 1000, upstreamSeconds)
+  const metrics = ctx !== null ? ctx.metrics : state.identity ? pc.identity!.metrics : pc.unmatchedMetrics
+  metrics.record(status, latency / 1000, upstreamSeconds)
   if (ctx !== null) {
     runLogPhase(state, (err, plugin) =>
       pc.logger.error({ err, plugin, request_id: state.requestId }, 'plugin log phase failed'),

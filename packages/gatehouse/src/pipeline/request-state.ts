@@ -58,6 +58,8 @@ export class RequestState {
   readonly clientIp: string
 
   route: RouteContext | null
+  /** Served by the mounted identity provider rather than a route. */
+  identity: boolean
   /** Captures of a regex route path. */
   captures: Readonly<Record<string, string>> | null
   /** Path prefix removed by strip_path ('' when none). */
@@ -133,6 +135,7 @@ export class RequestState {
     this.host = fields.host
     this.clientIp = fields.clientIp
     this.route = null
+    this.identity = false
     this.captures = null
     this.strippedPrefix = ''
     this.upstreamMethod = fields.method

@@ -13,6 +13,7 @@ import { z } from 'zod'
 import type { PluginRegistry } from '../../plugins/registry.ts'
 import { describeIssues } from '../format-issues.ts'
 import { consumerFields } from './consumer.ts'
+import { identitySettings, storageSettings } from './identity.ts'
 import { pluginFields, pluginScopeFields } from './plugin.ts'
 import { routeFields } from './route.ts'
 import { serviceFields } from './service.ts'
@@ -140,6 +141,8 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
       proxy: proxySettings,
       admin: adminSettings,
       logging: loggingSettings,
+      identity: identitySettings,
+      storage: storageSettings,
     },
     mode,
   )

@@ -1,0 +1,144 @@
+/**
+ * The identity section's rules that span keys (an enabled provider needs an issuer and a secret; a
+ * client's resources must be declared APIs; a public client cannot use client_credentials; usernames,
+ * e-mails and client ids are unique), and its secrets turned into what is stored: user passwords into
+ * argon2id hashes, client secrets into keyed SHA-256 hashes. Client secrets are high-entropy random
+ * strings (≥ 32 characters), so a fast keyed hash is enough and keeps token requests cheap; a memory-hard
+ * hash is for what humans choose.
+ */
+import { createHmac, hkdfSync } from 'node:crypto'
+import type { z } from 'zod'
+import { hashPasswordOnce, looksHashed, parsePhc } from '../crypto/argon2id.ts'
+import type { identitySettings } from './schema/identity.ts'
+
+type RawIdentity = z.output<typeof identitySettings>
+
+export interface IdentityUserSeed {
+  readonly username: string
+  readonly email: string | null
+  /** argon2id PHC string. */
+  readonly password_hash: string
+  readonly roles: readonly string[]
+  readonly claims: Readonly<Record<string, string | number | boolean>>
+  readonly disabled: boolean
+}
+
+export interface IdentityClientSeed {
+  readonly client_id: string
+  /** `hmac-sha256$<base64>` of the secret, or null for a public client. */
+  readonly secret_hash: string | null
+  readonly client_name: string | null
+  readonly redirect_uris: readonly string[]
+  readonly post_logout_redirect_uris: readonly string[]
+  readonly grant_types: readonly string[]
+  readonly scopes: readonly string[]
+  readonly resources: readonly string[]
+  readonly first_party: boolean
+}
+
+export type IdentityConfig = Omit<RawIdentity, 'users' | 'clients'> & {
+  readonly users: readonly IdentityUserSeed[]
+  readonly clients: readonly IdentityClientSeed[]
+}
+
+const MIN_PASSWORD = 12
+
+/** The key of client-secret hashes, derived from identity.secret (RFC 5869). */
+export function clientSecretKey(secret: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'gatehouse', 'client secrets', 32))
+}
+
+export function hashClientSecret(key: Buffer, secret: string): string {
+  return `hmac-sha256$${createHmac('sha256', key).update(secret).digest('base64')}`
+}
+
+export function normalizeIdentity(
+  raw: RawIdentity,
+  issue: (path: string, message: string) => void,
+): IdentityConfig {
+  const at = 'identity'
+  if (raw.enabled) {
+    if (raw.issuer === undefined) issue(`${at}.issuer`, 'is required when the identity provider is enabled')
+    if (raw.secret === undefined)
+      issue(
+        `${at}.secret`,
+        'is required when the identity provider is enabled; use {vault://env/GATEHOUSE_IDENTITY_SECRET}',
+      )
+  }
+  if (raw.issuer !== undefined && new URL(raw.issuer).protocol === 'http:') {
+    const host = new URL(raw.issuer).hostname
+    if (!['localhost', '127.0.0.1', '[::1]'].includes(host))
+      issue(`${at}.issuer`, 'must be https unless the host is localhost or a loopback address')
+  }
+
+  const indicators = new Set<string>()
+  for (const [i, r] of raw.resources.entries()) {
+    if (indicators.has(r.indicator))
+      issue(`${at}.resources[${i}].indicator`, `duplicate resource '${r.indicator}'`)
+    indicators.add(r.indicator)
+  }
+
+  const key = raw.secret !== undefined ? clientSecretKey(raw.secret) : null
+  const clientIds = new Set<string>()
+  const clients = raw.clients.map((c, i): IdentityClientSeed => {
+    const p = `${at}.clients[${i}]`
+    if (clientIds.has(c.client_id)) issue(`${p}.client_id`, `duplicate client_id '${c.client_id}'`)
+    clientIds.add(c.client_id)
+    for (const [k, r] of c.resources.entries())
+      if (!indicators.has(r)) issue(`${p}.resources[${k}]`, `no resource '${r}' in identity.resources`)
+    if (c.grant_types.includes('authorization_code') && c.redirect_uris.length === 0)
+      issue(`${p}.redirect_uris`, 'at least one is required for the authorization_code grant')
+    if (c.grant_types.includes('client_credentials') && c.client_secret === undefined)
+      issue(
+        `${p}.client_secret`,
+        'is required for the client_credentials grant (a public client cannot keep a secret)',
+      )
+    if (c.grant_types.includes('refresh_token') && !c.grant_types.includes('authorization_code'))
+      issue(`${p}.grant_types`, 'refresh_token needs authorization_code')
+    return {
+      client_id: c.client_id,
+      secret_hash:
+        c.client_secret !== undefined && key !== null ? hashClientSecret(key, c.client_secret) : null,
+      client_name: c.client_name ?? null,
+      redirect_uris: c.redirect_uris,
+      post_logout_redirect_uris: c.post_logout_redirect_uris,
+      grant_types: c.grant_types,
+      scopes: c.scopes,
+      resources: c.resources,
+      first_party: c.first_party,
+    }
+  })
+
+  const usernames = new Set<string>()
+  const emails = new Set<string>()
+  const users = raw.users.map((u, i): IdentityUserSeed => {
+    const p = `${at}.users[${i}]`
+    if (usernames.has(u.username.toLowerCase())) issue(`${p}.username`, `duplicate username '${u.username}'`)
+    usernames.add(u.username.toLowerCase())
+    if (u.email !== undefined) {
+      if (emails.has(u.email.toLowerCase())) issue(`${p}.email`, 'duplicate e-mail address')
+      emails.add(u.email.toLowerCase())
+    }
+    let password_hash = ''
+    if (looksHashed(u.password)) {
+      const parsed = parsePhc(u.password)
+      if (typeof parsed === 'string') issue(`${p}.password`, parsed)
+      else password_hash = u.password
+    } else if (u.password.length < MIN_PASSWORD) {
+      issue(`${p}.password`, `must be at least ${MIN_PASSWORD} characters`)
+    } else {
+      password_hash = hashPasswordOnce(`identity-user\0${u.username}`, u.password)
+    }
+    return {
+      username: u.username,
+      email: u.email ?? null,
+      password_hash,
+      roles: u.roles,
+      claims: u.claims,
+      disabled: u.disabled,
+    }
+  })
+
+  const { users: _u, clients: _c, ...rest } = raw
+  return { ...rest, users, clients }
+}

@@ -1,0 +1,185 @@
+/**
+ * The storage interface: everything Gatehouse keeps that must outlive a process — identity users and
+ * clients, oidc-provider's artefacts (sessions, grants, codes, refresh tokens, ...), signing keys and
+ * login throttling. SQLite implements it for one node (sqlite.ts); PostgreSQL will for several. Both
+ * must pass store.contract.test.ts. Every method is async so both can implement it; times are epoch
+ * seconds; lists come back in a stable order (creation, then id).
+ */
+
+export interface StoredUser {
+  readonly id: string
+  /** Unique, compared case-insensitively. */
+  readonly username: string
+  /** Unique when set, compared case-insensitively. */
+  readonly email: string | null
+  /** argon2id PHC string. */
+  readonly password_hash: string
+  readonly roles: readonly string[]
+  readonly claims: Readonly<Record<string, string | number | boolean>>
+  readonly disabled: boolean
+  /** Who manages it: the declarative file (replaced on every load) or the CLI. */
+  readonly source: 'config' | 'cli'
+  readonly created_at: number
+  readonly updated_at: number
+}
+
+export interface ClientMetadata {
+  readonly client_name: string | null
+  readonly redirect_uris: readonly string[]
+  readonly post_logout_redirect_uris: readonly string[]
+  readonly grant_types: readonly string[]
+  readonly scopes: readonly string[]
+  readonly resources: readonly string[]
+  readonly first_party: boolean
+}
+
+export interface StoredClient extends ClientMetadata {
+  readonly client_id: string
+  /** `hmac-sha256$<base64>` keyed hash of the secret; null for a public client. */
+  readonly secret_hash: string | null
+  readonly source: 'config' | 'cli'
+  readonly created_at: number
+  readonly updated_at: number
+}
+
+export type SigningKeyState = 'next' | 'active' | 'retired'
+
+export interface StoredSigningKey {
+  readonly kid: string
+  readonly alg: string
+  /** next: published, not yet signing; active: signs; retired: published until delete_after. */
+  readonly state: SigningKeyState
+  /** The private JWK, encrypted (AES-256-GCM, key derived from identity.secret): never stored in clear. */
+  readonly encrypted_jwk: string
+  readonly created_at: number
+  /** When a `next` key becomes `active`. */
+  readonly activate_at: number
+  readonly retired_at: number | null
+  /** When a retired key may be deleted: every token it signed has expired. */
+  readonly delete_after: number | null
+}
+
+/** One oidc-provider artefact (adapter model `name`, e.g. Session, Grant, RefreshToken). */
+export interface OidcRecord {
+  readonly payload: Record<string, unknown>
+  /** Epoch seconds; null never expires. */
+  readonly expires_at: number | null
+  readonly consumed_at: number | null
+}
+
+export interface ThrottleState {
+  /** e.g. `user:alice` or `ip:203.0.113.9`. */
+  readonly key: string
+  /** Failures since `window_start`. */
+  readonly failures: number
+  readonly window_start: number
+  readonly locked_until: number | null
+}
+
+export interface UserStore {
+  get(id: string): Promise<StoredUser | undefined>
+  findByUsername(username: string): Promise<StoredUser | undefined>
+  findByEmail(email: string): Promise<StoredUser | undefined>
+  list(): Promise<StoredUser[]>
+  /** Throws StoreConflictError when the username or e-mail is taken. */
+  insert(user: StoredUser): Promise<void>
+  /** Throws StoreConflictError on a taken username/e-mail, StoreNotFoundError for an unknown id. */
+  update(id: string, patch: Partial<Omit<StoredUser, 'id' | 'created_at'>>): Promise<void>
+  remove(id: string): Promise<boolean>
+  /**
+   * Makes the config-managed users exactly `seeds` in one transaction: inserts new ones, updates
+   * existing ones (matched by username; a CLI user of that name becomes config-managed), deletes
+   * config-managed users no longer listed. Returns the usernames it took over from the CLI.
+   */
+  syncConfigUsers(
+    seeds: readonly Omit<StoredUser, 'id' | 'source' | 'created_at' | 'updated_at'>[],
+    now: number,
+  ): Promise<string[]>
+}
+
+export interface ClientStore {
+  get(clientId: string): Promise<StoredClient | undefined>
+  list(): Promise<StoredClient[]>
+  /** Throws StoreConflictError when the client_id is taken. */
+  insert(client: StoredClient): Promise<void>
+  remove(clientId: string): Promise<boolean>
+  /** As UserStore.syncConfigUsers, matched by client_id. */
+  syncConfigClients(
+    seeds: readonly Omit<StoredClient, 'source' | 'created_at' | 'updated_at'>[],
+    now: number,
+  ): Promise<string[]>
+}
+
+/** oidc-provider's adapter contract (lib/adapters/memory_adapter.js), per model name. */
+export interface OidcStore {
+  upsert(
+    model: string,
+    id: string,
+    payload: Record<string, unknown>,
+    expiresInSeconds: number | undefined,
+    now: number,
+  ): Promise<void>
+  find(model: string, id: string, now: number): Promise<OidcRecord | undefined>
+  findByUid(model: string, uid: string, now: number): Promise<OidcRecord | undefined>
+  findByUserCode(model: string, userCode: string, now: number): Promise<OidcRecord | undefined>
+  consume(model: string, id: string, now: number): Promise<void>
+  destroy(model: string, id: string): Promise<void>
+  /** Deletes every artefact (any model) of the grant. */
+  revokeByGrantId(grantId: string): Promise<void>
+  /** Deletes expired artefacts; returns how many. */
+  deleteExpired(now: number): Promise<number>
+}
+
+export interface KeyStore {
+  list(): Promise<StoredSigningKey[]>
+  insert(key: StoredSigningKey): Promise<void>
+  update(
+    kid: string,
+    patch: Partial<Omit<StoredSigningKey, 'kid' | 'alg' | 'encrypted_jwk' | 'created_at'>>,
+  ): Promise<void>
+  remove(kid: string): Promise<void>
+  /** A number that changes whenever keys change, so nodes can poll cheaply for rotations. */
+  version(): Promise<number>
+}
+
+export interface ThrottleStore {
+  get(key: string): Promise<ThrottleState | undefined>
+  /**
+   * Counts a failure atomically: starts a new window when the last one began more than
+   * `windowSeconds` ago. Returns the state after counting.
+   */
+  recordFailure(key: string, now: number, windowSeconds: number): Promise<ThrottleState>
+  lock(key: string, until: number): Promise<void>
+  clear(key: string): Promise<void>
+}
+
+export interface Store {
+  readonly users: UserStore
+  readonly clients: ClientStore
+  readonly oidc: OidcStore
+  readonly keys: KeyStore
+  readonly throttle: ThrottleStore
+  /** Applies pending migrations (versioned, in order, each in a transaction). */
+  migrate(): Promise<void>
+  /** Throws StoreError when the schema is older than this version expects (run `gatehouse migrate`). */
+  checkSchema(): Promise<void>
+  close(): Promise<void>
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError'
+}
+
+/** A unique value (username, e-mail, client_id, kid) is already taken. */
+export class StoreConflictError extends StoreError {
+  override name = 'StoreConflictError'
+  readonly field: string
+  constructor(field: string, message: string) {
+    super(message)
+    this.field = field
+  }
+}
+
+export class StoreNotFoundError extends StoreError {
+  override name = 'StoreNotFoundError'
+}
