@@ -27,7 +27,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   )
   process.exit(1)
 } else {
-  const { main } = await import('../src/cli.ts')
+  const { main } = await import('../src/cli/index.ts')
   const code = await main(process.argv.slice(2))
   if (code >= 0) process.exitCode = code
 }

@@ -9,7 +9,7 @@
 import { createHmac, hkdfSync } from 'node:crypto'
 import type { z } from 'zod'
 import { hashPasswordOnce, looksHashed, parsePhc } from '../crypto/argon2id.ts'
-import type { identitySettings } from './schema/identity.ts'
+import type { identityClient, identitySettings } from './schema/identity.ts'
 
 type RawIdentity = z.output<typeof identitySettings>
 
@@ -52,6 +52,28 @@ export function hashClientSecret(key: Buffer, secret: string): string {
   return `hmac-sha256$${createHmac('sha256', key).update(secret).digest('base64')}`
 }
 
+/**
+ * A client's rules beyond its schema, shared with `gatehouse clients add`: its resources are declared
+ * APIs (`indicators`), and its grants fit together. Issue paths are relative to the client (`resources[0]`).
+ */
+export function checkClientRules(
+  c: Pick<z.output<typeof identityClient>, 'resources' | 'grant_types' | 'redirect_uris' | 'client_secret'>,
+  indicators: ReadonlySet<string>,
+  issue: (path: string, message: string) => void,
+): void {
+  for (const [k, r] of c.resources.entries())
+    if (!indicators.has(r)) issue(`resources[${k}]`, `no resource '${r}' in identity.resources`)
+  if (c.grant_types.includes('authorization_code') && c.redirect_uris.length === 0)
+    issue('redirect_uris', 'at least one is required for the authorization_code grant')
+  if (c.grant_types.includes('client_credentials') && c.client_secret === undefined)
+    issue(
+      'client_secret',
+      'is required for the client_credentials grant (a public client cannot keep a secret)',
+    )
+  if (c.grant_types.includes('refresh_token') && !c.grant_types.includes('authorization_code'))
+    issue('grant_types', 'refresh_token needs authorization_code')
+}
+
 export function normalizeIdentity(
   raw: RawIdentity,
   issue: (path: string, message: string) => void,
@@ -84,17 +106,7 @@ export function normalizeIdentity(
     const p = `${at}.clients[${i}]`
     if (clientIds.has(c.client_id)) issue(`${p}.client_id`, `duplicate client_id '${c.client_id}'`)
     clientIds.add(c.client_id)
-    for (const [k, r] of c.resources.entries())
-      if (!indicators.has(r)) issue(`${p}.resources[${k}]`, `no resource '${r}' in identity.resources`)
-    if (c.grant_types.includes('authorization_code') && c.redirect_uris.length === 0)
-      issue(`${p}.redirect_uris`, 'at least one is required for the authorization_code grant')
-    if (c.grant_types.includes('client_credentials') && c.client_secret === undefined)
-      issue(
-        `${p}.client_secret`,
-        'is required for the client_credentials grant (a public client cannot keep a secret)',
-      )
-    if (c.grant_types.includes('refresh_token') && !c.grant_types.includes('authorization_code'))
-      issue(`${p}.grant_types`, 'refresh_token needs authorization_code')
+    checkClientRules(c, indicators, (path, message) => issue(`${p}.${path}`, message))
     return {
       client_id: c.client_id,
       secret_hash:

@@ -159,8 +159,8 @@ export interface Store {
   readonly oidc: OidcStore
   readonly keys: KeyStore
   readonly throttle: ThrottleStore
-  /** Applies pending migrations (versioned, in order, each in a transaction). */
-  migrate(): Promise<void>
+  /** Applies pending migrations (versioned, in order, in a transaction); returns the names it applied. */
+  migrate(): Promise<string[]>
   /** Throws StoreError when the schema is older than this version expects (run `gatehouse migrate`). */
   checkSchema(): Promise<void>
   close(): Promise<void>

@@ -175,28 +175,42 @@ export interface CliResult {
   stderr: string
 }
 
+export interface CliOptions {
+  /** Milliseconds before the command is killed. Default 20000. */
+  timeout?: number
+  /** Written to the command's standard input, which is then closed. Default: no input (stdin ignored). */
+  input?: string
+}
+
 /**
- * Runs `gatehouse ARGS...` to completion. A command still running after `timeout` ms (default 20 s) is
+ * Runs `gatehouse ARGS...` to completion. A command still running after the timeout (default 20 s) is
  * killed and reported with code null, so a command that wrongly keeps running cannot hang the suite.
+ * The third argument is the timeout in ms, or options.
  */
 export function runCli(
   args: string[],
   env: Record<string, string> = {},
-  timeout = 20_000,
+  options: number | CliOptions = {},
 ): Promise<CliResult> {
+  const { timeout = 20_000, input } = typeof options === 'number' ? { timeout: options } : options
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       timeout,
       killSignal: 'SIGKILL',
     })
+    if (input !== undefined) {
+      // A command may exit before reading its input (a usage error): that is not the test's failure.
+      child.stdin!.on('error', () => {})
+      child.stdin!.end(input)
+    }
     let stdout = ''
     let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
       stdout += c
     })
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => {
       stderr += c
     })
     child.once('exit', (code) => resolve({ code, stdout, stderr }))

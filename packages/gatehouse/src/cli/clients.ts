@@ -1,0 +1,205 @@
+/**
+ * `gatehouse clients ...`: the identity provider's OAuth clients in the store, checked by the same schema
+ * and rules as `identity.clients` in the file. A confidential client's secret is generated here, printed
+ * once, and stored only as a hash keyed by identity.secret; nothing prints a hash.
+ */
+import { randomBytes } from 'node:crypto'
+import { parseArgs } from 'node:util'
+import { checkClientRules, clientSecretKey, hashClientSecret } from '../config/normalize-identity.ts'
+import { identityClient } from '../config/schema/identity.ts'
+import type { StoredClient } from '../storage/store.ts'
+import { CommandFailure, UsageError } from './lib/errors.ts'
+import { nowSeconds, printTable, say } from './lib/output.ts'
+import {
+  CONFIG_OPTION,
+  configFileFrom,
+  managedMessage,
+  splitSubcommand,
+  withStore,
+} from './lib/store-command.ts'
+
+const SUBCOMMANDS = 'add, list, remove'
+
+export async function clientsCommand(args: string[]): Promise<number> {
+  const [sub, rest] = splitSubcommand(args)
+  switch (sub) {
+    case 'add':
+      return addClient(rest)
+    case 'list':
+      return listClients(rest)
+    case 'remove':
+      return removeClient(rest)
+    default:
+      throw new UsageError(
+        sub === undefined
+          ? `clients needs a command (${SUBCOMMANDS})`
+          : `unknown clients command '${sub}' (expected: ${SUBCOMMANDS})`,
+      )
+  }
+}
+
+async function addClient(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...CONFIG_OPTION,
+      'redirect-uri': { type: 'string', multiple: true },
+      'post-logout-redirect-uri': { type: 'string', multiple: true },
+      grant: { type: 'string', multiple: true },
+      scope: { type: 'string', multiple: true },
+      resource: { type: 'string', multiple: true },
+      public: { type: 'boolean' },
+      'first-party': { type: 'boolean' },
+      name: { type: 'string' },
+    },
+    allowPositionals: true,
+  })
+  if (positionals.length !== 1) throw new UsageError('clients add takes exactly one CLIENT_ID')
+  // 32 random bytes: the entropy that makes a fast keyed hash enough (normalize-identity.ts).
+  const secret = values.public ? undefined : randomBytes(32).toString('base64url')
+  const input: ClientInput = {
+    client_id: positionals[0]!,
+    ...(secret !== undefined && { client_secret: secret }),
+    ...(values.name !== undefined && { client_name: values.name }),
+    redirect_uris: values['redirect-uri'] ?? [],
+    post_logout_redirect_uris: values['post-logout-redirect-uri'] ?? [],
+    ...(values.grant !== undefined && { grant_types: values.grant }),
+    ...(values.scope !== undefined && { scopes: values.scope }),
+    resources: values.resource ?? [],
+    first_party: values['first-party'] ?? false,
+  }
+  const parsed = identityClient.safeParse(input)
+  if (!parsed.success)
+    throw new UsageError(
+      parsed.error.issues.map((i) => describeIssue(i.path.join('.'), i.message, input)).join('; '),
+      false,
+    )
+  const client = parsed.data
+  const configFile = configFileFrom(values.config, 'clients add')
+
+  return withStore(configFile, async ({ config, store }) => {
+    const identity = config.settings.identity
+    const problems: string[] = []
+    const indicators = new Set(identity.resources.map((r) => r.indicator))
+    checkClientRules(client, indicators, (path, message) =>
+      problems.push(describeIssue(path, message, input)),
+    )
+    if (problems.length > 0) throw new UsageError(problems.join('; '), false)
+
+    if (identity.clients.some((c) => c.client_id === client.client_id))
+      throw new CommandFailure(managedMessage(`client '${client.client_id}'`, configFile))
+    if (await store.clients.get(client.client_id))
+      throw new CommandFailure(`client_id '${client.client_id}' is already taken`)
+    if (secret !== undefined && identity.secret === undefined)
+      throw new CommandFailure(
+        `identity.secret is not set in ${configFile}: a confidential client's secret is stored as a hash keyed by it ` +
+          '(set it, e.g. to {vault://env/GATEHOUSE_IDENTITY_SECRET}, or add a --public client)',
+      )
+    const now = nowSeconds()
+    const stored: StoredClient = {
+      client_id: client.client_id,
+      secret_hash: secret === undefined ? null : hashClientSecret(clientSecretKey(identity.secret!), secret),
+      client_name: client.client_name ?? null,
+      redirect_uris: client.redirect_uris,
+      post_logout_redirect_uris: client.post_logout_redirect_uris,
+      grant_types: client.grant_types,
+      scopes: client.scopes,
+      resources: client.resources,
+      first_party: client.first_party,
+      source: 'cli',
+      created_at: now,
+      updated_at: now,
+    }
+    await store.clients.insert(stored)
+    say(`client '${client.client_id}' added (${secret === undefined ? 'public' : 'confidential'})`)
+    if (secret !== undefined) {
+      say(`client_secret: ${secret}`)
+      say('Keep it now: it is shown only this once, and Gatehouse stores only a keyed hash of it.')
+    }
+    return 0
+  })
+}
+
+async function listClients(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: CONFIG_OPTION, allowPositionals: true })
+  if (positionals.length > 0) throw new UsageError('clients list takes no arguments')
+  return withStore(configFileFrom(values.config, 'clients list'), async ({ store }) => {
+    const clients = await store.clients.list()
+    if (clients.length === 0) say('no clients')
+    else
+      printTable(
+        ['CLIENT_ID', 'NAME', 'TYPE', 'GRANTS', 'REDIRECT_URIS', 'SOURCE'],
+        clients.map((c) => [
+          c.client_id,
+          c.client_name ?? '-',
+          c.secret_hash === null ? 'public' : 'confidential',
+          c.grant_types.join(','),
+          c.redirect_uris.join(',') || '-',
+          c.source,
+        ]),
+      )
+    return 0
+  })
+}
+
+async function removeClient(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: CONFIG_OPTION, allowPositionals: true })
+  if (positionals.length !== 1) throw new UsageError('clients remove takes exactly one CLIENT_ID')
+  const clientId = positionals[0]!
+  const configFile = configFileFrom(values.config, 'clients remove')
+  return withStore(configFile, async ({ config, store }) => {
+    const managed = managedMessage(`client '${clientId}'`, configFile)
+    // The file decides, whether or not a load of it has written the client to the store yet.
+    if (config.settings.identity.clients.some((c) => c.client_id === clientId))
+      throw new CommandFailure(managed)
+    const client = await store.clients.get(clientId)
+    if (client === undefined) throw new CommandFailure(`no client '${clientId}'`)
+    if (client.source === 'config') throw new CommandFailure(managed)
+    await store.clients.remove(clientId)
+    say(`client '${clientId}' removed`)
+    return 0
+  })
+}
+
+interface ClientInput {
+  readonly client_id: string
+  readonly client_name?: string
+  readonly redirect_uris: readonly string[]
+  readonly post_logout_redirect_uris: readonly string[]
+  readonly grant_types?: readonly string[]
+  readonly scopes?: readonly string[]
+  readonly resources: readonly string[]
+  readonly first_party: boolean
+  readonly client_secret?: string
+}
+
+/** The option each client field comes from. */
+const FLAGS: Readonly<Record<string, string>> = {
+  client_id: 'CLIENT_ID',
+  client_name: '--name',
+  redirect_uris: '--redirect-uri',
+  post_logout_redirect_uris: '--post-logout-redirect-uri',
+  grant_types: '--grant',
+  scopes: '--scope',
+  resources: '--resource',
+  first_party: '--first-party',
+}
+
+/**
+ * A schema or rule problem named by its option and value (`--redirect-uri 'http://x/': ...`). The only
+ * secret problem possible is a public client asking for client_credentials (the generated secret always
+ * fits), so it is said that way, and the secret itself is never quoted.
+ */
+function describeIssue(path: string, message: string, input: ClientInput): string {
+  if (path === 'client_secret') return '--public: a public client cannot use the client_credentials grant'
+  const [, field = path, index] = /^(\w+)(?:[.[](\d+)\]?)?$/.exec(path) ?? []
+  const flag = FLAGS[field] ?? field
+  const fieldValue = (input as unknown as Record<string, unknown>)[field]
+  const value =
+    index !== undefined && Array.isArray(fieldValue)
+      ? (fieldValue[Number(index)] as string)
+      : typeof fieldValue === 'string'
+        ? fieldValue
+        : undefined
+  return value === undefined ? `${flag}: ${message}` : `${flag} '${value}': ${message}`
+}

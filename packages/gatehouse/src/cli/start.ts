@@ -1,0 +1,41 @@
+/** `gatehouse start`: checks the command line, then hands over to main.ts. */
+import { parseArgs } from 'node:util'
+import { listenAddress } from '../config/schema/typedefs.ts'
+import { UsageError } from './lib/errors.ts'
+
+export async function startCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'proxy-listen': { type: 'string' },
+      'admin-listen': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  })
+  const configFile = values.config || process.env.GATEHOUSE_CONFIG
+  if (!configFile) throw new UsageError('start needs --config FILE (or GATEHOUSE_CONFIG)')
+  const proxyListen = listenOption(values['proxy-listen'], '--proxy-listen', 'GATEHOUSE_PROXY_LISTEN')
+  const adminListen = listenOption(values['admin-listen'], '--admin-listen', 'GATEHOUSE_ADMIN_LISTEN')
+  const { start } = await import('../main.ts')
+  await start({ configFile, proxyListen, adminListen })
+  return -1 // keep running
+}
+
+/**
+ * A listen address from its flag, else its environment variable (an empty one counts as unset), else
+ * undefined (the file's setting applies). Checked before anything is loaded, by the rule the file's
+ * `proxy.listen` follows, and the message names where the bad value came from.
+ */
+function listenOption(flagValue: string | undefined, flag: string, variable: string): string | undefined {
+  const address = flagValue ?? (process.env[variable] || undefined)
+  if (address === undefined) return undefined
+  const checked = listenAddress.safeParse(address)
+  if (!checked.success) {
+    const where = flagValue !== undefined ? flag : variable
+    const reason = checked.error.issues[0]?.message
+    throw new UsageError(`${where}: invalid listen address '${address}': ${reason}`, false)
+  }
+  return address
+}

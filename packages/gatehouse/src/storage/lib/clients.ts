@@ -1,0 +1,131 @@
+/** Identity clients over SQL; the list fields are JSON text, the secret only ever a keyed hash. */
+import type { ClientStore, StoredClient } from '../store.ts'
+import { conflictsNamed, fromFlag, type SqlContext, toFlag } from './context.ts'
+import type { ClientRow } from './tables.ts'
+
+type ClientSeed = Omit<StoredClient, 'source' | 'created_at' | 'updated_at'>
+type SeedColumns = Omit<ClientRow, 'client_id' | 'source' | 'created_at' | 'updated_at'>
+
+export class SqlClientStore implements ClientStore {
+  readonly #ctx: SqlContext
+
+  constructor(ctx: SqlContext) {
+    this.#ctx = ctx
+  }
+
+  async get(clientId: string): Promise<StoredClient | undefined> {
+    const row = await this.#ctx.db
+      .selectFrom('clients')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .executeTakeFirst()
+    return row && toClient(row)
+  }
+
+  async list(): Promise<StoredClient[]> {
+    const rows = await this.#ctx.db
+      .selectFrom('clients')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('client_id')
+      .execute()
+    return rows.map(toClient)
+  }
+
+  async insert(client: StoredClient): Promise<void> {
+    const row: ClientRow = {
+      client_id: client.client_id,
+      ...seedColumns(client),
+      source: client.source,
+      created_at: client.created_at,
+      updated_at: client.updated_at,
+    }
+    await conflictsNamed(
+      this.#ctx,
+      () => this.#ctx.db.insertInto('clients').values(row).execute(),
+      () => `client_id '${client.client_id}' is already taken`,
+    )
+  }
+
+  async remove(clientId: string): Promise<boolean> {
+    const result = await this.#ctx.db
+      .deleteFrom('clients')
+      .where('client_id', '=', clientId)
+      .executeTakeFirst()
+    return result.numDeletedRows > 0n
+  }
+
+  async syncConfigClients(seeds: readonly ClientSeed[], now: number): Promise<string[]> {
+    return this.#ctx.db.transaction().execute(async (trx) => {
+      const existing = new Map(
+        (await trx.selectFrom('clients').selectAll().execute()).map((r) => [r.client_id, r]),
+      )
+      const listed = new Set(seeds.map((s) => s.client_id))
+      const gone = [...existing.values()]
+        .filter((r) => r.source === 'config' && !listed.has(r.client_id))
+        .map((r) => r.client_id)
+      if (gone.length > 0) await trx.deleteFrom('clients').where('client_id', 'in', gone).execute()
+
+      const takenOver: string[] = []
+      for (const seed of seeds) {
+        const row = existing.get(seed.client_id)
+        const columns = seedColumns(seed)
+        if (row === undefined) {
+          await trx
+            .insertInto('clients')
+            .values({
+              client_id: seed.client_id,
+              ...columns,
+              source: 'config',
+              created_at: now,
+              updated_at: now,
+            })
+            .execute()
+        } else if (row.source === 'cli' || differs(row, columns)) {
+          await trx
+            .updateTable('clients')
+            .set({ ...columns, source: 'config', updated_at: now })
+            .where('client_id', '=', seed.client_id)
+            .execute()
+          if (row.source === 'cli') takenOver.push(seed.client_id)
+        }
+      }
+      return takenOver
+    })
+  }
+}
+
+function seedColumns(client: ClientSeed): SeedColumns {
+  return {
+    secret_hash: client.secret_hash,
+    client_name: client.client_name,
+    redirect_uris: JSON.stringify(client.redirect_uris),
+    post_logout_redirect_uris: JSON.stringify(client.post_logout_redirect_uris),
+    grant_types: JSON.stringify(client.grant_types),
+    scopes: JSON.stringify(client.scopes),
+    resources: JSON.stringify(client.resources),
+    first_party: toFlag(client.first_party),
+  }
+}
+
+function differs(row: ClientRow, columns: SeedColumns): boolean {
+  return (Object.keys(columns) as (keyof SeedColumns)[]).some((k) => row[k] !== columns[k])
+}
+
+function toClient(row: ClientRow): StoredClient {
+  const list = (text: string) => JSON.parse(text) as string[]
+  return {
+    client_id: row.client_id,
+    secret_hash: row.secret_hash,
+    client_name: row.client_name,
+    redirect_uris: list(row.redirect_uris),
+    post_logout_redirect_uris: list(row.post_logout_redirect_uris),
+    grant_types: list(row.grant_types),
+    scopes: list(row.scopes),
+    resources: list(row.resources),
+    first_party: fromFlag(row.first_party),
+    source: row.source,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  }
+}

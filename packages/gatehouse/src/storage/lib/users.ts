@@ -1,0 +1,190 @@
+/** Identity users over SQL: case-insensitive unique username and e-mail through lower-cased key columns. */
+import { randomUUID } from 'node:crypto'
+import type { Updateable } from 'kysely'
+import { type StoredUser, StoreNotFoundError, type UserStore } from '../store.ts'
+import { caseKey, conflictsNamed, fromFlag, type SqlContext, toFlag } from './context.ts'
+import type { UserRow } from './tables.ts'
+
+type UserSeed = Omit<StoredUser, 'id' | 'source' | 'created_at' | 'updated_at'>
+
+export class SqlUserStore implements UserStore {
+  readonly #ctx: SqlContext
+
+  constructor(ctx: SqlContext) {
+    this.#ctx = ctx
+  }
+
+  async get(id: string): Promise<StoredUser | undefined> {
+    const row = await this.#ctx.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
+    return row && toUser(row)
+  }
+
+  async findByUsername(username: string): Promise<StoredUser | undefined> {
+    const row = await this.#ctx.db
+      .selectFrom('users')
+      .selectAll()
+      .where('username_key', '=', caseKey(username))
+      .executeTakeFirst()
+    return row && toUser(row)
+  }
+
+  async findByEmail(email: string): Promise<StoredUser | undefined> {
+    const row = await this.#ctx.db
+      .selectFrom('users')
+      .selectAll()
+      .where('email_key', '=', caseKey(email))
+      .executeTakeFirst()
+    return row && toUser(row)
+  }
+
+  async list(): Promise<StoredUser[]> {
+    const rows = await this.#ctx.db
+      .selectFrom('users')
+      .selectAll()
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute()
+    return rows.map(toUser)
+  }
+
+  async insert(user: StoredUser): Promise<void> {
+    const row: UserRow = {
+      id: user.id,
+      ...seedColumns(user),
+      source: user.source,
+      created_at: user.created_at,
+      updated_at: user.updated_at,
+    }
+    await conflictsNamed(
+      this.#ctx,
+      () => this.#ctx.db.insertInto('users').values(row).execute(),
+      conflictMessage(user.username, user.id),
+    )
+  }
+
+  async update(id: string, patch: Partial<Omit<StoredUser, 'id' | 'created_at'>>): Promise<void> {
+    const set: Updateable<UserRow> = {}
+    if (patch.username !== undefined) {
+      set.username = patch.username
+      set.username_key = caseKey(patch.username)
+    }
+    if (patch.email !== undefined) {
+      set.email = patch.email
+      set.email_key = patch.email === null ? null : caseKey(patch.email)
+    }
+    if (patch.password_hash !== undefined) set.password_hash = patch.password_hash
+    if (patch.roles !== undefined) set.roles = JSON.stringify(patch.roles)
+    if (patch.claims !== undefined) set.claims = JSON.stringify(patch.claims)
+    if (patch.disabled !== undefined) set.disabled = toFlag(patch.disabled)
+    if (patch.source !== undefined) set.source = patch.source
+    if (patch.updated_at !== undefined) set.updated_at = patch.updated_at
+
+    const found =
+      Object.keys(set).length === 0
+        ? (await this.get(id)) !== undefined
+        : (
+            await conflictsNamed(
+              this.#ctx,
+              () => this.#ctx.db.updateTable('users').set(set).where('id', '=', id).executeTakeFirst(),
+              conflictMessage(patch.username, id),
+            )
+          ).numUpdatedRows > 0n
+    if (!found) throw new StoreNotFoundError(`no user with id '${id}'`)
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const result = await this.#ctx.db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
+    return result.numDeletedRows > 0n
+  }
+
+  async syncConfigUsers(seeds: readonly UserSeed[], now: number): Promise<string[]> {
+    return this.#ctx.db.transaction().execute(async (trx) => {
+      const existing = new Map(
+        (await trx.selectFrom('users').selectAll().execute()).map((r) => [r.username_key, r]),
+      )
+      const listed = new Set(seeds.map((s) => caseKey(s.username)))
+      const gone = [...existing.values()]
+        .filter((r) => r.source === 'config' && !listed.has(r.username_key))
+        .map((r) => r.id)
+      if (gone.length > 0) await trx.deleteFrom('users').where('id', 'in', gone).execute()
+      // Free the e-mail keys that change first, so that two users can swap addresses in one sync.
+      const moving = seeds.flatMap((s) => {
+        const row = existing.get(caseKey(s.username))
+        return row && row.email_key !== emailKey(s.email) ? [row.id] : []
+      })
+      if (moving.length > 0)
+        await trx.updateTable('users').set({ email_key: null }).where('id', 'in', moving).execute()
+
+      const takenOver: string[] = []
+      for (const seed of seeds) {
+        const row = existing.get(caseKey(seed.username))
+        const columns = seedColumns(seed)
+        const conflict = conflictMessage(seed.username, row?.id ?? '')
+        if (row === undefined) {
+          const values = {
+            id: randomUUID(),
+            ...columns,
+            source: 'config' as const,
+            created_at: now,
+            updated_at: now,
+          }
+          await conflictsNamed(this.#ctx, () => trx.insertInto('users').values(values).execute(), conflict)
+        } else if (row.source === 'cli' || differs(row, columns)) {
+          const set = { ...columns, source: 'config' as const, updated_at: now }
+          await conflictsNamed(
+            this.#ctx,
+            () => trx.updateTable('users').set(set).where('id', '=', row.id).execute(),
+            conflict,
+          )
+          if (row.source === 'cli') takenOver.push(seed.username)
+        }
+      }
+      return takenOver
+    })
+  }
+}
+
+type SeedColumns = Omit<UserRow, 'id' | 'source' | 'created_at' | 'updated_at'>
+
+function seedColumns(user: UserSeed): SeedColumns {
+  return {
+    username: user.username,
+    username_key: caseKey(user.username),
+    email: user.email,
+    email_key: emailKey(user.email),
+    password_hash: user.password_hash,
+    roles: JSON.stringify(user.roles),
+    claims: JSON.stringify(user.claims),
+    disabled: toFlag(user.disabled),
+  }
+}
+
+function differs(row: UserRow, columns: SeedColumns): boolean {
+  return (Object.keys(columns) as (keyof SeedColumns)[]).some((k) => row[k] !== columns[k])
+}
+
+const emailKey = (email: string | null): string | null => (email === null ? null : caseKey(email))
+
+function conflictMessage(username: string | undefined, id: string): (field: string) => string {
+  return (field) => {
+    if (field === 'username') return `username '${username}' is already taken`
+    if (field === 'email')
+      return `${username === undefined ? 'that e-mail address' : `the e-mail address of '${username}'`} is already taken by another user`
+    return `user id '${id}' is already taken`
+  }
+}
+
+function toUser(row: UserRow): StoredUser {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    password_hash: row.password_hash,
+    roles: JSON.parse(row.roles) as string[],
+    claims: JSON.parse(row.claims) as Record<string, string | number | boolean>,
+    disabled: fromFlag(row.disabled),
+    source: row.source,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The Store on embedded SQLite (better-sqlite3): the default for one node. The queries are the shared
+ * SQL layer (lib/sql-store.ts); this file opens the file and tunes SQLite for a server:
+ * - WAL, so readers (the CLI, a second process) never block the writer; synchronous NORMAL, which in WAL
+ *   mode can lose the last commits on power loss but never corrupts;
+ * - busy_timeout, so a writer waits for another process's write instead of failing at once;
+ * - every transaction BEGIN IMMEDIATE: it takes the write lock up front, so a read-then-write
+ *   transaction (a config sync, a migration) never fails half-way with SQLITE_BUSY when another
+ *   process wrote in between; kysely's default BEGIN (deferred) would;
+ * - migrations in a transaction: SQLite has transactional DDL, which kysely's adapter does not claim.
+ */
+import { existsSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
+import BetterSqlite3 from 'better-sqlite3'
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type DialectAdapter,
+  type Driver,
+  Kysely,
+  SqliteAdapter,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+} from 'kysely'
+import { SqlStore } from './lib/sql-store.ts'
+import type { Database } from './lib/tables.ts'
+import { StoreError } from './store.ts'
+
+/** Milliseconds a write waits for another connection's write lock. */
+const BUSY_TIMEOUT_MS = 5000
+
+export class SqliteStore extends SqlStore {
+  /** The database file, or `:memory:`. */
+  readonly path: string
+
+  private constructor(path: string, db: Kysely<Database>) {
+    super({ db, uniqueViolation })
+    this.path = path
+  }
+
+  /**
+   * Opens (creating when missing) the database file; does not migrate. Throws a StoreError naming the
+   * path when the folder does not exist or the file is not a usable SQLite database.
+   */
+  static async open(path: string): Promise<SqliteStore> {
+    if (path !== ':memory:') {
+      const folder = dirname(path)
+      if (!existsSync(folder) || !statSync(folder).isDirectory())
+        throw new StoreError(`cannot open the SQLite database ${path}: the folder ${folder} does not exist`)
+    }
+    let sqlite: BetterSqlite3.Database | undefined
+    try {
+      sqlite = new BetterSqlite3(path)
+      sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+      sqlite.pragma('journal_mode = WAL')
+      sqlite.pragma('synchronous = NORMAL')
+      sqlite.pragma('foreign_keys = ON')
+    } catch (err) {
+      sqlite?.close()
+      throw new StoreError(`cannot open the SQLite database ${path}: ${(err as Error).message}`)
+    }
+    const db = new Kysely<Database>({ dialect: new ServerSqliteDialect({ database: sqlite }) })
+    return new SqliteStore(path, db)
+  }
+}
+
+/** better-sqlite3 reports `UNIQUE constraint failed: users.username_key` (first column of the key). */
+function uniqueViolation(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code
+  if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return undefined
+  return /constraint failed: ([\w.]+)/.exec((err as Error).message)?.[1] ?? 'unknown'
+}
+
+class ServerSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig
+
+  constructor(config: SqliteDialectConfig) {
+    super(config)
+    this.#config = config
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config)
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter()
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'))
+  }
+}
+
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true
+  }
+}

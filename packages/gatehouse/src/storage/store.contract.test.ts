@@ -1,0 +1,531 @@
+/**
+ * The storage contract: what every Store implementation must do, one `it` per behaviour. sqlite.test.ts
+ * runs it (on a file and in memory); the PostgreSQL store will run it unchanged. `open` returns a store
+ * on a fresh, empty database, not yet migrated; each test migrates it first.
+ *
+ * Longer than 400 lines on purpose: it is one suite that every backend must pass whole, and keeping it in
+ * one file keeps an implementation from running only part of it. Each sub-store has its own `describe`.
+ */
+import assert from 'node:assert/strict'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import { MIGRATIONS } from './migrations/index.ts'
+import {
+  type Store,
+  StoreConflictError,
+  type StoredClient,
+  type StoredSigningKey,
+  type StoredUser,
+  StoreError,
+  StoreNotFoundError,
+} from './store.ts'
+
+const T0 = 1_700_000_000
+
+function user(overrides: Partial<StoredUser> = {}): StoredUser {
+  return {
+    id: 'u-alice',
+    username: 'Alice',
+    email: 'Alice@Example.com',
+    password_hash:
+      '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
+    roles: ['admin', 'staff'],
+    claims: { country: 'GB', premium: true, level: 3 },
+    disabled: false,
+    source: 'cli',
+    created_at: T0,
+    updated_at: T0,
+    ...overrides,
+  }
+}
+
+function client(overrides: Partial<StoredClient> = {}): StoredClient {
+  return {
+    client_id: 'shop-web',
+    secret_hash: null,
+    client_name: 'The shop',
+    redirect_uris: ['https://shop.example/callback'],
+    post_logout_redirect_uris: ['https://shop.example/'],
+    grant_types: ['authorization_code', 'refresh_token'],
+    scopes: ['openid', 'profile'],
+    resources: ['https://api.shop.example'],
+    first_party: true,
+    source: 'cli',
+    created_at: T0,
+    updated_at: T0,
+    ...overrides,
+  }
+}
+
+function signingKey(overrides: Partial<StoredSigningKey> = {}): StoredSigningKey {
+  return {
+    kid: 'k1',
+    alg: 'ES256',
+    state: 'active',
+    encrypted_jwk: 'v1.aes-256-gcm.ciphertext',
+    created_at: T0,
+    activate_at: T0,
+    retired_at: null,
+    delete_after: null,
+    ...overrides,
+  }
+}
+
+/** A config seed from a stored user: what syncConfigUsers takes. */
+function seed(u: StoredUser) {
+  const { id: _id, source: _s, created_at: _c, updated_at: _u, ...rest } = u
+  return rest
+}
+
+function clientSeed(c: StoredClient) {
+  const { source: _s, created_at: _c, updated_at: _u, ...rest } = c
+  return rest
+}
+
+async function conflictField(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (err) {
+    assert.ok(err instanceof StoreConflictError, `expected a StoreConflictError, got ${String(err)}`)
+    return err.field
+  }
+  assert.fail('expected a StoreConflictError')
+}
+
+export function runStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`${name}: the store contract`, () => {
+    let store: Store
+    beforeEach(async () => {
+      store = await open()
+      await store.migrate()
+    })
+    afterEach(async () => {
+      await store.close()
+    })
+
+    describe('users', () => {
+      it('gets an inserted user back by id, and by username and e-mail in any case', async () => {
+        const alice = user()
+        await store.users.insert(alice)
+        assert.deepEqual(await store.users.get('u-alice'), alice)
+        assert.deepEqual(await store.users.findByUsername('aLICE'), alice)
+        assert.deepEqual(await store.users.findByEmail('alice@example.COM'), alice)
+        assert.equal(await store.users.get('nobody'), undefined)
+        assert.equal(await store.users.findByUsername('bob'), undefined)
+        assert.equal(await store.users.findByEmail('bob@example.com'), undefined)
+      })
+
+      it('lists users by creation time, then id', async () => {
+        await store.users.insert(user({ id: 'b', username: 'b', email: null, created_at: T0 + 1 }))
+        await store.users.insert(user({ id: 'c', username: 'c', email: null, created_at: T0 }))
+        await store.users.insert(user({ id: 'a', username: 'a', email: null, created_at: T0 + 1 }))
+        assert.deepEqual(
+          (await store.users.list()).map((u) => u.id),
+          ['c', 'a', 'b'],
+        )
+      })
+
+      it('refuses a username taken in another case, naming the username field', async () => {
+        await store.users.insert(user())
+        const field = await conflictField(
+          store.users.insert(user({ id: 'u2', username: 'ALICE', email: null })),
+        )
+        assert.equal(field, 'username')
+        assert.equal((await store.users.list()).length, 1)
+      })
+
+      it('refuses an e-mail address taken in another case, naming the email field; users without one never collide', async () => {
+        await store.users.insert(user())
+        const field = await conflictField(
+          store.users.insert(user({ id: 'u2', username: 'bob', email: 'ALICE@example.com' })),
+        )
+        assert.equal(field, 'email')
+        await store.users.insert(user({ id: 'u3', username: 'carol', email: null }))
+        await store.users.insert(user({ id: 'u4', username: 'dave', email: null }))
+        assert.equal((await store.users.list()).length, 3)
+      })
+
+      it('updates the fields given and leaves the others alone', async () => {
+        await store.users.insert(user())
+        await store.users.update('u-alice', {
+          email: null,
+          roles: ['staff'],
+          claims: { country: 'FR' },
+          disabled: true,
+          updated_at: T0 + 5,
+        })
+        assert.deepEqual(
+          await store.users.get('u-alice'),
+          user({
+            email: null,
+            roles: ['staff'],
+            claims: { country: 'FR' },
+            disabled: true,
+            updated_at: T0 + 5,
+          }),
+        )
+        await store.users.update('u-alice', { username: 'alice2', email: 'new@example.com' })
+        assert.equal((await store.users.findByUsername('ALICE2'))?.id, 'u-alice')
+        assert.equal((await store.users.findByEmail('NEW@example.com'))?.id, 'u-alice')
+        assert.equal(await store.users.findByUsername('alice'), undefined)
+      })
+
+      it('refuses an update to a taken username or e-mail, and an unknown id', async () => {
+        await store.users.insert(user())
+        await store.users.insert(user({ id: 'u-bob', username: 'bob', email: 'bob@example.com' }))
+        assert.equal(await conflictField(store.users.update('u-bob', { username: 'alice' })), 'username')
+        assert.equal(
+          await conflictField(store.users.update('u-bob', { email: 'ALICE@example.com' })),
+          'email',
+        )
+        await assert.rejects(store.users.update('ghost', { disabled: true }), StoreNotFoundError)
+        await assert.rejects(store.users.update('ghost', {}), StoreNotFoundError)
+        assert.equal((await store.users.get('u-bob'))?.username, 'bob')
+      })
+
+      it('removes a user, saying whether there was one', async () => {
+        await store.users.insert(user())
+        assert.equal(await store.users.remove('u-alice'), true)
+        assert.equal(await store.users.remove('u-alice'), false)
+        assert.equal(await store.users.get('u-alice'), undefined)
+        await store.users.insert(user({ id: 'again' }))
+      })
+    })
+
+    describe('clients', () => {
+      it('gets and lists inserted clients with their metadata', async () => {
+        const web = client()
+        const api = client({
+          client_id: 'partner',
+          secret_hash: 'hmac-sha256$AAAA',
+          client_name: null,
+          redirect_uris: [],
+          post_logout_redirect_uris: [],
+          grant_types: ['client_credentials'],
+          scopes: [],
+          resources: [],
+          first_party: false,
+          created_at: T0 - 1,
+        })
+        await store.clients.insert(web)
+        await store.clients.insert(api)
+        assert.deepEqual(await store.clients.get('shop-web'), web)
+        assert.deepEqual(await store.clients.list(), [api, web])
+        assert.equal(await store.clients.get('SHOP-WEB'), undefined, 'client ids are case-sensitive')
+      })
+
+      it('refuses a client_id that is taken, naming the client_id field', async () => {
+        await store.clients.insert(client())
+        assert.equal(await conflictField(store.clients.insert(client({ client_name: 'other' }))), 'client_id')
+      })
+
+      it('removes a client, saying whether there was one', async () => {
+        await store.clients.insert(client())
+        assert.equal(await store.clients.remove('shop-web'), true)
+        assert.equal(await store.clients.remove('shop-web'), false)
+        assert.deepEqual(await store.clients.list(), [])
+      })
+    })
+
+    describe('config users and clients', () => {
+      it('inserts config users with new ids, then updates them in place, keeping id and created_at', async () => {
+        const alice = user({ source: 'config' })
+        assert.deepEqual(await store.users.syncConfigUsers([seed(alice)], T0 + 10), [])
+        const first = (await store.users.findByUsername('alice'))!
+        assert.equal(first.source, 'config')
+        assert.equal(first.created_at, T0 + 10)
+        assert.ok(first.id.length > 0)
+
+        await store.users.syncConfigUsers([{ ...seed(alice), roles: ['staff'], disabled: true }], T0 + 20)
+        const second = (await store.users.findByUsername('alice'))!
+        assert.deepEqual(second, { ...first, roles: ['staff'], disabled: true, updated_at: T0 + 20 })
+
+        await store.users.syncConfigUsers([{ ...seed(alice), roles: ['staff'], disabled: true }], T0 + 30)
+        assert.equal(
+          (await store.users.findByUsername('alice'))!.updated_at,
+          T0 + 20,
+          'unchanged: not touched',
+        )
+      })
+
+      it('deletes config users no longer listed and keeps CLI users', async () => {
+        await store.users.insert(user({ id: 'u-cli', username: 'carol', email: null, source: 'cli' }))
+        await store.users.syncConfigUsers(
+          [seed(user()), seed(user({ username: 'bob', email: 'bob@example.com' }))],
+          T0,
+        )
+        await store.users.syncConfigUsers([seed(user({ username: 'bob', email: 'bob@example.com' }))], T0 + 1)
+        assert.deepEqual((await store.users.list()).map((u) => [u.username, u.source]).sort(), [
+          ['bob', 'config'],
+          ['carol', 'cli'],
+        ])
+        await store.users.syncConfigUsers([], T0 + 2)
+        assert.deepEqual(
+          (await store.users.list()).map((u) => u.username),
+          ['carol'],
+        )
+      })
+
+      it('takes over a CLI user of the same name in any case, keeping its id, and reports it', async () => {
+        await store.users.insert(user({ id: 'u-cli', username: 'alice', source: 'cli' }))
+        const takenOver = await store.users.syncConfigUsers(
+          [seed(user({ username: 'ALICE', roles: [] }))],
+          T0 + 5,
+        )
+        assert.deepEqual(takenOver, ['ALICE'])
+        const alice = (await store.users.get('u-cli'))!
+        assert.equal(alice.source, 'config')
+        assert.equal(alice.username, 'ALICE')
+        assert.deepEqual(alice.roles, [])
+        assert.deepEqual(await store.users.syncConfigUsers([seed(alice)], T0 + 6), [])
+      })
+
+      it('lets two config users swap e-mail addresses in one sync', async () => {
+        const a = user({ username: 'a', email: 'one@example.com' })
+        const b = user({ username: 'b', email: 'two@example.com' })
+        await store.users.syncConfigUsers([seed(a), seed(b)], T0)
+        await store.users.syncConfigUsers(
+          [seed({ ...a, email: 'two@example.com' }), seed({ ...b, email: 'one@example.com' })],
+          T0 + 1,
+        )
+        assert.equal((await store.users.findByEmail('one@example.com'))?.username, 'b')
+        assert.equal((await store.users.findByEmail('two@example.com'))?.username, 'a')
+      })
+
+      it('changes nothing when a config user would take a CLI user’s e-mail, naming the email field', async () => {
+        await store.users.insert(user({ id: 'u-cli', username: 'carol', email: 'carol@example.com' }))
+        await store.users.syncConfigUsers([seed(user({ username: 'old', email: null }))], T0)
+        const field = await conflictField(
+          store.users.syncConfigUsers([seed(user({ username: 'bob', email: 'CAROL@example.com' }))], T0 + 1),
+        )
+        assert.equal(field, 'email')
+        assert.deepEqual((await store.users.list()).map((u) => u.username).sort(), ['carol', 'old'])
+      })
+
+      it('syncs config clients: inserts, updates, deletes removed ones, keeps CLI ones', async () => {
+        await store.clients.insert(client({ client_id: 'cli-app', source: 'cli' }))
+        const web = client({ client_id: 'web' })
+        const api = client({ client_id: 'api', secret_hash: 'hmac-sha256$AAAA' })
+        assert.deepEqual(
+          await store.clients.syncConfigClients([clientSeed(web), clientSeed(api)], T0 + 1),
+          [],
+        )
+        await store.clients.syncConfigClients([clientSeed({ ...web, scopes: ['openid'] })], T0 + 2)
+        assert.deepEqual(await store.clients.get('web'), {
+          ...web,
+          scopes: ['openid'],
+          source: 'config',
+          created_at: T0 + 1,
+          updated_at: T0 + 2,
+        })
+        assert.equal(await store.clients.get('api'), undefined)
+        assert.equal((await store.clients.get('cli-app'))?.source, 'cli')
+      })
+
+      it('takes over a CLI client of the same client_id and reports it', async () => {
+        await store.clients.insert(client({ source: 'cli' }))
+        const takenOver = await store.clients.syncConfigClients(
+          [clientSeed(client({ client_name: 'From config' }))],
+          T0 + 3,
+        )
+        assert.deepEqual(takenOver, ['shop-web'])
+        const taken = await store.clients.get('shop-web')
+        assert.equal(taken?.source, 'config')
+        assert.equal(taken?.client_name, 'From config')
+        assert.equal(taken?.created_at, T0)
+      })
+    })
+
+    describe('oidc-provider artefacts', () => {
+      it('finds an upserted artefact with its expiry until it expires', async () => {
+        await store.oidc.upsert('AccessToken', 'at1', { jti: 'at1', accountId: 'u1' }, 60, T0)
+        assert.deepEqual(await store.oidc.find('AccessToken', 'at1', T0 + 59), {
+          payload: { jti: 'at1', accountId: 'u1' },
+          expires_at: T0 + 60,
+          consumed_at: null,
+        })
+        assert.equal(await store.oidc.find('AccessToken', 'at1', T0 + 60), undefined)
+        assert.equal(await store.oidc.find('RefreshToken', 'at1', T0), undefined, 'models are separate')
+        await store.oidc.upsert('Client', 'dyn', { client_id: 'dyn' }, undefined, T0)
+        assert.deepEqual(await store.oidc.find('Client', 'dyn', T0 + 10 ** 9), {
+          payload: { client_id: 'dyn' },
+          expires_at: null,
+          consumed_at: null,
+        })
+      })
+
+      it('replaces the payload and expiry of an artefact upserted again', async () => {
+        await store.oidc.upsert('Session', 's1', { uid: 'a', v: 1 }, 10, T0)
+        await store.oidc.upsert('Session', 's1', { uid: 'b', v: 2 }, 100, T0 + 5)
+        assert.deepEqual(await store.oidc.find('Session', 's1', T0 + 50), {
+          payload: { uid: 'b', v: 2 },
+          expires_at: T0 + 105,
+          consumed_at: null,
+        })
+        assert.equal(await store.oidc.findByUid('Session', 'a', T0), undefined)
+      })
+
+      it('reports a consumed artefact as consumed, from the first consumption, even when saved again', async () => {
+        await store.oidc.upsert('AuthorizationCode', 'c1', { grantId: 'g1' }, 60, T0)
+        await store.oidc.consume('AuthorizationCode', 'c1', T0 + 1)
+        assert.equal((await store.oidc.find('AuthorizationCode', 'c1', T0 + 2))?.consumed_at, T0 + 1)
+        await store.oidc.consume('AuthorizationCode', 'c1', T0 + 3)
+        await store.oidc.upsert('AuthorizationCode', 'c1', { grantId: 'g1', x: 1 }, 60, T0 + 4)
+        const found = await store.oidc.find('AuthorizationCode', 'c1', T0 + 5)
+        assert.equal(found?.consumed_at, T0 + 1)
+        assert.deepEqual(found?.payload, { grantId: 'g1', x: 1 })
+      })
+
+      it('destroys one artefact of one model', async () => {
+        await store.oidc.upsert('AccessToken', 'x', {}, 60, T0)
+        await store.oidc.upsert('RefreshToken', 'x', {}, 60, T0)
+        await store.oidc.destroy('AccessToken', 'x')
+        assert.equal(await store.oidc.find('AccessToken', 'x', T0), undefined)
+        assert.ok(await store.oidc.find('RefreshToken', 'x', T0))
+      })
+
+      it('revokes every artefact of a grant, whatever its model, and nothing else', async () => {
+        for (const model of ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Grant'])
+          await store.oidc.upsert(model, `${model}-1`, { grantId: 'g1' }, 600, T0)
+        await store.oidc.upsert('AccessToken', 'other', { grantId: 'g2' }, 600, T0)
+        await store.oidc.upsert('Session', 's', { uid: 'u' }, 600, T0)
+        await store.oidc.revokeByGrantId('g1')
+        for (const model of ['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Grant'])
+          assert.equal(await store.oidc.find(model, `${model}-1`, T0), undefined, model)
+        assert.ok(await store.oidc.find('AccessToken', 'other', T0))
+        assert.ok(await store.oidc.find('Session', 's', T0))
+      })
+
+      it('finds by uid and by user code within the model, never an expired one', async () => {
+        await store.oidc.upsert('Session', 's1', { uid: 'uid-1' }, 60, T0)
+        await store.oidc.upsert('DeviceCode', 'd1', { userCode: 'ABCD-EFGH' }, 60, T0)
+        assert.deepEqual((await store.oidc.findByUid('Session', 'uid-1', T0))?.payload, { uid: 'uid-1' })
+        assert.deepEqual((await store.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH', T0))?.payload, {
+          userCode: 'ABCD-EFGH',
+        })
+        assert.equal(await store.oidc.findByUid('Interaction', 'uid-1', T0), undefined)
+        assert.equal(await store.oidc.findByUid('Session', 'uid-1', T0 + 60), undefined)
+        assert.equal(await store.oidc.findByUserCode('DeviceCode', 'ABCD-EFGH', T0 + 61), undefined)
+      })
+
+      it('deletes expired artefacts and counts them', async () => {
+        await store.oidc.upsert('AccessToken', 'old1', {}, 10, T0)
+        await store.oidc.upsert('AccessToken', 'old2', {}, 20, T0)
+        await store.oidc.upsert('AccessToken', 'live', {}, 100, T0)
+        await store.oidc.upsert('Client', 'forever', {}, undefined, T0)
+        assert.equal(await store.oidc.deleteExpired(T0 + 20), 2)
+        assert.equal(await store.oidc.deleteExpired(T0 + 20), 0)
+        assert.ok(await store.oidc.find('AccessToken', 'live', T0 + 20))
+        assert.ok(await store.oidc.find('Client', 'forever', T0 + 20))
+      })
+    })
+
+    describe('signing keys', () => {
+      it('lists keys by creation time, then kid, and refuses a taken kid', async () => {
+        const k2 = signingKey({ kid: 'k2', state: 'next', activate_at: T0 + 86_400 })
+        const k1 = signingKey()
+        const k0 = signingKey({ kid: 'k0', created_at: T0 - 1 })
+        await store.keys.insert(k2)
+        await store.keys.insert(k1)
+        await store.keys.insert(k0)
+        assert.deepEqual(await store.keys.list(), [k0, k1, k2])
+        assert.equal(await conflictField(store.keys.insert(signingKey())), 'kid')
+      })
+
+      it('updates state and times of a key, and refuses an unknown kid', async () => {
+        await store.keys.insert(signingKey())
+        await store.keys.update('k1', { state: 'retired', retired_at: T0 + 5, delete_after: T0 + 900 })
+        assert.deepEqual(await store.keys.list(), [
+          signingKey({ state: 'retired', retired_at: T0 + 5, delete_after: T0 + 900 }),
+        ])
+        await assert.rejects(store.keys.update('nope', { state: 'active' }), StoreNotFoundError)
+        await store.keys.remove('k1')
+        assert.deepEqual(await store.keys.list(), [])
+      })
+
+      it('changes the version on every key change, and only then', async () => {
+        const versions = [await store.keys.version()]
+        await store.keys.insert(signingKey())
+        versions.push(await store.keys.version())
+        await store.keys.update('k1', { state: 'retired' })
+        versions.push(await store.keys.version())
+        await store.keys.list()
+        await store.keys.remove('absent')
+        assert.equal(await store.keys.version(), versions.at(-1))
+        await store.keys.remove('k1')
+        versions.push(await store.keys.version())
+        assert.equal(new Set(versions).size, versions.length, `versions ${versions.join(', ')}`)
+      })
+    })
+
+    describe('login throttling', () => {
+      it('counts failures in a window and starts a new one when the last began more than windowSeconds ago', async () => {
+        assert.equal(await store.throttle.get('user:alice'), undefined)
+        assert.deepEqual(await store.throttle.recordFailure('user:alice', T0, 60), {
+          key: 'user:alice',
+          failures: 1,
+          window_start: T0,
+          locked_until: null,
+        })
+        await store.throttle.recordFailure('user:alice', T0 + 30, 60)
+        const third = await store.throttle.recordFailure('user:alice', T0 + 60, 60)
+        assert.deepEqual([third.failures, third.window_start], [3, T0])
+        const fresh = await store.throttle.recordFailure('user:alice', T0 + 61, 60)
+        assert.deepEqual([fresh.failures, fresh.window_start], [1, T0 + 61])
+        assert.deepEqual(await store.throttle.get('user:alice'), fresh)
+        assert.equal((await store.throttle.recordFailure('ip:203.0.113.9', T0, 60)).failures, 1)
+      })
+
+      it('locks a key until a time, keeping its failures, and clears it', async () => {
+        await store.throttle.recordFailure('user:alice', T0, 60)
+        await store.throttle.lock('user:alice', T0 + 900)
+        assert.deepEqual(await store.throttle.get('user:alice'), {
+          key: 'user:alice',
+          failures: 1,
+          window_start: T0,
+          locked_until: T0 + 900,
+        })
+        await store.throttle.lock('ip:198.51.100.1', T0 + 60)
+        assert.equal((await store.throttle.get('ip:198.51.100.1'))?.locked_until, T0 + 60)
+        await store.throttle.clear('user:alice')
+        assert.equal(await store.throttle.get('user:alice'), undefined)
+        assert.equal((await store.throttle.recordFailure('user:alice', T0 + 1, 60)).failures, 1)
+      })
+
+      it('counts every one of many concurrent failures exactly once', async () => {
+        const counts = await Promise.all(
+          Array.from({ length: 50 }, () => store.throttle.recordFailure('user:bob', T0, 60)),
+        )
+        assert.deepEqual(
+          counts.map((s) => s.failures).sort((a, b) => a - b),
+          Array.from({ length: 50 }, (_, i) => i + 1),
+        )
+        assert.equal((await store.throttle.get('user:bob'))?.failures, 50)
+      })
+    })
+
+    describe('schema', () => {
+      it('refuses an unmigrated database, saying to run gatehouse migrate, until migrate applies every migration', async () => {
+        const fresh = await open()
+        try {
+          await assert.rejects(fresh.checkSchema(), (err: unknown) => {
+            assert.ok(err instanceof StoreError)
+            assert.match(err.message, /run `gatehouse migrate`/)
+            assert.match(err.message, /001_identity/)
+            return true
+          })
+          assert.deepEqual(await fresh.migrate(), Object.keys(MIGRATIONS))
+          await fresh.checkSchema()
+        } finally {
+          await fresh.close()
+        }
+      })
+
+      it('does nothing when migrated again, keeping the data', async () => {
+        await store.users.insert(user())
+        assert.deepEqual(await store.migrate(), [])
+        await store.checkSchema()
+        assert.equal((await store.users.list()).length, 1)
+      })
+    })
+  })
+}
