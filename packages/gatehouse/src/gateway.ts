@@ -11,6 +11,7 @@ import { loadConfigObject, loadConfigText } from './config/load.ts'
 import type { GatewayConfig } from './config/model.ts'
 import { RESTART_ONLY } from './config/schema/settings.ts'
 import { ConfigError } from './errors/errors.ts'
+import { IdentityHost } from './identity/host.ts'
 import type { AccessLog } from './observability/access-log.ts'
 import type { Logger } from './observability/logger.ts'
 import { GatewayMetrics } from './observability/metrics.ts'
@@ -44,6 +45,7 @@ export class Gateway implements PipelineContext {
   readonly unmatchedMetrics = this.metrics.unmatched
   /** Set by the identity provider when it serves on this listener (identity/mount.ts). */
   identity: MountedIdentity | null = null
+  #identityHost: IdentityHost | null = null
   readonly upstreams = new UpstreamRegistry()
   readonly nodeId = randomUUID()
   readonly startedAt = Date.now()
@@ -110,6 +112,14 @@ export class Gateway implements PipelineContext {
     return { proxy: this.proxyAddress, admin: this.adminAddress }
   }
 
+  /** Starts the built-in identity provider when the configuration enables it (before `listen`). */
+  async startIdentity(): Promise<void> {
+    if (this.#identityHost !== null) return
+    const host = await this.#openIdentity(this.runtime.config)
+    this.#identityHost = host
+    this.identity = host?.mount ?? null
+  }
+
   /** Loads a configuration (text or parsed object) and swaps it in; throws ConfigError and keeps the old one. */
   async reload(document: string | object, source: string): Promise<GatewayConfig> {
     if (this.#loading) throw new Error('a configuration is already being loaded')
@@ -118,12 +128,17 @@ export class Gateway implements PipelineContext {
       const options = { registry: this.#options.registry, env: this.#options.env ?? process.env }
       let config: GatewayConfig
       let runtime: GatewayRuntime
+      let identityStarted: IdentityHost | null = null
       try {
         config =
           typeof document === 'string'
             ? loadConfigText(document, source, options)
             : loadConfigObject(document, source, options)
         runtime = this.#build(config)
+        // The identity provider's new instance is ready before anything is swapped in.
+        if (config.settings.identity.enabled && this.#identityHost !== null)
+          await this.#identityHost.reload(config.settings)
+        else identityStarted = await this.#openIdentity(config)
       } catch (err) {
         this.metrics.configReloads.labels('failure').inc()
         // Logged here, so SIGHUP and POST /config leave the same trace.
@@ -136,6 +151,11 @@ export class Gateway implements PipelineContext {
       }
       const previous = this.runtime
       this.runtime = runtime
+      const identityStopped = config.settings.identity.enabled ? null : this.#identityHost
+      if (identityStarted !== null || identityStopped !== null) {
+        this.#identityHost = identityStarted
+        this.identity = identityStarted?.mount ?? null
+      }
       this.metrics.setConfigHash(config.hash)
       this.metrics.configReloads.labels('success').inc()
       this.#warnAboutRestartOnlySettings(previous.config, config)
@@ -149,6 +169,10 @@ export class Gateway implements PipelineContext {
       void previous
         .close()
         .catch((err: unknown) => this.logger.warn({ err }, 'closing the previous runtime failed'))
+      if (identityStopped !== null) {
+        await identityStopped.close()
+        this.logger.info({ source }, 'identity provider stopped')
+      }
       return config
     } finally {
       this.#loading = false
@@ -182,7 +206,18 @@ export class Gateway implements PipelineContext {
     if (timedOut) await this.#whenDrained(1000)
     await (timedOut ? this.upstreams.destroyAll() : this.upstreams.closeAll())
     await this.runtime.close()
+    await this.#identityHost?.close()
     this.logger.info({ reason }, 'stopped')
+  }
+
+  /** The identity provider of `config` (its store opened), or null when the config does not enable it. */
+  async #openIdentity(config: GatewayConfig): Promise<IdentityHost | null> {
+    if (!config.settings.identity.enabled) return null
+    return IdentityHost.start(config.settings, {
+      logger: this.logger,
+      metrics: this.metrics.forRoute('', 'identity-provider'),
+      trustedProxies: () => this.runtime.trustedProxies,
+    })
   }
 
   /** Resolves true once no request is in flight, or false after `ms`. */

@@ -23,9 +23,12 @@ const USAGE = `Usage:
       [--public] [--first-party] [--name NAME]
   gatehouse clients list
   gatehouse clients remove CLIENT_ID
+  gatehouse keys list
+  gatehouse keys rotate [--alg ALG]
+  gatehouse identity start --config FILE [--listen HOST:PORT]
   gatehouse --version
 
-  migrate, users and clients take --config FILE (or GATEHOUSE_CONFIG) for the storage and identity
+  migrate, users, clients and keys take --config FILE (or GATEHOUSE_CONFIG) for the storage and identity
   settings. users add and users passwd read the password from standard input, never from arguments.
 
 Environment:
@@ -47,9 +50,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   migrate: async () => (await import('./migrate.ts')).migrateCommand,
   users: async () => (await import('./users.ts')).usersCommand,
   clients: async () => (await import('./clients.ts')).clientsCommand,
-  // Still to come, from the identity provider's work:
-  //   keys: signing keys (`keys list`, `keys rotate`), in ./keys.ts
-  //   identity: the provider running alone (`identity start`), in ./identity.ts
+  keys: async () => (await import('./keys.ts')).keysCommand,
+  identity: async () => (await import('./identity.ts')).identityCommand,
 }
 
 export async function main(argv: string[]): Promise<number> {

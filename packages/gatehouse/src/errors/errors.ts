@@ -53,6 +53,15 @@ export const ERROR_CODES = {
       "An auth plugin refused the credentials presented (Kong's body names why, e.g. Invalid signature).",
   },
   GH_ERR_AUTH_ACCESS_DENIED: { status: 403, summary: 'The consumer may not use this route (acl).' },
+  GH_ERR_AUTH_SCOPE_INSUFFICIENT: {
+    status: 403,
+    summary: 'The access token lacks a scope the route requires (insufficient_scope, RFC 6750 §3.1).',
+  },
+  GH_ERR_AUTH_KEYS_UNAVAILABLE: {
+    status: 401,
+    summary:
+      "The token issuer's keys could not be fetched and none are cached; the token is refused (fail closed).",
+  },
   GH_ERR_AUTH_CHECKS_BUSY: {
     status: 503,
     summary: 'Too many password checks are in progress (basic-auth bounds them); retry shortly.',

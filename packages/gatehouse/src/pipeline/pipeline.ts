@@ -91,7 +91,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
 
   // 1b. the identity provider's own endpoints, when it is mounted here
   const identity = pc.identity
-  if (identity !== null && identity.matches(state.host, state.path)) {
+  if (identity?.matches(state.host, state.path)) {
     state.identity = true
     identity.handle(req, res)
     return

@@ -6,7 +6,7 @@
  * Nothing read here is trusted: jose verifies the signature over these same bytes afterwards.
  */
 import { isUtf8 } from 'node:buffer'
-import { hasDuplicateTopLevelMember } from './json-duplicates.ts'
+import { hasDuplicateTopLevelMember } from '../_shared/json-duplicates.ts'
 import { JWT_ALGORITHMS, type JwtAlgorithm } from './schema.ts'
 
 export interface DecodedToken {

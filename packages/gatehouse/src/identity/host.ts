@@ -1,0 +1,191 @@
+/**
+ * The identity provider's life in a process: the store (opened once), the config's users and clients
+ * synced into it, the signing keys maintained (keys/rotation.ts), and the oidc-provider instance on
+ * the mount, rebuilt when the configuration is reloaded or the keys change in the store (this node's
+ * rotation or another's: every node polls `store.keys.version()`). Expired oidc-provider artefacts are
+ * deleted every minute. Logs say what happened, never a secret or a key.
+ */
+import type { BlockList } from 'node:net'
+import type { GatewaySettings } from '../config/model.ts'
+import type { Logger } from '../observability/logger.ts'
+import type { RouteMetrics } from '../observability/metrics.ts'
+import { openStore } from '../storage/open.ts'
+import type { Store } from '../storage/store.ts'
+import { LoginThrottle } from './interactions/throttle.ts'
+import { type KeyEvent, maintainKeys } from './keys/rotation.ts'
+import { pollIntervalMs } from './keys/schedule.ts'
+import { signingJwks } from './keys/signing-keys.ts'
+import { IdentityMount } from './mount.ts'
+import { buildProvider } from './provider.ts'
+import { csrfKey } from './secrets.ts'
+
+export const CLEANUP_INTERVAL_MS = 60_000
+
+export interface IdentityHostOptions {
+  readonly logger: Logger
+  readonly metrics: RouteMetrics
+  /** The running configuration's trusted proxies (proxy.trusted_ips). */
+  readonly trustedProxies: () => BlockList | null
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000)
+
+export class IdentityHost {
+  readonly mount: IdentityMount
+  readonly store: Store
+  readonly #logger: Logger
+  readonly #storagePath: string
+  #settings: GatewaySettings
+  #keysVersion = -1
+  #poll: NodeJS.Timeout | null = null
+  #cleanup: NodeJS.Timeout | null = null
+  /** Serialises rebuilds: a reload and a key poll never build at once. */
+  #queue: Promise<unknown> = Promise.resolve()
+  #closed = false
+
+  /** Opens the store and serves the provider of `settings` (identity enabled). */
+  static async start(settings: GatewaySettings, options: IdentityHostOptions): Promise<IdentityHost> {
+    const store = await openStore(settings.storage)
+    const host = new IdentityHost(store, settings, options)
+    try {
+      await host.#apply(settings, 'start')
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+    host.#schedule()
+    return host
+  }
+
+  private constructor(store: Store, settings: GatewaySettings, options: IdentityHostOptions) {
+    this.store = store
+    this.#settings = settings
+    this.#logger = options.logger.child({ component: 'identity' })
+    this.#storagePath = settings.storage.sqlite.path
+    this.mount = new IdentityMount({
+      issuer: settings.identity.issuer!,
+      metrics: options.metrics,
+      trustedProxies: options.trustedProxies,
+    })
+  }
+
+  /** A reloaded configuration (identity still enabled): a new provider, the same store. */
+  reload(settings: GatewaySettings): Promise<void> {
+    if (settings.storage.sqlite.path !== this.#storagePath)
+      this.#logger.warn(
+        { settings: ['storage.sqlite.path'] },
+        'settings changed that apply at the next restart',
+      )
+    return this.#serially(async () => {
+      await this.#apply(settings, 'reload')
+      this.#schedule()
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#poll !== null) clearInterval(this.#poll)
+    if (this.#cleanup !== null) clearInterval(this.#cleanup)
+    await this.#queue.catch(() => {})
+    await this.store.close()
+  }
+
+  async #apply(settings: GatewaySettings, cause: 'start' | 'reload'): Promise<void> {
+    const identity = settings.identity
+    const now = nowSeconds()
+    // Before anything is written: the stored keys must open with this identity.secret.
+    signingJwks(await this.store.keys.list(), identity)
+    const takenUsers = await this.store.users.syncConfigUsers(identity.users, now)
+    const takenClients = await this.store.clients.syncConfigClients(identity.clients, now)
+    this.#logKeyEvents(await maintainKeys(this.store, identity, now))
+    await this.#build(settings)
+    this.#settings = settings
+    this.#logger.info(
+      {
+        cause,
+        issuer: identity.issuer,
+        config_users: identity.users.length,
+        config_clients: identity.clients.length,
+        taken_over_users: takenUsers.length > 0 ? takenUsers : undefined,
+        taken_over_clients: takenClients.length > 0 ? takenClients : undefined,
+      },
+      cause === 'start' ? 'identity provider started' : 'identity provider reloaded',
+    )
+  }
+
+  /** Builds a provider from the keys in the store now, and serves it. */
+  async #build(settings: GatewaySettings): Promise<void> {
+    const identity = settings.identity
+    const version = await this.store.keys.version()
+    const keys = await this.store.keys.list()
+    const provider = buildProvider({
+      identity,
+      store: this.store,
+      logger: this.#logger,
+      jwks: signingJwks(keys, identity),
+      trustProxy: settings.proxy.trusted_ips.length > 0,
+    })
+    const issuer = new URL(identity.issuer!)
+    this.mount.setIssuer(identity.issuer!)
+    this.mount.serve({
+      provider,
+      interactions: {
+        provider,
+        store: this.store,
+        identity,
+        logger: this.#logger,
+        csrfKey: csrfKey(identity.secret!),
+        throttle: new LoginThrottle(this.store.throttle, identity.login),
+        basePath: issuer.pathname === '/' ? '' : issuer.pathname,
+      },
+    })
+    this.#keysVersion = version
+    this.#logger.info(
+      { keys: keys.map((k) => ({ kid: k.kid, alg: k.alg, state: k.state })) },
+      'identity provider signing keys loaded',
+    )
+  }
+
+  #schedule(): void {
+    if (this.#closed) return
+    if (this.#poll !== null) clearInterval(this.#poll)
+    this.#poll = setInterval(() => {
+      this.#serially(() => this.#tick()).catch((err: unknown) => {
+        this.#logger.error({ err }, 'signing key maintenance failed; retrying at the next poll')
+      })
+    }, pollIntervalMs(this.#settings.identity))
+    this.#poll.unref()
+    if (this.#cleanup === null) {
+      this.#cleanup = setInterval(() => {
+        this.#serially(() => this.#deleteExpired()).catch((err: unknown) => {
+          this.#logger.error({ err }, 'deleting expired identity artefacts failed')
+        })
+      }, CLEANUP_INTERVAL_MS)
+      this.#cleanup.unref()
+    }
+  }
+
+  /** Due key rotations, then a rebuild if the keys changed (here or on another node). */
+  async #tick(): Promise<void> {
+    const settings = this.#settings
+    this.#logKeyEvents(await maintainKeys(this.store, settings.identity, nowSeconds()))
+    if ((await this.store.keys.version()) !== this.#keysVersion) await this.#build(settings)
+  }
+
+  async #deleteExpired(): Promise<void> {
+    const deleted = await this.store.oidc.deleteExpired(nowSeconds())
+    if (deleted > 0) this.#logger.info({ deleted }, 'expired identity artefacts deleted')
+  }
+
+  #logKeyEvents(events: readonly KeyEvent[]): void {
+    for (const e of events)
+      this.#logger.info({ kid: e.kid, alg: e.alg, event: e.event }, 'signing key changed')
+  }
+
+  #serially(task: () => Promise<void>): Promise<void> {
+    const run = this.#queue.then(() => (this.#closed ? undefined : task()))
+    this.#queue = run.catch(() => {})
+    return run
+  }
+}

@@ -1,0 +1,33 @@
+/** The sign-in form: username or e-mail and password, one generic error, a cancel button. */
+import { html, type SafeHtml } from './html.ts'
+
+export interface LoginView {
+  readonly action: string
+  readonly abortAction: string
+  readonly csrf: string
+  readonly clientName: string
+  readonly username?: string | undefined
+  readonly error?: string | undefined
+}
+
+export function loginPage(v: LoginView): { title: string; body: SafeHtml } {
+  const describedBy = v.error !== undefined ? 'login-error' : undefined
+  return {
+    title: 'Sign in',
+    body: html`<h1>Sign in</h1>
+<p>to continue to <strong>${v.clientName}</strong></p>
+${v.error !== undefined && html`<p id="login-error" class="error" role="alert">${v.error}</p>`}
+<form method="post" action="${v.action}" novalidate>
+<input type="hidden" name="csrf" value="${v.csrf}">
+<label for="username">Username or e-mail</label>
+<input type="text" id="username" name="username" value="${v.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${describedBy !== undefined && html` aria-describedby="${describedBy}"`}>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required${describedBy !== undefined && html` aria-describedby="${describedBy}"`}>
+<div class="actions"><button type="submit">Sign in</button></div>
+</form>
+<form method="post" action="${v.abortAction}">
+<input type="hidden" name="csrf" value="${v.csrf}">
+<div class="actions"><button type="submit" class="secondary">Cancel</button></div>
+</form>`,
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The shell of every page the identity provider renders, and the headers they go out with. No script
+ * and no external asset: the one stylesheet is inline and allowed by its hash, so the
+ * Content-Security-Policy needs no 'unsafe-inline'; framing is refused (clickjacking on a login or
+ * consent page); nothing is cached or sent on as a Referer (the URLs carry interaction ids).
+ *
+ * There is deliberately no `form-action`: browsers apply it to the redirects after a form is submitted,
+ * and the last redirect of a login goes to the client's own origin.
+ */
+import { createHash } from 'node:crypto'
+import type { ServerResponse } from 'node:http'
+import { html, markupOf, type SafeHtml, trusted } from './html.ts'
+
+const CSS = `*{box-sizing:border-box}
+body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#f4f5f7}
+main{max-width:26rem;margin:3rem auto;padding:2rem;background:#fff;border:1px solid #d0d4da;border-radius:8px}
+h1{font-size:1.5rem;margin:0 0 1rem}
+p,ul{margin:0 0 1rem}
+label{display:block;font-weight:600;margin:0 0 .25rem}
+input[type=text],input[type=password]{display:block;width:100%;padding:.6rem;margin:0 0 1rem;font:inherit;border:1px solid #6b7280;border-radius:4px}
+button{font:inherit;padding:.6rem 1.2rem;border-radius:4px;border:1px solid #1d4ed8;background:#1d4ed8;color:#fff;cursor:pointer}
+button.secondary{background:#fff;color:#1d4ed8}
+.actions{display:flex;gap:.75rem;flex-wrap:wrap;margin-top:.5rem}
+:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
+.error{padding:.75rem;margin:0 0 1rem;border:1px solid #b91c1c;border-radius:4px;background:#fef2f2;color:#7f1d1d}
+.muted{color:#4b5563;font-size:.9rem}
+dt{font-weight:600}dd{margin:0 0 .5rem 1rem}`
+
+const CSS_HASH = createHash('sha256').update(CSS).digest('base64')
+const STYLE = trusted(CSS)
+
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': `default-src 'none'; style-src 'sha256-${CSS_HASH}'; img-src 'none'; base-uri 'none'; frame-ancestors 'none'`,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+}
+
+export function renderPage(title: string, body: SafeHtml): string {
+  return markupOf(html`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>`)
+}
+
+export function sendPage(res: ServerResponse, status: number, title: string, body: SafeHtml): void {
+  const text = renderPage(title, body)
+  res.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}

@@ -1,0 +1,267 @@
+/**
+ * The exact RFC 6750 answer for each way an access token can fail at the openid-connect plugin (status,
+ * WWW-Authenticate challenge, `{error, error_description}` body, access-log reason), the leeway on time
+ * claims, and the scope check, against a real gateway, issuer and upstream.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
+import { type RawResponse, rawRequest } from '../../../test/harness/http.ts'
+import { type EchoBody, startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
+import { accessClaims, nowSeconds, signingKey, signWith, TestIssuer } from './test-fixtures.ts'
+
+const AUD = 'https://api.shop.example'
+const JSON_TYPE = 'application/json; charset=utf-8'
+const NO_TOKEN_BODY = '{"error":"unauthorized","error_description":"A bearer access token is required"}'
+
+function route(name: string, config: object) {
+  return { name, paths: [`/${name}`], plugins: [{ name: 'openid-connect', config }] }
+}
+
+describe('openid-connect answers', () => {
+  let upstream: Upstream
+  let issuer: TestIssuer
+  let gh: GatehouseProcess
+
+  before(async () => {
+    upstream = await startUpstream()
+    issuer = await TestIssuer.start([await signingKey('ec-1', 'ES256'), await signingKey('rsa-1', 'RS256')])
+    const base = { issuer: issuer.url, audience: AUD }
+    gh = await startGatehouse({
+      config: {
+        _format_version: '3.0',
+        services: [
+          {
+            name: 'svc',
+            url: upstream.url,
+            routes: [
+              route('api', base),
+              route('es-only', { ...base, algorithms: ['ES256'] }),
+              route('scoped', { ...base, required_scopes: ['orders:read', 'orders:write'] }),
+              route('aged', { ...base, max_token_age: 60 }),
+              route('exact', { ...base, leeway: 0 }),
+              route('by-email', { ...base, consumer_claim: 'email', realm: 'shop "api"' }),
+            ],
+          },
+        ],
+      },
+    })
+  })
+  after(async () => {
+    await gh?.stop()
+    await issuer?.stop()
+    await upstream?.close()
+  })
+
+  const send = (path: string, headers: Record<string, string> = {}) =>
+    rawRequest(gh.proxyUrl + path, { headers })
+  const bearer = (path: string, token: string, headers: Record<string, string> = {}) =>
+    send(path, { authorization: `Bearer ${token}`, ...headers })
+  const token = (more: Record<string, unknown> = {}, header: Record<string, unknown> = {}, kid = 'ec-1') =>
+    issuer.sign(kid, accessClaims(issuer.url, AUD, more), header)
+
+  function passed(res: RawResponse): EchoBody {
+    assert.equal(res.status, 200, res.body)
+    return JSON.parse(res.body) as EchoBody
+  }
+
+  /** A 401 invalid_token with exactly this description, in the challenge and the body. */
+  function invalid(res: RawResponse, description: string, realm = 'gatehouse'): void {
+    assert.equal(res.status, 401, res.body)
+    assert.equal(
+      res.headers['www-authenticate'],
+      `Bearer realm="${realm}", error="invalid_token", error_description="${description}"`,
+    )
+    assert.equal(res.headers['content-type'], JSON_TYPE)
+    assert.deepEqual(JSON.parse(res.body), { error: 'invalid_token', error_description: description })
+  }
+
+  describe('RFC 6750 answers', () => {
+    it('answers 401 with a bare Bearer realm challenge (no error code) when no bearer token is sent', async () => {
+      for (const headers of [{}, { authorization: 'Basic YWxpY2U6cHc=' }, { authorization: 'Bearerish x' }]) {
+        const res = await send('/api', headers)
+        assert.equal(res.status, 401)
+        assert.equal(res.headers['www-authenticate'], 'Bearer realm="gatehouse"')
+        assert.equal(res.headers['content-type'], JSON_TYPE)
+        assert.equal(res.body, NO_TOKEN_BODY)
+      }
+    })
+
+    it('does not read a token from the query string (RFC 9700 §4.3.2)', async () => {
+      const res = await send(`/api?access_token=${await token()}`)
+      assert.equal(res.status, 401)
+      assert.equal(res.body, NO_TOKEN_BODY)
+    })
+
+    it('refuses a Bearer value that is not a b64token, or a token that is not a compact JWS', async () => {
+      for (const value of ['Bearer', 'Bearer a b', 'Bearer {}', 'Bearer a.b', 'Bearer a.b.c.d']) {
+        invalid(await send('/api', { authorization: value }), 'The access token is malformed')
+      }
+    })
+
+    it('refuses an expired token', async () => {
+      invalid(await bearer('/api', await token({ exp: nowSeconds() - 60 })), 'The access token expired')
+    })
+
+    it('refuses a token for another audience, or a list without this resource', async () => {
+      const description = 'The access token is not meant for this resource'
+      invalid(await bearer('/api', await token({ aud: 'https://other.example' })), description)
+      invalid(await bearer('/api', await token({ aud: ['https://other.example'] })), description)
+      invalid(await bearer('/api', await token({ aud: [] })), description)
+      invalid(
+        await bearer('/api', await token({ aud: undefined })),
+        'The access token lacks a required aud claim',
+      )
+    })
+
+    it('refuses a token from another issuer, the same issuer with a trailing slash included', async () => {
+      const description = 'The access token is from another issuer'
+      invalid(await bearer('/api', await token({ iss: 'https://evil.example' })), description)
+      invalid(await bearer('/api', await token({ iss: `${issuer.url}/` })), description)
+    })
+
+    it('refuses an ID-token-like token, and any type but an access token (typ confusion)', async () => {
+      const description = 'The token is not an access token (typ)'
+      const idToken = await token(
+        { aud: AUD, nonce: 'n-0S6_WzA2Mj', auth_time: nowSeconds() },
+        { typ: 'JWT' },
+      )
+      invalid(await bearer('/api', idToken), description)
+      invalid(await bearer('/api', await token({}, { typ: undefined })), description)
+      invalid(await bearer('/api', await token({}, { typ: 'dpop+jwt' })), description)
+      invalid(await bearer('/api', await token({}, { typ: 'text/at+jwt' })), description)
+    })
+
+    it('refuses a token without a kid, or with a kid the issuer does not publish', async () => {
+      invalid(await bearer('/api', await token({}, { kid: undefined })), 'The access token has no kid header')
+      invalid(
+        await bearer('/api', await token({}, { kid: 'ec-2' })),
+        'The access token is signed with an unknown key',
+      )
+    })
+
+    it('refuses an algorithm the route does not accept, before fetching any key', async () => {
+      const served = { ...issuer.served }
+      invalid(
+        await bearer('/es-only', await token({}, {}, 'rsa-1')),
+        'The access token is signed with an algorithm this resource does not accept',
+      )
+      assert.deepEqual(issuer.served, served)
+    })
+
+    it('refuses a token signed by another key under a published kid', async () => {
+      const impostor = await signingKey('ec-1')
+      const forged = await signWith(impostor, accessClaims(issuer.url, AUD))
+      invalid(await bearer('/api', forged), 'The access token signature is invalid')
+    })
+
+    it('refuses a token missing exp, iat or sub, naming the claim', async () => {
+      for (const claim of ['exp', 'iat', 'sub'])
+        invalid(
+          await bearer('/api', await token({ [claim]: undefined })),
+          `The access token lacks a required ${claim} claim`,
+        )
+      invalid(
+        await bearer('/api', await token({ exp: String(nowSeconds() + 60) })),
+        'The access token has an invalid exp claim',
+      )
+      invalid(await bearer('/api', await token({ sub: 42 })), 'The access token has an invalid sub claim')
+    })
+
+    it('refuses a token that is not valid yet, or issued in the future', async () => {
+      invalid(
+        await bearer('/api', await token({ nbf: nowSeconds() + 600 })),
+        'The access token is not valid yet',
+      )
+      invalid(
+        await bearer('/api', await token({ iat: nowSeconds() + 600 })),
+        'The access token was issued in the future',
+      )
+    })
+
+    it('refuses a token older than max_token_age even before its exp', async () => {
+      invalid(await bearer('/aged', await token({ iat: nowSeconds() - 120 })), 'The access token is too old')
+      passed(await bearer('/aged', await token({ iat: nowSeconds() - 30 })))
+      invalid(
+        await bearer('/aged', await token({ iat: nowSeconds() + 600 })),
+        'The access token was issued in the future',
+      )
+    })
+
+    it('refuses a token without the consumer_claim, escaping the realm in the challenge', async () => {
+      invalid(
+        await bearer('/by-email', await token()),
+        'The access token lacks a required email claim',
+        'shop \\"api\\"',
+      )
+    })
+
+    it('logs why a request was refused, as a stable code and reason, without the token', async () => {
+      const expired = await token({ exp: nowSeconds() - 60 })
+      await bearer('/api', expired, { 'x-request-id': 'oidc-expired' })
+      await send('/api', { 'x-request-id': 'oidc-none' })
+      await bearer('/scoped', await token(), { 'x-request-id': 'oidc-scope' })
+      const expiredLine = await gh.waitForLog((l) => l.request_id === 'oidc-expired')
+      assert.equal(expiredLine.error_code, 'GH_ERR_AUTH_CREDENTIALS_INVALID')
+      assert.equal(expiredLine.error_detail, 'oidc_expired')
+      const none = await gh.waitForLog((l) => l.request_id === 'oidc-none')
+      assert.equal(none.error_code, 'GH_ERR_AUTH_CREDENTIALS_MISSING')
+      assert.equal(none.error_detail, 'oidc_no_token')
+      const scope = await gh.waitForLog((l) => l.request_id === 'oidc-scope')
+      assert.equal(scope.status, 403)
+      assert.equal(scope.error_code, 'GH_ERR_AUTH_SCOPE_INSUFFICIENT')
+      assert.equal(scope.error_detail, 'oidc_insufficient_scope')
+      assert.ok(!gh.stdout.includes(expired.split('.')[2]!), 'no token in the logs')
+    })
+  })
+
+  describe('leeway (default 5 s)', () => {
+    it('accepts exp, nbf and iat a few seconds off, and refuses them beyond the leeway', async () => {
+      const now = nowSeconds()
+      passed(await bearer('/api', await token({ exp: now - 2 })))
+      passed(await bearer('/api', await token({ nbf: now + 2 })))
+      passed(await bearer('/api', await token({ iat: now + 2 })))
+      invalid(await bearer('/api', await token({ exp: now - 10 })), 'The access token expired')
+      invalid(await bearer('/api', await token({ nbf: now + 20 })), 'The access token is not valid yet')
+      invalid(
+        await bearer('/api', await token({ iat: now + 20 })),
+        'The access token was issued in the future',
+      )
+    })
+
+    it('tolerates nothing with leeway 0', async () => {
+      invalid(await bearer('/exact', await token({ exp: nowSeconds() - 1 })), 'The access token expired')
+      invalid(
+        await bearer('/exact', await token({ nbf: nowSeconds() + 3 })),
+        'The access token is not valid yet',
+      )
+    })
+  })
+
+  describe('scopes', () => {
+    const description = 'The access token lacks a scope this resource requires'
+
+    function insufficient(res: RawResponse): void {
+      assert.equal(res.status, 403, res.body)
+      assert.equal(
+        res.headers['www-authenticate'],
+        `Bearer realm="gatehouse", error="insufficient_scope", error_description="${description}", scope="orders:read orders:write"`,
+      )
+      assert.deepEqual(JSON.parse(res.body), { error: 'insufficient_scope', error_description: description })
+    }
+
+    it('lets a token through that carries every required scope, in any order, among others', async () => {
+      passed(await bearer('/scoped', await token({ scope: 'orders:write openid orders:read' })))
+    })
+
+    it('answers 403 insufficient_scope naming the required scopes when one is missing', async () => {
+      insufficient(await bearer('/scoped', await token({ scope: 'orders:read' })))
+      insufficient(await bearer('/scoped', await token({ scope: 'orders:read orders:writer' })))
+    })
+
+    it('answers 403 when the scope claim is absent or not a space-separated string', async () => {
+      insufficient(await bearer('/scoped', await token({ scope: undefined })))
+      insufficient(await bearer('/scoped', await token({ scope: ['orders:read', 'orders:write'] })))
+    })
+  })
+})

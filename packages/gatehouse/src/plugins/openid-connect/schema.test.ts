@@ -1,0 +1,163 @@
+/**
+ * The openid-connect config as the loader checks it: defaults, and each mistake reported as exactly one
+ * `FILE: path: message` line (in-process); an anonymous consumer that does not exist refuses to start.
+ */
+import assert from 'node:assert/strict'
+import { rmSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { FILE, load, problems, withService } from '../../../test/harness/config.ts'
+import { runCli, writeTempConfig } from '../../../test/harness/gatehouse.ts'
+
+const BASE = { issuer: 'https://id.shop.example', audience: 'https://api.shop.example' }
+const AT = `${FILE}: services[0].plugins[0].config`
+const HS_REFUSED =
+  'is refused: an HMAC key is shared, so anyone who can verify could also mint tokens, and a JWKS publishes public keys only'
+const HTTPS_ONLY = 'must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1])'
+
+function withPlugin(config: object): string {
+  return withService(`  plugins:\n  - name: openid-connect\n    config: ${JSON.stringify(config)}\n`)
+}
+
+describe('openid-connect configuration', () => {
+  it('fills in every default around the two required keys', () => {
+    assert.deepEqual(load(withPlugin(BASE)).plugins[0]!.config, {
+      ...BASE,
+      algorithms: ['ES256', 'RS256'],
+      token_types: ['at+jwt', 'application/at+jwt'],
+      required_scopes: [],
+      leeway: 5,
+      run_on_preflight: true,
+      hide_credentials: false,
+      consumer_claim: 'sub',
+      realm: 'gatehouse',
+      jwks_cache: { cooldown: 30, max_age: 600, timeout: 5 },
+    })
+  })
+
+  it('requires the issuer and the audience', () => {
+    assert.deepEqual(problems(withPlugin({})), [`${AT}.issuer: is required`, `${AT}.audience: is required`])
+    assert.deepEqual(problems(withPlugin({ ...BASE, audience: '' })), [`${AT}.audience: must not be empty`])
+  })
+
+  it('refuses none and HS* algorithms at load, saying why, and names the others it knows', () => {
+    assert.deepEqual(
+      problems(withPlugin({ ...BASE, algorithms: ['none', 'HS256', 'hs512', 'XS1', 'ES256'] })),
+      [
+        `${AT}.algorithms[0]: none is refused: an unsigned token proves nothing (RFC 8725 §3.2)`,
+        `${AT}.algorithms[1]: HS256 ${HS_REFUSED}`,
+        `${AT}.algorithms[2]: hs512 ${HS_REFUSED}`,
+        `${AT}.algorithms[3]: expected one of ES256, ES384, ES512, RS256, RS384, RS512, PS256, PS384, PS512, EdDSA, Ed25519`,
+      ],
+    )
+    assert.deepEqual(problems(withPlugin({ ...BASE, algorithms: [] })), [
+      `${AT}.algorithms: must name at least one algorithm`,
+    ])
+  })
+
+  it('takes keys and metadata only over https, or http on loopback', () => {
+    assert.deepEqual(
+      problems(withPlugin({ ...BASE, issuer: 'http://id.shop.example', jwks_uri: 'ftp://x/jwks' })),
+      [`${AT}.issuer: ${HTTPS_ONLY}`, `${AT}.jwks_uri: expected an http(s) URL`],
+    )
+    assert.deepEqual(problems(withPlugin({ ...BASE, jwks_uri: 'http://keys.shop.example/jwks' })), [
+      `${AT}.jwks_uri: ${HTTPS_ONLY}`,
+    ])
+    for (const issuer of ['http://localhost:8000/auth', 'http://127.0.0.1:9000', 'http://[::1]:9000'])
+      assert.equal(load(withPlugin({ ...BASE, issuer, jwks_uri: `${issuer}/jwks` })).plugins.length, 1)
+  })
+
+  it('refuses an issuer with a query or fragment, or that is not a URL', () => {
+    assert.deepEqual(problems(withPlugin({ ...BASE, issuer: 'https://id.shop.example?x=1#f' })), [
+      `${AT}.issuer: must not contain a fragment`,
+      `${AT}.issuer: must not contain a query (OpenID Connect Discovery §4)`,
+    ])
+    assert.deepEqual(problems(withPlugin({ ...BASE, issuer: 'not a url' })), [
+      `${AT}.issuer: expected an http(s) URL`,
+    ])
+  })
+
+  it('bounds leeway to 0..60 s and max_token_age to at least 1 s', () => {
+    assert.deepEqual(problems(withPlugin({ ...BASE, leeway: 61, max_token_age: 0 })), [
+      `${AT}.leeway: expected number to be <=60`,
+      `${AT}.max_token_age: expected number to be >=1`,
+    ])
+  })
+
+  it('checks jwks_cache, its unknown keys, and that the cooldown does not exceed the max age', () => {
+    assert.deepEqual(
+      problems(withPlugin({ ...BASE, jwks_cache: { cooldown: 900, max_age: 600, timeout: 0, extra: 1 } })),
+      [
+        `${AT}.jwks_cache.timeout: expected number to be >=1`,
+        `${AT}.jwks_cache.extra: unknown key`,
+        `${AT}.jwks_cache.cooldown: must not exceed jwks_cache.max_age (keys are fetched again at max_age anyway)`,
+      ],
+    )
+  })
+
+  it('refuses claims_to_headers targets the gateway owns, the token header, or one used twice', () => {
+    const claims_to_headers = { a: 'X-Consumer-ID', b: 'Authorization', c: 'x-u', d: 'X-U', e: 'bad header' }
+    assert.deepEqual(problems(withPlugin({ ...BASE, claims_to_headers })), [
+      `${AT}.claims_to_headers.e: must be an HTTP header name (RFC 9110 token)`,
+      `${AT}.claims_to_headers.a: 'X-Consumer-ID' is set by the gateway and cannot carry a claim`,
+      `${AT}.claims_to_headers.b: 'Authorization' carries the token`,
+      `${AT}.claims_to_headers.d: 'X-U' already carries claim 'c'`,
+    ])
+  })
+
+  it('refuses values that could not be quoted in a WWW-Authenticate challenge', () => {
+    assert.deepEqual(
+      problems(
+        withPlugin({
+          ...BASE,
+          required_scopes: ['ok', 'has space', 'quo"te'],
+          consumer_claim: 'a b',
+          realm: 'a\nb',
+        }),
+      ),
+      [
+        `${AT}.required_scopes[1]: expected a scope token (RFC 6749 §3.3)`,
+        `${AT}.required_scopes[2]: expected a scope token (RFC 6749 §3.3)`,
+        `${AT}.consumer_claim: expected a claim name of printable ASCII without spaces, quotes or backslashes`,
+        `${AT}.realm: must be printable ASCII (it is sent in WWW-Authenticate)`,
+      ],
+    )
+  })
+
+  it('needs at least one token type, each a media type', () => {
+    assert.deepEqual(problems(withPlugin({ ...BASE, token_types: [] })), [
+      `${AT}.token_types: must name at least one type`,
+    ])
+    assert.deepEqual(problems(withPlugin({ ...BASE, token_types: ['at+jwt', 'bad type/'] })), [
+      `${AT}.token_types[1]: expected a media type such as at+jwt`,
+    ])
+  })
+
+  it('rejects unknown keys and an empty anonymous', () => {
+    assert.deepEqual(problems(withPlugin({ ...BASE, unknown_key: true, anonymous: '' })), [
+      `${AT}.anonymous: must not be empty`,
+      `${AT}.unknown_key: unknown key`,
+    ])
+  })
+
+  it('refuses to start when the anonymous consumer does not exist', async () => {
+    const { dir, file } = writeTempConfig(withPlugin({ ...BASE, anonymous: 'ghost' }))
+    try {
+      const result = await runCli([
+        'start',
+        '--config',
+        file,
+        '--proxy-listen',
+        '127.0.0.1:0',
+        '--admin-listen',
+        '127.0.0.1:0',
+      ])
+      assert.equal(result.code, 1)
+      assert.deepEqual(result.stderr.trim().split('\n'), [
+        `${file}: plugins (openid-connect on service 'orders'): plugin 'openid-connect' cannot use this config: anonymous consumer 'ghost' is configured but doesn't exist`,
+        'gatehouse: 1 problem in the configuration; nothing was started',
+      ])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
