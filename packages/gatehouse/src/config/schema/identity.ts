@@ -54,7 +54,12 @@ export const identityClient = z.strictObject({
     .describe('The client identifier.'),
   client_secret: z
     .string()
-    .min(32, { error: 'must be at least 32 characters (generate one: openssl rand -base64 32)' })
+    .min(32, { error: 'must be at least 32 characters (generate one: openssl rand -hex 32)' })
+    // RFC 6749 §2.3.1 wants the secret form-encoded inside HTTP Basic, which many clients skip: with
+    // only unreserved characters both readings agree.
+    .regex(/^[A-Za-z0-9._~-]+$/, {
+      error: 'must use only letters, digits and . _ ~ - (e.g. openssl rand -hex 32), so HTTP Basic needs no encoding',
+    })
     .optional()
     .describe(
       'Secret of a confidential client (use `{vault://env/NAME}`); stored only as a keyed hash. Omit for a public client (browser or mobile app), which then authenticates with PKCE alone.',
