@@ -94,7 +94,8 @@ export async function submitLogin(
   // A locked login is not counted again: the lock would never end while someone keeps trying.
   const locked = gate.locked === null ? await c.throttle.failure(keys, now()) : null
   c.logger.info({ ...log, locked: locked ?? undefined }, 'login failed')
-  await showLogin(c, r, interaction, 401, { username: identifier, error: INVALID_CREDENTIALS })
+  // 200, not 401: a 401 must carry a WWW-Authenticate challenge (RFC 9110 §15.5.2), and a form has none.
+  await showLogin(c, r, interaction, 200, { username: identifier, error: INVALID_CREDENTIALS })
 }
 
 async function findUser(c: InteractionContext, identifier: string): Promise<StoredUser | undefined> {

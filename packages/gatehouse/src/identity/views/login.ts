@@ -20,9 +20,9 @@ ${v.error !== undefined && html`<p id="login-error" class="error" role="alert">$
 <form method="post" action="${v.action}" novalidate>
 <input type="hidden" name="csrf" value="${v.csrf}">
 <label for="username">Username or e-mail</label>
-<input type="text" id="username" name="username" value="${v.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" required autofocus${describedBy !== undefined && html` aria-describedby="${describedBy}"`}>
+<input type="text" id="username" name="username" value="${v.username ?? ''}" autocomplete="username" autocapitalize="none" spellcheck="false" required${v.error === undefined && html` autofocus`}${describedBy !== undefined && html` aria-describedby="${describedBy}"`}>
 <label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required${describedBy !== undefined && html` aria-describedby="${describedBy}"`}>
+<input type="password" id="password" name="password" autocomplete="current-password" required${v.error !== undefined && html` autofocus`}${describedBy !== undefined && html` aria-describedby="${describedBy}"`}>
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>
 <form method="post" action="${v.abortAction}">

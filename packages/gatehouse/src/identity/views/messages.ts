@@ -10,7 +10,7 @@ export function logoutPage(issuerHost: string, form: SafeHtml): { title: string;
   return {
     title: 'Sign out',
     body: html`<h1>Sign out</h1>
-<p>Do you want to sign out of <strong>${issuerHost}</strong>?</p>
+<p>Do you want to sign out of your account at <strong>${issuerHost}</strong>? You will need to sign in again in every application that uses it.</p>
 ${form}`,
   }
 }

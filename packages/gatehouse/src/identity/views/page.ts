@@ -12,7 +12,7 @@ import type { ServerResponse } from 'node:http'
 import { html, markupOf, type SafeHtml, trusted } from './html.ts'
 
 const CSS = `*{box-sizing:border-box}
-body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#f4f5f7}
+body{margin:0;padding:0 1rem;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#f4f5f7}
 main{max-width:26rem;margin:3rem auto;padding:2rem;background:#fff;border:1px solid #d0d4da;border-radius:8px}
 h1{font-size:1.5rem;margin:0 0 1rem}
 p,ul{margin:0 0 1rem}
