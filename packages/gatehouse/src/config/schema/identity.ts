@@ -58,7 +58,8 @@ export const identityClient = z.strictObject({
     // RFC 6749 §2.3.1 wants the secret form-encoded inside HTTP Basic, which many clients skip: with
     // only unreserved characters both readings agree.
     .regex(/^[A-Za-z0-9._~-]+$/, {
-      error: 'must use only letters, digits and . _ ~ - (e.g. openssl rand -hex 32), so HTTP Basic needs no encoding',
+      error:
+        'must use only letters, digits and . _ ~ - (e.g. openssl rand -hex 32), so HTTP Basic needs no encoding',
     })
     .optional()
     .describe(
