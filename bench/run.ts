@@ -13,10 +13,15 @@
  *   gatehouse-jwt-{hs256,rs256,es256}    Gatehouse with the Kong-format jwt plugin (access log on)
  *   haproxy-{hs256,rs256,es256}          HAProxy jwt_verify (alg, signature, iss, aud, exp), one thread
  *   express-gateway-{hs256,rs256,es256}  Express Gateway 1.x jwt policy
- * Every request carries a bearer token from a pool of distinct valid JWTs made for this run (lib/tokens.ts,
- * sent in rotation by wrk-tokens.lua): the JWT systems get their algorithm's pool, the others the
- * BASELINE_TOKENS pool, so request sizes match. A second table sets Gatehouse beside HAProxy and Express
- * Gateway per algorithm, against the targets of issue 3.
+ *   identity-token   Gatehouse's identity provider: POST <issuer>/token, client_credentials with HTTP Basic
+ *                    client authentication (wrk-token-request.lua); token issuances per second (2xx only)
+ *   gatehouse-oidc   the route `/` protected by openid-connect, with tokens issued by the provider running in
+ *                    the same Gatehouse process (lib/identity.ts)
+ * Every proxied request carries a bearer token from a pool of distinct valid JWTs made for this run
+ * (lib/tokens.ts, sent in rotation by wrk-tokens.lua): the JWT systems get their algorithm's pool,
+ * gatehouse-oidc a pool issued by its provider (OIDC_POOL), the others the BASELINE_TOKENS pool, so request
+ * sizes match. A second table sets Gatehouse beside HAProxy and Express Gateway per algorithm, against the
+ * targets of issue 3; a third shows the identity provider's figures (issue 4).
  *
  * Why it is built this way:
  * - 2-core machine: wrk is pinned to CPU WRK_CPUS (0) and every server (upstream and system under test) to
@@ -24,8 +29,9 @@
  * - Drift (thermal, other tenants) is spread evenly: each round measures every system once, round-robin,
  *   starting one system later each round; RUNS rounds, and the summary shows median and min–max.
  * - Nothing is measured unless every selected system passes its pre-run check (no-auth systems: 200; JWT
- *   systems: no token → 401, valid → 200, bad signature → 401, expired → 401); otherwise the run stops with
- *   the reasons and each failing system's log.
+ *   systems: no token → 401, valid → 200, bad signature → 401, expired → 401; identity-token: a JWT for the
+ *   resource → 200, a wrong client secret → 401; gatehouse-oidc: provider token → 200, none → 401, token for
+ *   another audience → 401); otherwise the run stops with the reasons and each failing system's log.
  * - Before each measurement the machine must be quiet (other load < QUIET_PCT% of a core, waiting at most
  *   QUIET_WAIT s); a run during which others took ≥ DISTURBED_PCT% of a core is measured again (at most
  *   RETRY_DISTURBED times) and flagged if it stays noisy. Runs with HTTP or socket errors are flagged.
@@ -37,10 +43,10 @@
  * live in lib/.
  *
  * Settings (environment): DURATION (10s), WARMUP (3s), RUNS (3), CONNECTIONS ("50"; several: "10 50 100"),
- * THREADS (1), SYSTEMS (all; group names gatehouse-jwt, haproxy, express-gateway), BASELINE_TOKENS (RS256 |
- * HS256 | ES256 | none), TOKEN_POOL (1000), PEERS_DIR (<tmpdir>/gatehouse-bench-peers), PIN (auto | off),
- * WRK_CPUS (0), SERVER_CPUS (1), QUIET_PCT (15), QUIET_WAIT (60), DISTURBED_PCT (25), RETRY_DISTURBED (1),
- * KEEP_TMP (0). See bench/README.md.
+ * THREADS (1), SYSTEMS (all; group names gatehouse-jwt, haproxy, express-gateway, identity), BASELINE_TOKENS
+ * (RS256 | HS256 | ES256 | none), TOKEN_POOL (1000), OIDC_POOL (200), PEERS_DIR
+ * (<tmpdir>/gatehouse-bench-peers), PIN (auto | off), WRK_CPUS (0), SERVER_CPUS (1), QUIET_PCT (15),
+ * QUIET_WAIT (60), DISTURBED_PCT (25), RETRY_DISTURBED (1), KEEP_TMP (0). See bench/README.md.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -48,6 +54,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { delimiter, dirname, join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { checkTokenEndpoint, PROVIDER_TOKEN_TTL_S } from './lib/identity.ts'
 import { EXPRESS_GATEWAY_VERSION, ensureExpressGateway, ensureTools, have } from './lib/install.ts'
 import {
   freePorts,
@@ -66,6 +73,9 @@ import {
 } from './lib/procs.ts'
 import {
   errorCount,
+  identityMarkdownTable,
+  identityRows,
+  identityTextTable,
   jwtComparison,
   jwtMarkdownTable,
   jwtTextTable,
@@ -129,6 +139,8 @@ const SYSTEMS = (() => {
 })()
 const BASELINE_TOKENS = (env.BASELINE_TOKENS ?? 'RS256').toUpperCase()
 const TOKEN_POOL = positiveInt('TOKEN_POOL', 1000)
+/** gatehouse-oidc: tokens issued by the provider before measuring, sent in rotation. */
+const OIDC_POOL = positiveInt('OIDC_POOL', 200)
 /** Tokens live an hour; pools are signed again once half of that is over (a long run never sends expired ones). */
 const TOKEN_TTL_S = 3600
 const PEERS_DIR = env.PEERS_DIR ?? join(tmpdir(), 'gatehouse-bench-peers')
@@ -149,9 +161,42 @@ if (SYSTEMS.length === 0) badSetting('SYSTEMS names no system')
 if (BASELINE_TOKENS !== 'NONE' && !(ALGS as readonly string[]).includes(BASELINE_TOKENS))
   badSetting(`BASELINE_TOKENS must be one of ${ALGS.join(', ')} or none (got ${env.BASELINE_TOKENS})`)
 if (TOKEN_POOL < 1) badSetting('TOKEN_POOL must be at least 1')
-/** The token pool a system's requests carry: its own algorithm's, else the baseline (null: no token). */
+if (OIDC_POOL < 1) badSetting('OIDC_POOL must be at least 1')
+/** The bench token pool a system's requests carry: its own algorithm's, else the baseline (null: none). */
 const poolOf = (s: RunningSystem): Alg | null =>
-  s.def.alg ?? (BASELINE_TOKENS === 'NONE' ? null : (BASELINE_TOKENS as Alg))
+  s.def.identity ? null : (s.def.alg ?? (BASELINE_TOKENS === 'NONE' ? null : (BASELINE_TOKENS as Alg)))
+
+/**
+ * What wrk sends a system: the Lua script, the path, the environment the script reads, and a label for the
+ * TSV's `tokens` column. identity-token: the client_credentials request (TOKEN_REQUEST file) to the token
+ * endpoint; gatehouse-oidc: its provider-issued pool; the others: their bench token pool, or none.
+ */
+function loadOf(
+  s: RunningSystem,
+  tokens: Tokens,
+): {
+  script: string
+  path: string
+  env: Record<string, string>
+  label: string
+} {
+  if (s.provider?.tokenRequest) {
+    return {
+      script: 'wrk-token-request.lua',
+      path: new URL(s.provider.provider.tokenEndpoint).pathname,
+      env: { TOKEN_REQUEST: s.provider.tokenRequest },
+      label: 'client_credentials',
+    }
+  }
+  if (s.provider?.pool) {
+    const pool = s.provider.pool
+    return { script: 'wrk-tokens.lua', path: '/', env: { TOKENS: pool.file }, label: `provider-${pool.alg}` }
+  }
+  const pool = poolOf(s)
+  return pool
+    ? { script: 'wrk-tokens.lua', path: '/', env: { TOKENS: tokens.poolFile[pool] }, label: pool }
+    : { script: 'wrk-json.lua', path: '/', env: {}, label: 'none' }
+}
 
 const say = (text: string) => console.log(`[bench ${new Date().toTimeString().slice(0, 8)}] ${text}`)
 /** A command line as a reader can paste it (from the repository root). */
@@ -187,15 +232,33 @@ interface Setup {
  */
 async function preRunCheck(s: RunningSystem, tokens: Tokens): Promise<{ ok: boolean; detail: string }> {
   await waitPort(s.port, s.process, 60_000)
+  if (s.provider?.tokenRequest) return checkTokenEndpoint(s.provider.provider)
+  let issued = ''
+  if (s.provider?.pool) {
+    const pool = s.provider.pool
+    say(
+      `${s.name}: issuing ${pool.size} access tokens with client_credentials at ${s.provider.provider.issuer}`,
+    )
+    const t0 = performance.now()
+    await pool.refresh()
+    const ms = Math.round(performance.now() - t0)
+    issued = `${pool.size} ${pool.alg} tokens issued by the provider in ${ms} ms, lifetime ${pool.lifetime} s; `
+  }
   const pool = poolOf(s)
-  const cases: [name: string, token: string | undefined, expected: number][] = s.def.alg
+  const cases: [name: string, token: string | undefined, expected: number][] = s.provider?.pool
     ? [
         ['missing', undefined, 401],
-        ['good', tokens.checks[s.def.alg].good, 200],
-        ['badsig', tokens.checks[s.def.alg].badsig, 401],
-        ['expired', tokens.checks[s.def.alg].expired, 401],
+        ['good', s.provider.pool.good, 200],
+        ['other-audience', s.provider.pool.otherAudience, 401],
       ]
-    : [['good', pool ? tokens.checks[pool].good : undefined, 200]]
+    : s.def.alg
+      ? [
+          ['missing', undefined, 401],
+          ['good', tokens.checks[s.def.alg].good, 200],
+          ['badsig', tokens.checks[s.def.alg].badsig, 401],
+          ['expired', tokens.checks[s.def.alg].expired, 401],
+        ]
+      : [['good', pool ? tokens.checks[pool].good : undefined, 200]]
   let ok = true
   const seen: string[] = []
   for (const [name, token, expected] of cases) {
@@ -203,7 +266,7 @@ async function preRunCheck(s: RunningSystem, tokens: Tokens): Promise<{ ok: bool
     ok &&= status === expected
     seen.push(`${name} → ${status || 'no answer'}${status === expected ? '' : ` (expected ${expected})`}`)
   }
-  return { ok, detail: seen.join(', ') }
+  return { ok, detail: issued + seen.join(', ') }
 }
 
 async function startAll(
@@ -250,6 +313,7 @@ async function startAll(
     expressGateway,
     start,
     port: async () => ports.shift()!,
+    providerPoolSize: OIDC_POOL,
   }
 
   // Start everything, then check everything: a failure is reported with all the others, before measuring.
@@ -303,23 +367,22 @@ async function startAll(
 }
 
 // --- measuring ---
-/** The wrk command for a system, and the token pool file it reads (TOKENS), if any. */
+/** The wrk command for a system, and the environment its script reads (TOKENS or TOKEN_REQUEST), if any. */
 function wrkCommand(
   setup: Setup,
   s: RunningSystem,
   conns: number,
   length: string,
-): { argv: string[]; tokens: string | null } {
-  const pool = poolOf(s)
+): { argv: string[]; env: Record<string, string> } {
+  const load = loadOf(s, setup.tokens)
   const argv = ['wrk', `-t${THREADS}`, `-c${conns}`, `-d${length}`, '--latency', '--timeout', '5s']
-  argv.push('-s', join(BENCH_DIR, pool ? 'wrk-tokens.lua' : 'wrk-json.lua'), `http://127.0.0.1:${s.port}/`)
-  return {
-    argv: setup.pin ? ['taskset', '-c', WRK_CPUS, ...argv] : argv,
-    tokens: pool ? setup.tokens.poolFile[pool] : null,
-  }
+  argv.push('-s', join(BENCH_DIR, load.script), `http://127.0.0.1:${s.port}${load.path}`)
+  return { argv: setup.pin ? ['taskset', '-c', WRK_CPUS, ...argv] : argv, env: load.env }
 }
-const showWrk = (w: { argv: string[]; tokens: string | null }) =>
-  `${w.tokens ? `TOKENS=${w.tokens} ` : ''}${shellWords(w.argv)}`
+const showWrk = (w: { argv: string[]; env: Record<string, string> }) =>
+  `${Object.entries(w.env)
+    .map(([k, v]) => `${k}=${v} `)
+    .join('')}${shellWords(w.argv)}`
 
 interface WrkResult {
   requests: number
@@ -332,13 +395,15 @@ interface WrkResult {
   p50_us: number
   p90_us: number
   p99_us: number
+  /** wrk-token-request.lua only: responses with a 2xx status (the others count as errors in non2xx). */
+  ok2xx?: number
 }
 
-async function runWrk(w: { argv: string[]; tokens: string | null }, out: string): Promise<WrkResult> {
+async function runWrk(w: { argv: string[]; env: Record<string, string> }, out: string): Promise<WrkResult> {
   const wrk = spawnGroup('wrk', w.argv[0]!, w.argv.slice(1), {
     cwd: ROOT,
     log: out,
-    env: w.tokens ? { ...process.env, TOKENS: w.tokens } : process.env,
+    env: { ...process.env, ...w.env },
   })
   await wrk.exited
   const text = readFileSync(out, 'utf8')
@@ -353,6 +418,11 @@ async function measure(setup: Setup, s: RunningSystem, conns: number, round: num
     if (Date.now() - setup.tokens.signedAt > (TOKEN_TTL_S * 1000) / 2) {
       say('signing new token pools (half of the tokens’ lifetime is over)')
       await setup.tokens.refresh()
+    }
+    const providerPool = s.provider?.pool
+    if (providerPool && Date.now() - providerPool.issuedAt > (providerPool.lifetime * 1000) / 2) {
+      say(`${s.name}: issuing a new provider token pool (half of the tokens’ lifetime is over)`)
+      await providerPool.refresh()
     }
     await waitQuiet(QUIET_PCT, QUIET_WAIT, say)
     await runWrk(wrkCommand(setup, s, conns, WARMUP), join(setup.tmp, 'wrk', `${tag}.warmup.txt`))
@@ -380,17 +450,20 @@ async function measure(setup: Setup, s: RunningSystem, conns: number, round: num
     const wrk = after.self.reapedChildren - before.self.reapedChildren
     const self = after.self.self - before.self.self
     const other = Math.max(0, after.busy - before.busy - sut - up - wrk - self)
+    // req/s counts successful answers: the token script counts 2xx itself; otherwise wrk's status errors
+    // (≥ 400) are taken out. Any error flags the row anyway.
+    const ok = w.ok2xx ?? w.requests - w.non2xx
     const row: Row = {
       round,
       system: s.name,
       conns,
-      tokens: poolOf(s) ?? 'none',
-      rps: Math.round(w.requests / (w.duration_us / 1e6)),
+      tokens: loadOf(s, setup.tokens).label,
+      rps: Math.round(ok / (w.duration_us / 1e6)),
       p50_ms: w.p50_us / 1000,
       p90_ms: w.p90_us / 1000,
       p99_ms: w.p99_us / 1000,
       requests: w.requests,
-      non2xx: w.non2xx,
+      non2xx: w.ok2xx === undefined ? w.non2xx : w.requests - w.ok2xx,
       connect_err: w.connect_err,
       read_err: w.read_err,
       write_err: w.write_err,
@@ -411,6 +484,17 @@ async function measure(setup: Setup, s: RunningSystem, conns: number, round: num
     say(`others used ${row.other_cpu_pct}% of a core during that run; measuring it again`)
   }
 }
+
+/** Under the Identity provider table (Markdown report). */
+const IDP_NOTE = `Medians of the rows of the first table. Token issuance (\`identity-token\`):
+\`POST /auth/token\` with \`grant_type=client_credentials&resource=…\` and HTTP Basic client authentication,
+counting 2xx answers only;
+each one reads the client from SQLite, checks the secret's keyed hash and signs an ES256 JWT access token
+(JWT access tokens are not stored). Request with a provider token (\`gatehouse-oidc\`): the route \`/\` with
+the openid-connect plugin (ES256 signature, iss, aud, exp, typ verified once per token, then remembered
+until the token could first fail a check, as the jwt plugin does), the provider in the same process, ${OIDC_POOL} provider-issued tokens (lifetime
+${PROVIDER_TOKEN_TTL_S} s) sent in rotation. × gatehouse: its req/s over plain \`gatehouse\`'s (no
+authentication, same access log) in the same run; in brackets the lowest and highest ratio round by round.`
 
 // --- main ---
 async function main(): Promise<number> {
@@ -463,6 +547,7 @@ async function main(): Promise<number> {
   const order = setup.systems.map((s) => s.name)
   const summaries = summarize(rows, order, CONNECTIONS, DISTURBED_PCT)
   const jwt = jwtComparison(summaries, rows, CONNECTIONS)
+  const idp = identityRows(summaries, rows, CONNECTIONS)
   const tally = targetsMet(jwt)
   const git = firstLine(['git', 'rev-parse', '--short', 'HEAD'])
   const dirty = firstLine(['git', 'status', '--porcelain']) ? '+dirty' : ''
@@ -479,7 +564,8 @@ async function main(): Promise<number> {
   ].join(', ')
   const settings =
     `DURATION=${DURATION} WARMUP=${WARMUP} RUNS=${RUNS} CONNECTIONS="${CONNECTIONS.join(' ')}" THREADS=${THREADS} ` +
-    `BASELINE_TOKENS=${BASELINE_TOKENS === 'NONE' ? 'none' : BASELINE_TOKENS} TOKEN_POOL=${TOKEN_POOL}`
+    `BASELINE_TOKENS=${BASELINE_TOKENS === 'NONE' ? 'none' : BASELINE_TOKENS} TOKEN_POOL=${TOKEN_POOL}` +
+    (SYSTEMS.some((d) => d.identity === 'verify') ? ` OIDC_POOL=${OIDC_POOL}` : '')
   const flagged = summaries.filter((s) => s.notes.length > 0).length
   const verdictLine =
     jwt.length === 0
@@ -512,6 +598,16 @@ consumer by \`iss\`), access log on. HAProxy 2.6: \`jwt_verify\` plus ACLs on al
 exp, \`nbthread 1\`. Express Gateway 1.x: jwt policy (signature, iss, aud, exp; algorithms pinned to HS256 /
 RS256, by the key type for ES256), no consumer lookup.
 `
+  const idpSection =
+    idp.length === 0
+      ? ''
+      : `
+## Identity provider
+
+${identityMarkdownTable(idp)}
+
+${IDP_NOTE}
+`
   const markdown = `# Gatehouse benchmark — ${stamp}
 
 ${settings}
@@ -526,7 +622,7 @@ the nginx reverse proxy. Notes flag rounds with HTTP/socket errors or a busy mac
 differ by more than 20%. Every request carries a bearer token (\`tokens\` column of the TSV): the JWT systems
 their algorithm's pool, the others the ${BASELINE_TOKENS === 'NONE' ? 'no token' : `${BASELINE_TOKENS} pool`}.
 Raw rows: \`${stamp}.tsv\` (CPU use per round, in % of one core).
-${jwtSection}
+${jwtSection}${idpSection}
 ## Pre-run checks
 
 ${setup.checks.map((c) => `- ${c}`).join('\n')}
@@ -549,6 +645,7 @@ ${configs.join('\n\n')}
   }
   console.log(`\n${settings}\n${environment}\n\n${textTable(summaries)}\n`)
   if (jwt.length > 0) console.log(`JWT verification\n\n${jwtTextTable(jwt)}\n\n${verdictLine}\n`)
+  if (idp.length > 0) console.log(`Identity provider\n\n${identityTextTable(idp)}\n`)
   if (flagged > 0) console.log(`${flagged} row(s) flagged: see the notes column.`)
   say(`wrote bench/results/${stamp}.md and .tsv (also latest.md, latest.tsv)`)
   return rows.some((r) => errorCount(r) > 0) ? 1 : 0

@@ -4,7 +4,9 @@
  * req/s to `direct` (the upstream alone) and, for Gatehouse rows, to `nginx` (the plain-proxy floor).
  * Rows with errors, measured on a busy machine or whose rounds disagree by more than 20% are flagged in a
  * `notes` column, never averaged in silently. A second table sets Gatehouse's JWT verification beside
- * HAProxy's and Express Gateway's, per algorithm, against the targets of issue 3.
+ * HAProxy's and Express Gateway's, per algorithm, against the targets of issue 3; a third shows the
+ * identity provider's figures (issue 4): token issuance, and a route taking its tokens beside plain
+ * Gatehouse.
  * Output: aligned text tables, Markdown tables, and the raw rows as TSV.
  */
 import { ALGS, type Alg } from './tokens.ts'
@@ -82,6 +84,9 @@ export interface Summary {
   notes: string[]
 }
 
+/** Systems that are not a request through a proxy to the upstream: no ratio to `direct` makes sense. */
+const NOT_PROXIED = new Set(['identity-token'])
+
 /** Flag a row when its rounds' req/s span more than this fraction of the median. */
 const SPREAD_NOTE = 0.2
 
@@ -141,7 +146,7 @@ export function summarize(
         rpsMax: Math.max(...rps),
         p50Median: median(mine.map((r) => r.p50_ms)),
         p99Median: median(mine.map((r) => r.p99_ms)),
-        vsDirect: direct ? rpsMedian / direct : null,
+        vsDirect: direct && !NOT_PROXIED.has(system) ? rpsMedian / direct : null,
         vsNginx:
           nginx && (system.startsWith('gatehouse') || system === 'node-floor') ? rpsMedian / nginx : null,
         vsFloor: floor && system.startsWith('gatehouse') ? rpsMedian / floor : null,
@@ -346,4 +351,92 @@ export function jwtTextTable(rows: JwtComparison[]): string {
 
 export function jwtMarkdownTable(rows: JwtComparison[]): string {
   return mdTable(JWT_HEADER, JWT_RIGHT, rows.map(jwtCells))
+}
+
+// --- Identity provider: token issuance, and a route taking the provider's tokens ---
+
+export interface IdentityRow {
+  measure: string
+  system: string
+  conns: number
+  summary: Summary | null
+  /** req/s over plain `gatehouse`'s (gatehouse-oidc and gatehouse rows), and its per-round range. */
+  vsGatehouse: number | null
+  vsGatehouseRounds: [number, number] | null
+}
+
+const IDENTITY_MEASURES: [system: string, measure: string][] = [
+  ['identity-token', 'token issuance (client_credentials)'],
+  ['gatehouse-oidc', 'request with a provider token (openid-connect)'],
+  ['gatehouse', 'request without authentication'],
+]
+
+/** Per connection count, when identity-token or gatehouse-oidc was measured: the three measures. */
+export function identityRows(summaries: Summary[], rows: Row[], connections: number[]): IdentityRow[] {
+  const out: IdentityRow[] = []
+  for (const conns of connections) {
+    const find = (system: string) => summaries.find((s) => s.conns === conns && s.system === system) ?? null
+    if (!find('identity-token') && !find('gatehouse-oidc')) continue
+    const plain = find('gatehouse')
+    for (const [system, measure] of IDENTITY_MEASURES) {
+      const summary = find(system)
+      const proxied = !NOT_PROXIED.has(system)
+      let rounds: [number, number] | null = null
+      if (summary && plain && proxied && system !== 'gatehouse') {
+        const ratios: number[] = []
+        for (const r of rows) {
+          if (r.conns !== conns || r.system !== system) continue
+          const other = rows.find((x) => x.conns === conns && x.system === 'gatehouse' && x.round === r.round)
+          if (other?.rps) ratios.push(r.rps / other.rps)
+        }
+        if (ratios.length > 1) rounds = [Math.min(...ratios), Math.max(...ratios)]
+      }
+      out.push({
+        measure,
+        system,
+        conns,
+        summary,
+        vsGatehouse: summary && plain && proxied ? summary.rpsMedian / plain.rpsMedian : null,
+        vsGatehouseRounds: rounds,
+      })
+    }
+  }
+  return out
+}
+
+const IDP_HEADER = [
+  'measure',
+  'system',
+  'conns',
+  'per second (median)',
+  'min–max',
+  'p50 ms',
+  'p99 ms',
+  '× gatehouse',
+  'notes',
+]
+const IDP_RIGHT = [false, false, true, true, true, true, true, true, false]
+
+function identityCells(r: IdentityRow): string[] {
+  const s = r.summary
+  if (!s) return [r.measure, r.system, String(r.conns), 'not measured', '', '', '', '', '']
+  return [
+    r.measure,
+    r.system,
+    String(r.conns),
+    int(s.rpsMedian),
+    s.runs > 1 ? `${int(s.rpsMin)}–${int(s.rpsMax)}` : '–',
+    s.p50Median.toFixed(2),
+    s.p99Median.toFixed(2),
+    withRange(r.vsGatehouse, r.vsGatehouseRounds),
+    s.notes.length ? 'see the first table' : '',
+  ]
+}
+
+export function identityTextTable(rows: IdentityRow[]): string {
+  return alignTable(IDP_HEADER, IDP_RIGHT, rows.map(identityCells))
+}
+
+export function identityMarkdownTable(rows: IdentityRow[]): string {
+  return mdTable(IDP_HEADER, IDP_RIGHT, rows.map(identityCells))
 }

@@ -12,12 +12,26 @@
  *                            aud and exp, 401 otherwise; nbthread 1
  *   express-gateway-<alg>    Express Gateway 1.x jwt policy (passport-jwt / jsonwebtoken: signature, iss,
  *                            aud, exp) then proxy policy; one Node process
- * with <alg> one of hs256, rs256, es256. Group names select several at once: gatehouse-jwt, haproxy,
- * express-gateway.
+ * with <alg> one of hs256, rs256, es256.
+ * Gatehouse's built-in identity provider (lib/identity.ts):
+ *   identity-token           client_credentials token issuance at the provider's token endpoint
+ *   gatehouse-oidc           the route `/` protected by openid-connect with the provider's tokens (the
+ *                            provider in the same process, the default deployment)
+ * Group names select several at once: gatehouse-jwt, haproxy, express-gateway, identity.
  */
 import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import {
+  type IdentityRole,
+  identitySections,
+  makeProvider,
+  openIdConnectPlugin,
+  type Provider,
+  type ProviderPool,
+  providerPool,
+  writeTokenRequest,
+} from './identity.ts'
 import type { Started } from './procs.ts'
 import { ALGS, type Alg, AUDIENCE, ISSUER, type Tokens } from './tokens.ts'
 
@@ -26,13 +40,15 @@ export type Kind = 'direct' | 'gatehouse' | 'nginx' | 'node-floor' | 'haproxy' |
 export interface SystemDef {
   name: string
   kind: Kind
-  /** The algorithm it verifies on every request; null: no authentication. */
+  /** The algorithm it verifies on every request with the bench's own tokens; null: none of those. */
   alg: Alg | null
+  /** The identity provider: `issue` measures its token endpoint; `verify`, a route taking its tokens. */
+  identity: IdentityRole | null
 }
 
-const plain = (name: string, kind: Kind): SystemDef => ({ name, kind, alg: null })
+const plain = (name: string, kind: Kind): SystemDef => ({ name, kind, alg: null, identity: null })
 const perAlg = (prefix: string, kind: Kind): SystemDef[] =>
-  ALGS.map((alg) => ({ name: `${prefix}-${alg.toLowerCase()}`, kind, alg }))
+  ALGS.map((alg) => ({ name: `${prefix}-${alg.toLowerCase()}`, kind, alg, identity: null }))
 
 /** Every system, in the order they are reported. */
 export const ALL_SYSTEMS: SystemDef[] = [
@@ -44,6 +60,8 @@ export const ALL_SYSTEMS: SystemDef[] = [
   ...perAlg('gatehouse-jwt', 'gatehouse'),
   ...perAlg('haproxy', 'haproxy'),
   ...perAlg('express-gateway', 'express-gateway'),
+  { name: 'identity-token', kind: 'gatehouse', alg: null, identity: 'issue' },
+  { name: 'gatehouse-oidc', kind: 'gatehouse', alg: null, identity: 'verify' },
 ]
 
 /** Names that stand for several systems in SYSTEMS. */
@@ -51,6 +69,7 @@ export const GROUPS: Record<string, string[]> = {
   'gatehouse-jwt': ALGS.map((a) => `gatehouse-jwt-${a.toLowerCase()}`),
   haproxy: ALGS.map((a) => `haproxy-${a.toLowerCase()}`),
   'express-gateway': ALGS.map((a) => `express-gateway-${a.toLowerCase()}`),
+  identity: ['identity-token', 'gatehouse-oidc'],
 }
 
 /** The systems named in `names` (system or group names), in report order; throws on an unknown name. */
@@ -80,6 +99,8 @@ export interface StartContext {
   /** Starts a server pinned to the server CPUs, in its own process group, and records its command line. */
   start(name: string, argv: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string }): Started
   port(): Promise<number>
+  /** gatehouse-oidc: how many provider-issued tokens its pool holds. */
+  providerPoolSize: number
 }
 
 export interface RunningSystem {
@@ -90,6 +111,11 @@ export interface RunningSystem {
   process: Started
   /** Its configuration as a reader may see it (secrets replaced), for the report. */
   config: { lang: string; text: string } | null
+  /**
+   * identity-token and gatehouse-oidc: the provider it runs; identity-token also the TOKEN_REQUEST file of
+   * wrk-token-request.lua, gatehouse-oidc the pool of provider-issued tokens (issued by the pre-run check).
+   */
+  provider?: { provider: Provider; tokenRequest?: string; pool?: ProviderPool }
 }
 
 const REDACTED = '<HS256 secret of this run>'
@@ -114,15 +140,26 @@ export async function startSystem(
       return running(ctx.upstreamPort, upstream, null)
     case 'gatehouse': {
       const [port, admin] = [await ctx.port(), await ctx.port()]
-      const { json, shown } = gatehouseConfig(def, ctx)
+      // The issuer URL names the proxy port, so the provider is made once the port is known.
+      const provider = def.identity ? makeProvider(port, def.identity) : null
+      const { json, shown } = gatehouseConfig(def, ctx, provider, join(dir, 'gatehouse.db'))
       const file = join(dir, 'gatehouse.json')
       writeFileSync(file, json, { mode: 0o600 })
       const argv = [ctx.gatehouse.bin, 'start', '--config', file, '--proxy-listen', `127.0.0.1:${port}`]
       argv.push('--admin-listen', `127.0.0.1:${admin}`)
-      return running(port, ctx.start(def.name, argv, { env: ctx.gatehouse.env }), {
+      const system = running(port, ctx.start(def.name, argv, { env: ctx.gatehouse.env }), {
         lang: 'json',
         text: shown,
       })
+      if (provider && def.identity === 'issue') {
+        const tokenRequest = join(dir, 'token-request.txt')
+        writeTokenRequest(provider, tokenRequest)
+        system.provider = { provider, tokenRequest }
+      } else if (provider) {
+        const pool = providerPool(provider, join(dir, 'provider-tokens.txt'), ctx.providerPoolSize)
+        system.provider = { provider, pool }
+      }
+      return system
     }
     case 'nginx': {
       const port = await ctx.port()
@@ -176,8 +213,15 @@ export async function startSystem(
  * gatehouse: one service, one route `/`, no plugins. gatehouse-nolog: the same, access log off.
  * gatehouse-jwt-<alg>: the same plus the jwt plugin on the service and one consumer whose jwt_secret has
  * key = the tokens' issuer (the default key_claim_name is iss), the algorithm, and the secret or public key.
+ * identity-token: the identity provider (SQLite in `dbPath`) and no service. gatehouse-oidc: the provider,
+ * and the route with the openid-connect plugin (issuer = that provider, audience = its resource).
  */
-function gatehouseConfig(def: SystemDef, ctx: StartContext): { json: string; shown: string } {
+function gatehouseConfig(
+  def: SystemDef,
+  ctx: StartContext,
+  provider: Provider | null,
+  dbPath: string,
+): { json: string; shown: string } {
   const service: Record<string, unknown> = {
     name: 'bench',
     url: `http://127.0.0.1:${ctx.upstreamPort}`,
@@ -185,7 +229,10 @@ function gatehouseConfig(def: SystemDef, ctx: StartContext): { json: string; sho
   }
   const config: Record<string, unknown> = { _format_version: '3.0' }
   if (def.name === 'gatehouse-nolog') config['logging'] = { access_log: false }
-  config['services'] = [service]
+  if (provider) Object.assign(config, identitySections(provider, dbPath))
+  if (def.identity !== 'issue') config['services'] = [service]
+  if (provider && def.identity === 'verify')
+    (service['routes'] as Record<string, unknown>[])[0]!['plugins'] = [openIdConnectPlugin(provider)]
   if (def.alg) {
     service['plugins'] = [{ name: 'jwt', config: { claims_to_verify: ['exp'] } }]
     const secret =
@@ -195,7 +242,13 @@ function gatehouseConfig(def: SystemDef, ctx: StartContext): { json: string; sho
     config['consumers'] = [{ username: 'bench', jwt_secrets: [secret] }]
   }
   const json = JSON.stringify(config)
-  return { json: `${json}\n`, shown: json.replaceAll(ctx.tokens.secret, REDACTED) }
+  let shown = json.replaceAll(ctx.tokens.secret, REDACTED)
+  if (provider) {
+    shown = shown
+      .replaceAll(provider.rootSecret, '<identity secret of this run>')
+      .replaceAll(provider.clientSecret, '<client secret of this run>')
+  }
+  return { json: `${json}\n`, shown }
 }
 
 function nginxConfig(dir: string, port: number, upstreamPort: number): string {

@@ -62,6 +62,20 @@ export const ERROR_CODES = {
     summary:
       "The token issuer's keys could not be fetched and none are cached; the token is refused (fail closed).",
   },
+  GH_ERR_AUTH_DPOP_INVALID: {
+    status: 401,
+    summary:
+      'A DPoP-bound access token came without a valid DPoP proof (RFC 9449: signature by the bound key, htm, htu, iat, jti replay, ath), or the route requires DPoP and the token is not bound.',
+  },
+  GH_ERR_IDENTITY_ENRICHMENT_UNAVAILABLE: {
+    status: 503,
+    summary:
+      "The user-info service that enriches the caller's identity did not answer usably and the route fails closed.",
+  },
+  GH_ERR_INTERNAL_TOKEN_UNAVAILABLE: {
+    status: 503,
+    summary: 'The gateway could not mint the internal token for the upstream (no usable signing key).',
+  },
   GH_ERR_AUTH_CHECKS_BUSY: {
     status: 503,
     summary: 'Too many password checks are in progress (basic-auth bounds them); retry shortly.',

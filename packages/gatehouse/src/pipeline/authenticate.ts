@@ -8,6 +8,7 @@
  */
 import type { ConsumerEntity } from '../config/model.ts'
 import { GatehouseError, type GatehouseErrorCode } from '../errors/errors.ts'
+import type { Principal } from './principal.ts'
 import type { CredentialRef, HeaderMap, RequestState } from './request-state.ts'
 
 /** Headers only the gateway may send upstream (Kong's names), stripped from every client request. */
@@ -32,9 +33,11 @@ export function authenticateAs(
   state: RequestState,
   consumer: ConsumerEntity,
   credential: CredentialRef,
+  principal: Principal,
 ): void {
   state.consumer = consumer
   state.credential = credential
+  state.principal = principal
   const h = state.upstreamHeaders
   setConsumerHeaders(h, consumer)
   h['x-credential-identifier'] = credential.identifier
@@ -45,10 +48,31 @@ export function authenticateAs(
 export function authenticateAnonymously(state: RequestState, consumer: ConsumerEntity): void {
   state.consumer = consumer
   state.credential = null
+  state.principal = null
   const h = state.upstreamHeaders
   setConsumerHeaders(h, consumer)
   delete h['x-credential-identifier']
   h['x-anonymous-consumer'] = 'true'
+}
+
+/** The name a consumer goes by: username, else custom_id, else its id (Kong requires one of the first two). */
+export function consumerName(consumer: ConsumerEntity): string {
+  return consumer.username ?? consumer.custom_id ?? consumer.id
+}
+
+/** The principal of a caller identified by a credential the gateway holds (API key, password). */
+export function consumerPrincipal(consumer: ConsumerEntity, method: 'key-auth' | 'basic-auth'): Principal {
+  return Object.freeze({
+    subject: consumerName(consumer),
+    kind: method === 'key-auth' ? 'client' : 'user',
+    method,
+    issuer: null,
+    clientId: method === 'key-auth' ? consumerName(consumer) : null,
+    scopes: [],
+    attributes: {},
+    claims: {},
+    token: null,
+  })
 }
 
 function setConsumerHeaders(h: Record<string, string | string[]>, consumer: ConsumerEntity): void {

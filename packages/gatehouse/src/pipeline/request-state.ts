@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ConsumerEntity } from '../config/model.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import type { PluginInstance } from './plugin-chain.ts'
+import type { Principal } from './principal.ts'
 import type { RouteContext } from './route-context.ts'
 import type { GatewayRuntime } from './runtime.ts'
 
@@ -78,6 +79,8 @@ export class RequestState {
 
   consumer: ConsumerEntity | null
   credential: CredentialRef | null
+  /** Who called, however they authenticated (principal.ts); null until an auth plugin identifies them. */
+  principal: Principal | null
 
   /** Set by `exit()`, an error, or the upstream's response. */
   response: ResponseHead | null
@@ -145,6 +148,7 @@ export class RequestState {
     this.upstreamBody = null
     this.consumer = null
     this.credential = null
+    this.principal = null
     this.response = null
     this.responseBody = null
     this.exited = false

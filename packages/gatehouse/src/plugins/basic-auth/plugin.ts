@@ -23,9 +23,11 @@ import {
   authenticateAnonymously,
   authenticateAs,
   challenge,
+  consumerPrincipal,
   identifiedByEarlierPlugin,
   refuse,
 } from '../../pipeline/authenticate.ts'
+import type { Principal } from '../../pipeline/principal.ts'
 import type { CredentialRef, RequestState } from '../../pipeline/request-state.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { type BasicCredentials, parseBasic } from './authorization.ts'
@@ -35,6 +37,7 @@ import { type BasicAuthConfig, basicAuthSchema } from './schema.ts'
 interface UserEntry {
   readonly consumer: ConsumerEntity
   readonly credential: CredentialRef
+  readonly principal: Principal
   readonly phc: string
   readonly hash: Argon2idHash
 }
@@ -84,6 +87,7 @@ export const plugin: GatewayPlugin<BasicAuthConfig> = {
         byUsername.set(c.username as string, {
           consumer,
           credential: { id: c.id, identifier: c.username as string },
+          principal: consumerPrincipal(consumer, 'basic-auth'),
           phc: c.password as string,
           hash,
         })
@@ -127,7 +131,8 @@ export const plugin: GatewayPlugin<BasicAuthConfig> = {
     function finish(state: RequestState, outcome: Outcome): void {
       if (outcome === 'busy')
         refuse(state, 503, BUSY, BUSY_HEADERS, 'GH_ERR_AUTH_CHECKS_BUSY', 'basic_auth_busy')
-      else if (outcome !== null) authenticateAs(state, outcome.consumer, outcome.credential)
+      else if (outcome !== null)
+        authenticateAs(state, outcome.consumer, outcome.credential, outcome.principal)
       else if (anonymous !== null) authenticateAnonymously(state, anonymous)
       else
         refuse(

@@ -10,7 +10,7 @@
  * Tokens whose signature verified are cached per instance, keyed by the exact token string (at most
  * 10,000), until their `exp` (+ leeway), or for 60 s when they have none; exp, nbf, leeway and
  * maximum_expiration are checked again on every hit, and a reload builds new instances with empty
- * caches, so the cache never accepts a token a fresh verification would refuse (cache.ts). A repeated
+ * caches, so the cache never accepts a token a fresh verification would refuse (_shared/verified-token-cache.ts). A repeated
  * token then costs a map lookup instead of a signature check; Kong verifies every time.
  */
 import {
@@ -21,14 +21,14 @@ import {
   refuse,
 } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+import { VerifiedTokenCache } from '../_shared/verified-token-cache.ts'
 import type { GatewayPlugin } from '../types.ts'
-import { VerifiedTokenCache } from './cache.ts'
 import { jwtSecrets } from './credential.ts'
 import { extractToken, MULTIPLE_TOKENS, NO_TOKEN } from './extract.ts'
 import { buildFailures, type Failure, type Failures } from './failures.ts'
 import { buildKeyIndex } from './key-index.ts'
 import { type JwtConfig, jwtSchema } from './schema.ts'
-import { JwtVerifier, type Outcome } from './verify-token.ts'
+import { JwtVerifier, type Outcome, type VerifiedToken } from './verify-token.ts'
 
 /**
  * The `jwt` plugin (Kong's contract, priority 1450).
@@ -70,7 +70,7 @@ export const plugin: GatewayPlugin<JwtConfig> = {
     )
     const clearHeaders = claimHeaders.map(([, header]) => header)
     const failures = buildFailures(config.realm, config.key_claim_name)
-    const cache = new VerifiedTokenCache()
+    const cache = new VerifiedTokenCache<VerifiedToken>()
     const verifier = new JwtVerifier({
       index,
       keyClaimName: config.key_claim_name,
@@ -87,7 +87,7 @@ export const plugin: GatewayPlugin<JwtConfig> = {
 
     const settle = (state: RequestState, outcome: Outcome): void => {
       if (!('status' in outcome)) {
-        authenticateAs(state, outcome.credential.consumer, outcome.credential.ref)
+        authenticateAs(state, outcome.credential.consumer, outcome.credential.ref, outcome.principal)
         for (const [header, value] of outcome.headers) state.upstreamHeaders[header] = value
         return
       }

@@ -8,7 +8,9 @@
  * (src/crypto/crypto_hmac.cc). A cache hit replays everything but the time checks, which run again.
  */
 import { compactVerify } from 'jose'
-import { cacheUntil, type VerifiedToken, type VerifiedTokenCache } from './cache.ts'
+import { consumerName } from '../../pipeline/authenticate.ts'
+import { type Principal, scopeList } from '../../pipeline/principal.ts'
+import type { VerifiedTokenCache } from '../_shared/verified-token-cache.ts'
 import { type ClaimRules, checkClaims } from './claims.ts'
 import { decodeToken } from './decode.ts'
 import type { Failure, Failures } from './failures.ts'
@@ -30,10 +32,57 @@ export interface VerifierOptions {
   /** `claims_to_headers`: [claim, lower-cased header]. */
   readonly claimHeaders: readonly (readonly [string, string])[]
   readonly failures: Failures
-  readonly cache: VerifiedTokenCache
+  readonly cache: VerifiedTokenCache<VerifiedToken>
+}
+
+/** A token whose signature verified, as the cache keeps it. */
+export interface VerifiedToken {
+  readonly credential: JwtCredential
+  readonly claims: Readonly<Record<string, unknown>>
+  /** `claims_to_headers` values for this token, computed once: [header, value]. */
+  readonly headers: readonly (readonly [string, string])[]
+  readonly principal: Principal
+  /** Date.now() after which the entry is dropped. */
+  readonly until: number
+}
+
+/**
+ * How long a token without an `exp` claim stays cached, in milliseconds: a token that never expires is
+ * verified again at least once a minute.
+ */
+export const NO_EXP_TTL_MS = 60_000
+
+/** When a verified token's entry expires: at `exp` + leeway, or NO_EXP_TTL_MS from now without one. */
+export function cacheUntil(claims: Readonly<Record<string, unknown>>, leeway: number, now: number): number {
+  const exp = claims.exp
+  return typeof exp === 'number' ? (exp + leeway) * 1000 : now + NO_EXP_TTL_MS
 }
 
 export type Outcome = VerifiedToken | Failure
+
+/**
+ * Kong's jwt identifies the login server (the consumer owning the credential); the person is the
+ * token's `sub`. Without a `sub` the consumer itself is the caller, a program acting for itself.
+ */
+function jwtPrincipal(
+  token: string,
+  credential: JwtCredential,
+  claims: Readonly<Record<string, unknown>>,
+): Principal {
+  const sub = claims.sub
+  const user = typeof sub === 'string' && sub !== ''
+  return Object.freeze({
+    subject: user ? sub : consumerName(credential.consumer),
+    kind: user ? 'user' : 'client',
+    method: 'jwt',
+    issuer: typeof claims.iss === 'string' ? claims.iss : null,
+    clientId: typeof claims.client_id === 'string' ? claims.client_id : null,
+    scopes: scopeList(claims.scope),
+    attributes: {},
+    claims,
+    token,
+  })
+}
 
 export class JwtVerifier {
   readonly #o: VerifierOptions
@@ -73,6 +122,7 @@ export class JwtVerifier {
       credential,
       claims,
       headers: this.#headerValues(claims),
+      principal: jwtPrincipal(token, credential, claims),
       until: cacheUntil(claims, this.#o.rules.leeway, now),
     }
     this.#o.cache.set(token, entry, now)

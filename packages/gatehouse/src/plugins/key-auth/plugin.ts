@@ -15,9 +15,11 @@ import {
   authenticateAnonymously,
   authenticateAs,
   challenge,
+  consumerPrincipal,
   identifiedByEarlierPlugin,
   refuse,
 } from '../../pipeline/authenticate.ts'
+import type { Principal } from '../../pipeline/principal.ts'
 import type { CredentialRef, RequestState } from '../../pipeline/request-state.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { BODY_LIMIT, bodyKind, findBodyKey, withoutBodyKey } from './body-key.ts'
@@ -28,6 +30,7 @@ import { type KeyAuthConfig, keyAuthSchema } from './schema.ts'
 interface KeyEntry {
   readonly consumer: ConsumerEntity
   readonly credential: CredentialRef
+  readonly principal: Principal
   /** performance.now() after which the key no longer works; Infinity without a ttl. */
   readonly expiresAt: number
 }
@@ -72,6 +75,7 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
         byKey.set(c.key as string, {
           consumer,
           credential: { id: c.id, identifier: c.id },
+          principal: consumerPrincipal(consumer, 'key-auth'),
           expiresAt: ttl ? loadedAt + ttl * 1000 : Number.POSITIVE_INFINITY,
         })
       }
@@ -101,7 +105,7 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
       if (found.key === '') return NO_KEY
       const entry = keys.get(found.key)
       if (entry === undefined || performance.now() >= entry.expiresAt) return INVALID_KEY
-      authenticateAs(state, entry.consumer, entry.credential)
+      authenticateAs(state, entry.consumer, entry.credential, entry.principal)
       return null
     }
 

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { type RawResponse, rawRequest } from '../../../test/harness/http.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
@@ -212,6 +213,34 @@ describe('openid-connect answers', () => {
       assert.equal(scope.error_code, 'GH_ERR_AUTH_SCOPE_INSUFFICIENT')
       assert.equal(scope.error_detail, 'oidc_insufficient_scope')
       assert.ok(!gh.stdout.includes(expired.split('.')[2]!), 'no token in the logs')
+    })
+  })
+
+  describe('a token accepted before (verified-token cache)', () => {
+    it('is refused once it expires, with the answer a fresh verification gives', async () => {
+      const t = await token({ exp: nowSeconds() + 1 })
+      passed(await bearer('/exact', t))
+      passed(await bearer('/exact', t))
+      await sleep(2100)
+      invalid(await bearer('/exact', t), 'The access token expired')
+    })
+
+    it('is refused once it is older than max_token_age', async () => {
+      // max_token_age 60 with the default 5 s leeway: a token issued 62 s ago is too old 4 s from now.
+      const t = await token({ iat: nowSeconds() - 62 })
+      passed(await bearer('/aged', t))
+      await sleep(1100)
+      passed(await bearer('/aged', t))
+      await sleep(4200)
+      invalid(await bearer('/aged', t), 'The access token is too old')
+    })
+
+    it('still needs the scopes of every route it is sent to', async () => {
+      const t = await token({ scope: 'orders:read' })
+      passed(await bearer('/api', t))
+      passed(await bearer('/api', t))
+      assert.equal((await bearer('/scoped', t)).status, 403)
+      assert.equal((await bearer('/scoped', t)).status, 403)
     })
   })
 

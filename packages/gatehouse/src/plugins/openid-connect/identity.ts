@@ -13,6 +13,7 @@
  */
 import type { ConsumerEntity } from '../../config/model.ts'
 import { authenticateAs } from '../../pipeline/authenticate.ts'
+import type { Principal } from '../../pipeline/principal.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
 
 /** Consumers by the values a claim may name them with; username wins over another consumer's custom_id. */
@@ -31,16 +32,18 @@ export interface Caller {
   readonly clientId: string | null
   /** `scope` when it is a header-safe string, else null. */
   readonly scope: string | null
+  readonly principal: Principal
 }
 
 export function identify(state: RequestState, caller: Caller, consumer: ConsumerEntity | undefined): void {
   const identifier = caller.clientId ?? caller.name
   const credential = { id: identifier, identifier }
   const h = state.upstreamHeaders
-  if (consumer !== undefined) authenticateAs(state, consumer, credential)
+  if (consumer !== undefined) authenticateAs(state, consumer, credential, caller.principal)
   else {
     state.consumer = null
     state.credential = credential
+    state.principal = caller.principal
     delete h['x-consumer-id']
     delete h['x-consumer-custom-id']
     delete h['x-anonymous-consumer']

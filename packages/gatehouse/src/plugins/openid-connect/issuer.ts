@@ -6,12 +6,22 @@
  * requiredClaims) → what jose leaves out (`iat` in the future without maxTokenAge; the caller claim is a
  * header-safe string). Never throws: every failure, expected or not, is a Refusal.
  *
+ * Accepted tokens are remembered by their exact string (_shared/verified-token-cache.ts), so a client
+ * sending the same token again costs a map lookup, not an ES256/RS256 verification. Nothing is re-checked
+ * on a hit because every time-dependent check only ever turns from pass to fail at a known instant, and
+ * the entry ends there: at `exp` (+ leeway), at `iat` + max_token_age (+ leeway), and at the latest
+ * after the JWKS `max_age`, so a key the issuer withdrew stops being honoured as soon as a fresh
+ * verification would notice (nbf and a future iat only ever turn from fail to pass, and failed tokens
+ * are never cached). Scopes are checked per route on every request, outside the cache.
+ *
  * A list of issuers will be a map from `iss` to instances of this class, each with its own keys,
  * audience, algorithms and claim mapping; nothing here is shared between issuers.
  */
 import { decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
 import type { Logger } from '../../observability/logger.ts'
+import { scopeList } from '../../pipeline/principal.ts'
 import { hasDuplicateTopLevelMember } from '../_shared/json-duplicates.ts'
+import { VerifiedTokenCache } from '../_shared/verified-token-cache.ts'
 import type { Refusal, Refusals } from './failures.ts'
 import { SourceUnavailable } from './fetch-json.ts'
 import type { Caller } from './identity.ts'
@@ -40,6 +50,8 @@ export interface IssuerOptions {
   readonly maxTokenAge: number | undefined
   readonly consumerClaim: string
   readonly keys: IssuerKeys
+  /** The JWKS `max_age` in milliseconds: no verification is remembered longer. */
+  readonly keysMaxAgeMs: number
   readonly refusals: Refusals
   readonly logger: Logger
 }
@@ -47,6 +59,11 @@ export interface IssuerOptions {
 export interface AccessToken {
   readonly claims: JWTPayload
   readonly caller: Caller
+}
+
+interface CachedToken {
+  readonly token: AccessToken
+  readonly until: number
 }
 
 /** jose's typ comparison (lib/jwt_claims_set.ts normalizeTyp): case-insensitive, `application/` optional. */
@@ -60,6 +77,7 @@ export class TrustedIssuer {
   readonly #algorithms: ReadonlySet<string>
   readonly #types: ReadonlySet<string>
   readonly #verifyOptions: JWTVerifyOptions
+  readonly #cache = new VerifiedTokenCache<CachedToken>()
   #lastWarning = Number.NEGATIVE_INFINITY
 
   constructor(options: IssuerOptions) {
@@ -79,9 +97,11 @@ export class TrustedIssuer {
     this.#verifyOptions = Object.freeze(verifyOptions)
   }
 
-  /** Synchronous when the token is refused on sight. */
-  verify(token: string): Refusal | Promise<AccessToken | Refusal> {
+  /** Synchronous when the token is refused on sight or was verified before. */
+  verify(token: string): AccessToken | Refusal | Promise<AccessToken | Refusal> {
     const r = this.#o.refusals
+    const cached = this.#cache.get(token, Date.now())
+    if (cached !== undefined) return cached.token
     if (token.length > MAX_TOKEN_LENGTH) return r.tooLong
     if (!COMPACT_JWS.test(token)) return r.malformed
     let header: Record<string, unknown>
@@ -96,24 +116,54 @@ export class TrustedIssuer {
     if (typeof kid !== 'string' || kid === '') return r.noKid
     if (typeof typ !== 'string' || !this.#types.has(normalizeType(typ))) return r.type
     return jwtVerify(token, this.#o.keys.getKey, this.#verifyOptions).then(
-      ({ payload }) => this.#accepted(payload),
+      ({ payload }) => this.#accepted(token, payload),
       (err: unknown) => this.#refused(err),
     )
   }
 
-  #accepted(claims: JWTPayload): AccessToken | Refusal {
+  #accepted(token: string, claims: JWTPayload): AccessToken | Refusal {
     const r = this.#o.refusals
-    const now = Math.floor(Date.now() / 1000)
+    const nowMs = Date.now()
+    const now = Math.floor(nowMs / 1000)
     // jose checks a future iat only together with maxTokenAge.
     if (this.#o.maxTokenAge === undefined && (claims.iat as number) - this.#o.leeway > now)
       return r.issuedInFuture
     const claim = this.#o.consumerClaim
     const name = claims[claim]
     if (typeof name !== 'string' || name === '' || !HEADER_SAFE.test(name)) return r.invalidClaim(claim)
-    return {
+    if (typeof claims.sub !== 'string' || claims.sub === '') return r.invalidClaim('sub')
+    const clientId = headerSafe(claims.client_id)
+    const accepted: AccessToken = {
       claims,
-      caller: { name, clientId: headerSafe(claims.client_id), scope: headerSafe(claims.scope) },
+      caller: {
+        name,
+        clientId,
+        scope: headerSafe(claims.scope),
+        principal: Object.freeze({
+          subject: claims.sub,
+          // Client credentials tokens carry the client as their subject (RFC 9068 §2.2).
+          kind: clientId !== null && claims.sub === clientId ? 'client' : 'user',
+          method: 'openid-connect',
+          issuer: this.#o.issuer,
+          clientId,
+          scopes: scopeList(claims.scope),
+          attributes: {},
+          claims,
+          token,
+        }),
+      },
     }
+    this.#cache.set(token, { token: accepted, until: this.#cacheUntil(claims, nowMs) }, nowMs)
+    return accepted
+  }
+
+  /** The first instant a fresh verification could refuse this token (jwtVerify required exp and iat). */
+  #cacheUntil(claims: JWTPayload, nowMs: number): number {
+    const { leeway, maxTokenAge } = this.#o
+    let until = ((claims.exp as number) + leeway) * 1000
+    if (maxTokenAge !== undefined)
+      until = Math.min(until, ((claims.iat as number) + maxTokenAge + leeway) * 1000)
+    return Math.min(until, nowMs + this.#o.keysMaxAgeMs)
   }
 
   #refused(err: unknown): Refusal {

@@ -2,7 +2,8 @@
  * How the plugin gets an issuer's keys over time, against real issuers on ephemeral ports: key rotation
  * picked up by a refetch on an unknown kid, at most once per cooldown (counted on the issuer); an issuer
  * that is down or failing at first use (401, fail closed, one attempt per backoff period, recovery without
- * a restart); a configured jwks_uri skipping discovery; a discovery document naming another issuer.
+ * a restart); a configured jwks_uri skipping discovery; a discovery document naming another issuer; a
+ * withdrawn key no longer honoured once max_age is over, even for a token accepted (and cached) before.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -33,15 +34,18 @@ describe("fetching an issuer's keys", () => {
   let impostor: TestIssuer
   /** Publishes a key jose cannot import under the kid its tokens name. */
   let broken: TestIssuer
+  /** Withdraws a key while tokens it signed are still valid; max_age 1 s. */
+  let withdrawing: TestIssuer
 
   before(async () => {
     upstream = await startUpstream()
     const issuers = await Promise.all(
-      ['rotating', 'down', 'failing', 'direct', 'impostor', 'broken'].map(async (name) =>
+      ['rotating', 'down', 'failing', 'direct', 'impostor', 'broken', 'withdrawing'].map(async (name) =>
         TestIssuer.start([await signingKey(`${name}-1`)]),
       ),
     )
-    ;[rotating, down, failing, direct, impostor, broken] = issuers as [
+    ;[rotating, down, failing, direct, impostor, broken, withdrawing] = issuers as [
+      TestIssuer,
       TestIssuer,
       TestIssuer,
       TestIssuer,
@@ -73,6 +77,7 @@ describe("fetching an issuer's keys", () => {
               route('direct', { issuer: direct.url, jwks_uri: direct.jwksUri }),
               route('impostor', { issuer: impostor.url }),
               route('broken', { issuer: broken.url }),
+              route('withdrawing', { issuer: withdrawing.url, jwks_cache: { max_age: 1, cooldown: 1 } }),
             ],
           },
         ],
@@ -81,7 +86,8 @@ describe("fetching an issuer's keys", () => {
   })
   after(async () => {
     await gh?.stop()
-    for (const issuer of [rotating, down, failing, direct, impostor, broken]) await issuer?.stop()
+    for (const issuer of [rotating, down, failing, direct, impostor, broken, withdrawing])
+      await issuer?.stop()
     await upstream?.close()
   })
 
@@ -128,6 +134,21 @@ describe("fetching an issuer's keys", () => {
     invalid(await call('/rotating', rotating, 'rotating-1'), UNKNOWN_KEY)
     passed(await call('/rotating', rotating, 'rotating-2'))
     assert.deepEqual(rotating.served, { discovery: 1, jwks: 3 })
+  })
+
+  it('stops honouring a token, even one accepted before, once its key is withdrawn and max_age is over', async () => {
+    const token = await withdrawing.sign('withdrawing-1', accessClaims(withdrawing.url, AUD))
+    const send = () =>
+      rawRequest(`${gh.proxyUrl}/withdrawing`, { headers: { authorization: `Bearer ${token}` } })
+    passed(await send())
+    passed(await send())
+    assert.deepEqual(withdrawing.served, { discovery: 1, jwks: 1 })
+
+    withdrawing.add(await signingKey('withdrawing-2'))
+    withdrawing.unpublish('withdrawing-1')
+    await sleep(PAST_ONE_SECOND)
+    invalid(await send(), UNKNOWN_KEY)
+    assert.deepEqual(withdrawing.served, { discovery: 1, jwks: 2 })
   })
 
   it('refuses with 401 while the issuer is down at first use, and recovers without a restart', async () => {

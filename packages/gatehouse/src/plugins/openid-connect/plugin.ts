@@ -5,7 +5,8 @@
  * - Keys: discovery (once, on first use) or `jwks_uri`, then jose's remote JWKS: cached, refetched for an
  *   unknown kid at most once per cooldown, failed fetches retried with a backoff (key-set.ts).
  * - Checks: iss (exact), aud contains this route's resource, typ, alg allow-list, kid, exp/nbf/iat with
- *   leeway, optional maximum age, required scopes (issuer.ts).
+ *   leeway, optional maximum age (issuer.ts, which remembers accepted tokens until the first instant any
+ *   of these could fail), required scopes (on every request).
  * - Answers: RFC 6750 challenges and `{error, error_description}` bodies; every refusal is recorded with
  *   a GH_ERR_AUTH_* code and a stable reason for the access log (failures.ts). The issuer being
  *   unreachable is a 401 like any token that cannot be verified: fail closed, never a 500.
@@ -82,6 +83,7 @@ export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
       maxTokenAge: config.max_token_age,
       consumerClaim: config.consumer_claim,
       keys,
+      keysMaxAgeMs: cache.max_age * 1000,
       refusals,
       logger: ctx.logger,
     })
@@ -129,7 +131,7 @@ export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
         const outcome =
           token === null ? refusals.noToken : token === MALFORMED ? refusals.malformed : issuer.verify(token)
         if (!(outcome instanceof Promise)) {
-          decline(state, outcome)
+          settle(state, outcome)
           return
         }
         return outcome.then(

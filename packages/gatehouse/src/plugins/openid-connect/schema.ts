@@ -177,7 +177,9 @@ export const openIdConnectSchema = z
           .min(1)
           .max(86_400)
           .default(600)
-          .describe('Seconds fetched keys are used before they are fetched again (1..86400). Default: 600.'),
+          .describe(
+            'Seconds fetched keys are used before they are fetched again, and the longest an accepted token is remembered without verifying it again (1..86400). Default: 600.',
+          ),
         timeout: z
           .int()
           .min(1)
