@@ -38,7 +38,9 @@ gatehouse.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     const started = JSON.parse(line) as { proxy: string; admin: string }
     announced = true
     buffered = ''
-    announce(started.proxy.replace('0.0.0.0', 'localhost'), started.admin)
+    const proxy = started.proxy.replace('0.0.0.0', 'localhost')
+    upstream.trust(`http://${proxy.replace('localhost', '127.0.0.1')}/.well-known/gatehouse/jwks.json`)
+    announce(proxy, started.admin)
   }
 })
 
@@ -59,6 +61,9 @@ function announce(proxy: string, admin: string): void {
     curl -i ${p}/private -H 'apikey: ${apiKey}'
     curl -i ${p}/jwt -H 'Authorization: Bearer ${token}'
                                           # the upstream sees X-Consumer-Username: demo-app
+    curl -s ${p}/passport -H 'apikey: ${apiKey}'
+                                          # the upstream gets an internal JWT, not the key, and
+                                          # shows the identity it verified with @gatehouse/sdk
     curl -s ${a}/services                # the admin API, Kong's shapes
     curl -s ${a}/metrics | grep gatehouse_http_requests_total
 

@@ -12,6 +12,7 @@ import type { GatewayConfig } from './config/model.ts'
 import { RESTART_ONLY } from './config/schema/settings.ts'
 import { ConfigError } from './errors/errors.ts'
 import { IdentityHost } from './identity/host.ts'
+import { InternalKeyRing } from './internal-tokens/key-ring.ts'
 import type { AccessLog } from './observability/access-log.ts'
 import type { Logger } from './observability/logger.ts'
 import { GatewayMetrics } from './observability/metrics.ts'
@@ -47,6 +48,8 @@ export class Gateway implements PipelineContext {
   identity: MountedIdentity | null = null
   #identityHost: IdentityHost | null = null
   readonly upstreams = new UpstreamRegistry()
+  /** Signs internal tokens; lives across reloads (a reload reconfigures it). */
+  readonly internalKeys: InternalKeyRing
   readonly nodeId = randomUUID()
   readonly startedAt = Date.now()
   proxyAddress = ''
@@ -69,6 +72,10 @@ export class Gateway implements PipelineContext {
     this.#options = options
     this.logger = options.logger
     this.#accessLog = options.accessLog ?? null
+    this.internalKeys = new InternalKeyRing(
+      options.config.settings.internal_tokens,
+      options.logger.child({ component: 'internal-tokens' }),
+    )
     this.runtime = this.#build(options.config)
     this.metrics.setConfigHash(options.config.hash)
     const proxy = options.config.settings.proxy
@@ -110,6 +117,11 @@ export class Gateway implements PipelineContext {
     this.proxyAddress = await listen(this.#proxy, this.#options.proxyListen)
     this.adminAddress = await listen(this.#admin, this.#options.adminListen)
     return { proxy: this.proxyAddress, admin: this.adminAddress }
+  }
+
+  /** Creates the first internal-token signing key and starts its rotation schedule (before `listen`). */
+  async startInternalTokens(): Promise<void> {
+    await this.internalKeys.start()
   }
 
   /** Starts the built-in identity provider when the configuration enables it (before `listen`). */
@@ -156,6 +168,7 @@ export class Gateway implements PipelineContext {
         this.#identityHost = identityStarted
         this.identity = identityStarted?.mount ?? null
       }
+      await this.internalKeys.configure(config.settings.internal_tokens)
       this.metrics.setConfigHash(config.hash)
       this.metrics.configReloads.labels('success').inc()
       this.#warnAboutRestartOnlySettings(previous.config, config)
@@ -206,6 +219,7 @@ export class Gateway implements PipelineContext {
     if (timedOut) await this.#whenDrained(1000)
     await (timedOut ? this.upstreams.destroyAll() : this.upstreams.closeAll())
     await this.runtime.close()
+    this.internalKeys.stop()
     await this.#identityHost?.close()
     this.logger.info({ reason }, 'stopped')
   }
@@ -242,6 +256,7 @@ export class Gateway implements PipelineContext {
       upstreams: this.upstreams,
       metrics: this.metrics,
       logger: this.logger,
+      internalKeys: this.internalKeys,
     })
   }
 
@@ -265,6 +280,7 @@ export class Gateway implements PipelineContext {
       metrics: this.metrics,
       proxyAddress: this.proxyAddress,
       adminAddress: this.adminAddress,
+      internalKeys: this.internalKeys,
       config: () => this.runtime.config,
       ready: () => !this.draining,
       busy: () => this.#loading,

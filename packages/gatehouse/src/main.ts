@@ -55,6 +55,7 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
     adminToken: adminTokenFrom(env),
   })
   logNotices(logger, config)
+  await gateway.startInternalTokens()
   await gateway.startIdentity()
   const addresses = await gateway.listen()
   // Before the started line: whoever waits for it may signal at once.

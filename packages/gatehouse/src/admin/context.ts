@@ -1,5 +1,6 @@
 /** What the admin resources may see and do to the running gateway. */
 import type { GatewayConfig } from '../config/model.ts'
+import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 
@@ -11,6 +12,8 @@ export interface AdminContext {
   readonly metrics: GatewayMetrics
   readonly proxyAddress: string
   readonly adminAddress: string
+  /** The gateway's signing keys for internal tokens. */
+  readonly internalKeys: InternalKeyRing
   config(): GatewayConfig
   /** False while shutting down. */
   ready(): boolean

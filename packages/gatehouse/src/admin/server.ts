@@ -2,6 +2,7 @@
  * The admin API listener: access check first, then one resource module per path family. Errors use the
  * same envelope as the proxy.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { GatehouseError } from '../errors/errors.ts'
 import { toGatehouseError } from '../errors/respond.ts'
@@ -12,6 +13,7 @@ import type { AdminContext } from './context.ts'
 import { handleCredentials } from './credentials.ts'
 import { handleEntities } from './entities.ts'
 import { type AdminRequest, sendError } from './http.ts'
+import { handleInternalTokens } from './internal-tokens.ts'
 import { handleStatus } from './status.ts'
 
 export interface AdminServerOptions {
@@ -76,6 +78,7 @@ function adminRequest(req: IncomingMessage, res: ServerResponse): AdminRequest |
 async function route(ctx: AdminContext, a: AdminRequest, maxBodySize: number): Promise<void> {
   if (await handleStatus(ctx, a)) return
   if (a.path === '/config') return handleConfig(ctx, a, maxBodySize)
+  if (a.path.startsWith('/internal-tokens/') && (await handleInternalTokens(ctx, a))) return
   if (handleCredentials(ctx, a)) return
   if (handleEntities(ctx, a)) return
   sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', 'Not found'))

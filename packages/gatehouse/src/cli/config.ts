@@ -1,6 +1,8 @@
 /** `gatehouse config check FILE`: loads the file and builds the runtime as `start` would, without listening. */
+
 import { loadConfigFile } from '../config/load.ts'
 import type { GatewayConfig } from '../config/model.ts'
+import { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import { createLoggers } from '../observability/logger.ts'
 import { GatewayMetrics } from '../observability/metrics.ts'
 import { GatewayRuntime } from '../pipeline/runtime.ts'
@@ -37,6 +39,10 @@ async function checkRuntime(config: GatewayConfig, registry: PluginRegistry): Pr
       upstreams,
       metrics: new GatewayMetrics(),
       logger: createLoggers({ level: 'silent' }).logger,
+      internalKeys: new InternalKeyRing(
+        config.settings.internal_tokens,
+        createLoggers({ level: 'silent' }).logger,
+      ),
     })
     await runtime.close()
   } finally {

@@ -112,7 +112,7 @@ export function loadConfigObject(value: unknown, source: string, options: LoadOp
     throw new ConfigError(source, dedupe(redacted))
   }
 
-  const { proxy, admin, logging } = doc
+  const { proxy, admin, logging, internal_tokens } = doc
   const dbPath = doc.storage.sqlite.path
   const storage = {
     sqlite: { path: dbPath === ':memory:' ? dbPath : resolve(options.baseDir ?? process.cwd(), dbPath) },
@@ -120,7 +120,7 @@ export function loadConfigObject(value: unknown, source: string, options: LoadOp
   return deepFreeze({
     source,
     hash,
-    settings: { proxy, admin, logging, identity, storage },
+    settings: { proxy, admin, logging, identity, storage, internal_tokens },
     ...normalized.entities,
   })
 }

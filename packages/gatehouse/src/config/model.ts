@@ -2,8 +2,10 @@
  * The loaded configuration: flat entity lists with ids and references filled in, Kong's admin API
  * shapes (absent values are null), deep-frozen. Built by normalize.ts; read by everything else.
  */
+
 import type { z } from 'zod'
 import type { IdentityConfig } from './normalize-identity.ts'
+import type { InternalTokensSettings } from './schema/internal-tokens.ts'
 import type { adminSettings, loggingSettings, proxySettings } from './schema/settings.ts'
 
 export interface EntityRef {
@@ -92,6 +94,7 @@ export interface GatewaySettings {
   readonly admin: Readonly<z.output<typeof adminSettings>>
   readonly logging: Readonly<z.output<typeof loggingSettings>>
   readonly identity: IdentityConfig
+  readonly internal_tokens: InternalTokensSettings
   readonly storage: {
     /** SQLite database file, absolute (resolved against the configuration file's folder), or `:memory:`. */
     readonly sqlite: { readonly path: string }

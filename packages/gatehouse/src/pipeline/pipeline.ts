@@ -11,11 +11,15 @@
  *   7. response   plugins see the response head before it is sent         plugin-phases.ts
  *   8. log        metrics, one access-log line, plugins' log phase        (below)
  *
- * Minting the internal token (identity propagation) will sit between 5 and 6.
+ * Before 2, two applications answer on the proxy listener themselves: the built-in identity provider
+ * (under its issuer) and the JWKS services use to verify internal tokens (internal_tokens.jwks_path).
+ * The internal token for the upstream is minted in 5, by the internal-token plugin (transform band),
+ * once authentication, authorisation and rate limiting have passed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { GatehouseError } from '../errors/errors.ts'
 import { toGatehouseError } from '../errors/respond.ts'
+import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { AccessLog } from '../observability/access-log.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
@@ -37,6 +41,8 @@ export interface PipelineContext extends ProxyContext {
   readonly unmatchedMetrics: RouteMetrics
   /** The built-in identity provider when it runs on this listener (identity/mount.ts), else null. */
   readonly identity: MountedIdentity | null
+  /** The gateway's internal-token keys; their public JWKS is served at internal_tokens.jwks_path. */
+  readonly internalKeys: InternalKeyRing
   /** Called when a request finishes, to count in-flight requests. */
   readonly onFinished: () => void
 }
@@ -94,6 +100,12 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   if (identity?.matches(state.host, state.path)) {
     state.identity = true
     identity.handle(req, res)
+    return
+  }
+
+  // 1c. the public keys of internal tokens, for services and their SDK
+  if (state.path === runtime.config.settings.internal_tokens.jwks_path) {
+    serveJwks(pc.internalKeys, state.method, res)
     return
   }
 
@@ -189,6 +201,23 @@ function refuseHttp(state: RequestState, hostHeader: string): void {
   state.error = err
   state.exit(code, undefined, { location: `https://${hostHeader}${state.req.url ?? '/'}` })
   sendGatewayResponse(state)
+}
+
+/** The JWKS document; other methods get 405 (it is read-only). */
+function serveJwks(keys: InternalKeyRing, method: string, res: ServerResponse): void {
+  if (method !== 'GET' && method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' })
+    res.end('{"message":"Method not allowed"}')
+    return
+  }
+  const body = keys.jwksBody
+  res.writeHead(200, {
+    'content-type': 'application/jwk-set+json',
+    'content-length': Buffer.byteLength(body),
+    // Services may cache it briefly; the next key is published long before it signs.
+    'cache-control': 'public, max-age=60',
+  })
+  res.end(method === 'HEAD' ? undefined : body)
 }
 
 // 8. log — runs once per request, when the response is done or the client went away.

@@ -19,6 +19,12 @@ export class RouteContext {
   readonly serviceName: string
   readonly acceptsHttp: boolean
   readonly acceptsHttps: boolean
+  /**
+   * The route sends an internal token instead of the caller's credential (internal-token plugin, mode
+   * mint or forward, without keep_public_credential): auth plugins then remove the credential from the
+   * upstream request wherever they found it, as with their own hide_credentials.
+   */
+  readonly concealsCredentials: boolean
 
   constructor(
     route: RouteEntity,
@@ -36,5 +42,10 @@ export class RouteContext {
     this.serviceName = service ? (service.name ?? service.id) : ''
     this.acceptsHttp = route.protocols.includes('http')
     this.acceptsHttps = route.protocols.includes('https')
+    this.concealsCredentials = chain.steps.some((step) => {
+      if (step.name !== 'internal-token' || step.instance === null) return false
+      const config = step.instance.entity.config as { mode?: string; keep_public_credential?: boolean }
+      return config.mode !== 'headers' && config.keep_public_credential !== true
+    })
   }
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { z } from 'zod'
 import { loadConfigObject } from '../config/load.ts'
 import { ConfigError } from '../errors/errors.ts'
+import { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import { createLoggers } from '../observability/logger.ts'
 import { GatewayMetrics } from '../observability/metrics.ts'
 import { createRegistry } from '../plugins/registry.ts'
@@ -31,6 +32,10 @@ describe('building a runtime from a loaded configuration', () => {
     upstreams: new UpstreamRegistry(),
     metrics: new GatewayMetrics(),
     logger: createLoggers({ level: 'silent' }).logger,
+    internalKeys: new InternalKeyRing(
+      config('^/').settings.internal_tokens,
+      createLoggers({ level: 'silent' }).logger,
+    ),
   })
   const config = (pattern: string) =>
     loadConfigObject(

@@ -6,6 +6,7 @@
 import { BlockList, isIPv6 } from 'node:net'
 import type { ConsumerEntity, GatewayConfig, PluginEntity } from '../config/model.ts'
 import { ConfigError, type ConfigIssue } from '../errors/errors.ts'
+import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -19,6 +20,7 @@ export interface RuntimeDependencies {
   readonly upstreams: UpstreamRegistry
   readonly metrics: GatewayMetrics
   readonly logger: Logger
+  readonly internalKeys: InternalKeyRing
 }
 
 export class GatewayRuntime {
@@ -52,6 +54,7 @@ export class GatewayRuntime {
           consumers,
           findConsumer: (reference) => byReference.get(reference),
           credentials: (name) => config.credentials[name] ?? [],
+          internalTokens: { ring: deps.internalKeys, settings: config.settings.internal_tokens },
           memo: <T>(key: string, build: () => T): T => {
             const k = `${entity.name}\0${key}`
             if (!memos.has(k)) memos.set(k, build())

@@ -13,6 +13,8 @@
  */
 import type { z } from 'zod'
 import type { ConsumerEntity, CredentialEntity } from '../config/model.ts'
+import type { InternalTokensSettings } from '../config/schema/internal-tokens.ts'
+import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { PriorityBand } from '../pipeline/phases.ts'
 import type { RequestState } from '../pipeline/request-state.ts'
@@ -53,6 +55,11 @@ export interface PluginCreateContext {
    * credentials, say), so N routes with the plugin do not build N copies.
    */
   memo<T>(key: string, build: () => T): T
+  /**
+   * The gateway's internal-token signing keys (they live across reloads) and the `internal_tokens`
+   * settings of the configuration being loaded.
+   */
+  readonly internalTokens: { readonly ring: InternalKeyRing; readonly settings: InternalTokensSettings }
 }
 
 /** What a credential definition's `build` receives. */

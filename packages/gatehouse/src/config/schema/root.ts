@@ -9,11 +9,13 @@
  * rules that span entities (duplicates, references, routes) are still checked and reported in the same
  * round instead of only after every schema problem is fixed.
  */
+
 import { z } from 'zod'
 import type { PluginRegistry } from '../../plugins/registry.ts'
 import { describeIssues } from '../format-issues.ts'
 import { consumerFields } from './consumer.ts'
 import { identitySettings, storageSettings } from './identity.ts'
+import { internalTokensSettings } from './internal-tokens.ts'
 import { pluginFields, pluginScopeFields } from './plugin.ts'
 import { routeFields } from './route.ts'
 import { serviceFields } from './service.ts'
@@ -143,6 +145,7 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
       logging: loggingSettings,
       identity: identitySettings,
       storage: storageSettings,
+      internal_tokens: internalTokensSettings,
     },
     mode,
   )

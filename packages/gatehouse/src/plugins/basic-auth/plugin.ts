@@ -107,7 +107,7 @@ export const plugin: GatewayPlugin<BasicAuthConfig> = {
       let given = parseBasic(proxyValue)
       let user = given ? users.get(given.username) : undefined
       if (user === undefined) {
-        if (hide) delete state.upstreamHeaders.authorization
+        if (hide || state.route?.concealsCredentials) delete state.upstreamHeaders.authorization
         const fromAuthorization = parseBasic(authValue)
         if (fromAuthorization !== null) {
           given = fromAuthorization

@@ -10,7 +10,7 @@
  * Tokens whose signature verified are cached per instance, keyed by the exact token string (at most
  * 10,000), until their `exp` (+ leeway), or for 60 s when they have none; exp, nbf, leeway and
  * maximum_expiration are checked again on every hit, and a reload builds new instances with empty
- * caches, so the cache never accepts a token a fresh verification would refuse (_shared/verified-token-cache.ts). A repeated
+ * caches, so the cache never accepts a token a fresh verification would refuse (_shared/expiring-cache.ts). A repeated
  * token then costs a map lookup instead of a signature check; Kong verifies every time.
  */
 import {
@@ -21,7 +21,8 @@ import {
   refuse,
 } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
-import { VerifiedTokenCache } from '../_shared/verified-token-cache.ts'
+import { withoutCookies, withoutQueryParam } from '../_shared/conceal.ts'
+import { ExpiringCache } from '../_shared/expiring-cache.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { jwtSecrets } from './credential.ts'
 import { extractToken, MULTIPLE_TOKENS, NO_TOKEN } from './extract.ts'
@@ -70,7 +71,7 @@ export const plugin: GatewayPlugin<JwtConfig> = {
     )
     const clearHeaders = claimHeaders.map(([, header]) => header)
     const failures = buildFailures(config.realm, config.key_claim_name)
-    const cache = new VerifiedTokenCache<VerifiedToken>()
+    const cache = new ExpiringCache<VerifiedToken>()
     const verifier = new JwtVerifier({
       index,
       keyClaimName: config.key_claim_name,
@@ -103,6 +104,19 @@ export const plugin: GatewayPlugin<JwtConfig> = {
       }
     }
 
+    /** Every place this plugin reads tokens from, emptied in the upstream request. */
+    const conceal = (state: RequestState): void => {
+      const h = state.upstreamHeaders
+      for (const name of sources.headers) delete h[name]
+      for (const name of sources.params) state.upstreamQuery = withoutQueryParam(state.upstreamQuery, name)
+      const cookie = h.cookie
+      if (sources.cookies.length > 0 && typeof cookie === 'string') {
+        const kept = withoutCookies(cookie, sources.cookies)
+        if (kept === null) delete h.cookie
+        else h.cookie = kept
+      }
+    }
+
     return {
       access(state) {
         // Claim headers are ours whatever happens next: a client's copy never reaches the upstream.
@@ -110,6 +124,7 @@ export const plugin: GatewayPlugin<JwtConfig> = {
         if (!config.run_on_preflight && state.method === 'OPTIONS') return
         if (anonymous !== null && identifiedByEarlierPlugin(state)) return
         const token = extractToken(state.req, state.query, sources)
+        if (state.route?.concealsCredentials) conceal(state)
         let outcome: Outcome | Promise<Outcome>
         if (typeof token === 'string') outcome = verifier.verify(token)
         else outcome = extractionFailure(token, failures)

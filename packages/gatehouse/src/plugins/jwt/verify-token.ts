@@ -10,7 +10,7 @@
 import { compactVerify } from 'jose'
 import { consumerName } from '../../pipeline/authenticate.ts'
 import { type Principal, scopeList } from '../../pipeline/principal.ts'
-import type { VerifiedTokenCache } from '../_shared/verified-token-cache.ts'
+import type { ExpiringCache } from '../_shared/expiring-cache.ts'
 import { type ClaimRules, checkClaims } from './claims.ts'
 import { decodeToken } from './decode.ts'
 import type { Failure, Failures } from './failures.ts'
@@ -32,7 +32,7 @@ export interface VerifierOptions {
   /** `claims_to_headers`: [claim, lower-cased header]. */
   readonly claimHeaders: readonly (readonly [string, string])[]
   readonly failures: Failures
-  readonly cache: VerifiedTokenCache<VerifiedToken>
+  readonly cache: ExpiringCache<VerifiedToken>
 }
 
 /** A token whose signature verified, as the cache keeps it. */

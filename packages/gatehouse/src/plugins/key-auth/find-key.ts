@@ -4,7 +4,9 @@
  * value is empty. A name sent twice is a duplicate, never "the first one", so the gateway and the
  * upstream cannot disagree about which key was meant.
  */
+
 import type { RequestState } from '../../pipeline/request-state.ts'
+import { formDecode } from '../_shared/conceal.ts'
 
 /** One configured key name, prepared at load. */
 export interface KeyName {
@@ -95,30 +97,4 @@ function parseQuery(query: string): QueryParam[] {
     )
   }
   return out
-}
-
-/** Form decoding (`+` is a space); a malformed escape leaves the text as written, as nginx does. */
-function formDecode(raw: string): string {
-  if (!raw.includes('%') && !raw.includes('+')) return raw
-  try {
-    return decodeURIComponent(raw.replaceAll('+', ' '))
-  } catch {
-    return raw.replaceAll('+', ' ')
-  }
-}
-
-/**
- * The upstream query without any parameter named `name`. The other parameters keep their exact bytes
- * and order: upstreams that sign or hash query strings must see what the client sent.
- */
-export function withoutQueryParam(query: string, name: string): string {
-  if (query.length <= 1) return query
-  const kept = query
-    .slice(1)
-    .split('&')
-    .filter((segment) => {
-      const eq = segment.indexOf('=')
-      return formDecode(eq === -1 ? segment : segment.slice(0, eq)) !== name
-    })
-  return kept.length === 0 || (kept.length === 1 && kept[0] === '') ? '' : `?${kept.join('&')}`
 }

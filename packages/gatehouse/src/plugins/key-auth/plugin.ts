@@ -21,10 +21,11 @@ import {
 } from '../../pipeline/authenticate.ts'
 import type { Principal } from '../../pipeline/principal.ts'
 import type { CredentialRef, RequestState } from '../../pipeline/request-state.ts'
+import { withoutQueryParam } from '../_shared/conceal.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { BODY_LIMIT, bodyKind, findBodyKey, withoutBodyKey } from './body-key.ts'
 import { keyAuthCredentials } from './credential.ts'
-import { type FoundKey, findKey, prepareKeyNames, withoutQueryParam } from './find-key.ts'
+import { type FoundKey, findKey, prepareKeyNames } from './find-key.ts'
 import { type KeyAuthConfig, keyAuthSchema } from './schema.ts'
 
 interface KeyEntry {
@@ -94,7 +95,7 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
       if (found.kind === 'none') return NO_KEY
       // Every key name goes, not only the one used (Kong's), so no second or duplicate key reaches
       // the upstream, even when an anonymous fallback lets the request through.
-      if (hide) {
+      if (hide || state.route?.concealsCredentials) {
         for (const name of names) {
           delete state.upstreamHeaders[name.header]
           if (name.headerAlias) delete state.upstreamHeaders[name.headerAlias]
@@ -122,7 +123,8 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
       if (kind === null) return settle(state, found)
       return state.readBody(BODY_LIMIT).then((body) => {
         const inBodyKey = findBodyKey(body, kind, names)
-        if (hide && inBodyKey.kind !== 'none') state.upstreamBody = withoutBodyKey(body, kind, names)
+        if ((hide || state.route?.concealsCredentials) && inBodyKey.kind !== 'none')
+          state.upstreamBody = withoutBodyKey(body, kind, names)
         return settle(state, inBodyKey)
       })
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { FILE, load, problems, registry } from '../../../test/harness/config.ts'
 import { ConfigError } from '../../errors/errors.ts'
+import { InternalKeyRing } from '../../internal-tokens/key-ring.ts'
 import { createLoggers } from '../../observability/logger.ts'
 import { GatewayMetrics } from '../../observability/metrics.ts'
 import { GatewayRuntime } from '../../pipeline/runtime.ts'
@@ -83,6 +84,10 @@ plugins:
       upstreams,
       metrics: new GatewayMetrics(),
       logger: createLoggers({ level: 'silent' }).logger,
+      internalKeys: new InternalKeyRing(
+        config.settings.internal_tokens,
+        createLoggers({ level: 'silent' }).logger,
+      ),
     }
     assert.throws(
       () => new GatewayRuntime(config, deps),

@@ -10,10 +10,11 @@ import { after, before, describe, it } from 'node:test'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { rawRequest } from '../../../test/harness/http.ts'
 import { startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
-import { MAX_TOKEN_LENGTH } from './issuer.ts'
+import { MAX_TOKEN_LENGTH } from './access-tokens.ts'
 import {
   accessClaims,
   b64url,
+  DPOP_ALGS,
   hs256Raw,
   type SigningKey,
   signingKey,
@@ -26,7 +27,8 @@ const MALFORMED = 'The access token is malformed'
 const ALG = 'The access token is signed with an algorithm this resource does not accept'
 const UNKNOWN_KEY = 'The access token is signed with an unknown key'
 const BAD_SIGNATURE = 'The access token signature is invalid'
-const NO_KID = 'The access token has no kid header'
+const BAD_KID = 'The access token has an invalid kid header'
+const UNKNOWN_ISSUER = 'The access token is from an issuer this resource does not trust'
 /** The order n of the P-256 group: r = s = n is another invalid-signature shape. */
 const P256_ORDER = Buffer.from('FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551', 'hex')
 
@@ -111,14 +113,18 @@ async function corpus(issuer: TestIssuer): Promise<Case[]> {
       token: withSegment(await issuer.sign('rsa-1', claims), 0, b64url({ alg: 'PS256', ...atHeader })),
       description: ALG,
     },
-    // kid: required, and only ever a lookup key (RFC 8725 §3.10)
-    { name: 'no kid', token: await issuer.sign('ec-1', claims, { kid: undefined }), description: NO_KID },
-    { name: 'empty kid', token: await issuer.sign('ec-1', claims, { kid: '' }), description: NO_KID },
-    { name: 'kid a number', token: es256Raw(header({ kid: 1 }), claimsText, ec), description: NO_KID },
+    // kid: a string when present, and only ever a lookup key (RFC 8725 §3.10)
+    {
+      name: 'no kid, signed by the attacker',
+      token: await signWith(attacker, claims, { kid: undefined }),
+      description: BAD_SIGNATURE,
+    },
+    { name: 'empty kid', token: await issuer.sign('ec-1', claims, { kid: '' }), description: BAD_KID },
+    { name: 'kid a number', token: es256Raw(header({ kid: 1 }), claimsText, ec), description: BAD_KID },
     {
       name: 'kid an object',
       token: es256Raw(header({ kid: { a: 1 } }), claimsText, ec),
-      description: NO_KID,
+      description: BAD_KID,
     },
     {
       name: 'kid path traversal',
@@ -247,7 +253,30 @@ async function corpus(issuer: TestIssuer): Promise<Case[]> {
     {
       name: 'iss a number',
       token: es256Raw(header({}), JSON.stringify({ ...claims, iss: 1 }), ec),
-      description: 'The access token is from another issuer',
+      description: UNKNOWN_ISSUER,
+    },
+    {
+      name: 'iss a list naming the issuer',
+      token: es256Raw(header({}), JSON.stringify({ ...claims, iss: [issuer.url] }), ec),
+      description: UNKNOWN_ISSUER,
+    },
+    {
+      name: 'duplicate iss claim, validly signed',
+      token: es256Raw(header({}), `${claimsText.slice(0, -1)},"iss":"https://evil.example"}`, ec),
+      description: MALFORMED,
+    },
+    {
+      name: 'cnf binding the token to an mTLS certificate this resource cannot check',
+      token: await issuer.sign('ec-1', {
+        ...claims,
+        cnf: { 'x5t#S256': 'bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2' },
+      }),
+      description: 'The access token is bound to a key in a way this resource cannot check (cnf)',
+    },
+    {
+      name: 'cnf.jkt not a thumbprint',
+      token: await issuer.sign('ec-1', { ...claims, cnf: { jkt: 42 } }),
+      description: 'The access token has an invalid cnf claim',
     },
     {
       name: 'aud an object',
@@ -337,7 +366,12 @@ describe('hostile access tokens', () => {
               {
                 name: 'api',
                 paths: ['/api'],
-                plugins: [{ name: 'openid-connect', config: { issuer: issuer.url, audience: AUD } }],
+                plugins: [
+                  {
+                    name: 'openid-connect',
+                    config: { issuer: issuer.url, audience: AUD, verbose_errors: true },
+                  },
+                ],
               },
             ],
           },
@@ -356,7 +390,7 @@ describe('hostile access tokens', () => {
     const failures: string[] = []
     for (const c of cases) {
       const res = await rawRequest(`${gh.proxyUrl}/api`, { headers: { authorization: `Bearer ${c.token}` } })
-      const challenge = `Bearer realm="gatehouse", error="invalid_token", error_description="${c.description}"`
+      const challenge = `Bearer realm="gatehouse", error="invalid_token", error_description="${c.description}", DPoP algs="${DPOP_ALGS}"`
       let body: unknown
       try {
         body = JSON.parse(res.body)
@@ -364,7 +398,13 @@ describe('hostile access tokens', () => {
         body = res.body
       }
       const expected = { error: 'invalid_token', error_description: c.description }
-      if (res.status !== 401 || res.headers['www-authenticate'] !== challenge || !isDeepEqual(body, expected))
+      const { reason, ...rest } = (body ?? {}) as { reason?: unknown }
+      if (
+        res.status !== 401 ||
+        res.headers['www-authenticate'] !== challenge ||
+        !isDeepEqual(rest, expected) ||
+        typeof reason !== 'string'
+      )
         failures.push(`${c.name}: ${res.status} ${res.body.slice(0, 200)} (expected 401 ${c.description})`)
     }
     assert.deepEqual(failures, [])

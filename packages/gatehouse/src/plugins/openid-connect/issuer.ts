@@ -1,68 +1,45 @@
 /**
- * Verifies an access token from one trusted issuer, as RFC 9068 §4 and RFC 8725 ask: length cap (8 KiB,
- * RFC 8725 §2.6; jose has none) → header checks before any key is fetched (alg in the allow-list, a
- * `kid`, `typ` an access-token type) → jose `jwtVerify` with the issuer's keys and every option jose
- * needs to check anything at all (algorithms, issuer, audience, typ, clockTolerance, maxTokenAge,
- * requiredClaims) → what jose leaves out (`iat` in the future without maxTokenAge; the caller claim is a
- * header-safe string). Never throws: every failure, expected or not, is a Refusal.
+ * Verifies an access token from one trusted issuer, as RFC 9068 §4 and RFC 8725 ask: header checks
+ * before any key is fetched (alg in this issuer's allow-list, `kid` a string when present, `typ` an
+ * access-token type) → jose `jwtVerify` with this issuer's keys and every option jose needs to check
+ * anything at all (algorithms, issuer, audience, typ, clockTolerance, maxTokenAge, requiredClaims) →
+ * what jose leaves out (`iat` in the future without maxTokenAge; the caller claim is a header-safe
+ * string; `cnf` is a key binding this resource can check). Never throws: every failure, expected or
+ * not, is a Failure. The token's length, shape and issuer were checked by access-tokens.ts, which also
+ * remembers accepted tokens until `until`: the first instant a fresh verification could refuse them.
  *
- * Accepted tokens are remembered by their exact string (_shared/verified-token-cache.ts), so a client
- * sending the same token again costs a map lookup, not an ES256/RS256 verification. Nothing is re-checked
- * on a hit because every time-dependent check only ever turns from pass to fail at a known instant, and
- * the entry ends there: at `exp` (+ leeway), at `iat` + max_token_age (+ leeway), and at the latest
- * after the JWKS `max_age`, so a key the issuer withdrew stops being honoured as soon as a fresh
- * verification would notice (nbf and a future iat only ever turn from fail to pass, and failed tokens
- * are never cached). Scopes are checked per route on every request, outside the cache.
- *
- * A list of issuers will be a map from `iss` to instances of this class, each with its own keys,
- * audience, algorithms and claim mapping; nothing here is shared between issuers.
+ * Each trusted issuer has its own instance — keys, audience, algorithms, claim mapping — and nothing is
+ * shared between them (RFC 8725 §3.8).
  */
-import { decodeProtectedHeader, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify } from 'jose'
+import { errors, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from 'jose'
 import type { Logger } from '../../observability/logger.ts'
 import { scopeList } from '../../pipeline/principal.ts'
-import { hasDuplicateTopLevelMember } from '../_shared/json-duplicates.ts'
-import { VerifiedTokenCache } from '../_shared/verified-token-cache.ts'
-import type { Refusal, Refusals } from './failures.ts'
+import type { ClaimMapping } from './attributes.ts'
+import { type Failure, failures as f } from './failures.ts'
 import { SourceUnavailable } from './fetch-json.ts'
 import type { Caller } from './identity.ts'
 import type { IssuerKeys } from './key-set.ts'
-
-/** Longest token read, in characters; longer ones are refused before decoding. */
-export const MAX_TOKEN_LENGTH = 8192
+import type { IssuerSettings } from './trusted-issuers.ts'
 
 /** Claims every access token must carry (RFC 9068 §2.2 requires more; these are the ones relied on). */
 const REQUIRED_CLAIMS = ['exp', 'iat', 'sub'] as const
 
-/** Three base64url segments; the signature may be empty so `alg: none` is refused as such. */
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
-
 /** A value Node can send in a header: printable ASCII and tab. */
 export const HEADER_SAFE = /^[\t\x20-\x7e]*$/
 
-export interface IssuerOptions {
-  readonly issuer: string
-  readonly audience: string
-  readonly algorithms: readonly string[]
-  readonly tokenTypes: readonly string[]
-  /** Seconds. */
-  readonly leeway: number
-  /** Seconds, or undefined for no limit beyond `exp`. */
-  readonly maxTokenAge: number | undefined
-  readonly consumerClaim: string
-  readonly keys: IssuerKeys
-  /** The JWKS `max_age` in milliseconds: no verification is remembered longer. */
-  readonly keysMaxAgeMs: number
-  readonly refusals: Refusals
-  readonly logger: Logger
-}
+/** An RFC 7638 SHA-256 thumbprint, base64url (RFC 9449 §6.1). */
+const JKT = /^[A-Za-z0-9_-]{43}$/
 
 export interface AccessToken {
   readonly claims: JWTPayload
   readonly caller: Caller
+  /** `cnf.jkt`: the thumbprint of the DPoP key the token is bound to, or null for a bearer token. */
+  readonly jkt: string | null
 }
 
-interface CachedToken {
+export interface Verified {
   readonly token: AccessToken
+  /** Date.now() from which the verification must not be reused. */
   readonly until: number
 }
 
@@ -73,68 +50,72 @@ export function normalizeType(typ: string): string {
 }
 
 export class TrustedIssuer {
-  readonly #o: IssuerOptions
+  readonly issuer: string
+  readonly #s: IssuerSettings
+  readonly #keys: IssuerKeys
+  readonly #mapping: ClaimMapping
+  readonly #logger: Logger
   readonly #algorithms: ReadonlySet<string>
   readonly #types: ReadonlySet<string>
   readonly #verifyOptions: JWTVerifyOptions
-  readonly #cache = new VerifiedTokenCache<CachedToken>()
   #lastWarning = Number.NEGATIVE_INFINITY
 
-  constructor(options: IssuerOptions) {
-    this.#o = options
-    this.#algorithms = new Set(options.algorithms)
-    this.#types = new Set(options.tokenTypes.map(normalizeType))
+  constructor(settings: IssuerSettings, keys: IssuerKeys, mapping: ClaimMapping, logger: Logger) {
+    this.issuer = settings.issuer
+    this.#s = settings
+    this.#keys = keys
+    this.#mapping = mapping
+    this.#logger = logger
+    this.#algorithms = new Set(settings.algorithms)
+    this.#types = new Set(settings.tokenTypes.map(normalizeType))
     const verifyOptions: JWTVerifyOptions = {
-      algorithms: [...options.algorithms],
-      issuer: options.issuer,
-      audience: options.audience,
-      clockTolerance: options.leeway,
-      requiredClaims: [...new Set([...REQUIRED_CLAIMS, options.consumerClaim])],
+      algorithms: [...settings.algorithms],
+      issuer: settings.issuer,
+      audience: settings.audience,
+      clockTolerance: settings.leeway,
+      requiredClaims: [...new Set([...REQUIRED_CLAIMS, settings.consumerClaim])],
     }
     // jose takes one typ; with several accepted types the header check in verify() is the only one.
     if (this.#types.size === 1) verifyOptions.typ = [...this.#types][0]!
-    if (options.maxTokenAge !== undefined) verifyOptions.maxTokenAge = options.maxTokenAge
+    if (settings.maxTokenAge !== undefined) verifyOptions.maxTokenAge = settings.maxTokenAge
     this.#verifyOptions = Object.freeze(verifyOptions)
   }
 
-  /** Synchronous when the token is refused on sight or was verified before. */
-  verify(token: string): AccessToken | Refusal | Promise<AccessToken | Refusal> {
-    const r = this.#o.refusals
-    const cached = this.#cache.get(token, Date.now())
-    if (cached !== undefined) return cached.token
-    if (token.length > MAX_TOKEN_LENGTH) return r.tooLong
-    if (!COMPACT_JWS.test(token)) return r.malformed
-    let header: Record<string, unknown>
-    try {
-      header = decodeProtectedHeader(token) as Record<string, unknown>
-    } catch {
-      return r.malformed
-    }
-    if (hasDuplicateSegmentMember(token)) return r.malformed
+  /** Synchronous when the header alone refuses the token. */
+  verify(token: string, header: Readonly<Record<string, unknown>>): Failure | Promise<Verified | Failure> {
     const { alg, kid, typ } = header
-    if (typeof alg !== 'string' || !this.#algorithms.has(alg)) return r.algorithm
-    if (typeof kid !== 'string' || kid === '') return r.noKid
-    if (typeof typ !== 'string' || !this.#types.has(normalizeType(typ))) return r.type
-    return jwtVerify(token, this.#o.keys.getKey, this.#verifyOptions).then(
-      ({ payload }) => this.#accepted(token, payload),
+    if (typeof alg !== 'string' || !this.#algorithms.has(alg)) return f.algorithm
+    // No kid is fine when the JWKS has exactly one key for the alg (jose refuses several candidates).
+    if (kid !== undefined && (typeof kid !== 'string' || kid === '')) return f.badKid
+    if (typeof typ !== 'string' || !this.#types.has(normalizeType(typ))) return f.type
+    let usableUntil = Number.POSITIVE_INFINITY
+    const getKey: JWTVerifyGetKey = async (protectedHeader, jws) => {
+      const resolved = await this.#keys.resolve(protectedHeader, jws)
+      usableUntil = resolved.usableUntil
+      return resolved.key
+    }
+    return jwtVerify(token, getKey, this.#verifyOptions).then(
+      ({ payload }) => this.#accepted(token, payload, usableUntil),
       (err: unknown) => this.#refused(err),
     )
   }
 
-  #accepted(token: string, claims: JWTPayload): AccessToken | Refusal {
-    const r = this.#o.refusals
+  #accepted(token: string, claims: JWTPayload, keysUsableUntil: number): Verified | Failure {
     const nowMs = Date.now()
     const now = Math.floor(nowMs / 1000)
+    const { leeway, maxTokenAge, consumerClaim } = this.#s
     // jose checks a future iat only together with maxTokenAge.
-    if (this.#o.maxTokenAge === undefined && (claims.iat as number) - this.#o.leeway > now)
-      return r.issuedInFuture
-    const claim = this.#o.consumerClaim
-    const name = claims[claim]
-    if (typeof name !== 'string' || name === '' || !HEADER_SAFE.test(name)) return r.invalidClaim(claim)
-    if (typeof claims.sub !== 'string' || claims.sub === '') return r.invalidClaim('sub')
+    if (maxTokenAge === undefined && (claims.iat as number) - leeway > now) return f.issuedInFuture
+    const name = claims[consumerClaim]
+    if (typeof name !== 'string' || name === '' || !HEADER_SAFE.test(name))
+      return f.invalidClaim(consumerClaim)
+    if (typeof claims.sub !== 'string' || claims.sub === '') return f.invalidClaim('sub')
+    const jkt = binding(claims.cnf)
+    if (typeof jkt === 'object' && jkt !== null) return jkt
     const clientId = headerSafe(claims.client_id)
     const accepted: AccessToken = {
       claims,
+      jkt,
       caller: {
         name,
         clientId,
@@ -144,51 +125,54 @@ export class TrustedIssuer {
           // Client credentials tokens carry the client as their subject (RFC 9068 §2.2).
           kind: clientId !== null && claims.sub === clientId ? 'client' : 'user',
           method: 'openid-connect',
-          issuer: this.#o.issuer,
+          issuer: this.issuer,
           clientId,
           scopes: scopeList(claims.scope),
-          attributes: {},
+          attributes: this.#mapping.attributes(claims),
           claims,
           token,
         }),
       },
     }
-    this.#cache.set(token, { token: accepted, until: this.#cacheUntil(claims, nowMs) }, nowMs)
-    return accepted
+    return { token: accepted, until: this.#until(claims, nowMs, keysUsableUntil) }
   }
 
-  /** The first instant a fresh verification could refuse this token (jwtVerify required exp and iat). */
-  #cacheUntil(claims: JWTPayload, nowMs: number): number {
-    const { leeway, maxTokenAge } = this.#o
+  /**
+   * The first instant a fresh verification could refuse this token (jwtVerify required exp and iat):
+   * its expiry, its maximum age, the JWKS max_age from now (a withdrawn key stops being honoured), and
+   * never past the end of the stale period of the keys that verified it.
+   */
+  #until(claims: JWTPayload, nowMs: number, keysUsableUntil: number): number {
+    const { leeway, maxTokenAge, jwksCache } = this.#s
     let until = ((claims.exp as number) + leeway) * 1000
     if (maxTokenAge !== undefined)
       until = Math.min(until, ((claims.iat as number) + maxTokenAge + leeway) * 1000)
-    return Math.min(until, nowMs + this.#o.keysMaxAgeMs)
+    return Math.min(until, nowMs + jwksCache.maxAge * 1000, keysUsableUntil)
   }
 
-  #refused(err: unknown): Refusal {
-    const r = this.#o.refusals
-    if (err instanceof SourceUnavailable) return r.keysUnavailable
+  #refused(err: unknown): Failure {
+    if (err instanceof SourceUnavailable) return f.keysUnavailable
     if (err instanceof errors.JOSEError) {
       switch (err.code) {
         case 'ERR_JWT_EXPIRED':
-          return (err as errors.JWTExpired).claim === 'iat' ? r.tooOld : r.expired
+          return (err as errors.JWTExpired).claim === 'iat' ? f.tooOld : f.expired
         case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
-          return claimRefusal(err as errors.JWTClaimValidationFailed, r)
+          return claimFailure(err as errors.JWTClaimValidationFailed)
         case 'ERR_JWKS_NO_MATCHING_KEY':
+          return f.unknownKey
         case 'ERR_JWKS_MULTIPLE_MATCHING_KEYS':
-          return r.unknownKey
+          return f.ambiguousKey
         case 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED':
-          return r.signature
+          return f.signature
         case 'ERR_JOSE_ALG_NOT_ALLOWED':
-          return r.algorithm
+          return f.algorithm
         case 'ERR_JWS_INVALID':
         case 'ERR_JWT_INVALID':
         case 'ERR_JOSE_NOT_SUPPORTED':
-          return r.malformed
+          return f.malformed
         case 'ERR_JWKS_TIMEOUT':
         case 'ERR_JWKS_INVALID':
-          return r.keysUnavailable
+          return f.keysUnavailable
       }
     }
     // Not a token problem we know (a key in the JWKS jose cannot import, say): refuse, and say so, at
@@ -196,56 +180,47 @@ export class TrustedIssuer {
     const now = Date.now()
     const level = now - this.#lastWarning >= 60_000 ? 'warn' : 'debug'
     if (level === 'warn') this.#lastWarning = now
-    this.#o.logger[level](
-      {
-        issuer: this.#o.issuer,
-        reason: r.unverifiable.reason,
-        error: (err as Error)?.message ?? String(err),
-      },
+    this.#logger[level](
+      { issuer: this.issuer, reason: f.unverifiable.reason, error: (err as Error)?.message ?? String(err) },
       'openid-connect could not verify a token',
     )
-    return r.unverifiable
+    return f.unverifiable
   }
 }
 
-function claimRefusal(err: errors.JWTClaimValidationFailed, r: Refusals): Refusal {
-  if (err.reason === 'missing') return r.missingClaim(err.claim)
+/**
+ * The DPoP key thumbprint of a `cnf` claim (RFC 7800, RFC 9449 §6): null without `cnf`; a Failure for a
+ * `cnf` that is not an object with a well-formed `jkt`, or that binds the token some other way (an mTLS
+ * certificate, RFC 8705), which this resource cannot check and so must not take for a bearer token.
+ */
+function binding(cnf: unknown): string | null | Failure {
+  if (cnf === undefined) return null
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) return f.invalidClaim('cnf')
+  const members = Object.keys(cnf)
+  if (members.some((m) => m !== 'jkt')) return f.unsupportedBinding
+  const jkt = (cnf as { jkt?: unknown }).jkt
+  return typeof jkt === 'string' && JKT.test(jkt) ? jkt : f.invalidClaim('cnf')
+}
+
+function claimFailure(err: errors.JWTClaimValidationFailed): Failure {
+  if (err.reason === 'missing') return f.missingClaim(err.claim)
   const failedCheck = err.reason === 'check_failed'
   switch (err.claim) {
     case 'iss':
-      return r.issuer
+      return f.issuer
     case 'aud':
-      return r.audience
+      return f.audience
     case 'typ':
-      return r.type
+      return f.type
     case 'nbf':
-      return failedCheck ? r.notYetValid : r.invalidClaim('nbf')
+      return failedCheck ? f.notYetValid : f.invalidClaim('nbf')
     case 'iat':
-      return failedCheck ? r.issuedInFuture : r.invalidClaim('iat')
+      return failedCheck ? f.issuedInFuture : f.invalidClaim('iat')
     default:
-      return r.invalidClaim(err.claim)
+      return f.invalidClaim(err.claim)
   }
 }
 
 function headerSafe(value: unknown): string | null {
   return typeof value === 'string' && value !== '' && HEADER_SAFE.test(value) ? value : null
-}
-
-/**
- * Whether the header or payload JSON names a member twice (`{"sub":"alice",…,"sub":"admin"}`): jose keeps
- * the last, another reader may keep the first, so such a token is refused (RFC 8725 §2.6). Segments that
- * do not parse are left for jose to refuse.
- */
-function hasDuplicateSegmentMember(token: string): boolean {
-  const [header, payload] = token.split('.', 2) as [string, string]
-  for (const segment of [header, payload]) {
-    const text = Buffer.from(segment, 'base64url').toString('utf8')
-    try {
-      JSON.parse(text)
-    } catch {
-      continue
-    }
-    if (hasDuplicateTopLevelMember(text)) return true
-  }
-  return false
 }

@@ -3,7 +3,8 @@
  * picked up by a refetch on an unknown kid, at most once per cooldown (counted on the issuer); an issuer
  * that is down or failing at first use (401, fail closed, one attempt per backoff period, recovery without
  * a restart); a configured jwks_uri skipping discovery; a discovery document naming another issuer; a
- * withdrawn key no longer honoured once max_age is over, even for a token accepted (and cached) before.
+ * withdrawn key no longer honoured once max_age is over, even for a token accepted (and cached) before;
+ * tokens without a kid (one candidate key, several, none). Stale keys are in stale-keys.test.ts.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -11,11 +12,23 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { type RawResponse, rawRequest } from '../../../test/harness/http.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
-import { accessClaims, signingKey, TestIssuer } from './test-fixtures.ts'
+import {
+  accessClaims,
+  assertRefusal,
+  type SigningKey,
+  signingKey,
+  signWith,
+  TestIssuer,
+} from './test-fixtures.ts'
 
 const AUD = 'https://api.shop.example'
 const UNAVAILABLE = "The issuer's keys are unavailable; the access token cannot be verified"
 const UNKNOWN_KEY = 'The access token is signed with an unknown key'
+const REASONS: Record<string, string> = {
+  [UNAVAILABLE]: 'oidc_keys_unavailable',
+  [UNKNOWN_KEY]: 'oidc_unknown_key',
+  'The access token cannot be verified': 'oidc_unverifiable',
+}
 /** A little over the 1 s cooldown and the first backoff step. */
 const PAST_ONE_SECOND = 1200
 
@@ -36,15 +49,18 @@ describe("fetching an issuer's keys", () => {
   let broken: TestIssuer
   /** Withdraws a key while tokens it signed are still valid; max_age 1 s. */
   let withdrawing: TestIssuer
+  /** Publishes two ES256 keys; cooldown 1 s. */
+  let twins: TestIssuer
 
   before(async () => {
     upstream = await startUpstream()
     const issuers = await Promise.all(
-      ['rotating', 'down', 'failing', 'direct', 'impostor', 'broken', 'withdrawing'].map(async (name) =>
-        TestIssuer.start([await signingKey(`${name}-1`)]),
+      ['rotating', 'down', 'failing', 'direct', 'impostor', 'broken', 'withdrawing', 'twins'].map(
+        async (name) => TestIssuer.start([await signingKey(`${name}-1`)]),
       ),
     )
-    ;[rotating, down, failing, direct, impostor, broken, withdrawing] = issuers as [
+    ;[rotating, down, failing, direct, impostor, broken, withdrawing, twins] = issuers as [
+      TestIssuer,
       TestIssuer,
       TestIssuer,
       TestIssuer,
@@ -56,12 +72,13 @@ describe("fetching an issuer's keys", () => {
     await down.stop()
     failing.jwksStatus = 500
     impostor.discoveryIssuer = 'https://id.other.example'
+    twins.add(await signingKey('twins-2'))
     const good = broken.keys.get('broken-1')!
     broken.keys.set('broken-1', { ...good, publicJwk: { ...good.publicJwk, x: 'AAAA', y: 'AAAA' } })
     const route = (name: string, config: object) => ({
       name,
       paths: [`/${name}`],
-      plugins: [{ name: 'openid-connect', config: { audience: AUD, ...config } }],
+      plugins: [{ name: 'openid-connect', config: { audience: AUD, verbose_errors: true, ...config } }],
     })
     gh = await startGatehouse({
       config: {
@@ -78,6 +95,7 @@ describe("fetching an issuer's keys", () => {
               route('impostor', { issuer: impostor.url }),
               route('broken', { issuer: broken.url }),
               route('withdrawing', { issuer: withdrawing.url, jwks_cache: { max_age: 1, cooldown: 1 } }),
+              route('twins', { issuer: twins.url, jwks_cache: { cooldown: 1 } }),
             ],
           },
         ],
@@ -86,7 +104,7 @@ describe("fetching an issuer's keys", () => {
   })
   after(async () => {
     await gh?.stop()
-    for (const issuer of [rotating, down, failing, direct, impostor, broken, withdrawing])
+    for (const issuer of [rotating, down, failing, direct, impostor, broken, withdrawing, twins])
       await issuer?.stop()
     await upstream?.close()
   })
@@ -102,12 +120,7 @@ describe("fetching an issuer's keys", () => {
   }
 
   function invalid(res: RawResponse, description: string): void {
-    assert.equal(res.status, 401, res.body)
-    assert.equal(
-      res.headers['www-authenticate'],
-      `Bearer realm="gatehouse", error="invalid_token", error_description="${description}"`,
-    )
-    assert.deepEqual(JSON.parse(res.body), { error: 'invalid_token', error_description: description })
+    assertRefusal(res, { description, reason: REASONS[description]! })
   }
 
   it('picks up a rotated key by refetching on an unknown kid, at most once per cooldown', async () => {
@@ -239,5 +252,41 @@ describe("fetching an issuer's keys", () => {
     assert.equal(line.status, 401)
     assert.equal(line.error_code, 'GH_ERR_AUTH_KEYS_UNAVAILABLE')
     assert.equal(line.error_detail, 'oidc_keys_unavailable')
+  })
+
+  describe('a token without a kid', () => {
+    const kidless = async (key: SigningKey) =>
+      rawRequest(`${gh.proxyUrl}/twins`, {
+        headers: {
+          authorization: `Bearer ${await signWith(key, accessClaims(twins.url, AUD), { kid: undefined })}`,
+        },
+      })
+
+    it('is refused when several published keys fit its alg, without trying each or fetching again', async () => {
+      for (let i = 0; i < 5; i++)
+        assertRefusal(await kidless(twins.keys.get('twins-1')!), {
+          description: 'The access token has no kid and the issuer has several keys for its algorithm',
+          reason: 'oidc_ambiguous_key',
+        })
+      assert.deepEqual(twins.served, { discovery: 1, jwks: 1 })
+    })
+
+    it('is verified with the one key left once the issuer publishes only one', async () => {
+      twins.unpublish('twins-2')
+      await sleep(PAST_ONE_SECOND)
+      // Two candidates in the cached set: still ambiguous until the keys are fetched again.
+      assert.equal((await kidless(twins.keys.get('twins-1')!)).status, 401)
+      passed(await call('/twins', twins, 'twins-1'))
+      assert.equal(twins.served.jwks, 1)
+    })
+
+    it('fetches the keys at most once per cooldown when no published key fits its alg', async () => {
+      const rsa = await signingKey('unpublished-rsa', 'RS256')
+      const before = twins.served.jwks
+      for (let i = 0; i < 20; i++) invalid(await kidless(rsa), UNKNOWN_KEY)
+      assert.equal(twins.served.jwks, before + 1)
+      // That fetch found twins-2 gone: a kid-less ES256 token now has exactly one candidate.
+      passed(await kidless(twins.keys.get('twins-1')!))
+    })
   })
 })

@@ -1,19 +1,24 @@
 /**
- * One issuer's signing keys: jose's remote JWKS (fetched on first use, kept `max_age`, fetched again for
- * an unknown `kid` at most once per `cooldown`, never following `jku`/`x5u`), created once — at load from
- * `jwks_uri`, or once discovery has found it — and shared by the routes of a configuration that trust the
- * same issuer with the same fetch settings (plugin.ts memo). Fetches go through our own fetch
- * (jose's `customFetch`), which bounds the document's size and adds a failure backoff: jose retries a
- * failed fetch on the very next request, so without it a down issuer would be asked once per request.
- * Keys belong to this issuer only (RFC 8725 §3.8): a key set is never shared between issuers.
+ * One issuer's signing keys: its JWKS document, fetched on first use — from `jwks_uri`, or where
+ * discovery says — and kept `max_age`; fetched again sooner for a token naming a key the set lacks (an
+ * unknown `kid`, or no `kid` and no key for its alg), at most once per `cooldown`. Never from `jku` or
+ * `x5u`. Key import, selection and verification are jose's (`createLocalJWKSet` over the last good
+ * document): a token without `kid` gets the one key usable for its alg, and several candidates are an
+ * error, never tried one by one.
+ *
+ * When `max_age` is over and the fetch fails, the last good keys are still used for up to `stale_ttl`
+ * past `max_age` (a warning says so, at most once a minute), while fetches are retried with the
+ * backoff (fetch-json.ts): an issuer outage does not take the API down with it. After that, tokens are
+ * refused (fail closed). Shared by the routes of a configuration that trust the same issuer with the
+ * same fetch settings (plugin.ts memo); never shared between issuers (RFC 8725 §3.8).
  */
 import {
-  createRemoteJWKSet,
-  customFetch,
-  type FetchImplementation,
+  type CompactJWSHeaderParameters,
+  type CryptoKey,
+  createLocalJWKSet,
+  errors,
+  type FlattenedJWSInput,
   type JWTVerifyGetKey,
-  type RemoteJWKSet,
-  type RemoteJWKSetOptions,
 } from 'jose'
 import type { Logger } from '../../observability/logger.ts'
 import type { Discovery } from './discovery.ts'
@@ -24,54 +29,91 @@ export interface KeySetOptions {
   /** Configured JWKS URL, or null to ask `discovery`. */
   readonly jwksUri: string | null
   readonly discovery: Discovery | null
-  /** Milliseconds, as jose takes them. */
+  /** Milliseconds. */
   readonly cooldownMs: number
   readonly maxAgeMs: number
   readonly timeoutMs: number
+  /** How long past max_age the last keys serve while fetches fail; 0 for not at all. */
+  readonly staleTtlMs: number
   readonly logger: Logger
 }
 
+export interface ResolvedKey {
+  readonly key: CryptoKey
+  /** Date.now() after which the key set this key came from may no longer be used (max_age + stale_ttl). */
+  readonly usableUntil: number
+}
+
+/** Warn about stale keys at most this often, per key set. */
+const STALE_WARNING_INTERVAL_MS = 60_000
+
 export class IssuerKeys {
   readonly #o: KeySetOptions
-  readonly #jose: RemoteJWKSetOptions
   readonly #backoff = new Backoff()
-  #remote: RemoteJWKSet | null = null
+  #local: JWTVerifyGetKey | null = null
+  #fetchedAt = Number.NEGATIVE_INFINITY
+  #pending: Promise<void> | null = null
+  #lastStaleWarning = Number.NEGATIVE_INFINITY
 
   constructor(options: KeySetOptions) {
     if (options.jwksUri === null && options.discovery === null)
       throw new TypeError('IssuerKeys needs a jwks_uri or a discovery')
     this.#o = options
-    this.#jose = {
-      cooldownDuration: options.cooldownMs,
-      cacheMaxAge: options.maxAgeMs,
-      timeoutDuration: options.timeoutMs,
-      [customFetch]: this.#fetch,
+  }
+
+  /**
+   * The key that verifies a token with this header, chosen by jose. Rejects with jose's JWKS errors
+   * (no matching key, several) or SourceUnavailable when no usable keys can be had.
+   */
+  async resolve(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<ResolvedKey> {
+    const { maxAgeMs, cooldownMs } = this.#o
+    if (this.#local === null) await this.#refresh()
+    else if (Date.now() >= this.#fetchedAt + maxAgeMs) {
+      try {
+        await this.#refresh()
+      } catch (err) {
+        if (!(err instanceof SourceUnavailable) || Date.now() >= this.#usableUntil()) throw err
+        this.#warnStale()
+      }
     }
-    if (options.jwksUri !== null) this.#remote = createRemoteJWKSet(new URL(options.jwksUri), this.#jose)
+    let key: CryptoKey
+    try {
+      key = (await this.#local!(header, token)) as CryptoKey
+    } catch (err) {
+      // A key the set lacks may have been published since: ask again, at most once per cooldown.
+      if (!(err instanceof errors.JWKSNoMatchingKey) || Date.now() < this.#fetchedAt + cooldownMs) throw err
+      await this.#refresh()
+      key = (await this.#local!(header, token)) as CryptoKey
+    }
+    return { key, usableUntil: this.#usableUntil() }
   }
 
-  /** jose's key resolver for `jwtVerify`; rejects with SourceUnavailable when the keys cannot be fetched. */
-  readonly getKey: JWTVerifyGetKey = (header, token) => {
-    const remote = this.#remote
-    if (remote !== null) return remote(header, token)
-    return this.#o.discovery!.jwksUri().then((url) => {
-      this.#remote ??= createRemoteJWKSet(url, this.#jose)
-      return this.#remote(header, token)
+  #usableUntil(): number {
+    return this.#fetchedAt + this.#o.maxAgeMs + this.#o.staleTtlMs
+  }
+
+  /** One fetch at a time, shared by the requests waiting for it; none while the backoff says wait. */
+  #refresh(): Promise<void> {
+    this.#pending ??= this.#fetch().finally(() => {
+      this.#pending = null
     })
+    return this.#pending
   }
 
-  readonly #fetch: FetchImplementation = async (url, init) => {
+  async #fetch(): Promise<void> {
     if (this.#backoff.waiting(Date.now()))
       throw new SourceUnavailable('the JWKS fetch failed recently; waiting before the next try')
+    const url = this.#o.jwksUri ?? (await this.#o.discovery!.jwksUri()).href
     try {
-      const jwks = await fetchJson(url, { signal: init.signal, headers: init.headers })
+      const jwks = await fetchJson(url, { signal: AbortSignal.timeout(this.#o.timeoutMs), headers: ACCEPT })
       if (!isJwkSet(jwks)) throw new SourceUnavailable('the document is not a JWK set')
+      this.#local = createLocalJWKSet(jwks)
+      this.#fetchedAt = Date.now()
       this.#backoff.succeeded()
       this.#o.logger.debug(
         { issuer: this.#o.issuer, jwks_uri: url, keys: jwks.keys.length },
         'openid-connect fetched the JWKS',
       )
-      return Response.json(jwks)
     } catch (err) {
       const failure =
         err instanceof SourceUnavailable ? err : new SourceUnavailable(String(err), { cause: err })
@@ -83,7 +125,23 @@ export class IssuerKeys {
       throw failure
     }
   }
+
+  #warnStale(): void {
+    const now = Date.now()
+    if (now - this.#lastStaleWarning < STALE_WARNING_INTERVAL_MS) return
+    this.#lastStaleWarning = now
+    this.#o.logger.warn(
+      {
+        issuer: this.#o.issuer,
+        keys_age_s: Math.floor((now - this.#fetchedAt) / 1000),
+        stale_until: new Date(this.#usableUntil()).toISOString(),
+      },
+      'openid-connect is verifying with stale keys: the JWKS cannot be fetched',
+    )
+  }
 }
+
+const ACCEPT = new Headers({ accept: 'application/json, application/jwk-set+json' })
 
 /** jose's own test (lib/validate.ts isJwkSet), made here so a bad document counts as a failed fetch. */
 function isJwkSet(value: unknown): value is { keys: object[] } {

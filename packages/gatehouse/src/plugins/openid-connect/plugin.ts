@@ -1,17 +1,22 @@
 /**
- * openid-connect: a resource-server guard. Accepts OAuth 2.0 bearer access tokens (RFC 6750) that are
- * JWTs (RFC 9068) from one configured issuer — Gatehouse's built-in provider or any other — verified
- * locally against the issuer's JWKS, and tells the upstream who called with Kong's identity headers.
- * - Keys: discovery (once, on first use) or `jwks_uri`, then jose's remote JWKS: cached, refetched for an
- *   unknown kid at most once per cooldown, failed fetches retried with a backoff (key-set.ts).
- * - Checks: iss (exact), aud contains this route's resource, typ, alg allow-list, kid, exp/nbf/iat with
- *   leeway, optional maximum age (issuer.ts, which remembers accepted tokens until the first instant any
- *   of these could fail), required scopes (on every request).
- * - Answers: RFC 6750 challenges and `{error, error_description}` bodies; every refusal is recorded with
- *   a GH_ERR_AUTH_* code and a stable reason for the access log (failures.ts). The issuer being
- *   unreachable is a 401 like any token that cannot be verified: fail closed, never a 500.
+ * openid-connect: a resource-server guard. Accepts OAuth 2.0 access tokens that are JWTs (RFC 9068) from
+ * one or several configured issuers — Gatehouse's built-in provider or any other — as bearer tokens
+ * (RFC 6750) or DPoP-bound (RFC 9449), verified locally against each issuer's JWKS, and tells the
+ * upstream who called with Kong's identity headers and `state.principal`.
+ * - Keys: discovery (once, on first use) or `jwks_uri`, kept `max_age`, refetched for an unknown kid at
+ *   most once per cooldown, failed fetches retried with a backoff, the last keys used for `stale_ttl`
+ *   while the issuer is unreachable (key-set.ts).
+ * - Checks: the token's `iss` picks the trusted issuer (access-tokens.ts); that issuer's aud, typ, alg
+ *   allow-list, exp/nbf/iat with leeway, optional maximum age (issuer.ts); remembered until the first
+ *   instant any of these could fail. Per request: a DPoP-bound token's proof (dpop-proof.ts), required
+ *   scopes.
+ * - Answers: RFC 6750 / RFC 9449 challenges and `{error, error_description}` bodies, terse unless
+ *   `verbose_errors` (answers.ts); every refusal is recorded with a GH_ERR_AUTH_* code and a stable reason
+ *   for the access log (failures.ts). An unreachable issuer is a 401 like any token that cannot be
+ *   verified: fail closed, never a 500.
  * - Caller: a consumer by username or custom_id when one matches the token's `consumer_claim`, else a
- *   token-only caller (identity.ts). AND/OR with other auth plugins through `anonymous`, as Kong's.
+ *   token-only caller (identity.ts), with the issuer's claim_mapping as `principal.attributes`
+ *   (attributes.ts). AND/OR with other auth plugins through `anonymous`, as Kong's.
  */
 import {
   anonymousConsumer,
@@ -20,14 +25,20 @@ import {
   refuse,
 } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
-import type { GatewayPlugin } from '../types.ts'
+import type { GatewayPlugin, PluginCreateContext } from '../types.ts'
+import { AccessTokens, type Outcome } from './access-tokens.ts'
+import { Answers, type Scheme } from './answers.ts'
+import { ClaimMapping } from './attributes.ts'
 import { Discovery } from './discovery.ts'
-import { bearerToken, MALFORMED } from './extract.ts'
-import { buildRefusals, type Refusal } from './failures.ts'
+import { DpopProofs } from './dpop-proof.ts'
+import { presentedToken } from './extract.ts'
+import { type Failure, failures } from './failures.ts'
 import { consumersByName, identify } from './identity.ts'
 import { type AccessToken, HEADER_SAFE, TrustedIssuer } from './issuer.ts'
 import { IssuerKeys } from './key-set.ts'
+import { processReplayCache } from './replay-cache.ts'
 import { type OpenIdConnectConfig, openIdConnectSchema } from './schema.ts'
+import { type IssuerSettings, resolveIssuers } from './trusted-issuers.ts'
 
 /**
  * The `openid-connect` plugin (priority 1050, after Kong's bundled auth plugins, as Kong places its own).
@@ -42,112 +53,189 @@ import { type OpenIdConnectConfig, openIdConnectSchema } from './schema.ts'
  *       audience: https://api.shop.example     # this route's resource indicator
  *       required_scopes: [orders:read]
  * ```
+ * @example
+ * ```yaml
+ *       issuers:                               # several issuers, each verified with its own keys
+ *         - issuer: https://keycloak.shop.example/realms/shop
+ *           audience: shop-api
+ *           claim_mapping: { roles: realm_access.roles }
+ *         - issuer: https://shop.eu.auth0.com/
+ *           audience: https://api.shop.example
+ *           claim_mapping: { country: '["https://shop.example/country"]' }
+ *       dpop: { required: false }              # DPoP-bound tokens need their proof either way
+ * ```
  */
 export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
   name: 'openid-connect',
-  version: '1.0.0',
+  version: '1.1.0',
   priority: 1050,
   band: 'authentication',
-  description: "Accepts OAuth 2.0 bearer access tokens from an issuer, verified against the issuer's JWKS.",
+  description:
+    "Accepts OAuth 2.0 access tokens (bearer or DPoP-bound) from trusted issuers, verified against each issuer's JWKS.",
   schema: openIdConnectSchema,
   scopes: { consumer: false },
   create(config, ctx) {
     const anonymous = anonymousConsumer(config.anonymous, (reference) => ctx.findConsumer(reference))
     const consumers = ctx.memo('consumers-by-name', () => consumersByName(ctx.consumers.values()))
-    const cache = config.jwks_cache
-    const timeoutMs = cache.timeout * 1000
-    // One key set per issuer and fetch settings, shared by every route of this configuration that trusts
-    // it: the issuer is asked once, not once per route. A reload starts afresh.
-    const jwksUri = config.jwks_uri ?? null
-    const keySetId = [config.issuer, jwksUri, cache.cooldown, cache.max_age, cache.timeout].join('\0')
-    const keys = ctx.memo(
-      `keys:${keySetId}`,
-      () =>
-        new IssuerKeys({
-          issuer: config.issuer,
-          jwksUri,
-          discovery: jwksUri === null ? new Discovery(config.issuer, timeoutMs, ctx.logger) : null,
-          cooldownMs: cache.cooldown * 1000,
-          maxAgeMs: cache.max_age * 1000,
-          timeoutMs,
-          logger: ctx.logger,
-        }),
+    const tokens = new AccessTokens(
+      resolveIssuers(config).map(
+        (s) =>
+          new TrustedIssuer(
+            s,
+            keysFor(s, ctx),
+            new ClaimMapping(s.claimMapping, s.issuer, ctx.logger),
+            ctx.logger,
+          ),
+      ),
     )
-    const refusals = buildRefusals(config.realm, config.required_scopes)
-    const issuer = new TrustedIssuer({
-      issuer: config.issuer,
-      audience: config.audience,
-      algorithms: config.algorithms,
-      tokenTypes: config.token_types,
-      leeway: config.leeway,
-      maxTokenAge: config.max_token_age,
-      consumerClaim: config.consumer_claim,
-      keys,
-      keysMaxAgeMs: cache.max_age * 1000,
-      refusals,
-      logger: ctx.logger,
+    const dpop = config.dpop
+    const proofs = new DpopProofs({
+      algorithms: dpop.algorithms,
+      maxAge: dpop.max_age,
+      leeway: dpop.leeway,
+      replay: processReplayCache,
     })
+    const answers = new Answers({
+      realm: config.realm,
+      requiredScopes: config.required_scopes,
+      verbose: config.verbose_errors,
+      dpopAlgorithms: dpop.algorithms,
+      dpopRequired: dpop.required,
+    })
+    const noToken = dpop.required ? failures.noDpopToken : failures.noToken
     const requiredScopes = config.required_scopes
-    const claimHeaders = Object.entries(config.claims_to_headers ?? {}).map(
-      ([claim, header]) => [claim, header.toLowerCase()] as const,
-    )
+    const headerMaps: readonly HeaderMapping[] = [
+      ...Object.entries(config.claims_to_headers ?? {}).map(([claim, header]) => ({
+        header: header.toLowerCase(),
+        read: (t: AccessToken) => t.claims[claim],
+        structured: false,
+      })),
+      ...Object.entries(config.attributes_to_headers ?? {}).map(([name, header]) => ({
+        header: header.toLowerCase(),
+        read: (t: AccessToken) => t.caller.principal.attributes[name],
+        structured: true,
+      })),
+    ]
     const debug = ctx.logger.isLevelEnabled('debug')
 
-    const accept = (state: RequestState, token: AccessToken): void => {
+    const accept = (state: RequestState, token: AccessToken, scheme: Scheme): void => {
       if (requiredScopes.length > 0 && !hasScopes(token.claims.scope, requiredScopes)) {
-        decline(state, refusals.insufficientScope)
+        decline(state, failures.insufficientScope, scheme)
         return
       }
       identify(state, token.caller, consumers.get(token.caller.name))
-      for (const [claim, header] of claimHeaders) {
-        const value = headerValue(token.claims[claim])
+      for (const { header, read, structured } of headerMaps) {
+        const value = headerValue(read(token), structured)
         if (value !== null) state.upstreamHeaders[header] = value
       }
       if (config.hide_credentials) delete state.upstreamHeaders.authorization
     }
 
-    const decline = (state: RequestState, refusal: Refusal): void => {
+    const decline = (state: RequestState, failure: Failure, scheme: Scheme): void => {
       if (debug)
         ctx.logger.debug(
-          { reason: refusal.reason, request_id: state.requestId },
+          { reason: failure.reason, request_id: state.requestId },
           'openid-connect refused the request',
         )
-      if (anonymous !== null) authenticateAnonymously(state, anonymous)
-      else refuse(state, refusal.status, refusal.body, refusal.headers, refusal.code, refusal.reason)
+      if (anonymous !== null) {
+        authenticateAnonymously(state, anonymous)
+        return
+      }
+      const r = answers.refusal(failure, scheme)
+      refuse(state, r.status, r.body, r.headers, r.code, r.reason)
     }
 
-    const settle = (state: RequestState, outcome: AccessToken | Refusal): void => {
-      if ('status' in outcome) decline(state, outcome)
-      else accept(state, outcome)
+    /** The token is good; now its binding: a DPoP-bound token needs the DPoP scheme and a proof. */
+    const bound = (
+      state: RequestState,
+      token: string,
+      accessToken: AccessToken,
+      scheme: Scheme,
+    ): void | Promise<void> => {
+      const jkt = accessToken.jkt
+      if (scheme === 'bearer') {
+        if (jkt !== null) decline(state, failures.dpopBearerDowngrade, scheme)
+        else if (dpop.required) decline(state, failures.dpopRequired, scheme)
+        else accept(state, accessToken, scheme)
+        return
+      }
+      if (jkt === null) {
+        decline(state, failures.dpopNotBound, scheme)
+        return
+      }
+      const proof = proofs.check(state, token, jkt)
+      if (!(proof instanceof Promise)) {
+        decline(state, proof, scheme)
+        return
+      }
+      return proof.then((failure) => {
+        if (failure === null) accept(state, accessToken, scheme)
+        else decline(state, failure, scheme)
+      })
     }
+
+    const settle = (state: RequestState, token: string, outcome: Outcome, scheme: Scheme) =>
+      'reason' in outcome ? decline(state, outcome, scheme) : bound(state, token, outcome, scheme)
 
     return {
       access(state) {
-        // Claim headers are ours whatever happens next: a client's copy never reaches the upstream.
-        for (const [, header] of claimHeaders) delete state.upstreamHeaders[header]
+        // Claim headers and the proof are ours whatever happens next: a client's never reach the upstream.
+        for (const { header } of headerMaps) delete state.upstreamHeaders[header]
+        delete state.upstreamHeaders.dpop
         if (!config.run_on_preflight && state.method === 'OPTIONS') return
         if (anonymous !== null && identifiedByEarlierPlugin(state)) return
-        const token = bearerToken(state.req.headers.authorization)
-        const outcome =
-          token === null ? refusals.noToken : token === MALFORMED ? refusals.malformed : issuer.verify(token)
-        if (!(outcome instanceof Promise)) {
-          settle(state, outcome)
-          return
-        }
-        return outcome.then(
-          (o) => settle(state, o),
-          // verify() settles every failure itself; this only keeps a bug from becoming a 500.
-          (err: unknown) => {
-            ctx.logger.error(
-              { error: (err as Error)?.message ?? String(err) },
-              'openid-connect failed unexpectedly',
-            )
-            decline(state, refusals.unverifiable)
-          },
-        )
+        const presented = presentedToken(state.req.headers.authorization)
+        if (presented === null) return decline(state, noToken, 'bearer')
+        const { scheme, token } = presented
+        if (token === null) return decline(state, failures.malformed, scheme)
+        const outcome = tokens.verify(token)
+        const settled =
+          outcome instanceof Promise
+            ? outcome.then((o) => settle(state, token, o, scheme))
+            : settle(state, token, outcome, scheme)
+        if (!(settled instanceof Promise)) return
+        // Every check settles its failures itself; this only keeps a bug from becoming a 500.
+        return settled.catch((err: unknown) => {
+          ctx.logger.error(
+            { error: (err as Error)?.message ?? String(err) },
+            'openid-connect failed unexpectedly',
+          )
+          decline(state, failures.unverifiable, scheme)
+        })
       },
     }
   },
+}
+
+/** A claim (claims_to_headers) or attribute (attributes_to_headers) copied into an upstream header. */
+interface HeaderMapping {
+  readonly header: string
+  readonly read: (token: AccessToken) => unknown
+  /** Lists and objects are sent as JSON (attributes); otherwise only scalars are copied (claims). */
+  readonly structured: boolean
+}
+
+/**
+ * One key set per issuer and fetch settings, shared by every route of this configuration that trusts it:
+ * the issuer is asked once, not once per route. A reload starts afresh.
+ */
+function keysFor(s: IssuerSettings, ctx: PluginCreateContext): IssuerKeys {
+  const c = s.jwksCache
+  const id = [s.issuer, s.jwksUri, c.cooldown, c.maxAge, c.timeout, c.staleTtl].join('\0')
+  return ctx.memo(
+    `keys:${id}`,
+    () =>
+      new IssuerKeys({
+        issuer: s.issuer,
+        jwksUri: s.jwksUri,
+        discovery: s.jwksUri === null ? new Discovery(s.issuer, c.timeout * 1000, ctx.logger) : null,
+        cooldownMs: c.cooldown * 1000,
+        maxAgeMs: c.maxAge * 1000,
+        timeoutMs: c.timeout * 1000,
+        staleTtlMs: c.staleTtl * 1000,
+        logger: ctx.logger,
+      }),
+  )
 }
 
 /** Every required scope is in the space-separated `scope` claim (RFC 9068 §2.2.3, RFC 6749 §3.3). */
@@ -157,12 +245,15 @@ function hasScopes(scope: unknown, required: readonly string[]): boolean {
   return required.every((s) => granted.has(s))
 }
 
-function headerValue(value: unknown): string | null {
+/** A claim or attribute as header text: scalars as they are, lists and objects (attributes only) as JSON. */
+function headerValue(value: unknown, structured: boolean): string | null {
   const text =
     typeof value === 'string'
       ? value
       : typeof value === 'number' || typeof value === 'boolean'
         ? String(value)
-        : null
+        : structured && typeof value === 'object' && value !== null
+          ? JSON.stringify(value)
+          : null
   return text !== null && HEADER_SAFE.test(text) ? text : null
 }

@@ -1,6 +1,7 @@
 /**
  * The openid-connect config as the loader checks it: defaults, and each mistake reported as exactly one
- * `FILE: path: message` line (in-process); an anonymous consumer that does not exist refuses to start.
+ * `FILE: path: message` line (in-process) — the single-issuer and `issuers` forms, claim mappings,
+ * attribute headers, DPoP settings; an anonymous consumer that does not exist refuses to start.
  */
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
@@ -24,18 +25,23 @@ describe('openid-connect configuration', () => {
       ...BASE,
       algorithms: ['ES256', 'RS256'],
       token_types: ['at+jwt', 'application/at+jwt'],
-      required_scopes: [],
       leeway: 5,
+      consumer_claim: 'sub',
+      jwks_cache: { cooldown: 30, max_age: 600, timeout: 5, stale_ttl: 86_400 },
+      required_scopes: [],
       run_on_preflight: true,
       hide_credentials: false,
-      consumer_claim: 'sub',
       realm: 'gatehouse',
-      jwks_cache: { cooldown: 30, max_age: 600, timeout: 5 },
+      verbose_errors: false,
+      dpop: { required: false, algorithms: ['ES256', 'EdDSA', 'RS256', 'PS256'], max_age: 60, leeway: 5 },
     })
   })
 
   it('requires the issuer and the audience', () => {
-    assert.deepEqual(problems(withPlugin({})), [`${AT}.issuer: is required`, `${AT}.audience: is required`])
+    assert.deepEqual(problems(withPlugin({})), [
+      `${AT}.issuer: is required (or issuers, a list of issuers)`,
+      `${AT}.audience: is required`,
+    ])
     assert.deepEqual(problems(withPlugin({ ...BASE, audience: '' })), [`${AT}.audience: must not be empty`])
   })
 
@@ -115,9 +121,9 @@ describe('openid-connect configuration', () => {
         }),
       ),
       [
+        `${AT}.consumer_claim: expected a claim name of printable ASCII without spaces, quotes or backslashes`,
         `${AT}.required_scopes[1]: expected a scope token (RFC 6749 §3.3)`,
         `${AT}.required_scopes[2]: expected a scope token (RFC 6749 §3.3)`,
-        `${AT}.consumer_claim: expected a claim name of printable ASCII without spaces, quotes or backslashes`,
         `${AT}.realm: must be printable ASCII (it is sent in WWW-Authenticate)`,
       ],
     )
@@ -137,6 +143,166 @@ describe('openid-connect configuration', () => {
       `${AT}.anonymous: must not be empty`,
       `${AT}.unknown_key: unknown key`,
     ])
+  })
+
+  describe('issuers', () => {
+    const A = 'https://id.a.example'
+    const B = 'https://id.b.example'
+
+    it('takes a list of issuers, each with its own settings, and leaves them as written', () => {
+      const issuers = [
+        {
+          issuer: A,
+          audience: 'aud-a',
+          algorithms: ['ES256'],
+          claim_mapping: { roles: 'realm_access.roles' },
+        },
+        {
+          issuer: B,
+          audience: 'aud-b',
+          jwks_uri: 'https://keys.b.example/jwks',
+          jwks_cache: { stale_ttl: 0 },
+        },
+      ]
+      const config = load(withPlugin({ issuers })).plugins[0]!.config as Record<string, unknown>
+      assert.deepEqual(config.issuers, issuers)
+      assert.equal(config.issuer, undefined)
+    })
+
+    it('needs exactly one of issuer and issuers', () => {
+      assert.deepEqual(problems(withPlugin({ ...BASE, issuers: [{ issuer: A, audience: 'a' }] })), [
+        `${AT}.issuers: must not be set together with issuer: list every trusted issuer under issuers`,
+      ])
+      assert.deepEqual(problems(withPlugin({ issuers: [] })), [
+        `${AT}.issuers: must name at least one issuer`,
+      ])
+    })
+
+    it('refuses an issuer listed twice, an entry without audience, and a route-level jwks_uri', () => {
+      assert.deepEqual(
+        problems(
+          withPlugin({
+            jwks_uri: 'https://keys.example/jwks',
+            issuers: [{ issuer: A, audience: 'a' }, { issuer: B }, { issuer: A, audience: 'a2' }],
+          }),
+        ),
+        [
+          `${AT}.jwks_uri: belongs to one issuer: set it on its entry of issuers`,
+          `${AT}.issuers[1].audience: is required (here, or as the route-level audience)`,
+          `${AT}.issuers[2].issuer: '${A}' is already listed at issuers[0]`,
+        ],
+      )
+    })
+
+    it('checks each entry like the single-issuer form, unknown keys included', () => {
+      assert.deepEqual(
+        problems(
+          withPlugin({
+            issuers: [
+              {
+                issuer: 'http://id.a.example',
+                audience: 'a',
+                algorithms: ['HS256'],
+                jwks_cache: { cooldown: 60, max_age: 30 },
+                extra: 1,
+              },
+            ],
+          }),
+        ),
+        [
+          `${AT}.issuers[0].issuer: must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1])`,
+          `${AT}.issuers[0].algorithms[0]: HS256 ${HS_REFUSED}`,
+          `${AT}.issuers[0].extra: unknown key`,
+          `${AT}.issuers[0].jwks_cache.cooldown: must not exceed jwks_cache.max_age (keys are fetched again at max_age anyway)`,
+        ],
+      )
+    })
+  })
+
+  describe('claim_mapping and attributes_to_headers', () => {
+    it('takes dotted, bracket-quoted and list paths', () => {
+      const claim_mapping = {
+        roles: 'realm_access.roles',
+        client_roles: 'resource_access["shop-web"].roles',
+        country: '["https://shop.example/country"]',
+        flags: ['https://shop.example/flags', 'vip'],
+      }
+      const config = load(withPlugin({ ...BASE, claim_mapping })).plugins[0]!.config as Record<
+        string,
+        unknown
+      >
+      assert.deepEqual(config.claim_mapping, claim_mapping)
+    })
+
+    it('refuses names of internal-token claims, odd names and bad paths', () => {
+      const claim_mapping = {
+        sub: 'email',
+        cnf: 'x',
+        scope: 'x',
+        __proto__x: 'ok',
+        '9lives': 'x',
+        bad: 'a..b',
+        deep: Array(17).fill('a'),
+        empty: [],
+      }
+      assert.deepEqual(problems(withPlugin({ ...BASE, claim_mapping })), [
+        `${AT}.claim_mapping.bad: expected a claim path such as realm_access.roles or ["https://shop.example/country"]`,
+        `${AT}.claim_mapping.deep: must have at most 16 segments`,
+        `${AT}.claim_mapping.empty: must name at least one claim`,
+        `${AT}.claim_mapping.sub: 'sub' is a claim of internal tokens and cannot name an attribute`,
+        `${AT}.claim_mapping.cnf: 'cnf' is a claim of internal tokens and cannot name an attribute`,
+        `${AT}.claim_mapping.scope: 'scope' is a claim of internal tokens and cannot name an attribute`,
+        `${AT}.claim_mapping.9lives: expected an attribute name: a letter or _, then letters, digits, _ . : or - (at most 64)`,
+      ])
+      assert.deepEqual(problems(withPlugin({ ...BASE, claim_mapping: { n: 3 } })), [
+        `${AT}.claim_mapping.n: does not match any accepted form`,
+      ])
+    })
+
+    it('sends only mapped attributes, to headers nothing else uses', () => {
+      const config = {
+        ...BASE,
+        claim_mapping: { roles: 'realm_access.roles' },
+        claims_to_headers: { email: 'X-Email' },
+        attributes_to_headers: { roles: 'x-email', nope: 'X-Nope', other: 'X-Consumer-Username' },
+      }
+      assert.deepEqual(problems(withPlugin(config)), [
+        `${AT}.attributes_to_headers.roles: 'x-email' already carries claim 'email'`,
+        `${AT}.attributes_to_headers.nope: 'nope' is not an attribute of any claim_mapping`,
+        `${AT}.attributes_to_headers.other: 'other' is not an attribute of any claim_mapping`,
+        `${AT}.attributes_to_headers.other: 'X-Consumer-Username' is set by the gateway and cannot carry an attribute`,
+      ])
+    })
+  })
+
+  describe('dpop and verbose_errors', () => {
+    it('bounds the proof age and leeway, and takes asymmetric algorithms only', () => {
+      assert.deepEqual(
+        problems(
+          withPlugin({
+            ...BASE,
+            verbose_errors: 'yes',
+            dpop: { max_age: 0, leeway: 61, algorithms: ['HS256'], x: 1 },
+          }),
+        ),
+        [
+          `${AT}.verbose_errors: expected boolean, got string`,
+          `${AT}.dpop.algorithms[0]: HS256 ${HS_REFUSED}`,
+          `${AT}.dpop.max_age: expected number to be >=1`,
+          `${AT}.dpop.leeway: expected number to be <=60`,
+          `${AT}.dpop.x: unknown key`,
+        ],
+      )
+    })
+
+    it('bounds stale_ttl to a week, 0 turning stale keys off', () => {
+      assert.deepEqual(problems(withPlugin({ ...BASE, jwks_cache: { stale_ttl: -1 } })), [
+        `${AT}.jwks_cache.stale_ttl: expected number to be >=0`,
+      ])
+      assert.deepEqual(problems(withPlugin({ ...BASE, jwks_cache: { stale_ttl: 604_801 } })), [
+        `${AT}.jwks_cache.stale_ttl: expected number to be <=604800`,
+      ])
+    })
   })
 
   it('refuses to start when the anonymous consumer does not exist', async () => {

@@ -1,14 +1,17 @@
 /**
  * Shared by the openid-connect tests (not part of the plugin): a real issuer on 127.0.0.1 — discovery
  * document and JWKS over node:http on an ephemeral port, with keys generated when the test runs — that
- * counts what it serves and can rotate keys, fail, stop and come back on the same port; plus helpers that
- * sign access tokens with jose or write hostile ones byte by byte.
+ * counts what it serves and can rotate keys, fail, stop and come back on the same port; helpers that sign
+ * access tokens with jose or write hostile ones byte by byte; DPoP keys and proofs (RFC 9449); and the
+ * exact refusal a test expects (assertRefusal).
  */
-import { createHmac } from 'node:crypto'
+import assert from 'node:assert/strict'
+import { createHash, createHmac, randomUUID } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import {
   type CryptoKey,
+  calculateJwkThumbprint,
   exportJWK,
   generateKeyPair,
   type JWK,
@@ -16,6 +19,7 @@ import {
   type JWTPayload,
   SignJWT,
 } from 'jose'
+import type { RawResponse } from '../../../test/harness/http.ts'
 
 export interface SigningKey {
   readonly kid: string
@@ -182,4 +186,94 @@ export function accessClaims(
     exp: now + 300,
     ...more,
   }
+}
+
+/** The DPoP challenge every route sends unless configured otherwise (RFC 9449 §7.1). */
+export const DPOP_ALGS = 'ES256 EdDSA RS256 PS256'
+
+export interface ExpectedRefusal {
+  readonly description: string
+  /** The stable reason: expected in the body (verbose_errors); omit for a terse answer. */
+  readonly reason?: string
+  readonly status?: 401 | 403
+  readonly error?: string
+  readonly realm?: string
+  /** The scheme the client used; its challenge carries the error. Default: bearer. */
+  readonly scheme?: 'bearer' | 'dpop'
+  /** The route requires DPoP: only the DPoP challenge is offered. */
+  readonly dpopOnly?: boolean
+  readonly scope?: string
+  readonly algs?: string
+}
+
+/** A refusal exactly as answers.ts words it: status, both challenges, body (with the reason when verbose). */
+export function assertRefusal(res: RawResponse, e: ExpectedRefusal): void {
+  const error = e.error ?? 'invalid_token'
+  assert.equal(res.status, e.status ?? 401, res.body)
+  const params = `, error="${error}", error_description="${e.description}"${e.scope !== undefined ? `, scope="${e.scope}"` : ''}`
+  const bearer = `Bearer realm="${e.realm ?? 'gatehouse'}"`
+  const dpop = `DPoP algs="${e.algs ?? DPOP_ALGS}"`
+  const expected = e.dpopOnly
+    ? dpop + params
+    : e.scheme === 'dpop'
+      ? `${dpop}${params}, ${bearer}`
+      : `${bearer}${params}, ${dpop}`
+  assert.equal(res.headers['www-authenticate'], expected)
+  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+  const body = {
+    error,
+    error_description: e.description,
+    ...(e.reason !== undefined && { reason: e.reason }),
+  }
+  assert.deepEqual(JSON.parse(res.body), body)
+}
+
+/** A client's DPoP key pair, with its RFC 7638 thumbprint (`cnf.jkt` of tokens bound to it). */
+export interface DpopKey {
+  readonly alg: string
+  readonly privateKey: CryptoKey
+  readonly publicJwk: JWK
+  readonly jkt: string
+}
+
+export async function dpopKey(alg = 'ES256'): Promise<DpopKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true })
+  const publicJwk = await exportJWK(publicKey)
+  return { alg, privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk) }
+}
+
+export interface ProofOptions {
+  readonly htu: string
+  readonly htm?: string
+  /** The access token the proof goes with (its SHA-256 is `ath`). */
+  readonly accessToken?: string
+  /** Claims to add, or to remove with `undefined`. */
+  readonly claims?: Record<string, unknown>
+  /** Header members to add, or to remove with `undefined`. */
+  readonly header?: Record<string, unknown>
+}
+
+/** base64url(SHA-256(token)): a proof's `ath` (RFC 9449 §4.2). */
+export function ath(token: string): string {
+  return createHash('sha256').update(token).digest('base64url')
+}
+
+/** A DPoP proof (RFC 9449 §4.2) signed with `key`: fresh iat, random jti, htm GET unless given. */
+export function dpopProof(key: DpopKey, o: ProofOptions): Promise<string> {
+  const claims = {
+    htm: o.htm ?? 'GET',
+    htu: o.htu,
+    iat: nowSeconds(),
+    jti: randomUUID(),
+    ...(o.accessToken !== undefined && { ath: ath(o.accessToken) }),
+    ...o.claims,
+  }
+  return new SignJWT(claims)
+    .setProtectedHeader({
+      alg: key.alg,
+      typ: 'dpop+jwt',
+      jwk: key.publicJwk,
+      ...o.header,
+    } as JWTHeaderParameters)
+    .sign(key.privateKey)
 }

@@ -1,24 +1,27 @@
 /**
- * Tokens whose signature verified, keyed by the exact token string, so a client that sends the same
- * token again costs a map lookup instead of a signature check (HAProxy and Kong verify every time).
- * Used by the jwt and openid-connect plugins, each of which makes sure the cache never accepts a token a
- * fresh verification would reject:
+ * A bounded map from strings to entries that expire: the oldest entry goes first when either bound is
+ * reached (entries and total key characters), and an entry is dropped when read after its `until`.
+ *
+ * Its main use is remembering tokens whose signature verified, keyed by the exact token string, so a
+ * client that sends the same token again costs a map lookup instead of a signature check (HAProxy and
+ * Kong verify every time). The jwt and openid-connect plugins each make sure such a cache never accepts
+ * a token a fresh verification would reject:
  * - only what is fixed for a given token string and configuration is remembered (decoding, the key
  *   lookup, the algorithm and the signature); what depends on the time either runs again on every hit
  *   (jwt) or ends the entry (`until`, openid-connect);
  * - each plugin instance has its own cache and instances are rebuilt on every configuration reload, so
- *   a changed or removed credential cannot be served from it.
- * Bounded per instance to 10,000 tokens and 16 Mi characters of tokens (tokens are at most 8192
- * characters); the oldest entry goes first. Only tokens whose signature verified get in, so only holders
- * of a signing key can fill it.
+ *   a changed or removed credential cannot be served from it;
+ * - only tokens whose signature verified get in, so only holders of a signing key can fill it.
+ * The internal-token plugin keeps minted tokens and user-info answers in it the same way.
+ * Default bounds: 10,000 entries and 16 Mi characters of keys (tokens are at most 8192 characters).
  */
 
-/** What a cache keeps for a token: anything, with the time (Date.now()) after which it is dropped. */
-export interface CachedVerification {
+/** What the cache keeps: anything, with the time (Date.now()) after which it is dropped. */
+export interface Expiring {
   readonly until: number
 }
 
-export class VerifiedTokenCache<T extends CachedVerification> {
+export class ExpiringCache<T extends Expiring> {
   readonly #entries = new Map<string, T>()
   readonly #maxEntries: number
   readonly #maxChars: number

@@ -1,0 +1,206 @@
+/**
+ * The gateway's own signing keys for internal tokens, in memory:
+ *
+ *   next ──(activate_at)──▶ active ──(next one activates)──▶ retired ──(ttl + skew)──▶ gone
+ *
+ * One key signs at a time. `publish_ahead` seconds before it is due, the next key is generated and
+ * published in the JWKS without signing, so services that cache the JWKS (the SDK refreshes every 10
+ * minutes) already hold it when the first token it signs arrives: a scheduled rotation causes no
+ * unknown-kid refetch and no failed request. A retired key stays published until every token it signed
+ * has expired (ttl + clock skew). Changing the algorithm on reload rotates at once (a new key of the new
+ * algorithm; the old one retires normally).
+ *
+ * Keys never leave the process and are not stored: a restarted node starts with a new key (its tokens
+ * live a minute; services fetch the JWKS again on the new kid). Several nodes sharing one key set is
+ * the scale-out storage's job.
+ *
+ * `generation` changes whenever the signing key does, so caches of minted tokens drop what the old key
+ * signed instead of serving it until it expires (Oathkeeper's id_token cache keeps them).
+ */
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
+import type { InternalTokensSettings } from '../config/schema/internal-tokens.ts'
+import type { Logger } from '../observability/logger.ts'
+
+/** Clock skew allowed to verifiers (the SDK's default leeway is 5 s; be generous). */
+const CLOCK_SKEW_SECONDS = 30
+/** How often the schedule is checked. */
+const TICK_MS = 1000
+
+export type KeyState = 'next' | 'active' | 'retired'
+
+export interface RingKey {
+  readonly kid: string
+  readonly alg: 'ES256' | 'EdDSA'
+  readonly privateKey: CryptoKey
+  readonly publicJwk: JWK
+  state: KeyState
+  /** Epoch ms. */
+  activateAt: number
+  /** Epoch ms after which the key leaves the JWKS (retired keys only). */
+  removeAt: number
+}
+
+export class InternalKeyRing {
+  #settings: InternalTokensSettings
+  readonly #logger: Logger
+  readonly #now: () => number
+  #keys: RingKey[] = []
+  #active: RingKey | null = null
+  #generation = 0
+  #jwksBody = '{"keys":[]}'
+  #timer: NodeJS.Timeout | null = null
+  #busy: Promise<void> | null = null
+
+  constructor(settings: InternalTokensSettings, logger: Logger, now: () => number = Date.now) {
+    this.#settings = settings
+    this.#logger = logger
+    this.#now = now
+  }
+
+  /** Creates the first key and starts the schedule. */
+  async start(): Promise<void> {
+    await this.maintain()
+    this.#timer ??= setInterval(() => void this.maintain(), TICK_MS)
+    this.#timer.unref()
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearInterval(this.#timer)
+    this.#timer = null
+  }
+
+  /** The key that signs now, or null before start(). */
+  get active(): RingKey | null {
+    return this.#active
+  }
+
+  /** Changes whenever the signing key changes. */
+  get generation(): number {
+    return this.#generation
+  }
+
+  get settings(): InternalTokensSettings {
+    return this.#settings
+  }
+
+  /** The public JWKS document, serialised once per change. */
+  get jwksBody(): string {
+    return this.#jwksBody
+  }
+
+  /** What `GET /internal-tokens/keys` shows: never private material. */
+  list(): { kid: string; alg: string; state: KeyState; activate_at: number; remove_at: number | null }[] {
+    return this.#keys.map((k) => ({
+      kid: k.kid,
+      alg: k.alg,
+      state: k.state,
+      activate_at: Math.floor(k.activateAt / 1000),
+      remove_at: k.state === 'retired' ? Math.floor(k.removeAt / 1000) : null,
+    }))
+  }
+
+  /** New settings from a reload; an algorithm change rotates now. */
+  async configure(settings: InternalTokensSettings): Promise<void> {
+    const algorithmChanged = settings.algorithm !== this.#settings.algorithm
+    this.#settings = settings
+    if (algorithmChanged && this.#active !== null) await this.rotateNow()
+    else await this.maintain()
+  }
+
+  /** Forced rotation (admin API): a new key signs at once; the old one retires. Not published ahead. */
+  async rotateNow(): Promise<void> {
+    await this.#exclusive(async () => {
+      const now = this.#now()
+      const next = this.#keys.find((k) => k.state === 'next' && k.alg === this.#settings.algorithm)
+      const key = next ?? (await this.#generate(now))
+      this.#activate(key, now)
+    })
+  }
+
+  /** Applies whatever the schedule says is due. Safe to call at any time. */
+  maintain(): Promise<void> {
+    return this.#exclusive(async () => {
+      const now = this.#now()
+      const { rotation_interval: interval, publish_ahead: ahead } = this.#settings.keys
+      const alg = this.#settings.algorithm
+      if (this.#active === null || this.#active.alg !== alg) {
+        this.#activate(await this.#generate(now), now)
+      }
+      const active = this.#active!
+      const due = active.activateAt + interval * 1000
+      let next = this.#keys.find((k) => k.state === 'next')
+      if (next !== undefined && next.alg !== alg) {
+        this.#keys = this.#keys.filter((k) => k !== next)
+        next = undefined
+        this.#changed(false)
+      }
+      if (next === undefined && now >= due - ahead * 1000) {
+        // Late (the process was paused): still publish it ahead rather than sign with an unseen key.
+        next = await this.#generate(Math.max(due, now + ahead * 1000))
+        this.#changed(false)
+        this.#logger.info(
+          { kid: next.kid, alg, activate_at: new Date(next.activateAt).toISOString() },
+          'internal token key published ahead',
+        )
+      }
+      if (next !== undefined && now >= next.activateAt) this.#activate(next, now)
+      const before = this.#keys.length
+      this.#keys = this.#keys.filter((k) => k.state !== 'retired' || k.removeAt > now)
+      if (this.#keys.length !== before) this.#changed(false)
+    })
+  }
+
+  async #generate(activateAt: number): Promise<RingKey> {
+    const alg = this.#settings.algorithm
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: false })
+    const jwk = await exportJWK(publicKey)
+    const kid = await calculateJwkThumbprint(jwk, 'sha256')
+    const key: RingKey = {
+      kid,
+      alg,
+      privateKey,
+      publicJwk: Object.freeze({ ...jwk, kid, alg, use: 'sig' }),
+      state: 'next',
+      activateAt,
+      removeAt: Number.POSITIVE_INFINITY,
+    }
+    this.#keys.push(key)
+    return key
+  }
+
+  #activate(key: RingKey, now: number): void {
+    const previous = this.#active
+    if (previous !== null && previous !== key) {
+      previous.state = 'retired'
+      previous.removeAt = now + (this.#settings.ttl + CLOCK_SKEW_SECONDS) * 1000
+    }
+    key.state = 'active'
+    key.activateAt = Math.min(key.activateAt, now)
+    this.#active = key
+    this.#changed(true)
+    this.#logger.info(
+      { kid: key.kid, alg: key.alg, retired: previous?.kid },
+      'internal token signing key activated',
+    )
+  }
+
+  #changed(signingKeyChanged: boolean): void {
+    if (signingKeyChanged) this.#generation++
+    // Active first, then next, then retired: a reader of the document sees the signing key first.
+    const order: Record<KeyState, number> = { active: 0, next: 1, retired: 2 }
+    const keys = [...this.#keys].sort((a, b) => order[a.state] - order[b.state])
+    this.#jwksBody = JSON.stringify({ keys: keys.map((k) => k.publicJwk) })
+  }
+
+  /** One schedule step at a time (a timer tick and an admin rotation must not interleave). */
+  async #exclusive(step: () => Promise<void>): Promise<void> {
+    while (this.#busy !== null) await this.#busy
+    const run = step().catch((err: unknown) => {
+      this.#logger.error({ error: (err as Error).message }, 'internal token key maintenance failed')
+    })
+    this.#busy = run.finally(() => {
+      this.#busy = null
+    })
+    await this.#busy
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * internal-token: tells the upstream who called, after authentication (seeds 000 and 001: the gateway
+ * authenticates once, services trust a short-lived token the gateway signed and never call a user
+ * service to learn who the caller is).
+ * - `mint` (default): the caller's principal (however they authenticated), optionally enriched from a
+ *   user-info service, becomes an internal token for `audience` (+ `also_audiences`), signed with the
+ *   gateway's rotating key (internal-tokens/). The public credential does not go upstream: the
+ *   Authorization header is replaced, and the auth plugins of this route also drop an API key, a token
+ *   in the query or a cookie (RouteContext.concealsCredentials), unless `keep_public_credential`.
+ * - `forward`: the verified public access token as it came (a backend-for-frontend's style).
+ * - `headers`: nothing beyond the X-Consumer-* / X-Authenticated-* headers the auth plugins set.
+ * A copy of the token header sent by the client never reaches the upstream, in any mode but `headers`:
+ * otherwise a caller could hand a service a token of their choosing. Anonymous callers get no token.
+ *
+ * Minted tokens are reused for the same (principal, consumer, profile) until `reuse_until_remaining` of
+ * their lifetime is left, and never once the signing key changed, so identity propagation costs a map
+ * lookup per request; the cache is bounded and belongs to this instance (a reload starts afresh).
+ */
+
+import { type MintRequest, mintInternalToken, RESERVED_CLAIMS } from '../../internal-tokens/mint.ts'
+import { refuse } from '../../pipeline/authenticate.ts'
+import type { Principal } from '../../pipeline/principal.ts'
+import type { RequestState } from '../../pipeline/request-state.ts'
+import { ExpiringCache } from '../_shared/expiring-cache.ts'
+import type { GatewayPlugin } from '../types.ts'
+import { EnrichmentFailed, type Profile, UserInfoEnricher } from './enrichment.ts'
+import { type InternalTokenConfig, internalTokenSchema } from './schema.ts'
+
+interface CachedMint {
+  readonly value: string
+  readonly kid: string
+  readonly until: number
+}
+
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_CLAIMS)
+const ENRICHMENT_UNAVAILABLE = { message: 'The caller’s profile is unavailable; try again shortly' }
+const TOKEN_UNAVAILABLE = { message: 'The gateway cannot sign an internal token right now' }
+const RETRY = { 'retry-after': '1' }
+const NONE: Readonly<Record<string, unknown>> = Object.freeze({})
+
+/**
+ * The `internal-token` plugin (priority 890: after authentication, acl and rate limiting, so refused
+ * and limited requests cost no user-info call and no signature; before the request transforms).
+ *
+ * @example
+ * ```yaml
+ * plugins:
+ *   - name: internal-token
+ *     route: orders
+ *     config:
+ *       audience: orders
+ *       also_audiences: [payments]
+ *       enrich: { url: "http://users:3001/users/{sub}", claims: [country, customer_type] }
+ * ```
+ */
+export const plugin: GatewayPlugin<InternalTokenConfig> = {
+  name: 'internal-token',
+  version: '1.0.0',
+  priority: 890,
+  band: 'transform',
+  description:
+    'Sends the upstream a short-lived internal JWT for the caller (or the verified token, or headers only).',
+  schema: internalTokenSchema,
+  scopes: { consumer: false },
+  create(config, ctx) {
+    const { ring, settings } = ctx.internalTokens
+    const header = config.header.toLowerCase()
+    const asBearer = header === 'authorization'
+    const format = (token: string) => (asBearer ? `Bearer ${token}` : token)
+    const mode = config.mode
+    const keepPublic = config.keep_public_credential
+    const enricher = config.enrich ? new UserInfoEnricher(config.enrich, ctx.logger) : null
+    const onFailure = config.enrich?.on_failure ?? 'deny'
+    const ttl = config.ttl ?? settings.ttl
+    const audience = config.audience
+      ? [config.audience, ...config.also_audiences.filter((a) => a !== config.audience)]
+      : []
+    const fromToken = config.claims_from_token
+    const perRequest = config.request_id_claim
+    const reuseMs = ttl * 1000 * (1 - settings.reuse_until_remaining)
+    const cache = new ExpiringCache<CachedMint>(perRequest ? 0 : settings.cache_size)
+    // The principal's part of the cache key, built once per principal object (the auth plugins keep one
+    // per verified token or credential, so a repeated caller costs a WeakMap lookup).
+    const principalKeys = new WeakMap<Principal, string>()
+    const principalKey = (p: Principal): string => {
+      let key = principalKeys.get(p)
+      if (key === undefined) {
+        key = JSON.stringify([
+          p.subject,
+          p.kind,
+          p.method,
+          p.issuer,
+          p.clientId,
+          p.scopes,
+          p.attributes,
+          picked(p),
+        ])
+        principalKeys.set(p, key)
+      }
+      return key
+    }
+    const picked = (p: Principal): Readonly<Record<string, unknown>> => {
+      if (fromToken.length === 0) return NONE
+      const out: Record<string, unknown> = {}
+      for (const name of fromToken) if (Object.hasOwn(p.claims, name)) out[name] = p.claims[name]
+      return out
+    }
+
+    const mint = (state: RequestState, p: Principal, profile: Profile | null): void | Promise<void> => {
+      const key = ring.active
+      if (key === null) {
+        refuse(
+          state,
+          503,
+          TOKEN_UNAVAILABLE,
+          RETRY,
+          'GH_ERR_INTERNAL_TOKEN_UNAVAILABLE',
+          'internal_token_no_key',
+        )
+        return
+      }
+      const consumer = state.consumer !== null && state.credential !== null ? state.consumer : null
+      const cacheKey = perRequest ? '' : `${principalKey(p)}\0${consumer?.id ?? ''}\0${profile?.key ?? ''}`
+      const now = Date.now()
+      if (!perRequest) {
+        const hit = cache.get(cacheKey, now)
+        if (hit !== undefined && hit.kid === key.kid) {
+          state.upstreamHeaders[header] = hit.value
+          return
+        }
+      }
+      const request: MintRequest = {
+        issuer: settings.issuer,
+        audience,
+        ttl,
+        principal: p,
+        consumer,
+        profile: [picked(p), p.attributes, profile?.claims ?? NONE],
+        reserved: RESERVED,
+        requestId: perRequest ? state.requestId : null,
+      }
+      return mintInternalToken(request, key).then(
+        (minted) => {
+          const value = format(minted.token)
+          if (!perRequest) cache.set(cacheKey, { value, kid: minted.kid, until: now + reuseMs }, now)
+          state.upstreamHeaders[header] = value
+        },
+        (err: unknown) => {
+          ctx.logger.error(
+            { error: (err as Error).message, kid: key.kid },
+            'minting an internal token failed',
+          )
+          refuse(
+            state,
+            503,
+            TOKEN_UNAVAILABLE,
+            RETRY,
+            'GH_ERR_INTERNAL_TOKEN_UNAVAILABLE',
+            'internal_token_sign_failed',
+          )
+        },
+      )
+    }
+
+    const enriched = (
+      state: RequestState,
+      p: Principal,
+      found: Profile | EnrichmentFailed,
+    ): void | Promise<void> => {
+      if (!(found instanceof EnrichmentFailed)) return mint(state, p, found)
+      if (onFailure === 'continue') return mint(state, p, null)
+      refuse(
+        state,
+        503,
+        ENRICHMENT_UNAVAILABLE,
+        RETRY,
+        'GH_ERR_IDENTITY_ENRICHMENT_UNAVAILABLE',
+        'enrichment_unavailable',
+      )
+    }
+
+    return {
+      access(state) {
+        if (mode === 'headers') return
+        const h = state.upstreamHeaders
+        if (!keepPublic) delete h.authorization
+        delete h[header]
+        const p = state.principal
+        if (p === null) return
+        if (mode === 'forward') {
+          if (p.token !== null) h[header] = format(p.token)
+          return
+        }
+        if (enricher === null) return mint(state, p, null)
+        const found = enricher.lookup(p, state.requestId)
+        if (found instanceof Promise) return found.then((f) => enriched(state, p, f))
+        return enriched(state, p, found)
+      },
+      close() {
+        return enricher?.close()
+      },
+    }
+  },
+}

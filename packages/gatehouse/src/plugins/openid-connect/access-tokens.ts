@@ -1,0 +1,84 @@
+/**
+ * A route's access-token check: what holds whichever issuer signed it, then the trusted issuer its
+ * `iss` names. Length cap (8 KiB, RFC 8725 §2.6; jose has none) → three base64url segments → header and
+ * payload each one JSON object naming no member twice → the unverified `iss` picks the TrustedIssuer
+ * (an `iss` no configured issuer has is refused without touching any key) → that issuer verifies it
+ * (issuer.ts) with its own keys and rules, and checks `iss` again, verified.
+ *
+ * Accepted tokens are remembered by their exact string (_shared/expiring-cache.ts), so a client sending
+ * the same token again costs a map lookup, not an ES256/RS256 verification. Nothing is re-checked on a
+ * hit because every time-dependent check only ever turns from pass to fail at a known instant, and the
+ * entry ends there (issuer.ts `#until`: exp, max_token_age, the JWKS max_age, the end of stale keys); nbf
+ * and a future iat only ever turn from fail to pass, and failed tokens are never cached. Scopes and DPoP
+ * proofs are checked per request, outside the cache.
+ */
+import { decodeProtectedHeader } from 'jose'
+import { ExpiringCache } from '../_shared/expiring-cache.ts'
+import { hasDuplicateTopLevelMember } from '../_shared/json-duplicates.ts'
+import { type Failure, failures as f } from './failures.ts'
+import type { AccessToken, TrustedIssuer, Verified } from './issuer.ts'
+
+/** Longest token read, in characters; longer ones are refused before decoding. */
+export const MAX_TOKEN_LENGTH = 8192
+
+/** Three base64url segments; the signature may be empty so `alg: none` is refused as such. */
+export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+
+export type Outcome = AccessToken | Failure
+
+export class AccessTokens {
+  readonly #issuers: ReadonlyMap<string, TrustedIssuer>
+  readonly #cache = new ExpiringCache<Verified>()
+
+  constructor(issuers: readonly TrustedIssuer[]) {
+    this.#issuers = new Map(issuers.map((i) => [i.issuer, i]))
+  }
+
+  /** Synchronous when the token is refused on sight or was verified before. */
+  verify(token: string): Outcome | Promise<Outcome> {
+    const cached = this.#cache.get(token, Date.now())
+    if (cached !== undefined) return cached.token
+    if (token.length > MAX_TOKEN_LENGTH) return f.tooLong
+    if (!COMPACT_JWS.test(token)) return f.malformed
+    let header: Record<string, unknown>
+    try {
+      header = decodeProtectedHeader(token) as Record<string, unknown>
+    } catch {
+      return f.malformed
+    }
+    const payload = jsonObject(token.slice(token.indexOf('.') + 1, token.lastIndexOf('.')))
+    if (payload === null) return f.malformed
+    if (hasDuplicateMember(token.slice(0, token.indexOf('.'))) || hasDuplicateTopLevelMember(payload.text))
+      return f.malformed
+    const iss = payload.value.iss
+    const issuer = typeof iss === 'string' ? this.#issuers.get(iss) : undefined
+    if (issuer === undefined) return f.unknownIssuer
+    const outcome = issuer.verify(token, header)
+    if (!(outcome instanceof Promise)) return outcome
+    return outcome.then((o) => {
+      if (!('token' in o)) return o
+      this.#cache.set(token, o, Date.now())
+      return o.token
+    })
+  }
+}
+
+/** A base64url segment that is one JSON object, with its text; null otherwise. */
+function jsonObject(segment: string): { text: string; value: Record<string, unknown> } | null {
+  const text = Buffer.from(segment, 'base64url').toString('utf8')
+  try {
+    const value: unknown = JSON.parse(text)
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+    return { text, value: value as Record<string, unknown> }
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Whether the header JSON names a member twice (`{"alg":"none",…,"alg":"ES256"}`): jose keeps the last,
+ * another reader may keep the first, so such a token is refused (RFC 8725 §2.6).
+ */
+function hasDuplicateMember(segment: string): boolean {
+  return hasDuplicateTopLevelMember(Buffer.from(segment, 'base64url').toString('utf8'))
+}
