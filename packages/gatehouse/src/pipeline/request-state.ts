@@ -20,6 +20,11 @@ export interface CredentialRef {
   readonly identifier: string
 }
 
+/** The caller's internal token for an audience (the bare JWS); rejects when it cannot be signed. */
+export interface InternalTokenSource {
+  forAudience(audience: readonly string[]): string | Promise<string>
+}
+
 /** What the listener shares with every request it serves. */
 export interface ProxyContext {
   /** True once shutdown began: responses close their connection, no retries start. */
@@ -81,6 +86,12 @@ export class RequestState {
   credential: CredentialRef | null
   /** Who called, however they authenticated (principal.ts); null until an auth plugin identifies them. */
   principal: Principal | null
+  /**
+   * Internal tokens of this caller for other audiences, offered by the internal-token plugin once it
+   * has resolved the caller (composition routes call several services, each with its own audience);
+   * null when the route mints none or the caller is anonymous.
+   */
+  internalTokens: InternalTokenSource | null
 
   /** Set by `exit()`, an error, or the upstream's response. */
   response: ResponseHead | null
@@ -149,6 +160,7 @@ export class RequestState {
     this.consumer = null
     this.credential = null
     this.principal = null
+    this.internalTokens = null
     this.response = null
     this.responseBody = null
     this.exited = false

@@ -27,7 +27,7 @@ import { EnrichmentFailed, type Profile, UserInfoEnricher } from './enrichment.t
 import { type InternalTokenConfig, internalTokenSchema } from './schema.ts'
 
 interface CachedMint {
-  readonly value: string
+  readonly token: string
   readonly kid: string
   readonly until: number
 }
@@ -37,6 +37,9 @@ const ENRICHMENT_UNAVAILABLE = { message: 'The caller’s profile is unavailable
 const TOKEN_UNAVAILABLE = { message: 'The gateway cannot sign an internal token right now' }
 const RETRY = { 'retry-after': '1' }
 const NONE: Readonly<Record<string, unknown>> = Object.freeze({})
+
+/** No signing key yet (before the key ring started): a 503, not a logged failure. */
+class NoSigningKey extends Error {}
 
 /**
  * The `internal-token` plugin (priority 890: after authentication, acl and rate limiting, so refused
@@ -106,32 +109,31 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
       return out
     }
 
-    const mint = (state: RequestState, p: Principal, profile: Profile | null): void | Promise<void> => {
+    /**
+     * The caller's internal token for `aud` (the bare JWS): from the cache when one for the same
+     * principal, consumer, profile and audience was minted with the current key, else signed now.
+     * Rejects when there is no signing key or signing fails.
+     */
+    const tokenFor = (
+      state: RequestState,
+      p: Principal,
+      profile: Profile | null,
+      aud: readonly string[],
+    ): string | Promise<string> => {
       const key = ring.active
-      if (key === null) {
-        refuse(
-          state,
-          503,
-          TOKEN_UNAVAILABLE,
-          RETRY,
-          'GH_ERR_INTERNAL_TOKEN_UNAVAILABLE',
-          'internal_token_no_key',
-        )
-        return
-      }
+      if (key === null) return Promise.reject(new NoSigningKey())
       const consumer = state.consumer !== null && state.credential !== null ? state.consumer : null
-      const cacheKey = perRequest ? '' : `${principalKey(p)}\0${consumer?.id ?? ''}\0${profile?.key ?? ''}`
+      const cacheKey = perRequest
+        ? ''
+        : `${principalKey(p)}\0${consumer?.id ?? ''}\0${profile?.key ?? ''}\0${aud.join(' ')}`
       const now = Date.now()
       if (!perRequest) {
         const hit = cache.get(cacheKey, now)
-        if (hit !== undefined && hit.kid === key.kid) {
-          state.upstreamHeaders[header] = hit.value
-          return
-        }
+        if (hit !== undefined && hit.kid === key.kid) return hit.token
       }
       const request: MintRequest = {
         issuer: settings.issuer,
-        audience,
+        audience: aud,
         ttl,
         principal: p,
         consumer,
@@ -139,26 +141,45 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
         reserved: RESERVED,
         requestId: perRequest ? state.requestId : null,
       }
-      return mintInternalToken(request, key).then(
-        (minted) => {
-          const value = format(minted.token)
-          if (!perRequest) cache.set(cacheKey, { value, kid: minted.kid, until: now + reuseMs }, now)
-          state.upstreamHeaders[header] = value
+      return mintInternalToken(request, key).then((minted) => {
+        if (!perRequest)
+          cache.set(cacheKey, { token: minted.token, kid: minted.kid, until: now + reuseMs }, now)
+        return minted.token
+      })
+    }
+
+    const failed = (state: RequestState, err: unknown): void => {
+      const noKey = err instanceof NoSigningKey
+      if (!noKey) ctx.logger.error({ error: (err as Error).message }, 'minting an internal token failed')
+      refuse(
+        state,
+        503,
+        TOKEN_UNAVAILABLE,
+        RETRY,
+        'GH_ERR_INTERNAL_TOKEN_UNAVAILABLE',
+        noKey ? 'internal_token_no_key' : 'internal_token_sign_failed',
+      )
+    }
+
+    /** Sends the route's own token upstream, and offers tokens for other audiences (composition parts). */
+    const mint = (state: RequestState, p: Principal, profile: Profile | null): void | Promise<void> => {
+      state.internalTokens = { forAudience: (aud) => tokenFor(state, p, profile, aud) }
+      let token: string | Promise<string>
+      try {
+        token = tokenFor(state, p, profile, audience)
+      } catch (err) {
+        failed(state, err)
+        return
+      }
+      if (typeof token === 'string') {
+        state.upstreamHeaders[header] = format(token)
+        return
+      }
+      return token.then(
+        (t) => {
+          state.upstreamHeaders[header] = format(t)
         },
-        (err: unknown) => {
-          ctx.logger.error(
-            { error: (err as Error).message, kid: key.kid },
-            'minting an internal token failed',
-          )
-          refuse(
-            state,
-            503,
-            TOKEN_UNAVAILABLE,
-            RETRY,
-            'GH_ERR_INTERNAL_TOKEN_UNAVAILABLE',
-            'internal_token_sign_failed',
-          )
-        },
+        (err: unknown) => failed(state, err),
       )
     }
 
