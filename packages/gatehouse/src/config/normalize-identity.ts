@@ -14,6 +14,8 @@ import type { identityClient, identitySettings } from './schema/identity.ts'
 type RawIdentity = z.output<typeof identitySettings>
 
 export interface IdentityUserSeed {
+  /** The subject the file fixes, or null for a random one at first start. */
+  readonly id: string | null
   readonly username: string
   readonly email: string | null
   /** argon2id PHC string. */
@@ -123,6 +125,7 @@ export function normalizeIdentity(
 
   const usernames = new Set<string>()
   const emails = new Set<string>()
+  const ids = new Set<string>()
   const users = raw.users.map((u, i): IdentityUserSeed => {
     const p = `${at}.users[${i}]`
     if (usernames.has(u.username.toLowerCase())) issue(`${p}.username`, `duplicate username '${u.username}'`)
@@ -141,7 +144,12 @@ export function normalizeIdentity(
     } else {
       password_hash = hashPasswordOnce(`identity-user\0${u.username}`, u.password)
     }
+    if (u.id !== undefined) {
+      if (ids.has(u.id)) issue(`${p}.id`, `duplicate id '${u.id}'`)
+      ids.add(u.id)
+    }
     return {
+      id: u.id ?? null,
       username: u.username,
       email: u.email ?? null,
       password_hash,

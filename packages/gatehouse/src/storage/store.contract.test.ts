@@ -227,6 +227,18 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     })
 
     describe('config users and clients', () => {
+      it('gives a config user the id its seed fixes, and refuses to change it later', async () => {
+        const alice = user({ source: 'config' })
+        await store.users.syncConfigUsers([{ ...seed(alice), id: 'u-alice' }], T0)
+        assert.equal((await store.users.findByUsername('alice'))!.id, 'u-alice')
+        await store.users.syncConfigUsers([{ ...seed(alice), id: 'u-alice', roles: ['x'] }], T0 + 1)
+        await assert.rejects(
+          store.users.syncConfigUsers([{ ...seed(alice), id: 'u-other' }], T0 + 2),
+          (err: unknown) => err instanceof StoreConflictError && /an id cannot change/.test(err.message),
+        )
+        assert.deepEqual((await store.users.findByUsername('alice'))!.roles, ['x'])
+      })
+
       it('inserts config users with new ids, then updates them in place, keeping id and created_at', async () => {
         const alice = user({ source: 'config' })
         assert.deepEqual(await store.users.syncConfigUsers([seed(alice)], T0 + 10), [])

@@ -89,10 +89,13 @@ export interface UserStore {
   /**
    * Makes the config-managed users exactly `seeds` in one transaction: inserts new ones, updates
    * existing ones (matched by username; a CLI user of that name becomes config-managed), deletes
-   * config-managed users no longer listed. Returns the usernames it took over from the CLI.
+   * config-managed users no longer listed. Returns the usernames it took over from the CLI. A seed's
+   * `id`, when given, is the new user's id; an existing user with another id is a StoreConflictError.
    */
   syncConfigUsers(
-    seeds: readonly Omit<StoredUser, 'id' | 'source' | 'created_at' | 'updated_at'>[],
+    seeds: readonly (Omit<StoredUser, 'id' | 'source' | 'created_at' | 'updated_at'> & {
+      readonly id?: string | null
+    })[],
     now: number,
   ): Promise<string[]>
 }

@@ -104,6 +104,13 @@ export const identityClient = z.strictObject({
 })
 
 export const identityUser = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{1,64}$/, { error: 'must be 1-64 characters of letters, digits and . _ ~ -' })
+    .optional()
+    .describe(
+      "The user's subject (`sub`), fixed, e.g. for a user-info service that knows its users by id. It cannot change once the user exists. Default: a random UUID at first start.",
+    ),
   username: z
     .string()
     .regex(/^[A-Za-z0-9._@+-]{1,64}$/, { error: 'must be 1-64 characters of letters, digits and . _ @ + -' })

@@ -1,11 +1,13 @@
 /** Identity users over SQL: case-insensitive unique username and e-mail through lower-cased key columns. */
 import { randomUUID } from 'node:crypto'
 import type { Updateable } from 'kysely'
-import { type StoredUser, StoreNotFoundError, type UserStore } from '../store.ts'
+import { StoreConflictError, type StoredUser, StoreNotFoundError, type UserStore } from '../store.ts'
 import { caseKey, conflictsNamed, fromFlag, type SqlContext, toFlag } from './context.ts'
 import type { UserRow } from './tables.ts'
 
-type UserSeed = Omit<StoredUser, 'id' | 'source' | 'created_at' | 'updated_at'>
+type UserSeed = Omit<StoredUser, 'id' | 'source' | 'created_at' | 'updated_at'> & {
+  readonly id?: string | null
+}
 
 export class SqlUserStore implements UserStore {
   readonly #ctx: SqlContext
@@ -120,9 +122,14 @@ export class SqlUserStore implements UserStore {
         const row = existing.get(caseKey(seed.username))
         const columns = seedColumns(seed)
         const conflict = conflictMessage(seed.username, row?.id ?? '')
+        if (row !== undefined && seed.id != null && row.id !== seed.id)
+          throw new StoreConflictError(
+            'id',
+            `user '${seed.username}' already exists with id '${row.id}', not '${seed.id}': an id cannot change (remove the user first: gatehouse users remove ${seed.username})`,
+          )
         if (row === undefined) {
           const values = {
-            id: randomUUID(),
+            id: seed.id ?? randomUUID(),
             ...columns,
             source: 'config' as const,
             created_at: now,
