@@ -48,8 +48,30 @@ export interface RouteEntity {
   readonly response_buffering: boolean
   readonly snis: readonly string[] | null
   readonly tags: readonly string[] | null
+  /** A Gatehouse extension: the route answers from several services at once (then `service` is null). */
+  readonly composition: Composition | null
   readonly created_at: number
   readonly updated_at: number
+}
+
+/** A route's composition with its defaults resolved (config/normalize-composition.ts). */
+export interface Composition {
+  /** Milliseconds from the start of the composition to the answer. */
+  readonly timeout: number
+  readonly parts: readonly CompositionPart[]
+}
+
+export interface CompositionPart {
+  readonly name: string
+  readonly service: EntityRef
+  /** Path and optional query with `{capture}` placeholders, as written (the service path is added later). */
+  readonly path: string
+  /** `aud` of the internal token for this part. */
+  readonly audience: string
+  /** Milliseconds, at most the composition's timeout. */
+  readonly timeout: number
+  readonly required: boolean
+  readonly public: boolean
 }
 
 export interface ConsumerEntity {

@@ -8,7 +8,15 @@ import type { ConfigIssue } from '../errors/errors.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import { normalizePath } from '../router/normalize-path.ts'
 import { EntityIndex } from './entity-index.ts'
-import type { ConsumerEntity, GatewayConfig, PluginEntity, RouteEntity, ServiceEntity } from './model.ts'
+import type {
+  Composition,
+  ConsumerEntity,
+  GatewayConfig,
+  PluginEntity,
+  RouteEntity,
+  ServiceEntity,
+} from './model.ts'
+import { normalizeComposition } from './normalize-composition.ts'
 import { normalizeCredentials } from './normalize-credentials.ts'
 import type { DeclarativeDocument } from './schema/root.ts'
 import { SUPPORTED_SERVICE_PROTOCOLS } from './schema/service.ts'
@@ -71,13 +79,29 @@ export function normalizeDocument(
   }
   for (const [i, r] of (doc.routes ?? []).entries()) pendingRoutes.push({ raw: r, at: `routes[${i}]` })
 
+  const servicesById = new Map(services.map((s) => [s.id, s]))
   for (const { raw, at, serviceId } of pendingRoutes) {
     let service: { id: string } | null = serviceId ? { id: serviceId } : null
     if (raw.service !== undefined) {
       const id = serviceIndex.resolve(raw.service, `${at}.service`)
       if (id) service = { id }
     }
-    const route = buildRoute(raw, at, service, issue, stamp)
+    const composition =
+      raw.composition === undefined
+        ? null
+        : normalizeComposition(
+            raw.composition,
+            {
+              at,
+              name: raw.name ?? null,
+              nested: serviceId !== undefined,
+              hasService: raw.service !== undefined,
+              paths: raw.paths ?? null,
+            },
+            { index: serviceIndex, byId: servicesById },
+            issue,
+          )
+    const route = buildRoute(raw, at, service, composition, issue, stamp)
     routes.push(route)
     routeIndex.add(route.id, raw.id !== undefined, at, [['name', route.name]])
     for (const [k, p] of (raw.plugins ?? []).entries()) {
@@ -191,6 +215,7 @@ function buildRoute(
   raw: PendingRoute['raw'],
   at: string,
   service: { id: string } | null,
+  composition: Composition | null,
   issue: (path: string, message: string) => void,
   stamp: { created_at: number; updated_at: number },
 ): RouteEntity {
@@ -251,6 +276,7 @@ function buildRoute(
     response_buffering: raw.response_buffering,
     snis: raw.snis ?? null,
     tags: raw.tags ?? null,
+    composition,
     ...stamp,
   }
 }

@@ -39,6 +39,15 @@ export const ERROR_CODES = {
   GH_ERR_UPSTREAM_UNAVAILABLE: { status: 502, summary: 'The upstream refused or dropped the connection.' },
   GH_ERR_UPSTREAM_INVALID_RESPONSE: { status: 502, summary: 'The upstream sent an invalid response.' },
   GH_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer within the timeout.' },
+  GH_ERR_COMPOSITION_FAILED: {
+    status: 502,
+    summary:
+      'A composition route could not answer: every part it asked failed, or a required one did (the message names them).',
+  },
+  GH_ERR_COMPOSITION_METHOD_NOT_ALLOWED: {
+    status: 405,
+    summary: 'A composition route answers GET and HEAD only (the response has Allow).',
+  },
   GH_ERR_SERVICE_DISABLED: { status: 503, summary: 'The route belongs to a disabled service.' },
   GH_ERR_SERVER_SHUTTING_DOWN: { status: 503, summary: 'The gateway is shutting down.' },
   GH_ERR_PLUGIN_FAILED: { status: 500, summary: 'A plugin failed unexpectedly.' },

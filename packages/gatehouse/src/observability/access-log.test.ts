@@ -16,6 +16,7 @@ function state(overrides: Partial<Record<keyof RequestState, unknown>> = {}): Re
     clientIp: '203.0.113.9',
     bytesSent: 42,
     attempts: 1,
+    failedParts: null,
     error: null,
     ...overrides,
   } as unknown as RequestState
@@ -75,5 +76,10 @@ describe('access-log lines', () => {
     assert.equal(line.error_code, 'GH_ERR_UPSTREAM_UNAVAILABLE')
     assert.equal(line.error_detail, 'ECONNREFUSED: "x"')
     assert.equal(line.upstream_latency_ms, null)
+  })
+
+  it('list the parts of a composition that failed, when some did', () => {
+    const line = lineFor(state({ failedParts: ['reviews', 'recommendations'] }))
+    assert.deepEqual(line.failed_parts, ['reviews', 'recommendations'])
   })
 })

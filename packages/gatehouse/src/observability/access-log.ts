@@ -1,9 +1,9 @@
 /**
  * One JSON line per request. It names what happened (route, service, consumer, status, timings, request
- * id, error code) and deliberately holds no headers, cookies, query string or body: those are where
- * tokens and secrets travel. Lines have pino's shape (`level`, `time`, `pid`, then `type: "access"`, the
- * fields, `msg: "request"`) so one parser reads both kinds, but are built here, field by field, because
- * this runs once per request.
+ * id, error code, a composition's failed parts) and deliberately holds no headers, cookies, query string
+ * or body: those are where tokens and secrets travel. Lines have pino's shape (`level`, `time`, `pid`,
+ * then `type: "access"`, the fields, `msg: "request"`) so one parser reads both kinds, but are built
+ * here, field by field, because this runs once per request.
  */
 import type { RequestState } from '../pipeline/request-state.ts'
 
@@ -50,6 +50,7 @@ export class AccessLog {
       `,"upstream_latency_ms":${state.upstreamLatency >= 0 ? ms(state.upstreamLatency) : 'null'}` +
       `,"client_ip":${str(state.clientIp)},"bytes_sent":${state.bytesSent}`
     if (state.attempts > 1) line += `,"attempts":${state.attempts}`
+    if (state.failedParts !== null) line += `,"failed_parts":${JSON.stringify(state.failedParts)}`
     const error = state.error
     if (error !== null) {
       line += `,"error_code":"${error.code}"`

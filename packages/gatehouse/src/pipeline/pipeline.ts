@@ -8,6 +8,7 @@
  *   5. access     plugins by priority: tracing → CORS → authenticate →    plugin-phases.ts, phases.ts
  *                 authorise → limit → transform (a plugin may answer)
  *   6. forward    to the service's pool, streaming both ways              forward.ts
+ *      or compose several services' JSON into one (composition routes)    compose.ts
  *   7. response   plugins see the response head before it is sent         plugin-phases.ts
  *   8. log        metrics, one access-log line, plugins' log phase        (below)
  *
@@ -25,6 +26,7 @@ import type { Logger } from '../observability/logger.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
 import { requestIdFrom } from '../proxy/trace-context.ts'
+import { composeResponse } from './compose.ts'
 import { ClientGoneError, forwardUpstream } from './forward.ts'
 import { runAccessPhase, runLogPhase } from './plugin-phases.ts'
 import { type ProxyContext, RequestState } from './request-state.ts'
@@ -171,6 +173,11 @@ function proceed(state: RequestState): void {
     return
   }
   const ctx = state.route!
+  // 6. compose (7. response runs inside, once the parts have answered)
+  if (ctx.composition !== null) {
+    composeResponse(state)
+    return
+  }
   if (ctx.service === null) {
     respondWithError(
       state,

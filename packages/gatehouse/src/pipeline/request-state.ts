@@ -115,6 +115,8 @@ export class RequestState {
   bytesSent: number
   /** The upstream exchange in flight, if any. */
   inflight: InflightUpstream | null
+  /** Parts of a composition route that failed, for the access log; null elsewhere or when none did. */
+  failedParts: readonly string[] | null
 
   /** Scratch space for plugins, keyed by plugin name; created on first use. */
   #shared: Map<string, unknown> | null
@@ -172,6 +174,7 @@ export class RequestState {
     this.attempts = 0
     this.bytesSent = 0
     this.inflight = null
+    this.failedParts = null
     this.#shared = null
     this.#bodyRead = null
   }

@@ -1,8 +1,9 @@
 /**
  * Everything a request on one route needs, compiled when the configuration loads: the route and its
- * service, the upstream pool, the plugin chain and the metric children. A request reads one object and
- * parses nothing.
+ * service, the upstream pool (or a composition's parts), the plugin chain and the metric children. A
+ * request reads one object and parses nothing.
  */
+import type { CompositionPlan } from '../composition/plan.ts'
 import type { RouteEntity, ServiceEntity } from '../config/model.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import type { Upstream } from '../proxy/upstreams.ts'
@@ -12,6 +13,8 @@ export class RouteContext {
   readonly route: RouteEntity
   readonly service: ServiceEntity | null
   readonly upstream: Upstream | null
+  /** The parts a composition route calls instead of forwarding (compose.ts); null on other routes. */
+  readonly composition: CompositionPlan | null
   readonly chain: PluginChain
   readonly metrics: RouteMetrics
   /** Names for logs and metrics: the entity name, or its id when it has none. */
@@ -30,12 +33,14 @@ export class RouteContext {
     route: RouteEntity,
     service: ServiceEntity | null,
     upstream: Upstream | null,
+    composition: CompositionPlan | null,
     chain: PluginChain,
     metrics: RouteMetrics,
   ) {
     this.route = route
     this.service = service
     this.upstream = upstream
+    this.composition = composition
     this.chain = chain
     this.metrics = metrics
     this.routeName = route.name ?? route.id

@@ -4,7 +4,8 @@
  * the old runtime or the new one, never a mix.
  */
 import { BlockList, isIPv6 } from 'node:net'
-import type { ConsumerEntity, GatewayConfig, PluginEntity } from '../config/model.ts'
+import { planComposition } from '../composition/plan.ts'
+import type { ConsumerEntity, GatewayConfig, PluginEntity, ServiceEntity } from '../config/model.ts'
 import { ConfigError, type ConfigIssue } from '../errors/errors.ts'
 import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { Logger } from '../observability/logger.ts'
@@ -73,15 +74,21 @@ export class GatewayRuntime {
     })
     if (problems.length > 0) throw new ConfigError(config.source, problems)
     const keys = new Set<string>()
+    const acquire = (service: ServiceEntity) => {
+      const upstream = deps.upstreams.acquire(service)
+      keys.add(upstream.key)
+      return upstream
+    }
     const contexts = config.routes.map((route) => {
       const service = route.service ? (services.get(route.service.id) ?? null) : null
-      const upstream = service ? deps.upstreams.acquire(service) : null
-      if (upstream) keys.add(upstream.key)
+      const upstream = service ? acquire(service) : null
+      const composition = route.composition ? planComposition(route.composition, services, acquire) : null
       const chain = compilePluginChain(route, this.pluginInstances)
       const ctx = new RouteContext(
         route,
         service,
         upstream,
+        composition,
         chain,
         deps.metrics.forRoute(service ? (service.name ?? service.id) : '', route.name ?? route.id),
       )

@@ -1,5 +1,6 @@
 /** The `routes` entity: which requests go to which service (Kong's routes.lua). */
 import { z } from 'zod'
+import { compositionSchema } from './composition.ts'
 import { host, method, name, tags, uuid } from './typedefs.ts'
 
 export const ROUTE_PROTOCOLS = [
@@ -94,4 +95,5 @@ export const routeFields = {
   sources: z.array(z.unknown()).optional().describe('Not supported yet (stream routes).'),
   destinations: z.array(z.unknown()).optional().describe('Not supported yet (stream routes).'),
   tags,
+  composition: compositionSchema.optional(),
 }
