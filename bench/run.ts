@@ -17,11 +17,15 @@
  *                    client authentication (wrk-token-request.lua); token issuances per second (2xx only)
  *   gatehouse-oidc   the route `/` protected by openid-connect, with tokens issued by the provider running in
  *                    the same Gatehouse process (lib/identity.ts)
+ *   gatehouse-passport-rs256  gatehouse-jwt-rs256 plus the internal-token plugin: the caller's profile from
+ *                    the upstream's /users/{sub} (cached), an internal ES256 token minted (cached) for the
+ *                    upstream in place of the caller's token (lib/passport.ts)
  * Every proxied request carries a bearer token from a pool of distinct valid JWTs made for this run
  * (lib/tokens.ts, sent in rotation by wrk-tokens.lua): the JWT systems get their algorithm's pool,
  * gatehouse-oidc a pool issued by its provider (OIDC_POOL), the others the BASELINE_TOKENS pool, so request
  * sizes match. A second table sets Gatehouse beside HAProxy and Express Gateway per algorithm, against the
- * targets of issue 3; a third shows the identity provider's figures (issue 4).
+ * targets of issue 3; a third shows the identity provider's figures (issue 4); a fourth sets the identity
+ * propagation pipeline beside plain jwt, HAProxy and Express Gateway against the targets of issue 5.
  *
  * Why it is built this way:
  * - 2-core machine: wrk is pinned to CPU WRK_CPUS (0) and every server (upstream and system under test) to
@@ -31,7 +35,9 @@
  * - Nothing is measured unless every selected system passes its pre-run check (no-auth systems: 200; JWT
  *   systems: no token → 401, valid → 200, bad signature → 401, expired → 401; identity-token: a JWT for the
  *   resource → 200, a wrong client secret → 401; gatehouse-oidc: provider token → 200, none → 401, token for
- *   another audience → 401); otherwise the run stops with the reasons and each failing system's log.
+ *   another audience → 401; gatehouse-passport-rs256: the JWT cases, and the token the upstream received is
+ *   an internal token that verifies with the gateway's JWKS, for the caller, with the caller's profile);
+ *   otherwise the run stops with the reasons and each failing system's log.
  * - Before each measurement the machine must be quiet (other load < QUIET_PCT% of a core, waiting at most
  *   QUIET_WAIT s); a run during which others took ≥ DISTURBED_PCT% of a core is measured again (at most
  *   RETRY_DISTURBED times) and flagged if it stays noisy. Runs with HTTP or socket errors are flagged.
@@ -43,19 +49,26 @@
  * live in lib/.
  *
  * Settings (environment): DURATION (10s), WARMUP (3s), RUNS (3), CONNECTIONS ("50"; several: "10 50 100"),
- * THREADS (1), SYSTEMS (all; group names gatehouse-jwt, haproxy, express-gateway, identity), BASELINE_TOKENS
- * (RS256 | HS256 | ES256 | none), TOKEN_POOL (1000), OIDC_POOL (200), PEERS_DIR
+ * THREADS (1), SYSTEMS (all; group names gatehouse-jwt, haproxy, express-gateway, identity, passport),
+ * BASELINE_TOKENS (RS256 | HS256 | ES256 | none), TOKEN_POOL (1000), OIDC_POOL (200), PEERS_DIR
  * (<tmpdir>/gatehouse-bench-peers), PIN (auto | off), WRK_CPUS (0), SERVER_CPUS (1), QUIET_PCT (15),
  * QUIET_WAIT (60), DISTURBED_PCT (25), RETRY_DISTURBED (1), KEEP_TMP (0). See bench/README.md.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { delimiter, dirname, join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { checkTokenEndpoint, PROVIDER_TOKEN_TTL_S } from './lib/identity.ts'
 import { EXPRESS_GATEWAY_VERSION, ensureExpressGateway, ensureTools, have } from './lib/install.ts'
+import {
+  checkInternalToken,
+  ENRICH_TTL_S,
+  INTERNAL_AUDIENCE,
+  INTERNAL_REUSE_UNTIL_REMAINING,
+  INTERNAL_TTL_S,
+} from './lib/passport.ts'
 import {
   freePorts,
   groupTicks,
@@ -87,6 +100,13 @@ import {
   textTable,
   toTsv,
 } from './lib/report.ts'
+import {
+  PROPAGATION_TARGETS,
+  propagationMarkdownTable,
+  propagationRows,
+  propagationTargetsMet,
+  propagationTextTable,
+} from './lib/report-propagation.ts'
 import {
   ALL_SYSTEMS,
   type RunningSystem,
@@ -266,6 +286,11 @@ async function preRunCheck(s: RunningSystem, tokens: Tokens): Promise<{ ok: bool
     ok &&= status === expected
     seen.push(`${name} → ${status || 'no answer'}${status === expected ? '' : ` (expected ${expected})`}`)
   }
+  if (ok && s.def.internalToken) {
+    const propagated = await checkInternalToken(s.port, tokens.checks[s.def.alg!].good)
+    ok = propagated.ok
+    seen.push(propagated.detail)
+  }
   return { ok, detail: issued + seen.join(', ') }
 }
 
@@ -293,9 +318,9 @@ async function startAll(
   const upstream = start('upstream', [process.execPath, join(BENCH_DIR, 'upstream.ts'), String(upstreamPort)])
   await waitPort(upstreamPort, upstream)
 
-  // Gatehouse: the bin link if npm made one, else the package's own bin script (same file). Its
-  // `#!/usr/bin/env node` must find Node 24: put this node's directory first on PATH.
-  const link = join(ROOT, 'node_modules/.bin/gatehouse')
+  // Gatehouse: this checkout's own bin script, the file npm's node_modules/.bin/gatehouse links to — not
+  // the link, which in a git worktree sharing another checkout's node_modules leads to that checkout's
+  // Gatehouse. Its `#!/usr/bin/env node` must find Node 24: put this node's directory first on PATH.
   const gatehouseEnv = {
     ...process.env,
     PATH: [dirname(process.execPath), join(ROOT, 'node_modules/.bin'), env.PATH].join(delimiter),
@@ -305,7 +330,7 @@ async function startAll(
     upstreamPort,
     tokens,
     gatehouse: {
-      bin: existsSync(link) ? link : join(ROOT, 'packages/gatehouse/bin/gatehouse.js'),
+      bin: join(ROOT, 'packages/gatehouse/bin/gatehouse.js'),
       env: gatehouseEnv,
     },
     nginx: tools.nginx,
@@ -496,6 +521,24 @@ until the token could first fail a check, as the jwt plugin does), the provider 
 ${PROVIDER_TOKEN_TTL_S} s) sent in rotation. × gatehouse: its req/s over plain \`gatehouse\`'s (no
 authentication, same access log) in the same run; in brackets the lowest and highest ratio round by round.`
 
+/** Seconds between two signatures of one user's internal token (the gateway's reuse window). */
+const REMINT_S = INTERNAL_TTL_S * (1 - INTERNAL_REUSE_UNTIL_REMAINING)
+/** Under the Identity propagation table (Markdown report). */
+const PROPAGATION_NOTE = `Medians of the rows of the first table: same rounds, and the same RS256 pool of ${TOKEN_POOL}
+distinct users (\`sub\` user-N) sent in rotation to all four. \`gatehouse-passport-rs256\` is
+\`gatehouse-jwt-rs256\`'s configuration plus the internal-token plugin on the service: it verifies the caller's
+RS256 token (jwt plugin, verified tokens cached), takes the caller's \`country\` and \`customer_type\` from the
+user-info service (\`GET /users/{sub}\` on the bench upstream, asked once per subject and cached ${ENRICH_TTL_S} s,
+longer than the run, so after the first warm-up every measured request finds its subject cached) and sends the
+upstream an internal ES256 token (aud \`${INTERNAL_AUDIENCE}\`) in place of the caller's Authorization header.
+Minted tokens keep the gateway defaults (ttl ${INTERNAL_TTL_S} s, reused until ${INTERNAL_REUSE_UNTIL_REMAINING * 100}% of
+their life is left): each user's token is signed again every ${REMINT_S} s, about
+${Math.round(TOKEN_POOL / REMINT_S)} ES256 signatures a second for the whole pool, and all the other requests
+take it from the cache. HAProxy and Express Gateway only verify the token (no enrichment, no new token).
+passport ÷ this: gatehouse-passport-rs256's req/s over the row's, and in brackets the lowest and highest
+ratio taken round by round. Targets (issue 5): ≥ 0.90× gatehouse-jwt-rs256 and ≥ 1.0× haproxy-rs256; none
+against Express Gateway.`
+
 // --- main ---
 async function main(): Promise<number> {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
@@ -548,6 +591,8 @@ async function main(): Promise<number> {
   const summaries = summarize(rows, order, CONNECTIONS, DISTURBED_PCT)
   const jwt = jwtComparison(summaries, rows, CONNECTIONS)
   const idp = identityRows(summaries, rows, CONNECTIONS)
+  const propagation = propagationRows(summaries, rows, CONNECTIONS)
+  const propagationTally = propagationTargetsMet(propagation)
   const tally = targetsMet(jwt)
   const git = firstLine(['git', 'rev-parse', '--short', 'HEAD'])
   const dirty = firstLine(['git', 'status', '--porcelain']) ? '+dirty' : ''
@@ -574,6 +619,13 @@ async function main(): Promise<number> {
         (tally.unmeasured ? `, ${tally.unmeasured} not judged (a system was not measured)` : '') +
         ` — RS256 ≥ ${TARGETS.RS256.haproxy?.toFixed(1)}× HAProxy, ES256 ≥ ${TARGETS.ES256.haproxy?.toFixed(1)}× HAProxy, ` +
         `≥ ${TARGETS.HS256.expressGateway}× Express Gateway for every algorithm.`
+  const propagationVerdict =
+    `Targets (issue 5): ${propagationTally.met} met, ${propagationTally.missed} not met` +
+    (propagationTally.unmeasured
+      ? `, ${propagationTally.unmeasured} not judged (a system was not measured)`
+      : '') +
+    ` — gatehouse-passport-rs256 ≥ ${PROPAGATION_TARGETS['gatehouse-jwt-rs256'].toFixed(2)}× gatehouse-jwt-rs256` +
+    ` and ≥ ${PROPAGATION_TARGETS['haproxy-rs256'].toFixed(1)}× haproxy-rs256.`
   const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '-')
   const configs = setup.systems
     .filter((s) => s.config)
@@ -608,6 +660,18 @@ ${identityMarkdownTable(idp)}
 
 ${IDP_NOTE}
 `
+  const propagationSection =
+    propagation.length === 0
+      ? ''
+      : `
+## Identity propagation (issue 5)
+
+${propagationMarkdownTable(propagation)}
+
+${propagationVerdict}
+
+${PROPAGATION_NOTE}
+`
   const markdown = `# Gatehouse benchmark — ${stamp}
 
 ${settings}
@@ -622,7 +686,7 @@ the nginx reverse proxy. Notes flag rounds with HTTP/socket errors or a busy mac
 differ by more than 20%. Every request carries a bearer token (\`tokens\` column of the TSV): the JWT systems
 their algorithm's pool, the others the ${BASELINE_TOKENS === 'NONE' ? 'no token' : `${BASELINE_TOKENS} pool`}.
 Raw rows: \`${stamp}.tsv\` (CPU use per round, in % of one core).
-${jwtSection}${idpSection}
+${jwtSection}${idpSection}${propagationSection}
 ## Pre-run checks
 
 ${setup.checks.map((c) => `- ${c}`).join('\n')}
@@ -646,6 +710,10 @@ ${configs.join('\n\n')}
   console.log(`\n${settings}\n${environment}\n\n${textTable(summaries)}\n`)
   if (jwt.length > 0) console.log(`JWT verification\n\n${jwtTextTable(jwt)}\n\n${verdictLine}\n`)
   if (idp.length > 0) console.log(`Identity provider\n\n${identityTextTable(idp)}\n`)
+  if (propagation.length > 0)
+    console.log(
+      `Identity propagation (issue 5)\n\n${propagationTextTable(propagation)}\n\n${propagationVerdict}\n`,
+    )
   if (flagged > 0) console.log(`${flagged} row(s) flagged: see the notes column.`)
   say(`wrote bench/results/${stamp}.md and .tsv (also latest.md, latest.tsv)`)
   return rows.some((r) => errorCount(r) > 0) ? 1 : 0

@@ -3,9 +3,15 @@
  * ~100-byte JSON body (with content-length) over keep-alive and does as little work as possible, so
  * that what the benchmark sees is the cost of the proxy in front of it.
  *
+ * Two more paths, for the identity propagation systems (issue 5; lib/user-info.ts): `GET /users/<sub>`,
+ * the user-info service the internal-token plugin asks once per subject (a small JSON profile, 404 for an
+ * unknown subject), and `/echo-authorization`, asked only by the pre-run check. Every other path takes the
+ * usual answer after one prefix test, so the measured path costs what it did.
+ *
  * Usage: node bench/upstream.ts PORT   (listens on 127.0.0.1 only; prints one line once listening)
  */
 import http from 'node:http'
+import { ECHO_PATH, profileOf, USERS_PATH } from './lib/user-info.ts'
 
 const port = Number(process.argv[2] ?? 0)
 const body = Buffer.from(
@@ -18,10 +24,38 @@ const body = Buffer.from(
 )
 const headers = { 'content-type': 'application/json', 'content-length': body.length }
 
+function json(res: http.ServerResponse, status: number, value: unknown): void {
+  const text = Buffer.from(JSON.stringify(value))
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': text.length })
+  res.end(text)
+}
+
+/** `/users/<sub>` and `/echo-authorization`; false for any other path (the usual answer). */
+function special(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const url = req.url ?? '/'
+  if (url.startsWith(USERS_PATH)) {
+    let sub: string
+    try {
+      sub = decodeURIComponent(url.slice(USERS_PATH.length))
+    } catch {
+      sub = ''
+    }
+    const profile = profileOf(sub)
+    json(res, profile ? 200 : 404, profile ?? { error: 'not_found' })
+    return true
+  }
+  if (url === ECHO_PATH) {
+    json(res, 200, { authorization: req.headers.authorization ?? null })
+    return true
+  }
+  return false
+}
+
 const server = http.createServer((req, res) => {
   // Drain any request body before answering so the connection stays reusable.
   req.resume()
   req.on('end', () => {
+    if (req.url !== '/' && special(req, res)) return
     res.writeHead(200, headers)
     res.end(body)
   })

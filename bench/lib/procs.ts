@@ -5,7 +5,8 @@
  *   process group (detached) and records it; `stopAll` signals exactly those groups (TERM, then KILL
  *   after a grace period) and nothing else, so a Ctrl-C or a crash never leaves servers behind and never
  *   touches other processes on the machine;
- * - free loopback ports (bind port 0, read the number, close), waiting for a port, one HTTP status check;
+ * - free loopback ports (bind port 0, read the number, close), waiting for a port, HTTP GETs for the
+ *   pre-run checks (status, or status and body);
  * - CPU accounting from /proc, used to wait for a quiet machine before each measurement and to tell how
  *   much CPU other processes took while it ran (the noise indicator).
  *
@@ -150,16 +151,29 @@ export async function waitPort(port: number, entry: Started | null, timeoutMs = 
  * Status code of `GET http://127.0.0.1:port/` on a fresh connection, with `Authorization: Bearer <token>`
  * when a token is given (0 on a network error or after 5 s without an answer).
  */
-export function httpStatus(port: number, token?: string): Promise<number> {
+export async function httpStatus(port: number, token?: string): Promise<number> {
+  return (await httpGet(port, '/', token)).status
+}
+
+/** `GET http://127.0.0.1:port<path>` as httpStatus does, with the answer's body as text. */
+export function httpGet(
+  port: number,
+  path: string,
+  token?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
     const headers = token === undefined ? {} : { authorization: `Bearer ${token}` }
-    const options = { host: '127.0.0.1', port, path: '/', agent: false, timeout: 5000, headers }
+    const options = { host: '127.0.0.1', port, path, agent: false, timeout: 5000, headers }
     const req = http.get(options, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      )
+      res.on('error', () => resolve({ status: 0, body: '' }))
     })
     req.on('timeout', () => req.destroy())
-    req.on('error', () => resolve(0))
+    req.on('error', () => resolve({ status: 0, body: '' }))
   })
 }
 

@@ -6,7 +6,8 @@
  * `notes` column, never averaged in silently. A second table sets Gatehouse's JWT verification beside
  * HAProxy's and Express Gateway's, per algorithm, against the targets of issue 3; a third shows the
  * identity provider's figures (issue 4): token issuance, and a route taking its tokens beside plain
- * Gatehouse.
+ * Gatehouse. The identity propagation table (issue 5) is in report-propagation.ts, built on the helpers
+ * exported here (roundRange, medianRatio, withRange, verdict, the table renderers).
  * Output: aligned text tables, Markdown tables, and the raw rows as TSV.
  */
 import { ALGS, type Alg } from './tokens.ts'
@@ -171,7 +172,7 @@ const HEADER = [
 ]
 const RIGHT = [false, true, true, true, true, true, true, true, true, false]
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US')
+export const int = (n: number) => Math.round(n).toLocaleString('en-US')
 const ratio = (n: number | null) => (n === null ? '–' : n.toFixed(2))
 
 function cells(s: Summary): string[] {
@@ -190,7 +191,7 @@ function cells(s: Summary): string[] {
 }
 
 /** Aligned plain-text table for the terminal. */
-function alignTable(header: string[], right: boolean[], body: string[][]): string {
+export function alignTable(header: string[], right: boolean[], body: string[][]): string {
   const rows = [header, ...body]
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   const line = (r: string[]) =>
@@ -201,7 +202,7 @@ function alignTable(header: string[], right: boolean[], body: string[][]): strin
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n')
 }
 
-function mdTable(header: string[], right: boolean[], body: string[][]): string {
+export function mdTable(header: string[], right: boolean[], body: string[][]): string {
   const line = (r: string[]) => `| ${r.join(' | ')} |`
   const rule = `|${right.map((r) => (r ? ' ---: ' : ' --- ')).join('|')}|`
   return [line(header), rule, ...body.map(line)].join('\n')
@@ -245,38 +246,51 @@ export interface JwtComparison {
   flagged: string[]
 }
 
+/**
+ * Lowest and highest ratio of `a`'s req/s to `b`'s taken round by round (rounds where both were measured
+ * at `conns`); null with fewer than two such rounds or when either system is missing.
+ */
+export function roundRange(
+  rows: Row[],
+  conns: number,
+  a: Summary | null,
+  b: Summary | null,
+): [number, number] | null {
+  if (!a || !b) return null
+  const rps = (system: string, round: number) =>
+    rows.find((r) => r.conns === conns && r.system === system && r.round === round)?.rps
+  const ratios: number[] = []
+  for (const r of rows) {
+    if (r.conns !== conns || r.system !== a.system) continue
+    const other = rps(b.system, r.round)
+    if (other) ratios.push(r.rps / other)
+  }
+  return ratios.length > 1 ? [Math.min(...ratios), Math.max(...ratios)] : null
+}
+
+/** Ratio of two summaries' median req/s, or null when either was not measured. */
+export const medianRatio = (a: Summary | null, b: Summary | null): number | null =>
+  a && b ? a.rpsMedian / b.rpsMedian : null
+
 /** One row per algorithm and connection count for which any of the three JWT systems was measured. */
 export function jwtComparison(summaries: Summary[], rows: Row[], connections: number[]): JwtComparison[] {
   const out: JwtComparison[] = []
-  const perRound = (conns: number, a: Summary | null, b: Summary | null): [number, number] | null => {
-    if (!a || !b) return null
-    const rps = (system: string, round: number) =>
-      rows.find((r) => r.conns === conns && r.system === system && r.round === round)?.rps
-    const ratios: number[] = []
-    for (const r of rows) {
-      if (r.conns !== conns || r.system !== a.system) continue
-      const other = rps(b.system, r.round)
-      if (other) ratios.push(r.rps / other)
-    }
-    return ratios.length > 1 ? [Math.min(...ratios), Math.max(...ratios)] : null
-  }
   for (const conns of connections) {
     for (const alg of ALGS) {
       const find = (prefix: string) =>
         summaries.find((s) => s.conns === conns && s.system === `${prefix}-${alg.toLowerCase()}`) ?? null
       const [gh, hap, eg] = [find('gatehouse-jwt'), find('haproxy'), find('express-gateway')]
       if (!gh && !hap && !eg) continue
-      const div = (a: Summary | null, b: Summary | null) => (a && b ? a.rpsMedian / b.rpsMedian : null)
       out.push({
         alg,
         conns,
         gatehouse: gh?.rpsMedian ?? null,
         haproxy: hap?.rpsMedian ?? null,
         expressGateway: eg?.rpsMedian ?? null,
-        vsHaproxy: div(gh, hap),
-        vsExpressGateway: div(gh, eg),
-        vsHaproxyRounds: perRound(conns, gh, hap),
-        vsExpressGatewayRounds: perRound(conns, gh, eg),
+        vsHaproxy: medianRatio(gh, hap),
+        vsExpressGateway: medianRatio(gh, eg),
+        vsHaproxyRounds: roundRange(rows, conns, gh, hap),
+        vsExpressGatewayRounds: roundRange(rows, conns, gh, eg),
         flagged: [gh, hap, eg].filter((s) => s && s.notes.length > 0).map((s) => s!.system),
       })
     }
@@ -285,7 +299,7 @@ export function jwtComparison(summaries: Summary[], rows: Row[], connections: nu
 }
 
 /** "≥ 1.5×: met" / "≥ 1.5×: not met" / "≥ 10×: not measured" / "none". */
-function verdict(value: number | null, target: number | null): string {
+export function verdict(value: number | null, target: number | null): string {
   if (target === null) return 'none'
   const goal = `≥ ${target.toFixed(1)}×`
   if (value === null) return `${goal}: not measured`
@@ -324,7 +338,7 @@ const JWT_HEADER = [
 const JWT_RIGHT = [false, true, true, true, true, true, false, true, false, false]
 
 /** "0.65 (rounds 0.52–0.82)", or the ratio alone with one round. */
-function withRange(value: number | null, rounds: [number, number] | null): string {
+export function withRange(value: number | null, rounds: [number, number] | null): string {
   if (value === null || rounds === null) return ratio(value)
   return `${ratio(value)} (rounds ${rounds[0].toFixed(2)}–${rounds[1].toFixed(2)})`
 }
@@ -381,23 +395,13 @@ export function identityRows(summaries: Summary[], rows: Row[], connections: num
     for (const [system, measure] of IDENTITY_MEASURES) {
       const summary = find(system)
       const proxied = !NOT_PROXIED.has(system)
-      let rounds: [number, number] | null = null
-      if (summary && plain && proxied && system !== 'gatehouse') {
-        const ratios: number[] = []
-        for (const r of rows) {
-          if (r.conns !== conns || r.system !== system) continue
-          const other = rows.find((x) => x.conns === conns && x.system === 'gatehouse' && x.round === r.round)
-          if (other?.rps) ratios.push(r.rps / other.rps)
-        }
-        if (ratios.length > 1) rounds = [Math.min(...ratios), Math.max(...ratios)]
-      }
       out.push({
         measure,
         system,
         conns,
         summary,
-        vsGatehouse: summary && plain && proxied ? summary.rpsMedian / plain.rpsMedian : null,
-        vsGatehouseRounds: rounds,
+        vsGatehouse: proxied ? medianRatio(summary, plain) : null,
+        vsGatehouseRounds: proxied && system !== 'gatehouse' ? roundRange(rows, conns, summary, plain) : null,
       })
     }
   }

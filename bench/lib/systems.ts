@@ -17,7 +17,10 @@
  *   identity-token           client_credentials token issuance at the provider's token endpoint
  *   gatehouse-oidc           the route `/` protected by openid-connect with the provider's tokens (the
  *                            provider in the same process, the default deployment)
- * Group names select several at once: gatehouse-jwt, haproxy, express-gateway, identity.
+ * Identity propagation (issue 5; lib/passport.ts):
+ *   gatehouse-passport-rs256 gatehouse-jwt-rs256 plus the internal-token plugin: the caller's profile from
+ *                            /users/{sub} (cached), an internal ES256 token (cached) replacing its token
+ * Group names select several at once: gatehouse-jwt, haproxy, express-gateway, identity, passport.
  */
 import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
@@ -32,6 +35,7 @@ import {
   providerPool,
   writeTokenRequest,
 } from './identity.ts'
+import { internalTokenPlugin, internalTokensSection, PASSPORT_SYSTEM } from './passport.ts'
 import type { Started } from './procs.ts'
 import { ALGS, type Alg, AUDIENCE, ISSUER, type Tokens } from './tokens.ts'
 
@@ -44,6 +48,8 @@ export interface SystemDef {
   alg: Alg | null
   /** The identity provider: `issue` measures its token endpoint; `verify`, a route taking its tokens. */
   identity: IdentityRole | null
+  /** Gatehouse with the internal-token plugin after jwt: enrichment and a minted internal token (issue 5). */
+  internalToken?: boolean
 }
 
 const plain = (name: string, kind: Kind): SystemDef => ({ name, kind, alg: null, identity: null })
@@ -62,6 +68,7 @@ export const ALL_SYSTEMS: SystemDef[] = [
   ...perAlg('express-gateway', 'express-gateway'),
   { name: 'identity-token', kind: 'gatehouse', alg: null, identity: 'issue' },
   { name: 'gatehouse-oidc', kind: 'gatehouse', alg: null, identity: 'verify' },
+  { name: PASSPORT_SYSTEM, kind: 'gatehouse', alg: 'RS256', identity: null, internalToken: true },
 ]
 
 /** Names that stand for several systems in SYSTEMS. */
@@ -70,6 +77,7 @@ export const GROUPS: Record<string, string[]> = {
   haproxy: ALGS.map((a) => `haproxy-${a.toLowerCase()}`),
   'express-gateway': ALGS.map((a) => `express-gateway-${a.toLowerCase()}`),
   identity: ['identity-token', 'gatehouse-oidc'],
+  passport: [PASSPORT_SYSTEM],
 }
 
 /** The systems named in `names` (system or group names), in report order; throws on an unknown name. */
@@ -215,6 +223,7 @@ export async function startSystem(
  * key = the tokens' issuer (the default key_claim_name is iss), the algorithm, and the secret or public key.
  * identity-token: the identity provider (SQLite in `dbPath`) and no service. gatehouse-oidc: the provider,
  * and the route with the openid-connect plugin (issuer = that provider, audience = its resource).
+ * gatehouse-passport-rs256: gatehouse-jwt-rs256's plus the internal-token plugin and `internal_tokens`.
  */
 function gatehouseConfig(
   def: SystemDef,
@@ -234,7 +243,9 @@ function gatehouseConfig(
   if (provider && def.identity === 'verify')
     (service['routes'] as Record<string, unknown>[])[0]!['plugins'] = [openIdConnectPlugin(provider)]
   if (def.alg) {
-    service['plugins'] = [{ name: 'jwt', config: { claims_to_verify: ['exp'] } }]
+    const jwt = { name: 'jwt', config: { claims_to_verify: ['exp'] } }
+    service['plugins'] = def.internalToken ? [jwt, internalTokenPlugin(ctx.upstreamPort)] : [jwt]
+    if (def.internalToken) config['internal_tokens'] = internalTokensSection()
     const secret =
       def.alg === 'HS256'
         ? { key: ISSUER, algorithm: 'HS256', secret: ctx.tokens.secret }

@@ -4,7 +4,7 @@
  * Lists page as Kong's do (`size`, default 100, max 1000; an opaque `offset`; `next`) and filter by
  * `tags` (`a,b` all of, `a/b` any of). Writes answer 405: this node is DB-less.
  */
-import type { GatewayConfig } from '../config/model.ts'
+import type { GatewayConfig, PluginEntity } from '../config/model.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminRequest, sendError, sendJson } from './http.ts'
@@ -152,7 +152,7 @@ export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
   }
   const config = ctx.config()
   if (key === undefined) {
-    sendPage(a, config[type], `/${type}`)
+    sendPage(a, type === 'plugins' ? config.plugins.map(presentPlugin(config)) : config[type], `/${type}`)
     return true
   }
   if (type === 'plugins' && key === 'enabled' && nested === undefined) {
@@ -165,7 +165,7 @@ export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
     return true
   }
   if (nested === undefined) {
-    sendJson(a.res, 200, entity)
+    sendJson(a.res, 200, type === 'plugins' ? presentPlugin(config)(entity as PluginEntity) : entity)
     return true
   }
   const base = `/${type}/${encodeURIComponent(key)}/${nested}`
@@ -179,25 +179,13 @@ export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
       )
       return true
     case 'services/plugins':
-      sendPage(
-        a,
-        config.plugins.filter((p) => p.service?.id === id),
-        base,
-      )
+      sendPage(a, config.plugins.filter((p) => p.service?.id === id).map(presentPlugin(config)), base)
       return true
     case 'routes/plugins':
-      sendPage(
-        a,
-        config.plugins.filter((p) => p.route?.id === id),
-        base,
-      )
+      sendPage(a, config.plugins.filter((p) => p.route?.id === id).map(presentPlugin(config)), base)
       return true
     case 'consumers/plugins':
-      sendPage(
-        a,
-        config.plugins.filter((p) => p.consumer?.id === id),
-        base,
-      )
+      sendPage(a, config.plugins.filter((p) => p.consumer?.id === id).map(presentPlugin(config)), base)
       return true
     case 'routes/service': {
       const serviceId = 'service' in entity ? entity.service?.id : undefined
@@ -210,4 +198,27 @@ export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
       sendError(a.res, notFound())
       return true
   }
+}
+
+/** Plugin config keys whose values are secrets, whatever the plugin. */
+const SECRET_KEYS = new Set(['secret', 'client_secret', 'password', 'token', 'api_key'])
+
+/**
+ * A plugin as the admin API shows it: a value read through a vault reference shows as the reference
+ * (as Kong shows referenceable fields), and a secret written in the file itself as "[redacted]", so
+ * reading the admin API never yields a client secret or a cookie-encryption key.
+ */
+function presentPlugin(config: GatewayConfig): (p: PluginEntity) => PluginEntity {
+  const hide = (value: unknown, key: string | null): unknown => {
+    if (typeof value === 'string') {
+      const reference = config.vaultReferences.get(value)
+      if (reference !== undefined) return reference
+      return key !== null && SECRET_KEYS.has(key) ? '[redacted]' : value
+    }
+    if (Array.isArray(value)) return value.map((v) => hide(v, null))
+    if (typeof value === 'object' && value !== null)
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hide(v, k)]))
+    return value
+  }
+  return (p) => ({ ...p, config: hide(p.config, null) as PluginEntity['config'] })
 }

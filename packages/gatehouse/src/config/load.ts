@@ -117,11 +117,13 @@ export function loadConfigObject(value: unknown, source: string, options: LoadOp
   const storage = {
     sqlite: { path: dbPath === ':memory:' ? dbPath : resolve(options.baseDir ?? process.cwd(), dbPath) },
   }
+  const vaultReferences = new Map(vault.secrets.map((s) => [s.value, s.reference] as const))
   return deepFreeze({
     source,
     hash,
     settings: { proxy, admin, logging, identity, storage, internal_tokens },
     ...normalized.entities,
+    vaultReferences,
   })
 }
 

@@ -137,4 +137,9 @@ export interface GatewayConfig {
   readonly credentials: Readonly<Record<string, readonly CredentialEntity[]>>
   /** Things worth a warning that do not stop the load (a generated secret, say), as `path: message`. */
   readonly notices: readonly string[]
+  /**
+   * Values read through vault references, value → the reference as written (`{vault://env/NAME}`), so
+   * the admin API can show the reference instead of the secret. A Map: never serialised.
+   */
+  readonly vaultReferences: ReadonlyMap<string, string>
 }

@@ -61,7 +61,20 @@ export const ERROR_CODES = {
     summary:
       "An auth plugin refused the credentials presented (Kong's body names why, e.g. Invalid signature).",
   },
-  GH_ERR_AUTH_ACCESS_DENIED: { status: 403, summary: 'The consumer may not use this route (acl).' },
+  GH_ERR_AUTH_ACCESS_DENIED: {
+    status: 403,
+    summary:
+      'The consumer may not use this route (acl), or a browser-session request failed the CSRF check (session).',
+  },
+  GH_ERR_AUTH_PROVIDER_UNAVAILABLE: {
+    status: 502,
+    summary: 'The identity provider a browser session signs in or refreshes with cannot be reached.',
+  },
+  GH_ERR_SESSION_TOO_LARGE: {
+    status: 500,
+    summary:
+      'The tokens of a browser session do not fit in the session cookie (cookie.max_size); use storage: server.',
+  },
   GH_ERR_AUTH_SCOPE_INSUFFICIENT: {
     status: 403,
     summary: 'The access token lacks a scope the route requires (insufficient_scope, RFC 6750 §3.1).',

@@ -413,3 +413,45 @@ describe('the admin entity endpoints in DB-less mode', () => {
     assert.equal((await gh.admin('/status')).status, 200)
   })
 })
+
+describe('secrets in plugin configs', () => {
+  let gh: GatehouseProcess
+  before(async () => {
+    gh = await startGatehouse({
+      config: {
+        _format_version: '3.0',
+        services: [{ name: 'web', url: 'http://127.0.0.1:9', routes: [{ name: 'web', paths: ['/'] }] }],
+        plugins: [
+          {
+            name: 'session',
+            config: {
+              issuer: 'http://127.0.0.1:9/auth',
+              client_id: 'shop-web',
+              client_secret: '{vault://env/shop-web-secret}',
+              secret: 'a-cookie-key-written-in-the-file-0123456789',
+              optional: true,
+            },
+          },
+        ],
+      },
+      env: { SHOP_WEB_SECRET: 'the-client-secret-from-the-environment' },
+    })
+  })
+  after(async () => {
+    await gh?.stop()
+  })
+
+  it('shows a vault-read value as its reference and a secret written in the file as [redacted]', async () => {
+    const list = (await (await gh.admin('/plugins')).json()) as Page
+    const config = list.data[0]!.config as Record<string, unknown>
+    assert.equal(config.client_secret, '{vault://env/shop-web-secret}')
+    assert.equal(config.secret, '[redacted]')
+    assert.equal(config.client_id, 'shop-web')
+    const one = await (await gh.admin(`/plugins/${list.data[0]!.id as string}`)).text()
+    const nested = await (await gh.admin('/services/web/plugins')).text()
+    for (const text of [JSON.stringify(list), one, nested]) {
+      assert.ok(!text.includes('the-client-secret-from-the-environment'))
+      assert.ok(!text.includes('a-cookie-key-written-in-the-file'))
+    }
+  })
+})

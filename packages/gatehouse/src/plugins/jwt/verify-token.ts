@@ -7,9 +7,11 @@
  * constant time: jose calls WebCrypto `subtle.verify`, which Node answers with CRYPTO_memcmp
  * (src/crypto/crypto_hmac.cc). A cache hit replays everything but the time checks, which run again.
  */
+
 import { compactVerify } from 'jose'
 import { consumerName } from '../../pipeline/authenticate.ts'
 import { type Principal, scopeList } from '../../pipeline/principal.ts'
+import { HEADER_SAFE } from '../_shared/caller.ts'
 import type { ExpiringCache } from '../_shared/expiring-cache.ts'
 import { type ClaimRules, checkClaims } from './claims.ts'
 import { decodeToken } from './decode.ts'
@@ -23,7 +25,6 @@ import type { JwtCredential, KeyIndex } from './key-index.ts'
 export const MAX_TOKEN_LENGTH = 8192
 
 /** A printable ASCII value Node accepts in a header; other claim values are not forwarded. */
-const HEADER_SAFE = /^[\t\x20-\x7e]*$/
 
 export interface VerifierOptions {
   readonly index: KeyIndex

@@ -6,8 +6,8 @@
  * the route trust another issuer's keys.
  */
 import type { Logger } from '../../observability/logger.ts'
+import { isTrustedOrigin } from '../_shared/trusted-url.ts'
 import { Backoff, fetchJson, SourceUnavailable } from './fetch-json.ts'
-import { isTrustedOrigin } from './schema.ts'
 
 /** Where an issuer publishes its metadata (OpenID Connect Discovery 1.0 §4.1). */
 export function discoveryUrl(issuer: string): string {

@@ -4,7 +4,9 @@
  * defaults) and in each `issuers` entry (no defaults of their own: a key left out takes the route-level
  * value). Validators are shared, so an entry is checked exactly like the single-issuer form.
  */
+
 import { z } from 'zod'
+import { trustedUrl } from '../_shared/trusted-url.ts'
 import { ATTRIBUTE_NAME, RESERVED_ATTRIBUTES } from './attributes.ts'
 import { parseClaimPath } from './claim-path.ts'
 
@@ -22,26 +24,6 @@ export const ASYMMETRIC_ALGORITHMS = [
   'EdDSA',
   'Ed25519',
 ] as const
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
-
-/** An http(s) URL; plain http only on loopback, since keys fetched over it could be swapped in transit. */
-export const trustedUrl = () =>
-  z
-    .url({
-      protocol: /^https?$/,
-      // A missing key keeps zod's message, which the loader words as "is required".
-      error: (issue) => (issue.input === undefined ? undefined : 'expected an http(s) URL'),
-    })
-    .refine((u) => !u.includes('#'), { error: 'must not contain a fragment' })
-    .refine((u) => !URL.canParse(u) || new URL(u).protocol !== 'http:' || isTrustedOrigin(new URL(u)), {
-      error: 'must use https (plain http is allowed only for localhost, 127.0.0.1 and [::1])',
-    })
-
-/** https, or http on a loopback host: where keys and metadata may come from. */
-export function isTrustedOrigin(url: URL): boolean {
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))
-}
 
 /** Characters allowed inside a quoted RFC 6750 auth-param (no quote, no backslash), and no space. */
 export const PARAM_CHARS = /^[\x21\x23-\x5b\x5d-\x7e]+$/

@@ -14,18 +14,15 @@
 import { errors, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions, jwtVerify } from 'jose'
 import type { Logger } from '../../observability/logger.ts'
 import { scopeList } from '../../pipeline/principal.ts'
+import { type Caller, HEADER_SAFE } from '../_shared/caller.ts'
 import type { ClaimMapping } from './attributes.ts'
 import { type Failure, failures as f } from './failures.ts'
 import { SourceUnavailable } from './fetch-json.ts'
-import type { Caller } from './identity.ts'
 import type { IssuerKeys } from './key-set.ts'
 import type { IssuerSettings } from './trusted-issuers.ts'
 
 /** Claims every access token must carry (RFC 9068 §2.2 requires more; these are the ones relied on). */
 const REQUIRED_CLAIMS = ['exp', 'iat', 'sub'] as const
-
-/** A value Node can send in a header: printable ASCII and tab. */
-export const HEADER_SAFE = /^[\t\x20-\x7e]*$/
 
 /** An RFC 7638 SHA-256 thumbprint, base64url (RFC 9449 §6.1). */
 const JKT = /^[A-Za-z0-9_-]{43}$/

@@ -16,7 +16,7 @@ import {
 } from './issuer-schema.ts'
 import { resolveIssuers } from './trusted-issuers.ts'
 
-export { ASYMMETRIC_ALGORITHMS, isTrustedOrigin, trustedUrl } from './issuer-schema.ts'
+export { ASYMMETRIC_ALGORITHMS } from './issuer-schema.ts'
 
 /** Most issuers one route may trust. */
 export const MAX_ISSUERS = 16

@@ -1,5 +1,6 @@
 /**
- * Who the upstream is told called, from a verified access token. The caller is the `consumer_claim`
+ * Who the upstream is told called, from a verified access token or a browser session (openid-connect
+ * and session plugins). The caller is the `consumer_claim`
  * value (default `sub`):
  * - a consumer whose `username` equals it, else one whose `custom_id` does, becomes the request's
  *   consumer (its X-Consumer-* headers, its acl groups, consumer-scoped plugins); ids are never matched,
@@ -15,6 +16,9 @@ import type { ConsumerEntity } from '../../config/model.ts'
 import { authenticateAs } from '../../pipeline/authenticate.ts'
 import type { Principal } from '../../pipeline/principal.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+
+/** A value Node can send in a header: printable ASCII and tab. */
+export const HEADER_SAFE = /^[\t\x20-\x7e]*$/
 
 /** Consumers by the values a claim may name them with; username wins over another consumer's custom_id. */
 export function consumersByName(consumers: Iterable<ConsumerEntity>): ReadonlyMap<string, ConsumerEntity> {

@@ -1,0 +1,212 @@
+/**
+ * Everything one session plugin instance needs per request, built once per configuration: the sealing
+ * keys, where sessions are kept, the provider client, the refresher, the CSRF guard, the cookies' names and
+ * attributes, and who a session's caller is (cached per access token, so the internal-token plugin's
+ * per-principal cache hits).
+ */
+import { createHash } from 'node:crypto'
+import type { ConsumerEntity } from '../../config/model.ts'
+import type { Logger } from '../../observability/logger.ts'
+import { scopeList } from '../../pipeline/principal.ts'
+import type { RequestState } from '../../pipeline/request-state.ts'
+import { type Caller, HEADER_SAFE } from '../_shared/caller.ts'
+import { ExpiringCache } from '../_shared/expiring-cache.ts'
+import { type CookieAttributes, clearCookie, serializeCookie } from './cookies.ts'
+import { CsrfGuard } from './csrf.ts'
+import { CookieKeeper, type Ended, type Keeper, ServerKeeper } from './keeper.ts'
+import { MemorySessionStore } from './memory-store.ts'
+import { processWide } from './process-wide.ts'
+import { ProviderClient } from './provider-client.ts'
+import { Refresher, RefreshMemo } from './refresh.ts'
+import type { SessionConfig } from './schema.ts'
+import { Sealer } from './seal.ts'
+import { jwtClaims, type Lifetimes, type SessionRecord } from './session.ts'
+
+interface CachedCaller {
+  readonly caller: Caller
+  readonly until: number
+}
+
+export class SessionContext {
+  readonly config: SessionConfig
+  readonly logger: Logger
+  readonly sealer: Sealer
+  readonly keeper: Keeper
+  readonly provider: ProviderClient
+  readonly refresher: Refresher
+  readonly csrf: CsrfGuard
+  readonly lifetimes: Lifetimes
+  /** Seconds between writes of a session's last use (sliding the idle timeout). */
+  readonly touchEvery: number
+  readonly names: { readonly session: string; readonly login: string; readonly csrf: string }
+  readonly anonymous: ConsumerEntity | null
+  readonly consumers: ReadonlyMap<string, ConsumerEntity>
+  readonly #callers = new ExpiringCache<CachedCaller>(10_000)
+  readonly #pending = new WeakMap<RequestState, string[]>()
+
+  constructor(
+    config: SessionConfig,
+    logger: Logger,
+    anonymous: ConsumerEntity | null,
+    consumers: ReadonlyMap<string, ConsumerEntity>,
+    memo: <T>(key: string, build: () => T) => T,
+  ) {
+    this.config = config
+    this.logger = logger
+    this.anonymous = anonymous
+    this.consumers = consumers
+    const binding = `${config.issuer}\0${config.client_id}`
+    // Shared by every instance of this configuration with the same provider and client: one discovery,
+    // one JWKS cache, keys derived once.
+    const same = createHash('sha256')
+      .update([binding, config.client_secret, config.secret, config.timeout].join('\0'))
+      .digest('base64url')
+    this.sealer = memo(`sealer\0${same}`, () => new Sealer(config.secret, binding))
+    this.lifetimes = { idle: config.idle_timeout, absolute: config.absolute_timeout }
+    this.touchEvery = Math.max(1, Math.min(60, Math.floor(config.idle_timeout / 10)))
+    this.keeper =
+      config.storage === 'server'
+        ? new ServerKeeper(
+            this.sealer,
+            this.lifetimes,
+            processWide(`store\0${binding}`, () => new MemorySessionStore()),
+          )
+        : new CookieKeeper(
+            this.sealer,
+            this.lifetimes,
+            processWide(`ended\0${binding}`, () => new ExpiringCache<Ended>(100_000)),
+          )
+    this.provider = memo(
+      `provider\0${same}`,
+      () =>
+        new ProviderClient({
+          issuer: config.issuer,
+          clientId: config.client_id,
+          clientSecret: config.client_secret,
+          timeout: config.timeout,
+        }),
+    )
+    this.refresher = new Refresher(
+      this.provider,
+      processWide(`refresh\0${binding}`, () => new RefreshMemo()),
+      config.resource,
+      logger,
+    )
+    this.csrf = new CsrfGuard({
+      check: config.csrf.check,
+      allowedOrigins: config.csrf.allowed_origins,
+      header: config.csrf.header_name.toLowerCase(),
+    })
+    this.names = {
+      session: config.cookie.name,
+      login: `${config.cookie.name}_login`,
+      csrf: config.csrf.cookie_name,
+    }
+  }
+
+  /** Whether cookies set on this request are Secure. */
+  secure(https: boolean): boolean {
+    const s = this.config.cookie.secure
+    return s === 'auto' ? https : s
+  }
+
+  #attributes(https: boolean, httpOnly: boolean, maxAge: number | null): CookieAttributes {
+    return { path: '/', httpOnly, secure: this.secure(https), sameSite: this.config.cookie.same_site, maxAge }
+  }
+
+  #loginAttributes(https: boolean): CookieAttributes {
+    // A __Host- cookie must have Path=/ (RFC 6265bis §4.1.3.2).
+    const path = this.names.login.startsWith('__Host-') ? '/' : this.config.callback_path
+    return {
+      path,
+      httpOnly: true,
+      secure: this.secure(https),
+      sameSite: 'Lax',
+      maxAge: this.config.login_timeout,
+    }
+  }
+
+  /** Bytes of the session cookie (name and value, what browsers limit to about 4 KiB). */
+  cookieSize(value: string): number {
+    return this.names.session.length + 1 + value.length
+  }
+
+  /** Whether a session cookie value fits in `cookie.max_size` (always, when it is a server-side id). */
+  fits(value: string): boolean {
+    return this.keeper.kind === 'server' || this.cookieSize(value) <= this.config.cookie.max_size
+  }
+
+  /** The session cookie and its readable CSRF companion, both ending with the session's absolute end. */
+  sessionCookies(value: string, r: SessionRecord, https: boolean, now: number): string[] {
+    const maxAge = r.createdAt + this.lifetimes.absolute - now
+    return [
+      serializeCookie(this.names.session, value, this.#attributes(https, true, maxAge)),
+      this.csrfCookie(r, https, now),
+    ]
+  }
+
+  csrfCookie(r: SessionRecord, https: boolean, now: number): string {
+    const maxAge = r.createdAt + this.lifetimes.absolute - now
+    return serializeCookie(this.names.csrf, r.csrf, this.#attributes(https, false, maxAge))
+  }
+
+  clearSessionCookies(https: boolean): string[] {
+    return [
+      clearCookie(this.names.session, this.#attributes(https, true, null)),
+      clearCookie(this.names.csrf, this.#attributes(https, false, null)),
+    ]
+  }
+
+  loginCookie(value: string, https: boolean): string {
+    return serializeCookie(this.names.login, value, this.#loginAttributes(https))
+  }
+
+  clearLoginCookie(https: boolean): string {
+    return clearCookie(this.names.login, this.#loginAttributes(https))
+  }
+
+  /** Queues Set-Cookie lines for this request's response (sent by the plugin's response phase). */
+  setCookies(state: RequestState, lines: readonly string[]): void {
+    const pending = this.#pending.get(state)
+    if (pending === undefined) this.#pending.set(state, [...lines])
+    else pending.push(...lines)
+  }
+
+  takeCookies(state: RequestState): string[] | undefined {
+    const pending = this.#pending.get(state)
+    if (pending !== undefined) this.#pending.delete(state)
+    return pending
+  }
+
+  /**
+   * The caller a session stands for: subject = the ID token's `sub`; claims = the access token's when
+   * it is a JWT (decoded only: it came straight from the token endpoint), else the ID token's.
+   */
+  caller(r: SessionRecord): Caller {
+    const now = Date.now()
+    const cached = this.#callers.get(r.accessToken, now)
+    if (cached !== undefined && cached.caller.name === r.sub) return cached.caller
+    const claims = jwtClaims(r.accessToken) ?? jwtClaims(r.idToken) ?? {}
+    const scope = r.scope ?? (typeof claims.scope === 'string' ? claims.scope : null)
+    const clientId = this.config.client_id
+    const caller: Caller = {
+      name: r.sub,
+      clientId,
+      scope: scope !== null && HEADER_SAFE.test(scope) ? scope : null,
+      principal: Object.freeze({
+        subject: r.sub,
+        kind: 'user',
+        method: 'session',
+        issuer: this.config.issuer,
+        clientId,
+        scopes: scopeList(scope),
+        attributes: Object.freeze({}),
+        claims: Object.freeze(claims),
+        token: r.accessToken,
+      }),
+    }
+    const until = r.accessExpiresAt > 0 ? r.accessExpiresAt * 1000 : now + 300_000
+    this.#callers.set(r.accessToken, { caller, until }, now)
+    return caller
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * session: the gateway signs browsers in (backend-for-frontend, issue 6). The browser holds only an
+ * HttpOnly cookie; the provider's tokens stay at the gateway (storage: server) or sealed in that cookie
+ * (storage: cookie), and requests made with it are authenticated like bearer calls, so the same internal
+ * token reaches the upstream.
+ * - Its own paths: login_path starts the code flow with PKCE (login.ts), callback_path completes it
+ *   (callback.ts), logout_path ends the session here and at the provider (logout.ts), session_info_path
+ *   says who is signed in (session-info.ts). They must reach a route this plugin applies to (a route
+ *   without a service will do: the plugin answers them itself).
+ * - Every other request: the session is loaded, its timeouts checked, unsafe methods CSRF-checked, the
+ *   access token refreshed ahead of its expiry (resolve.ts); the caller is then identified with Kong's
+ *   headers and `state.principal` (method `session`), the access token being the principal's token for
+ *   internal-token's `forward` mode. The plugin's cookies never reach the upstream.
+ * - Without a usable session: the `anonymous` consumer, or no caller with `optional`, else 401; a cookie
+ *   that does not open (tampered, expired, ended) is cleared. A CSRF failure is 403 whatever the fallback.
+ */
+import {
+  anonymousConsumer,
+  authenticateAnonymously,
+  identifiedByEarlierPlugin,
+  refuse,
+} from '../../pipeline/authenticate.ts'
+import type { RequestState } from '../../pipeline/request-state.ts'
+import { consumersByName, identify } from '../_shared/caller.ts'
+import { withoutCookies } from '../_shared/conceal.ts'
+import type { GatewayPlugin } from '../types.ts'
+import { completeLogin } from './callback.ts'
+import { SessionContext } from './context.ts'
+import { appendSetCookie } from './cookies.ts'
+import { startLogin } from './login.ts'
+import { logout } from './logout.ts'
+import { type Resolved, resolveSession } from './resolve.ts'
+import { type SessionConfig, sessionSchema } from './schema.ts'
+import { sessionInfo } from './session-info.ts'
+
+const UNAVAILABLE = { message: 'The sign-in service cannot be reached; try again shortly' }
+const CSRF = { message: 'Cross-site request refused: send the CSRF token or make the request from this site' }
+
+/**
+ * The `session` plugin (priority 1900, Kong's session plugin's place: before every other auth plugin).
+ *
+ * @example
+ * ```yaml
+ * routes:
+ *   - name: browser                              # the plugin answers these itself
+ *     paths: [/login, /callback, /logout, /session]
+ * plugins:
+ *   - name: session                              # global: every route accepts the session cookie
+ *     config:
+ *       issuer: https://id.shop.example
+ *       client_id: shop-web
+ *       client_secret: "{vault://env/SHOP_WEB_SECRET}"
+ *       secret: "{vault://env/SESSION_SECRET}"
+ *       resource: https://api.shop.example
+ *   - name: internal-token
+ *     route: orders
+ *     config: { audience: orders }
+ * ```
+ */
+export const plugin: GatewayPlugin<SessionConfig> = {
+  name: 'session',
+  version: '1.0.0',
+  priority: 1900,
+  band: 'authentication',
+  description:
+    'Signs browsers in at the gateway (OIDC code flow + PKCE) and authenticates their requests by an HttpOnly session cookie, with CSRF checks.',
+  schema: sessionSchema,
+  scopes: { consumer: false },
+  create(config, ctx) {
+    const anonymous = anonymousConsumer(config.anonymous, (reference) => ctx.findConsumer(reference))
+    const consumers = ctx.memo('consumers-by-name', () => consumersByName(ctx.consumers.values()))
+    const c = new SessionContext(config, ctx.logger, anonymous, consumers, ctx.memo)
+    const own = [c.names.session, c.names.login, c.names.csrf]
+    const noSessionBody = { message: 'Unauthorized', login: config.login_path }
+    const challenge = { 'www-authenticate': 'Session' }
+
+    const settle = (state: RequestState, resolved: Resolved): void => {
+      if ('record' in resolved) {
+        identify(state, c.caller(resolved.record), consumers.get(resolved.record.sub))
+        return
+      }
+      if ('csrf' in resolved) {
+        refuse(state, 403, CSRF, undefined, 'GH_ERR_AUTH_ACCESS_DENIED', resolved.csrf)
+        return
+      }
+      if ('unavailable' in resolved) {
+        refuse(
+          state,
+          502,
+          UNAVAILABLE,
+          undefined,
+          'GH_ERR_AUTH_PROVIDER_UNAVAILABLE',
+          'session_provider_unavailable',
+        )
+        return
+      }
+      if (anonymous !== null) authenticateAnonymously(state, anonymous)
+      else if (!config.optional)
+        refuse(
+          state,
+          401,
+          noSessionBody,
+          challenge,
+          resolved.none === 'session_none'
+            ? 'GH_ERR_AUTH_CREDENTIALS_MISSING'
+            : 'GH_ERR_AUTH_CREDENTIALS_INVALID',
+          resolved.none,
+        )
+    }
+
+    /** Requests for the plugin's own paths; false when the path is not one of them. */
+    const ownPath = (state: RequestState): Promise<void> | false | undefined => {
+      const { path, method } = state
+      const get = method === 'GET' || method === 'HEAD'
+      if (path === config.login_path) return get ? startLogin(state, c) : notAllowed(state, 'GET, HEAD')
+      // GET only: a HEAD (a prefetch) must not spend the one-time code.
+      if (path === config.callback_path)
+        return method === 'GET' ? completeLogin(state, c) : notAllowed(state, 'GET')
+      if (path === config.logout_path)
+        return get || method === 'POST' ? logout(state, c) : notAllowed(state, 'GET, HEAD, POST')
+      if (path === config.session_info_path) {
+        if (!get) return notAllowed(state, 'GET, HEAD')
+        return Promise.resolve(resolveSession(state, c, false))
+          .catch((err: unknown): Resolved => {
+            c.logger.error({ error: (err as Error)?.message ?? String(err) }, 'session failed unexpectedly')
+            return { none: 'session_invalid' }
+          })
+          .then((r) => sessionInfo(state, c, r))
+      }
+      return false
+    }
+
+    return {
+      access(state) {
+        const cookie = state.upstreamHeaders.cookie
+        if (cookie !== undefined) {
+          const kept = withoutCookies(Array.isArray(cookie) ? cookie.join('; ') : cookie, own)
+          if (kept === null) delete state.upstreamHeaders.cookie
+          else state.upstreamHeaders.cookie = kept
+        }
+        const answered = ownPath(state)
+        if (answered !== false) return answered
+        if (anonymous !== null && identifiedByEarlierPlugin(state)) return
+        const resolved = resolveSession(state, c, true)
+        if (!(resolved instanceof Promise)) return settle(state, resolved)
+        return resolved.then(
+          (r) => settle(state, r),
+          (err: unknown) => {
+            ctx.logger.error({ error: (err as Error)?.message ?? String(err) }, 'session failed unexpectedly')
+            settle(state, { none: 'session_invalid' })
+          },
+        )
+      },
+      response(state) {
+        const lines = c.takeCookies(state)
+        if (lines !== undefined && state.response !== null) appendSetCookie(state.response.headers, lines)
+      },
+    }
+  },
+}
+
+function notAllowed(state: RequestState, allow: string): undefined {
+  state.exit(405, { message: 'Method not allowed' }, { allow })
+  return undefined
+}

@@ -1,0 +1,38 @@
+/**
+ * GET session_info_path: who is signed in, for the page to show, as JSON that never holds a token:
+ * `{ authenticated: true, subject, name, email, csrf_token, expires_at }` (expires_at: epoch seconds when
+ * the session ends unless used again), or `{ authenticated: false }` (200 either way: not being signed in
+ * is an answer, not an error). Counts as a use of the session, and sets the CSRF cookie again.
+ */
+import type { RequestState } from '../../pipeline/request-state.ts'
+import type { SessionContext } from './context.ts'
+import { requestOrigin } from './origin.ts'
+import { epochSeconds, type Resolved } from './resolve.ts'
+import { endsAt } from './session.ts'
+
+const HEADERS = { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' }
+
+export function sessionInfo(state: RequestState, c: SessionContext, resolved: Resolved): void {
+  if (!('record' in resolved)) {
+    if ('unavailable' in resolved) {
+      state.exit(502, { authenticated: false, message: 'The sign-in service cannot be reached' }, HEADERS)
+      return
+    }
+    state.exit(200, { authenticated: false }, HEADERS)
+    return
+  }
+  const r = resolved.record
+  c.setCookies(state, [c.csrfCookie(r, requestOrigin(state).https, epochSeconds())])
+  state.exit(
+    200,
+    {
+      authenticated: true,
+      subject: r.sub,
+      name: r.name,
+      email: r.email,
+      csrf_token: r.csrf,
+      expires_at: endsAt(r, c.lifetimes),
+    },
+    HEADERS,
+  )
+}
