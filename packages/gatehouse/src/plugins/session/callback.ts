@@ -93,7 +93,8 @@ async function newSession(c: SessionContext, tokens: TokenResponse): Promise<Ses
     accessExpiresAt: accessExpiry(tokens, now),
     refreshToken: tokens.refresh_token ?? null,
     idToken: tokens.id_token ?? null,
-    scope: tokens.scope ?? null,
+    // An empty scope (a provider granting none of the requested API scopes) is no scope, not a bad session.
+    scope: tokens.scope || null,
     csrf: randomId(),
     createdAt: now,
     seenAt: now,

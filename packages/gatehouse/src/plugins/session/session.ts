@@ -135,6 +135,6 @@ export function refreshed(r: SessionRecord, tokens: TokenSet, now: number): Sess
     accessExpiresAt: accessExpiry(tokens, now),
     refreshToken: tokens.refresh_token ?? r.refreshToken,
     idToken: tokens.id_token ?? r.idToken,
-    scope: tokens.scope ?? r.scope,
+    scope: tokens.scope || r.scope,
   })
 }

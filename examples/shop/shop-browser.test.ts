@@ -1,0 +1,204 @@
+/**
+ * The demo shop in a real browser (Debian's Chromium, driven by playwright-core) against the real shop:
+ * Gatehouse with its identity provider, the session plugin, the composed product page and the seven
+ * services, each its own process. alice (premium, GB) and bob (standard, US) sign in on the provider's
+ * login page and see their own offers, reviews and basket.
+ *
+ * Skipped only when there is no Chromium. A screenshot of alice's product page is kept for humans, in
+ * $GATEHOUSE_TEST_SCREENSHOTS or a temp folder; the test prints where.
+ */
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Shop } from './lib/shop.ts'
+import {
+  launchBrowser,
+  logIn,
+  NO_CHROMIUM,
+  openTab,
+  rendered,
+  screenshotDir,
+  startTestShop,
+} from './test-support.ts'
+
+/** A product with reviews from GB, the US and Germany. */
+const PRODUCT = 'p-01'
+
+/** A request with the tab's cookies (Playwright's request API shares the browser context's cookie jar). */
+async function fetchAs(page: Page, path: string, method = 'GET', headers: Record<string, string> = {}) {
+  const res = await page.request.fetch(new URL(path, page.url()).href, { method, headers, maxRedirects: 0 })
+  return { status: res.status(), body: await res.text() }
+}
+
+/** The trimmed text of the first element `selector` finds (waiting for it). */
+async function text(page: Page, selector: string): Promise<string> {
+  return ((await page.locator(selector).first().textContent()) ?? '').trim()
+}
+
+async function texts(page: Page, selector: string): Promise<string[]> {
+  return (await page.locator(selector).allTextContents()).map((t) => t.trim())
+}
+
+describe('the shop in a browser', { skip: NO_CHROMIUM, timeout: 90_000 }, () => {
+  let shop: Shop
+  let browser: Browser
+  const contexts: BrowserContext[] = []
+  let alice: { page: Page; problems: string[] }
+  let bob: { page: Page; problems: string[] }
+
+  before(async () => {
+    ;[shop, browser] = await Promise.all([startTestShop(), launchBrowser()])
+  })
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => {})
+    await browser?.close()
+    await shop?.stop()
+  })
+
+  async function tab() {
+    const t = await openTab(browser)
+    contexts.push(t.context)
+    return t
+  }
+
+  it('alice signs in on the provider’s login page and sees premium offers and reviews from GB first', async (t) => {
+    alice = await tab()
+    const { page } = alice
+    await page.goto(`${shop.base}/products/${PRODUCT}`)
+    await rendered(page)
+    // Anonymous: the public parts only.
+    assert.deepEqual(await texts(page, '#composition .part.absent'), ['Recommendations', 'Offers', 'Basket'])
+    assert.equal(await page.locator('#login').textContent(), 'Log in')
+
+    await logIn(page, shop.accounts.alice)
+    assert.equal(
+      new URL(page.url()).pathname,
+      `/products/${PRODUCT}`,
+      'back on the page the sign-in began at',
+    )
+    assert.match(await text(page, '#account .who'), /Signed in as Alice/)
+    assert.equal(await text(page, '#offers h2'), 'Premium member offers')
+    assert.equal(await text(page, '#customer-type'), 'premium')
+    const offers = await page
+      .locator('#offers [data-offer]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-offer')))
+    assert.ok(offers.length > 0 && offers.every((o) => o?.startsWith('premium-')), String(offers))
+    const countries = await page
+      .locator('#reviews .review')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-country')))
+    assert.equal(countries[0], 'GB', `reviews in the order ${countries.join(', ')}`)
+    assert.ok(countries.includes('US') && countries.includes('DE'), 'and the rest after them')
+    assert.match(await text(page, '#reviews header p'), /from GB first/)
+    assert.equal(await page.locator('#recommendations .card').count(), 4)
+    assert.equal(await page.locator('#composition').getAttribute('data-completed'), 'true')
+
+    await page.locator('#quantity').selectOption('2')
+    await page.locator('#add-to-basket').click()
+    await page.locator('#buy-status', { hasText: 'Added 2 ×' }).waitFor()
+    await page.locator('#basket-panel li', { hasText: 'Pour-over coffee kettle' }).waitFor()
+    assert.equal(await text(page, '#basket-count'), '2')
+
+    const shot = join(screenshotDir(), 'shop-product-page-alice.png')
+    await page.screenshot({ path: shot, fullPage: true })
+    t.diagnostic(`screenshot of the product page: ${shot}`)
+    assert.deepEqual(alice.problems, [])
+  })
+
+  it('alice’s session and basket survive a reload', async () => {
+    const { page } = alice
+    await page.reload()
+    await rendered(page)
+    assert.match(await text(page, '#account .who'), /Signed in as Alice/)
+    assert.match(await text(page, '#basket-panel'), /Pour-over coffee kettle\s*× 2/)
+    await page.locator('#basket-link').click()
+    await rendered(page)
+    assert.deepEqual(
+      await page
+        .locator('#basket-lines .line')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-item'))),
+      [PRODUCT],
+    )
+    assert.equal(await text(page, '#basket-total'), '€118.00')
+  })
+
+  it('bob sees standard offers and reviews from the US first, and alice’s basket at no URL', async () => {
+    bob = await tab()
+    const { page, problems } = bob
+    await page.goto(`${shop.base}/products/${PRODUCT}`)
+    await rendered(page)
+    await logIn(page, shop.accounts.bob)
+    assert.match(await text(page, '#account .who'), /Signed in as Bob/)
+    assert.equal(await text(page, '#offers h2'), 'Offers for you')
+    assert.equal(await text(page, '#customer-type'), 'standard')
+    const offers = await page
+      .locator('#offers [data-offer]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-offer')))
+    assert.ok(offers.length > 0 && offers.every((o) => o?.startsWith('standard-')), String(offers))
+    const first = await page.locator('#reviews .review').first().getAttribute('data-country')
+    assert.equal(first, 'US')
+    assert.match(await text(page, '#basket-panel'), /Nothing in it yet/)
+
+    // Every way bob might name alice or her basket gets his own (empty) basket, or no basket at all.
+    const mine = JSON.stringify({ items: [], count: 0, total_cents: 0, currency: 'EUR' })
+    for (const path of [
+      '/api/basket',
+      '/api/basket?user=u-alice',
+      '/api/basket?sub=u-alice&subject=u-alice',
+      '/api/basket/',
+    ])
+      assert.deepEqual(await fetchAs(page, path), { status: 200, body: mine }, path)
+    for (const path of [
+      '/api/basket/u-alice',
+      '/api/basket/alice',
+      '/api/basket/items',
+      '/api/users/u-alice',
+    ]) {
+      const res = await fetchAs(page, path)
+      assert.ok([404, 405].includes(res.status), `${path}: ${res.status} ${res.body}`)
+      assert.doesNotMatch(res.body, /Pour-over|u-alice/)
+    }
+    const composed = JSON.parse((await fetchAs(page, `/api/products/${PRODUCT}`)).body)
+    assert.deepEqual(composed.basket, JSON.parse(mine))
+    // Removing alice's line from "a" basket touches only bob's.
+    const { csrf_token: csrf } = JSON.parse((await fetchAs(page, '/session')).body)
+    const removed = await fetchAs(page, `/api/basket/items/${PRODUCT}`, 'DELETE', { 'x-csrf-token': csrf })
+    assert.equal(removed.status, 404)
+    assert.match((await fetchAs(alice.page, '/api/basket')).body, /"count":2/)
+    assert.deepEqual(problems, [])
+  })
+
+  it('alice logs out: the session is gone and the basket API answers 401', async () => {
+    const { page } = alice
+    await page.locator('#logout').click()
+    // The gateway ended its session at /logout; the provider asks before ending its own.
+    await page.getByRole('button', { name: 'Yes, sign me out', exact: true }).click()
+    await page.locator('#login').waitFor()
+    await rendered(page)
+    assert.equal(new URL(page.url()).origin, shop.base)
+    assert.deepEqual(JSON.parse((await fetchAs(page, '/session')).body).authenticated, false)
+    const basket = await fetchAs(page, '/api/basket')
+    assert.equal(basket.status, 401)
+    assert.equal(JSON.parse(basket.body).code, 'GH_SDK_TOKEN_MISSING')
+    assert.deepEqual(alice.problems, [])
+  })
+
+  it('bob’s product page says what is missing when the recommendations service is down', async (t) => {
+    await shop.services.recommendations.stop()
+    const { page, problems } = bob
+    await page.reload()
+    await rendered(page)
+    assert.match(
+      await text(page, '#recommendations .unavailable'),
+      /Recommendations are unavailable right now/,
+    )
+    assert.equal(await page.locator('#composition').getAttribute('data-completed'), 'false')
+    assert.deepEqual(await texts(page, '#composition .part.failed'), ['Recommendations'])
+    assert.equal(await text(page, '#offers h2'), 'Offers for you', 'the rest of the page is there')
+    const shot = join(screenshotDir(), 'shop-product-page-partial.png')
+    await page.screenshot({ path: shot, fullPage: true })
+    t.diagnostic(`screenshot of the page without recommendations: ${shot}`)
+    assert.deepEqual(problems, [])
+  })
+})
