@@ -47,7 +47,7 @@ export class Gateway implements PipelineContext {
   /** Set by the identity provider when it serves on this listener (identity/mount.ts). */
   identity: MountedIdentity | null = null
   #identityHost: IdentityHost | null = null
-  readonly upstreams = new UpstreamRegistry()
+  readonly upstreams: UpstreamRegistry
   /** Signs internal tokens; lives across reloads (a reload reconfigures it). */
   readonly internalKeys: InternalKeyRing
   readonly nodeId = randomUUID()
@@ -72,6 +72,10 @@ export class Gateway implements PipelineContext {
     this.#options = options
     this.logger = options.logger
     this.#accessLog = options.accessLog ?? null
+    this.upstreams = new UpstreamRegistry({
+      logger: options.logger.child({ component: 'upstreams' }),
+      metrics: this.metrics.registry,
+    })
     this.internalKeys = new InternalKeyRing(
       options.config.settings.internal_tokens,
       options.logger.child({ component: 'internal-tokens' }),
@@ -281,6 +285,7 @@ export class Gateway implements PipelineContext {
       proxyAddress: this.proxyAddress,
       adminAddress: this.adminAddress,
       internalKeys: this.internalKeys,
+      upstreams: this.upstreams,
       config: () => this.runtime.config,
       ready: () => !this.draining,
       busy: () => this.#loading,

@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config/model.ts'
 import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
+import type { UpstreamRegistry } from '../proxy/upstreams.ts'
 
 export interface AdminContext {
   readonly version: string
@@ -14,6 +15,8 @@ export interface AdminContext {
   readonly adminAddress: string
   /** The gateway's signing keys for internal tokens. */
   readonly internalKeys: InternalKeyRing
+  /** Pools and balancers; the balancers' target health is shown at /upstreams/{u}/health. */
+  readonly upstreams: UpstreamRegistry
   config(): GatewayConfig
   /** False while shutting down. */
   ready(): boolean

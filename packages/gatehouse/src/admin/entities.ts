@@ -1,15 +1,17 @@
 /**
  * Read-only entity endpoints in Kong's shapes: `GET /services`, `/routes`, `/consumers`, `/plugins`,
- * one entity by id or name, and the nested lists (`/services/{s}/routes`, `/routes/{r}/service`, ...).
+ * `/upstreams`, one entity by id or name, and the nested lists (`/services/{s}/routes`,
+ * `/routes/{r}/service`, `/upstreams/{u}/targets`, ...); `/upstreams/{u}/health` is upstream-health.ts.
  * Lists page as Kong's do (`size`, default 100, max 1000; an opaque `offset`; `next`) and filter by
  * `tags` (`a,b` all of, `a/b` any of). Writes answer 405: this node is DB-less.
  */
-import type { GatewayConfig, PluginEntity } from '../config/model.ts'
+import type { GatewayConfig, PluginEntity, UpstreamEntity } from '../config/model.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminRequest, sendError, sendJson } from './http.ts'
+import { sendUpstreamHealth } from './upstream-health.ts'
 
-type EntityType = 'services' | 'routes' | 'consumers' | 'plugins'
+type EntityType = 'services' | 'routes' | 'consumers' | 'plugins' | 'upstreams'
 type AnyEntity = GatewayConfig[EntityType][number]
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -32,12 +34,14 @@ export function findEntity(config: GatewayConfig, type: EntityType, key: string)
 }
 
 /** The nested paths that exist, and the entity type each one lists or shows. */
-const NESTED: Readonly<Record<string, EntityType>> = {
+const NESTED: Readonly<Record<string, string>> = {
   'services/routes': 'routes',
   'services/plugins': 'plugins',
   'routes/service': 'services',
   'routes/plugins': 'plugins',
   'consumers/plugins': 'plugins',
+  'upstreams/targets': 'targets',
+  'upstreams/health': 'targets',
 }
 
 export function notFound(): GatehouseError {
@@ -126,8 +130,8 @@ export function sendPage(a: AdminRequest, items: readonly Tagged[], basePath: st
 
 /** Handles `/{type}[/{key}[/{nested}]]`. Returns false when the path is not an entity path. */
 export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
-  const m = /^\/(services|routes|consumers|plugins)(?:\/([^/]+))?(?:\/([a-z-]+))?\/?$/.exec(a.path)
-  if (m === null) return false
+  const m = /^\/(services|routes|consumers|plugins|upstreams)(?:\/([^/]+))?(?:\/([a-z-]+))?\/?$/.exec(a.path)
+  if (m === null) return handleTarget(ctx, a)
   const type = m[1] as EntityType
   const nested = m[3]
   const nestedType = nested === undefined ? type : NESTED[`${type}/${nested}`]
@@ -187,6 +191,16 @@ export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
     case 'consumers/plugins':
       sendPage(a, config.plugins.filter((p) => p.consumer?.id === id).map(presentPlugin(config)), base)
       return true
+    case 'upstreams/targets':
+      sendPage(
+        a,
+        config.targets.filter((t) => t.upstream.id === id),
+        base,
+      )
+      return true
+    case 'upstreams/health':
+      sendUpstreamHealth(ctx, a, entity as UpstreamEntity)
+      return true
     case 'routes/service': {
       const serviceId = 'service' in entity ? entity.service?.id : undefined
       const service = serviceId ? config.services.find((s) => s.id === serviceId) : undefined
@@ -198,6 +212,48 @@ export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
       sendError(a.res, notFound())
       return true
   }
+}
+
+/**
+ * `GET /upstreams/{u}/targets/{id or host:port}`, and `POST .../healthy` or `.../unhealthy` to set a
+ * target's health by hand on this node (Kong allows these without a database too); false when the path
+ * is not one of them.
+ */
+function handleTarget(ctx: AdminContext, a: AdminRequest): boolean {
+  const m = /^\/upstreams\/([^/]+)\/targets\/([^/]+)(?:\/(healthy|unhealthy))?$/.exec(a.path)
+  if (m === null) return false
+  const override = m[3]
+  const allowed = override === undefined ? ['GET', 'HEAD'] : ['POST']
+  if (!allowed.includes(a.method)) {
+    sendError(a.res, methodNotAllowed('targets', a.method), {}, { allow: allowed.join(', ') })
+    return true
+  }
+  let upstreamKey: string
+  let targetKey: string
+  try {
+    upstreamKey = decodeURIComponent(m[1]!)
+    targetKey = decodeURIComponent(m[2]!)
+  } catch {
+    sendError(a.res, new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'invalid percent-encoding in the path'))
+    return true
+  }
+  const config = ctx.config()
+  const upstream = findEntity(config, 'upstreams', upstreamKey)
+  const target = upstream
+    ? config.targets.find(
+        (t) => t.upstream.id === upstream.id && (t.id === targetKey.toLowerCase() || t.target === targetKey),
+      )
+    : undefined
+  if (!upstream || !target) sendError(a.res, notFound())
+  else if (override === undefined) sendJson(a.res, 200, target)
+  else if (
+    ctx.upstreams
+      .find(upstream as UpstreamEntity, config.targets)
+      ?.setTargetHealth(target.id, override === 'healthy')
+  )
+    sendJson(a.res, 204, null)
+  else sendError(a.res, notFound())
+  return true
 }
 
 /** Plugin config keys whose values are secrets, whatever the plugin. */

@@ -1,5 +1,10 @@
-/** `gatehouse migrate`: applies the store's pending schema migrations and says which. */
+/**
+ * `gatehouse migrate`: applies the configured store's pending schema migrations and says which. The one
+ * way to change a PostgreSQL schema (nodes only check it at start); SQLite also migrates at every start.
+ * Safe to run from several places at once: the migrations take a lock and each applies once.
+ */
 import { parseArgs } from 'node:util'
+import { storageLocation } from '../config/schema/storage.ts'
 import { UsageError } from './lib/errors.ts'
 import { plural, say } from './lib/output.ts'
 import { CONFIG_OPTION, configFileFrom, withStore } from './lib/store-command.ts'
@@ -11,7 +16,7 @@ export async function migrateCommand(args: string[]): Promise<number> {
   return withStore(
     configFile,
     async ({ config, store }) => {
-      const database = config.settings.storage.sqlite.path
+      const database = storageLocation(config.settings.storage)
       const applied = await store.migrate()
       for (const name of applied) say(`applied ${name}`)
       say(

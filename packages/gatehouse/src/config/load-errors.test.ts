@@ -15,8 +15,8 @@ describe('reporting a problem as FILE: path: message', () => {
     assert.deepEqual(problems('_format_version: "3.0"\nservces: []\n'), [
       "gatehouse.yaml: servces: unknown key (did you mean 'services'?)",
     ])
-    assert.deepEqual(problems('_format_version: "3.0"\nupstreams: []\n'), [
-      'gatehouse.yaml: upstreams: unknown key',
+    assert.deepEqual(problems('_format_version: "3.0"\ncertificates: []\n'), [
+      'gatehouse.yaml: certificates: unknown key',
     ])
   })
 

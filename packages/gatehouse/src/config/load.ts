@@ -15,11 +15,13 @@ import { dirname, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { ConfigError, type ConfigIssue } from '../errors/errors.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
+import { sharedRedisIssues } from '../redis/plugin-references.ts'
 import { zodIssuesToConfigIssues } from './format-issues.ts'
 import type { GatewayConfig } from './model.ts'
 import { normalizeDocument } from './normalize.ts'
 import { normalizeIdentity } from './normalize-identity.ts'
 import { buildDeclarativeSchema, type DeclarativeDocument, type DeclarativeSchema } from './schema/root.ts'
+import { resolveStorage } from './schema/storage.ts'
 import { redactSecrets, resolveVaultReferences } from './vault.ts'
 
 export interface LoadOptions {
@@ -107,21 +109,19 @@ export function loadConfigObject(value: unknown, source: string, options: LoadOp
       ? normalizeIdentity(doc.identity, (path, message) => identityIssues.push({ path, message }))
       : undefined
   issues.push(...identityIssues)
+  if (doc) issues.push(...sharedRedisIssues(doc, options.registry))
   if (issues.length > 0 || !doc || !normalized || !identity) {
     const redacted = issues.map((i) => ({ path: i.path, message: redactSecrets(i.message, vault.secrets) }))
     throw new ConfigError(source, dedupe(redacted))
   }
 
   const { proxy, admin, logging, internal_tokens } = doc
-  const dbPath = doc.storage.sqlite.path
-  const storage = {
-    sqlite: { path: dbPath === ':memory:' ? dbPath : resolve(options.baseDir ?? process.cwd(), dbPath) },
-  }
+  const storage = resolveStorage(doc.storage, options.baseDir ?? process.cwd())
   const vaultReferences = new Map(vault.secrets.map((s) => [s.value, s.reference] as const))
   return deepFreeze({
     source,
     hash,
-    settings: { proxy, admin, logging, identity, storage, internal_tokens },
+    settings: { proxy, admin, logging, identity, storage, internal_tokens, redis: doc.redis ?? null },
     ...normalized.entities,
     vaultReferences,
   })

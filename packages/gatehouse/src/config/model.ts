@@ -6,7 +6,10 @@
 import type { z } from 'zod'
 import type { IdentityConfig } from './normalize-identity.ts'
 import type { InternalTokensSettings } from './schema/internal-tokens.ts'
+import type { RedisSettings } from './schema/redis.ts'
 import type { adminSettings, loggingSettings, proxySettings } from './schema/settings.ts'
+import type { StorageSettings } from './schema/storage.ts'
+import type { Healthchecks } from './schema/upstream.ts'
 
 export interface EntityRef {
   readonly id: string
@@ -83,6 +86,44 @@ export interface ConsumerEntity {
   readonly updated_at: number
 }
 
+/** A load-balanced virtual host (Kong's upstreams); a service whose `host` is `name` is balanced. */
+export interface UpstreamEntity {
+  readonly id: string
+  /** Lower-cased, as service hosts are. */
+  readonly name: string
+  readonly algorithm: 'round-robin' | 'least-connections'
+  readonly hash_on: 'none'
+  readonly hash_fallback: 'none'
+  readonly hash_on_header: string | null
+  readonly hash_fallback_header: string | null
+  readonly hash_on_cookie: string | null
+  readonly hash_on_cookie_path: string
+  readonly hash_on_query_arg: string | null
+  readonly hash_fallback_query_arg: string | null
+  readonly hash_on_uri_capture: string | null
+  readonly hash_fallback_uri_capture: string | null
+  readonly slots: number
+  /** Every key present, defaults applied (schema/upstream.ts). */
+  readonly healthchecks: Healthchecks
+  readonly host_header: string | null
+  readonly use_srv_name: false
+  readonly tags: readonly string[] | null
+  readonly created_at: number
+  readonly updated_at: number
+}
+
+/** One backend of an upstream: `host:port` (port filled in, Kong's default 8000) and its weight. */
+export interface TargetEntity {
+  readonly id: string
+  readonly upstream: EntityRef
+  readonly target: string
+  /** 0..65535; 0 disables the target. */
+  readonly weight: number
+  readonly tags: readonly string[] | null
+  readonly created_at: number
+  readonly updated_at: number
+}
+
 export interface PluginEntity {
   readonly id: string
   readonly name: string
@@ -117,10 +158,10 @@ export interface GatewaySettings {
   readonly logging: Readonly<z.output<typeof loggingSettings>>
   readonly identity: IdentityConfig
   readonly internal_tokens: InternalTokensSettings
-  readonly storage: {
-    /** SQLite database file, absolute (resolved against the configuration file's folder), or `:memory:`. */
-    readonly sqlite: { readonly path: string }
-  }
+  /** The shared Redis (schema/redis.ts); null when the file has no `redis` section. */
+  readonly redis: RedisSettings | null
+  /** One backend (schema/storage.ts): a SQLite file (absolute, or `:memory:`) or a PostgreSQL database. */
+  readonly storage: StorageSettings
 }
 
 export interface GatewayConfig {
@@ -133,6 +174,9 @@ export interface GatewayConfig {
   readonly routes: readonly RouteEntity[]
   readonly consumers: readonly ConsumerEntity[]
   readonly plugins: readonly PluginEntity[]
+  readonly upstreams: readonly UpstreamEntity[]
+  /** Every upstream's targets, in file order. */
+  readonly targets: readonly TargetEntity[]
   /** Credentials by entity name (`jwt_secrets`, `keyauth_credentials`, ...), each list in file order. */
   readonly credentials: Readonly<Record<string, readonly CredentialEntity[]>>
   /** Things worth a warning that do not stop the load (a generated secret, say), as `path: message`. */

@@ -18,6 +18,7 @@ import type {
 } from './model.ts'
 import { normalizeComposition } from './normalize-composition.ts'
 import { normalizeCredentials } from './normalize-credentials.ts'
+import { normalizeUpstreams } from './normalize-upstreams.ts'
 import type { DeclarativeDocument } from './schema/root.ts'
 import { SUPPORTED_SERVICE_PROTOCOLS } from './schema/service.ts'
 import type { Reference } from './schema/typedefs.ts'
@@ -42,7 +43,7 @@ interface PendingPlugin {
 
 export type NormalizedEntities = Pick<
   GatewayConfig,
-  'services' | 'routes' | 'consumers' | 'plugins' | 'credentials' | 'notices'
+  'services' | 'routes' | 'consumers' | 'plugins' | 'upstreams' | 'targets' | 'credentials' | 'notices'
 >
 
 export function normalizeDocument(
@@ -156,7 +157,12 @@ export function normalizeDocument(
     plugins.push(plugin)
   }
 
-  return { entities: { services, routes, consumers, plugins, credentials, notices }, issues }
+  const { upstreams, targets } = normalizeUpstreams(doc, stamp, issue, (message) => notices.push(message))
+
+  return {
+    entities: { services, routes, consumers, plugins, upstreams, targets, credentials, notices },
+    issues,
+  }
 }
 
 function buildService(

@@ -39,6 +39,11 @@ export const ERROR_CODES = {
   GH_ERR_UPSTREAM_UNAVAILABLE: { status: 502, summary: 'The upstream refused or dropped the connection.' },
   GH_ERR_UPSTREAM_INVALID_RESPONSE: { status: 502, summary: 'The upstream sent an invalid response.' },
   GH_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer within the timeout.' },
+  GH_ERR_UPSTREAM_NO_HEALTHY_TARGET: {
+    status: 503,
+    summary:
+      "The service's upstream has no target to send the request to: every target is unhealthy or has weight 0, or the healthy weight is below healthchecks.threshold (Kong's message: failure to get a peer from the ring-balancer).",
+  },
   GH_ERR_COMPOSITION_FAILED: {
     status: 502,
     summary:
@@ -101,6 +106,16 @@ export const ERROR_CODES = {
   GH_ERR_AUTH_CHECKS_BUSY: {
     status: 503,
     summary: 'Too many password checks are in progress (basic-auth bounds them); retry shortly.',
+  },
+  GH_ERR_RATE_LIMITED: {
+    status: 429,
+    summary:
+      'A rate-limiting limit is reached: Kong\'s body {"message":"API rate limit exceeded"} with Retry-After (status and message set by error_code and error_message).',
+  },
+  GH_ERR_RATE_LIMIT_UNAVAILABLE: {
+    status: 500,
+    summary:
+      'rate-limiting could not reach its counters (Redis down or slower than its command timeout) and fault_tolerant is false.',
   },
   GH_ERR_ADMIN_FORBIDDEN: {
     status: 403,

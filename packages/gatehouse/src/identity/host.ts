@@ -7,6 +7,7 @@
  */
 import type { BlockList } from 'node:net'
 import type { GatewaySettings } from '../config/model.ts'
+import { storageLocation } from '../config/schema/storage.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import { openStore } from '../storage/open.ts'
@@ -34,7 +35,8 @@ export class IdentityHost {
   readonly mount: IdentityMount
   readonly store: Store
   readonly #logger: Logger
-  readonly #storagePath: string
+  /** The store in use (a file or a database): a change applies at the next start. */
+  readonly #storageLocation: string
   #settings: GatewaySettings
   #keysVersion = -1
   #poll: NodeJS.Timeout | null = null
@@ -61,7 +63,7 @@ export class IdentityHost {
     this.store = store
     this.#settings = settings
     this.#logger = options.logger.child({ component: 'identity' })
-    this.#storagePath = settings.storage.sqlite.path
+    this.#storageLocation = storageLocation(settings.storage)
     this.mount = new IdentityMount({
       issuer: settings.identity.issuer!,
       metrics: options.metrics,
@@ -71,11 +73,8 @@ export class IdentityHost {
 
   /** A reloaded configuration (identity still enabled): a new provider, the same store. */
   reload(settings: GatewaySettings): Promise<void> {
-    if (settings.storage.sqlite.path !== this.#storagePath)
-      this.#logger.warn(
-        { settings: ['storage.sqlite.path'] },
-        'settings changed that apply at the next restart',
-      )
+    if (storageLocation(settings.storage) !== this.#storageLocation)
+      this.#logger.warn({ settings: ['storage'] }, 'settings changed that apply at the next restart')
     return this.#serially(async () => {
       await this.#apply(settings, 'reload')
       this.#schedule()

@@ -3,10 +3,14 @@
  * client's body is handed to undici as a stream, and upstream body chunks are written to the client as
  * they arrive, pausing the upstream while the client's socket is full. Nothing is buffered whole.
  * Failures before the response started become 502/504; connection failures are retried for idempotent
- * requests without a body, which can be replayed safely.
+ * requests without a body, which can be replayed safely. A balanced service's attempt goes to the
+ * endpoint its balancer chooses (a retry to another one when there is another), and reports what it
+ * showed for the passive health checks; with no endpoint to choose the answer is 503.
  */
 import type { Dispatcher } from 'undici'
 import { GatehouseError } from '../errors/errors.ts'
+import type { Endpoint } from '../proxy/endpoint.ts'
+import { type Outcome, outcomeOfError } from '../proxy/health.ts'
 import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
 import { runResponsePhase } from './plugin-phases.ts'
 import type { HeaderMap, RequestState } from './request-state.ts'
@@ -57,17 +61,41 @@ export function requestHasBody(headers: Readonly<Record<string, string | string[
   return length !== undefined && length !== '0'
 }
 
-export function forwardUpstream(state: RequestState): void {
+/** `tried`: the endpoints earlier attempts of this request went to (balanced services). */
+export function forwardUpstream(state: RequestState, tried: readonly Endpoint[] | null = null): void {
   const ctx = state.route!
   const service = ctx.service!
+  const upstream = ctx.upstream!
+  let dispatcher: Dispatcher = upstream.pool
+  let endpoint: Endpoint | null = null
+  const balanced = upstream.balanced
+  if (balanced !== null) {
+    if (!balanced.balancer.isReady) {
+      // Only until the targets' names first resolve (start or reload).
+      balanced.balancer.ready.then(() => {
+        if (!state.res.destroyed) forwardUpstream(state, tried)
+      })
+      return
+    }
+    endpoint = balanced.acquire(tried)
+    if (endpoint === null) {
+      respondWithError(state, balanced.noEndpoint())
+      return
+    }
+    dispatcher = balanced.poolOf(endpoint)
+    // Each target's own Host (Kong), unless the route preserves the client's or a plugin set another.
+    const headers = state.upstreamHeaders
+    const placed = tried === null ? upstream.hostHeader : balanced.hostFor(tried[tried.length - 1]!)
+    if (!ctx.route.preserve_host && headers.host === placed) headers.host = balanced.hostFor(endpoint)
+  }
   const hasBody = requestHasBody(state.req.headers)
   const buffered = state.upstreamBody
   if (buffered !== null) state.upstreamHeaders['content-length'] = String(buffered.length)
-  const exchange = new UpstreamExchange(state, hasBody, service.write_timeout)
+  const exchange = new UpstreamExchange(state, hasBody, service.write_timeout, endpoint, tried)
   state.attempts++
   state.inflight = exchange
   state.upstreamStartedAt = performance.now()
-  ctx.upstream!.pool.dispatch(
+  dispatcher.dispatch(
     {
       path: state.upstreamPath + state.upstreamQuery,
       method: state.upstreamMethod,
@@ -116,6 +144,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly #state: RequestState
   readonly #hasBody: boolean
   readonly #writeTimeout: number
+  /** The balanced endpoint of this attempt (null for a plain service), and the ones tried before it. */
+  readonly #endpoint: Endpoint | null
+  readonly #tried: readonly Endpoint[] | null
+  #outcome: Outcome = null
   #controller: Dispatcher.DispatchController | null = null
   #writeTimer: NodeJS.Timeout | null = null
   #responseStarted = false
@@ -130,10 +162,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #ended = false
   #abortReason: Error | null = null
 
-  constructor(state: RequestState, hasBody: boolean, writeTimeout: number) {
+  constructor(
+    state: RequestState,
+    hasBody: boolean,
+    writeTimeout: number,
+    endpoint: Endpoint | null,
+    tried: readonly Endpoint[] | null,
+  ) {
     this.#state = state
     this.#hasBody = hasBody
     this.#writeTimeout = writeTimeout
+    this.#endpoint = endpoint
+    this.#tried = tried
   }
 
   /** Cancels the upstream request (the client went away, or the gateway is closing). */
@@ -164,6 +204,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   ): void {
     const state = this.#state
     this.#responseStarted = true
+    this.#outcome = statusCode
     state.upstreamLatency = performance.now() - state.upstreamStartedAt
     const res = state.res
     if (res.destroyed) {
@@ -200,6 +241,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
+    if (!this.#responseStarted) this.#outcome = outcomeOfError(err)
     this.#finish()
     const state = this.#state
     const res = state.res
@@ -220,14 +262,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       RETRYABLE.has(err.code ?? '') &&
       !state.proxy.draining
     if (canRetry) {
-      forwardUpstream(state)
+      const endpoint = this.#endpoint
+      forwardUpstream(state, endpoint === null ? null : [...(this.#tried ?? []), endpoint])
       return
     }
     respondWithError(state, failure)
   }
 
   #finish(): void {
+    if (this.#done) return
     this.#done = true
+    if (this.#endpoint !== null) this.#state.route!.upstream!.balanced!.release(this.#endpoint, this.#outcome)
     this.#clearWriteTimer()
     if (this.#state.inflight === this) this.#state.inflight = null
   }

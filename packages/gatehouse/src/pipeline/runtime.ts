@@ -29,7 +29,7 @@ export class GatewayRuntime {
   readonly router: Router<RouteContext>
   readonly consumers: ReadonlyMap<string, ConsumerEntity>
   readonly pluginInstances: readonly PluginInstance[]
-  /** Upstream pool keys this runtime uses (the others can be closed after a swap). */
+  /** Upstream pool and balancer keys this runtime uses (the others can be closed after a swap). */
   readonly upstreamKeys: ReadonlySet<string>
   /** Peers whose X-Forwarded-* headers are trusted; null when none are. */
   readonly trustedProxies: BlockList | null
@@ -75,7 +75,7 @@ export class GatewayRuntime {
     if (problems.length > 0) throw new ConfigError(config.source, problems)
     const keys = new Set<string>()
     const acquire = (service: ServiceEntity) => {
-      const upstream = deps.upstreams.acquire(service)
+      const upstream = deps.upstreams.acquire(service, config)
       keys.add(upstream.key)
       return upstream
     }
@@ -94,6 +94,7 @@ export class GatewayRuntime {
       )
       return { route, target: ctx }
     })
+    for (const key of deps.upstreams.acquireUpstreams(config)) keys.add(key)
     this.router = new Router(contexts)
     this.upstreamKeys = keys
     this.trustedProxies = buildBlockList(config.settings.proxy.trusted_ips)

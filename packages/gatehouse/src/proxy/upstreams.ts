@@ -1,71 +1,133 @@
 /**
- * One undici Pool (keep-alive connections) per distinct upstream origin and connection settings. Pools
- * are shared by every service with the same settings and survive a configuration reload when their
- * settings do not change, so a reload does not reconnect the world; pools no longer used are closed
- * gracefully (in-flight requests finish first).
+ * Where services' requests go. A service whose host is a plain name or IP gets one undici Pool (keep-alive
+ * connections) per distinct origin and connection settings. A service whose host names an `upstreams`
+ * entity gets that upstream's balancer (one per upstream definition, health and DNS state included) and
+ * one Pool per endpoint and connection settings.
+ *
+ * Pools and balancers are shared by every service with the same settings and survive a configuration
+ * reload when their settings do not change, so a reload does not reconnect the world or forget which
+ * targets are down. What the running configuration no longer uses is closed gracefully (in-flight
+ * requests finish first), and so are the pools of endpoints a DNS change removed.
  */
-import { Pool } from 'undici'
-import type { ServiceEntity } from '../config/model.ts'
+import { createHash } from 'node:crypto'
+import type { Registry } from 'prom-client'
+import { type Dispatcher, Pool } from 'undici'
+import type { GatewayConfig, ServiceEntity, TargetEntity, UpstreamEntity } from '../config/model.ts'
+import type { Logger } from '../observability/logger.ts'
+import { BalancedUpstream } from './balanced-upstream.ts'
+import { Balancer } from './balancer.ts'
+import { type Clock, type Resolve, SYSTEM_CLOCK, systemResolve } from './dns.ts'
+import type { Endpoint } from './endpoint.ts'
+import { registerHealthGauge } from './health-metrics.ts'
 
 export interface Upstream {
+  /** What the runtime lists as in use (UpstreamRegistry.retain). */
   readonly key: string
   readonly origin: string
-  /** `host[:port]` as sent in the Host header when preserve_host is off. */
+  /** `host[:port]` as sent in the Host header when preserve_host is off (a balanced service may change it per target). */
   readonly hostHeader: string
-  readonly pool: Pool
+  /** Sends a request to the service: its Pool, or for a balanced service the balancer choosing a pool. */
+  readonly pool: Dispatcher
+  /** The balancer's view for this service when its host names an upstream; null otherwise. */
+  readonly balanced: BalancedUpstream | null
 }
 
-/** Lets tests and later layers (health checks, balancers) replace how pools are made. */
+/** Lets tests and later layers replace how pools are made. */
 export type PoolFactory = (origin: string, options: Pool.Options) => Pool
 
-export class UpstreamRegistry {
-  readonly #pools = new Map<string, Upstream>()
-  readonly #factory: PoolFactory
+export interface UpstreamRegistryOptions {
+  readonly factory?: PoolFactory
+  /** Health changes and DNS failures of balanced targets are logged here. */
+  readonly logger?: Logger | null
+  /** Where `gatehouse_upstream_target_health` is exposed. */
+  readonly metrics?: Registry | null
+  readonly resolve?: Resolve
+  readonly clock?: Clock
+}
 
-  constructor(factory: PoolFactory = (origin, options) => new Pool(origin, options)) {
-    this.#factory = factory
+interface PoolRecord {
+  readonly pool: Pool
+  /** A service (not a balancer) uses it in the running configuration. */
+  direct: boolean
+}
+
+type Connection = Pick<ServiceEntity, 'protocol' | 'connect_timeout' | 'tls_verify'>
+
+export class UpstreamRegistry {
+  readonly #pools = new Map<string, PoolRecord>()
+  readonly #balancers = new Map<string, Balancer>()
+  readonly #factory: PoolFactory
+  readonly #options: UpstreamRegistryOptions
+
+  constructor(options: UpstreamRegistryOptions = {}) {
+    this.#factory = options.factory ?? ((origin, o) => new Pool(origin, o))
+    this.#options = options
+    if (options.metrics) registerHealthGauge(options.metrics, () => this.#balancers.values())
   }
 
-  /** The upstream for a service, created on first use. */
-  acquire(service: ServiceEntity): Upstream {
-    const host =
-      service.host.includes(':') && !service.host.startsWith('[') ? `[${service.host}]` : service.host
+  /** The upstream for a service, created on first use; balanced when its host names one of `config.upstreams`. */
+  acquire(service: ServiceEntity, config?: Pick<GatewayConfig, 'upstreams' | 'targets'>): Upstream {
+    const entity = config?.upstreams.find((u) => u.name === service.host)
+    if (entity !== undefined) return this.#balanced(service, this.#balancer(entity, config!.targets))
+    const host = bracket(service.host)
     const defaultPort = service.protocol === 'https' ? 443 : 80
     const origin = `${service.protocol}://${host}:${service.port}`
     const key = `${origin}|${service.connect_timeout}|${service.tls_verify}`
-    let upstream = this.#pools.get(key)
-    if (!upstream) {
-      const pool = this.#factory(origin, {
-        pipelining: 1,
-        connect: {
-          timeout: service.connect_timeout,
-          rejectUnauthorized: service.tls_verify,
-          ...(service.protocol === 'https' && !/^[\d.[\]:]+$/.test(host) ? { servername: service.host } : {}),
-        },
-        // Per-request read timeouts are set on each dispatch; these are only the ceilings.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      })
-      upstream = {
-        key,
-        origin,
-        hostHeader: service.port === defaultPort ? host : `${host}:${service.port}`,
-        pool,
-      }
-      this.#pools.set(key, upstream)
+    const record = this.#pool(key, origin, service, isIpLiteral(host) ? null : service.host)
+    record.direct = true
+    return {
+      key,
+      origin,
+      hostHeader: service.port === defaultPort ? host : `${host}:${service.port}`,
+      pool: record.pool,
+      balanced: null,
     }
-    return upstream
   }
 
-  /** Closes (gracefully) every pool whose key is not in `keep`. */
-  async retain(keep: ReadonlySet<string>): Promise<void> {
-    const closing: Promise<void>[] = []
-    for (const [key, upstream] of this.#pools) {
-      if (keep.has(key)) continue
-      this.#pools.delete(key)
-      closing.push(upstream.pool.close().catch(() => undefined))
+  /**
+   * The balancers of every upstream in `config`, created (resolving, probing) on first use even when no
+   * service names them yet, as Kong does; returns their keys, to keep them in `retain`.
+   */
+  acquireUpstreams(config: Pick<GatewayConfig, 'upstreams' | 'targets'>): string[] {
+    return config.upstreams.map((u) => balancerKeys.get(this.#balancer(u, config.targets))!)
+  }
+
+  #balancer(upstream: UpstreamEntity, allTargets: readonly TargetEntity[]): Balancer {
+    const targets = allTargets.filter((t) => t.upstream.id === upstream.id)
+    const key = definitionKey(upstream, targets)
+    let balancer = this.#balancers.get(key)
+    if (!balancer) {
+      balancer = new Balancer(upstream, targets, {
+        logger: this.#options.logger ?? null,
+        resolve: this.#options.resolve ?? systemResolve,
+        clock: this.#options.clock ?? SYSTEM_CLOCK,
+        onEndpointsChanged: () => void this.#sweep(),
+      })
+      this.#balancers.set(key, balancer)
+      balancerKeys.set(balancer, key)
     }
-    await Promise.all(closing)
+    return balancer
+  }
+
+  /** The running balancer of an upstream as the configuration defines it now, if any (admin API). */
+  find(upstream: UpstreamEntity, allTargets: readonly TargetEntity[]): Balancer | undefined {
+    return this.#balancers.get(
+      definitionKey(
+        upstream,
+        allTargets.filter((t) => t.upstream.id === upstream.id),
+      ),
+    )
+  }
+
+  /** Closes (gracefully) every pool and balancer whose key is not in `keep`. */
+  async retain(keep: ReadonlySet<string>): Promise<void> {
+    for (const [key, balancer] of this.#balancers) {
+      if (keep.has(key)) continue
+      this.#balancers.delete(key)
+      balancer.close()
+    }
+    for (const [key, record] of this.#pools) record.direct = keep.has(key)
+    await this.#sweep()
   }
 
   async closeAll(): Promise<void> {
@@ -73,8 +135,88 @@ export class UpstreamRegistry {
   }
 
   async destroyAll(): Promise<void> {
+    for (const balancer of this.#balancers.values()) balancer.close()
+    this.#balancers.clear()
     const all = [...this.#pools.values()]
     this.#pools.clear()
-    await Promise.all(all.map((u) => u.pool.destroy().catch(() => undefined)))
+    await Promise.all(all.map((r) => r.pool.destroy().catch(() => undefined)))
   }
+
+  #balanced(service: ServiceEntity, balancer: Balancer): Upstream {
+    const settings = `${service.protocol}|${service.connect_timeout}|${service.tls_verify}`
+    const connection: Connection = service
+    const view = new BalancedUpstream(balancer, service.protocol, settings, (endpoint) =>
+      this.#endpointPool(endpoint, settings, connection),
+    )
+    return {
+      key: balancerKeys.get(balancer)!,
+      origin: `${service.protocol}://${balancer.upstream.name}`,
+      hostHeader: balancer.upstream.host_header ?? service.host,
+      pool: view,
+      balanced: view,
+    }
+  }
+
+  #endpointPool(endpoint: Endpoint, settings: string, connection: Connection): Dispatcher {
+    const origin = `${connection.protocol}://${endpoint.authority}`
+    const key = `${origin}|${connection.connect_timeout}|${connection.tls_verify}|${endpoint.servername ?? ''}`
+    const { pool } = this.#pool(key, origin, connection, endpoint.servername)
+    endpoint.pools.set(settings, pool)
+    return pool
+  }
+
+  #pool(key: string, origin: string, c: Connection, servername: string | null): PoolRecord {
+    let record = this.#pools.get(key)
+    if (!record) {
+      const pool = this.#factory(origin, {
+        pipelining: 1,
+        connect: {
+          timeout: c.connect_timeout,
+          rejectUnauthorized: c.tls_verify,
+          ...(c.protocol === 'https' && servername !== null ? { servername } : {}),
+        },
+        // Per-request read timeouts are set on each dispatch; these are only the ceilings.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      })
+      record = { pool, direct: false }
+      this.#pools.set(key, record)
+    }
+    return record
+  }
+
+  /** Closes the pools neither a service nor a live balancer's endpoint uses. */
+  async #sweep(): Promise<void> {
+    const reached = new Set<Dispatcher>()
+    for (const balancer of this.#balancers.values())
+      for (const endpoint of balancer.endpoints())
+        for (const pool of endpoint.pools.values()) reached.add(pool)
+    const closing: Promise<void>[] = []
+    for (const [key, record] of this.#pools) {
+      if (record.direct || reached.has(record.pool)) continue
+      this.#pools.delete(key)
+      closing.push(record.pool.close().catch(() => undefined))
+    }
+    await Promise.all(closing)
+  }
+}
+
+const balancerKeys = new WeakMap<Balancer, string>()
+
+/** Same upstream definition (targets included), same balancer: ids and timestamps aside, field by field. */
+function definitionKey(upstream: UpstreamEntity, targets: readonly TargetEntity[]): string {
+  const { created_at: _c, updated_at: _u, ...definition } = upstream
+  const list = targets.map((t) => [t.target, t.weight])
+  const hash = createHash('sha256')
+    .update(JSON.stringify([definition, list]))
+    .digest('hex')
+  return `upstream:${upstream.name}:${hash}`
+}
+
+function bracket(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host
+}
+
+function isIpLiteral(host: string): boolean {
+  return /^[\d.[\]:]+$/.test(host)
 }

@@ -1,27 +1,35 @@
 /**
  * Opens the configured store, ready to use. SQLite is one node's own file, so its migrations run here,
- * at every start, with nothing to coordinate; PostgreSQL, shared by several nodes, will instead check
- * the schema at start and leave migrating to `gatehouse migrate`.
+ * at every start, with nothing to coordinate. PostgreSQL is shared by several nodes, which may run
+ * different versions during a rolling upgrade: its schema is only checked here (an older one is refused,
+ * saying to run `gatehouse migrate`), and changed by `gatehouse migrate` alone.
  */
-import type { GatewaySettings } from '../config/model.ts'
+import { type StorageSettings, storageLocation } from '../config/schema/storage.ts'
+import { PostgresStore } from './postgres.ts'
 import { SqliteStore } from './sqlite.ts'
-import type { Store } from './store.ts'
+import { type Store, StoreError } from './store.ts'
 
 export interface OpenStoreOptions {
-  /** Apply pending migrations. Default: true (`gatehouse migrate` opens without, to report what it applies). */
+  /**
+   * Make the schema ready: SQLite applies pending migrations, PostgreSQL checks that none is pending.
+   * Default: true (`gatehouse migrate` opens without, to apply them itself).
+   */
   readonly migrate?: boolean
 }
 
-export async function openStore(
-  settings: GatewaySettings['storage'],
-  options: OpenStoreOptions = {},
-): Promise<Store> {
-  const store = await SqliteStore.open(settings.sqlite.path)
+export async function openStore(settings: StorageSettings, options: OpenStoreOptions = {}): Promise<Store> {
+  const store =
+    settings.postgres !== undefined
+      ? await PostgresStore.open(settings.postgres)
+      : await SqliteStore.open(settings.sqlite.path)
   if (options.migrate === false) return store
   try {
-    await store.migrate()
+    if (settings.postgres !== undefined) await store.checkSchema()
+    else await store.migrate()
   } catch (err) {
     await store.close()
+    if (err instanceof StoreError && settings.postgres !== undefined)
+      throw new StoreError(`PostgreSQL database ${storageLocation(settings)}: ${err.message}`)
     throw err
   }
   return store

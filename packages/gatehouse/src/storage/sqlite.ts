@@ -23,6 +23,7 @@ import {
   type SqliteDialectConfig,
   SqliteDriver,
 } from 'kysely'
+import { sqliteDialect } from './lib/dialect.ts'
 import { SqlStore } from './lib/sql-store.ts'
 import type { Database } from './lib/tables.ts'
 import { StoreError } from './store.ts'
@@ -35,7 +36,7 @@ export class SqliteStore extends SqlStore {
   readonly path: string
 
   private constructor(path: string, db: Kysely<Database>) {
-    super({ db, uniqueViolation })
+    super({ db, dialect: sqliteDialect })
     this.path = path
   }
 
@@ -63,13 +64,6 @@ export class SqliteStore extends SqlStore {
     const db = new Kysely<Database>({ dialect: new ServerSqliteDialect({ database: sqlite }) })
     return new SqliteStore(path, db)
   }
-}
-
-/** better-sqlite3 reports `UNIQUE constraint failed: users.username_key` (first column of the key). */
-function uniqueViolation(err: unknown): string | undefined {
-  const code = (err as { code?: unknown })?.code
-  if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return undefined
-  return /constraint failed: ([\w.]+)/.exec((err as Error).message)?.[1] ?? 'unknown'
 }
 
 class ServerSqliteDialect extends SqliteDialect {

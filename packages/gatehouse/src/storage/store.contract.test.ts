@@ -1,6 +1,6 @@
 /**
  * The storage contract: what every Store implementation must do, one `it` per behaviour. sqlite.test.ts
- * runs it (on a file and in memory); the PostgreSQL store will run it unchanged. `open` returns a store
+ * runs it on a file and in memory, postgres.test.ts on a real PostgreSQL server. `open` returns a store
  * on a fresh, empty database, not yet migrated; each test migrates it first.
  *
  * Longer than 400 lines on purpose: it is one suite that every backend must pass whole, and keeping it in
@@ -512,6 +512,68 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
           Array.from({ length: 50 }, (_, i) => i + 1),
         )
         assert.equal((await store.throttle.get('user:bob'))?.failures, 50)
+      })
+    })
+
+    describe('what anyone can type', () => {
+      it('keeps a NUL character in an artefact, and finds nothing for a name with one, without failing', async () => {
+        // A login form or an authorization request can carry any character.
+        await store.users.insert(user())
+        assert.equal(await store.users.findByUsername('alice\u0000'), undefined)
+        assert.equal(await store.users.findByEmail('alice@example.com\u0000'), undefined)
+        await store.oidc.upsert('Interaction', 'i1', { state: 'a\u0000b' }, 60, T0)
+        assert.deepEqual((await store.oidc.find('Interaction', 'i1', T0))?.payload, { state: 'a\u0000b' })
+      })
+
+      it('throttles a key with a NUL character like any other', async () => {
+        const key = 'user:a\u0000b'
+        await store.throttle.recordFailure(key, T0, 60)
+        assert.deepEqual(await store.throttle.recordFailure(key, T0, 60), {
+          key,
+          failures: 2,
+          window_start: T0,
+          locked_until: null,
+        })
+        assert.equal((await store.throttle.get(key))?.failures, 2)
+        assert.equal(await store.throttle.get('user:ab'), undefined)
+      })
+    })
+
+    describe('locks', () => {
+      it('runs holders of one lock one at a time, in order, each using the store as usual', async () => {
+        const steps: string[] = []
+        const hold = (n: number) =>
+          store.withLock('keys', async () => {
+            steps.push(`enter ${n}`)
+            await store.keys.insert(signingKey({ kid: `k${n}` }))
+            await new Promise((resolve) => setTimeout(resolve, 5))
+            steps.push(`leave ${n}`)
+            return n
+          })
+        assert.deepEqual(await Promise.all([hold(1), hold(2), hold(3)]), [1, 2, 3])
+        assert.deepEqual(steps, ['enter 1', 'leave 1', 'enter 2', 'leave 2', 'enter 3', 'leave 3'])
+        assert.equal((await store.keys.list()).length, 3)
+      })
+
+      it('releases the lock when its holder fails', async () => {
+        await assert.rejects(
+          store.withLock('keys', async () => {
+            throw new Error('maintenance failed')
+          }),
+          /maintenance failed/,
+        )
+        assert.equal(await store.withLock('keys', async () => 'next'), 'next')
+      })
+
+      it('lets holders of different locks run at once', async () => {
+        let release!: () => void
+        const released = new Promise<void>((resolve) => {
+          release = resolve
+        })
+        // `a` waits for `b` to run: were the two locks one, neither would finish.
+        const a = store.withLock('a', () => released)
+        const b = store.withLock('b', async () => release())
+        await Promise.all([a, b])
       })
     })
 

@@ -1,9 +1,9 @@
 /**
  * The storage interface: everything Gatehouse keeps that must outlive a process — identity users and
  * clients, oidc-provider's artefacts (sessions, grants, codes, refresh tokens, ...), signing keys and
- * login throttling. SQLite implements it for one node (sqlite.ts); PostgreSQL will for several. Both
- * must pass store.contract.test.ts. Every method is async so both can implement it; times are epoch
- * seconds; lists come back in a stable order (creation, then id).
+ * login throttling. SQLite implements it for one node (sqlite.ts), PostgreSQL for several sharing one
+ * database (postgres.ts). Both pass store.contract.test.ts. Every method is async so both can implement
+ * it; times are epoch seconds; lists come back in a stable order (creation, then id).
  */
 
 export interface StoredUser {
@@ -166,6 +166,13 @@ export interface Store {
   migrate(): Promise<string[]>
   /** Throws StoreError when the schema is older than this version expects (run `gatehouse migrate`). */
   checkSchema(): Promise<void>
+  /**
+   * Runs `fn` while holding the lock `name`, and returns what it returns: two holders of the same name
+   * never run at once. On PostgreSQL every node sharing the database respects it (an advisory lock); on
+   * SQLite, one node's own file, it orders this store's callers only. For read-then-write maintenance such as key
+   * rotation, which `fn` does through this store as usual. An error in `fn` releases the lock.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>
   close(): Promise<void>
 }
 

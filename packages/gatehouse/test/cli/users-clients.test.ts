@@ -64,7 +64,10 @@ describe('gatehouse migrate', () => {
     const { file, run } = fixture()
     const database = join(file, '..', 'gatehouse.db')
     const first = await run(['migrate'])
-    assert.equal(first.stdout, `applied 001_identity\n${database}: schema up to date (1 migration applied)\n`)
+    assert.equal(
+      first.stdout,
+      `applied 001_identity\napplied 002_entities\n${database}: schema up to date (2 migrations applied)\n`,
+    )
     assert.equal(first.code, 0)
     const again = await runCli(['migrate'], { ...ENV, GATEHOUSE_CONFIG: file })
     assert.equal(again.stdout, `${database}: schema already up to date\n`)

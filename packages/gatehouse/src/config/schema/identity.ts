@@ -234,21 +234,3 @@ export const identitySettings = z
   })
   .prefault({})
   .describe('The built-in OAuth 2.0 / OpenID Connect identity provider.')
-
-export const storageSettings = z
-  .strictObject({
-    sqlite: z
-      .strictObject({
-        path: z
-          .string()
-          .min(1)
-          .default('gatehouse.db')
-          .describe(
-            'Database file, relative to the configuration file; `:memory:` keeps nothing. Default: `gatehouse.db`.',
-          ),
-      })
-      .prefault({})
-      .describe('Embedded SQLite (better-sqlite3), the default store for one node.'),
-  })
-  .prefault({})
-  .describe('Where Gatehouse keeps state: identity users, clients, sessions, grants, signing keys.')

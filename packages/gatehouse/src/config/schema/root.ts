@@ -14,13 +14,16 @@ import { z } from 'zod'
 import type { PluginRegistry } from '../../plugins/registry.ts'
 import { describeIssues } from '../format-issues.ts'
 import { consumerFields } from './consumer.ts'
-import { identitySettings, storageSettings } from './identity.ts'
+import { identitySettings } from './identity.ts'
 import { internalTokensSettings } from './internal-tokens.ts'
 import { pluginFields, pluginScopeFields } from './plugin.ts'
+import { redisSettings } from './redis.ts'
 import { routeFields } from './route.ts'
 import { serviceFields } from './service.ts'
 import { adminSettings, loggingSettings, proxySettings } from './settings.ts'
+import { storageSettings } from './storage.ts'
 import { reference, tags, uuid } from './typedefs.ts'
+import { targetFields, upstreamFields } from './upstream.ts'
 
 export const FORMAT_VERSIONS = ['3.0'] as const
 
@@ -114,6 +117,23 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
       .describe(`Credentials (${def.adminCollection}) declared at the top level; each names its consumer.`)
   }
   const consumer = entity({ ...consumerFields, ...nestedCredentials, plugins: plugins('consumer') }, mode)
+  const upstream = entity(
+    {
+      ...upstreamFields,
+      targets: z
+        .array(entity(targetFields, mode))
+        .optional()
+        .describe('Targets of this upstream (their `upstream` is filled in).'),
+    },
+    mode,
+  )
+  const target = entity(
+    {
+      ...targetFields,
+      upstream: reference.optional().describe('The upstream (name or id) it belongs to. Required here.'),
+    },
+    mode,
+  )
 
   return entity(
     {
@@ -139,6 +159,16 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
       routes: z.array(route).optional().describe('Routes declared at the top level; each names its service.'),
       consumers: z.array(consumer).optional().describe('API clients known to the gateway.'),
       plugins: z.array(topLevelPlugin).optional().describe('Global plugins, or plugins scoped by reference.'),
+      upstreams: z
+        .array(upstream)
+        .optional()
+        .describe(
+          'Load-balanced virtual hosts: a service whose `host` names one is balanced over its targets.',
+        ),
+      targets: z
+        .array(target)
+        .optional()
+        .describe('Targets declared at the top level; each names its upstream.'),
       ...topLevelCredentials,
       proxy: proxySettings,
       admin: adminSettings,
@@ -146,6 +176,7 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
       identity: identitySettings,
       storage: storageSettings,
       internal_tokens: internalTokensSettings,
+      redis: redisSettings,
     },
     mode,
   )

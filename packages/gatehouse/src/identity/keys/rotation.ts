@@ -9,9 +9,10 @@
  * `retired`: still published until every token it signed has expired (schedule.ts), then deleted.
  * Keys of algorithms no longer configured are retired the same way.
  *
- * `maintainKeys` applies whatever is due and is safe to run on every poll of every node. Two nodes
- * racing through the same step can each add a key; the next run repairs that (one active, one next
- * per algorithm). PostgreSQL deployments will want a row lock around it.
+ * `maintainKeys` applies whatever is due and is safe to run on every poll of every node: it runs under
+ * the store's `signing-keys` lock (as does `rotateNow`), so nodes sharing a PostgreSQL database take
+ * turns and never add a key twice. Should two writers still race (a SQLite file opened by two
+ * processes), the next run repairs it: one active, one next per algorithm.
  */
 import type { GatewaySettings } from '../../config/model.ts'
 import type { IdentityConfig } from '../../config/normalize-identity.ts'
@@ -31,7 +32,14 @@ const byActivation = (a: StoredSigningKey, b: StoredSigningKey) =>
   a.activate_at - b.activate_at || a.created_at - b.created_at || (a.kid < b.kid ? -1 : 1)
 
 /** Applies every step that is due at `now` (epoch seconds); returns what it did. */
-export async function maintainKeys(store: Store, identity: IdentityConfig, now: number): Promise<KeyEvent[]> {
+export function maintainKeys(store: Store, identity: IdentityConfig, now: number): Promise<KeyEvent[]> {
+  return store.withLock(KEYS_LOCK, () => maintain(store, identity, now))
+}
+
+/** The lock every change to the signing keys holds. */
+const KEYS_LOCK = 'signing-keys'
+
+async function maintain(store: Store, identity: IdentityConfig, now: number): Promise<KeyEvent[]> {
   const events: KeyEvent[] = []
   const lifecycle = new Lifecycle(store, identity, now, events)
   const keys = await store.keys.list()
@@ -87,10 +95,18 @@ export async function maintainKeys(store: Store, identity: IdentityConfig, now: 
  * there is none) becomes active now and the active one is retired. Unlike a scheduled rotation the new
  * key was not published ahead: verifiers see its kid first in a token and must refetch the JWKS.
  */
-export async function rotateNow(
+export function rotateNow(
   store: Store,
   settings: GatewaySettings,
   options: { alg?: string; now?: number } = {},
+): Promise<KeyEvent[]> {
+  return store.withLock(KEYS_LOCK, () => rotate(store, settings, options))
+}
+
+async function rotate(
+  store: Store,
+  settings: GatewaySettings,
+  options: { alg?: string; now?: number },
 ): Promise<KeyEvent[]> {
   const identity = settings.identity
   const now = options.now ?? Math.floor(Date.now() / 1000)

@@ -1,10 +1,13 @@
-/** Identity clients over SQL; the list fields are JSON text, the secret only ever a keyed hash. */
+/** Identity clients over SQL; the list fields are JSON documents, the secret only ever a keyed hash. */
+import { isDeepStrictEqual } from 'node:util'
+import type { Insertable, Selectable } from 'kysely'
 import type { ClientStore, StoredClient } from '../store.ts'
-import { conflictsNamed, fromFlag, type SqlContext, toFlag } from './context.ts'
+import { conflictsNamed, type SqlContext } from './context.ts'
+import { fromFlag } from './dialect.ts'
 import type { ClientRow } from './tables.ts'
 
 type ClientSeed = Omit<StoredClient, 'source' | 'created_at' | 'updated_at'>
-type SeedColumns = Omit<ClientRow, 'client_id' | 'source' | 'created_at' | 'updated_at'>
+type SeedColumns = Omit<Insertable<ClientRow>, 'client_id' | 'source' | 'created_at' | 'updated_at'>
 
 export class SqlClientStore implements ClientStore {
   readonly #ctx: SqlContext
@@ -19,7 +22,7 @@ export class SqlClientStore implements ClientStore {
       .selectAll()
       .where('client_id', '=', clientId)
       .executeTakeFirst()
-    return row && toClient(row)
+    return row && this.#toClient(row)
   }
 
   async list(): Promise<StoredClient[]> {
@@ -29,13 +32,13 @@ export class SqlClientStore implements ClientStore {
       .orderBy('created_at')
       .orderBy('client_id')
       .execute()
-    return rows.map(toClient)
+    return rows.map((r) => this.#toClient(r))
   }
 
   async insert(client: StoredClient): Promise<void> {
-    const row: ClientRow = {
+    const row: Insertable<ClientRow> = {
       client_id: client.client_id,
-      ...seedColumns(client),
+      ...this.#seedColumns(client),
       source: client.source,
       created_at: client.created_at,
       updated_at: client.updated_at,
@@ -57,6 +60,7 @@ export class SqlClientStore implements ClientStore {
 
   async syncConfigClients(seeds: readonly ClientSeed[], now: number): Promise<string[]> {
     return this.#ctx.db.transaction().execute(async (trx) => {
+      await this.#ctx.dialect.lockTransaction(trx, 'config-clients')
       const existing = new Map(
         (await trx.selectFrom('clients').selectAll().execute()).map((r) => [r.client_id, r]),
       )
@@ -69,7 +73,7 @@ export class SqlClientStore implements ClientStore {
       const takenOver: string[] = []
       for (const seed of seeds) {
         const row = existing.get(seed.client_id)
-        const columns = seedColumns(seed)
+        const columns = this.#seedColumns(seed)
         if (row === undefined) {
           await trx
             .insertInto('clients')
@@ -81,7 +85,7 @@ export class SqlClientStore implements ClientStore {
               updated_at: now,
             })
             .execute()
-        } else if (row.source === 'cli' || differs(row, columns)) {
+        } else if (row.source === 'cli' || differs(this.#toClient(row), seed)) {
           await trx
             .updateTable('clients')
             .set({ ...columns, source: 'config', updated_at: now })
@@ -93,39 +97,50 @@ export class SqlClientStore implements ClientStore {
       return takenOver
     })
   }
-}
 
-function seedColumns(client: ClientSeed): SeedColumns {
-  return {
-    secret_hash: client.secret_hash,
-    client_name: client.client_name,
-    redirect_uris: JSON.stringify(client.redirect_uris),
-    post_logout_redirect_uris: JSON.stringify(client.post_logout_redirect_uris),
-    grant_types: JSON.stringify(client.grant_types),
-    scopes: JSON.stringify(client.scopes),
-    resources: JSON.stringify(client.resources),
-    first_party: toFlag(client.first_party),
+  #seedColumns(client: ClientSeed): SeedColumns {
+    return {
+      secret_hash: client.secret_hash,
+      client_name: client.client_name,
+      redirect_uris: JSON.stringify(client.redirect_uris),
+      post_logout_redirect_uris: JSON.stringify(client.post_logout_redirect_uris),
+      grant_types: JSON.stringify(client.grant_types),
+      scopes: JSON.stringify(client.scopes),
+      resources: JSON.stringify(client.resources),
+      first_party: this.#ctx.dialect.toFlag(client.first_party),
+    }
+  }
+
+  #toClient(row: Selectable<ClientRow>): StoredClient {
+    const list = (value: unknown) => this.#ctx.dialect.readJson(value) as string[]
+    return {
+      client_id: row.client_id,
+      secret_hash: row.secret_hash,
+      client_name: row.client_name,
+      redirect_uris: list(row.redirect_uris),
+      post_logout_redirect_uris: list(row.post_logout_redirect_uris),
+      grant_types: list(row.grant_types),
+      scopes: list(row.scopes),
+      resources: list(row.resources),
+      first_party: fromFlag(row.first_party),
+      source: row.source,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    }
   }
 }
 
-function differs(row: ClientRow, columns: SeedColumns): boolean {
-  return (Object.keys(columns) as (keyof SeedColumns)[]).some((k) => row[k] !== columns[k])
-}
+const SEED_FIELDS = [
+  'secret_hash',
+  'client_name',
+  'redirect_uris',
+  'post_logout_redirect_uris',
+  'grant_types',
+  'scopes',
+  'resources',
+  'first_party',
+] as const
 
-function toClient(row: ClientRow): StoredClient {
-  const list = (text: string) => JSON.parse(text) as string[]
-  return {
-    client_id: row.client_id,
-    secret_hash: row.secret_hash,
-    client_name: row.client_name,
-    redirect_uris: list(row.redirect_uris),
-    post_logout_redirect_uris: list(row.post_logout_redirect_uris),
-    grant_types: list(row.grant_types),
-    scopes: list(row.scopes),
-    resources: list(row.resources),
-    first_party: fromFlag(row.first_party),
-    source: row.source,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  }
+function differs(client: StoredClient, seed: ClientSeed): boolean {
+  return SEED_FIELDS.some((k) => !isDeepStrictEqual(client[k], seed[k]))
 }

@@ -1,15 +1,15 @@
 /**
- * What the shared query layer needs from a dialect: a kysely instance, and a way to tell a unique
- * violation (and on which column) from any other error, since each driver reports it differently.
+ * What every part of the shared query layer gets: the kysely instance and the dialect (dialect.ts),
+ * and the one rule they share for unique violations.
  */
 import type { Kysely } from 'kysely'
 import { StoreConflictError } from '../store.ts'
+import type { SqlDialect } from './dialect.ts'
 import type { Database } from './tables.ts'
 
 export interface SqlContext {
   readonly db: Kysely<Database>
-  /** `table.column` of the unique constraint `err` violates, or undefined when it is not a unique violation. */
-  readonly uniqueViolation: (err: unknown) => string | undefined
+  readonly dialect: SqlDialect
 }
 
 /** The public field each unique column stands for. */
@@ -33,13 +33,11 @@ export async function conflictsNamed<T>(
   try {
     return await write()
   } catch (err) {
-    const column = ctx.uniqueViolation(err)
+    const column = ctx.dialect.uniqueViolation(err)
     if (column === undefined) throw err
     const field = FIELDS[column] ?? column
     throw new StoreConflictError(field, message(field))
   }
 }
 
-export const toFlag = (value: boolean): number => (value ? 1 : 0)
-export const fromFlag = (value: number): boolean => value !== 0
 export const caseKey = (value: string): string => value.toLowerCase()

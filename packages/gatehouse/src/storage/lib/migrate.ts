@@ -1,22 +1,25 @@
 /**
  * Versioned schema migrations through kysely's Migrator: applied in order, recorded in
- * `gatehouse_migration`. A database that has applied a migration this code does not know was written by
- * a newer Gatehouse, and is refused rather than used with a schema the code cannot read.
+ * `gatehouse_migration`, under kysely's migration lock (an advisory lock on PostgreSQL, so two
+ * `gatehouse migrate` at once apply each migration once). A database that has applied a migration this
+ * code does not know was written by a newer Gatehouse, and is refused rather than used with a schema the
+ * code cannot read.
  */
 import type { Kysely } from 'kysely'
 import { Migrator } from 'kysely/migration'
 import { MIGRATIONS, migrationProvider } from '../migrations/index.ts'
 import { StoreError } from '../store.ts'
+import type { SqlDialect } from './dialect.ts'
 
 const MIGRATION_TABLE = 'gatehouse_migration'
 const MIGRATION_LOCK_TABLE = 'gatehouse_migration_lock'
 
 /** Applies pending migrations; returns their names (none when up to date). */
-export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
-  refuseNewer(await appliedMigrations(db))
+export async function migrateToLatest(db: Kysely<unknown>, dialect: SqlDialect): Promise<string[]> {
+  refuseNewer(await appliedMigrations(db, dialect))
   const migrator = new Migrator({
     db,
-    provider: migrationProvider,
+    provider: migrationProvider(dialect),
     migrationTableName: MIGRATION_TABLE,
     migrationLockTableName: MIGRATION_LOCK_TABLE,
   })
@@ -32,8 +35,8 @@ export async function migrateToLatest(db: Kysely<unknown>): Promise<string[]> {
 }
 
 /** Throws a StoreError unless the database has applied exactly the migrations this code knows. */
-export async function checkSchema(db: Kysely<unknown>): Promise<void> {
-  const applied = await appliedMigrations(db)
+export async function checkSchema(db: Kysely<unknown>, dialect: SqlDialect): Promise<void> {
+  const applied = await appliedMigrations(db, dialect)
   refuseNewer(applied)
   const pending = Object.keys(MIGRATIONS).filter((name) => !applied.includes(name))
   if (pending.length > 0)
@@ -42,9 +45,8 @@ export async function checkSchema(db: Kysely<unknown>): Promise<void> {
     )
 }
 
-async function appliedMigrations(db: Kysely<unknown>): Promise<string[]> {
-  const tables = await db.introspection.getTables()
-  if (!tables.some((t) => t.name === MIGRATION_TABLE)) return []
+async function appliedMigrations(db: Kysely<unknown>, dialect: SqlDialect): Promise<string[]> {
+  if (!(await dialect.tableExists(db, MIGRATION_TABLE))) return []
   const rows = await (db as Kysely<Record<typeof MIGRATION_TABLE, { name: string }>>)
     .selectFrom(MIGRATION_TABLE)
     .select('name')

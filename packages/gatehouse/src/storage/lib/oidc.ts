@@ -3,7 +3,7 @@
  * out of the payload into indexed columns, for revokeByGrantId, findByUid and findByUserCode. An expired
  * row is never returned, whether or not deleteExpired has run yet.
  */
-import type { Expression, ExpressionBuilder, SqlBool } from 'kysely'
+import type { Expression, ExpressionBuilder, Insertable, SqlBool } from 'kysely'
 import type { OidcRecord, OidcStore } from '../store.ts'
 import type { SqlContext } from './context.ts'
 import type { Database, OidcRow } from './tables.ts'
@@ -26,7 +26,7 @@ export class SqlOidcStore implements OidcStore {
     expiresInSeconds: number | undefined,
     now: number,
   ): Promise<void> {
-    const row: OidcRow = {
+    const row: Insertable<OidcRow> = {
       model,
       id,
       payload: JSON.stringify(payload),
@@ -105,7 +105,7 @@ export class SqlOidcStore implements OidcStore {
       .executeTakeFirst()
     if (row === undefined) return undefined
     return {
-      payload: JSON.parse(row.payload) as Record<string, unknown>,
+      payload: this.#ctx.dialect.readJson(row.payload) as Record<string, unknown>,
       expires_at: row.expires_at,
       consumed_at: row.consumed_at,
     }

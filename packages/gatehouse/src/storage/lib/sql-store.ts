@@ -1,15 +1,15 @@
 /**
  * The Store over any SQL database kysely speaks: the one query layer that SQLite (sqlite.ts) and
- * PostgreSQL share. A dialect supplies the kysely instance and how its driver reports unique violations.
+ * PostgreSQL (postgres.ts) share. A dialect supplies the kysely instance and what differs (dialect.ts).
  */
 import type { Kysely } from 'kysely'
 import type { Store } from '../store.ts'
 import { SqlClientStore } from './clients.ts'
 import type { SqlContext } from './context.ts'
+import type { SqlDialect } from './dialect.ts'
 import { SqlKeyStore } from './keys.ts'
 import { checkSchema, migrateToLatest } from './migrate.ts'
 import { SqlOidcStore } from './oidc.ts'
-import type { Database } from './tables.ts'
 import { SqlThrottleStore } from './throttle.ts'
 import { SqlUserStore } from './users.ts'
 
@@ -19,10 +19,14 @@ export class SqlStore implements Store {
   readonly oidc: SqlOidcStore
   readonly keys: SqlKeyStore
   readonly throttle: SqlThrottleStore
-  readonly #db: Kysely<Database>
+  readonly #db: Kysely<unknown>
+  readonly #dialect: SqlDialect
+  /** The tail of each lock's queue in this process. */
+  readonly #locks = new Map<string, Promise<unknown>>()
 
   constructor(ctx: SqlContext) {
-    this.#db = ctx.db
+    this.#db = ctx.db as Kysely<unknown>
+    this.#dialect = ctx.dialect
     this.users = new SqlUserStore(ctx)
     this.clients = new SqlClientStore(ctx)
     this.oidc = new SqlOidcStore(ctx)
@@ -31,11 +35,27 @@ export class SqlStore implements Store {
   }
 
   migrate(): Promise<string[]> {
-    return migrateToLatest(this.#db as Kysely<unknown>)
+    return migrateToLatest(this.#db, this.#dialect)
   }
 
   checkSchema(): Promise<void> {
-    return checkSchema(this.#db as Kysely<unknown>)
+    return checkSchema(this.#db, this.#dialect)
+  }
+
+  /**
+   * Queued in this process first, then the dialect's lock: a PostgreSQL lock holds a pooled connection
+   * while it waits, and callers queued here never take more than one, so they cannot exhaust the pool
+   * that `fn` needs.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(name) ?? Promise.resolve()
+    const run = previous.then(() => this.#dialect.withLock(this.#db, name, fn))
+    const tail = run.catch(() => {})
+    this.#locks.set(name, tail)
+    void tail.then(() => {
+      if (this.#locks.get(name) === tail) this.#locks.delete(name)
+    })
+    return run
   }
 
   close(): Promise<void> {

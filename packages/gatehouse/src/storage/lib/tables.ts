@@ -1,8 +1,15 @@
 /**
- * The rows as SQL sees them, for kysely's typed queries. Dialect-neutral on purpose (SQLite now,
- * PostgreSQL later): JSON is text, flags are integers 0/1, times are integer epoch seconds, and unique
- * case-insensitive values have a lower-cased `*_key` column (no COLLATE NOCASE, no citext).
+ * The rows as SQL sees them, for kysely's typed queries, in both dialects (dialect.ts): JSON is written
+ * as text and read as the driver returns it (text from SQLite, parsed from PostgreSQL's jsonb), flags
+ * are 0/1 or booleans, times are integer epoch seconds (bigint, which the PostgreSQL store reads back
+ * as numbers), and unique case-insensitive values have a lower-cased `*_key` column (no COLLATE NOCASE,
+ * no citext).
  */
+import type { ColumnType } from 'kysely'
+import type { Flag } from './dialect.ts'
+
+/** A JSON document: written as JSON text, read back through the dialect's readJson. */
+export type JsonColumn = ColumnType<unknown, string, string>
 
 export interface UserRow {
   id: string
@@ -14,10 +21,10 @@ export interface UserRow {
   email_key: string | null
   password_hash: string
   /** JSON array of strings. */
-  roles: string
+  roles: JsonColumn
   /** JSON object. */
-  claims: string
-  disabled: number
+  claims: JsonColumn
+  disabled: Flag
   source: 'config' | 'cli'
   created_at: number
   updated_at: number
@@ -28,12 +35,12 @@ export interface ClientRow {
   secret_hash: string | null
   client_name: string | null
   /** The list columns are JSON arrays of strings. */
-  redirect_uris: string
-  post_logout_redirect_uris: string
-  grant_types: string
-  scopes: string
-  resources: string
-  first_party: number
+  redirect_uris: JsonColumn
+  post_logout_redirect_uris: JsonColumn
+  grant_types: JsonColumn
+  scopes: JsonColumn
+  resources: JsonColumn
+  first_party: Flag
   source: 'config' | 'cli'
   created_at: number
   updated_at: number
@@ -44,7 +51,7 @@ export interface OidcRow {
   model: string
   id: string
   /** JSON object. */
-  payload: string
+  payload: JsonColumn
   grant_id: string | null
   uid: string | null
   user_code: string | null
@@ -83,4 +90,27 @@ export interface Database {
   signing_keys: SigningKeyRow
   signing_key_version: KeyVersionRow
   login_throttle: ThrottleRow
+  entities: EntityRow
+  config_version: ConfigVersionRow
+}
+
+/**
+ * A gateway entity (service, route, consumer, plugin, credential) for the database mode, stored as a
+ * JSON document. Created by migration 002; nothing reads or writes it yet.
+ */
+export interface EntityRow {
+  /** `services`, `routes`, `consumers`, `plugins`, or a credential list (`keyauth_credentials`, ...). */
+  entity_type: string
+  id: string
+  /** The entity's unique name within its type, when it has one. */
+  name: string | null
+  document: JsonColumn
+  created_at: number
+  updated_at: number
+}
+
+/** One row (id 1): bumped in the same transaction as every entity change, so nodes poll one row. */
+export interface ConfigVersionRow {
+  id: number
+  version: number
 }

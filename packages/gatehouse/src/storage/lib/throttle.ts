@@ -12,12 +12,18 @@ export class SqlThrottleStore implements ThrottleStore {
     this.#ctx = ctx
   }
 
+  // The state names the key as asked: PostgreSQL stores a NUL in it as U+FFFD (postgres.ts).
   async get(key: string): Promise<ThrottleState | undefined> {
-    return this.#ctx.db.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst()
+    const row = await this.#ctx.db
+      .selectFrom('login_throttle')
+      .selectAll()
+      .where('key', '=', key)
+      .executeTakeFirst()
+    return row && { ...row, key }
   }
 
   async recordFailure(key: string, now: number, windowSeconds: number): Promise<ThrottleState> {
-    return this.#ctx.db
+    const row = await this.#ctx.db
       .insertInto('login_throttle')
       .values({ key, failures: 1, window_start: now, locked_until: null })
       .onConflict((oc) =>
@@ -36,6 +42,7 @@ export class SqlThrottleStore implements ThrottleStore {
       )
       .returningAll()
       .executeTakeFirstOrThrow()
+    return { ...row, key }
   }
 
   /** Locks a key, counting no failure; a key without failures gets an empty window (start 0). */

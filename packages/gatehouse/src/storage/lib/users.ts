@@ -1,8 +1,10 @@
 /** Identity users over SQL: case-insensitive unique username and e-mail through lower-cased key columns. */
 import { randomUUID } from 'node:crypto'
-import type { Updateable } from 'kysely'
+import { isDeepStrictEqual } from 'node:util'
+import type { Insertable, Selectable, Updateable } from 'kysely'
 import { StoreConflictError, type StoredUser, StoreNotFoundError, type UserStore } from '../store.ts'
-import { caseKey, conflictsNamed, fromFlag, type SqlContext, toFlag } from './context.ts'
+import { caseKey, conflictsNamed, type SqlContext } from './context.ts'
+import { fromFlag } from './dialect.ts'
 import type { UserRow } from './tables.ts'
 
 type UserSeed = Omit<StoredUser, 'id' | 'source' | 'created_at' | 'updated_at'> & {
@@ -18,7 +20,7 @@ export class SqlUserStore implements UserStore {
 
   async get(id: string): Promise<StoredUser | undefined> {
     const row = await this.#ctx.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
-    return row && toUser(row)
+    return row && this.#toUser(row)
   }
 
   async findByUsername(username: string): Promise<StoredUser | undefined> {
@@ -27,7 +29,7 @@ export class SqlUserStore implements UserStore {
       .selectAll()
       .where('username_key', '=', caseKey(username))
       .executeTakeFirst()
-    return row && toUser(row)
+    return row && this.#toUser(row)
   }
 
   async findByEmail(email: string): Promise<StoredUser | undefined> {
@@ -36,7 +38,7 @@ export class SqlUserStore implements UserStore {
       .selectAll()
       .where('email_key', '=', caseKey(email))
       .executeTakeFirst()
-    return row && toUser(row)
+    return row && this.#toUser(row)
   }
 
   async list(): Promise<StoredUser[]> {
@@ -46,13 +48,13 @@ export class SqlUserStore implements UserStore {
       .orderBy('created_at')
       .orderBy('id')
       .execute()
-    return rows.map(toUser)
+    return rows.map((r) => this.#toUser(r))
   }
 
   async insert(user: StoredUser): Promise<void> {
-    const row: UserRow = {
+    const row: Insertable<UserRow> = {
       id: user.id,
-      ...seedColumns(user),
+      ...this.#seedColumns(user),
       source: user.source,
       created_at: user.created_at,
       updated_at: user.updated_at,
@@ -77,7 +79,7 @@ export class SqlUserStore implements UserStore {
     if (patch.password_hash !== undefined) set.password_hash = patch.password_hash
     if (patch.roles !== undefined) set.roles = JSON.stringify(patch.roles)
     if (patch.claims !== undefined) set.claims = JSON.stringify(patch.claims)
-    if (patch.disabled !== undefined) set.disabled = toFlag(patch.disabled)
+    if (patch.disabled !== undefined) set.disabled = this.#ctx.dialect.toFlag(patch.disabled)
     if (patch.source !== undefined) set.source = patch.source
     if (patch.updated_at !== undefined) set.updated_at = patch.updated_at
 
@@ -101,6 +103,7 @@ export class SqlUserStore implements UserStore {
 
   async syncConfigUsers(seeds: readonly UserSeed[], now: number): Promise<string[]> {
     return this.#ctx.db.transaction().execute(async (trx) => {
+      await this.#ctx.dialect.lockTransaction(trx, 'config-users')
       const existing = new Map(
         (await trx.selectFrom('users').selectAll().execute()).map((r) => [r.username_key, r]),
       )
@@ -120,7 +123,7 @@ export class SqlUserStore implements UserStore {
       const takenOver: string[] = []
       for (const seed of seeds) {
         const row = existing.get(caseKey(seed.username))
-        const columns = seedColumns(seed)
+        const columns = this.#seedColumns(seed)
         const conflict = conflictMessage(seed.username, row?.id ?? '')
         if (row !== undefined && seed.id != null && row.id !== seed.id)
           throw new StoreConflictError(
@@ -136,7 +139,7 @@ export class SqlUserStore implements UserStore {
             updated_at: now,
           }
           await conflictsNamed(this.#ctx, () => trx.insertInto('users').values(values).execute(), conflict)
-        } else if (row.source === 'cli' || differs(row, columns)) {
+        } else if (row.source === 'cli' || differs(this.#toUser(row), seed)) {
           const set = { ...columns, source: 'config' as const, updated_at: now }
           await conflictsNamed(
             this.#ctx,
@@ -149,25 +152,42 @@ export class SqlUserStore implements UserStore {
       return takenOver
     })
   }
-}
 
-type SeedColumns = Omit<UserRow, 'id' | 'source' | 'created_at' | 'updated_at'>
+  #seedColumns(user: UserSeed): Omit<Insertable<UserRow>, 'id' | 'source' | 'created_at' | 'updated_at'> {
+    return {
+      username: user.username,
+      username_key: caseKey(user.username),
+      email: user.email,
+      email_key: emailKey(user.email),
+      password_hash: user.password_hash,
+      roles: JSON.stringify(user.roles),
+      claims: JSON.stringify(user.claims),
+      disabled: this.#ctx.dialect.toFlag(user.disabled),
+    }
+  }
 
-function seedColumns(user: UserSeed): SeedColumns {
-  return {
-    username: user.username,
-    username_key: caseKey(user.username),
-    email: user.email,
-    email_key: emailKey(user.email),
-    password_hash: user.password_hash,
-    roles: JSON.stringify(user.roles),
-    claims: JSON.stringify(user.claims),
-    disabled: toFlag(user.disabled),
+  #toUser(row: Selectable<UserRow>): StoredUser {
+    const { readJson } = this.#ctx.dialect
+    return {
+      id: row.id,
+      username: row.username,
+      email: row.email,
+      password_hash: row.password_hash,
+      roles: readJson(row.roles) as string[],
+      claims: readJson(row.claims) as Record<string, string | number | boolean>,
+      disabled: fromFlag(row.disabled),
+      source: row.source,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    }
   }
 }
 
-function differs(row: UserRow, columns: SeedColumns): boolean {
-  return (Object.keys(columns) as (keyof SeedColumns)[]).some((k) => row[k] !== columns[k])
+const SEED_FIELDS = ['username', 'email', 'password_hash', 'roles', 'claims', 'disabled'] as const
+
+/** Compared as values, not as stored: jsonb keeps an object's keys in its own order. */
+function differs(user: StoredUser, seed: UserSeed): boolean {
+  return SEED_FIELDS.some((k) => !isDeepStrictEqual(user[k], seed[k]))
 }
 
 const emailKey = (email: string | null): string | null => (email === null ? null : caseKey(email))
@@ -178,20 +198,5 @@ function conflictMessage(username: string | undefined, id: string): (field: stri
     if (field === 'email')
       return `${username === undefined ? 'that e-mail address' : `the e-mail address of '${username}'`} is already taken by another user`
     return `user id '${id}' is already taken`
-  }
-}
-
-function toUser(row: UserRow): StoredUser {
-  return {
-    id: row.id,
-    username: row.username,
-    email: row.email,
-    password_hash: row.password_hash,
-    roles: JSON.parse(row.roles) as string[],
-    claims: JSON.parse(row.claims) as Record<string, string | number | boolean>,
-    disabled: fromFlag(row.disabled),
-    source: row.source,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
   }
 }

@@ -1,13 +1,19 @@
 /**
  * The identity provider's tables: users, clients, oidc-provider artefacts, signing keys (and their
- * change counter), login throttling. Written with kysely's schema builder in types both SQLite and
- * PostgreSQL accept, so one migration serves both; constraints are named so that PostgreSQL's errors
- * (which name the constraint, where SQLite names the column) can be mapped to the field too.
+ * change counter), login throttling. Written with kysely's schema builder, so one migration serves both
+ * dialects; constraints are named so that PostgreSQL's errors (which name the constraint, where SQLite
+ * names the column) can be mapped to the field too. JSON and flag columns take the dialect's types
+ * (jsonb, json and boolean in PostgreSQL); for SQLite they are text and integer, exactly as first
+ * released.
  */
 import { type Kysely, sql } from 'kysely'
+import type { MigrationDialect } from './index.ts'
 
 // Times are `bigint`: epoch seconds outlive a 32-bit integer in 2038 (SQLite stores both alike).
-export async function up(db: Kysely<unknown>): Promise<void> {
+export async function up(
+  db: Kysely<unknown>,
+  { jsonType, rawJsonType, flagType }: MigrationDialect,
+): Promise<void> {
   await db.schema
     .createTable('users')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -16,9 +22,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('email', 'text')
     .addColumn('email_key', 'text')
     .addColumn('password_hash', 'text', (c) => c.notNull())
-    .addColumn('roles', 'text', (c) => c.notNull())
-    .addColumn('claims', 'text', (c) => c.notNull())
-    .addColumn('disabled', 'integer', (c) => c.notNull())
+    .addColumn('roles', jsonType, (c) => c.notNull())
+    .addColumn('claims', jsonType, (c) => c.notNull())
+    .addColumn('disabled', flagType, (c) => c.notNull())
     .addColumn('source', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
@@ -32,12 +38,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('client_id', 'text', (c) => c.primaryKey())
     .addColumn('secret_hash', 'text')
     .addColumn('client_name', 'text')
-    .addColumn('redirect_uris', 'text', (c) => c.notNull())
-    .addColumn('post_logout_redirect_uris', 'text', (c) => c.notNull())
-    .addColumn('grant_types', 'text', (c) => c.notNull())
-    .addColumn('scopes', 'text', (c) => c.notNull())
-    .addColumn('resources', 'text', (c) => c.notNull())
-    .addColumn('first_party', 'integer', (c) => c.notNull())
+    .addColumn('redirect_uris', jsonType, (c) => c.notNull())
+    .addColumn('post_logout_redirect_uris', jsonType, (c) => c.notNull())
+    .addColumn('grant_types', jsonType, (c) => c.notNull())
+    .addColumn('scopes', jsonType, (c) => c.notNull())
+    .addColumn('resources', jsonType, (c) => c.notNull())
+    .addColumn('first_party', flagType, (c) => c.notNull())
     .addColumn('source', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
@@ -48,7 +54,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('oidc_artifacts')
     .addColumn('model', 'text', (c) => c.notNull())
     .addColumn('id', 'text', (c) => c.notNull())
-    .addColumn('payload', 'text', (c) => c.notNull())
+    .addColumn('payload', rawJsonType, (c) => c.notNull())
     .addColumn('grant_id', 'text')
     .addColumn('uid', 'text')
     .addColumn('user_code', 'text')

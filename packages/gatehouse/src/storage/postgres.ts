@@ -1,0 +1,119 @@
+/**
+ * The Store on PostgreSQL (a `pg` Pool under kysely's PostgresDialect), for several gateway nodes that
+ * share one database. The queries are the shared SQL layer (lib/sql-store.ts); this file connects:
+ * - bigint columns (epoch seconds, the key version) come back as numbers, not pg's default strings;
+ * - a NUL character, which PostgreSQL's text cannot hold and which anyone can type into a login form,
+ *   is stored as U+FFFD: a lookup for it finds nothing instead of failing the request;
+ * - the connection is checked when the store opens, so a wrong host, password or database is one
+ *   clear StoreError naming `postgres://user@host:port/database`, never the password;
+ * - an idle connection the server drops (a restart, a failover) is discarded by the pool, and the next
+ *   query opens a new one; without the error listener pg would crash the process.
+ * Nothing is migrated here: nodes share the schema, so `gatehouse migrate` changes it (open.ts).
+ */
+import { readFileSync } from 'node:fs'
+import {
+  Kysely,
+  type KyselyPlugin,
+  OperationNodeTransformer,
+  PostgresDialect,
+  type PrimitiveValueListNode,
+  type RootOperationNode,
+  type UnknownRow,
+  type ValueNode,
+} from 'kysely'
+import pg from 'pg'
+import type { PostgresSettings } from '../config/schema/storage.ts'
+import { postgresDialect } from './lib/dialect.ts'
+import { SqlStore } from './lib/sql-store.ts'
+import type { Database } from './lib/tables.ts'
+import { StoreError } from './store.ts'
+
+const INT8_OID = 20
+
+/** Epoch seconds and counters: far below 2^53, so a number loses nothing. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+}
+
+export class PostgresStore extends SqlStore {
+  /** `postgres://user@host:port/database`, without the password. */
+  readonly location: string
+
+  private constructor(location: string, db: Kysely<Database>) {
+    super({ db, dialect: postgresDialect })
+    this.location = location
+  }
+
+  /** Connects (checking that the database answers); does not migrate or check the schema. */
+  static async open(settings: PostgresSettings): Promise<PostgresStore> {
+    const pool = new pg.Pool({
+      host: settings.host,
+      port: settings.port,
+      user: settings.user,
+      ...(settings.password !== null && { password: settings.password }),
+      database: settings.database,
+      max: settings.pool_size,
+      connectionTimeoutMillis: settings.connect_timeout,
+      application_name: 'gatehouse',
+      ssl: tlsOptions(settings),
+      types,
+    })
+    pool.on('error', () => {})
+    try {
+      await pool.query('select 1')
+    } catch (err) {
+      await pool.end().catch(() => {})
+      throw new StoreError(`cannot connect to the PostgreSQL database ${settings.location}: ${reason(err)}`)
+    }
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new NulFreeText()] })
+    return new PostgresStore(settings.location, db)
+  }
+}
+
+/** Replaces NUL in every string parameter. JSON parameters are JSON text, whose NULs are escaped. */
+class NulFreeText implements KyselyPlugin {
+  readonly #transformer = new (class extends OperationNodeTransformer {
+    protected override transformValue(node: ValueNode): ValueNode {
+      return { ...node, value: nulFree(node.value) }
+    }
+
+    protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
+      return { ...node, values: node.values.map(nulFree) }
+    }
+  })()
+
+  transformQuery({ node }: { node: RootOperationNode }): RootOperationNode {
+    return this.#transformer.transformNode(node)
+  }
+
+  async transformResult<R extends { rows: UnknownRow[] }>({ result }: { result: R }): Promise<R> {
+    return result
+  }
+}
+
+const nulFree = (value: unknown): unknown =>
+  typeof value === 'string' && value.includes('\0') ? value.replaceAll('\0', '\uFFFD') : value
+
+function tlsOptions(settings: PostgresSettings): pg.PoolConfig['ssl'] {
+  if (settings.ssl === 'disable') return false
+  if (settings.ssl === 'require') return { rejectUnauthorized: false }
+  const ca = settings.ssl_ca
+  if (ca === null) return { rejectUnauthorized: true }
+  if (ca.trimStart().startsWith('-----BEGIN')) return { rejectUnauthorized: true, ca }
+  try {
+    return { rejectUnauthorized: true, ca: readFileSync(ca, 'utf8') }
+  } catch (err) {
+    throw new StoreError(
+      `cannot read storage.postgres.ssl_ca ${ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    )
+  }
+}
+
+/** pg's and node's connection errors, in a few words; an AggregateError (every address refused) has no message. */
+function reason(err: unknown): string {
+  const e = err as Error & { code?: string; errors?: unknown[] }
+  if (e.message) return e.message
+  if (Array.isArray(e.errors) && e.errors.length > 0) return reason(e.errors[0])
+  return e.code ?? String(err)
+}
