@@ -4,12 +4,13 @@
  * (stop accepting, let in-flight requests finish up to proxy.shutdown_timeout, then close).
  */
 import { randomUUID } from 'node:crypto'
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { createAdminServer } from './admin/server.ts'
-import { loadConfigObject, loadConfigText } from './config/load.ts'
+import { type LoadOptions, loadConfigObject, loadConfigText } from './config/load.ts'
 import type { GatewayConfig } from './config/model.ts'
 import { RESTART_ONLY } from './config/schema/settings.ts'
+import type { EntityWrites } from './db-mode/source.ts'
 import { ConfigError } from './errors/errors.ts'
 import { IdentityHost } from './identity/host.ts'
 import { InternalKeyRing } from './internal-tokens/key-ring.ts'
@@ -19,7 +20,10 @@ import { GatewayMetrics } from './observability/metrics.ts'
 import { handleRequest, type MountedIdentity, type PipelineContext } from './pipeline/pipeline.ts'
 import { GatewayRuntime } from './pipeline/runtime.ts'
 import type { PluginRegistry } from './plugins/registry.ts'
+import { type CertificateSet, loadCertificates } from './proxy/certificates.ts'
 import { createProxyServer, listen } from './proxy/server.ts'
+import { type TlsProxyListener, tlsListenerFor } from './proxy/tls.ts'
+import { checkUpstreamTls } from './proxy/upstream-tls.ts'
 import { UpstreamRegistry } from './proxy/upstreams.ts'
 import { VERSION } from './version.ts'
 
@@ -29,7 +33,12 @@ export interface GatewayOptions {
   readonly logger: Logger
   /** Where access-log lines go; null or absent turns the access log off. */
   readonly accessLog?: AccessLog | null
+  /** HOST:PORT, or `off` for no plain-HTTP listener. */
   readonly proxyListen: string
+  /** Overrides proxy.tls.listen (`--proxy-tls-listen`, GATEHOUSE_PROXY_TLS_LISTEN). */
+  readonly proxyTlsListen?: string | undefined
+  /** Folder relative certificate paths are read from: the configuration file's. Default: the cwd. */
+  readonly baseDir?: string | undefined
   readonly adminListen: string
   /** Overrides admin.token from the file (GATEHOUSE_ADMIN_TOKEN). */
   readonly adminToken?: string | undefined
@@ -44,6 +53,8 @@ export class Gateway implements PipelineContext {
   readonly #accessLog: AccessLog | null
   readonly metrics = new GatewayMetrics()
   readonly unmatchedMetrics = this.metrics.unmatched
+  /** DB mode: where admin writes go (db-mode/source.ts, set by main.ts); null in DB-less mode. */
+  entityWrites: EntityWrites | null = null
   /** Set by the identity provider when it serves on this listener (identity/mount.ts). */
   identity: MountedIdentity | null = null
   #identityHost: IdentityHost | null = null
@@ -53,10 +64,14 @@ export class Gateway implements PipelineContext {
   readonly nodeId = randomUUID()
   readonly startedAt = Date.now()
   proxyAddress = ''
+  /** The HTTPS listener's address; '' when there is none. */
+  proxyTlsAddress = ''
   adminAddress = ''
 
   readonly #options: GatewayOptions
   readonly #proxy: Server
+  /** The HTTPS listener (proxy.tls), null when the configuration has none. */
+  readonly #tls: TlsProxyListener | null = null
   readonly #admin: Server
   readonly #sockets = new Set<Socket>()
   #inflight = 0
@@ -67,14 +82,24 @@ export class Gateway implements PipelineContext {
     this.#inflight--
     if (this.#inflight === 0 && this.#drained) this.#drained()
   }
+  /** Both proxy listeners' request handler. */
+  readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    this.#inflight++
+    this.#totalRequests++
+    handleRequest(this, req, res)
+  }
 
   constructor(options: GatewayOptions) {
     this.#options = options
     this.logger = options.logger
     this.#accessLog = options.accessLog ?? null
+    checkListeners(options)
+    // The HTTPS listener's certificates are read first: a problem stops the start before anything runs.
+    const tls = tlsListenerFor(options.config, this.#baseDir, this.#onRequest)
     this.upstreams = new UpstreamRegistry({
       logger: options.logger.child({ component: 'upstreams' }),
       metrics: this.metrics.registry,
+      baseDir: this.#baseDir,
     })
     this.internalKeys = new InternalKeyRing(
       options.config.settings.internal_tokens,
@@ -89,20 +114,22 @@ export class Gateway implements PipelineContext {
         headersTimeout: proxy.headers_timeout,
         maxHeaderSize: proxy.max_header_size,
       },
-      (req, res) => {
-        this.#inflight++
-        this.#totalRequests++
-        handleRequest(this, req, res)
-      },
+      this.#onRequest,
     )
-    this.#proxy.on('connection', (socket: Socket) => {
+    const track = (socket: Socket) => {
       this.#sockets.add(socket)
       this.metrics.connections.inc()
       socket.once('close', () => {
         this.#sockets.delete(socket)
         this.metrics.connections.dec()
       })
-    })
+    }
+    this.#proxy.on('connection', track)
+    if (tls !== null) {
+      this.#tls = tls.listener
+      this.#tls.server.on('connection', track)
+      logTlsNotices(this.logger, options.config.source, tls.notices)
+    }
     this.#admin = createAdminServer(() => this.#adminContext(), {
       settings: () => {
         const current = this.runtime.config.settings.admin
@@ -117,10 +144,15 @@ export class Gateway implements PipelineContext {
     return this.runtime.config.settings.logging.access_log ? this.#accessLog : null
   }
 
-  async listen(): Promise<{ proxy: string; admin: string }> {
-    this.proxyAddress = await listen(this.#proxy, this.#options.proxyListen)
+  async listen(): Promise<{ proxy: string; proxyTls: string; admin: string }> {
+    if (this.#options.proxyListen !== 'off')
+      this.proxyAddress = await listen(this.#proxy, this.#options.proxyListen)
+    if (this.#tls !== null) {
+      const address = this.#options.proxyTlsListen ?? this.#options.config.settings.proxy.tls!.listen
+      this.proxyTlsAddress = await listen(this.#tls.server, address)
+    }
     this.adminAddress = await listen(this.#admin, this.#options.adminListen)
-    return { proxy: this.proxyAddress, admin: this.adminAddress }
+    return { proxy: this.proxyAddress, proxyTls: this.proxyTlsAddress, admin: this.adminAddress }
   }
 
   /** Creates the first internal-token signing key and starts its rotation schedule (before `listen`). */
@@ -137,7 +169,21 @@ export class Gateway implements PipelineContext {
   }
 
   /** Loads a configuration (text or parsed object) and swaps it in; throws ConfigError and keeps the old one. */
-  async reload(document: string | object, source: string): Promise<GatewayConfig> {
+  reload(document: string | object, source: string): Promise<GatewayConfig> {
+    return this.reloadWith(
+      (options) =>
+        typeof document === 'string'
+          ? loadConfigText(document, source, options)
+          : loadConfigObject(document, source, options),
+      source,
+    )
+  }
+
+  /** As `reload`, with the configuration `load` makes (DB mode's comes from the store: db-mode/source.ts). */
+  async reloadWith(
+    load: (options: LoadOptions) => GatewayConfig | Promise<GatewayConfig>,
+    source: string,
+  ): Promise<GatewayConfig> {
     if (this.#loading) throw new Error('a configuration is already being loaded')
     this.#loading = true
     try {
@@ -145,12 +191,11 @@ export class Gateway implements PipelineContext {
       let config: GatewayConfig
       let runtime: GatewayRuntime
       let identityStarted: IdentityHost | null = null
+      let certificates: CertificateSet | null = null
       try {
-        config =
-          typeof document === 'string'
-            ? loadConfigText(document, source, options)
-            : loadConfigObject(document, source, options)
+        config = await load(options)
         runtime = this.#build(config)
+        certificates = this.#loadCertificates(config)
         // The identity provider's new instance is ready before anything is swapped in.
         if (config.settings.identity.enabled && this.#identityHost !== null)
           await this.#identityHost.reload(config.settings)
@@ -167,6 +212,8 @@ export class Gateway implements PipelineContext {
       }
       const previous = this.runtime
       this.runtime = runtime
+      // New handshakes get the new certificates; open connections keep theirs.
+      if (certificates !== null) this.#tls?.setCertificates(certificates)
       const identityStopped = config.settings.identity.enabled ? null : this.#identityHost
       if (identityStarted !== null || identityStopped !== null) {
         this.#identityHost = identityStarted
@@ -203,11 +250,15 @@ export class Gateway implements PipelineContext {
     const timeout = this.runtime.config.settings.proxy.shutdown_timeout
     this.logger.info({ reason, inflight: this.#inflight, timeout_ms: timeout }, 'shutting down')
     this.#proxy.close()
+    this.#tls?.server.close()
     this.#admin.close()
     this.#proxy.closeIdleConnections()
     this.#admin.closeIdleConnections()
     // Keep-alive connections become idle after their last response; close them as they do.
-    const sweeper = setInterval(() => this.#proxy.closeIdleConnections(), 50)
+    const sweeper = setInterval(() => {
+      this.#proxy.closeIdleConnections()
+      this.#tls?.closeIdleConnections()
+    }, 50)
     const timedOut = !(await this.#whenDrained(timeout))
     clearInterval(sweeper)
     if (timedOut) {
@@ -254,7 +305,21 @@ export class Gateway implements PipelineContext {
     })
   }
 
+  get #baseDir(): string {
+    return this.#options.baseDir ?? process.cwd()
+  }
+
+  /** The certificates of `config` for the running HTTPS listener (ConfigError when unusable); null without one. */
+  #loadCertificates(config: GatewayConfig): CertificateSet | null {
+    const tls = config.settings.proxy.tls
+    if (this.#tls === null || tls === undefined) return null
+    const loaded = loadCertificates(tls, this.#baseDir, config.source)
+    logTlsNotices(this.logger, config.source, loaded.notices)
+    return loaded.set
+  }
+
   #build(config: GatewayConfig): GatewayRuntime {
+    checkUpstreamTls(config, this.#baseDir)
     return new GatewayRuntime(config, {
       registry: this.#options.registry,
       upstreams: this.upstreams,
@@ -269,7 +334,7 @@ export class Gateway implements PipelineContext {
     for (const [section, keys] of Object.entries(RESTART_ONLY)) {
       const was = before.settings[section as keyof typeof RESTART_ONLY] as Record<string, unknown>
       const is = after.settings[section as keyof typeof RESTART_ONLY] as Record<string, unknown>
-      for (const key of keys) if (was[key] !== is[key]) changed.push(`${section}.${key}`)
+      for (const key of keys) if (valueAt(was, key) !== valueAt(is, key)) changed.push(`${section}.${key}`)
     }
     if (changed.length > 0)
       this.logger.warn({ settings: changed }, 'settings changed that apply at the next restart')
@@ -292,8 +357,37 @@ export class Gateway implements PipelineContext {
       activeConnections: () => this.#sockets.size,
       totalRequests: () => this.#totalRequests,
       reload: (doc: string | object, source: string) => this.reload(doc, source),
+      entityWrites: this.entityWrites,
     }
   }
+}
+
+/** The proxy listens somewhere, and `--proxy-tls-listen` has certificates to serve. */
+function checkListeners(options: GatewayOptions): void {
+  const tls = options.config.settings.proxy.tls
+  if (tls === undefined && options.proxyTlsListen !== undefined)
+    throw new ConfigError(options.config.source, [
+      { path: 'proxy.tls', message: 'required for --proxy-tls-listen (HTTPS needs its certificates)' },
+    ])
+  if (tls === undefined && options.proxyListen === 'off')
+    throw new ConfigError(options.config.source, [
+      {
+        path: 'proxy.listen',
+        message: 'is off and there is no proxy.tls: the proxy would not listen at all',
+      },
+    ])
+}
+
+/** `a.b` of a settings section (RESTART_ONLY names keys of nested sections so). */
+function valueAt(section: Record<string, unknown> | undefined, key: string): unknown {
+  let value: unknown = section
+  for (const part of key.split('.')) value = (value as Record<string, unknown> | undefined)?.[part]
+  return value
+}
+
+/** Warnings about the proxy's certificates (expired, a name not covered), one line each. */
+function logTlsNotices(logger: Logger, source: string, notices: readonly string[]): void {
+  for (const notice of notices) logger.warn({ source, notice }, 'configuration notice')
 }
 
 /** Warnings a configuration carries (a generated secret, say), one line each. */

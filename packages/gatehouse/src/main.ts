@@ -1,11 +1,14 @@
 /**
  * `gatehouse start`: load the configuration → build the gateway → listen → handle signals. Nothing else.
  * SIGHUP reloads the file (a bad file is logged and the running configuration kept); SIGTERM and SIGINT
- * drain and exit 0.
+ * drain and exit 0. In DB mode (`storage.entities: database`) the entities come from the store and
+ * follow its changes (db-mode/source.ts); the file gives the settings.
  */
 import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { loadConfigFile } from './config/load.ts'
 import { adminSettings } from './config/schema/settings.ts'
+import { DatabaseSource } from './db-mode/source.ts'
 import { ConfigError } from './errors/errors.ts'
 import { Gateway, logNotices } from './gateway.ts'
 import { AccessLog } from './observability/access-log.ts'
@@ -16,6 +19,7 @@ import { VERSION } from './version.ts'
 export interface StartOptions {
   configFile: string
   proxyListen?: string | undefined
+  proxyTlsListen?: string | undefined
   adminListen?: string | undefined
   env?: NodeJS.ProcessEnv
 }
@@ -40,10 +44,16 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
   const env = options.env ?? process.env
   const envLevel = logLevelFrom(env)
   const registry = await loadBundledPlugins()
-  const config = await loadConfigFile(options.configFile, { registry, env })
-  const level = envLevel ?? config.settings.logging.level
+  const fileConfig = await loadConfigFile(options.configFile, { registry, env })
+  const level = envLevel ?? fileConfig.settings.logging.level
   const loggers = createLoggers({ level })
   const logger = loggers.logger
+  // DB mode: the file gives the settings, the store the entities (db-mode/source.ts).
+  const database =
+    fileConfig.settings.entities === 'database'
+      ? await DatabaseSource.open({ file: options.configFile, fileConfig, registry, env, logger })
+      : null
+  const config = database?.config ?? fileConfig
   const gateway = new Gateway({
     config,
     registry,
@@ -51,20 +61,27 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
     accessLog: level === 'silent' ? null : new AccessLog(loggers.stream),
     env,
     proxyListen: options.proxyListen ?? env.GATEHOUSE_PROXY_LISTEN ?? config.settings.proxy.listen,
+    proxyTlsListen: options.proxyTlsListen ?? (env.GATEHOUSE_PROXY_TLS_LISTEN || undefined),
+    baseDir: dirname(resolve(options.configFile)),
     adminListen: options.adminListen ?? env.GATEHOUSE_ADMIN_LISTEN ?? config.settings.admin.listen,
     adminToken: adminTokenFrom(env),
   })
   logNotices(logger, config)
   await gateway.startInternalTokens()
   await gateway.startIdentity()
+  if (database !== null) {
+    gateway.entityWrites = database
+    await database.follow(gateway)
+  }
   const addresses = await gateway.listen()
   // Before the started line: whoever waits for it may signal at once.
-  installSignalHandlers(gateway, options.configFile, logger, loggers.flush)
+  installSignalHandlers(gateway, options.configFile, logger, loggers.flush, database)
   logger.info(
     {
       version: VERSION,
       node: process.version,
       proxy: addresses.proxy,
+      ...(addresses.proxyTls !== '' ? { proxy_tls: addresses.proxyTls } : {}),
       admin: addresses.admin,
       config: options.configFile,
       config_hash: config.hash,
@@ -94,19 +111,27 @@ function adminTokenFrom(env: NodeJS.ProcessEnv): string | undefined {
   throw new ConfigError('GATEHOUSE_ADMIN_TOKEN', [{ path: '', message: checked.error.issues[0]!.message }])
 }
 
-function installSignalHandlers(gateway: Gateway, file: string, logger: Logger, flush: () => void): void {
+function installSignalHandlers(
+  gateway: Gateway,
+  file: string,
+  logger: Logger,
+  flush: () => void,
+  database: DatabaseSource | null,
+): void {
   process.on('SIGHUP', () => {
-    readFile(file, 'utf8')
-      .then((text) => gateway.reload(text, file))
-      .catch((err: unknown) => {
-        // The gateway logs a rejected configuration itself (the same for POST /config).
-        if (!(err instanceof ConfigError))
-          logger.error({ err, source: file }, 'reload failed; keeping the running configuration')
-      })
+    const reload = database
+      ? database.reloadFile()
+      : readFile(file, 'utf8').then((text) => gateway.reload(text, file))
+    reload.catch((err: unknown) => {
+      // The gateway logs a rejected configuration itself (the same for POST /config).
+      if (!(err instanceof ConfigError))
+        logger.error({ err, source: file }, 'reload failed; keeping the running configuration')
+    })
   })
   const stop = (signal: string) => {
     gateway
       .shutdown(signal)
+      .then(() => database?.close())
       .catch((err: unknown) => logger.error({ err }, 'shutdown failed'))
       .finally(() => {
         flush()

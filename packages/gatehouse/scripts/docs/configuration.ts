@@ -75,15 +75,17 @@ not set is a configuration error, so a secret never has to be written in the fil
  */
 function precedence(fields: readonly FieldDoc[]): string {
   const rows: string[][] = []
-  for (const section of fields) {
-    if (section.nested?.suffix !== '') continue
+  // Sections and the objects nested in them (proxy.tls.listen has a flag too).
+  const visit = (path: string, section: FieldDoc) => {
+    if (section.nested?.suffix !== '') return
     for (const f of objectFields(section.nested.schema)) {
       const flag = /\bFlag `(--[a-z-]+)`/.exec(f.description)?.[1]
       const env = /\b[Ee]nv `(GATEHOUSE_[A-Z_]+)`/.exec(f.description)?.[1]
-      if (flag || env)
-        rows.push([code(`${section.key}.${f.key}`), flag ? code(flag) : '—', env ? code(env) : '—'])
+      if (flag || env) rows.push([code(`${path}.${f.key}`), flag ? code(flag) : '—', env ? code(env) : '—'])
+      visit(`${path}.${f.key}`, f)
     }
   }
+  for (const section of fields) visit(section.key, section)
   return `## Which setting wins
 
 A setting is taken from, in this order: the command-line flag, the \`GATEHOUSE_*\` environment variable, the \

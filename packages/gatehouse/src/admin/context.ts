@@ -1,5 +1,6 @@
 /** What the admin resources may see and do to the running gateway. */
 import type { GatewayConfig } from '../config/model.ts'
+import type { EntityWrites } from '../db-mode/source.ts'
 import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -26,4 +27,6 @@ export interface AdminContext {
   totalRequests(): number
   /** Parses, validates and swaps in a configuration; throws ConfigError. */
   reload(text: string | object, source: string): Promise<GatewayConfig>
+  /** DB mode: applies entity writes to the database (admin/writes.ts); null in DB-less mode. */
+  readonly entityWrites: EntityWrites | null
 }

@@ -5,7 +5,7 @@
  * Lists page as Kong's do (`size`, default 100, max 1000; an opaque `offset`; `next`) and filter by
  * `tags` (`a,b` all of, `a/b` any of). Writes answer 405: this node is DB-less.
  */
-import type { GatewayConfig, PluginEntity, UpstreamEntity } from '../config/model.ts'
+import type { GatewayConfig, PluginEntity, ServiceEntity, UpstreamEntity } from '../config/model.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminRequest, sendError, sendJson } from './http.ts'
@@ -156,7 +156,15 @@ export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
   }
   const config = ctx.config()
   if (key === undefined) {
-    sendPage(a, type === 'plugins' ? config.plugins.map(presentPlugin(config)) : config[type], `/${type}`)
+    sendPage(
+      a,
+      type === 'plugins'
+        ? config.plugins.map(presentPlugin(config))
+        : type === 'services'
+          ? config.services.map(presentService(config))
+          : config[type],
+      `/${type}`,
+    )
     return true
   }
   if (type === 'plugins' && key === 'enabled' && nested === undefined) {
@@ -169,7 +177,15 @@ export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
     return true
   }
   if (nested === undefined) {
-    sendJson(a.res, 200, type === 'plugins' ? presentPlugin(config)(entity as PluginEntity) : entity)
+    sendJson(
+      a.res,
+      200,
+      type === 'plugins'
+        ? presentPlugin(config)(entity as PluginEntity)
+        : type === 'services'
+          ? presentService(config)(entity as ServiceEntity)
+          : entity,
+    )
     return true
   }
   const base = `/${type}/${encodeURIComponent(key)}/${nested}`
@@ -204,7 +220,7 @@ export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
     case 'routes/service': {
       const serviceId = 'service' in entity ? entity.service?.id : undefined
       const service = serviceId ? config.services.find((s) => s.id === serviceId) : undefined
-      if (service) sendJson(a.res, 200, service)
+      if (service) sendJson(a.res, 200, presentService(config)(service))
       else sendError(a.res, notFound())
       return true
     }
@@ -256,6 +272,19 @@ function handleTarget(ctx: AdminContext, a: AdminRequest): boolean {
   return true
 }
 
+/**
+ * A service as the admin API shows it: the private key of its upstream client certificate (mTLS) as
+ * its vault reference, its file path, or "[redacted]" when it was written as PEM text.
+ */
+export function presentService(config: GatewayConfig): (s: ServiceEntity) => ServiceEntity {
+  return (s) => {
+    const cc = s.client_certificate
+    if (cc === null || cc === undefined) return s
+    const key = config.vaultReferences.get(cc.key) ?? (cc.key.includes('-----BEGIN') ? '[redacted]' : cc.key)
+    return { ...s, client_certificate: { ...cc, key } }
+  }
+}
+
 /** Plugin config keys whose values are secrets, whatever the plugin. */
 const SECRET_KEYS = new Set(['secret', 'client_secret', 'password', 'token', 'api_key'])
 
@@ -264,7 +293,7 @@ const SECRET_KEYS = new Set(['secret', 'client_secret', 'password', 'token', 'ap
  * (as Kong shows referenceable fields), and a secret written in the file itself as "[redacted]", so
  * reading the admin API never yields a client secret or a cookie-encryption key.
  */
-function presentPlugin(config: GatewayConfig): (p: PluginEntity) => PluginEntity {
+export function presentPlugin(config: GatewayConfig): (p: PluginEntity) => PluginEntity {
   const hide = (value: unknown, key: string | null): unknown => {
     if (typeof value === 'string') {
       const reference = config.vaultReferences.get(value)

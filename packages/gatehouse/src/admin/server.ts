@@ -14,7 +14,10 @@ import { handleCredentials } from './credentials.ts'
 import { handleEntities } from './entities.ts'
 import { type AdminRequest, sendError } from './http.ts'
 import { handleInternalTokens } from './internal-tokens.ts'
+import { handleProxyCache } from './proxy-cache.ts'
+import { handleRevocations } from './revocations.ts'
 import { handleStatus } from './status.ts'
+import { handleEntityWrites } from './writes.ts'
 
 export interface AdminServerOptions {
   /** Read per request, so a reload that changes admin.token or max_body_size applies at once. */
@@ -45,7 +48,7 @@ export function createAdminServer(ctx: () => AdminContext, options: AdminServerO
     // A throw in this listener would be an uncaught exception and stop the gateway: everything goes
     // through the promise, whose failure becomes an error response.
     Promise.resolve()
-      .then(() => route(ctx(), a, maxBodySize))
+      .then(() => route(ctx(), a, maxBodySize, options.logger))
       .catch((err: unknown) => {
         const e = toGatehouseError(err)
         if (e.status >= 500) options.logger.error({ err, path: a.path }, 'admin request failed')
@@ -75,9 +78,12 @@ function adminRequest(req: IncomingMessage, res: ServerResponse): AdminRequest |
   }
 }
 
-async function route(ctx: AdminContext, a: AdminRequest, maxBodySize: number): Promise<void> {
+async function route(ctx: AdminContext, a: AdminRequest, maxBodySize: number, logger: Logger): Promise<void> {
   if (await handleStatus(ctx, a)) return
+  if (a.path === '/proxy-cache' || a.path.startsWith('/proxy-cache/')) return handleProxyCache(ctx, a, logger)
+  if (await handleEntityWrites(ctx, a, maxBodySize)) return
   if (a.path === '/config') return handleConfig(ctx, a, maxBodySize)
+  if (a.path === '/revocations') return handleRevocations(ctx, a, maxBodySize, logger)
   if (a.path.startsWith('/internal-tokens/') && (await handleInternalTokens(ctx, a))) return
   if (handleCredentials(ctx, a)) return
   if (handleEntities(ctx, a)) return

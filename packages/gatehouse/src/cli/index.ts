@@ -12,8 +12,11 @@ import { CommandFailure, isArgError, UsageError } from './lib/errors.ts'
 import { plural } from './lib/output.ts'
 
 const USAGE = `Usage:
-  gatehouse start --config FILE [--proxy-listen HOST:PORT] [--admin-listen HOST:PORT]
+  gatehouse start --config FILE [--proxy-listen HOST:PORT|off] [--proxy-tls-listen HOST:PORT]
+      [--admin-listen HOST:PORT]
   gatehouse config check FILE
+  gatehouse config export [--output FILE]
+  gatehouse config import FILE [--dry-run]
   gatehouse migrate
   gatehouse users add USERNAME [--email E] [--role R]... [--claim NAME=VALUE]...
   gatehouse users list
@@ -26,17 +29,20 @@ const USAGE = `Usage:
   gatehouse keys list
   gatehouse keys rotate [--alg ALG]
   gatehouse identity start --config FILE [--listen HOST:PORT]
+  gatehouse revoke --subject SUB|--session ID|--grant ID|--profile SUB|--jwks ISSUER [--reason TEXT]
+      [--ttl SECONDS]
   gatehouse --version
 
-  migrate, users, clients and keys take --config FILE (or GATEHOUSE_CONFIG) for the storage and identity
-  settings. users add and users passwd read the password from standard input, never from arguments.
+  migrate, users, clients, keys and config export|import take --config FILE (or GATEHOUSE_CONFIG) for the storage and identity
+  settings; revoke takes it for the redis section (every node applies the revocation within a second). users add and users passwd read the password from standard input, never from arguments.
 
 Environment:
-  GATEHOUSE_CONFIG         configuration file (instead of --config)
-  GATEHOUSE_PROXY_LISTEN   proxy listen address (default 0.0.0.0:8000)
-  GATEHOUSE_ADMIN_LISTEN   admin API listen address (default 127.0.0.1:8001)
-  GATEHOUSE_ADMIN_TOKEN    bearer token required by the admin API
-  GATEHOUSE_LOG_LEVEL      fatal | error | warn | info | debug | trace | silent
+  GATEHOUSE_CONFIG            configuration file (instead of --config)
+  GATEHOUSE_PROXY_LISTEN      proxy listen address (default 0.0.0.0:8000), or off
+  GATEHOUSE_PROXY_TLS_LISTEN  HTTPS proxy listen address (default 0.0.0.0:8443; needs proxy.tls)
+  GATEHOUSE_ADMIN_LISTEN      admin API listen address (default 127.0.0.1:8001)
+  GATEHOUSE_ADMIN_TOKEN       bearer token required by the admin API
+  GATEHOUSE_LOG_LEVEL         fatal | error | warn | info | debug | trace | silent
 
 Docs: docs/configuration.md, docs/plugins.md, docs/errors.md`
 
@@ -52,6 +58,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   clients: async () => (await import('./clients.ts')).clientsCommand,
   keys: async () => (await import('./keys.ts')).keysCommand,
   identity: async () => (await import('./identity.ts')).identityCommand,
+  revoke: async () => (await import('./revoke.ts')).revokeCommand,
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -9,6 +9,7 @@ export async function startCommand(args: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       'proxy-listen': { type: 'string' },
+      'proxy-tls-listen': { type: 'string' },
       'admin-listen': { type: 'string' },
     },
     strict: true,
@@ -16,21 +17,32 @@ export async function startCommand(args: string[]): Promise<number> {
   })
   const configFile = values.config || process.env.GATEHOUSE_CONFIG
   if (!configFile) throw new UsageError('start needs --config FILE (or GATEHOUSE_CONFIG)')
-  const proxyListen = listenOption(values['proxy-listen'], '--proxy-listen', 'GATEHOUSE_PROXY_LISTEN')
+  const proxyListen = listenOption(values['proxy-listen'], '--proxy-listen', 'GATEHOUSE_PROXY_LISTEN', true)
+  const proxyTlsListen = listenOption(
+    values['proxy-tls-listen'],
+    '--proxy-tls-listen',
+    'GATEHOUSE_PROXY_TLS_LISTEN',
+  )
   const adminListen = listenOption(values['admin-listen'], '--admin-listen', 'GATEHOUSE_ADMIN_LISTEN')
   const { start } = await import('../main.ts')
-  await start({ configFile, proxyListen, adminListen })
+  await start({ configFile, proxyListen, proxyTlsListen, adminListen })
   return -1 // keep running
 }
 
 /**
  * A listen address from its flag, else its environment variable (an empty one counts as unset), else
  * undefined (the file's setting applies). Checked before anything is loaded, by the rule the file's
- * `proxy.listen` follows, and the message names where the bad value came from.
+ * `proxy.listen` follows (`off` too, for the plain proxy listener), and the message names where the bad
+ * value came from.
  */
-function listenOption(flagValue: string | undefined, flag: string, variable: string): string | undefined {
+function listenOption(
+  flagValue: string | undefined,
+  flag: string,
+  variable: string,
+  mayBeOff = false,
+): string | undefined {
   const address = flagValue ?? (process.env[variable] || undefined)
-  if (address === undefined) return undefined
+  if (address === undefined || (mayBeOff && address === 'off')) return address
   const checked = listenAddress.safeParse(address)
   if (!checked.success) {
     const where = flagValue !== undefined ? flag : variable

@@ -55,6 +55,11 @@ export async function loadConfigFile(file: string, options: LoadOptions): Promis
 
 /** Parses YAML (JSON is YAML too) and loads it. */
 export function loadConfigText(text: string, source: string, options: LoadOptions): GatewayConfig {
+  return loadConfigObject(parseConfigText(text, source), source, options)
+}
+
+/** The document in a YAML (or JSON) text, not yet checked; throws GH_ERR_CONFIG_UNREADABLE. */
+export function parseConfigText(text: string, source: string): unknown {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { uniqueKeys: true, merge: true, prettyErrors: false, lineCounter })
   if (doc.errors.length > 0) {
@@ -64,14 +69,12 @@ export function loadConfigText(text: string, source: string, options: LoadOption
     })
     throw new ConfigError(source, issues, 'GH_ERR_CONFIG_UNREADABLE')
   }
-  let value: unknown
   try {
-    value = doc.toJS({ maxAliasCount: 1000 })
+    return doc.toJS({ maxAliasCount: 1000 })
   } catch (err) {
     // Too many aliases (a "billion laughs" document) is refused here rather than expanded.
     throw new ConfigError(source, [{ path: '', message: (err as Error).message }], 'GH_ERR_CONFIG_UNREADABLE')
   }
-  return loadConfigObject(value, source, options)
 }
 
 export function loadConfigObject(value: unknown, source: string, options: LoadOptions): GatewayConfig {
@@ -121,7 +124,16 @@ export function loadConfigObject(value: unknown, source: string, options: LoadOp
   return deepFreeze({
     source,
     hash,
-    settings: { proxy, admin, logging, identity, storage, internal_tokens, redis: doc.redis ?? null },
+    settings: {
+      proxy,
+      admin,
+      logging,
+      identity,
+      storage,
+      entities: doc.storage.entities,
+      internal_tokens,
+      redis: doc.redis ?? null,
+    },
     ...normalized.entities,
     vaultReferences,
   })

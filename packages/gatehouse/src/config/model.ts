@@ -28,6 +28,12 @@ export interface ServiceEntity {
   readonly read_timeout: number
   readonly enabled: boolean
   readonly tls_verify: boolean
+  /** Most intermediate CAs accepted in the upstream's chain; null: no limit. */
+  readonly tls_verify_depth: number | null
+  /** Trusted CAs for the upstream (file paths or PEM text, read by proxy/upstream-tls.ts); null: the system's. */
+  readonly ca_certificates: readonly string[] | null
+  /** The client certificate for mutual TLS (file paths or PEM text); null: none. */
+  readonly client_certificate: { readonly cert: string; readonly key: string } | null
   readonly tags: readonly string[] | null
   readonly created_at: number
   readonly updated_at: number
@@ -162,6 +168,8 @@ export interface GatewaySettings {
   readonly redis: RedisSettings | null
   /** One backend (schema/storage.ts): a SQLite file (absolute, or `:memory:`) or a PostgreSQL database. */
   readonly storage: StorageSettings
+  /** `storage.entities`: entities from this file (DB-less) or from the store (DB mode, db-mode/). */
+  readonly entities: 'file' | 'database'
 }
 
 export interface GatewayConfig {

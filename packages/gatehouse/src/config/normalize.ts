@@ -199,6 +199,16 @@ function buildService(
   if (!SUPPORTED_SERVICE_PROTOCOLS.has(protocol)) {
     issue(`${at}.protocol`, `'${protocol}' is not supported yet; use http or https`)
   }
+  const clientCertificate = raw.client_certificate
+  if (clientCertificate !== undefined && 'id' in clientCertificate)
+    issue(`${at}.client_certificate`, 'certificate entities are not supported yet; give { cert, key }')
+  raw.ca_certificates?.forEach((ca, k) => {
+    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ca))
+      issue(
+        `${at}.ca_certificates[${k}]`,
+        'CA certificate entities are not supported yet; give a PEM file or text',
+      )
+  })
   return {
     id: raw.id ?? stableId('service', raw.name ?? at),
     name: raw.name ?? null,
@@ -212,6 +222,10 @@ function buildService(
     read_timeout: raw.read_timeout,
     enabled: raw.enabled,
     tls_verify: raw.tls_verify ?? true,
+    tls_verify_depth: raw.tls_verify_depth ?? null,
+    ca_certificates: raw.ca_certificates ?? null,
+    client_certificate:
+      clientCertificate !== undefined && 'cert' in clientCertificate ? clientCertificate : null,
     tags: raw.tags ?? null,
     ...stamp,
   }

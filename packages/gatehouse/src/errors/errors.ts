@@ -39,6 +39,11 @@ export const ERROR_CODES = {
   GH_ERR_UPSTREAM_UNAVAILABLE: { status: 502, summary: 'The upstream refused or dropped the connection.' },
   GH_ERR_UPSTREAM_INVALID_RESPONSE: { status: 502, summary: 'The upstream sent an invalid response.' },
   GH_ERR_UPSTREAM_TIMEOUT: { status: 504, summary: 'The upstream did not answer within the timeout.' },
+  GH_ERR_UPSTREAM_CERTIFICATE_INVALID: {
+    status: 502,
+    summary:
+      "The upstream's TLS certificate failed verification (untrusted or self-signed CA, expired, wrong host name, chain longer than tls_verify_depth); the log's detail names OpenSSL's reason. See docs/tls.md.",
+  },
   GH_ERR_UPSTREAM_NO_HEALTHY_TARGET: {
     status: 503,
     summary:
@@ -107,6 +112,11 @@ export const ERROR_CODES = {
     status: 503,
     summary: 'Too many password checks are in progress (basic-auth bounds them); retry shortly.',
   },
+  GH_ERR_CACHE_ONLY_IF_CACHED: {
+    status: 504,
+    summary:
+      'proxy-cache with cache_control: the request asked for a cached response only (Cache-Control: only-if-cached) and none is stored (RFC 9111 §5.2.1.7).',
+  },
   GH_ERR_RATE_LIMITED: {
     status: 429,
     summary:
@@ -116,6 +126,16 @@ export const ERROR_CODES = {
     status: 500,
     summary:
       'rate-limiting could not reach its counters (Redis down or slower than its command timeout) and fault_tolerant is false.',
+  },
+  GH_ERR_SESSION_STORE_UNAVAILABLE: {
+    status: 503,
+    summary:
+      'The session plugin (storage: redis) could not reach Redis and on_store_failure is error; the session is kept for when it is back.',
+  },
+  GH_ERR_REVOCATION_UNAVAILABLE: {
+    status: 503,
+    summary:
+      'POST /revocations: the shared revocations (Redis) could not be reached, so nothing was revoked; retry.',
   },
   GH_ERR_ADMIN_FORBIDDEN: {
     status: 403,
@@ -130,6 +150,16 @@ export const ERROR_CODES = {
   GH_ERR_ADMIN_BAD_REQUEST: { status: 400, summary: 'The admin request is malformed (body or query).' },
   GH_ERR_ADMIN_BODY_TOO_LARGE: { status: 413, summary: 'The admin request body exceeds the limit.' },
   GH_ERR_ADMIN_BUSY: { status: 429, summary: 'Another configuration is being loaded; retry shortly.' },
+  GH_ERR_ADMIN_CONFLICT: {
+    status: 409,
+    summary:
+      "DB mode: the write would duplicate a unique value (a name, a username, an API key, a plugin's scope): Kong's unique constraint violation.",
+  },
+  GH_ERR_ADMIN_REFERENCED: {
+    status: 400,
+    summary:
+      "DB mode: the entity cannot be deleted while others refer to it (a service's routes): Kong's foreign key violation.",
+  },
 } as const satisfies Record<string, { status: number; summary: string }>
 
 export type GatehouseErrorCode = keyof typeof ERROR_CODES

@@ -7,9 +7,15 @@
  * Clients are not oidc-provider artefacts: the `Client` model reads `store.clients` (managed by the
  * config and the CLI) and cannot be written, since dynamic registration is off. A client whose id is
  * some user's id is refused: its client_credentials tokens would carry that user's `sub` (RFC 9700 §4.15).
+ *
+ * Revocations (issue 7, POST /revocations, on any node) hold here too: an artefact of a revoked grant, or
+ * of a user revoked after it was issued (a grant, refresh token, code, opaque token, login session) is
+ * not found, so a refresh is refused on every node even when each keeps its own SQLite file; its grant is
+ * then deleted from this store. The check is a map lookup in this node's view of the revocations.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider'
 import type { Logger } from '../observability/logger.ts'
+import type { Revocations } from '../redis/revocation.ts'
 import type { OidcRecord, Store } from '../storage/store.ts'
 import { OPENID_SCOPES } from './claims.ts'
 import { toClientMetadata } from './client-metadata.ts'
@@ -24,7 +30,29 @@ function payloadOf(record: OidcRecord | undefined): AdapterPayload | undefined {
 
 export type AdapterClass = new (model: string) => Adapter
 
-export function storeAdapter(store: Store, logger: Logger): AdapterClass {
+export function storeAdapter(store: Store, logger: Logger, revocations: Revocations | null): AdapterClass {
+  /** The payload, unless revocations refuse it (then its grant, or itself, is deleted). */
+  const unrevoked = async (
+    model: string,
+    id: string,
+    payload: AdapterPayload | undefined,
+  ): Promise<AdapterPayload | undefined> => {
+    if (payload === undefined || revocations === null) return payload
+    const grantId = model === 'Grant' ? id : payload.grantId
+    const account = payload.accountId
+    // A login session counts from the sign-in; everything else from when it was issued.
+    const issued = model === 'Session' ? (payload.loginTs ?? payload.iat) : payload.iat
+    const revoked =
+      (typeof grantId === 'string' && revocations.grantRevoked(grantId)) ||
+      (typeof account === 'string' &&
+        typeof issued === 'number' &&
+        revocations.subjectRevoked(account, issued * 1000))
+    if (!revoked) return payload
+    logger.info({ model, grant_id: grantId, reason: 'revoked' }, 'revoked identity artefact refused')
+    await (typeof grantId === 'string' ? store.oidc.revokeByGrantId(grantId) : store.oidc.destroy(model, id))
+    return undefined
+  }
+
   return class StoreAdapter implements Adapter {
     readonly model: string
 
@@ -39,15 +67,17 @@ export function storeAdapter(store: Store, logger: Logger): AdapterClass {
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return findClient(store, logger, id)
-      return payloadOf(await store.oidc.find(this.model, id, nowSeconds()))
+      return unrevoked(this.model, id, payloadOf(await store.oidc.find(this.model, id, nowSeconds())))
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return payloadOf(await store.oidc.findByUid(this.model, uid, nowSeconds()))
+      const payload = payloadOf(await store.oidc.findByUid(this.model, uid, nowSeconds()))
+      return unrevoked(this.model, String(payload?.jti ?? ''), payload)
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return payloadOf(await store.oidc.findByUserCode(this.model, userCode, nowSeconds()))
+      const payload = payloadOf(await store.oidc.findByUserCode(this.model, userCode, nowSeconds()))
+      return unrevoked(this.model, String(payload?.jti ?? ''), payload)
     }
 
     async consume(id: string): Promise<void> {

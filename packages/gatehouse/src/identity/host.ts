@@ -3,7 +3,8 @@
  * synced into it, the signing keys maintained (keys/rotation.ts), and the oidc-provider instance on
  * the mount, rebuilt when the configuration is reloaded or the keys change in the store (this node's
  * rotation or another's: every node polls `store.keys.version()`). Expired oidc-provider artefacts are
- * deleted every minute. Logs say what happened, never a secret or a key.
+ * deleted every minute. Revocations (revocations.ts) are checked by the storage adapter. Logs say what
+ * happened, never a secret or a key.
  */
 import type { BlockList } from 'node:net'
 import type { GatewaySettings } from '../config/model.ts'
@@ -18,6 +19,7 @@ import { pollIntervalMs } from './keys/schedule.ts'
 import { signingJwks } from './keys/signing-keys.ts'
 import { IdentityMount } from './mount.ts'
 import { buildProvider } from './provider.ts'
+import { IdentityRevocations } from './revocations.ts'
 import { csrfKey } from './secrets.ts'
 
 export const CLEANUP_INTERVAL_MS = 60_000
@@ -35,6 +37,7 @@ export class IdentityHost {
   readonly mount: IdentityMount
   readonly store: Store
   readonly #logger: Logger
+  readonly #revocations: IdentityRevocations
   /** The store in use (a file or a database): a change applies at the next start. */
   readonly #storageLocation: string
   #settings: GatewaySettings
@@ -52,7 +55,7 @@ export class IdentityHost {
     try {
       await host.#apply(settings, 'start')
     } catch (err) {
-      await store.close()
+      await host.close()
       throw err
     }
     host.#schedule()
@@ -61,6 +64,7 @@ export class IdentityHost {
 
   private constructor(store: Store, settings: GatewaySettings, options: IdentityHostOptions) {
     this.store = store
+    this.#revocations = new IdentityRevocations(store, options.logger.child({ component: 'identity' }))
     this.#settings = settings
     this.#logger = options.logger.child({ component: 'identity' })
     this.#storageLocation = storageLocation(settings.storage)
@@ -87,6 +91,7 @@ export class IdentityHost {
     if (this.#poll !== null) clearInterval(this.#poll)
     if (this.#cleanup !== null) clearInterval(this.#cleanup)
     await this.#queue.catch(() => {})
+    await this.#revocations.close()
     await this.store.close()
   }
 
@@ -124,6 +129,7 @@ export class IdentityHost {
       logger: this.#logger,
       jwks: signingJwks(keys, identity),
       trustProxy: settings.proxy.trusted_ips.length > 0,
+      revocations: this.#revocations.use(settings.redis),
     })
     const issuer = new URL(identity.issuer!)
     this.mount.setIssuer(identity.issuer!)

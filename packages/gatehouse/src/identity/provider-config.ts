@@ -21,6 +21,7 @@ import type { JWK } from 'jose'
 import { type Client, type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider'
 import type { IdentityConfig } from '../config/normalize-identity.ts'
 import type { Logger } from '../observability/logger.ts'
+import type { Revocations } from '../redis/revocation.ts'
 import type { Store } from '../storage/store.ts'
 import { findAccountIn } from './account.ts'
 import { storeAdapter } from './adapter.ts'
@@ -38,6 +39,8 @@ export interface ProviderConfigOptions {
   readonly logger: Logger
   /** Private signing JWKs, active keys first (keys/signing-keys.ts). */
   readonly jwks: readonly JWK[]
+  /** This node's view of the revocations (src/redis/revocation.ts); null: none enforced. */
+  readonly revocations?: Revocations | null
 }
 
 export function providerConfiguration(o: ProviderConfigOptions): Configuration {
@@ -61,7 +64,7 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
     )
 
   return {
-    adapter: storeAdapter(o.store, o.logger),
+    adapter: storeAdapter(o.store, o.logger, o.revocations ?? null),
     jwks: { keys: o.jwks.map((k) => ({ ...k })) as never },
     cookies: {
       keys: [cookieKey(identity.secret!)],

@@ -1,7 +1,8 @@
 /**
  * Forwarding to the upstream through its undici Pool, streaming both ways with backpressure: the
  * client's body is handed to undici as a stream, and upstream body chunks are written to the client as
- * they arrive, pausing the upstream while the client's socket is full. Nothing is buffered whole.
+ * they arrive, pausing the upstream while the client's socket is full. Nothing is buffered whole (a
+ * plugin's ResponseTap sees the same chunks and keeps what it needs, e.g. proxy-cache up to a bound).
  * Failures before the response started become 502/504; connection failures are retried for idempotent
  * requests without a body, which can be replayed safely. A balanced service's attempt goes to the
  * endpoint its balancer chooses (a retry to another one when there is another), and reports what it
@@ -13,7 +14,7 @@ import type { Endpoint } from '../proxy/endpoint.ts'
 import { type Outcome, outcomeOfError } from '../proxy/health.ts'
 import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
 import { runResponsePhase } from './plugin-phases.ts'
-import type { HeaderMap, RequestState } from './request-state.ts'
+import type { HeaderMap, RequestState, ResponseTap } from './request-state.ts'
 import { respondWithError } from './respond.ts'
 import { VIA } from './upstream-request.ts'
 
@@ -37,6 +38,24 @@ const TIMEOUTS = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
   'GH_WRITE_TIMEOUT',
+])
+
+/** The upstream's certificate failed verification: OpenSSL's verify results, and Node's host name check. */
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_CHAIN_TOO_LONG',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
 ])
 
 /** Kong's wording for these failures, so clients that match on it keep working. */
@@ -122,6 +141,13 @@ export function classifyUpstreamError(err: Error & { code?: string }): Gatehouse
       detail: code,
     })
   }
+  if (CERTIFICATE_ERRORS.has(code)) {
+    return new GatehouseError(
+      'GH_ERR_UPSTREAM_CERTIFICATE_INVALID',
+      "The upstream server's certificate could not be verified",
+      { detail: `${code}: ${err.message}` },
+    )
+  }
   if (TIMEOUTS.has(code))
     return new GatehouseError('GH_ERR_UPSTREAM_TIMEOUT', GATEWAY_TIMEOUT, { detail: code })
   if (
@@ -161,6 +187,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #remaining = -1
   #ended = false
   #abortReason: Error | null = null
+  /** The taps (state.responseTaps) that asked to see this response's body; null when none did. */
+  #taps: ResponseTap[] | null = null
 
   constructor(
     state: RequestState,
@@ -214,6 +242,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     state.response = { status: statusCode, headers: endToEndResponseHeaders(headers) }
     const length = headers['content-length']
     this.#remaining = typeof length === 'string' && state.method !== 'HEAD' ? Number(length) : -1
+    if (state.responseTaps !== null)
+      this.#taps = startTaps(state.responseTaps, statusCode, state.response.headers)
     runResponsePhase(state)
     if (state.proxy.draining) res.shouldKeepAlive = false
     res.writeHead(state.response.status, state.response.headers)
@@ -222,9 +252,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const res = this.#state.res
     this.#state.bytesSent += chunk.length
+    if (this.#taps !== null) for (const tap of this.#taps) tap.data(chunk)
     if (this.#remaining === chunk.length) {
       this.#ended = true
       res.end(chunk)
+      // The body is whole: taps hear it now, before the client can send its next request.
+      this.#endTaps()
       return
     }
     if (this.#remaining > 0) this.#remaining -= chunk.length
@@ -238,10 +271,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     this.#finish()
     if (!this.#ended) this.#state.res.end()
+    this.#endTaps()
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error & { code?: string }): void {
     if (!this.#responseStarted) this.#outcome = outcomeOfError(err)
+    const taps = this.#taps
+    this.#taps = null
+    if (taps !== null) for (const tap of taps) tap.abort()
     this.#finish()
     const state = this.#state
     const res = state.res
@@ -277,6 +314,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#state.inflight === this) this.#state.inflight = null
   }
 
+  #endTaps(): void {
+    const taps = this.#taps
+    this.#taps = null
+    if (taps !== null) for (const tap of taps) tap.end()
+  }
+
   #clearWriteTimer(): void {
     if (this.#writeTimer !== null) {
       clearTimeout(this.#writeTimer)
@@ -298,6 +341,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
         : new ClientBodyTimeoutError('client did not send the request body in time'),
     )
   }
+}
+
+/** The taps that want this response's body, or null when none does. */
+function startTaps(taps: readonly ResponseTap[], status: number, headers: HeaderMap): ResponseTap[] | null {
+  const wanting = taps.filter((tap) => tap.start(status, headers))
+  return wanting.length > 0 ? wanting : null
 }
 
 /** Upstream response headers minus hop-by-hop ones, plus our Via. */

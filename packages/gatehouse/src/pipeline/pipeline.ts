@@ -81,7 +81,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
     method: req.method ?? 'GET',
     path: target?.path ?? '/',
     query: target?.query ?? '',
-    protocol: 'http',
+    protocol: (socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http',
     host: target?.host ?? '',
     clientIp: trustedPeer ? clientAddress(runtime.trustedProxies, peer, headers['x-forwarded-for']) : peer,
   })
@@ -132,8 +132,17 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   state.captures = match.captures
 
   // 3. protocol
-  if (!ctx.acceptsHttp) {
+  if (state.protocol === 'http' && !ctx.acceptsHttp) {
     refuseHttp(state, target.hostHeader)
+    return
+  }
+  if (state.protocol === 'https' && !ctx.acceptsHttps) {
+    // An http-only route is not a match for https (Kong's router).
+    state.route = null
+    respondWithError(
+      state,
+      new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
+    )
     return
   }
 

@@ -38,6 +38,26 @@ export interface InflightUpstream {
   abort(reason: Error): void
 }
 
+/**
+ * Sees an upstream response as it streams to the client, without holding it up or buffering it for the
+ * client (a response cache capturing the body, say). A plugin registers one with `state.tapResponse` in
+ * its access phase; forward.ts calls it for the upstream's response only (not for exits, errors or
+ * composition routes). Methods must not throw and must not change what they are given.
+ */
+export interface ResponseTap {
+  /**
+   * The upstream's status and end-to-end headers, before any plugin's response phase changes them (copy
+   * what you keep: the object is the one sent to the client). Return false to see nothing more of it.
+   */
+  start(status: number, headers: Readonly<HeaderMap>): boolean
+  /** A body chunk, as it is written to the client. */
+  data(chunk: Buffer): void
+  /** The body arrived whole. */
+  end(): void
+  /** The body will not arrive whole: the upstream failed or the client went away. */
+  abort(): void
+}
+
 export interface ResponseHead {
   status: number
   /** Lower-cased names; plugins edit this in their `response` phase. */
@@ -117,6 +137,8 @@ export class RequestState {
   inflight: InflightUpstream | null
   /** Parts of a composition route that failed, for the access log; null elsewhere or when none did. */
   failedParts: readonly string[] | null
+  /** Taps on the upstream response (`tapResponse`); null when no plugin asked, which costs nothing. */
+  responseTaps: ResponseTap[] | null
 
   /** Scratch space for plugins, keyed by plugin name; created on first use. */
   #shared: Map<string, unknown> | null
@@ -175,6 +197,7 @@ export class RequestState {
     this.bytesSent = 0
     this.inflight = null
     this.failedParts = null
+    this.responseTaps = null
     this.#shared = null
     this.#bodyRead = null
   }
@@ -210,6 +233,12 @@ export class RequestState {
       return body
     })
     return this.#bodyRead
+  }
+
+  /** Shows the upstream's response to `tap` as it streams to the client (see ResponseTap). */
+  tapResponse(tap: ResponseTap): void {
+    if (this.responseTaps === null) this.responseTaps = [tap]
+    else this.responseTaps.push(tap)
   }
 
   setUpstreamHeader(name: string, value: HeaderValue): void {

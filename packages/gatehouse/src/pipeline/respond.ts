@@ -27,7 +27,13 @@ export function sendGatewayResponse(state: RequestState): void {
   const head = state.response!
   const body = state.responseBody
   if (body !== null) head.headers['content-length'] = String(Buffer.byteLength(body))
-  else if (head.status !== 204 && head.status !== 304) head.headers['content-length'] = '0'
+  // A HEAD answer may keep the length a plugin gave: that of the GET body (a cached HEAD response).
+  else if (
+    head.status !== 204 &&
+    head.status !== 304 &&
+    !(state.method === 'HEAD' && head.headers['content-length'])
+  )
+    head.headers['content-length'] = '0'
   res.writeHead(head.status, head.headers)
   if (state.method === 'HEAD' || body === null) res.end()
   else {

@@ -56,6 +56,7 @@ export class GatewayRuntime {
           findConsumer: (reference) => byReference.get(reference),
           credentials: (name) => config.credentials[name] ?? [],
           internalTokens: { ring: deps.internalKeys, settings: config.settings.internal_tokens },
+          redis: config.settings.redis,
           memo: <T>(key: string, build: () => T): T => {
             const k = `${entity.name}\0${key}`
             if (!memos.has(k)) memos.set(k, build())

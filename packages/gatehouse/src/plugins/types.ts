@@ -14,6 +14,7 @@
 import type { z } from 'zod'
 import type { ConsumerEntity, CredentialEntity } from '../config/model.ts'
 import type { InternalTokensSettings } from '../config/schema/internal-tokens.ts'
+import type { RedisSettings } from '../config/schema/redis.ts'
 import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { PriorityBand } from '../pipeline/phases.ts'
@@ -23,7 +24,8 @@ import type { RequestState } from '../pipeline/request-state.ts'
 export interface PluginHandler {
   /**
    * Before the request is forwarded, in priority order. May change the upstream request, or end the
-   * request with `state.exit(...)` (later plugins and the upstream are then skipped). A returned
+   * request with `state.exit(...)` (later plugins and the upstream are then skipped), or watch the
+   * upstream's response body stream by with `state.tapResponse(...)` (ResponseTap). A returned
    * promise is awaited; return nothing when the work is synchronous, which keeps the hot path free of
    * promises.
    */
@@ -60,6 +62,12 @@ export interface PluginCreateContext {
    * settings of the configuration being loaded.
    */
   readonly internalTokens: { readonly ring: InternalKeyRing; readonly settings: InternalTokensSettings }
+  /**
+   * The top-level `redis` section of the configuration being loaded (null without one): the server
+   * revocations, shared sessions and DPoP proofs live in (src/redis/). Open connections lazily or hold a
+   * lease released in `close`.
+   */
+  readonly redis: RedisSettings | null
 }
 
 /** What a credential definition's `build` receives. */

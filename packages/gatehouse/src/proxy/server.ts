@@ -1,9 +1,11 @@
 /**
  * The proxy listener: plain node:http, tuned for a reverse proxy (no whole-request timeout, so long
- * uploads stream; a header timeout against slow-header clients; Nagle off).
+ * uploads stream; a header timeout against slow-header clients; Nagle off). The HTTPS listener
+ * (proxy/tls.ts) takes the same options and answers refused requests the same way.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Server as NetServer } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { listenAddress } from '../config/schema/typedefs.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import { errorEnvelope } from '../errors/respond.ts'
@@ -18,19 +20,26 @@ export function createProxyServer(
   options: ProxyServerOptions,
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
 ): Server {
-  const server = createServer(
-    {
-      keepAliveTimeout: options.keepAliveTimeout,
-      headersTimeout: options.headersTimeout,
-      // Bodies may legitimately take long (a 1 GB upload); write_timeout guards the upstream side.
-      requestTimeout: 0,
-      maxHeaderSize: options.maxHeaderSize,
-      noDelay: true,
-    },
-    onRequest,
-  )
-  // Requests Node's parser refuses never reach the pipeline; answer them in the same envelope.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+  const server = createServer(http1Options(options), onRequest)
+  answerClientErrors(server)
+  return server
+}
+
+/** node:http's options for a proxy listener (HTTPS over HTTP/1.1 takes the same). */
+export function http1Options(options: ProxyServerOptions) {
+  return {
+    keepAliveTimeout: options.keepAliveTimeout,
+    headersTimeout: options.headersTimeout,
+    // Bodies may legitimately take long (a 1 GB upload); write_timeout guards the upstream side.
+    requestTimeout: 0,
+    maxHeaderSize: options.maxHeaderSize,
+    noDelay: true,
+  }
+}
+
+/** Requests Node's parser refuses never reach the pipeline; answer them in the same envelope. */
+export function answerClientErrors(server: NetServer): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) return
     const error =
       err.code === 'HPE_HEADER_OVERFLOW'
@@ -45,7 +54,6 @@ export function createProxyServer(
         `connection: close\r\n\r\n${body}`,
     )
   })
-  return server
 }
 
 /** Parses `HOST:PORT` (IPv6 in brackets), by the same rule the config schema applies to listen addresses. */
@@ -58,7 +66,7 @@ export function parseListen(address: string): { host: string; port: number } {
 }
 
 /** Listens and resolves with the address actually bound (port 0 picks a free port). */
-export function listen(server: Server, address: string): Promise<string> {
+export function listen(server: NetServer, address: string): Promise<string> {
   const { host, port } = parseListen(address)
   return new Promise((resolve, reject) => {
     server.once('error', reject)

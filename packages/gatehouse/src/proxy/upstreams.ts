@@ -19,6 +19,7 @@ import { Balancer } from './balancer.ts'
 import { type Clock, type Resolve, SYSTEM_CLOCK, systemResolve } from './dns.ts'
 import type { Endpoint } from './endpoint.ts'
 import { registerHealthGauge } from './health-metrics.ts'
+import { type UpstreamTls, upstreamTlsOf } from './upstream-tls.ts'
 
 export interface Upstream {
   /** What the runtime lists as in use (UpstreamRegistry.retain). */
@@ -43,6 +44,8 @@ export interface UpstreamRegistryOptions {
   readonly metrics?: Registry | null
   readonly resolve?: Resolve
   readonly clock?: Clock
+  /** Folder relative TLS file paths of services are read from (ca_certificates, client_certificate). Default: the cwd. */
+  readonly baseDir?: string
 }
 
 interface PoolRecord {
@@ -51,7 +54,9 @@ interface PoolRecord {
   direct: boolean
 }
 
-type Connection = Pick<ServiceEntity, 'protocol' | 'connect_timeout' | 'tls_verify'>
+interface Connection extends Pick<ServiceEntity, 'protocol' | 'connect_timeout' | 'tls_verify'> {
+  readonly tls: UpstreamTls
+}
 
 export class UpstreamRegistry {
   readonly #pools = new Map<string, PoolRecord>()
@@ -72,8 +77,9 @@ export class UpstreamRegistry {
     const host = bracket(service.host)
     const defaultPort = service.protocol === 'https' ? 443 : 80
     const origin = `${service.protocol}://${host}:${service.port}`
-    const key = `${origin}|${service.connect_timeout}|${service.tls_verify}`
-    const record = this.#pool(key, origin, service, isIpLiteral(host) ? null : service.host)
+    const connection = this.#connection(service)
+    const key = `${origin}|${service.connect_timeout}|${service.tls_verify}|${connection.tls.key}`
+    const record = this.#pool(key, origin, connection, isIpLiteral(host) ? null : service.host)
     record.direct = true
     return {
       key,
@@ -143,8 +149,8 @@ export class UpstreamRegistry {
   }
 
   #balanced(service: ServiceEntity, balancer: Balancer): Upstream {
-    const settings = `${service.protocol}|${service.connect_timeout}|${service.tls_verify}`
-    const connection: Connection = service
+    const connection = this.#connection(service)
+    const settings = `${service.protocol}|${service.connect_timeout}|${service.tls_verify}|${connection.tls.key}`
     const view = new BalancedUpstream(balancer, service.protocol, settings, (endpoint) =>
       this.#endpointPool(endpoint, settings, connection),
     )
@@ -159,10 +165,20 @@ export class UpstreamRegistry {
 
   #endpointPool(endpoint: Endpoint, settings: string, connection: Connection): Dispatcher {
     const origin = `${connection.protocol}://${endpoint.authority}`
-    const key = `${origin}|${connection.connect_timeout}|${connection.tls_verify}|${endpoint.servername ?? ''}`
+    const key = `${origin}|${connection.connect_timeout}|${connection.tls_verify}|${connection.tls.key}|${endpoint.servername ?? ''}`
     const { pool } = this.#pool(key, origin, connection, endpoint.servername)
     endpoint.pools.set(settings, pool)
     return pool
+  }
+
+  #connection(service: ServiceEntity): Connection {
+    const { protocol, connect_timeout, tls_verify } = service
+    return {
+      protocol,
+      connect_timeout,
+      tls_verify,
+      tls: upstreamTlsOf(service, this.#options.baseDir ?? process.cwd()),
+    }
   }
 
   #pool(key: string, origin: string, c: Connection, servername: string | null): PoolRecord {
@@ -174,6 +190,7 @@ export class UpstreamRegistry {
           timeout: c.connect_timeout,
           rejectUnauthorized: c.tls_verify,
           ...(c.protocol === 'https' && servername !== null ? { servername } : {}),
+          ...c.tls.options,
         },
         // Per-request read timeouts are set on each dispatch; these are only the ceilings.
         headersTimeout: 0,

@@ -2,7 +2,8 @@
  * Which plugins lean on the top-level `redis` section, checked when the file loads (a plugin's own schema
  * cannot see the rest of the file). Kong's plugins name their Redis as `policy: redis` plus `redis.host`;
  * in Gatehouse a plugin with `policy: redis` and no `redis.host` of its own uses the shared section, so
- * that section must exist.
+ * that section must exist. So must it for sessions kept in Redis (session `storage: redis`) and DPoP
+ * proofs remembered there (openid-connect `dpop.replay: redis`), which have no Redis of their own.
  */
 import type { DeclarativeDocument } from '../config/schema/root.ts'
 import type { ConfigIssue } from '../errors/errors.ts'
@@ -13,11 +14,26 @@ interface RawPlugin {
   readonly config?: Record<string, unknown> | undefined
 }
 
+/** Where a parsed plugin config asks for the shared Redis (`policy`, `storage`, `dpop.replay`), or null. */
+export function sharedRedisField(config: unknown): string | null {
+  if (typeof config !== 'object' || config === null) return null
+  const c = config as {
+    policy?: unknown
+    redis?: { host?: unknown } | null
+    storage?: unknown
+    strategy?: unknown
+    dpop?: { replay?: unknown } | null
+  }
+  if (c.policy === 'redis' && (c.redis?.host ?? null) === null) return 'policy'
+  if (c.storage === 'redis') return 'storage'
+  if (c.dpop?.replay === 'redis') return 'dpop.replay'
+  if (c.strategy === 'redis') return 'strategy' // proxy-cache
+  return null
+}
+
 /** A parsed plugin config that asks for the shared Redis. */
 export function usesSharedRedis(config: unknown): boolean {
-  if (typeof config !== 'object' || config === null) return false
-  const c = config as { policy?: unknown; redis?: { host?: unknown } | null }
-  return c.policy === 'redis' && (c.redis?.host ?? null) === null
+  return sharedRedisField(config) !== null
 }
 
 /** One issue per plugin that needs the top-level `redis` section when the file has none. */
@@ -27,11 +43,14 @@ export function sharedRedisIssues(doc: DeclarativeDocument, registry: PluginRegi
   const check = (list: readonly RawPlugin[] | undefined, at: string) => {
     for (const [i, p] of (list ?? []).entries()) {
       const parsed = registry.get(p.name)?.schema.safeParse(p.config ?? {})
-      if (parsed?.success && usesSharedRedis(parsed.data))
+      const field = parsed?.success ? sharedRedisField(parsed.data) : null
+      if (field !== null)
         issues.push({
-          path: `${at}plugins[${i}].config.policy`,
+          path: `${at}plugins[${i}].config.${field}`,
           message:
-            "'redis' needs a Redis server: add the top-level `redis` section (shared by every plugin), or set config.redis.host",
+            field === 'policy'
+              ? "'redis' needs a Redis server: add the top-level `redis` section (shared by every plugin), or set config.redis.host"
+              : "'redis' needs a Redis server: add the top-level `redis` section (shared by every plugin)",
         })
     }
   }

@@ -116,6 +116,49 @@ describe('PostgreSQL', { skip }, () => {
       }
     })
 
+    it("tells a node watching the entities about another node's write at commit, and keeps listening after the server drops it", async () => {
+      const [a, b] = await twoNodes()
+      let calls = 0
+      let notified!: () => void
+      const arrival = () =>
+        new Promise<void>((resolve) => {
+          notified = resolve
+        })
+      let next = arrival()
+      const stop = await b.entities.watch(() => {
+        calls++
+        notified()
+      })
+      try {
+        const document = { id: '6f1c1a52-54a4-4e4b-9d1e-000000000001', host: 'orders.internal' }
+        const service = {
+          type: 'services',
+          id: document.id,
+          name: null,
+          document,
+          created_at: 1,
+          updated_at: 1,
+        }
+        await a.entities.apply(0, { upsert: [service], remove: [] })
+        await next
+        assert.equal(calls, 1)
+        // The listening connection is ended by the server: the watch reconnects and reports it.
+        next = arrival()
+        await server.query(
+          "select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen gatehouse_entities'",
+        )
+        await next
+        next = arrival()
+        await a.entities.apply(1, { upsert: [], remove: [{ type: 'services', id: document.id }] })
+        await next
+        assert.equal(await b.entities.version(), 2)
+      } finally {
+        await stop()
+        await a.close()
+        await b.close()
+      }
+    })
+
     it('applies each migration once when two nodes migrate at once', async () => {
       const settings = settingsFor(await server.createDatabase())
       const [a, b] = await Promise.all([PostgresStore.open(settings), PostgresStore.open(settings)])

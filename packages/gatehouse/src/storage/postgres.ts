@@ -8,6 +8,8 @@
  *   clear StoreError naming `postgres://user@host:port/database`, never the password;
  * - an idle connection the server drops (a restart, a failover) is discarded by the pool, and the next
  *   query opens a new one; without the error listener pg would crash the process.
+ * - listening (DB mode's change notifications) takes a connection of its own, outside the pool, which
+ *   reconnects by itself every second while the server is away.
  * Nothing is migrated here: nodes share the schema, so `gatehouse migrate` changes it (open.ts).
  */
 import { readFileSync } from 'node:fs'
@@ -40,25 +42,29 @@ export class PostgresStore extends SqlStore {
   /** `postgres://user@host:port/database`, without the password. */
   readonly location: string
 
-  private constructor(location: string, db: Kysely<Database>) {
-    super({ db, dialect: postgresDialect })
+  private constructor(location: string, db: Kysely<Database>, connection: pg.ClientConfig) {
+    super({
+      db,
+      dialect: postgresDialect,
+      listen: (channel, onNotify) => listen(connection, channel, onNotify),
+    })
     this.location = location
   }
 
   /** Connects (checking that the database answers); does not migrate or check the schema. */
   static async open(settings: PostgresSettings): Promise<PostgresStore> {
-    const pool = new pg.Pool({
+    const connection: pg.ClientConfig = {
       host: settings.host,
       port: settings.port,
       user: settings.user,
       ...(settings.password !== null && { password: settings.password }),
       database: settings.database,
-      max: settings.pool_size,
       connectionTimeoutMillis: settings.connect_timeout,
       application_name: 'gatehouse',
       ssl: tlsOptions(settings),
       types,
-    })
+    }
+    const pool = new pg.Pool({ ...connection, max: settings.pool_size })
     pool.on('error', () => {})
     try {
       await pool.query('select 1')
@@ -67,8 +73,59 @@ export class PostgresStore extends SqlStore {
       throw new StoreError(`cannot connect to the PostgreSQL database ${settings.location}: ${reason(err)}`)
     }
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new NulFreeText()] })
-    return new PostgresStore(settings.location, db)
+    return new PostgresStore(settings.location, db, connection)
   }
+}
+
+const RECONNECT_MS = 1000
+
+/** LISTEN `channel` (an identifier of ours, never input) on its own connection, as SqlContext.listen. */
+async function listen(
+  connection: pg.ClientConfig,
+  channel: string,
+  onNotify: () => void,
+): Promise<() => Promise<void>> {
+  let client: pg.Client | null = null
+  let closed = false
+  let timer: NodeJS.Timeout | undefined
+  const open = async () => {
+    const c = new pg.Client({ ...connection, keepAlive: true })
+    c.on('error', () => {})
+    try {
+      await c.connect()
+      await c.query(`listen ${channel}`)
+    } catch (err) {
+      await c.end().catch(() => {})
+      throw err
+    }
+    c.on('notification', () => onNotify())
+    // A connection this side ended on purpose is no longer `client` when its end event comes.
+    c.once('end', () => {
+      if (client !== c) return
+      client = null
+      reconnect()
+    })
+    client = c
+  }
+  const reconnect = () => {
+    if (closed) return
+    timer = setTimeout(() => {
+      open().then(() => {
+        if (closed) void stop()
+        else onNotify()
+      }, reconnect)
+    }, RECONNECT_MS)
+    timer.unref()
+  }
+  const stop = async () => {
+    closed = true
+    clearTimeout(timer)
+    const c = client
+    client = null
+    await c?.end().catch(() => {})
+  }
+  await open()
+  return stop
 }
 
 /** Replaces NUL in every string parameter. JSON parameters are JSON text, whose NULs are escaped. */

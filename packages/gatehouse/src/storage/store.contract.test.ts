@@ -13,6 +13,7 @@ import {
   type Store,
   StoreConflictError,
   type StoredClient,
+  type StoredEntity,
   type StoredSigningKey,
   type StoredUser,
   StoreError,
@@ -536,6 +537,117 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         })
         assert.equal((await store.throttle.get(key))?.failures, 2)
         assert.equal(await store.throttle.get('user:ab'), undefined)
+      })
+    })
+
+    describe('gateway entities (DB mode)', () => {
+      const entity = (overrides: Partial<StoredEntity> = {}): StoredEntity => ({
+        type: 'services',
+        id: '6f1c1a52-54a4-4e4b-9d1e-000000000001',
+        name: 'orders',
+        document: {
+          id: '6f1c1a52-54a4-4e4b-9d1e-000000000001',
+          name: 'orders',
+          host: 'orders.internal',
+          port: 80,
+        },
+        created_at: T0,
+        updated_at: T0,
+        ...overrides,
+      })
+      const route = entity({
+        type: 'routes',
+        id: '6f1c1a52-54a4-4e4b-9d1e-000000000002',
+        name: 'orders',
+        document: { name: 'orders', paths: ['/orders'], service: { id: entity().id }, strip_path: false },
+      })
+
+      it('starts at version 0 with nothing, and says so consistently', async () => {
+        assert.equal(await store.entities.version(), 0)
+        assert.deepEqual(await store.entities.snapshot(), { version: 0, entities: [] })
+      })
+
+      it('keeps documents as written (key order included), ordered by type, creation and id', async () => {
+        const later = entity({
+          id: '6f1c1a52-54a4-4e4b-9d1e-000000000000',
+          name: 'later',
+          created_at: T0 + 5,
+        })
+        assert.equal(await store.entities.apply(0, { upsert: [later, route, entity()], remove: [] }), 1)
+        const { version, entities } = await store.entities.snapshot()
+        assert.equal(version, 1)
+        assert.deepEqual(entities, [route, entity(), later])
+        assert.deepEqual(Object.keys(entities[0]!.document), ['name', 'paths', 'service', 'strip_path'])
+        assert.equal(await store.entities.version(), 1)
+      })
+
+      it('replaces an entity of the same type and id, keeping its created_at, and removes by type and id', async () => {
+        await store.entities.apply(0, { upsert: [entity(), route], remove: [] })
+        const renamed = entity({
+          name: 'orders-v2',
+          document: { name: 'orders-v2' },
+          created_at: T0 + 60,
+          updated_at: T0 + 60,
+        })
+        assert.equal(
+          await store.entities.apply(1, { upsert: [renamed], remove: [{ type: 'routes', id: route.id }] }),
+          2,
+        )
+        assert.deepEqual((await store.entities.snapshot()).entities, [{ ...renamed, created_at: T0 }])
+      })
+
+      it('refuses a write based on an older version, writing nothing', async () => {
+        await store.entities.apply(0, { upsert: [entity()], remove: [] })
+        await assert.rejects(store.entities.apply(0, { upsert: [route], remove: [] }), (err: unknown) => {
+          assert.ok(err instanceof StoreConflictError)
+          assert.equal(err.field, 'version')
+          return true
+        })
+        assert.deepEqual(await store.entities.snapshot(), { version: 1, entities: [entity()] })
+      })
+
+      it('lets exactly one of several writers based on the same version commit', async () => {
+        const results = await Promise.allSettled(
+          [1, 2, 3, 4].map((n) =>
+            store.entities.apply(0, {
+              upsert: [entity({ id: `6f1c1a52-54a4-4e4b-9d1e-00000000010${n}`, name: `s${n}` })],
+              remove: [],
+            }),
+          ),
+        )
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1)
+        for (const r of results)
+          if (r.status === 'rejected') assert.equal((r.reason as StoreConflictError).field, 'version')
+        const { version, entities } = await store.entities.snapshot()
+        assert.equal(version, 1)
+        assert.equal(entities.length, 1)
+      })
+
+      it('refuses a name taken within the type, writing nothing (the same name in another type is fine)', async () => {
+        await store.entities.apply(0, { upsert: [entity(), route], remove: [] })
+        const twin = entity({ id: '6f1c1a52-54a4-4e4b-9d1e-000000000009' })
+        await assert.rejects(store.entities.apply(1, { upsert: [twin], remove: [] }), (err: unknown) => {
+          assert.ok(err instanceof StoreConflictError)
+          assert.equal(err.field, 'name')
+          return true
+        })
+        assert.equal(await store.entities.version(), 1)
+        assert.equal((await store.entities.snapshot()).entities.length, 2)
+      })
+
+      it('replaces every entity at once, with a new version', async () => {
+        await store.entities.apply(0, { upsert: [entity(), route], remove: [] })
+        const other = entity({ id: '6f1c1a52-54a4-4e4b-9d1e-000000000003', name: 'billing' })
+        assert.equal(await store.entities.replace(1, [other]), 2)
+        assert.deepEqual(await store.entities.snapshot(), { version: 2, entities: [other] })
+        await assert.rejects(store.entities.replace(1, []), StoreConflictError)
+        assert.equal(await store.entities.replace(2, []), 3)
+        assert.deepEqual(await store.entities.snapshot(), { version: 3, entities: [] })
+      })
+
+      it('opens and stops a watch (notifications, where the backend has them, are tested with two nodes)', async () => {
+        const stop = await store.entities.watch(() => {})
+        await stop()
       })
     })
 

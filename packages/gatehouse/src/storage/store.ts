@@ -1,9 +1,10 @@
 /**
  * The storage interface: everything Gatehouse keeps that must outlive a process — identity users and
- * clients, oidc-provider's artefacts (sessions, grants, codes, refresh tokens, ...), signing keys and
- * login throttling. SQLite implements it for one node (sqlite.ts), PostgreSQL for several sharing one
- * database (postgres.ts). Both pass store.contract.test.ts. Every method is async so both can implement
- * it; times are epoch seconds; lists come back in a stable order (creation, then id).
+ * clients, oidc-provider's artefacts (sessions, grants, codes, refresh tokens, ...), signing keys,
+ * login throttling, and in DB mode the gateway's entities. SQLite implements it for one node
+ * (sqlite.ts), PostgreSQL for several sharing one database (postgres.ts). Both pass
+ * store.contract.test.ts. Every method is async so both can implement it; times are epoch seconds;
+ * lists come back in a stable order (creation, then id).
  */
 
 export interface StoredUser {
@@ -156,12 +157,64 @@ export interface ThrottleStore {
   clear(key: string): Promise<void>
 }
 
+/**
+ * A gateway entity in DB mode (`storage.entities: database`): a service, route, consumer, plugin or
+ * credential, kept as the declarative document that describes it (db-mode/ decides what goes in it).
+ */
+export interface StoredEntity {
+  /** The declarative list it belongs to: `services`, `routes`, `consumers`, `plugins`, `keyauth_credentials`, ... */
+  readonly type: string
+  readonly id: string
+  /** Unique within its type when set (a service's name, a consumer's username); the database enforces it. */
+  readonly name: string | null
+  readonly document: Readonly<Record<string, unknown>>
+  readonly created_at: number
+  readonly updated_at: number
+}
+
+/** Every entity, as of one configuration version (0: nothing was ever written). */
+export interface EntitySnapshot {
+  readonly version: number
+  /** By type, then creation, then id. */
+  readonly entities: readonly StoredEntity[]
+}
+
+export interface EntityChanges {
+  /** Inserted, or replacing the entity of the same type and id (its created_at is kept). */
+  readonly upsert: readonly StoredEntity[]
+  readonly remove: readonly { readonly type: string; readonly id: string }[]
+}
+
+export interface EntityStore {
+  /** Every entity and the version they are at, read consistently. */
+  snapshot(): Promise<EntitySnapshot>
+  /** The configuration version: changes (in one transaction) with every write, so nodes poll one row. */
+  version(): Promise<number>
+  /**
+   * Applies `changes` in one transaction if the version is still `expected`, bumps the version and
+   * tells watchers; returns the new version. A StoreConflictError on `version` when another write came
+   * first, on `name` when a name is taken; either way nothing is written.
+   */
+  apply(expected: number, changes: EntityChanges): Promise<number>
+  /** As `apply`, making the entities exactly `entities` (the others are deleted). */
+  replace(expected: number, entities: readonly StoredEntity[]): Promise<number>
+  /**
+   * Calls `onChange` soon after any connection writes (PostgreSQL's LISTEN/NOTIFY, reconnecting by
+   * itself), and once after each reconnection, when notifications may have been missed. Where the
+   * backend cannot notify (SQLite) it never calls: poll `version()`. Resolves once listening; the
+   * returned function stops.
+   */
+  watch(onChange: () => void): Promise<() => Promise<void>>
+}
+
 export interface Store {
   readonly users: UserStore
   readonly clients: ClientStore
   readonly oidc: OidcStore
   readonly keys: KeyStore
   readonly throttle: ThrottleStore
+  /** The gateway's own entities in DB mode. */
+  readonly entities: EntityStore
   /** Applies pending migrations (versioned, in order, in a transaction); returns the names it applied. */
   migrate(): Promise<string[]>
   /** Throws StoreError when the schema is older than this version expects (run `gatehouse migrate`). */
@@ -180,7 +233,7 @@ export class StoreError extends Error {
   override name = 'StoreError'
 }
 
-/** A unique value (username, e-mail, client_id, kid) is already taken. */
+/** A unique value (username, e-mail, client_id, kid, an entity's name) is taken, or a version moved on. */
 export class StoreConflictError extends StoreError {
   override name = 'StoreConflictError'
   readonly field: string

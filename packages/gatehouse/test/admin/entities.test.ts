@@ -3,9 +3,11 @@
  * and by name, nested lists, pagination, tag filters, and 405 for every write (this node is DB-less).
  */
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
+import { Pki } from '../tls/support.ts'
 
 interface Page {
   data: Record<string, unknown>[]
@@ -123,6 +125,9 @@ describe('the admin entity endpoints in DB-less mode', () => {
       read_timeout: 60_000,
       enabled: true,
       tls_verify: true,
+      tls_verify_depth: null,
+      ca_certificates: null,
+      client_certificate: null,
       tags: ['shop', 'core'],
     })
     const users = page.data.find((s) => s.name === 'users')!
@@ -452,6 +457,48 @@ describe('secrets in plugin configs', () => {
     for (const text of [JSON.stringify(list), one, nested]) {
       assert.ok(!text.includes('the-client-secret-from-the-environment'))
       assert.ok(!text.includes('a-cookie-key-written-in-the-file'))
+    }
+  })
+})
+
+describe('the private key of a service’s client certificate', () => {
+  let gh: GatehouseProcess
+  const pki = new Pki()
+  const client = pki.issue('client', { subject: '/CN=gatehouse-client' })
+  before(async () => {
+    gh = await startGatehouse({
+      config: {
+        _format_version: '3.0',
+        services: [
+          {
+            name: 'pem',
+            url: 'https://127.0.0.1:9',
+            client_certificate: { cert: client.cert, key: readFileSync(client.key, 'utf8') },
+            routes: [{ name: 'pem', paths: ['/pem'] }],
+          },
+          {
+            name: 'file',
+            url: 'https://127.0.0.1:9',
+            client_certificate: { cert: client.cert, key: client.key },
+          },
+        ],
+      },
+    })
+  })
+  after(async () => {
+    await gh?.stop()
+    pki.remove()
+  })
+
+  it('is shown as [redacted] when written as PEM, as its path when it is a file, and never as PEM', async () => {
+    const list = (await (await gh.admin('/services')).json()) as Page
+    const keyOf = (name: string) =>
+      (list.data.find((s) => s.name === name)!.client_certificate as { key: string }).key
+    assert.equal(keyOf('pem'), '[redacted]')
+    assert.equal(keyOf('file'), client.key)
+    for (const path of ['/services', '/services/pem', '/routes/pem/service']) {
+      const text = await (await gh.admin(path)).text()
+      assert.ok(!text.includes('PRIVATE KEY'), `${path} shows a private key`)
     }
   })
 })

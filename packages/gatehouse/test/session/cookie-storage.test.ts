@@ -61,8 +61,10 @@ describe('browser sessions kept in an encrypted cookie', () => {
       'email',
       'expires_at',
       'name',
+      'session_id',
       'subject',
     ])
+    assert.match(String(body.session_id), /^[\w-]{32}$/, 'a public id, for POST /revocations')
     subject = body.subject as string
     assert.ok(subject)
     assert.deepEqual(await gw.info(new Jar()), { authenticated: false })

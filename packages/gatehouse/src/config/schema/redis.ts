@@ -1,6 +1,6 @@
 /**
- * `redis`: the Redis server nodes share state through (rate-limiting counters with `policy: redis`, and
- * whatever else comes to need one). Optional; written as a URL or as host/port, resolved here at load into
+ * `redis`: the Redis server nodes share state through (rate-limiting counters with `policy: redis`,
+ * revocations, sessions with `storage: redis`, DPoP proofs with `dpop.replay: redis`). Optional; written as a URL or as host/port, resolved here at load into
  * one plain shape, so the connection code never parses anything.
  */
 import { z } from 'zod'
@@ -139,5 +139,5 @@ export const redisSettings = fields
   .transform(resolve)
   .optional()
   .describe(
-    'The Redis server the gateway nodes share state through: rate-limiting counters with `policy: redis`. One connection per distinct setting, opened at first use and shared by every plugin; it reconnects by itself when the server comes back. Default: none.',
+    'The Redis server the gateway nodes share state through: revocations (`POST /revocations` reaches every node within a second; without this section each node keeps its own), rate-limiting counters with `policy: redis`, session plugin sessions with `storage: redis`, openid-connect DPoP proofs with `dpop.replay: redis`. One connection per distinct setting (plus one subscription for revocations), shared by every plugin; it reconnects by itself when the server comes back. Default: none.',
   )

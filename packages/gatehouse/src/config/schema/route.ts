@@ -91,7 +91,9 @@ export const routeFields = {
   snis: z
     .array(z.string())
     .optional()
-    .describe('Accepted for Kong compatibility; TLS on the proxy comes later.'),
+    .describe(
+      'Accepted for Kong compatibility; not used for matching yet (the HTTPS listener chooses certificates by `proxy.tls.certificates[].snis`).',
+    ),
   sources: z.array(z.unknown()).optional().describe('Not supported yet (stream routes).'),
   destinations: z.array(z.unknown()).optional().describe('Not supported yet (stream routes).'),
   tags,

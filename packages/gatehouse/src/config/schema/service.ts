@@ -1,5 +1,6 @@
 /** The `services` entity: where an upstream lives and how to talk to it (Kong's services.lua). */
 import { z } from 'zod'
+import { pemSource } from './tls.ts'
 import { host, name, path, port, tags, timeoutMs, uuid } from './typedefs.ts'
 
 /** Protocols Kong knows; only those in SUPPORTED_SERVICE_PROTOCOLS are proxied by this version. */
@@ -53,6 +54,37 @@ export const serviceFields = {
   tls_verify: z
     .boolean()
     .optional()
-    .describe('Verify the upstream certificate for https. Default: true (unlike Kong, safe by default).'),
+    .describe(
+      "Verify the upstream's certificate (chain and host name) for https. Default: true (Kong: false; safe by default here).",
+    ),
+  tls_verify_depth: z
+    .int()
+    .min(0)
+    .max(64)
+    .optional()
+    .describe(
+      "Most intermediate CA certificates accepted between the upstream's certificate and a trusted CA. Default: no limit.",
+    ),
+  ca_certificates: z
+    .array(pemSource)
+    .min(1, { error: 'must list at least one CA certificate' })
+    .optional()
+    .describe(
+      "The CA certificates the upstream's certificate must chain to, instead of the system's: PEM file paths (relative to the configuration file) or PEM text. Default: the system's trusted CAs.",
+    ),
+  client_certificate: z
+    .union([
+      z.strictObject({
+        cert: pemSource.describe('The client certificate (PEM): a file path or the PEM text.'),
+        key: pemSource.describe(
+          'Its private key (PEM, unencrypted): a file path or the PEM text, e.g. `{vault://env/ORDERS_CLIENT_KEY}`.',
+        ),
+      }),
+      z.strictObject({ id: uuid.describe('A Kong certificate entity id.') }),
+    ])
+    .optional()
+    .describe(
+      "The certificate Gatehouse presents to the upstream (mutual TLS), as `{ cert, key }` (Kong's `{ id }` of a certificate entity is not supported yet). Default: none.",
+    ),
   tags,
 }

@@ -3,6 +3,7 @@
  * administered. Command-line flags and GATEHOUSE_* environment variables override these.
  */
 import { z } from 'zod'
+import { proxyTlsSettings } from './tls.ts'
 import { listenAddress, timeoutMs } from './typedefs.ts'
 
 /** An IPv4/IPv6 address or CIDR block. */
@@ -10,12 +11,15 @@ const ipOrCidr = z.string().refine((v) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v)
   error: 'expected an IP address or CIDR block such as 10.0.0.0/8',
 })
 
+/** A listen address, or `off` for no plain-HTTP listener (the proxy then serves HTTPS only). */
+export const proxyListen = z.union([z.literal('off'), listenAddress])
+
 export const proxySettings = z
   .strictObject({
-    listen: listenAddress
+    listen: proxyListen
       .default('0.0.0.0:8000')
       .describe(
-        'Where the proxy listens, HOST:PORT. Flag `--proxy-listen`, env `GATEHOUSE_PROXY_LISTEN`. Default: `0.0.0.0:8000`.',
+        'Where the proxy listens for plain HTTP, HOST:PORT, or `off` (HTTPS only, `tls`). Flag `--proxy-listen`, env `GATEHOUSE_PROXY_LISTEN`. Default: `0.0.0.0:8000`.',
       ),
     trusted_ips: z
       .array(ipOrCidr)
@@ -40,6 +44,7 @@ export const proxySettings = z
       .describe(
         'On SIGTERM, milliseconds to let in-flight requests finish before closing them. Default: 10000.',
       ),
+    tls: proxyTlsSettings.optional(),
   })
   // Every key has its own default; `{}` through the schema fills them in, so they are written once.
   .prefault({})
@@ -84,10 +89,11 @@ export const loggingSettings = z
 /**
  * Settings fixed when the listeners and the logger are made; a reload that changes them is logged and
  * they apply at the next restart. Every other setting applies on reload: trusted_ips, access_log and the
- * admin token and body limit with the next request, shutdown_timeout at the next SIGTERM.
+ * admin token and body limit with the next request, shutdown_timeout at the next SIGTERM, the TLS
+ * certificates and min_version with the next handshake. A dotted key names a key of a nested section.
  */
 export const RESTART_ONLY = {
-  proxy: ['listen', 'keepalive_timeout', 'headers_timeout', 'max_header_size'],
+  proxy: ['listen', 'keepalive_timeout', 'headers_timeout', 'max_header_size', 'tls.listen', 'tls.http2'],
   admin: ['listen'],
   logging: ['level'],
 } as const satisfies Record<'proxy' | 'admin' | 'logging', readonly string[]>

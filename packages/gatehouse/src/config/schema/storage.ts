@@ -168,6 +168,12 @@ export const storageSettings = z
       .describe(
         'A PostgreSQL database that every gateway node shares: users, clients, sessions, grants, tokens and signing keys (encrypted) are the same on each. Its schema is migrated by `gatehouse migrate`, never at start: a node refuses to start on an older schema. See docs/deploy.md. Default: unset (SQLite).',
       ),
+    entities: z
+      .enum(['file', 'database'])
+      .default('file')
+      .describe(
+        "Where services, routes, consumers, plugins and credentials come from. `file`: this file's sections (DB-less; the admin API only reads). `database`: the store above (DB mode), written through the admin API and `gatehouse config import`, followed by every node within a second; this file then keeps the settings (and upstreams), and its entities seed an empty database once. See docs/deploy.md. Default: `file`.",
+      ),
   })
   .superRefine((v, ctx) => {
     if (v.sqlite !== undefined && v.postgres !== undefined)

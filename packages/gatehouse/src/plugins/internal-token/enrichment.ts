@@ -5,6 +5,9 @@
  * share one call. The answer must be a JSON object (64 KiB at most); only the configured members are
  * kept, and only JSON values of at most 4 KiB each. A 404 means "no profile": cached like an answer.
  *
+ * An answer is asked again before its `ttl` once the subject's profile changed or the subject was
+ * revoked (POST /revocations, on any node: src/redis/revocation.ts), checked on every use.
+ *
  * Failures (refused connection, timeout, another status, bad JSON) are not cached as answers, but the
  * failure is remembered for one second per subject, so a down service costs one attempt per subject per
  * second rather than one per request; the caller decides what a failure means (on_failure).
@@ -12,6 +15,7 @@
 import { Agent, request } from 'undici'
 import type { Logger } from '../../observability/logger.ts'
 import type { Principal } from '../../pipeline/principal.ts'
+import type { Revocations } from '../../redis/revocation.ts'
 import { ExpiringCache } from '../_shared/expiring-cache.ts'
 import type { InternalTokenConfig } from './schema.ts'
 
@@ -20,6 +24,8 @@ export interface Profile {
   readonly claims: Readonly<Record<string, unknown>>
   /** A stable serialisation of `claims`, part of the minted-token cache key. */
   readonly key: string
+  /** Date.now() when the service answered. */
+  readonly at: number
   readonly until: number
 }
 
@@ -48,10 +54,12 @@ export class UserInfoEnricher {
   readonly #urlTail: string
   readonly #cache: ExpiringCache<Profile | EnrichmentFailed>
   readonly #inflight = new Map<string, Promise<Profile | EnrichmentFailed>>()
+  readonly #revocations: Revocations
 
-  constructor(config: Enrich, logger: Logger) {
+  constructor(config: Enrich, logger: Logger, revocations: Revocations) {
     this.#config = config
     this.#logger = logger
+    this.#revocations = revocations
     const raw = config.url.includes('{sub}') ? config.url : config.url.replace('%7Bsub%7D', '{sub}')
     const at = raw.indexOf('{sub}')
     this.#urlHead = raw.slice(0, at)
@@ -68,7 +76,11 @@ export class UserInfoEnricher {
     const key = `${principal.issuer ?? ''}\0${principal.subject}`
     const now = Date.now()
     const cached = this.#cache.get(key, now)
-    if (cached !== undefined) return cached
+    if (
+      cached !== undefined &&
+      (cached instanceof EnrichmentFailed || !this.#revocations.profileStale(principal.subject, cached.at))
+    )
+      return cached
     const running = this.#inflight.get(key)
     if (running !== undefined) return running
     const asked = this.#ask(principal.subject, requestId).then((result) => {
@@ -162,8 +174,8 @@ export class UserInfoEnricher {
 
   #profile(claims: Readonly<Record<string, unknown>>): Profile {
     const frozen = deepFreeze(claims)
-    const until = Date.now() + this.#config.ttl * 1000
-    return { claims: frozen, key: JSON.stringify(frozen), until }
+    const at = Date.now()
+    return { claims: frozen, key: JSON.stringify(frozen), at, until: at + this.#config.ttl * 1000 }
   }
 }
 

@@ -13,14 +13,17 @@
  * otherwise a caller could hand a service a token of their choosing. Anonymous callers get no token.
  *
  * Minted tokens are reused for the same (principal, consumer, profile) until `reuse_until_remaining` of
- * their lifetime is left, and never once the signing key changed, so identity propagation costs a map
- * lookup per request; the cache is bounded and belongs to this instance (a reload starts afresh).
+ * their lifetime is left, and never once the signing key changed or the subject was revoked since (issue
+ * 7: src/redis/revocation.ts, one map lookup), so identity propagation costs a map lookup per request; the
+ * cache is bounded and belongs to this instance (a reload starts afresh). Cached user-info answers are
+ * likewise asked again once the subject's profile changed or the subject was revoked (enrichment.ts).
  */
 
 import { type MintRequest, mintInternalToken, RESERVED_CLAIMS } from '../../internal-tokens/mint.ts'
 import { refuse } from '../../pipeline/authenticate.ts'
 import type { Principal } from '../../pipeline/principal.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+import { acquireRevocations } from '../../redis/revocation-leases.ts'
 import { ExpiringCache } from '../_shared/expiring-cache.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { EnrichmentFailed, type Profile, UserInfoEnricher } from './enrichment.ts'
@@ -29,6 +32,8 @@ import { type InternalTokenConfig, internalTokenSchema } from './schema.ts'
 interface CachedMint {
   readonly token: string
   readonly kid: string
+  /** Date.now() when it was minted. */
+  readonly at: number
   readonly until: number
 }
 
@@ -72,7 +77,9 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
     const format = (token: string) => (asBearer ? `Bearer ${token}` : token)
     const mode = config.mode
     const keepPublic = config.keep_public_credential
-    const enricher = config.enrich ? new UserInfoEnricher(config.enrich, ctx.logger) : null
+    const lease = acquireRevocations(ctx.redis, ctx.logger)
+    const revocations = lease.revocations
+    const enricher = config.enrich ? new UserInfoEnricher(config.enrich, ctx.logger, revocations) : null
     const onFailure = config.enrich?.on_failure ?? 'deny'
     const ttl = config.ttl ?? settings.ttl
     const audience = config.audience
@@ -129,7 +136,8 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
       const now = Date.now()
       if (!perRequest) {
         const hit = cache.get(cacheKey, now)
-        if (hit !== undefined && hit.kid === key.kid) return hit.token
+        if (hit !== undefined && hit.kid === key.kid && !revocations.subjectRevoked(p.subject, hit.at))
+          return hit.token
       }
       const request: MintRequest = {
         issuer: settings.issuer,
@@ -143,7 +151,7 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
       }
       return mintInternalToken(request, key).then((minted) => {
         if (!perRequest)
-          cache.set(cacheKey, { token: minted.token, kid: minted.kid, until: now + reuseMs }, now)
+          cache.set(cacheKey, { token: minted.token, kid: minted.kid, at: now, until: now + reuseMs }, now)
         return minted.token
       })
     }
@@ -217,8 +225,8 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
         if (found instanceof Promise) return found.then((f) => enriched(state, p, f))
         return enriched(state, p, found)
       },
-      close() {
-        return enricher?.close()
+      async close() {
+        await Promise.all([enricher?.close(), lease.release()])
       },
     }
   },

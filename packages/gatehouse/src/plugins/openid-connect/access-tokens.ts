@@ -9,10 +9,13 @@
  * the same token again costs a map lookup, not an ES256/RS256 verification. Nothing is re-checked on a
  * hit because every time-dependent check only ever turns from pass to fail at a known instant, and the
  * entry ends there (issuer.ts `#until`: exp, max_token_age, the JWKS max_age, the end of stale keys); nbf
- * and a future iat only ever turn from fail to pass, and failed tokens are never cached. Scopes and DPoP
- * proofs are checked per request, outside the cache.
+ * and a future iat only ever turn from fail to pass, and failed tokens are never cached. What can turn
+ * at any instant (issue 7) is looked up in a map on every use, cached or not: the subject revoked after
+ * the token's `iat`, and the issuer's JWKS invalidated since the token was verified (then it is verified
+ * again, with keys fetched again). Scopes and DPoP proofs are checked per request, outside the cache.
  */
 import { decodeProtectedHeader } from 'jose'
+import type { Revocations } from '../../redis/revocation.ts'
 import { ExpiringCache } from '../_shared/expiring-cache.ts'
 import { hasDuplicateTopLevelMember } from '../_shared/json-duplicates.ts'
 import { type Failure, failures as f } from './failures.ts'
@@ -26,18 +29,29 @@ export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 
 export type Outcome = AccessToken | Failure
 
+/** A verification, and the invalidation of its issuer's JWKS that was current when it began. */
+interface Remembered extends Verified {
+  readonly jwks: number | undefined
+}
+
 export class AccessTokens {
   readonly #issuers: ReadonlyMap<string, TrustedIssuer>
-  readonly #cache = new ExpiringCache<Verified>()
+  readonly #cache = new ExpiringCache<Remembered>()
+  readonly #revocations: Revocations
 
-  constructor(issuers: readonly TrustedIssuer[]) {
+  constructor(issuers: readonly TrustedIssuer[], revocations: Revocations) {
     this.#issuers = new Map(issuers.map((i) => [i.issuer, i]))
+    this.#revocations = revocations
   }
 
   /** Synchronous when the token is refused on sight or was verified before. */
   verify(token: string): Outcome | Promise<Outcome> {
+    // Only while the node's first look at the shared revocations is under way (its first requests).
+    const loading = this.#revocations.settled()
+    if (loading !== undefined) return loading.then(() => this.verify(token))
     const cached = this.#cache.get(token, Date.now())
-    if (cached !== undefined) return cached.token
+    if (cached !== undefined && this.#jwksInvalidation(cached.token.claims.iss!) === cached.jwks)
+      return this.#unrevoked(cached.token)
     if (token.length > MAX_TOKEN_LENGTH) return f.tooLong
     if (!COMPACT_JWS.test(token)) return f.malformed
     let header: Record<string, unknown>
@@ -53,13 +67,26 @@ export class AccessTokens {
     const iss = payload.value.iss
     const issuer = typeof iss === 'string' ? this.#issuers.get(iss) : undefined
     if (issuer === undefined) return f.unknownIssuer
+    // Taken before the keys are: a verification racing an invalidation is not remembered past it.
+    const jwks = this.#jwksInvalidation(issuer.issuer)
     const outcome = issuer.verify(token, header)
     if (!(outcome instanceof Promise)) return outcome
     return outcome.then((o) => {
       if (!('token' in o)) return o
-      this.#cache.set(token, o, Date.now())
-      return o.token
+      this.#cache.set(token, { ...o, jwks }, Date.now())
+      return this.#unrevoked(o.token)
     })
+  }
+
+  /** The last invalidation of the issuer's JWKS this node knows (any change re-verifies cached tokens). */
+  #jwksInvalidation(issuer: string): number | undefined {
+    return this.#revocations.revokedAt('jwks', issuer)
+  }
+
+  /** The token, unless its subject was revoked at or after its `iat` (both are required claims). */
+  #unrevoked(t: AccessToken): Outcome {
+    const { sub, iat } = t.claims
+    return this.#revocations.subjectRevoked(sub!, iat! * 1000) ? f.revoked : t
   }
 }
 

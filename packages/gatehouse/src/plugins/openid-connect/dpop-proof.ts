@@ -108,7 +108,12 @@ export class DpopProofs {
     if (thumbprint !== jkt) return f.dpopJktMismatch
     // Remembered until the iat check would refuse the proof anyway.
     const until = ((iat as number) + this.#o.maxAge + this.#o.leeway + 1) * 1000
-    return (await this.#o.replay.firstUse(`${jkt}:${jti}`, until)) ? null : f.dpopReplay
+    try {
+      return (await this.#o.replay.firstUse(`${jkt}:${jti}`, until)) ? null : f.dpopReplay
+    } catch {
+      // A shared cache that cannot be reached, and is not fault tolerant: fail closed (logged there).
+      return f.dpopReplayUnavailable
+    }
   }
 }
 

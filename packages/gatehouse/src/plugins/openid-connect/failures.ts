@@ -114,6 +114,8 @@ export const failures = {
     true,
   ),
   unverifiable: token('oidc_unverifiable', 'The access token cannot be verified'),
+  // Its subject was revoked after it was issued (POST /revocations, issue 7).
+  revoked: token('oidc_token_revoked', 'The access token has been revoked'),
   insufficientScope: Object.freeze<Failure>({
     reason: 'oidc_insufficient_scope',
     description: 'The access token lacks a scope this resource requires',
@@ -165,6 +167,12 @@ export const failures = {
   dpopIat: proof('dpop_iat', 'The DPoP proof is too old or issued in the future (iat)'),
   dpopJti: proof('dpop_jti', 'The DPoP proof has no valid jti'),
   dpopReplay: proof('dpop_replay', 'The DPoP proof was used before (jti)'),
+  // The shared replay cache (dpop.replay: redis) cannot be reached and dpop.replay_fault_tolerant is off.
+  dpopReplayUnavailable: proof(
+    'dpop_replay_unavailable',
+    'The DPoP proof cannot be checked against replay right now; retry shortly',
+    true,
+  ),
   dpopHtm: proof('dpop_htm', 'The DPoP proof is for another HTTP method (htm)'),
   dpopHtu: proof('dpop_htu', 'The DPoP proof is for another URI (htu)'),
   dpopAth: proof('dpop_ath', 'The DPoP proof is for another access token (ath)'),

@@ -11,6 +11,9 @@
  * backoff (fetch-json.ts): an issuer outage does not take the API down with it. After that, tokens are
  * refused (fail closed). Shared by the routes of a configuration that trust the same issuer with the
  * same fetch settings (plugin.ts memo); never shared between issuers (RFC 8725 §3.8).
+ *
+ * An invalidation of the issuer's JWKS (`POST /revocations {"jwks": issuer}`, on any node: a key was
+ * compromised and withdrawn) makes the next token fetch the keys again, with no stale fallback.
  */
 import {
   type CompactJWSHeaderParameters,
@@ -21,6 +24,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose'
 import type { Logger } from '../../observability/logger.ts'
+import type { Revocations } from '../../redis/revocation.ts'
 import type { Discovery } from './discovery.ts'
 import { Backoff, fetchJson, SourceUnavailable } from './fetch-json.ts'
 
@@ -36,6 +40,7 @@ export interface KeySetOptions {
   /** How long past max_age the last keys serve while fetches fail; 0 for not at all. */
   readonly staleTtlMs: number
   readonly logger: Logger
+  readonly revocations: Revocations
 }
 
 export interface ResolvedKey {
@@ -54,6 +59,8 @@ export class IssuerKeys {
   #fetchedAt = Number.NEGATIVE_INFINITY
   #pending: Promise<void> | null = null
   #lastStaleWarning = Number.NEGATIVE_INFINITY
+  /** The invalidation of this issuer's JWKS the current keys were fetched after (revokedAt's value). */
+  #invalidation: number | undefined = undefined
 
   constructor(options: KeySetOptions) {
     if (options.jwksUri === null && options.discovery === null)
@@ -67,8 +74,11 @@ export class IssuerKeys {
    */
   async resolve(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<ResolvedKey> {
     const { maxAgeMs, cooldownMs } = this.#o
-    if (this.#local === null) await this.#refresh()
-    else if (Date.now() >= this.#fetchedAt + maxAgeMs) {
+    const invalidation = this.#o.revocations.revokedAt('jwks', this.#o.issuer)
+    if (this.#local === null || invalidation !== this.#invalidation) {
+      await this.#refresh()
+      this.#invalidation = invalidation
+    } else if (Date.now() >= this.#fetchedAt + maxAgeMs) {
       try {
         await this.#refresh()
       } catch (err) {

@@ -8,8 +8,9 @@
  *   while the issuer is unreachable (key-set.ts).
  * - Checks: the token's `iss` picks the trusted issuer (access-tokens.ts); that issuer's aud, typ, alg
  *   allow-list, exp/nbf/iat with leeway, optional maximum age (issuer.ts); remembered until the first
- *   instant any of these could fail. Per request: a DPoP-bound token's proof (dpop-proof.ts), required
- *   scopes.
+ *   instant any of these could fail. Per request: revocation of its subject (src/redis/revocation.ts), a
+ *   DPoP-bound token's proof (dpop-proof.ts; used proofs in this process or, `dpop.replay: redis`, shared
+ *   by every node), required scopes.
  * - Answers: RFC 6750 / RFC 9449 challenges and `{error, error_description}` bodies, terse unless
  *   `verbose_errors` (answers.ts); every refusal is recorded with a GH_ERR_AUTH_* code and a stable reason
  *   for the access log (failures.ts). An unreachable issuer is a 401 like any token that cannot be
@@ -25,6 +26,8 @@ import {
   refuse,
 } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+import type { Revocations } from '../../redis/revocation.ts'
+import { acquireRevocations } from '../../redis/revocation-leases.ts'
 import { consumersByName, HEADER_SAFE, identify } from '../_shared/caller.ts'
 import type { GatewayPlugin, PluginCreateContext } from '../types.ts'
 import { AccessTokens, type Outcome } from './access-tokens.ts'
@@ -36,6 +39,7 @@ import { presentedToken } from './extract.ts'
 import { type Failure, failures } from './failures.ts'
 import { type AccessToken, TrustedIssuer } from './issuer.ts'
 import { IssuerKeys } from './key-set.ts'
+import { RedisReplayCache } from './redis-replay-cache.ts'
 import { processReplayCache } from './replay-cache.ts'
 import { type OpenIdConnectConfig, openIdConnectSchema } from './schema.ts'
 import { type IssuerSettings, resolveIssuers } from './trusted-issuers.ts'
@@ -77,23 +81,26 @@ export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
   create(config, ctx) {
     const anonymous = anonymousConsumer(config.anonymous, (reference) => ctx.findConsumer(reference))
     const consumers = ctx.memo('consumers-by-name', () => consumersByName(ctx.consumers.values()))
+    const revocations = acquireRevocations(ctx.redis, ctx.logger)
     const tokens = new AccessTokens(
       resolveIssuers(config).map(
         (s) =>
           new TrustedIssuer(
             s,
-            keysFor(s, ctx),
+            keysFor(s, ctx, revocations.revocations),
             new ClaimMapping(s.claimMapping, s.issuer, ctx.logger),
             ctx.logger,
           ),
       ),
+      revocations.revocations,
     )
     const dpop = config.dpop
+    const replay = dpop.replay === 'redis' ? sharedReplayCache(dpop.replay_fault_tolerant, ctx) : null
     const proofs = new DpopProofs({
       algorithms: dpop.algorithms,
       maxAge: dpop.max_age,
       leeway: dpop.leeway,
-      replay: processReplayCache,
+      replay: replay ?? processReplayCache,
     })
     const answers = new Answers({
       realm: config.realm,
@@ -203,8 +210,22 @@ export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
           decline(state, failures.unverifiable, scheme)
         })
       },
+      async close() {
+        await Promise.all([revocations.release(), replay?.close()])
+      },
     }
   },
+}
+
+/** One Redis replay cache per configuration and fault tolerance, shared by its routes. */
+function sharedReplayCache(faultTolerant: boolean, ctx: PluginCreateContext): RedisReplayCache {
+  const settings = ctx.redis
+  // Refused at load (redis/plugin-references.ts); kept here for configurations built by hand.
+  if (settings === null) throw new Error("dpop.replay 'redis' needs the top-level redis section")
+  return ctx.memo(
+    `replay:redis:${faultTolerant}`,
+    () => new RedisReplayCache({ settings, faultTolerant, logger: ctx.logger }),
+  )
 }
 
 /** A claim (claims_to_headers) or attribute (attributes_to_headers) copied into an upstream header. */
@@ -219,7 +240,7 @@ interface HeaderMapping {
  * One key set per issuer and fetch settings, shared by every route of this configuration that trusts it:
  * the issuer is asked once, not once per route. A reload starts afresh.
  */
-function keysFor(s: IssuerSettings, ctx: PluginCreateContext): IssuerKeys {
+function keysFor(s: IssuerSettings, ctx: PluginCreateContext, revocations: Revocations): IssuerKeys {
   const c = s.jwksCache
   const id = [s.issuer, s.jwksUri, c.cooldown, c.maxAge, c.timeout, c.staleTtl].join('\0')
   return ctx.memo(
@@ -234,6 +255,7 @@ function keysFor(s: IssuerSettings, ctx: PluginCreateContext): IssuerKeys {
         timeoutMs: c.timeout * 1000,
         staleTtlMs: c.staleTtl * 1000,
         logger: ctx.logger,
+        revocations,
       }),
   )
 }

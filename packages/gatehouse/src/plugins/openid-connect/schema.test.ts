@@ -33,8 +33,21 @@ describe('openid-connect configuration', () => {
       hide_credentials: false,
       realm: 'gatehouse',
       verbose_errors: false,
-      dpop: { required: false, algorithms: ['ES256', 'EdDSA', 'RS256', 'PS256'], max_age: 60, leeway: 5 },
+      dpop: {
+        required: false,
+        algorithms: ['ES256', 'EdDSA', 'RS256', 'PS256'],
+        max_age: 60,
+        leeway: 5,
+        replay: 'memory',
+        replay_fault_tolerant: false,
+      },
     })
+  })
+
+  it('refuses proofs remembered in Redis without the top-level redis section, naming the key', () => {
+    assert.deepEqual(problems(withPlugin({ ...BASE, dpop: { replay: 'redis' } })), [
+      `${AT}.dpop.replay: 'redis' needs a Redis server: add the top-level \`redis\` section (shared by every plugin)`,
+    ])
   })
 
   it('requires the issuer and the audience', () => {

@@ -124,6 +124,18 @@ export const openIdConnectSchema = z
           .max(60)
           .default(5)
           .describe("Clock skew tolerated on a proof's `iat`, in seconds (0..60). Default: 5."),
+        replay: z
+          .enum(['memory', 'redis'])
+          .default('memory')
+          .describe(
+            "Where used proofs' `jti` are remembered against replay: `memory` (this process: a proof replayed to another node is not caught) or `redis` (the top-level `redis` section, shared by every node). Default: `memory`.",
+          ),
+        replay_fault_tolerant: z
+          .boolean()
+          .default(false)
+          .describe(
+            'With `replay: redis`, when Redis cannot be reached: accept proofs unchecked for replay (logged, throttled); false refuses them with 401 `dpop_replay_unavailable`. Default: false.',
+          ),
       })
       .prefault({})
       .describe(

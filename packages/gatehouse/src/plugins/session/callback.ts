@@ -17,6 +17,7 @@ import { type Problem, problems, sendProblem } from './pages.ts'
 import { ProviderError, type TokenResponse } from './provider-client.ts'
 import { epochSeconds, logId } from './resolve.ts'
 import { accessExpiry, displayClaim, jwtClaims, randomId, type SessionRecord } from './session.ts'
+import { SessionStoreUnavailable } from './store.ts'
 
 export async function completeLogin(state: RequestState, c: SessionContext): Promise<void> {
   const { https } = requestOrigin(state)
@@ -51,7 +52,13 @@ export async function completeLogin(state: RequestState, c: SessionContext): Pro
   if (record === null) return fail(problems.refused, { error: 'unusable_sub' })
 
   const now = epochSeconds()
-  const value = (await c.keeper.save(record, true, now))!
+  let value: string
+  try {
+    value = (await c.keeper.save(record, true, now))!
+  } catch (err) {
+    if (!(err instanceof SessionStoreUnavailable)) throw err
+    return fail(problems.unavailable, { error: 'session_store_unavailable' })
+  }
   if (!c.fits(value)) {
     c.logger.error(
       { size: c.cookieSize(value), max_size: c.config.cookie.max_size, request_id: state.requestId },
@@ -106,7 +113,8 @@ async function endPrevious(state: RequestState, c: SessionContext): Promise<void
   const value = readCookie(state.req.headers.cookie, c.names.session)
   if (value === null) return
   const previous = await c.keeper.load(value).catch(() => null)
-  if (previous !== null) await c.keeper.end(previous)
+  // A store that cannot be reached forgets the old record by itself (its expiry).
+  if (previous !== null) await c.keeper.end(previous).catch(() => {})
 }
 
 function destination(tx: LoginTransaction, c: SessionContext): string {

@@ -1,14 +1,16 @@
 /**
  * Everything one session plugin instance needs per request, built once per configuration: the sealing
- * keys, where sessions are kept, the provider client, the refresher, the CSRF guard, the cookies' names and
- * attributes, and who a session's caller is (cached per access token, so the internal-token plugin's
- * per-principal cache hits).
+ * keys, where sessions are kept, the revocations, the provider client, the refresher, the CSRF guard, the
+ * cookies' names and attributes, and who a session's caller is (cached per access token, so the
+ * internal-token plugin's per-principal cache hits).
  */
 import { createHash } from 'node:crypto'
 import type { ConsumerEntity } from '../../config/model.ts'
+import type { RedisSettings } from '../../config/schema/redis.ts'
 import type { Logger } from '../../observability/logger.ts'
 import { scopeList } from '../../pipeline/principal.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+import type { Revocations } from '../../redis/revocation.ts'
 import { type Caller, HEADER_SAFE } from '../_shared/caller.ts'
 import { ExpiringCache } from '../_shared/expiring-cache.ts'
 import { type CookieAttributes, clearCookie, serializeCookie } from './cookies.ts'
@@ -17,10 +19,12 @@ import { CookieKeeper, type Ended, type Keeper, ServerKeeper } from './keeper.ts
 import { MemorySessionStore } from './memory-store.ts'
 import { processWide } from './process-wide.ts'
 import { ProviderClient } from './provider-client.ts'
+import { RedisSessionStore } from './redis-store.ts'
 import { Refresher, RefreshMemo } from './refresh.ts'
 import type { SessionConfig } from './schema.ts'
 import { Sealer } from './seal.ts'
-import { jwtClaims, type Lifetimes, type SessionRecord } from './session.ts'
+import { jwtClaims, type Lifetimes, publicSessionId, type SessionRecord } from './session.ts'
+import { SharedRefresh } from './shared-refresh.ts'
 
 interface CachedCaller {
   readonly caller: Caller
@@ -41,6 +45,11 @@ export class SessionContext {
   readonly names: { readonly session: string; readonly login: string; readonly csrf: string }
   readonly anonymous: ConsumerEntity | null
   readonly consumers: ReadonlyMap<string, ConsumerEntity>
+  /** This node's view of the revocations (src/redis/revocation.ts). */
+  readonly revocations: Revocations
+  /** The Redis store and refresh coordination (`storage: redis`), released with the configuration. */
+  readonly sharedStore: RedisSessionStore | null
+  readonly sharedRefresh: SharedRefresh | null
   readonly #callers = new ExpiringCache<CachedCaller>(10_000)
   readonly #pending = new WeakMap<RequestState, string[]>()
 
@@ -50,11 +59,13 @@ export class SessionContext {
     anonymous: ConsumerEntity | null,
     consumers: ReadonlyMap<string, ConsumerEntity>,
     memo: <T>(key: string, build: () => T) => T,
+    shared: { readonly redis: RedisSettings | null; readonly revocations: Revocations },
   ) {
     this.config = config
     this.logger = logger
     this.anonymous = anonymous
     this.consumers = consumers
+    this.revocations = shared.revocations
     const binding = `${config.issuer}\0${config.client_id}`
     // Shared by every instance of this configuration with the same provider and client: one discovery,
     // one JWKS cache, keys derived once.
@@ -64,12 +75,20 @@ export class SessionContext {
     this.sealer = memo(`sealer\0${same}`, () => new Sealer(config.secret, binding))
     this.lifetimes = { idle: config.idle_timeout, absolute: config.absolute_timeout }
     this.touchEvery = Math.max(1, Math.min(60, Math.floor(config.idle_timeout / 10)))
+    const redis = shared.redis
+    if (config.storage === 'redis' && redis === null)
+      // Refused at load (redis/plugin-references.ts); kept here for configurations built by hand.
+      throw new Error("storage 'redis' needs the top-level redis section")
+    this.sharedStore =
+      config.storage === 'redis'
+        ? memo(`redis-store\0${same}`, () => new RedisSessionStore(redis!, this.sealer, logger))
+        : null
     this.keeper =
-      config.storage === 'server'
+      config.storage !== 'cookie'
         ? new ServerKeeper(
             this.sealer,
             this.lifetimes,
-            processWide(`store\0${binding}`, () => new MemorySessionStore()),
+            this.sharedStore ?? processWide(`store\0${binding}`, () => new MemorySessionStore()),
           )
         : new CookieKeeper(
             this.sealer,
@@ -86,11 +105,16 @@ export class SessionContext {
           timeout: config.timeout,
         }),
     )
+    this.sharedRefresh =
+      config.storage === 'redis'
+        ? memo(`shared-refresh\0${same}`, () => new SharedRefresh(redis!, this.sealer, logger))
+        : null
     this.refresher = new Refresher(
       this.provider,
       processWide(`refresh\0${binding}`, () => new RefreshMemo()),
       config.resource,
       logger,
+      this.sharedRefresh,
     )
     this.csrf = new CsrfGuard({
       check: config.csrf.check,
@@ -102,6 +126,17 @@ export class SessionContext {
       login: `${config.cookie.name}_login`,
       csrf: config.csrf.cookie_name,
     }
+  }
+
+  /**
+   * Whether the session was revoked (POST /revocations, on any node): by its public id, or its subject
+   * after it began.
+   */
+  revoked(r: SessionRecord): boolean {
+    return (
+      this.revocations.subjectRevoked(r.sub, r.createdAt * 1000) ||
+      this.revocations.sessionRevoked(publicSessionId(r.sid))
+    )
   }
 
   /** Whether cookies set on this request are Secure. */

@@ -4,8 +4,9 @@
  *   reads it; a changed record is a new cookie. Logout remembers the session id as ended in this process
  *   until the session's absolute end, so a copy of the old cookie is refused here too (other nodes refuse
  *   it once its refresh token, revoked at logout, is needed).
- * - `server`: the cookie holds a random id; the record is in a SessionStore under the id's keyed hash.
- *   A changed record changes nothing in the browser.
+ * - `server` and `redis`: the cookie holds a random id; the record is in a SessionStore (this process's
+ *   memory, or Redis shared by every node) under the id's keyed hash. A changed record changes nothing
+ *   in the browser.
  * Decrypted cookies are remembered briefly by their exact value, so a page's burst of API calls decrypts
  * once; everything that depends on the time is checked by the caller on every request.
  */

@@ -1,7 +1,8 @@
 /**
- * GET or POST logout_path: ends the session at the gateway (deleted, or remembered as ended), clears its
- * cookies, revokes its refresh token at the provider (RFC 7009; best effort, so a provider that is down
- * does not keep anyone signed in here), and sends the browser to the provider's end_session_endpoint
+ * GET or POST logout_path: ends the session at the gateway (deleted, or remembered as ended: by every
+ * node when revocations are shared through Redis), clears its cookies, revokes its refresh token at the
+ * provider (RFC 7009; best effort, so a provider that is down does not keep anyone signed in here), and
+ * sends the browser to the provider's end_session_endpoint
  * (OpenID Connect RP-Initiated Logout 1.0) with `id_token_hint` and `post_logout_redirect_uri`, so the
  * provider's own session ends too; without one, straight to `post_logout_redirect`. A POST with a
  * session must pass the CSRF check, so another site cannot sign the user out.
@@ -12,8 +13,9 @@ import { readCookie } from './cookies.ts'
 import { absolute, requestOrigin } from './origin.ts'
 import { problems, sendProblem } from './pages.ts'
 import { ProviderError } from './provider-client.ts'
-import { logId } from './resolve.ts'
-import type { SessionRecord } from './session.ts'
+import { epochSeconds, logId } from './resolve.ts'
+import { publicSessionId, type SessionRecord } from './session.ts'
+import { SessionStoreUnavailable } from './store.ts'
 
 export async function logout(state: RequestState, c: SessionContext): Promise<void> {
   const { origin, https } = requestOrigin(state)
@@ -43,7 +45,12 @@ export async function logout(state: RequestState, c: SessionContext): Promise<vo
 }
 
 async function end(c: SessionContext, record: SessionRecord): Promise<void> {
-  await c.keeper.end(record)
+  await c.keeper.end(record).catch((err: unknown) => {
+    // Redis down: the record expires by itself; the revocation below (or the cookie's clearing) ends it.
+    if (!(err instanceof SessionStoreUnavailable)) throw err
+  })
+  // An ended cookie session is remembered only by this node: with shared revocations every node is told.
+  if (c.revocations.backend === 'redis' && c.keeper.kind === 'cookie') await revokeEverywhere(c, record)
   c.logger.info({ session: logId(record) }, 'session ended by logout')
   if (record.refreshToken === null) return
   await c.provider.revoke(record.refreshToken).catch((err: unknown) => {
@@ -52,4 +59,16 @@ async function end(c: SessionContext, record: SessionRecord): Promise<void> {
       'session logout: refresh token not revoked',
     )
   })
+}
+
+async function revokeEverywhere(c: SessionContext, record: SessionRecord): Promise<void> {
+  const ttl = Math.max(1, record.createdAt + c.lifetimes.absolute - epochSeconds())
+  await c.revocations
+    .revoke({ kind: 'session', id: publicSessionId(record.sid), reason: 'logout', ttl })
+    .catch((err: unknown) => {
+      c.logger.warn(
+        { session: logId(record), err: (err as Error)?.message ?? String(err) },
+        'session logout: other nodes not told (revocations unavailable); ended on this node',
+      )
+    })
 }

@@ -1,18 +1,21 @@
 /**
  * session: the gateway signs browsers in (backend-for-frontend, issue 6). The browser holds only an
- * HttpOnly cookie; the provider's tokens stay at the gateway (storage: server) or sealed in that cookie
- * (storage: cookie), and requests made with it are authenticated like bearer calls, so the same internal
- * token reaches the upstream.
+ * HttpOnly cookie; the provider's tokens stay at the gateway (storage: server, in this process; storage:
+ * redis, shared by every node) or sealed in that cookie (storage: cookie), and requests made with it are
+ * authenticated like bearer calls, so the same internal token reaches the upstream.
  * - Its own paths: login_path starts the code flow with PKCE (login.ts), callback_path completes it
  *   (callback.ts), logout_path ends the session here and at the provider (logout.ts), session_info_path
  *   says who is signed in (session-info.ts). They must reach a route this plugin applies to (a route
  *   without a service will do: the plugin answers them itself).
- * - Every other request: the session is loaded, its timeouts checked, unsafe methods CSRF-checked, the
- *   access token refreshed ahead of its expiry (resolve.ts); the caller is then identified with Kong's
- *   headers and `state.principal` (method `session`), the access token being the principal's token for
- *   internal-token's `forward` mode. The plugin's cookies never reach the upstream.
+ * - Every other request: the session is loaded, checked against revocations and its timeouts, unsafe
+ *   methods CSRF-checked, the access token refreshed ahead of its expiry (resolve.ts); the caller is
+ *   then identified with Kong's headers and `state.principal` (method `session`), the access token being
+ *   the principal's token for internal-token's `forward` mode. The plugin's cookies never reach the
+ *   upstream.
  * - Without a usable session: the `anonymous` consumer, or no caller with `optional`, else 401; a cookie
- *   that does not open (tampered, expired, ended) is cleared. A CSRF failure is 403 whatever the fallback.
+ *   that does not open (tampered, expired, ended, revoked) is cleared. A CSRF failure is 403 whatever the
+ *   fallback. A session store that cannot be reached counts as no session (the cookie kept), or 503 with
+ *   `on_store_failure: error`.
  */
 import {
   anonymousConsumer,
@@ -21,6 +24,7 @@ import {
   refuse,
 } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+import { acquireRevocations } from '../../redis/revocation-leases.ts'
 import { consumersByName, identify } from '../_shared/caller.ts'
 import { withoutCookies } from '../_shared/conceal.ts'
 import type { GatewayPlugin } from '../types.ts'
@@ -35,6 +39,8 @@ import { sessionInfo } from './session-info.ts'
 
 const UNAVAILABLE = { message: 'The sign-in service cannot be reached; try again shortly' }
 const CSRF = { message: 'Cross-site request refused: send the CSRF token or make the request from this site' }
+const STORE_UNAVAILABLE = { message: 'Sessions cannot be read right now; try again shortly' }
+const RETRY = { 'retry-after': '1' }
 
 /**
  * The `session` plugin (priority 1900, Kong's session plugin's place: before every other auth plugin).
@@ -69,7 +75,11 @@ export const plugin: GatewayPlugin<SessionConfig> = {
   create(config, ctx) {
     const anonymous = anonymousConsumer(config.anonymous, (reference) => ctx.findConsumer(reference))
     const consumers = ctx.memo('consumers-by-name', () => consumersByName(ctx.consumers.values()))
-    const c = new SessionContext(config, ctx.logger, anonymous, consumers, ctx.memo)
+    const lease = acquireRevocations(ctx.redis, ctx.logger)
+    const c = new SessionContext(config, ctx.logger, anonymous, consumers, ctx.memo, {
+      redis: ctx.redis,
+      revocations: lease.revocations,
+    })
     const own = [c.names.session, c.names.login, c.names.csrf]
     const noSessionBody = { message: 'Unauthorized', login: config.login_path }
     const challenge = { 'www-authenticate': 'Session' }
@@ -91,6 +101,17 @@ export const plugin: GatewayPlugin<SessionConfig> = {
           undefined,
           'GH_ERR_AUTH_PROVIDER_UNAVAILABLE',
           'session_provider_unavailable',
+        )
+        return
+      }
+      if (resolved.none === 'session_store_unavailable' && config.on_store_failure === 'error') {
+        refuse(
+          state,
+          503,
+          STORE_UNAVAILABLE,
+          RETRY,
+          'GH_ERR_SESSION_STORE_UNAVAILABLE',
+          'session_store_unavailable',
         )
         return
       }
@@ -154,6 +175,9 @@ export const plugin: GatewayPlugin<SessionConfig> = {
       response(state) {
         const lines = c.takeCookies(state)
         if (lines !== undefined && state.response !== null) appendSetCookie(state.response.headers, lines)
+      },
+      async close() {
+        await Promise.all([lease.release(), c.sharedStore?.close(), c.sharedRefresh?.close()])
       },
     }
   },

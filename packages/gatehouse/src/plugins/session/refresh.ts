@@ -7,12 +7,14 @@
  *   older cookie (sent before the browser had the new one) takes the newer session instead of presenting
  *   the spent token again; a refusal is remembered too, so a stale cookie does not ask again.
  * Both live in process-wide state (process-wide.ts), so a configuration reload in the middle changes
- * nothing. Across nodes, cookie storage relies on the browser sending the newest cookie.
+ * nothing. Across nodes, `storage: redis` lets one node refresh and the others take its outcome
+ * (shared-refresh.ts); cookie and in-process storage rely on the browser sending the newest cookie.
  */
 import type { Logger } from '../../observability/logger.ts'
 import { ExpiringCache } from '../_shared/expiring-cache.ts'
 import { type ProviderClient, ProviderError } from './provider-client.ts'
-import { refreshed, type SessionRecord } from './session.ts'
+import { publicSessionId, refreshed, type SessionRecord } from './session.ts'
+import type { SharedRefresh } from './shared-refresh.ts'
 
 /** Milliseconds a refresh outcome is remembered by the refresh token it consumed. */
 const REMEMBER_MS = 60_000
@@ -35,12 +37,20 @@ export class Refresher {
   readonly #memo: RefreshMemo
   readonly #resource: string | undefined
   readonly #logger: Logger
+  readonly #shared: SharedRefresh | null
 
-  constructor(provider: ProviderClient, memo: RefreshMemo, resource: string | undefined, logger: Logger) {
+  constructor(
+    provider: ProviderClient,
+    memo: RefreshMemo,
+    resource: string | undefined,
+    logger: Logger,
+    shared: SharedRefresh | null = null,
+  ) {
     this.#provider = provider
     this.#memo = memo
     this.#resource = resource
     this.#logger = logger
+    this.#shared = shared
   }
 
   /** The session that replaced `r` when its refresh token was already used (by another request). */
@@ -61,19 +71,20 @@ export class Refresher {
       return done.record !== null ? Promise.resolve(done.record) : Promise.reject(done.error)
     let pending = memo.inflight.get(token)
     if (pending === undefined) {
-      pending = this.#provider.refresh(token, this.#resource).then(
-        (tokens) => {
-          const next = refreshed(r, tokens, now)
+      const ask = () =>
+        this.#provider.refresh(token, this.#resource).then((tokens) => refreshed(r, tokens, now))
+      pending = (this.#shared !== null ? this.#shared.once(token, ask) : ask()).then(
+        (next) => {
           memo.done.set(token, { record: next, error: null, until: Date.now() + REMEMBER_MS }, Date.now())
           memo.inflight.delete(token)
-          this.#logger.debug({ session: next.sid.slice(0, 8) }, 'session refreshed')
+          this.#logger.debug({ session: publicSessionId(next.sid) }, 'session refreshed')
           return next
         },
         (err: unknown) => {
           memo.inflight.delete(token)
           const error =
             err instanceof ProviderError ? err : new ProviderError('unavailable', 'refresh_failed')
-          const session = r.sid.slice(0, 8)
+          const session = publicSessionId(r.sid)
           if (error.kind === 'refused')
             this.#logger.info({ reason: error.reason, session }, 'session refresh refused; session ended')
           else

@@ -1,9 +1,13 @@
 /**
  * From a request's session cookie to a usable session, or the reason there is none. In order: load
- * (decrypt, or look up), adopt the newer session if this cookie's refresh token was already spent, the
- * idle and absolute timeouts, the CSRF check for unsafe methods, a refresh when the access token expires
- * within `refresh_before`, and a touch (the last use, written at most every `touchEvery` seconds). Cookies
- * to set or clear are queued on the request. The cookie is never trusted beyond what it decrypts to.
+ * (decrypt, or look up), revocation (the session or its subject, issue 7), adopt the newer session if
+ * this cookie's refresh token was already spent, the idle and absolute timeouts, the CSRF check for unsafe
+ * methods, a refresh when the access token expires within `refresh_before`, and a touch (the last use,
+ * written at most every `touchEvery` seconds). Cookies to set or clear are queued on the request. The
+ * cookie is never trusted beyond what it decrypts to.
+ *
+ * A store that cannot be reached (Redis down) is no session, but not an ended one: the cookie stays, so
+ * the session is back with the store. A touch it cannot write is skipped; the request goes on.
  */
 import type { RequestState } from '../../pipeline/request-state.ts'
 import type { SessionContext } from './context.ts'
@@ -11,7 +15,8 @@ import { readCookie } from './cookies.ts'
 import { type CsrfFailure, CsrfGuard } from './csrf.ts'
 import { requestOrigin } from './origin.ts'
 import { ProviderError } from './provider-client.ts'
-import { isOver, type SessionRecord } from './session.ts'
+import { isOver, publicSessionId, type SessionRecord } from './session.ts'
+import { SessionStoreUnavailable } from './store.ts'
 
 export type NoSession =
   | 'session_none'
@@ -20,6 +25,8 @@ export type NoSession =
   | 'session_refresh_refused'
   | 'session_token_expired'
   | 'session_cookie_too_large'
+  | 'session_revoked'
+  | 'session_store_unavailable'
 
 export type Resolved =
   | { readonly record: SessionRecord }
@@ -29,6 +36,7 @@ export type Resolved =
   | { readonly unavailable: string }
 
 const NONE: Resolved = Object.freeze({ none: 'session_none' as const })
+const STORE_UNAVAILABLE: Resolved = Object.freeze({ none: 'session_store_unavailable' as const })
 
 export function epochSeconds(): number {
   return Math.floor(Date.now() / 1000)
@@ -41,7 +49,16 @@ export function resolveSession(
 ): Resolved | Promise<Resolved> {
   const value = readCookie(state.req.headers.cookie, c.names.session)
   if (value === null) return NONE
-  return c.keeper.load(value).then((loaded) => settle(state, c, loaded, checkCsrf))
+  // Only while the node's first look at the shared revocations is under way (its first requests).
+  const loading = c.revocations.settled()
+  if (loading !== undefined) return loading.then(() => resolveSession(state, c, checkCsrf))
+  return c.keeper.load(value).then(
+    (loaded) => settle(state, c, loaded, checkCsrf),
+    (err: unknown) => {
+      if (err instanceof SessionStoreUnavailable) return STORE_UNAVAILABLE
+      throw err
+    },
+  )
 }
 
 async function settle(
@@ -52,6 +69,10 @@ async function settle(
 ): Promise<Resolved> {
   const now = epochSeconds()
   if (loaded === null) return ended(state, c, null, 'session_invalid')
+  if (c.revoked(loaded)) {
+    c.logger.info({ session: logId(loaded) }, 'revoked session ended')
+    return ended(state, c, loaded, 'session_revoked')
+  }
   const newer = c.refresher.newer(loaded)
   let r = newer ?? loaded
   let changed = newer !== null
@@ -74,7 +95,11 @@ async function settle(
   } else if (expires !== 0 && expires <= now) return ended(state, c, r, 'session_token_expired')
   if (changed || now - r.seenAt >= c.touchEvery) {
     r = Object.freeze({ ...r, seenAt: now })
-    const value = await c.keeper.save(r, false, now)
+    const value = await c.keeper.save(r, false, now).catch((err: unknown) => {
+      // Logged by the store. A refreshed record not written is still this node's for a minute (refresh.ts).
+      if (err instanceof SessionStoreUnavailable) return null
+      throw err
+    })
     if (value !== null) {
       const https = requestOrigin(state).https
       if (!c.fits(value)) {
@@ -97,12 +122,16 @@ async function ended(
   r: SessionRecord | null,
   reason: NoSession,
 ): Promise<Resolved> {
-  if (r !== null) await c.keeper.end(r)
+  if (r !== null)
+    await c.keeper.end(r).catch((err: unknown) => {
+      // The store is down: its record expires by itself, and the cookie is cleared anyway.
+      if (!(err instanceof SessionStoreUnavailable)) throw err
+    })
   c.setCookies(state, c.clearSessionCookies(requestOrigin(state).https))
   return { none: reason }
 }
 
-/** A session's name in logs: the first characters of its random id, never a token or the cookie. */
+/** A session's name in logs: its public id (what POST /revocations takes), never a token or the cookie. */
 export function logId(r: SessionRecord): string {
-  return r.sid.slice(0, 8)
+  return publicSessionId(r.sid)
 }

@@ -35,6 +35,7 @@ describe('session configuration', () => {
       post_login_redirect: '/',
       post_logout_redirect: '/',
       storage: 'cookie',
+      on_store_failure: 'no_session',
       cookie: { name: 'gh_session', same_site: 'Lax', secure: 'auto', max_size: 4000 },
       idle_timeout: 1800,
       absolute_timeout: 86_400,
@@ -49,6 +50,16 @@ describe('session configuration', () => {
       },
       optional: false,
     })
+  })
+
+  it('keeps sessions in Redis only with the top-level redis section, and names the key otherwise', () => {
+    assert.deepEqual(problems(withPlugin({ ...BASE, storage: 'redis' })), [
+      `${AT}.storage: 'redis' needs a Redis server: add the top-level \`redis\` section (shared by every plugin)`,
+    ])
+    const config = load(
+      `redis: { url: "redis://127.0.0.1:6379" }\n${withPlugin({ ...BASE, storage: 'redis', on_store_failure: 'error' })}`,
+    ).plugins[0]!.config as { storage: string; on_store_failure: string }
+    assert.deepEqual([config.storage, config.on_store_failure], ['redis', 'error'])
   })
 
   it('requires the provider, the client and the secret, and a secret of 32 characters or more', () => {

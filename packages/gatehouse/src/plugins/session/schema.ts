@@ -105,10 +105,16 @@ export const sessionSchema = z
       'Where the provider sends the browser after logout (`post_logout_redirect_uri`, made absolute like redirect_uri; it must be registered at the provider), or where the gateway sends it when the provider has no end_session_endpoint. Default: `/`.',
     ),
     storage: z
-      .enum(['cookie', 'server'])
+      .enum(['cookie', 'server', 'redis'])
       .default('cookie')
       .describe(
-        '`cookie`: the session (tokens included) is encrypted into the cookie, nothing is kept at the gateway and any node can read it; `server`: the cookie holds only a random id and the session is kept in this process (sessions are lost on restart and not shared between nodes). Default: `cookie`.',
+        "`cookie`: the session (tokens included) is encrypted into the cookie, nothing is kept at the gateway and any node can read it; `server`: the cookie holds only a random id and the session is kept in this process (sessions are lost on restart and not shared between nodes); `redis`: the cookie holds only a random id and the session, encrypted, is kept in the top-level `redis` section's Redis, shared by every node (a logout on one ends it on all). Default: `cookie`.",
+      ),
+    on_store_failure: z
+      .enum(['no_session', 'error'])
+      .default('no_session')
+      .describe(
+        'With `storage: redis`, when Redis cannot be reached (logged, throttled): `no_session` treats the request as having no session (401, or the `anonymous`/`optional` fallback), keeping the cookie so the session is back with Redis; `error` answers 503 `GH_ERR_SESSION_STORE_UNAVAILABLE`. Either way nothing is let in unauthenticated. Default: `no_session`.',
       ),
     secret: z
       .string()

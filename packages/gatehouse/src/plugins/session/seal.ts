@@ -1,15 +1,16 @@
 /**
  * Sealing what the gateway gives the browser to keep: a JWT encrypted with a direct key (JWE `dir` +
  * `A256GCM`, RFC 7516), so the browser can neither read nor change it, with `exp` so a copy stops working.
- * Each purpose (the session, the sign-in in progress, the server-side session id's store key) has its own
- * key, derived from the configured secret with HKDF-SHA256 (RFC 5869) and bound to the provider and
+ * Each purpose (the session, the sign-in in progress, a session record kept in a shared store, the
+ * server-side session id's store key) has its own key, derived from the configured secret with HKDF-SHA256 (RFC 5869) and bound to the provider and
  * client: a sign-in cookie cannot pass for a session cookie, nor one client's session for another's.
  * Keys are derived once per configuration.
  */
 import { createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto'
 import { EncryptJWT, jwtDecrypt } from 'jose'
 
-export type Purpose = 'session' | 'login'
+/** `store`: a record in a shared store (Redis), which must not pass for a session cookie. */
+export type Purpose = 'session' | 'login' | 'store'
 
 const HEADER = { alg: 'dir', enc: 'A256GCM' } as const
 const DECRYPT = { keyManagementAlgorithms: ['dir'], contentEncryptionAlgorithms: ['A256GCM'] }
@@ -27,6 +28,7 @@ export class Sealer {
     this.#keys = {
       session: createSecretKey(derive(secret, `session\0${binding}`)),
       login: createSecretKey(derive(secret, `login\0${binding}`)),
+      store: createSecretKey(derive(secret, `store\0${binding}`)),
     }
     this.#idKey = derive(secret, `store-key\0${binding}`)
   }

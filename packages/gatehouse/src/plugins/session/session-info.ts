@@ -1,14 +1,15 @@
 /**
  * GET session_info_path: who is signed in, for the page to show, as JSON that never holds a token:
- * `{ authenticated: true, subject, name, email, csrf_token, expires_at }` (expires_at: epoch seconds when
- * the session ends unless used again), or `{ authenticated: false }` (200 either way: not being signed in
+ * `{ authenticated: true, subject, name, email, csrf_token, expires_at, session_id }` (expires_at: epoch
+ * seconds when the session ends unless used again; session_id: the public id, for support and `POST
+ * /revocations`, never the cookie), or `{ authenticated: false }` (200 either way: not being signed in
  * is an answer, not an error). Counts as a use of the session, and sets the CSRF cookie again.
  */
 import type { RequestState } from '../../pipeline/request-state.ts'
 import type { SessionContext } from './context.ts'
 import { requestOrigin } from './origin.ts'
 import { epochSeconds, type Resolved } from './resolve.ts'
-import { endsAt } from './session.ts'
+import { endsAt, publicSessionId } from './session.ts'
 
 const HEADERS = { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' }
 
@@ -32,6 +33,7 @@ export function sessionInfo(state: RequestState, c: SessionContext, resolved: Re
       email: r.email,
       csrf_token: r.csrf,
       expires_at: endsAt(r, c.lifetimes),
+      session_id: publicSessionId(r.sid),
     },
     HEADERS,
   )

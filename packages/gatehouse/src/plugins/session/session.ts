@@ -3,7 +3,7 @@
  * tokens for them, the CSRF token, and when it began and was last used. Records are immutable: a refresh
  * or a use makes a new one. The sealed form uses short member names, since it travels in a cookie.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { decodeJwt } from 'jose'
 
 export interface SessionRecord {
@@ -36,6 +36,14 @@ export interface Lifetimes {
 /** A random identifier: 32 bytes, base64url. */
 export function randomId(): string {
   return randomBytes(32).toString('base64url')
+}
+
+/**
+ * The name a session goes by outside the browser (logs, the session info, `POST /revocations`): a hash of
+ * its random id, which with server-side storage is the cookie value and must never be shown.
+ */
+export function publicSessionId(sid: string): string {
+  return createHash('sha256').update('gatehouse-session\0').update(sid).digest('base64url').slice(0, 32)
 }
 
 /** When the session ends if unused from now on (epoch seconds). */

@@ -10,6 +10,11 @@ import type { Database } from './tables.ts'
 export interface SqlContext {
   readonly db: Kysely<Database>
   readonly dialect: SqlDialect
+  /**
+   * Listens on `channel` on a connection of its own (PostgreSQL), calling `onNotify` for each
+   * notification and once after each reconnection; absent where the database cannot notify.
+   */
+  readonly listen?: (channel: string, onNotify: () => void) => Promise<() => Promise<void>>
 }
 
 /** The public field each unique column stands for. */
@@ -19,6 +24,9 @@ const FIELDS: Readonly<Record<string, string>> = {
   'users.email_key': 'email',
   'clients.client_id': 'client_id',
   'signing_keys.kid': 'kid',
+  // SQLite names the first column of the (entity_type, name) key; PostgreSQL the constraint (dialect.ts).
+  'entities.entity_type': 'name',
+  'entities.name': 'name',
 }
 
 /**

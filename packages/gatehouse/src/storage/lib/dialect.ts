@@ -9,7 +9,8 @@
  * - locking: SQLite writers are serialised by the file (every transaction is BEGIN IMMEDIATE), so its
  *   locks are this process's only; PostgreSQL takes advisory locks, which every node sharing the
  *   database respects;
- * - whether a table exists (the migration table, before the first migration).
+ * - whether a table exists (the migration table, before the first migration);
+ * - notifications: PostgreSQL tells listening nodes at commit (NOTIFY); SQLite has none (nodes poll).
  */
 import { createHash } from 'node:crypto'
 import { type Kysely, sql, type Transaction } from 'kysely'
@@ -38,6 +39,8 @@ export interface SqlDialect {
   lockTransaction<DB>(trx: Transaction<DB>, name: string): Promise<void>
   /** Runs `fn` holding the lock `name`; `fn` uses the store as usual (other connections). */
   withLock<T>(db: Kysely<unknown>, name: string, fn: () => Promise<T>): Promise<T>
+  /** In a transaction: tells `channel`'s listeners `payload` when (and only if) it commits. */
+  notify<DB>(trx: Transaction<DB>, channel: string, payload: string): Promise<void>
 }
 
 /** A flag column's value: 0/1 in SQLite, a boolean in PostgreSQL. */
@@ -68,6 +71,7 @@ export const sqliteDialect: SqlDialect = {
   lockTransaction: async () => {},
   // The caller's in-process mutex (sql-store.ts) is the whole lock: one node per SQLite file.
   withLock: (_db, _name, fn) => fn(),
+  notify: async () => {},
 }
 
 /**
@@ -80,6 +84,7 @@ const PG_UNIQUE_CONSTRAINTS: Readonly<Record<string, string>> = {
   users_email_key_unique: 'users.email_key',
   clients_pkey: 'clients.client_id',
   signing_keys_pkey: 'signing_keys.kid',
+  entities_name_unique: 'entities.name',
 }
 
 export const postgresDialect: SqlDialect = {
@@ -118,6 +123,9 @@ export const postgresDialect: SqlDialect = {
       await postgresDialect.lockTransaction(trx, name)
       return fn()
     }),
+  async notify(trx, channel, payload) {
+    await sql`select pg_notify(${channel}, ${payload})`.execute(trx)
+  },
 }
 
 /** The advisory lock key of `name`: 64 bits of its sha256, as the decimal text of a signed bigint. */

@@ -7,6 +7,7 @@ import type { Store } from '../store.ts'
 import { SqlClientStore } from './clients.ts'
 import type { SqlContext } from './context.ts'
 import type { SqlDialect } from './dialect.ts'
+import { SqlEntityStore } from './entities.ts'
 import { SqlKeyStore } from './keys.ts'
 import { checkSchema, migrateToLatest } from './migrate.ts'
 import { SqlOidcStore } from './oidc.ts'
@@ -19,6 +20,7 @@ export class SqlStore implements Store {
   readonly oidc: SqlOidcStore
   readonly keys: SqlKeyStore
   readonly throttle: SqlThrottleStore
+  readonly entities: SqlEntityStore
   readonly #db: Kysely<unknown>
   readonly #dialect: SqlDialect
   /** The tail of each lock's queue in this process. */
@@ -32,6 +34,7 @@ export class SqlStore implements Store {
     this.oidc = new SqlOidcStore(ctx)
     this.keys = new SqlKeyStore(ctx)
     this.throttle = new SqlThrottleStore(ctx)
+    this.entities = new SqlEntityStore(ctx)
   }
 
   migrate(): Promise<string[]> {

@@ -96,7 +96,7 @@ export interface Database {
 
 /**
  * A gateway entity (service, route, consumer, plugin, credential) for the database mode, stored as a
- * JSON document. Created by migration 002; nothing reads or writes it yet.
+ * JSON document (migration 002, lib/entities.ts).
  */
 export interface EntityRow {
   /** `services`, `routes`, `consumers`, `plugins`, or a credential list (`keyauth_credentials`, ...). */

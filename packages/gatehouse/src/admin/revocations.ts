@@ -1,0 +1,139 @@
+/**
+ * Revocations on the admin API (issue 7), taking effect on every node within a second when the
+ * configuration has a top-level `redis` section, on this node only without one:
+ *   POST /revocations  one of `{"subject": "u-alice"}` (every token and session issued to the user until
+ *                      now), `{"session": "<session_id>"}` (one browser session), `{"grant": "<grant id>"}`
+ *                      (a refresh-token family of the built-in provider), `{"profile": "u-alice"}` (cached
+ *                      user-info answers are asked again; nothing is refused), `{"jwks": "<issuer>"}` (the
+ *                      issuer's keys are fetched again, and tokens verified with the old ones verified
+ *                      again: a withdrawn key stops working at once); optional `reason` and
+ *                      `ttl` (seconds kept, default 30 days). 201 with the revocation; 503
+ *                      GH_ERR_REVOCATION_UNAVAILABLE when Redis cannot be reached (nothing was revoked).
+ *   GET  /revocations  the most recent (`?limit=`, default 100, at most 1000), newest first, and whether
+ *                      this node is in step with Redis.
+ */
+import { z } from 'zod'
+import { GatehouseError } from '../errors/errors.ts'
+import type { Logger } from '../observability/logger.ts'
+import { MAX_REVOCATION_TTL, type Revocation } from '../redis/revocation.ts'
+import { acquireRevocations } from '../redis/revocation-leases.ts'
+import type { AdminContext } from './context.ts'
+import { type AdminRequest, readBody, sendError, sendJson } from './http.ts'
+
+const KINDS = ['subject', 'session', 'grant', 'profile', 'jwks'] as const
+
+const printable = (max: number) =>
+  z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .max(max, { error: `must be at most ${max} characters` })
+    .regex(/^[^\p{Cc}]*$/u, { error: 'must not contain control characters' })
+
+const body = z
+  .strictObject({
+    subject: printable(1024).optional(),
+    session: printable(1024).optional(),
+    grant: printable(1024).optional(),
+    profile: printable(1024).optional(),
+    jwks: printable(1024).optional(),
+    reason: printable(512).optional(),
+    ttl: z
+      .int({ error: 'must be a whole number of seconds' })
+      .min(1)
+      .max(MAX_REVOCATION_TTL, { error: `must be at most ${MAX_REVOCATION_TTL} seconds` })
+      .optional(),
+  })
+  .refine((b) => KINDS.filter((k) => b[k] !== undefined).length === 1, {
+    error: 'name exactly one of subject, session, grant, profile or jwks',
+  })
+
+/** A revocation as the admin API shows it: epoch seconds, as Kong's entities. */
+export function presentRevocation(r: Revocation): Record<string, unknown> {
+  return {
+    kind: r.kind,
+    id: r.id,
+    revoked_at: Math.floor(r.at / 1000),
+    expires_at: Math.floor(r.until / 1000),
+    reason: r.reason,
+  }
+}
+
+export async function handleRevocations(
+  ctx: AdminContext,
+  a: AdminRequest,
+  maxBody: number,
+  logger: Logger,
+): Promise<void> {
+  if (a.method !== 'GET' && a.method !== 'HEAD' && a.method !== 'POST') {
+    sendError(
+      a.res,
+      new GatehouseError('GH_ERR_ADMIN_METHOD_NOT_ALLOWED', `${a.method} is not supported on /revocations`),
+      {},
+      { allow: 'GET, HEAD, POST' },
+    )
+    return
+  }
+  const limit = a.method === 'POST' ? 0 : limitOf(a.query.get('limit'))
+  if (limit instanceof GatehouseError) return sendError(a.res, limit)
+  const request = a.method === 'POST' ? parse(await readBody(a.req, maxBody)) : null
+  if (request instanceof GatehouseError) return sendError(a.res, request)
+  const lease = acquireRevocations(ctx.config().settings.redis, logger)
+  try {
+    const { revocations } = lease
+    if (request === null) {
+      await revocations.settled()
+      sendJson(a.res, 200, {
+        data: revocations.recent(limit).map(presentRevocation),
+        ...revocations.status(),
+      })
+      return
+    }
+    let made: Revocation
+    try {
+      made = await revocations.revoke(request)
+    } catch (err) {
+      logger.warn({ err: (err as Error)?.message ?? String(err) }, 'revocation refused: redis unavailable')
+      a.res.setHeader('retry-after', '1')
+      sendError(
+        a.res,
+        new GatehouseError(
+          'GH_ERR_REVOCATION_UNAVAILABLE',
+          'The shared revocations (Redis) cannot be reached; nothing was revoked',
+        ),
+      )
+      return
+    }
+    logger.info({ kind: made.kind, id: made.id, reason: made.reason }, 'revoked')
+    sendJson(a.res, 201, { data: presentRevocation(made) })
+  } finally {
+    await lease.release()
+  }
+}
+
+function limitOf(value: string | null): number | GatehouseError {
+  if (value === null) return 100
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'limit must be a whole number from 1 to 1000')
+  return n
+}
+
+type Parsed = { kind: Revocation['kind']; id: string; reason: string | null; ttl: number | undefined }
+
+function parse(raw: Buffer): Parsed | GatehouseError {
+  let json: unknown
+  try {
+    json = JSON.parse(raw.toString('utf8'))
+  } catch {
+    return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'the body must be a JSON object')
+  }
+  const checked = body.safeParse(json)
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!
+    const at = issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''
+    return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', `${at}${issue.message}`)
+  }
+  const b = checked.data
+  const kind = KINDS.find((k) => b[k] !== undefined)!
+  return { kind, id: b[kind]!, reason: b.reason ?? null, ttl: b.ttl }
+}

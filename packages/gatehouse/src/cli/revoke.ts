@@ -1,0 +1,68 @@
+/**
+ * `gatehouse revoke`: revokes a subject (every token and session issued to the user until now), a
+ * session, a grant (a refresh-token family of the built-in provider), a cached profile or an issuer's
+ * cached keys (JWKS), straight in the
+ * Redis of the configuration's top-level `redis` section, so every running node applies it within a
+ * second without an admin API call (the same as `POST /revocations`). A configuration without that
+ * section keeps revocations in each node's memory: use the admin API of the node instead.
+ */
+import { parseArgs } from 'node:util'
+import { loadConfigFile } from '../config/load.ts'
+import { createLoggers } from '../observability/logger.ts'
+import { loadBundledPlugins } from '../plugins/registry.ts'
+import { acquireRedis } from '../redis/connections.ts'
+import { MAX_REVOCATION_TTL, newRevocation, type RevocationKind } from '../redis/revocation.ts'
+import { storeRevocation } from '../redis/revocation-redis.ts'
+import { CommandFailure, UsageError } from './lib/errors.ts'
+import { say } from './lib/output.ts'
+import { configFileFrom } from './lib/store-command.ts'
+
+const KINDS: readonly RevocationKind[] = ['subject', 'session', 'grant', 'profile', 'jwks']
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  subject: { type: 'string' },
+  session: { type: 'string' },
+  grant: { type: 'string' },
+  profile: { type: 'string' },
+  jwks: { type: 'string' },
+  reason: { type: 'string' },
+  ttl: { type: 'string' },
+} as const
+
+export async function revokeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: OPTIONS, allowPositionals: true })
+  if (positionals.length > 0) throw new UsageError('revoke takes no arguments besides its options')
+  const named = KINDS.filter((k) => values[k] !== undefined)
+  if (named.length !== 1)
+    throw new UsageError('revoke needs exactly one of --subject, --session, --grant, --profile or --jwks')
+  const kind = named[0]!
+  const id = values[kind]!
+  if (id === '' || id.length > 1024 || /\p{Cc}/u.test(id))
+    throw new UsageError(`--${kind} must be 1-1024 characters without control characters`)
+  const ttl = values.ttl === undefined ? undefined : Number(values.ttl)
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_REVOCATION_TTL))
+    throw new UsageError(`--ttl must be a whole number of seconds from 1 to ${MAX_REVOCATION_TTL}`)
+
+  const file = configFileFrom(values.config, 'revoke')
+  const config = await loadConfigFile(file, { registry: await loadBundledPlugins() })
+  const settings = config.settings.redis
+  if (settings === null)
+    throw new CommandFailure(
+      `${file} has no redis section: revocations live in each node's memory; use POST /revocations on the node's admin API`,
+    )
+  const lease = acquireRedis(settings, createLoggers({ level: 'silent' }).logger)
+  try {
+    const r = newRevocation({ kind, id, reason: values.reason ?? null, ttl })
+    try {
+      await lease.usable()
+      await storeRevocation(lease.client, settings, r)
+    } catch (err) {
+      throw new CommandFailure(`cannot reach ${lease.target}: ${(err as Error).message}; nothing was revoked`)
+    }
+    say(`revoked ${kind} ${id} (kept until ${new Date(r.until).toISOString()})`)
+    return 0
+  } finally {
+    await lease.release()
+  }
+}
