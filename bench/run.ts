@@ -20,12 +20,20 @@
  *   gatehouse-passport-rs256  gatehouse-jwt-rs256 plus the internal-token plugin: the caller's profile from
  *                    the upstream's /users/{sub} (cached), an internal ES256 token minted (cached) for the
  *                    upstream in place of the caller's token (lib/passport.ts)
+ *   gatehouse-ratelimit-local / gatehouse-ratelimit-redis  gatehouse plus rate-limiting on the service with
+ *                    limits never reached, counting in memory / in a redis-server started for the run (skipped,
+ *                    and reported as not measured, when redis-server is not on PATH) (lib/scale-out.ts)
+ *   gatehouse-2nodes two Gatehouse processes with gatehouse's configuration; one wrk per node at once, each
+ *                    with half of the connections, results added
  * Every proxied request carries a bearer token from a pool of distinct valid JWTs made for this run
  * (lib/tokens.ts, sent in rotation by wrk-tokens.lua): the JWT systems get their algorithm's pool,
  * gatehouse-oidc a pool issued by its provider (OIDC_POOL), the others the BASELINE_TOKENS pool, so request
  * sizes match. A second table sets Gatehouse beside HAProxy and Express Gateway per algorithm, against the
  * targets of issue 3; a third shows the identity provider's figures (issue 4); a fourth sets the identity
- * propagation pipeline beside plain jwt, HAProxy and Express Gateway against the targets of issue 5.
+ * propagation pipeline beside plain jwt, HAProxy and Express Gateway against the targets of issue 5; the
+ * scale-out tables (issue 7) set rate limiting (local, redis) and two nodes beside plain gatehouse, with
+ * the CPU time per request (on 2 cores the servers share one, so two nodes cannot add throughput: CPU per
+ * request shows what a second node costs).
  *
  * Why it is built this way:
  * - 2-core machine: wrk is pinned to CPU WRK_CPUS (0) and every server (upstream and system under test) to
@@ -36,8 +44,10 @@
  *   systems: no token → 401, valid → 200, bad signature → 401, expired → 401; identity-token: a JWT for the
  *   resource → 200, a wrong client secret → 401; gatehouse-oidc: provider token → 200, none → 401, token for
  *   another audience → 401; gatehouse-passport-rs256: the JWT cases, and the token the upstream received is
- *   an internal token that verifies with the gateway's JWKS, for the caller, with the caller's profile);
- *   otherwise the run stops with the reasons and each failing system's log.
+ *   an internal token that verifies with the gateway's JWKS, for the caller, with the caller's profile;
+ *   rate-limiting systems: the X-RateLimit-Limit-Second header, and with redis the counter in Redis;
+ *   gatehouse-2nodes: 200 from each node); otherwise the run stops with the reasons and each failing
+ *   system's log.
  * - Before each measurement the machine must be quiet (other load < QUIET_PCT% of a core, waiting at most
  *   QUIET_WAIT s); a run during which others took ≥ DISTURBED_PCT% of a core is measured again (at most
  *   RETRY_DISTURBED times) and flagged if it stays noisy. Runs with HTTP or socket errors are flagged.
@@ -49,7 +59,8 @@
  * live in lib/.
  *
  * Settings (environment): DURATION (10s), WARMUP (3s), RUNS (3), CONNECTIONS ("50"; several: "10 50 100"),
- * THREADS (1), SYSTEMS (all; group names gatehouse-jwt, haproxy, express-gateway, identity, passport),
+ * THREADS (1), SYSTEMS (all; group names gatehouse-jwt, haproxy, express-gateway, identity, passport,
+ * scale-out),
  * BASELINE_TOKENS (RS256 | HS256 | ES256 | none), TOKEN_POOL (1000), OIDC_POOL (200), PEERS_DIR
  * (<tmpdir>/gatehouse-bench-peers), PIN (auto | off), WRK_CPUS (0), SERVER_CPUS (1), QUIET_PCT (15),
  * QUIET_WAIT (60), DISTURBED_PCT (25), RETRY_DISTURBED (1), KEEP_TMP (0). See bench/README.md.
@@ -61,7 +72,7 @@ import { delimiter, dirname, join, relative } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { checkTokenEndpoint, PROVIDER_TOKEN_TTL_S } from './lib/identity.ts'
-import { EXPRESS_GATEWAY_VERSION, ensureExpressGateway, ensureTools, have } from './lib/install.ts'
+import { EXPRESS_GATEWAY_VERSION, ensureExpressGateway, ensureTools, have, onPath } from './lib/install.ts'
 import {
   checkInternalToken,
   ENRICH_TTL_S,
@@ -107,10 +118,20 @@ import {
   propagationTargetsMet,
   propagationTextTable,
 } from './lib/report-propagation.ts'
+import { scaleOutMarkdown, scaleOutRows, scaleOutText } from './lib/report-scale-out.ts'
+import {
+  checkNodes,
+  checkRateLimit,
+  type Listening,
+  RATE_LIMIT_BY,
+  RATE_LIMIT_SECOND,
+} from './lib/scale-out.ts'
 import {
   ALL_SYSTEMS,
+  portsOf,
   type RunningSystem,
   type StartContext,
+  type SystemDef,
   selectSystems,
   startSystem,
 } from './lib/systems.ts'
@@ -148,7 +169,7 @@ const CONNECTIONS = (env.CONNECTIONS ?? '50')
   .split(/[\s,]+/)
   .filter(Boolean)
   .map(Number)
-const SYSTEMS = (() => {
+const SELECTED = (() => {
   try {
     return selectSystems(
       (env.SYSTEMS ?? ALL_SYSTEMS.map((s) => s.name).join(' ')).split(/[\s,]+/).filter(Boolean),
@@ -157,6 +178,16 @@ const SYSTEMS = (() => {
     return badSetting((err as Error).message)
   }
 })()
+/** redis-server on PATH; without it gatehouse-ratelimit-redis is left out and reported as not measured. */
+const REDIS_SERVER = onPath('redis-server')
+/** Selected systems that cannot be measured here, and why (shown in the report, never silently dropped). */
+const SKIPPED = new Map<string, string>(
+  SELECTED.filter((d) => d.rateLimit === 'redis' && REDIS_SERVER === null).map((d) => [
+    d.name,
+    'redis-server missing',
+  ]),
+)
+const SYSTEMS: SystemDef[] = SELECTED.filter((d) => !SKIPPED.has(d.name))
 const BASELINE_TOKENS = (env.BASELINE_TOKENS ?? 'RS256').toUpperCase()
 const TOKEN_POOL = positiveInt('TOKEN_POOL', 1000)
 /** gatehouse-oidc: tokens issued by the provider before measuring, sent in rotation. */
@@ -173,11 +204,20 @@ const RETRY_DISTURBED = positiveInt('RETRY_DISTURBED', 1)
 const KEEP_TMP = env.KEEP_TMP === '1'
 /** Scratch directory (tokens, configs, server logs, raw wrk output); removed after a clean run unless KEEP_TMP=1. */
 let tmp = ''
+/** Nodes of the system with the most (each node's wrk needs at least THREADS connections). */
+const MAX_NODES = Math.max(1, ...SYSTEMS.map((d) => d.nodes ?? 1))
 for (const c of CONNECTIONS) {
-  if (!Number.isInteger(c) || c < THREADS)
-    badSetting(`CONNECTIONS must be whole numbers ≥ THREADS (${THREADS})`)
+  if (!Number.isInteger(c) || c < THREADS * MAX_NODES)
+    badSetting(
+      `CONNECTIONS must be whole numbers ≥ THREADS (${THREADS})${MAX_NODES > 1 ? ` × ${MAX_NODES} nodes` : ''}`,
+    )
 }
-if (SYSTEMS.length === 0) badSetting('SYSTEMS names no system')
+if (SYSTEMS.length === 0)
+  badSetting(
+    SKIPPED.size > 0
+      ? `nothing to measure: ${[...SKIPPED].map(([name, why]) => `${name} not measured: ${why}`).join('; ')}`
+      : 'SYSTEMS names no system',
+  )
 if (BASELINE_TOKENS !== 'NONE' && !(ALGS as readonly string[]).includes(BASELINE_TOKENS))
   badSetting(`BASELINE_TOKENS must be one of ${ALGS.join(', ')} or none (got ${env.BASELINE_TOKENS})`)
 if (TOKEN_POOL < 1) badSetting('TOKEN_POOL must be at least 1')
@@ -232,6 +272,14 @@ function firstLine(argv: string[]): string {
 }
 
 // --- the systems under test ---
+/** A system's gateway processes and their ports: its nodes, or the one process. */
+const nodesOf = (s: RunningSystem): Listening[] => s.nodes ?? [{ port: s.port, process: s.process }]
+/** Every process group whose CPU is the system's: its nodes and its Redis server. */
+const groupsOf = (s: RunningSystem): Started[] => [
+  ...nodesOf(s).map((n) => n.process),
+  ...(s.redis ? [s.redis.process] : []),
+]
+
 interface Setup {
   tmp: string
   upstream: Started
@@ -251,7 +299,7 @@ interface Setup {
  * token. Returns what it saw, and whether that was right.
  */
 async function preRunCheck(s: RunningSystem, tokens: Tokens): Promise<{ ok: boolean; detail: string }> {
-  await waitPort(s.port, s.process, 60_000)
+  for (const node of nodesOf(s)) await waitPort(node.port, node.process, 60_000)
   if (s.provider?.tokenRequest) return checkTokenEndpoint(s.provider.provider)
   let issued = ''
   if (s.provider?.pool) {
@@ -291,6 +339,17 @@ async function preRunCheck(s: RunningSystem, tokens: Tokens): Promise<{ ok: bool
     ok = propagated.ok
     seen.push(propagated.detail)
   }
+  const baseline = pool ? tokens.checks[pool].good : undefined
+  if (ok && s.def.rateLimit) {
+    const limited = await checkRateLimit(s.port, baseline, s.redis)
+    ok = limited.ok
+    seen.push(limited.detail)
+  }
+  if (ok && s.nodes) {
+    const each = await checkNodes(s.nodes, baseline)
+    ok = each.ok
+    seen.push(each.detail)
+  }
   return { ok, detail: issued + seen.join(', ') }
 }
 
@@ -312,8 +371,8 @@ async function startAll(
       env: options?.env ?? process.env,
     })
   }
-  // All ports at once (distinct): the upstream's, and at most two per system (Gatehouse's admin listener).
-  const ports = await freePorts(1 + 2 * SYSTEMS.length)
+  // All ports at once (distinct): the upstream's, and each system's (two per Gatehouse node, and Redis).
+  const ports = await freePorts(1 + SYSTEMS.reduce((n, d) => n + portsOf(d), 0))
   const upstreamPort = ports.shift()!
   const upstream = start('upstream', [process.execPath, join(BENCH_DIR, 'upstream.ts'), String(upstreamPort)])
   await waitPort(upstreamPort, upstream)
@@ -339,6 +398,7 @@ async function startAll(
     start,
     port: async () => ports.shift()!,
     providerPoolSize: OIDC_POOL,
+    redisServer: REDIS_SERVER,
   }
 
   // Start everything, then check everything: a failure is reported with all the others, before measuring.
@@ -381,30 +441,42 @@ async function startAll(
   // Gatehouse's access log: on in every Gatehouse system but gatehouse-nolog (lines are flushed ≤ 100 ms).
   await sleep(500)
   for (const s of systems.filter((x) => x.def.kind === 'gatehouse')) {
-    const logged = readFileSync(s.process.log, 'utf8').includes('"type":"access"')
-    if (logged !== (s.name !== 'gatehouse-nolog')) {
-      say(
-        `WARNING: ${s.name} ${logged ? 'wrote' : 'did not write'} an access-log line; check ${s.process.log}`,
-      )
+    for (const { process } of nodesOf(s)) {
+      const logged = readFileSync(process.log, 'utf8').includes('"type":"access"')
+      if (logged !== (s.name !== 'gatehouse-nolog')) {
+        say(
+          `WARNING: ${process.name} ${logged ? 'wrote' : 'did not write'} an access-log line; check ${process.log}`,
+        )
+      }
     }
   }
   return { tmp, upstream, upstreamPort, systems, tokens, commands, checks, pin }
 }
 
 // --- measuring ---
-/** The wrk command for a system, and the environment its script reads (TOKENS or TOKEN_REQUEST), if any. */
-function wrkCommand(
-  setup: Setup,
-  s: RunningSystem,
-  conns: number,
-  length: string,
-): { argv: string[]; env: Record<string, string> } {
-  const load = loadOf(s, setup.tokens)
-  const argv = ['wrk', `-t${THREADS}`, `-c${conns}`, `-d${length}`, '--latency', '--timeout', '5s']
-  argv.push('-s', join(BENCH_DIR, load.script), `http://127.0.0.1:${s.port}${load.path}`)
-  return { argv: setup.pin ? ['taskset', '-c', WRK_CPUS, ...argv] : argv, env: load.env }
+/** One wrk command line, and the environment its script reads (TOKENS or TOKEN_REQUEST), if any. */
+interface WrkCommand {
+  argv: string[]
+  env: Record<string, string>
 }
-const showWrk = (w: { argv: string[]; env: Record<string, string> }) =>
+
+/**
+ * The wrk commands loading a system: one, or one per node run at the same time, the connections shared
+ * out as evenly as they go (50 → 25 + 25). wrk cannot spread one run over several hosts, and two wrk
+ * processes measured together, their results added, are as honest as a balancer in front would be
+ * without adding its cost.
+ */
+function wrkCommands(setup: Setup, s: RunningSystem, conns: number, length: string): WrkCommand[] {
+  const load = loadOf(s, setup.tokens)
+  const nodes = nodesOf(s)
+  return nodes.map((node, i) => {
+    const share = Math.floor(conns / nodes.length) + (i < conns % nodes.length ? 1 : 0)
+    const argv = ['wrk', `-t${THREADS}`, `-c${share}`, `-d${length}`, '--latency', '--timeout', '5s']
+    argv.push('-s', join(BENCH_DIR, load.script), `http://127.0.0.1:${node.port}${load.path}`)
+    return { argv: setup.pin ? ['taskset', '-c', WRK_CPUS, ...argv] : argv, env: load.env }
+  })
+}
+const showWrk = (w: WrkCommand) =>
   `${Object.entries(w.env)
     .map(([k, v]) => `${k}=${v} `)
     .join('')}${shellWords(w.argv)}`
@@ -424,7 +496,7 @@ interface WrkResult {
   ok2xx?: number
 }
 
-async function runWrk(w: { argv: string[]; env: Record<string, string> }, out: string): Promise<WrkResult> {
+async function runWrk(w: WrkCommand, out: string): Promise<WrkResult> {
   const wrk = spawnGroup('wrk', w.argv[0]!, w.argv.slice(1), {
     cwd: ROOT,
     log: out,
@@ -437,8 +509,19 @@ async function runWrk(w: { argv: string[]; env: Record<string, string> }, out: s
   return JSON.parse(json) as WrkResult
 }
 
+/** Runs a system's wrk commands at the same time (raw output in `<out>.txt`, or `<out>.node<N>.txt`). */
+function runLoad(commands: WrkCommand[], out: string): Promise<WrkResult[]> {
+  return Promise.all(
+    commands.map((w, i) => runWrk(w, commands.length > 1 ? `${out}.node${i + 1}.txt` : `${out}.txt`)),
+  )
+}
+
+/** Successful answers: the token-request script counts 2xx itself; otherwise wrk's status errors (≥ 400) are taken out. */
+const okOf = (w: WrkResult) => w.ok2xx ?? w.requests - w.non2xx
+
 async function measure(setup: Setup, s: RunningSystem, conns: number, round: number): Promise<Row> {
   const tag = `r${round}-${s.name}-c${conns}`
+  const nodes = nodesOf(s)
   for (let attempt = 1; ; attempt++) {
     if (Date.now() - setup.tokens.signedAt > (TOKEN_TTL_S * 1000) / 2) {
       say('signing new token pools (half of the tokens’ lifetime is over)')
@@ -450,15 +533,15 @@ async function measure(setup: Setup, s: RunningSystem, conns: number, round: num
       await providerPool.refresh()
     }
     await waitQuiet(QUIET_PCT, QUIET_WAIT, say)
-    await runWrk(wrkCommand(setup, s, conns, WARMUP), join(setup.tmp, 'wrk', `${tag}.warmup.txt`))
-    const pgids = [s.process.pid, setup.upstream.pid]
+    await runLoad(wrkCommands(setup, s, conns, WARMUP), join(setup.tmp, 'wrk', `${tag}.warmup`))
+    const pgids = [...groupsOf(s).map((g) => g.pid), setup.upstream.pid]
     const before = {
       t: performance.now(),
       busy: machineBusyTicks(),
       self: selfTicks(),
       groups: groupTicks(pgids),
     }
-    const w = await runWrk(wrkCommand(setup, s, conns, DURATION), join(setup.tmp, 'wrk', `${tag}.txt`))
+    const results = await runLoad(wrkCommands(setup, s, conns, DURATION), join(setup.tmp, 'wrk', tag))
     const after = {
       t: performance.now(),
       busy: machineBusyTicks(),
@@ -470,39 +553,57 @@ async function measure(setup: Setup, s: RunningSystem, conns: number, round: num
     const pct = (ticks: number) =>
       Math.round((ticks * 100) / (((after.t - before.t) / 1000) * TICKS_PER_SECOND))
     const delta = (pgid: number) => (after.groups.get(pgid) ?? 0) - (before.groups.get(pgid) ?? 0)
-    const sut = delta(s.process.pid)
+    // The system's CPU is all of its processes': every node, and its Redis server.
+    const nodeTicks = nodes.map((n) => delta(n.process.pid))
+    const redisTicks = s.redis ? delta(s.redis.process.pid) : 0
+    const sut = nodeTicks.reduce((a, b) => a + b, 0) + redisTicks
     const up = s.process === setup.upstream ? 0 : delta(setup.upstream.pid)
     const wrk = after.self.reapedChildren - before.self.reapedChildren
     const self = after.self.self - before.self.self
     const other = Math.max(0, after.busy - before.busy - sut - up - wrk - self)
-    // req/s counts successful answers: the token script counts 2xx itself; otherwise wrk's status errors
-    // (≥ 400) are taken out. Any error flags the row anyway.
-    const ok = w.ok2xx ?? w.requests - w.non2xx
+    // Several nodes: counts add up, each node's req/s over its own wrk's duration; latency percentiles
+    // cannot be merged, so the slower node's are kept. Any error flags the row.
+    const sum = (f: (w: WrkResult) => number) => results.reduce((n, w) => n + f(w), 0)
+    const slowest = (f: (w: WrkResult) => number) => Math.max(...results.map(f))
+    const nodeRps = results.map((w) => okOf(w) / (w.duration_us / 1e6))
+    const ok = sum(okOf)
+    const usPerReq = (ticks: number) =>
+      ok > 0 ? Math.round(((ticks / TICKS_PER_SECOND) * 1e7) / ok) / 10 : 0
     const row: Row = {
       round,
       system: s.name,
       conns,
       tokens: loadOf(s, setup.tokens).label,
-      rps: Math.round(ok / (w.duration_us / 1e6)),
-      p50_ms: w.p50_us / 1000,
-      p90_ms: w.p90_us / 1000,
-      p99_ms: w.p99_us / 1000,
-      requests: w.requests,
-      non2xx: w.ok2xx === undefined ? w.non2xx : w.requests - w.ok2xx,
-      connect_err: w.connect_err,
-      read_err: w.read_err,
-      write_err: w.write_err,
-      timeouts: w.timeouts,
+      rps: Math.round(nodeRps.reduce((a, b) => a + b, 0)),
+      p50_ms: slowest((w) => w.p50_us) / 1000,
+      p90_ms: slowest((w) => w.p90_us) / 1000,
+      p99_ms: slowest((w) => w.p99_us) / 1000,
+      requests: sum((w) => w.requests),
+      non2xx: sum((w) => w.requests - okOf(w)),
+      connect_err: sum((w) => w.connect_err),
+      read_err: sum((w) => w.read_err),
+      write_err: sum((w) => w.write_err),
+      timeouts: sum((w) => w.timeouts),
       sut_cpu_pct: pct(sut),
       upstream_cpu_pct: s.process === setup.upstream ? pct(sut) : pct(up),
       wrk_cpu_pct: pct(wrk),
       other_cpu_pct: pct(other),
       attempts: attempt,
+      cpu_us_per_req: usPerReq(sut),
+      server_cpu_us_per_req: usPerReq(sut + up),
+      redis_cpu_pct: s.redis ? pct(redisTicks) : null,
+      node_rps: nodes.length > 1 ? nodeRps.map(Math.round).join('+') : '',
+      node_cpu_pct: nodes.length > 1 ? nodeTicks.map(pct).join('+') : '',
     }
     say(
-      `round ${round}/${RUNS} ${s.name} c=${conns}: ${row.rps.toLocaleString('en-US')} req/s, ` +
-        `p50 ${row.p50_ms.toFixed(2)} ms, p99 ${row.p99_ms.toFixed(2)} ms — CPU % of a core: ` +
-        `system ${row.sut_cpu_pct}, upstream ${row.upstream_cpu_pct}, wrk ${row.wrk_cpu_pct}, others ${row.other_cpu_pct}` +
+      `round ${round}/${RUNS} ${s.name} c=${conns}: ${row.rps.toLocaleString('en-US')} req/s` +
+        (row.node_rps ? ` (nodes ${row.node_rps.replaceAll('+', ' + ')})` : '') +
+        `, p50 ${row.p50_ms.toFixed(2)} ms, p99 ${row.p99_ms.toFixed(2)} ms — CPU % of a core: ` +
+        `system ${row.sut_cpu_pct}` +
+        (row.node_cpu_pct ? ` (nodes ${row.node_cpu_pct.replaceAll('+', ' + ')})` : '') +
+        (row.redis_cpu_pct !== null ? ` (of which Redis ${row.redis_cpu_pct})` : '') +
+        `, upstream ${row.upstream_cpu_pct}, wrk ${row.wrk_cpu_pct}, others ${row.other_cpu_pct}` +
+        ` — ${row.cpu_us_per_req} µs system CPU per request` +
         (errorCount(row) ? ` — ${errorCount(row)} ERRORS` : ''),
     )
     if (row.other_cpu_pct < DISTURBED_PCT || attempt > RETRY_DISTURBED) return row
@@ -539,6 +640,28 @@ passport ÷ this: gatehouse-passport-rs256's req/s over the row's, and in bracke
 ratio taken round by round. Targets (issue 5): ≥ 0.90× gatehouse-jwt-rs256 and ≥ 1.0× haproxy-rs256; none
 against Express Gateway.`
 
+/** Under the Scale-out tables (Markdown report). */
+const SCALE_OUT_NOTE = `Medians of the rows of the first table (same rounds). Rate limiting: plain \`gatehouse\`'s
+configuration plus Kong's rate-limiting plugin on the service, \`second: ${RATE_LIMIT_SECOND}\`,
+\`limit_by: ${RATE_LIMIT_BY}\` (every wrk connection is 127.0.0.1: one counter per second, the same key for
+every request), \`fault_tolerant: false\` (a request Redis fails to count would be a 500 and flag the row), so
+no request is refused and what is measured is the counting: \`local\` in the process's memory, \`redis\` one
+Lua script per request (read, check, INCRBY, PEXPIRE on a new counter) in a redis-server started for the run
+on the server CPU (no persistence), over one connection; Redis sharing the gateway's core, every request also
+costs the switches to Redis and back, which a Redis on its own machine would not add to the gateway's core
+(its network round trip adds latency instead). µs CPU/req: the system's CPU time over the measured run
+divided by its successful requests — Gatehouse's process and, for \`redis\`, the Redis server's (its part in
+"of which Redis"); "server" adds the upstream's. On a CPU-bound core, µs per request rather than req/s is the
+cost that carries over to a bigger machine. Nodes: \`gatehouse-2nodes\` is two Gatehouse processes with plain
+\`gatehouse\`'s configuration, each pinned to the same server CPU as everything else; two wrk processes run at
+the same time, one per node with half of the connections, and their successful answers add up (p50/p99: the
+slower node's). On this 2-core machine the servers share one core, so two nodes cannot serve more than one:
+req/s ÷ 1 node near 1.0 and CPU/req ÷ 1 node near 1.0 would mean a second node adds no work per request.
+Above 1.0 is the cost of two processes on one core — the core switching between them, each event loop
+waking for fewer requests at a time, two connection pools to the upstream — most of which a node on a core
+of its own does not pay. Ratios divide medians; in brackets the lowest and highest ratio taken round by
+round.`
+
 // --- main ---
 async function main(): Promise<number> {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
@@ -554,20 +677,28 @@ async function main(): Promise<number> {
   const pin = pinWanted && have('taskset') && availableParallelism() >= 2
   if (pinWanted && !pin) say('WARNING: no CPU pinning (needs taskset and 2 CPUs); results will be noisier')
 
+  for (const [name, why] of SKIPPED)
+    say(`WARNING: ${name} not measured: ${why} (Debian: apt-get install redis-server)`)
+
   tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'))
   mkdirSync(join(tmp, 'wrk'))
   say(`signing ${TOKEN_POOL} tokens per algorithm (${ALGS.join(', ')}) in ${join(tmp, 'tokens')}`)
   const tokens = await makeTokens(join(tmp, 'tokens'), TOKEN_POOL, TOKEN_TTL_S)
   const setup = await startAll(tmp, tools, expressGateway, tokens, pin)
 
-  const wrkCommands = CONNECTIONS.flatMap((c) =>
-    setup.systems.map((s) => `wrk → ${s.name}: ${showWrk(wrkCommand(setup, s, c, DURATION))}`),
+  const wrkLines = CONNECTIONS.flatMap((c) =>
+    setup.systems.flatMap((s) => {
+      // Several nodes: one wrk per node, run at the same time.
+      const commands = wrkCommands(setup, s, c, DURATION)
+      const label = (i: number) => (commands.length > 1 ? `${s.name} node ${i + 1}` : s.name)
+      return commands.map((w, i) => `wrk → ${label(i)}: ${showWrk(w)}`)
+    }),
   )
   const allCommands = [
     '# from the repository root; servers started in this order, each in its own process group',
     ...setup.commands,
     `# each measured run is preceded by the same wrk command with -d${WARMUP} (warm-up, not recorded)`,
-    ...wrkCommands,
+    ...wrkLines,
   ]
   say(`commands:\n  ${allCommands.join('\n  ')}`)
   const n = setup.systems.length
@@ -593,6 +724,7 @@ async function main(): Promise<number> {
   const idp = identityRows(summaries, rows, CONNECTIONS)
   const propagation = propagationRows(summaries, rows, CONNECTIONS)
   const propagationTally = propagationTargetsMet(propagation)
+  const scaleOut = scaleOutRows(summaries, rows, CONNECTIONS, SKIPPED)
   const tally = targetsMet(jwt)
   const git = firstLine(['git', 'rev-parse', '--short', 'HEAD'])
   const dirty = firstLine(['git', 'status', '--porcelain']) ? '+dirty' : ''
@@ -672,6 +804,20 @@ ${propagationVerdict}
 
 ${PROPAGATION_NOTE}
 `
+  const scaleOutSection =
+    scaleOut.length === 0
+      ? ''
+      : `
+## Scale-out (issue 7)
+
+${scaleOutMarkdown(scaleOut)}
+
+${SCALE_OUT_NOTE}
+`
+  const skippedLine =
+    SKIPPED.size === 0
+      ? ''
+      : `\nNot measured: ${[...SKIPPED].map(([name, why]) => `\`${name}\` (${why})`).join(', ')}.\n`
   const markdown = `# Gatehouse benchmark — ${stamp}
 
 ${settings}
@@ -685,8 +831,8 @@ percentiles. × direct: req/s relative to wrk → upstream with no proxy; × ngi
 the nginx reverse proxy. Notes flag rounds with HTTP/socket errors or a busy machine, and rows whose rounds
 differ by more than 20%. Every request carries a bearer token (\`tokens\` column of the TSV): the JWT systems
 their algorithm's pool, the others the ${BASELINE_TOKENS === 'NONE' ? 'no token' : `${BASELINE_TOKENS} pool`}.
-Raw rows: \`${stamp}.tsv\` (CPU use per round, in % of one core).
-${jwtSection}${idpSection}${propagationSection}
+Raw rows: \`${stamp}.tsv\` (CPU use per round, in % of one core, and CPU time per request).
+${skippedLine}${jwtSection}${idpSection}${propagationSection}${scaleOutSection}
 ## Pre-run checks
 
 ${setup.checks.map((c) => `- ${c}`).join('\n')}
@@ -714,6 +860,8 @@ ${configs.join('\n\n')}
     console.log(
       `Identity propagation (issue 5)\n\n${propagationTextTable(propagation)}\n\n${propagationVerdict}\n`,
     )
+  if (scaleOut.length > 0) console.log(`Scale-out (issue 7)\n\n${scaleOutText(scaleOut)}\n`)
+  for (const [name, why] of SKIPPED) console.log(`${name} not measured: ${why}.`)
   if (flagged > 0) console.log(`${flagged} row(s) flagged: see the notes column.`)
   say(`wrote bench/results/${stamp}.md and .tsv (also latest.md, latest.tsv)`)
   return rows.some((r) => errorCount(r) > 0) ? 1 : 0

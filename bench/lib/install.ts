@@ -6,6 +6,9 @@
  * - Express Gateway 1.x from npm into a scratch directory outside the repository (PEERS_DIR, by default
  *   <tmpdir>/gatehouse-bench-peers), never into the repository's package.json. It is kept there between
  *   runs, so only the first run pays for the download.
+ *
+ * redis-server is not installed here: `gatehouse-ratelimit-redis` is measured only when it is on PATH
+ * (as the Redis tests need it), and reported as not measured otherwise.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -16,6 +19,13 @@ export const EXPRESS_GATEWAY_VERSION = '1.16.11'
 
 export function have(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
+}
+
+/** The absolute path of `command` found on PATH, or null. */
+export function onPath(command: string): string | null {
+  const r = spawnSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' })
+  const path = r.status === 0 ? r.stdout.trim() : ''
+  return path.startsWith('/') ? path : null
 }
 
 /** The command to run a Debian-installed tool: its name on PATH, else its /usr/sbin path, else null. */

@@ -6,7 +6,7 @@
  *   after a grace period) and nothing else, so a Ctrl-C or a crash never leaves servers behind and never
  *   touches other processes on the machine;
  * - free loopback ports (bind port 0, read the number, close), waiting for a port, HTTP GETs for the
- *   pre-run checks (status, or status and body);
+ *   pre-run checks (status, or status, headers and body);
  * - CPU accounting from /proc, used to wait for a quiet machine before each measurement and to tell how
  *   much CPU other processes took while it ran (the noise indicator).
  *
@@ -155,25 +155,30 @@ export async function httpStatus(port: number, token?: string): Promise<number> 
   return (await httpGet(port, '/', token)).status
 }
 
-/** `GET http://127.0.0.1:port<path>` as httpStatus does, with the answer's body as text. */
+/** `GET http://127.0.0.1:port<path>` as httpStatus does, with the answer's headers and body as text. */
 export function httpGet(
   port: number,
   path: string,
   token?: string,
-): Promise<{ status: number; body: string }> {
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve) => {
     const headers = token === undefined ? {} : { authorization: `Bearer ${token}` }
     const options = { host: '127.0.0.1', port, path, agent: false, timeout: 5000, headers }
+    const failed = () => resolve({ status: 0, headers: {}, body: '' })
     const req = http.get(options, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
       )
-      res.on('error', () => resolve({ status: 0, body: '' }))
+      res.on('error', failed)
     })
     req.on('timeout', () => req.destroy())
-    req.on('error', () => resolve({ status: 0, body: '' }))
+    req.on('error', failed)
   })
 }
 

@@ -6,8 +6,9 @@
  * `notes` column, never averaged in silently. A second table sets Gatehouse's JWT verification beside
  * HAProxy's and Express Gateway's, per algorithm, against the targets of issue 3; a third shows the
  * identity provider's figures (issue 4): token issuance, and a route taking its tokens beside plain
- * Gatehouse. The identity propagation table (issue 5) is in report-propagation.ts, built on the helpers
- * exported here (roundRange, medianRatio, withRange, verdict, the table renderers).
+ * Gatehouse. The identity propagation table (issue 5) and the scale-out tables (issue 7) are in
+ * report-propagation.ts and report-scale-out.ts, built on the helpers exported here (median, roundRange,
+ * medianRatio, withRange, verdict, the table renderers).
  * Output: aligned text tables, Markdown tables, and the raw rows as TSV.
  */
 import { ALGS, type Alg } from './tokens.ts'
@@ -36,6 +37,15 @@ export interface Row {
   other_cpu_pct: number
   /** 1, or more when the run was repeated because the machine was busy. */
   attempts: number
+  /** The system's CPU time (all its processes, as sut_cpu_pct) per successful request, in µs. */
+  cpu_us_per_req: number
+  /** The same with the upstream's CPU added: all the server side's CPU per successful request, in µs. */
+  server_cpu_us_per_req: number
+  /** gatehouse-ratelimit-redis: the Redis server's part of sut_cpu_pct; null for the others. */
+  redis_cpu_pct: number | null
+  /** Several nodes: each node's req/s and CPU (% of a core), joined with `+`; '' for one node. */
+  node_rps: string
+  node_cpu_pct: string
 }
 
 export const TSV_COLUMNS: (keyof Row)[] = [
@@ -58,10 +68,15 @@ export const TSV_COLUMNS: (keyof Row)[] = [
   'wrk_cpu_pct',
   'other_cpu_pct',
   'attempts',
+  'cpu_us_per_req',
+  'server_cpu_us_per_req',
+  'redis_cpu_pct',
+  'node_rps',
+  'node_cpu_pct',
 ]
 
 export function toTsv(rows: Row[]): string {
-  const lines = rows.map((r) => TSV_COLUMNS.map((c) => String(r[c])).join('\t'))
+  const lines = rows.map((r) => TSV_COLUMNS.map((c) => String(r[c] ?? '')).join('\t'))
   return `${[TSV_COLUMNS.join('\t'), ...lines].join('\n')}\n`
 }
 
@@ -91,7 +106,7 @@ const NOT_PROXIED = new Set(['identity-token'])
 /** Flag a row when its rounds' req/s span more than this fraction of the median. */
 const SPREAD_NOTE = 0.2
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b)
   const mid = Math.floor(s.length / 2)
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
@@ -247,23 +262,27 @@ export interface JwtComparison {
 }
 
 /**
- * Lowest and highest ratio of `a`'s req/s to `b`'s taken round by round (rounds where both were measured
- * at `conns`); null with fewer than two such rounds or when either system is missing.
+ * Lowest and highest ratio of `a`'s req/s (or another `metric` of the rows) to `b`'s taken round by round
+ * (rounds where both were measured at `conns`); null with fewer than two such rounds or when either system
+ * is missing.
  */
 export function roundRange(
   rows: Row[],
   conns: number,
   a: Summary | null,
   b: Summary | null,
+  metric: (r: Row) => number = (r) => r.rps,
 ): [number, number] | null {
   if (!a || !b) return null
-  const rps = (system: string, round: number) =>
-    rows.find((r) => r.conns === conns && r.system === system && r.round === round)?.rps
+  const of = (system: string, round: number) => {
+    const row = rows.find((r) => r.conns === conns && r.system === system && r.round === round)
+    return row && metric(row)
+  }
   const ratios: number[] = []
   for (const r of rows) {
     if (r.conns !== conns || r.system !== a.system) continue
-    const other = rps(b.system, r.round)
-    if (other) ratios.push(r.rps / other)
+    const other = of(b.system, r.round)
+    if (other) ratios.push(metric(r) / other)
   }
   return ratios.length > 1 ? [Math.min(...ratios), Math.max(...ratios)] : null
 }

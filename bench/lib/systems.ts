@@ -20,7 +20,12 @@
  * Identity propagation (issue 5; lib/passport.ts):
  *   gatehouse-passport-rs256 gatehouse-jwt-rs256 plus the internal-token plugin: the caller's profile from
  *                            /users/{sub} (cached), an internal ES256 token (cached) replacing its token
- * Group names select several at once: gatehouse-jwt, haproxy, express-gateway, identity, passport.
+ * Scale-out (issue 7; lib/scale-out.ts):
+ *   gatehouse-ratelimit-local / -redis   gatehouse plus rate-limiting on the service, policy local / redis
+ *                            (a redis-server started for the run)
+ *   gatehouse-2nodes         two Gatehouse processes with gatehouse's configuration, loaded at once
+ * Group names select several at once: gatehouse-jwt, haproxy, express-gateway, identity, passport,
+ * scale-out.
  */
 import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
@@ -37,6 +42,13 @@ import {
 } from './identity.ts'
 import { internalTokenPlugin, internalTokensSection, PASSPORT_SYSTEM } from './passport.ts'
 import type { Started } from './procs.ts'
+import {
+  type Listening,
+  type RateLimitPolicy,
+  rateLimitingPlugin,
+  redisSection,
+  startRedis,
+} from './scale-out.ts'
 import { ALGS, type Alg, AUDIENCE, ISSUER, type Tokens } from './tokens.ts'
 
 export type Kind = 'direct' | 'gatehouse' | 'nginx' | 'node-floor' | 'haproxy' | 'express-gateway'
@@ -50,6 +62,10 @@ export interface SystemDef {
   identity: IdentityRole | null
   /** Gatehouse with the internal-token plugin after jwt: enrichment and a minted internal token (issue 5). */
   internalToken?: boolean
+  /** Gatehouse with rate-limiting on the service, counting with this policy (issue 7). */
+  rateLimit?: RateLimitPolicy
+  /** Gatehouse processes with the same configuration, loaded at once (issue 7). Default 1. */
+  nodes?: number
 }
 
 const plain = (name: string, kind: Kind): SystemDef => ({ name, kind, alg: null, identity: null })
@@ -69,6 +85,9 @@ export const ALL_SYSTEMS: SystemDef[] = [
   { name: 'identity-token', kind: 'gatehouse', alg: null, identity: 'issue' },
   { name: 'gatehouse-oidc', kind: 'gatehouse', alg: null, identity: 'verify' },
   { name: PASSPORT_SYSTEM, kind: 'gatehouse', alg: 'RS256', identity: null, internalToken: true },
+  { name: 'gatehouse-ratelimit-local', kind: 'gatehouse', alg: null, identity: null, rateLimit: 'local' },
+  { name: 'gatehouse-ratelimit-redis', kind: 'gatehouse', alg: null, identity: null, rateLimit: 'redis' },
+  { name: 'gatehouse-2nodes', kind: 'gatehouse', alg: null, identity: null, nodes: 2 },
 ]
 
 /** Names that stand for several systems in SYSTEMS. */
@@ -78,6 +97,12 @@ export const GROUPS: Record<string, string[]> = {
   'express-gateway': ALGS.map((a) => `express-gateway-${a.toLowerCase()}`),
   identity: ['identity-token', 'gatehouse-oidc'],
   passport: [PASSPORT_SYSTEM],
+  'scale-out': ['gatehouse-ratelimit-local', 'gatehouse-ratelimit-redis', 'gatehouse-2nodes'],
+}
+
+/** Free ports a system takes: a proxy and an admin listener per Gatehouse node, and its Redis server. */
+export function portsOf(def: SystemDef): number {
+  return 2 * (def.nodes ?? 1) + (def.rateLimit === 'redis' ? 1 : 0)
 }
 
 /** The systems named in `names` (system or group names), in report order; throws on an unknown name. */
@@ -109,6 +134,8 @@ export interface StartContext {
   port(): Promise<number>
   /** gatehouse-oidc: how many provider-issued tokens its pool holds. */
   providerPoolSize: number
+  /** redis-server on PATH (gatehouse-ratelimit-redis), or null. */
+  redisServer: string | null
 }
 
 export interface RunningSystem {
@@ -124,6 +151,13 @@ export interface RunningSystem {
    * wrk-token-request.lua, gatehouse-oidc the pool of provider-issued tokens (issued by the pre-run check).
    */
   provider?: { provider: Provider; tokenRequest?: string; pool?: ProviderPool }
+  /**
+   * gatehouse-2nodes: every node, this one (`port`, `process`) first. wrk loads them all at once, and all
+   * their CPU is the system's. Absent for one node.
+   */
+  nodes?: Listening[]
+  /** gatehouse-ratelimit-redis: the Redis server its counters live in; its CPU is the system's too. */
+  redis?: Listening
 }
 
 const REDACTED = '<HS256 secret of this run>'
@@ -150,15 +184,25 @@ export async function startSystem(
       const [port, admin] = [await ctx.port(), await ctx.port()]
       // The issuer URL names the proxy port, so the provider is made once the port is known.
       const provider = def.identity ? makeProvider(port, def.identity) : null
-      const { json, shown } = gatehouseConfig(def, ctx, provider, join(dir, 'gatehouse.db'))
+      // Redis first, so the gateway's first request (the pre-run check) finds it listening.
+      const redis = def.rateLimit === 'redis' ? await startRedis(ctx, def.name, dir) : undefined
+      const { json, shown } = gatehouseConfig(def, ctx, provider, join(dir, 'gatehouse.db'), redis?.port)
       const file = join(dir, 'gatehouse.json')
       writeFileSync(file, json, { mode: 0o600 })
-      const argv = [ctx.gatehouse.bin, 'start', '--config', file, '--proxy-listen', `127.0.0.1:${port}`]
-      argv.push('--admin-listen', `127.0.0.1:${admin}`)
-      const system = running(port, ctx.start(def.name, argv, { env: ctx.gatehouse.env }), {
-        lang: 'json',
-        text: shown,
-      })
+      const node = (name: string, proxyPort: number, adminPort: number) => {
+        const argv = [ctx.gatehouse.bin, 'start', '--config', file]
+        argv.push('--proxy-listen', `127.0.0.1:${proxyPort}`, '--admin-listen', `127.0.0.1:${adminPort}`)
+        return ctx.start(name, argv, { env: ctx.gatehouse.env })
+      }
+      const system = running(port, node(def.name, port, admin), { lang: 'json', text: shown })
+      if (redis) system.redis = redis
+      if ((def.nodes ?? 1) > 1) {
+        system.nodes = [{ port, process: system.process }]
+        for (let i = 2; i <= def.nodes!; i++) {
+          const [more, moreAdmin] = [await ctx.port(), await ctx.port()]
+          system.nodes.push({ port: more, process: node(`${def.name}-node${i}`, more, moreAdmin) })
+        }
+      }
       if (provider && def.identity === 'issue') {
         const tokenRequest = join(dir, 'token-request.txt')
         writeTokenRequest(provider, tokenRequest)
@@ -224,12 +268,15 @@ export async function startSystem(
  * identity-token: the identity provider (SQLite in `dbPath`) and no service. gatehouse-oidc: the provider,
  * and the route with the openid-connect plugin (issuer = that provider, audience = its resource).
  * gatehouse-passport-rs256: gatehouse-jwt-rs256's plus the internal-token plugin and `internal_tokens`.
+ * gatehouse-ratelimit-<policy>: gatehouse's plus rate-limiting on the service (and `redis`, the run's
+ * server on `redisPort`). gatehouse-2nodes: exactly gatehouse's, one file for both nodes.
  */
 function gatehouseConfig(
   def: SystemDef,
   ctx: StartContext,
   provider: Provider | null,
   dbPath: string,
+  redisPort: number | undefined,
 ): { json: string; shown: string } {
   const service: Record<string, unknown> = {
     name: 'bench',
@@ -242,6 +289,8 @@ function gatehouseConfig(
   if (def.identity !== 'issue') config['services'] = [service]
   if (provider && def.identity === 'verify')
     (service['routes'] as Record<string, unknown>[])[0]!['plugins'] = [openIdConnectPlugin(provider)]
+  if (def.rateLimit) service['plugins'] = [rateLimitingPlugin(def.rateLimit)]
+  if (redisPort !== undefined) config['redis'] = redisSection(redisPort)
   if (def.alg) {
     const jwt = { name: 'jwt', config: { claims_to_verify: ['exp'] } }
     service['plugins'] = def.internalToken ? [jwt, internalTokenPlugin(ctx.upstreamPort)] : [jwt]
