@@ -14,6 +14,7 @@ import type { EntityWrites } from './db-mode/source.ts'
 import { ConfigError } from './errors/errors.ts'
 import { IdentityHost } from './identity/host.ts'
 import { InternalKeyRing } from './internal-tokens/key-ring.ts'
+import { RedisPeerKeys } from './internal-tokens/peer-keys.ts'
 import type { AccessLog } from './observability/access-log.ts'
 import type { Logger } from './observability/logger.ts'
 import { GatewayMetrics } from './observability/metrics.ts'
@@ -25,6 +26,7 @@ import { createProxyServer, listen } from './proxy/server.ts'
 import { type TlsProxyListener, tlsListenerFor } from './proxy/tls.ts'
 import { checkUpstreamTls } from './proxy/upstream-tls.ts'
 import { UpstreamRegistry } from './proxy/upstreams.ts'
+import { acquireRedis } from './redis/connections.ts'
 import { VERSION } from './version.ts'
 
 export interface GatewayOptions {
@@ -155,8 +157,16 @@ export class Gateway implements PipelineContext {
     return { proxy: this.proxyAddress, proxyTls: this.proxyTlsAddress, admin: this.adminAddress }
   }
 
-  /** Creates the first internal-token signing key and starts its rotation schedule (before `listen`). */
+  /**
+   * Creates the first internal-token signing key and starts its rotation schedule (before `listen`).
+   * With Redis configured, the nodes exchange their public keys so every JWKS lists every node's.
+   */
   async startInternalTokens(): Promise<void> {
+    const redis = this.runtime.config.settings.redis
+    if (redis !== null && redis !== undefined) {
+      const logger = this.logger.child({ component: 'internal-tokens' })
+      this.internalKeys.sharePublicKeys(new RedisPeerKeys(acquireRedis(redis, logger), this.nodeId, logger))
+    }
     await this.internalKeys.start()
   }
 

@@ -11,8 +11,9 @@
  * algorithm; the old one retires normally).
  *
  * Keys never leave the process and are not stored: a restarted node starts with a new key (its tokens
- * live a minute; services fetch the JWKS again on the new kid). Several nodes sharing one key set is
- * the scale-out storage's job.
+ * live a minute; services fetch the JWKS again on the new kid). With Redis, nodes exchange their PUBLIC
+ * keys every tick (peer-keys.ts), and each node's JWKS lists every node's keys, so a service reaching
+ * any node verifies tokens minted by all of them.
  *
  * `generation` changes whenever the signing key does, so caches of minted tokens drop what the old key
  * signed instead of serving it until it expires (Oathkeeper's id_token cache keeps them).
@@ -20,6 +21,7 @@
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
 import type { InternalTokensSettings } from '../config/schema/internal-tokens.ts'
 import type { Logger } from '../observability/logger.ts'
+import type { PeerKeys } from './peer-keys.ts'
 
 /** Clock skew allowed to verifiers (the SDK's default leeway is 5 s; be generous). */
 const CLOCK_SKEW_SECONDS = 30
@@ -50,6 +52,9 @@ export class InternalKeyRing {
   #jwksBody = '{"keys":[]}'
   #timer: NodeJS.Timeout | null = null
   #busy: Promise<void> | null = null
+  #peers: PeerKeys | null = null
+  #peerKeys: JWK[] = []
+  #peerText = '[]'
 
   constructor(settings: InternalTokensSettings, logger: Logger, now: () => number = Date.now) {
     this.#settings = settings
@@ -67,6 +72,14 @@ export class InternalKeyRing {
   stop(): void {
     if (this.#timer !== null) clearInterval(this.#timer)
     this.#timer = null
+    const peers = this.#peers
+    this.#peers = null
+    void peers?.close()
+  }
+
+  /** Exchanges public keys with the other nodes from the next tick on (Redis configured). */
+  sharePublicKeys(peers: PeerKeys): void {
+    this.#peers = peers
   }
 
   /** The key that signs now, or null before start(). */
@@ -147,6 +160,7 @@ export class InternalKeyRing {
       const before = this.#keys.length
       this.#keys = this.#keys.filter((k) => k.state !== 'retired' || k.removeAt > now)
       if (this.#keys.length !== before) this.#changed(false)
+      await this.#exchange()
     })
   }
 
@@ -184,12 +198,27 @@ export class InternalKeyRing {
     )
   }
 
+  /** Publishes this node's public keys and takes the others'; on failure the last known ones stay. */
+  async #exchange(): Promise<void> {
+    if (this.#peers === null) return
+    const peers = await this.#peers.exchange(this.#keys.map((k) => k.publicJwk))
+    if (peers === null) return
+    const own = new Set(this.#keys.map((k) => k.kid))
+    const unique = [...new Map(peers.filter((k) => !own.has(k.kid!)).map((k) => [k.kid!, k])).values()]
+    unique.sort((a, b) => (a.kid! < b.kid! ? -1 : 1))
+    const text = JSON.stringify(unique)
+    if (text === this.#peerText) return
+    this.#peerKeys = unique
+    this.#peerText = text
+    this.#changed(false)
+  }
+
   #changed(signingKeyChanged: boolean): void {
     if (signingKeyChanged) this.#generation++
     // Active first, then next, then retired: a reader of the document sees the signing key first.
     const order: Record<KeyState, number> = { active: 0, next: 1, retired: 2 }
     const keys = [...this.#keys].sort((a, b) => order[a.state] - order[b.state])
-    this.#jwksBody = JSON.stringify({ keys: keys.map((k) => k.publicJwk) })
+    this.#jwksBody = JSON.stringify({ keys: [...keys.map((k) => k.publicJwk), ...this.#peerKeys] })
   }
 
   /** One schedule step at a time (a timer tick and an admin rotation must not interleave). */
