@@ -91,11 +91,25 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
     const cache = new ExpiringCache<CachedMint>(perRequest ? 0 : settings.cache_size)
     // The principal's part of the cache key, built once per principal object (the auth plugins keep one
     // per verified token or credential, so a repeated caller costs a WeakMap lookup).
-    const principalKeys = new WeakMap<Principal, string>()
-    const principalKey = (p: Principal): string => {
-      let key = principalKeys.get(p)
-      if (key === undefined) {
-        key = JSON.stringify([
+    // The whole key is remembered with the parts it was built from, so the same caller with the same
+    // consumer, profile and audience reuses one string (and its hash) instead of concatenating anew.
+    interface MemoKey {
+      readonly base: string
+      consumer: string
+      profile: Profile | null
+      aud: readonly string[]
+      key: string
+    }
+    const principalKeys = new WeakMap<Principal, MemoKey>()
+    const cacheKeyOf = (
+      p: Principal,
+      consumer: string,
+      profile: Profile | null,
+      aud: readonly string[],
+    ): string => {
+      let m = principalKeys.get(p)
+      if (m === undefined) {
+        const base = JSON.stringify([
           p.subject,
           p.kind,
           p.method,
@@ -105,9 +119,15 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
           p.attributes,
           picked(p),
         ])
-        principalKeys.set(p, key)
-      }
-      return key
+        m = { base, consumer: '', profile: null, aud: [], key: '' }
+        principalKeys.set(p, m)
+      } else if (m.consumer === consumer && m.profile === profile && m.aud === aud && m.key !== '')
+        return m.key
+      m.consumer = consumer
+      m.profile = profile
+      m.aud = aud
+      m.key = `${m.base}\0${consumer}\0${profile?.key ?? ''}\0${aud.join(' ')}`
+      return m.key
     }
     const picked = (p: Principal): Readonly<Record<string, unknown>> => {
       if (fromToken.length === 0) return NONE
@@ -130,9 +150,7 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
       const key = ring.active
       if (key === null) return Promise.reject(new NoSigningKey())
       const consumer = state.consumer !== null && state.credential !== null ? state.consumer : null
-      const cacheKey = perRequest
-        ? ''
-        : `${principalKey(p)}\0${consumer?.id ?? ''}\0${profile?.key ?? ''}\0${aud.join(' ')}`
+      const cacheKey = perRequest ? '' : cacheKeyOf(p, consumer?.id ?? '', profile, aud)
       const now = Date.now()
       if (!perRequest) {
         const hit = cache.get(cacheKey, now)

@@ -11,8 +11,7 @@
  */
 import type { RedisSettings } from '../../config/schema/redis.ts'
 import type { Logger } from '../../observability/logger.ts'
-import { acquireRedis, HEALTH_LOG_INTERVAL, type RedisLease } from '../../redis/connections.ts'
-import { LogThrottle } from '../../redis/throttle.ts'
+import { LazyRedis } from '../../redis/lazy-redis.ts'
 import type { ReplayCache } from './replay-cache.ts'
 
 export interface RedisReplayOptions {
@@ -22,47 +21,32 @@ export interface RedisReplayOptions {
 }
 
 export class RedisReplayCache implements ReplayCache {
-  readonly #o: RedisReplayOptions
-  readonly #outage = new LogThrottle(HEALTH_LOG_INTERVAL)
-  #lease: RedisLease | null = null
-  #closed = false
+  readonly #faultTolerant: boolean
+  readonly #redis: LazyRedis
 
   constructor(options: RedisReplayOptions) {
-    this.#o = options
+    this.#faultTolerant = options.faultTolerant
+    this.#redis = new LazyRedis(options.settings, options.logger, {
+      down: options.faultTolerant
+        ? 'DPoP replay cache unavailable; accepting proofs unchecked for replay (replay_fault_tolerant)'
+        : 'DPoP replay cache unavailable; refusing DPoP proofs',
+      level: options.faultTolerant ? 'warn' : 'error',
+      up: 'DPoP replay cache available again (redis)',
+    })
   }
 
   firstUse(key: string, until: number): Promise<boolean> {
-    return this.#remember(key, until).catch((err: unknown) => this.#unavailable(err))
+    const ttl = Math.max(1, until - Date.now())
+    return this.#redis
+      .run(async (c) => (await c.set(`dpop:${key}`, '1', 'PX', ttl, 'NX')) === 'OK')
+      .catch((err: unknown) => {
+        if (this.#faultTolerant) return true
+        throw err
+      })
   }
 
   /** Lets go of the connection (the configuration was replaced). */
   close(): Promise<void> {
-    this.#closed = true
-    return this.#lease?.release() ?? Promise.resolve()
-  }
-
-  async #remember(key: string, until: number): Promise<boolean> {
-    if (this.#closed) throw new Error('the configuration of this plugin was replaced')
-    // Opened by the first proof, so a configuration that never serves opens nothing.
-    this.#lease ??= acquireRedis(this.#o.settings, this.#o.logger)
-    const wait = this.#lease.usable()
-    if (wait !== undefined) await wait
-    const ttl = Math.max(1, until - Date.now())
-    return (await this.#lease.client.set(`dpop:${key}`, '1', 'PX', ttl, 'NX')) === 'OK'
-  }
-
-  #unavailable(err: unknown): boolean {
-    const suppressed = this.#outage.take()
-    if (suppressed !== null) {
-      const fields = { err: (err as Error)?.message ?? String(err), suppressed }
-      if (this.#o.faultTolerant)
-        this.#o.logger.warn(
-          fields,
-          'DPoP replay cache unavailable; accepting proofs unchecked for replay (replay_fault_tolerant)',
-        )
-      else this.#o.logger.error(fields, 'DPoP replay cache unavailable; refusing DPoP proofs')
-    }
-    if (this.#o.faultTolerant) return true
-    throw err
+    return this.#redis.close()
   }
 }

@@ -8,43 +8,42 @@
  */
 import type { RedisSettings } from '../../config/schema/redis.ts'
 import type { Logger } from '../../observability/logger.ts'
-import { acquireRedis, HEALTH_LOG_INTERVAL, type RedisLease } from '../../redis/connections.ts'
-import { LogThrottle } from '../../redis/throttle.ts'
+import { LazyRedis } from '../../redis/lazy-redis.ts'
 import { type CachedResponse, decodeEntry, encodeEntry } from './entry.ts'
 import type { CacheStore } from './store.ts'
 
 const NAMESPACE = 'proxy-cache:'
 
 export class RedisCacheStore implements CacheStore {
-  readonly #settings: RedisSettings
-  readonly #logger: Logger
-  readonly #outage = new LogThrottle(HEALTH_LOG_INTERVAL)
-  #lease: RedisLease | null = null
-  #down = false
-  #closed = false
+  readonly #redis: LazyRedis
 
   constructor(settings: RedisSettings, logger: Logger) {
-    this.#settings = settings
-    this.#logger = logger
+    this.#redis = new LazyRedis(settings, logger, {
+      down: 'proxy-cache store unavailable (redis); requests bypass the cache',
+      level: 'warn',
+      up: 'proxy-cache store available again (redis)',
+    })
   }
 
   async fetch(key: string): Promise<CachedResponse | null> {
-    const bytes = await this.#run((c) => c.getBuffer(NAMESPACE + key))
+    const bytes = await this.#redis.run((c) => c.getBuffer(NAMESPACE + key))
     return bytes === null ? null : decodeEntry(bytes)
   }
 
   async store(key: string, entry: CachedResponse, ttl: number): Promise<void> {
-    await this.#run((c) => c.set(NAMESPACE + key, encodeEntry(entry), 'PX', Math.max(1, Math.ceil(ttl))))
+    await this.#redis.run((c) =>
+      c.set(NAMESPACE + key, encodeEntry(entry), 'PX', Math.max(1, Math.ceil(ttl))),
+    )
   }
 
   async purge(key: string): Promise<boolean> {
-    return (await this.#run((c) => c.unlink(NAMESPACE + key))) > 0
+    return (await this.#redis.run((c) => c.unlink(NAMESPACE + key))) > 0
   }
 
   /** Unlinks every entry, a SCAN page at a time (never KEYS, which blocks the server). */
   async flush(): Promise<void> {
-    const prefix = this.#settings.key_prefix
-    await this.#run(async (c) => {
+    const prefix = this.#redis.settings.key_prefix
+    await this.#redis.run(async (c) => {
       let cursor = '0'
       do {
         // ioredis prefixes command keys but not SCAN patterns, nor strips the prefix from its results.
@@ -57,33 +56,7 @@ export class RedisCacheStore implements CacheStore {
 
   /** Lets go of the connection (the configuration was replaced, or the admin request is done). */
   close(): Promise<void> {
-    this.#closed = true
-    return this.#lease?.release() ?? Promise.resolve()
-  }
-
-  async #run<T>(command: (client: RedisLease['client']) => Promise<T>): Promise<T> {
-    try {
-      if (this.#closed) throw new Error('the configuration of this plugin was replaced')
-      this.#lease ??= acquireRedis(this.#settings, this.#logger)
-      const wait = this.#lease.usable()
-      if (wait !== undefined) await wait
-      const result = await command(this.#lease.client)
-      if (this.#down) {
-        this.#down = false
-        this.#outage.reset()
-        this.#logger.info('proxy-cache store available again (redis)')
-      }
-      return result
-    } catch (err) {
-      this.#down = true
-      const suppressed = this.#outage.take()
-      if (suppressed !== null)
-        this.#logger.warn(
-          { err: (err as Error)?.message ?? String(err), suppressed },
-          'proxy-cache store unavailable (redis); requests bypass the cache',
-        )
-      throw err
-    }
+    return this.#redis.close()
   }
 }
 

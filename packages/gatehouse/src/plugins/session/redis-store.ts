@@ -11,25 +11,23 @@
  */
 import type { RedisSettings } from '../../config/schema/redis.ts'
 import type { Logger } from '../../observability/logger.ts'
-import { acquireRedis, HEALTH_LOG_INTERVAL, type RedisLease } from '../../redis/connections.ts'
-import { LogThrottle } from '../../redis/throttle.ts'
+import type { RedisLease } from '../../redis/connections.ts'
+import { LazyRedis } from '../../redis/lazy-redis.ts'
 import type { Sealer } from './seal.ts'
 import { fromClaims, type SessionRecord, toClaims } from './session.ts'
 import { type SessionStore, SessionStoreUnavailable } from './store.ts'
 
 export class RedisSessionStore implements SessionStore {
-  readonly #settings: RedisSettings
   readonly #sealer: Sealer
-  readonly #logger: Logger
-  readonly #outage = new LogThrottle(HEALTH_LOG_INTERVAL)
-  #lease: RedisLease | null = null
-  #down = false
-  #closed = false
+  readonly #redis: LazyRedis
 
   constructor(settings: RedisSettings, sealer: Sealer, logger: Logger) {
-    this.#settings = settings
     this.#sealer = sealer
-    this.#logger = logger
+    this.#redis = new LazyRedis(settings, logger, {
+      down: 'session store unavailable (redis)',
+      level: 'error',
+      up: 'session store available again (redis)',
+    })
   }
 
   async get(key: string): Promise<SessionRecord | undefined> {
@@ -52,32 +50,12 @@ export class RedisSessionStore implements SessionStore {
 
   /** Lets go of the connection (the configuration was replaced). */
   close(): Promise<void> {
-    this.#closed = true
-    return this.#lease?.release() ?? Promise.resolve()
+    return this.#redis.close()
   }
 
-  async #run<T>(command: (client: RedisLease['client']) => Promise<T>): Promise<T> {
-    try {
-      if (this.#closed) throw new Error('the configuration of this plugin was replaced')
-      this.#lease ??= acquireRedis(this.#settings, this.#logger)
-      const wait = this.#lease.usable()
-      if (wait !== undefined) await wait
-      const result = await command(this.#lease.client)
-      if (this.#down) {
-        this.#down = false
-        this.#outage.reset()
-        this.#logger.info('session store available again (redis)')
-      }
-      return result
-    } catch (err) {
-      this.#down = true
-      const suppressed = this.#outage.take()
-      if (suppressed !== null)
-        this.#logger.error(
-          { err: (err as Error)?.message ?? String(err), suppressed },
-          'session store unavailable (redis)',
-        )
+  #run<T>(command: (client: RedisLease['client']) => Promise<T>): Promise<T> {
+    return this.#redis.run<T>(command).catch(() => {
       throw new SessionStoreUnavailable('the session store cannot be reached')
-    }
+    })
   }
 }
