@@ -6,7 +6,12 @@
  */
 import type { ConfigIssue } from '../errors/errors.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
-import { normalizePath } from '../router/normalize-path.ts'
+import {
+  canonicalizePath,
+  DEFAULT_PATH_POLICY,
+  isPathRefusal,
+  type PathPolicy,
+} from '../router/normalize-path.ts'
 import { EntityIndex } from './entity-index.ts'
 import type {
   Composition,
@@ -23,6 +28,7 @@ import type { DeclarativeDocument } from './schema/root.ts'
 import { SUPPORTED_SERVICE_PROTOCOLS } from './schema/service.ts'
 import type { Reference } from './schema/typedefs.ts'
 import { stableId } from './stable-id.ts'
+import { checkUnderscoreHeaders } from './underscore-headers.ts'
 
 type RawService = NonNullable<DeclarativeDocument['services']>[number]
 type RawRoute = NonNullable<DeclarativeDocument['routes']>[number]
@@ -81,6 +87,9 @@ export function normalizeDocument(
   for (const [i, r] of (doc.routes ?? []).entries()) pendingRoutes.push({ raw: r, at: `routes[${i}]` })
 
   const servicesById = new Map(services.map((s) => [s.id, s]))
+  // The salvage pass (after schema errors) may lack the section; its defaults then stand in.
+  const pathPolicy = doc.proxy?.path_normalization ?? DEFAULT_PATH_POLICY
+  const routeSources: { entity: RouteEntity; at: string }[] = []
   for (const { raw, at, serviceId } of pendingRoutes) {
     let service: { id: string } | null = serviceId ? { id: serviceId } : null
     if (raw.service !== undefined) {
@@ -102,8 +111,9 @@ export function normalizeDocument(
             { index: serviceIndex, byId: servicesById },
             issue,
           )
-    const route = buildRoute(raw, at, service, composition, issue, stamp)
+    const route = buildRoute(raw, at, service, composition, pathPolicy, issue, stamp)
     routes.push(route)
+    routeSources.push({ entity: route, at })
     routeIndex.add(route.id, raw.id !== undefined, at, [['name', route.name]])
     for (const [k, p] of (raw.plugins ?? []).entries()) {
       pendingPlugins.push({ raw: p, at: `${at}.plugins[${k}]`, fixed: { kind: 'route', id: route.id } })
@@ -138,6 +148,7 @@ export function normalizeDocument(
   const indexes = { service: serviceIndex, route: routeIndex, consumer: consumerIndex }
   const pluginScopes = new Map<string, string>()
   const pluginIds = new EntityIndex('plugin', issue)
+  const pluginSources: { entity: PluginEntity; at: string }[] = []
   for (const pending of pendingPlugins) {
     const plugin = buildPlugin(pending, indexes, registry, issue, stamp)
     if (!plugin) continue
@@ -155,7 +166,16 @@ export function normalizeDocument(
       ['instance_name', plugin.instance_name],
     ])
     plugins.push(plugin)
+    pluginSources.push({ entity: plugin, at: pending.at })
   }
+  checkUnderscoreHeaders(
+    doc.proxy?.headers_with_underscores ?? 'drop',
+    routeSources,
+    pluginSources,
+    registry,
+    issue,
+    (message) => notices.push(message),
+  )
 
   const { upstreams, targets } = normalizeUpstreams(doc, stamp, issue, (message) => notices.push(message))
 
@@ -236,6 +256,7 @@ function buildRoute(
   at: string,
   service: { id: string } | null,
   composition: Composition | null,
+  pathPolicy: PathPolicy,
   issue: (path: string, message: string) => void,
   stamp: { created_at: number; updated_at: number },
 ): RouteEntity {
@@ -252,11 +273,17 @@ function buildRoute(
   }
   const paths = raw.paths?.map((p, k) => {
     if (!p.startsWith('~')) {
-      // Requests are normalised before matching (router/normalize-path.ts), so prefixes must be too.
-      const normalized = normalizePath(p)
-      if (normalized === null)
-        issue(`${at}.paths[${k}]`, "invalid percent-encoding: '%' must be followed by two hex digits")
-      return normalized ?? p
+      // Requests are made canonical before matching (router/normalize-path.ts), so prefixes must be too;
+      // a prefix the request policy refuses could never match.
+      const canonical = canonicalizePath(p, pathPolicy, true)
+      if (!isPathRefusal(canonical)) return canonical
+      issue(
+        `${at}.paths[${k}]`,
+        canonical.code === 'GH_ERR_REQUEST_INVALID'
+          ? "invalid percent-encoding: '%' must be followed by two hex digits"
+          : `can never match: requests are refused for ${canonical.what} (proxy.path_normalization)`,
+      )
+      return p
     }
     // Compiled as the router compiles it: anchored at the start.
     const problem = regexProblem(`^(?:${p.slice(1)})`)

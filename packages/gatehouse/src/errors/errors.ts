@@ -32,6 +32,16 @@ export const ERROR_CODES = {
     status: 431,
     summary: 'The request headers exceed proxy.max_header_size.',
   },
+  GH_ERR_REQUEST_PATH_REJECTED: {
+    status: 400,
+    summary:
+      "The request path has a form upstreams read differently, refused as proxy.path_normalization says: an encoded slash (%2F) or backslash (%5C), a backslash, a ';' parameter, a segment ending in '.' or an encoded space, or an encoded control character (%00-%1F, %7F, always refused). The message names which; see docs/edge.md.",
+  },
+  GH_ERR_REQUEST_HEADER_REJECTED: {
+    status: 400,
+    summary:
+      'A request header name contains an underscore and proxy.headers_with_underscores is reject (the message names the header).',
+  },
   GH_ERR_ROUTE_NO_SERVICE: {
     status: 503,
     summary: 'The matched route has no service and no plugin answered.',

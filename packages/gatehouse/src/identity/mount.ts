@@ -14,7 +14,6 @@ import type { BlockList } from 'node:net'
 import type Provider from 'oidc-provider'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import type { MountedIdentity } from '../pipeline/pipeline.ts'
-import { parseRequestTarget } from '../pipeline/request-target.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
 import type { InteractionContext } from './interactions/context.ts'
 import { handleInteraction } from './interactions/handler.ts'
@@ -66,17 +65,17 @@ export class IdentityMount implements MountedIdentity {
     return path === base || (path.startsWith(base) && path.charCodeAt(base.length) === 0x2f)
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): void {
     const served = this.#served
     const callback = this.#callback
-    const target = parseRequestTarget(req.url ?? '/', req.headers.host)
-    if (served === null || callback === null || target === null) {
+    if (served === null || callback === null) {
       const page = errorPage('Unavailable', 'The identity provider is not available.')
       sendPage(res, 503, page.title, page.body)
       return
     }
-    const rest = target.path.slice(this.#path.length) || '/'
-    req.url = rest + target.query
+    // The canonical path the gateway matched, so the provider serves what was routed (never the raw form).
+    const rest = path.slice(this.#path.length) || '/'
+    req.url = rest + query
     const clientIp = this.#clientIp(req)
     if (rest.startsWith('/interaction/')) {
       handleInteraction(served.interactions, req, res, rest, clientIp).catch(() => res.destroy())

@@ -40,9 +40,13 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
     trustedProxies: () => trusted,
   })
   const server = createServer((req, res) => {
-    const target = parseRequestTarget(req.url ?? '/', req.headers.host)
+    const target = parseRequestTarget(
+      req.url ?? '/',
+      req.headers.host,
+      config.settings.proxy.path_normalization,
+    )
     if (target !== null && host.mount.matches(target.host, target.path)) {
-      host.mount.handle(req, res)
+      host.mount.handle(req, res, target.path, target.query)
       return
     }
     const body = JSON.stringify({

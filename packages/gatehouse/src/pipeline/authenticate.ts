@@ -1,7 +1,8 @@
 /**
  * What authentication plugins share, with Kong's semantics (kong/plugins/jwt/handler.lua):
- * - The consumer identity headers are the gateway's: the core strips any a client sends
- *   (upstream-request.ts), and an auth plugin sets them, so an upstream can trust them.
+ * - The consumer identity headers are the gateway's: the core strips any a client sends, on every route
+ *   (upstream-request.ts, proxy/identity-headers.ts), and an auth plugin sets them, so an upstream can
+ *   trust them.
  * - Plugins combine as a logical AND unless `anonymous` is set; with it they combine as a logical OR:
  *   a plugin skips when an earlier one already identified a caller, and falls back to the anonymous
  *   consumer instead of answering 401.
@@ -11,17 +12,8 @@ import { GatehouseError, type GatehouseErrorCode } from '../errors/errors.ts'
 import type { Principal } from './principal.ts'
 import type { CredentialRef, HeaderMap, RequestState } from './request-state.ts'
 
-/** Headers only the gateway may send upstream (Kong's names), stripped from every client request. */
-export const IDENTITY_HEADERS = [
-  'x-consumer-id',
-  'x-consumer-custom-id',
-  'x-consumer-username',
-  'x-consumer-groups',
-  'x-credential-identifier',
-  'x-anonymous-consumer',
-  'x-authenticated-scope',
-  'x-authenticated-userid',
-] as const
+/** The one list of identity headers lives below the pipeline (proxy/identity-headers.ts). */
+export { IDENTITY_HEADERS } from '../proxy/identity-headers.ts'
 
 /** With `anonymous` configured: an earlier plugin already identified a real caller, so this one skips. */
 export function identifiedByEarlierPlugin(state: RequestState): boolean {

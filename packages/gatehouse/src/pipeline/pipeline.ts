@@ -1,7 +1,8 @@
 /**
  * The request pipeline, in order. Each stage is one module; this file only says what runs when.
  *
- *   1. parse      the request line and Host (bad → 400)                 request-target.ts
+ *   1. parse      header names with `_` (drop or 400),                   ../proxy/header-names.ts
+ *                 the request line and Host: one canonical path (→ 400)  request-target.ts
  *   2. match      a route, Kong's precedence (none → 404)                 ../router/router.ts
  *   3. protocol   https-only routes refuse http (426 or redirect)         (below)
  *   4. prepare    the upstream path and headers                           upstream-request.ts
@@ -25,12 +26,14 @@ import type { AccessLog } from '../observability/access-log.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
+import { screenHeaderNames } from '../proxy/header-names.ts'
 import { requestIdFrom } from '../proxy/trace-context.ts'
+import { isPathRefusal, type PathRefusal } from '../router/path-policy.ts'
 import { composeResponse } from './compose.ts'
 import { ClientGoneError, forwardUpstream } from './forward.ts'
 import { runAccessPhase, runLogPhase } from './plugin-phases.ts'
 import { type ProxyContext, RequestState } from './request-state.ts'
-import { parseRequestTarget } from './request-target.ts'
+import { readRequestTarget } from './request-target.ts'
 import { respondWithError, sendGatewayResponse } from './respond.ts'
 import type { GatewayRuntime } from './runtime.ts'
 import { prepareUpstreamRequest, upstreamPathFor } from './upstream-request.ts'
@@ -55,8 +58,8 @@ export interface PipelineContext extends ProxyContext {
  */
 export interface MountedIdentity {
   matches(host: string, path: string): boolean
-  /** Serves the request; the pipeline still logs it and counts it. */
-  handle(req: IncomingMessage, res: ServerResponse): void
+  /** Serves the request (its canonical path and raw query); the pipeline still logs it and counts it. */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): void
   /** Its metric series (route "identity-provider"). */
   readonly metrics: RouteMetrics
 }
@@ -72,28 +75,35 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   const peer = socket.remoteAddress ?? ''
   const trustedPeer = isTrusted(runtime.trustedProxies, peer)
   const headers = req.headers
+  const proxy = runtime.config.settings.proxy
 
-  // 1. parse
-  const target = parseRequestTarget(req.url ?? '', headers.host)
+  // 1. parse: header names first, so that nothing after (not even the request id) reads a dropped one
+  const underscored = screenHeaderNames(req, proxy.headers_with_underscores, runtime.identityHeaders)
+  const url = req.url ?? ''
+  const target = readRequestTarget(url, headers.host, proxy.path_normalization)
+  const parsed = isPathRefusal(target) ? null : target
   const state = new RequestState(req, res, pc, runtime, {
     startedAt,
     requestId: requestIdFrom(headers['x-request-id']),
     method: req.method ?? 'GET',
-    path: target?.path ?? '/',
-    query: target?.query ?? '',
+    // A refused path is logged as sent (without the query), so the access log shows the attempt.
+    path: parsed?.path ?? rawPathOf(url),
+    query: parsed?.query ?? '',
     protocol: (socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http',
-    host: target?.host ?? '',
+    host: parsed?.host ?? '',
     clientIp: trustedPeer ? clientAddress(runtime.trustedProxies, peer, headers['x-forwarded-for']) : peer,
   })
   const r = res as ResponseWithState
   r[kState] = state
   r[kContext] = pc
   res.on('close', onResponseClose)
-  if (target === null) {
-    respondWithError(
-      state,
-      new GatehouseError('GH_ERR_REQUEST_INVALID', 'Bad request: invalid request target'),
-    )
+  if (parsed === null) {
+    const refused = target as PathRefusal
+    respondWithError(state, new GatehouseError(refused.code, refused.message, { detail: refused.reason }))
+    return
+  }
+  if (underscored !== null) {
+    respondWithError(state, underscoreRefusal(underscored))
     return
   }
 
@@ -101,7 +111,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   const identity = pc.identity
   if (identity?.matches(state.host, state.path)) {
     state.identity = true
-    identity.handle(req, res)
+    identity.handle(req, res, parsed.path, parsed.query)
     return
   }
 
@@ -112,7 +122,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   }
 
   // 2. match
-  const port = target.port ?? socket.localPort ?? 0
+  const port = parsed.port ?? socket.localPort ?? 0
   const match = runtime.router.match({
     method: state.method,
     host: state.host,
@@ -133,7 +143,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
 
   // 3. protocol
   if (state.protocol === 'http' && !ctx.acceptsHttp) {
-    refuseHttp(state, target.hostHeader)
+    refuseHttp(state, parsed.hostHeader)
     return
   }
   if (state.protocol === 'https' && !ctx.acceptsHttps) {
@@ -173,6 +183,22 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
       () => proceed(state),
       (err: unknown) => fail(state, err),
     )
+}
+
+/** The path of a request target as sent, without the query. */
+function rawPathOf(url: string): string {
+  const q = url.indexOf('?')
+  return q === -1 ? url : url.slice(0, q)
+}
+
+/** proxy.headers_with_underscores: reject. A header name is a token (no secret, no control character). */
+function underscoreRefusal(name: string): GatehouseError {
+  const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name
+  return new GatehouseError(
+    'GH_ERR_REQUEST_HEADER_REJECTED',
+    `Bad request: header name with an underscore ('${shown}')`,
+    { detail: 'header_underscore' },
+  )
 }
 
 function proceed(state: RequestState): void {

@@ -1,9 +1,17 @@
 /**
- * The request target (RFC 9112 §3.2) and Host, as the router needs them: normalised path, raw query,
- * lower-cased host without port, and the port the Host header names. Origin-form and absolute-form are
- * accepted (absolute-form's authority replaces Host, as RFC 9112 §3.2.2 says); anything else is refused.
+ * The request target (RFC 9112 §3.2) and Host, as the router needs them: the canonical path
+ * (router/normalize-path.ts, under proxy.path_normalization), raw query, lower-cased host without port,
+ * and the port the Host header names. Origin-form and absolute-form are accepted (absolute-form's
+ * authority replaces Host, as RFC 9112 §3.2.2 says); anything else is refused.
  */
-import { normalizePath } from '../router/normalize-path.ts'
+import {
+  canonicalizePath,
+  DEFAULT_PATH_POLICY,
+  isPathRefusal,
+  type PathPolicy,
+  type PathRefusal,
+} from '../router/normalize-path.ts'
+import { PATH_REFUSALS } from '../router/path-policy.ts'
 
 export interface RequestTarget {
   readonly path: string
@@ -15,20 +23,34 @@ export interface RequestTarget {
   readonly hostHeader: string
 }
 
-export function parseRequestTarget(url: string, hostHeader: string | undefined): RequestTarget | null {
+/** The target, or null when it is refused (see readRequestTarget for why). */
+export function parseRequestTarget(
+  url: string,
+  hostHeader: string | undefined,
+  policy: PathPolicy = DEFAULT_PATH_POLICY,
+): RequestTarget | null {
+  const target = readRequestTarget(url, hostHeader, policy)
+  return isPathRefusal(target) ? null : target
+}
+
+/** The target, or why it is refused: a malformed target, or a path form `policy` refuses. */
+export function readRequestTarget(
+  url: string,
+  hostHeader: string | undefined,
+  policy: PathPolicy,
+): RequestTarget | PathRefusal {
   let rawPath = url
   let authority = hostHeader ?? ''
   if (url.charCodeAt(0) !== 0x2f) {
     const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(url)
-    if (m === null) return null
+    if (m === null) return PATH_REFUSALS.notOriginForm
     authority = m[1]!
     rawPath = m[2] || '/'
     if (rawPath.charCodeAt(0) === 0x3f) rawPath = `/${rawPath}`
   }
   const q = rawPath.indexOf('?')
-  const pathPart = q === -1 ? rawPath : rawPath.slice(0, q)
-  const path = normalizePath(pathPart)
-  if (path === null) return null
+  const path = canonicalizePath(q === -1 ? rawPath : rawPath.slice(0, q), policy)
+  if (isPathRefusal(path)) return path
   const { host, port } = splitHost(authority)
   return { path, query: q === -1 ? '' : rawPath.slice(q), host, port, hostHeader: authority }
 }

@@ -11,6 +11,7 @@ import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
+import { IDENTITY_HEADERS } from '../proxy/identity-headers.ts'
 import type { UpstreamRegistry } from '../proxy/upstreams.ts'
 import { Router } from '../router/router.ts'
 import { compilePluginChain, type PluginInstance } from './plugin-chain.ts'
@@ -33,6 +34,11 @@ export class GatewayRuntime {
   readonly upstreamKeys: ReadonlySet<string>
   /** Peers whose X-Forwarded-* headers are trusted; null when none are. */
   readonly trustedProxies: BlockList | null
+  /**
+   * Header names removed from every client request (lower-case): the built-in identity headers and those
+   * this configuration's plugins declare (GatewayPlugin.identityHeaders).
+   */
+  readonly identityHeaders: ReadonlySet<string>
 
   constructor(config: GatewayConfig, deps: RuntimeDependencies) {
     this.config = config
@@ -99,6 +105,7 @@ export class GatewayRuntime {
     this.router = new Router(contexts)
     this.upstreamKeys = keys
     this.trustedProxies = buildBlockList(config.settings.proxy.trusted_ips)
+    this.identityHeaders = identityHeadersOf(config, deps.registry)
   }
 
   /** Lets plugin instances release what they hold. */
@@ -122,6 +129,29 @@ function pluginPath(config: GatewayConfig, p: PluginEntity): string {
     p.consumer && `consumer '${named(config.consumers, p.consumer.id)}'`,
   ].filter(Boolean)
   return `plugins (${p.name}${scope.length > 0 ? ` on ${scope.join(', ')}` : ', global'})`
+}
+
+/**
+ * Headers a client's request carries for the request itself: never stripped as identity headers, even
+ * when a plugin copies a claim into one, since removing them on every route would break every route.
+ */
+const REQUEST_OWN = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'host',
+  'content-length',
+  'content-type',
+])
+
+function identityHeadersOf(config: GatewayConfig, registry: PluginRegistry): ReadonlySet<string> {
+  const names = new Set<string>(IDENTITY_HEADERS)
+  for (const entity of config.plugins) {
+    if (!entity.enabled) continue
+    const declared = registry.get(entity.name)?.identityHeaders?.(entity.config as never) ?? []
+    for (const name of declared) if (!REQUEST_OWN.has(name.toLowerCase())) names.add(name.toLowerCase())
+  }
+  return names
 }
 
 function buildBlockList(cidrs: readonly string[]): BlockList | null {

@@ -7,7 +7,6 @@ import type { RouteEntity, ServiceEntity } from '../config/model.ts'
 import { setForwardedHeaders } from '../proxy/forwarded.ts'
 import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
 import { isValidTraceparent, newTraceparent } from '../proxy/trace-context.ts'
-import { IDENTITY_HEADERS } from './authenticate.ts'
 import type { HeaderMap, RequestState } from './request-state.ts'
 
 const VIA = '1.1 gatehouse'
@@ -36,17 +35,19 @@ export function upstreamPathFor(
 }
 
 /**
- * Client headers minus hop-by-hop ones, from Node's parsed header object: repeated list headers arrive
- * joined with ", " (RFC 9110 §5.3), Cookie lines with "; ", and for singleton headers (Authorization,
- * Content-Type, Host, ...) only the first is kept — so the upstream sees exactly the value the gateway
- * evaluated, never a second one it did not.
+ * Client headers minus hop-by-hop ones and `identity` (the gateway's to set: proxy/identity-headers.ts
+ * and those the configuration's plugins declare), from Node's parsed header object: repeated list
+ * headers arrive joined with ", " (RFC 9110 §5.3), Cookie lines with "; ", and for singleton headers
+ * (Authorization, Content-Type, Host, ...) only the first is kept — so the upstream sees exactly the
+ * value the gateway evaluated, never a second one it did not.
  */
 export function copyEndToEndHeaders(
   incoming: Readonly<Record<string, string | string[] | undefined>>,
+  identity: ReadonlySet<string>,
 ): HeaderMap {
   const out: HeaderMap = Object.create(null)
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || name === 'host' || name === 'expect') continue
+    if (HOP_BY_HOP.has(name) || identity.has(name) || name === 'host' || name === 'expect') continue
     out[name] = incoming[name]!
   }
   const listed = connectionListed(incoming.connection)
@@ -62,9 +63,8 @@ export function prepareUpstreamRequest(
 ): void {
   const ctx = state.route!
   const incoming = state.req.headers
-  const headers = copyEndToEndHeaders(incoming)
   // Identity headers are the gateway's to set (auth plugins); a client's copies never reach upstream.
-  for (const name of IDENTITY_HEADERS) delete headers[name]
+  const headers = copyEndToEndHeaders(incoming, state.runtime.identityHeaders)
   const hostHeader = incoming.host ?? ''
   headers.host =
     ctx.route.preserve_host && hostHeader !== '' ? hostHeader : (ctx.upstream?.hostHeader ?? hostHeader)

@@ -38,6 +38,9 @@ export function checkPluginShape(folder: string, candidate: unknown): string[] {
   if (!p.schema || typeof (p.schema as { safeParse?: unknown }).safeParse !== 'function')
     problems.push(`${where}: schema must be a zod schema`)
   if (typeof p.create !== 'function') problems.push(`${where}: create must be a function`)
+  for (const hook of ['identityHeaders', 'requestHeaders'] as const)
+    if (p[hook] !== undefined && typeof p[hook] !== 'function')
+      problems.push(`${where}: ${hook} must be a function when present`)
   for (const [i, c] of (p.credentials ?? []).entries()) {
     const at = `${where}: credentials[${i}]`
     for (const key of ['name', 'adminCollection', 'adminNested'] as const)

@@ -139,4 +139,28 @@ export interface GatewayPlugin<Config = unknown> {
   readonly credentials?: readonly CredentialDefinition[]
   /** Builds the instance once per configuration load; do the expensive work here, not per request. */
   create(config: Config, context: PluginCreateContext): PluginHandler
+  /**
+   * Upstream headers an instance with this config sets to tell the upstream who called (a claim copied
+   * into a header, the internal token's header). The core removes them from every client request on
+   * every route, as it does the built-in identity headers (proxy/identity-headers.ts), since an upstream
+   * cannot tell a route where the plugin set one from a route where a client did.
+   *
+   * @example
+   * ```ts
+   * identityHeaders: (config) => Object.values(config.claims_to_headers ?? {}),
+   * ```
+   */
+  identityHeaders?(config: Config): readonly string[]
+  /**
+   * Request header names an instance with this config reads, with the config key naming each
+   * (`key_names[1]`), so the loader can warn when proxy.headers_with_underscores keeps one from it.
+   */
+  requestHeaders?(config: Config): readonly RequestHeaderUse[]
+}
+
+/** A request header a plugin reads, and the config key that names it. */
+export interface RequestHeaderUse {
+  /** Key path inside the plugin's `config`, e.g. `key_names[1]`. */
+  readonly key: string
+  readonly name: string
 }

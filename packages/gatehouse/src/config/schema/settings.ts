@@ -14,6 +14,44 @@ const ipOrCidr = z.string().refine((v) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v)
 /** A listen address, or `off` for no plain-HTTP listener (the proxy then serves HTTPS only). */
 export const proxyListen = z.union([z.literal('off'), listenAddress])
 
+export const pathNormalizationSettings = z
+  .strictObject({
+    merge_slashes: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Merge repeated slashes (`/app//admin` → `/app/admin`) before routing; nginx merges them too (`merge_slashes on`), and without this a protected prefix is missed. Envoy `merge_slashes`. Default: true.',
+      ),
+    escaped_slashes: z
+      .enum(['reject', 'keep', 'unescape'])
+      .default('reject')
+      .describe(
+        "`%2F` in the path. `reject`: 400 GH_ERR_REQUEST_PATH_REJECTED; `unescape`: read as `/` before dot segments are removed, so `/public/..%2Fprivate/x` routes to, and is forwarded as, `/private/x`; `keep`: routed and forwarded encoded, as part of one segment — only for upstreams that never decode it, since Go's net/http and WSGI do. Envoy `path_with_escaped_slashes_action` (`REJECT_REQUEST`, `UNESCAPE_AND_FORWARD`, `KEEP_UNCHANGED`). Default: `reject`.",
+      ),
+    backslashes: z
+      .enum(['reject', 'keep', 'unescape'])
+      .default('reject')
+      .describe(
+        'A raw `\\` or `%5C` in the path, which IIS and some Windows stacks read as `/`. `reject`: 400 GH_ERR_REQUEST_PATH_REJECTED; `unescape`: read as `/` before routing (`/app\\admin` → `/app/admin`); `keep`: routed and forwarded as sent. Envoy treats `%5C` with `path_with_escaped_slashes_action`. Default: `reject`.',
+      ),
+    path_parameters: z
+      .enum(['reject', 'keep', 'strip'])
+      .default('reject')
+      .describe(
+        '`;` parameters in a path segment (`/app;jsessionid=1/admin`), which Tomcat and Jetty drop before routing. `reject`: 400 GH_ERR_REQUEST_PATH_REJECTED; `strip`: cut from every segment as Tomcat does, before dot segments are removed (`/app/..;/admin` → `/admin`), and forwarded without them; `keep`: routed and forwarded as sent. Default: `reject`.',
+      ),
+    trailing_dots: z
+      .enum(['reject', 'keep'])
+      .default('reject')
+      .describe(
+        "A path segment ending in `.` or in an encoded space (`/admin./x`, `/admin%20/x`), which Windows servers (IIS) read without them, as `/admin/x`. `reject`: 400 GH_ERR_REQUEST_PATH_REJECTED; `keep`: routed and forwarded as sent. A route's prefix path may still end in either (`/v1.` matches `/v1.2`). Default: `reject`.",
+      ),
+  })
+  .prefault({})
+  .describe(
+    'How the request path is made canonical before routing: the router matches the canonical path and the upstream is sent the path derived from it (strip_path, the service path), so no upstream reads a request as a path its route was not chosen for. Always: unreserved escapes decoded (`%41` → `A`), others upper-cased, dot segments removed (`/a/../b` → `/b`), encoded control characters (`%00`–`%1F`, `%7F`) refused. In order: escapes (with the slash and backslash actions), `;` parameters, repeated slashes, dot segments, trailing dots. Route prefix paths are made canonical the same way at load. The query string is never changed. See docs/edge.md.',
+  )
+
 export const proxySettings = z
   .strictObject({
     listen: proxyListen
@@ -45,6 +83,13 @@ export const proxySettings = z
         'On SIGTERM, milliseconds to let in-flight requests finish before closing them. Default: 10000.',
       ),
     tls: proxyTlsSettings.optional(),
+    path_normalization: pathNormalizationSettings,
+    headers_with_underscores: z
+      .enum(['drop', 'reject', 'allow'])
+      .default('drop')
+      .describe(
+        "Request header names with `_`: CGI, WSGI, PHP and Rack read `X_Consumer_Username` and `X-Consumer-Username` as the same variable, so a client could pass one off as the other. `drop`: removed before routing, so no route matcher, plugin or upstream sees them (nginx's `underscores_in_headers off`, Envoy's `headers_with_underscores_action: DROP_HEADER`); `reject`: 400 GH_ERR_REQUEST_HEADER_REJECTED (Envoy's `REJECT_REQUEST`); `allow`: passed on, except a name that reads as an identity header with `-` for `_`, which is always removed. Default: `drop`.",
+      ),
   })
   // Every key has its own default; `{}` through the schema fills them in, so they are written once.
   .prefault({})

@@ -70,6 +70,9 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
     'Sends the upstream a short-lived internal JWT for the caller (or the verified token, or headers only).',
   schema: internalTokenSchema,
   scopes: { consumer: false },
+  // Its token header, when not Authorization (a client's Authorization is the credential it presents).
+  identityHeaders: (config) =>
+    config.mode !== 'headers' && config.header.toLowerCase() !== 'authorization' ? [config.header] : [],
   create(config, ctx) {
     const { ring, settings } = ctx.internalTokens
     const header = config.header.toLowerCase()

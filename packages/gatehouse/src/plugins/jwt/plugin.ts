@@ -56,6 +56,8 @@ export const plugin: GatewayPlugin<JwtConfig> = {
   schema: jwtSchema,
   scopes: { consumer: false },
   credentials: [jwtSecrets],
+  identityHeaders: (config) => Object.values(config.claims_to_headers ?? {}),
+  requestHeaders: (config) => config.header_names.map((name, i) => ({ key: `header_names[${i}]`, name })),
   create(config, ctx) {
     const anonymous = anonymousConsumer(config.anonymous, (reference) => ctx.findConsumer(reference))
     const index = ctx.memo(`keys:${config.secret_is_base64 ? 'base64' : 'text'}`, () =>

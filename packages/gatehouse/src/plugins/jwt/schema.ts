@@ -5,8 +5,8 @@
  * `jwt_secrets` (Kong's daos.lua).
  */
 import { z } from 'zod'
-import { IDENTITY_HEADERS } from '../../pipeline/authenticate.ts'
 import { HOP_BY_HOP } from '../../proxy/hop-headers.ts'
+import { IDENTITY_HEADERS } from '../../proxy/identity-headers.ts'
 
 /** The algorithms Kong's jwt plugin accepts; a credential verifies tokens of exactly one of them. */
 export const JWT_ALGORITHMS = [

@@ -64,6 +64,8 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
   // Kong's key-auth has `no_consumer`: it is what finds the consumer.
   scopes: { consumer: false },
   credentials: [keyAuthCredentials],
+  requestHeaders: (config) =>
+    config.key_in_header ? config.key_names.map((name, i) => ({ key: `key_names[${i}]`, name })) : [],
   create(config, ctx) {
     const keys = ctx.memo('keys', () => {
       // The ttl counts from now, when the configuration is made runnable (Kong counts from creation).

@@ -78,6 +78,10 @@ export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
     "Accepts OAuth 2.0 access tokens (bearer or DPoP-bound) from trusted issuers, verified against each issuer's JWKS.",
   schema: openIdConnectSchema,
   scopes: { consumer: false },
+  identityHeaders: (config) => [
+    ...Object.values(config.claims_to_headers ?? {}),
+    ...Object.values(config.attributes_to_headers ?? {}),
+  ],
   create(config, ctx) {
     const anonymous = anonymousConsumer(config.anonymous, (reference) => ctx.findConsumer(reference))
     const consumers = ctx.memo('consumers-by-name', () => consumersByName(ctx.consumers.values()))

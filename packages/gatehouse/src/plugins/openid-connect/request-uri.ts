@@ -15,7 +15,8 @@ export function htuMatches(htu: string, state: RequestState): boolean {
   if (claimed === null || (claimed.protocol !== 'https:' && claimed.protocol !== 'http:')) return false
   if (claimed.username !== '' || claimed.password !== '') return false
   const used = requestOrigin(state)
-  return used !== null && claimed.origin === used.origin && normalizePath(claimed.pathname) === used.path
+  if (used === null || claimed.origin !== used.origin) return false
+  return normalizePath(claimed.pathname, state.runtime.config.settings.proxy.path_normalization) === used.path
 }
 
 function requestOrigin(state: RequestState): { origin: string; path: string } | null {
@@ -32,7 +33,10 @@ function requestOrigin(state: RequestState): { origin: string; path: string } | 
     url.port = port
   }
   const forwardedPath = forwarded('x-forwarded-path')
-  const path = forwardedPath !== undefined ? normalizePath(forwardedPath.split('?')[0]!) : state.path
+  const path =
+    forwardedPath !== undefined
+      ? normalizePath(forwardedPath.split('?')[0]!, state.runtime.config.settings.proxy.path_normalization)
+      : state.path
   return path === null ? null : { origin: url.origin, path }
 }
 

@@ -5,8 +5,8 @@
  * or per entry of `issuers` for several, the top-level values then being what entries fall back on.
  */
 import { z } from 'zod'
-import { IDENTITY_HEADERS } from '../../pipeline/authenticate.ts'
 import { HOP_BY_HOP } from '../../proxy/hop-headers.ts'
+import { IDENTITY_HEADERS } from '../../proxy/identity-headers.ts'
 import {
   ASYMMETRIC_ALGORITHMS,
   algorithm,

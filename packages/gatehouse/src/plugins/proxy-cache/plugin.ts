@@ -38,6 +38,10 @@ export const plugin: GatewayPlugin<ProxyCacheConfig> = {
   description:
     'Caches upstream responses per consumer and answers repeated requests from memory or a shared Redis, with X-Cache-Status and optional Cache-Control semantics.',
   schema: proxyCacheSchema,
+  requestHeaders: (config) => [
+    ...(config.vary_headers ?? []).map((name, i) => ({ key: `vary_headers[${i}]`, name })),
+    ...config.credential_headers.map((name, i) => ({ key: `credential_headers[${i}]`, name })),
+  ],
   create(config, ctx) {
     if (config.strategy === 'redis' && ctx.redis === null)
       throw new Error('strategy redis needs the top-level `redis` section')

@@ -40,6 +40,10 @@ export const plugin: GatewayPlugin<RateLimitingConfig> = {
   description:
     'Limits requests per second to year, per consumer, credential, IP, service, header or path; counters in memory or shared through Redis.',
   schema: rateLimitingSchema,
+  requestHeaders: (config) =>
+    config.limit_by === 'header' && config.header_name
+      ? [{ key: 'header_name', name: config.header_name }]
+      : [],
   create(config, ctx) {
     const windows: WindowSpec[] = PERIODS.flatMap((p) => {
       const limit = config[p]

@@ -72,6 +72,7 @@ export const plugin: GatewayPlugin<SessionConfig> = {
     'Signs browsers in at the gateway (OIDC code flow + PKCE) and authenticates their requests by an HttpOnly session cookie, with CSRF checks.',
   schema: sessionSchema,
   scopes: { consumer: false },
+  requestHeaders: (config) => [{ key: 'csrf.header_name', name: config.csrf.header_name }],
   create(config, ctx) {
     const anonymous = anonymousConsumer(config.anonymous, (reference) => ctx.findConsumer(reference))
     const consumers = ctx.memo('consumers-by-name', () => consumersByName(ctx.consumers.values()))

@@ -1,0 +1,51 @@
+/**
+ * proxy.headers_with_underscores, applied before routing. CGI (RFC 3875 §4.1.18), WSGI, PHP and Rack
+ * hand headers to the application as `HTTP_X_CONSUMER_USERNAME`, upper-cased with `-` turned into `_`, so
+ * `X_Consumer_Username: admin` and `X-Consumer-Username: admin` are one variable there, and the first
+ * would slip past a gateway that strips only the second. nginx drops such names by default
+ * (`underscores_in_headers off`), Envoy can drop or refuse them (`headers_with_underscores_action`).
+ *
+ * Names are deleted from `req.headers` (and `req.rawHeaders`, which `headersDistinct` is built from), so
+ * the router, every plugin and the upstream see the same headers. The scan is one `indexOf` per header
+ * name; only a request that has an underscore pays for more.
+ */
+import type { IncomingMessage } from 'node:http'
+
+export type UnderscoreAction = 'drop' | 'reject' | 'allow'
+
+/**
+ * Drops the header names `action` drops: every name with `_` (`drop`), or only those that read as an
+ * identity header once `_` is `-` (`allow`; `identity` holds lower-case names with `-`). With `reject`,
+ * answers the first name with `_` and changes nothing; otherwise answers null.
+ */
+export function screenHeaderNames(
+  req: IncomingMessage,
+  action: UnderscoreAction,
+  identity: ReadonlySet<string>,
+): string | null {
+  const headers = req.headers
+  let dropped = false
+  for (const name in headers) {
+    if (name.indexOf('_') === -1) continue
+    if (action === 'reject') return name
+    if (action === 'allow' && !identity.has(name.replaceAll('_', '-'))) continue
+    delete headers[name]
+    dropped = true
+  }
+  if (dropped) dropRawHeaders(req)
+  return null
+}
+
+/** Removes from `rawHeaders` the lines whose (lower-cased) name is no longer in `headers`. */
+function dropRawHeaders(req: IncomingMessage): void {
+  const raw = req.rawHeaders
+  const headers = req.headers
+  let w = 0
+  for (let r = 0; r < raw.length; r += 2) {
+    const name = raw[r]!
+    if (name.indexOf('_') !== -1 && !Object.hasOwn(headers, name.toLowerCase())) continue
+    raw[w++] = name
+    raw[w++] = raw[r + 1]!
+  }
+  raw.length = w
+}
