@@ -67,7 +67,8 @@ function announce(proxy: string, admin: string): void {
     curl -s ${a}/services                # the admin API, Kong's shapes
     curl -s ${a}/metrics | grep gatehouse_http_requests_total
 
-  Edit examples/quickstart/gatehouse.yaml and run: kill -HUP ${gatehouse.pid}   (or POST it to ${a}/config)
+  Edit examples/quickstart/gatehouse.yaml and run: kill -HUP ${gatehouse.pid}   (or POST it, as YAML:
+    curl -H 'Content-Type: application/yaml' --data-binary @examples/quickstart/gatehouse.yaml ${a}/config)
   Ctrl-C stops everything.
 
 `)

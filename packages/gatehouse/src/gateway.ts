@@ -1,12 +1,14 @@
 /**
- * The running gateway: proxy and admin listeners around the current runtime. Owns reloads (one at a
- * time; the new runtime is built fully before a single assignment swaps it in) and graceful shutdown
- * (stop accepting, let in-flight requests finish up to proxy.shutdown_timeout, then close).
+ * The running gateway: proxy, admin and status listeners around the current runtime. Owns reloads (one
+ * at a time; the new runtime is built fully before a single assignment swaps it in), readiness, and
+ * graceful shutdown (stop accepting, let in-flight requests finish up to proxy.shutdown_timeout, then
+ * close).
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { createAdminServer } from './admin/server.ts'
+import { createStatusServer } from './admin/status-server.ts'
 import { type LoadOptions, loadConfigObject, loadConfigText } from './config/load.ts'
 import type { GatewayConfig } from './config/model.ts'
 import { RESTART_ONLY } from './config/schema/settings.ts'
@@ -18,6 +20,7 @@ import { RedisPeerKeys } from './internal-tokens/peer-keys.ts'
 import type { AccessLog } from './observability/access-log.ts'
 import type { Logger } from './observability/logger.ts'
 import { GatewayMetrics } from './observability/metrics.ts'
+import { checkReadiness, type Dependency, type Readiness } from './observability/readiness.ts'
 import { handleRequest, type MountedIdentity, type PipelineContext } from './pipeline/pipeline.ts'
 import { GatewayRuntime } from './pipeline/runtime.ts'
 import type { PluginRegistry } from './plugins/registry.ts'
@@ -27,6 +30,7 @@ import { type TlsProxyListener, tlsListenerFor } from './proxy/tls.ts'
 import { checkUpstreamTls } from './proxy/upstream-tls.ts'
 import { UpstreamRegistry } from './proxy/upstreams.ts'
 import { acquireRedis } from './redis/connections.ts'
+import { RedisPing } from './redis/ping.ts'
 import { VERSION } from './version.ts'
 
 export interface GatewayOptions {
@@ -42,6 +46,8 @@ export interface GatewayOptions {
   /** Folder relative certificate paths are read from: the configuration file's. Default: the cwd. */
   readonly baseDir?: string | undefined
   readonly adminListen: string
+  /** HOST:PORT of the status listener, or `off` (the default). */
+  readonly statusListen?: string | undefined
   /** Overrides admin.token from the file (GATEHOUSE_ADMIN_TOKEN). */
   readonly adminToken?: string | undefined
   readonly env?: NodeJS.ProcessEnv
@@ -69,12 +75,19 @@ export class Gateway implements PipelineContext {
   /** The HTTPS listener's address; '' when there is none. */
   proxyTlsAddress = ''
   adminAddress = ''
+  /** The status listener's address; '' when it is off. */
+  statusAddress = ''
+  /** DB mode: a trivial query on the entities' store (set by main.ts); null in DB-less mode. */
+  storePing: (() => Promise<void>) | null = null
 
   readonly #options: GatewayOptions
   readonly #proxy: Server
   /** The HTTPS listener (proxy.tls), null when the configuration has none. */
   readonly #tls: TlsProxyListener | null = null
   readonly #admin: Server
+  /** The status listener (admin.status_listen), null when it is off. */
+  readonly #status: Server | null
+  readonly #redisPing: RedisPing
   readonly #sockets = new Set<Socket>()
   #inflight = 0
   #totalRequests = 0
@@ -135,10 +148,23 @@ export class Gateway implements PipelineContext {
     this.#admin = createAdminServer(() => this.#adminContext(), {
       settings: () => {
         const current = this.runtime.config.settings.admin
-        return { token: options.adminToken ?? current.token, maxBodySize: current.max_body_size }
+        return {
+          token: options.adminToken ?? current.token,
+          maxBodySize: current.max_body_size,
+          allowedHosts: current.allowed_hosts,
+          allowedOrigins: current.allowed_origins,
+        }
       },
       logger: options.logger.child({ component: 'admin' }),
     })
+    this.#status =
+      (options.statusListen ?? 'off') === 'off'
+        ? null
+        : createStatusServer(() => this.#adminContext(), {
+            allowedHosts: () => this.runtime.config.settings.admin.allowed_hosts,
+            logger: options.logger.child({ component: 'status' }),
+          })
+    this.#redisPing = new RedisPing(options.logger.child({ component: 'readiness' }))
   }
 
   /** The access logger while the running configuration enables it (a reload can switch it). */
@@ -146,7 +172,7 @@ export class Gateway implements PipelineContext {
     return this.runtime.config.settings.logging.access_log ? this.#accessLog : null
   }
 
-  async listen(): Promise<{ proxy: string; proxyTls: string; admin: string }> {
+  async listen(): Promise<{ proxy: string; proxyTls: string; admin: string; status: string }> {
     if (this.#options.proxyListen !== 'off')
       this.proxyAddress = await listen(this.#proxy, this.#options.proxyListen)
     if (this.#tls !== null) {
@@ -154,7 +180,38 @@ export class Gateway implements PipelineContext {
       this.proxyTlsAddress = await listen(this.#tls.server, address)
     }
     this.adminAddress = await listen(this.#admin, this.#options.adminListen)
-    return { proxy: this.proxyAddress, proxyTls: this.proxyTlsAddress, admin: this.adminAddress }
+    if (this.#status !== null) this.statusAddress = await listen(this.#status, this.#options.statusListen!)
+    return {
+      proxy: this.proxyAddress,
+      proxyTls: this.proxyTlsAddress,
+      admin: this.adminAddress,
+      status: this.statusAddress,
+    }
+  }
+
+  /**
+   * Whether this node should get traffic: not shutting down, and the store (DB mode or the identity
+   * provider) and the configuration's Redis, when there are, answering within a second.
+   */
+  readiness(): Promise<Readiness> {
+    return checkReadiness(this.draining, this.#dependencies())
+  }
+
+  /** Whether the store answers; true when none is configured. */
+  async storeReachable(): Promise<boolean> {
+    const store = this.#dependencies().filter((d) => d.name === 'store')
+    return (await checkReadiness(false, store)).ready
+  }
+
+  #dependencies(): Dependency[] {
+    const dependencies: Dependency[] = []
+    // DB mode's store and the identity provider's are the same database (one storage section).
+    const store = this.storePing ?? this.#identityHost?.store
+    if (store)
+      dependencies.push({ name: 'store', check: typeof store === 'function' ? store : () => store.ping() })
+    const redis = this.runtime.config.settings.redis
+    if (redis) dependencies.push({ name: 'redis', check: () => this.#redisPing.ping(redis) })
+    return dependencies
   }
 
   /**
@@ -262,6 +319,7 @@ export class Gateway implements PipelineContext {
     this.#proxy.close()
     this.#tls?.server.close()
     this.#admin.close()
+    // The status listener stays open while draining: /status/ready answers 503 until the end.
     this.#proxy.closeIdleConnections()
     this.#admin.closeIdleConnections()
     // Keep-alive connections become idle after their last response; close them as they do.
@@ -286,6 +344,11 @@ export class Gateway implements PipelineContext {
     await this.runtime.close()
     this.internalKeys.stop()
     await this.#identityHost?.close()
+    if (this.#status !== null) {
+      this.#status.close()
+      this.#status.closeAllConnections()
+    }
+    await this.#redisPing.close()
     this.logger.info({ reason }, 'stopped')
   }
 
@@ -359,10 +422,12 @@ export class Gateway implements PipelineContext {
       metrics: this.metrics,
       proxyAddress: this.proxyAddress,
       adminAddress: this.adminAddress,
+      statusAddress: this.statusAddress,
       internalKeys: this.internalKeys,
       upstreams: this.upstreams,
       config: () => this.runtime.config,
-      ready: () => !this.draining,
+      readiness: () => this.readiness(),
+      storeReachable: () => this.storeReachable(),
       busy: () => this.#loading,
       activeConnections: () => this.#sockets.size,
       totalRequests: () => this.#totalRequests,

@@ -21,6 +21,7 @@ export interface StartOptions {
   proxyListen?: string | undefined
   proxyTlsListen?: string | undefined
   adminListen?: string | undefined
+  statusListen?: string | undefined
   env?: NodeJS.ProcessEnv
 }
 
@@ -64,6 +65,10 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
     proxyTlsListen: options.proxyTlsListen ?? (env.GATEHOUSE_PROXY_TLS_LISTEN || undefined),
     baseDir: dirname(resolve(options.configFile)),
     adminListen: options.adminListen ?? env.GATEHOUSE_ADMIN_LISTEN ?? config.settings.admin.listen,
+    statusListen:
+      options.statusListen ??
+      (env.GATEHOUSE_STATUS_LISTEN || undefined) ??
+      config.settings.admin.status_listen,
     adminToken: adminTokenFrom(env),
   })
   logNotices(logger, config)
@@ -71,6 +76,7 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
   await gateway.startIdentity()
   if (database !== null) {
     gateway.entityWrites = database
+    gateway.storePing = () => database.ping()
     await database.follow(gateway)
   }
   const addresses = await gateway.listen()
@@ -83,6 +89,7 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
       proxy: addresses.proxy,
       ...(addresses.proxyTls !== '' ? { proxy_tls: addresses.proxyTls } : {}),
       admin: addresses.admin,
+      ...(addresses.status !== '' ? { status: addresses.status } : {}),
       config: options.configFile,
       config_hash: config.hash,
     },

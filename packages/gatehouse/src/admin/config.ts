@@ -1,7 +1,10 @@
 /**
- * `POST /config`, Kong's DB-less reload: the body is a declarative configuration (JSON or YAML, JSON
- * `{"config": "<yaml or json text>"}`, or a form with a `config` field, as `curl -F config=@kong.yml`
- * sends it). 201 when loaded and swapped in; 304 with `?check_hash=1` when it is identical to the
+ * `POST /config`, Kong's DB-less reload: the body is a declarative configuration, as JSON
+ * (`application/json`, also wrapped as `{"config": "<yaml or json text>"}`) or as YAML
+ * (`application/yaml`, `application/x-yaml`, `text/yaml`, `text/x-yaml`). Unlike Kong, no form
+ * (`curl -F config=@kong.yml`): a web page on any site can post a form (issue 10), so media-type.ts
+ * refuses those with 415 before this runs; send `curl -H 'Content-Type: application/yaml' --data-binary
+ * @kong.yml`. 201 when loaded and swapped in; 304 with `?check_hash=1` when it is identical to the
  * running one; 400 with every problem, flattened, when it is invalid (the running configuration keeps
  * serving); 413 over admin.max_body_size; 429 while another load is in progress.
  */
@@ -10,6 +13,7 @@ import { hashDocument } from '../config/load.ts'
 import { ConfigError, GatehouseError } from '../errors/errors.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminRequest, readBody, sendError, sendJson } from './http.ts'
+import { essence, isJsonType } from './media-type.ts'
 
 export async function handleConfig(ctx: AdminContext, a: AdminRequest, maxBody: number): Promise<void> {
   if (a.method === 'GET' || a.method === 'HEAD') {
@@ -41,7 +45,7 @@ export async function handleConfig(ctx: AdminContext, a: AdminRequest, maxBody: 
     return
   }
   const body = await readBody(a.req, maxBody)
-  const document = await documentFrom(body, String(a.req.headers['content-type'] ?? ''))
+  const document = documentFrom(body, essence(a.req.headers['content-type']))
   if (document instanceof GatehouseError) {
     sendError(a.res, document)
     return
@@ -72,22 +76,13 @@ export async function handleConfig(ctx: AdminContext, a: AdminRequest, maxBody: 
   }
 }
 
-/** The declarative document in the body: parsed JSON, or text for the loader to parse as YAML. */
-async function documentFrom(body: Buffer, type: string): Promise<string | object | GatehouseError> {
+/**
+ * The declarative document in the body: parsed JSON, or YAML text for the loader to parse. The type is
+ * JSON or YAML (media-type.ts); a body without one is empty, and the loader says so.
+ */
+function documentFrom(body: Buffer, type: string): string | object | GatehouseError {
   const text = body.toString('utf8')
-  if (/^multipart\/form-data|^application\/x-www-form-urlencoded/i.test(type)) {
-    const form = await new Response(new Uint8Array(body), { headers: { 'content-type': type } })
-      .formData()
-      .catch(() => null)
-    const field = form?.get('config')
-    if (typeof field === 'string') return field
-    if (field) return field.text()
-    // `curl --data-binary @kong.yml` labels a raw file as a form; take the body as the document.
-    if (/^multipart/i.test(type))
-      return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', "form body has no 'config' field")
-    return text
-  }
-  if (!/json/i.test(type)) return text
+  if (!isJsonType(type)) return text
   let parsed: unknown
   try {
     parsed = JSON.parse(text)

@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config/model.ts'
 import type { EntityWrites } from '../db-mode/source.ts'
 import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
+import type { Readiness } from '../observability/readiness.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { UpstreamRegistry } from '../proxy/upstreams.ts'
 
@@ -14,13 +15,17 @@ export interface AdminContext {
   readonly metrics: GatewayMetrics
   readonly proxyAddress: string
   readonly adminAddress: string
+  /** The status listener's address; '' when it is off. */
+  readonly statusAddress: string
   /** The gateway's signing keys for internal tokens. */
   readonly internalKeys: InternalKeyRing
   /** Pools and balancers; the balancers' target health is shown at /upstreams/{u}/health. */
   readonly upstreams: UpstreamRegistry
   config(): GatewayConfig
-  /** False while shutting down. */
-  ready(): boolean
+  /** Not shutting down, and the store and Redis (when configured) answer (observability/readiness.ts). */
+  readiness(): Promise<Readiness>
+  /** Whether the store answers a trivial query; true when no store is configured (DB-less, no identity). */
+  storeReachable(): Promise<boolean>
   /** True while a configuration is being loaded. */
   busy(): boolean
   activeConnections(): number

@@ -1,8 +1,16 @@
-/** `GET /` (node information), `/status`, `/status/ready` and `/metrics` (Prometheus text). */
+/**
+ * `GET /` (node information), `/status`, `/status/ready` and `/metrics` (Prometheus text). The last three
+ * are also the whole of the status listener (status-server.ts). `/status/ready` is 200 while this node
+ * should get traffic, else 503 naming why: shutting down (GH_ERR_SERVER_SHUTTING_DOWN), or the store or
+ * Redis not answering (GH_ERR_STATUS_NOT_READY); `checks` shows each dependency either way.
+ */
 import { hostname } from 'node:os'
 import { GatehouseError } from '../errors/errors.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminRequest, sendError, sendJson } from './http.ts'
+
+/** What the status listener serves (GET and HEAD). */
+export const STATUS_PATHS: ReadonlySet<string> = new Set(['/status', '/status/ready', '/metrics'])
 
 export async function handleStatus(ctx: AdminContext, a: AdminRequest): Promise<boolean> {
   if (a.method !== 'GET' && a.method !== 'HEAD') return false
@@ -14,13 +22,18 @@ export async function handleStatus(ctx: AdminContext, a: AdminRequest): Promise<
         node_id: ctx.nodeId,
         hostname: hostname(),
         plugins: { available_on_server: ctx.registry.names(), enabled_in_cluster: enabledPlugins(ctx) },
-        configuration: { database: 'off', proxy_listen: ctx.proxyAddress, admin_listen: ctx.adminAddress },
+        configuration: {
+          database: 'off',
+          proxy_listen: ctx.proxyAddress,
+          admin_listen: ctx.adminAddress,
+          status_listen: ctx.statusAddress || 'off',
+        },
       })
       return true
     case '/status': {
       const mem = process.memoryUsage()
       sendJson(a.res, 200, {
-        database: { reachable: true },
+        database: { reachable: await ctx.storeReachable() },
         configuration_hash: ctx.config().hash,
         server: {
           connections_active: ctx.activeConnections(),
@@ -31,10 +44,24 @@ export async function handleStatus(ctx: AdminContext, a: AdminRequest): Promise<
       })
       return true
     }
-    case '/status/ready':
-      if (ctx.ready()) sendJson(a.res, 200, { message: 'ready' })
-      else sendError(a.res, new GatehouseError('GH_ERR_SERVER_SHUTTING_DOWN', 'not ready: shutting down'))
+    case '/status/ready': {
+      const { ready, draining, checks, failed } = await ctx.readiness()
+      if (ready) sendJson(a.res, 200, { message: 'ready', checks })
+      else if (draining)
+        sendError(a.res, new GatehouseError('GH_ERR_SERVER_SHUTTING_DOWN', 'not ready: shutting down'), {
+          checks,
+        })
+      else
+        sendError(
+          a.res,
+          new GatehouseError(
+            'GH_ERR_STATUS_NOT_READY',
+            `not ready: ${failed.join(' and ')} ${failed.length === 1 ? 'does' : 'do'} not answer`,
+          ),
+          { checks },
+        )
       return true
+    }
     case '/metrics': {
       const text = await ctx.metrics.registry.metrics()
       a.res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType, 'cache-control': 'no-store' })

@@ -13,7 +13,7 @@ import { plural } from './lib/output.ts'
 
 const USAGE = `Usage:
   gatehouse start --config FILE [--proxy-listen HOST:PORT|off] [--proxy-tls-listen HOST:PORT]
-      [--admin-listen HOST:PORT]
+      [--admin-listen HOST:PORT] [--status-listen HOST:PORT|off]
   gatehouse config check FILE
   gatehouse config export [--output FILE]
   gatehouse config import FILE [--dry-run]
@@ -42,6 +42,7 @@ Environment:
   GATEHOUSE_PROXY_TLS_LISTEN  HTTPS proxy listen address (default 0.0.0.0:8443; needs proxy.tls)
   GATEHOUSE_ADMIN_LISTEN      admin API listen address (default 127.0.0.1:8001)
   GATEHOUSE_ADMIN_TOKEN       bearer token required by the admin API
+  GATEHOUSE_STATUS_LISTEN     status listener (/status, /status/ready, /metrics; no token) address, or off
   GATEHOUSE_LOG_LEVEL         fatal | error | warn | info | debug | trace | silent
 
 Docs: docs/configuration.md, docs/plugins.md, docs/errors.md`

@@ -11,6 +11,7 @@ export async function startCommand(args: string[]): Promise<number> {
       'proxy-listen': { type: 'string' },
       'proxy-tls-listen': { type: 'string' },
       'admin-listen': { type: 'string' },
+      'status-listen': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -24,16 +25,22 @@ export async function startCommand(args: string[]): Promise<number> {
     'GATEHOUSE_PROXY_TLS_LISTEN',
   )
   const adminListen = listenOption(values['admin-listen'], '--admin-listen', 'GATEHOUSE_ADMIN_LISTEN')
+  const statusListen = listenOption(
+    values['status-listen'],
+    '--status-listen',
+    'GATEHOUSE_STATUS_LISTEN',
+    true,
+  )
   const { start } = await import('../main.ts')
-  await start({ configFile, proxyListen, proxyTlsListen, adminListen })
+  await start({ configFile, proxyListen, proxyTlsListen, adminListen, statusListen })
   return -1 // keep running
 }
 
 /**
  * A listen address from its flag, else its environment variable (an empty one counts as unset), else
  * undefined (the file's setting applies). Checked before anything is loaded, by the rule the file's
- * `proxy.listen` follows (`off` too, for the plain proxy listener), and the message names where the bad
- * value came from.
+ * `proxy.listen` follows (`off` too, for the plain proxy and the status listener), and the message names
+ * where the bad value came from.
  */
 function listenOption(
   flagValue: string | undefined,

@@ -161,6 +161,11 @@ export class DatabaseSource implements EntityWrites {
     })
   }
 
+  /** One trivial query on the store (readiness). */
+  ping(): Promise<void> {
+    return this.#store.ping()
+  }
+
   async close(): Promise<void> {
     if (this.#poll !== null) clearInterval(this.#poll)
     this.#poll = null

@@ -170,6 +170,31 @@ export const ERROR_CODES = {
     summary:
       "DB mode: the entity cannot be deleted while others refer to it (a service's routes): Kong's foreign key violation.",
   },
+  GH_ERR_ADMIN_HOST_NOT_ALLOWED: {
+    status: 421,
+    summary:
+      "The admin or status listener refused the request's Host: only the listener's own IP addresses, localhost and admin.allowed_hosts are served (DNS rebinding), and a request without Host is refused.",
+  },
+  GH_ERR_ADMIN_CROSS_SITE: {
+    status: 403,
+    summary:
+      "The admin API refused a request a web page sent from another site: its Origin is neither the listener's own nor in admin.allowed_origins, or Sec-Fetch-Site says cross-site or same-site. Nothing was read or changed.",
+  },
+  GH_ERR_ADMIN_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    summary:
+      'An admin write came with a body that is not application/json (POST /config also takes YAML): forms, multipart and text/plain are refused, as are bodies without Content-Type.',
+  },
+  GH_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    summary:
+      'An admin write could not reach the store (PostgreSQL, or the SQLite file locked or unreadable); the write was not applied: retry.',
+  },
+  GH_ERR_STATUS_NOT_READY: {
+    status: 503,
+    summary:
+      "/status/ready: a dependency the node needs does not answer (the store, Redis); the body's `checks` names which.",
+  },
 } as const satisfies Record<string, { status: number; summary: string }>
 
 export type GatehouseErrorCode = keyof typeof ERROR_CODES

@@ -28,6 +28,7 @@ import type { PostgresSettings } from '../config/schema/storage.ts'
 import { postgresDialect } from './lib/dialect.ts'
 import { SqlStore } from './lib/sql-store.ts'
 import type { Database } from './lib/tables.ts'
+import { reportingUnavailable } from './lib/unavailable.ts'
 import { StoreError } from './store.ts'
 
 const INT8_OID = 20
@@ -72,7 +73,10 @@ export class PostgresStore extends SqlStore {
       await pool.end().catch(() => {})
       throw new StoreError(`cannot connect to the PostgreSQL database ${settings.location}: ${reason(err)}`)
     }
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new NulFreeText()] })
+    const db = new Kysely<Database>({
+      dialect: reportingUnavailable(new PostgresDialect({ pool }), postgresUnavailable, settings.location),
+      plugins: [new NulFreeText()],
+    })
     return new PostgresStore(settings.location, db, connection)
   }
 }
@@ -165,6 +169,36 @@ function tlsOptions(settings: PostgresSettings): pg.PoolConfig['ssl'] {
       `cannot read storage.postgres.ssl_ca ${ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     )
   }
+}
+
+/** Node's errors for a server that cannot be reached or a connection that broke. */
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+])
+
+/**
+ * Whether pg's error means the server cannot be reached: a network error, a connection pg gave up on
+ * (its messages, which have no code), or SQLSTATE class 08 (connection exception), 57P01..57P03 (the
+ * server is shutting down, crashed, or still starting) and 53300 (too many connections).
+ */
+export function postgresUnavailable(err: unknown): boolean {
+  if (err instanceof AggregateError) return err.errors.some(postgresUnavailable)
+  const e = err as { code?: unknown; message?: unknown }
+  const code = typeof e?.code === 'string' ? e.code : ''
+  if (NETWORK_CODES.has(code) || code.startsWith('08') || /^57P0[123]$/.test(code) || code === '53300')
+    return true
+  const message = typeof e?.message === 'string' ? e.message : ''
+  return /^Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Client was closed and is not queryable/.test(
+    message,
+  )
 }
 
 /** pg's and node's connection errors, in a few words; an AggregateError (every address refused) has no message. */

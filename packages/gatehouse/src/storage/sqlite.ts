@@ -26,6 +26,7 @@ import {
 import { sqliteDialect } from './lib/dialect.ts'
 import { SqlStore } from './lib/sql-store.ts'
 import type { Database } from './lib/tables.ts'
+import { reportingUnavailable } from './lib/unavailable.ts'
 import { StoreError } from './store.ts'
 
 /** Milliseconds a write waits for another connection's write lock. */
@@ -61,9 +62,21 @@ export class SqliteStore extends SqlStore {
       sqlite?.close()
       throw new StoreError(`cannot open the SQLite database ${path}: ${(err as Error).message}`)
     }
-    const db = new Kysely<Database>({ dialect: new ServerSqliteDialect({ database: sqlite }) })
+    const db = new Kysely<Database>({
+      dialect: reportingUnavailable(new ServerSqliteDialect({ database: sqlite }), sqliteUnavailable, path),
+    })
     return new SqliteStore(path, db)
   }
+}
+
+/**
+ * Whether better-sqlite3's error means the file cannot be used now: locked by another process's write
+ * for longer than busy_timeout (BUSY, LOCKED), or unreadable, unwritable or out of space (CANTOPEN,
+ * IOERR, READONLY, FULL), extended codes included (SQLITE_IOERR_WRITE, ...).
+ */
+export function sqliteUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|READONLY|FULL)(_|$)/.test(code)
 }
 
 class ServerSqliteDialect extends SqliteDialect {

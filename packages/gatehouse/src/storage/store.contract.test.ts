@@ -651,6 +651,12 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       })
     })
 
+    describe('ping', () => {
+      it('answers a trivial query (the readiness check)', async () => {
+        await store.ping()
+      })
+    })
+
     describe('locks', () => {
       it('runs holders of one lock one at a time, in order, each using the store as usual', async () => {
         const steps: string[] = []

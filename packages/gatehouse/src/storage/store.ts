@@ -226,6 +226,8 @@ export interface Store {
    * rotation, which `fn` does through this store as usual. An error in `fn` releases the lock.
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>
+  /** One trivial query (readiness); rejects, StoreUnavailableError among others, when it fails. */
+  ping(): Promise<void>
   close(): Promise<void>
 }
 
@@ -241,6 +243,15 @@ export class StoreConflictError extends StoreError {
     super(message)
     this.field = field
   }
+}
+
+/**
+ * The database cannot be reached now: the connection is refused or lost, PostgreSQL is shutting down or
+ * full, the SQLite file is locked by another writer or cannot be read or written. Whatever the failing
+ * call was writing is not committed (transactions); the same call may succeed later.
+ */
+export class StoreUnavailableError extends StoreError {
+  override name = 'StoreUnavailableError'
 }
 
 export class StoreNotFoundError extends StoreError {

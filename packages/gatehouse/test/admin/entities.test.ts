@@ -405,7 +405,7 @@ describe('the admin entity endpoints in DB-less mode', () => {
     const { hostname, port } = new URL(gh.adminUrl)
     const head = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(port), hostname, () =>
-        socket.write('GET http://[bad HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+        socket.write('GET http://[bad HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'),
       )
       let received = ''
       socket.setEncoding('utf8').on('data', (chunk: string) => {

@@ -114,7 +114,7 @@ describe('node information and status', () => {
   it('answers 200 at /status/ready while serving', async () => {
     const res = await gh.admin('/status/ready')
     assert.equal(res.status, 200)
-    assert.deepEqual(await res.json(), { message: 'ready' })
+    assert.deepEqual(await res.json(), { message: 'ready', checks: { configuration: 'ok' } })
   })
 })
 

@@ -25,6 +25,8 @@ export interface StartOptions {
   args?: string[]
   /** Milliseconds to wait for the started line. Default 15000. */
   timeout?: number
+  /** Also start the status listener on 127.0.0.1 port 0 (`--status-listen`); its URL is `statusUrl`. */
+  statusListen?: boolean
 }
 
 export class GatehouseProcess {
@@ -37,6 +39,8 @@ export class GatehouseProcess {
   stderr = ''
   proxyUrl = ''
   adminUrl = ''
+  /** The status listener's URL when started with `statusListen`, else ''. */
+  statusUrl = ''
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   #waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = []
 
@@ -126,6 +130,12 @@ export class GatehouseProcess {
   admin(path: string, init?: RequestInit): Promise<Response> {
     return fetch(this.adminUrl + path, init)
   }
+
+  /** Fetch against the status listener (start with `statusListen`). */
+  status(path: string, init?: RequestInit): Promise<Response> {
+    if (this.statusUrl === '') throw new Error('start the gateway with statusListen: true')
+    return fetch(this.statusUrl + path, init)
+  }
 }
 
 export function writeTempConfig(
@@ -151,6 +161,7 @@ export async function startGatehouse(options: StartOptions): Promise<GatehousePr
       '127.0.0.1:0',
       '--admin-listen',
       '127.0.0.1:0',
+      ...(options.statusListen ? ['--status-listen', '127.0.0.1:0'] : []),
       ...(options.args ?? []),
     ],
     {
@@ -166,6 +177,7 @@ export async function startGatehouse(options: StartOptions): Promise<GatehousePr
   const line = await Promise.race([started, failed])
   gh.proxyUrl = `http://${line.proxy as string}`
   gh.adminUrl = `http://${line.admin as string}`
+  if (typeof line.status === 'string') gh.statusUrl = `http://${line.status}`
   return gh
 }
 

@@ -43,6 +43,13 @@ export interface PostgresServer {
     values?: unknown[],
     database?: string,
   ): Promise<pg.QueryResult<R>>
+  /**
+   * Stops the server as an outage would look to its clients (a fast shutdown: every connection is
+   * closed, committed data stays), keeping its data for `resume`.
+   */
+  halt(): Promise<void>
+  /** Starts the halted server again, on the same port with the same data, and waits until it answers. */
+  resume(): Promise<void>
   /** Kills the server and removes its directory. */
   stop(): Promise<void>
 }
@@ -74,7 +81,8 @@ export async function startPostgres(): Promise<PostgresServer> {
       const server = spawnServer(as, join(bin, 'postgres'), data, port)
       try {
         await waitUntilReady(server, port)
-        return handle(server, dir, port, await majorVersion(port))
+        const restart = () => spawnServer(as, join(bin, 'postgres'), data, port)
+        return handle(server, dir, port, await majorVersion(port), restart)
       } catch (err) {
         await kill(server)
         if (attempt >= 3 || !/could not bind|address already in use/i.test(server.log))
@@ -168,8 +176,15 @@ async function majorVersion(port: number): Promise<number> {
   }
 }
 
-function handle(server: Spawned, dir: string, port: number, version: number): PostgresServer {
+function handle(
+  first: Spawned,
+  dir: string,
+  port: number,
+  version: number,
+  restart: () => Spawned,
+): PostgresServer {
   let databases = 0
+  let server = first
   // Never leave a server behind, even when the test process ends without running `after`.
   const killOnExit = () => server.child.kill('SIGKILL')
   process.once('exit', killOnExit)
@@ -198,6 +213,21 @@ function handle(server: Spawned, dir: string, port: number, version: number): Po
       // FILE_COPY (PostgreSQL 15+) copies the template's files instead of WAL-logging every block: faster.
       await query(`create database ${name}${version >= 15 ? ' strategy = file_copy' : ''}`)
       return url(name)
+    },
+    async halt() {
+      if (server.child.exitCode !== null || server.child.signalCode !== null) return
+      // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, nothing committed is lost.
+      server.child.kill('SIGINT')
+      await server.exited
+    },
+    async resume() {
+      if (server.child.exitCode === null && server.child.signalCode === null) return
+      server = restart()
+      try {
+        await waitUntilReady(server, port)
+      } catch (err) {
+        throw new Error(`PostgreSQL did not start again: ${(err as Error).message}\n${server.log}`)
+      }
     },
     async stop() {
       process.off('exit', killOnExit)

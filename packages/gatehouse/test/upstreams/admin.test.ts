@@ -159,7 +159,11 @@ describe('the admin API of upstreams and targets', () => {
   })
 
   it('refuses writes with 405, as a DB-less Kong node does', async () => {
-    const create = await gh.admin('/upstreams', { method: 'POST', body: '{}' })
+    const create = await gh.admin('/upstreams', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })
     assert.equal(create.status, 405)
     const body = (await create.json()) as { code: string; message: string }
     assert.equal(body.code, 'GH_ERR_ADMIN_METHOD_NOT_ALLOWED')

@@ -2,6 +2,7 @@
  * Gatehouse's own top-level sections (not in Kong's format): how the process listens, logs and is
  * administered. Command-line flags and GATEHOUSE_* environment variables override these.
  */
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { proxyTlsSettings } from './tls.ts'
 import { listenAddress, timeoutMs } from './typedefs.ts'
@@ -95,6 +96,32 @@ export const proxySettings = z
   .prefault({})
   .describe('The proxy listener.')
 
+/** A name the admin listener answers to: a host name (optionally `*.` and a domain) or an IP address. */
+const allowedHost = z
+  .string()
+  .refine(
+    (v) =>
+      isIP(v.replace(/^\[(.*)\]$/, '$1')) !== 0 ||
+      /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i.test(v),
+    { error: 'expected a host name (admin.example.com, *.example.com) or an IP address, without a port' },
+  )
+
+/** A web origin exactly as a browser sends it in `Origin`. */
+const allowedOrigin = z.string().refine(
+  (v) => {
+    try {
+      const url = new URL(v)
+      return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === v
+    } catch {
+      return false
+    }
+  },
+  {
+    error:
+      'expected an origin as browsers send it: scheme://host[:port] in lower case, no path or trailing slash, no default port (https://console.example.com)',
+  },
+)
+
 export const adminSettings = z
   .strictObject({
     listen: listenAddress
@@ -114,6 +141,24 @@ export const adminSettings = z
       .min(1024)
       .default(16 * 1024 * 1024)
       .describe('Largest `POST /config` body, in bytes. Default: 16777216 (16 MiB).'),
+    allowed_hosts: z
+      .array(allowedHost)
+      .default([])
+      .describe(
+        'Host names the admin and status listeners answer to besides their own IP addresses and `localhost` (DNS rebinding: any other `Host` gets 421). Exact names, case-insensitive, no port; `*.example.com` matches any name under example.com. Default: none.',
+      ),
+    allowed_origins: z
+      .array(allowedOrigin)
+      .default([])
+      .describe(
+        "Web origins (`https://console.example.com`: scheme://host[:port], no path) whose pages may call the admin API, with CORS; a browser request from any other origin but the listener's own gets 403. Default: none.",
+      ),
+    status_listen: z
+      .union([z.literal('off'), listenAddress])
+      .default('off')
+      .describe(
+        'Where the status listener serves `/status`, `/status/ready` and `/metrics` read-only and without the admin token (Kubernetes probes, Prometheus), HOST:PORT, or `off`. Flag `--status-listen`, env `GATEHOUSE_STATUS_LISTEN`. Default: `off`.',
+      ),
   })
   // Every key has its own default; `{}` through the schema fills them in, so they are written once.
   .prefault({})
@@ -134,11 +179,11 @@ export const loggingSettings = z
 /**
  * Settings fixed when the listeners and the logger are made; a reload that changes them is logged and
  * they apply at the next restart. Every other setting applies on reload: trusted_ips, access_log and the
- * admin token and body limit with the next request, shutdown_timeout at the next SIGTERM, the TLS
+ * admin token, body limit, allowed hosts and origins with the next request, shutdown_timeout at the next SIGTERM, the TLS
  * certificates and min_version with the next handshake. A dotted key names a key of a nested section.
  */
 export const RESTART_ONLY = {
   proxy: ['listen', 'keepalive_timeout', 'headers_timeout', 'max_header_size', 'tls.listen', 'tls.http2'],
-  admin: ['listen'],
+  admin: ['listen', 'status_listen'],
   logging: ['level'],
 } as const satisfies Record<'proxy' | 'admin' | 'logging', readonly string[]>

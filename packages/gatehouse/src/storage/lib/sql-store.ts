@@ -2,7 +2,7 @@
  * The Store over any SQL database kysely speaks: the one query layer that SQLite (sqlite.ts) and
  * PostgreSQL (postgres.ts) share. A dialect supplies the kysely instance and what differs (dialect.ts).
  */
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Store } from '../store.ts'
 import { SqlClientStore } from './clients.ts'
 import type { SqlContext } from './context.ts'
@@ -59,6 +59,10 @@ export class SqlStore implements Store {
       if (this.#locks.get(name) === tail) this.#locks.delete(name)
     })
     return run
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db)
   }
 
   close(): Promise<void> {
