@@ -17,12 +17,32 @@ export const ERROR_CODES = {
   },
   GH_ERR_REQUEST_INVALID: {
     status: 400,
-    summary: 'The request could not be parsed (bad URI, escape or Content-Length).',
+    summary:
+      'The request could not be parsed: a bad request target or escape, or a malformed HTTP/1.1 message (Content-Length with Transfer-Encoding, a duplicate or invalid Content-Length, a Transfer-Encoding not ending in chunked or sent with HTTP/1.0, a bad chunk, obs-fold, bare CR or LF, control characters); the message names what. After a malformed message or target the connection is closed.',
+  },
+  GH_ERR_REQUEST_HOST_INVALID: {
+    status: 400,
+    summary:
+      'The Host header is missing from an HTTP/1.1 request, sent more than once, not a valid host[:port], or disagrees with an absolute-form request target (RFC 9112 §3.2).',
+  },
+  GH_ERR_REQUEST_VERSION_UNSUPPORTED: {
+    status: 505,
+    summary:
+      'The request line names an HTTP version other than 1.0 or 1.1 (HTTP/0.9, or HTTP/2.0 without TLS and ALPN).',
+  },
+  GH_ERR_REQUEST_TRANSFER_CODING_UNSUPPORTED: {
+    status: 501,
+    summary:
+      'The request body has a transfer coding other than chunked (e.g. `Transfer-Encoding: gzip, chunked`), which the gateway does not decode (RFC 9112 §6.1).',
+  },
+  GH_ERR_REQUEST_METHOD_UNSUPPORTED: {
+    status: 501,
+    summary: 'CONNECT (an authority-form tunnel request): the gateway does not open tunnels.',
   },
   GH_ERR_REQUEST_BODY_TOO_LARGE: {
     status: 413,
     summary:
-      'A plugin had to read the request body (e.g. key-auth with key_in_body) and it exceeds the limit.',
+      'A plugin must read the request body (key-auth with key_in_body when no header or query parameter holds a key) and the body, announced by Content-Length or as received, exceeds proxy.max_buffered_body_size (1 MiB by default). Answered before any plugin runs when Content-Length announces it, and always before the upstream is called. Bodies no plugin reads stream through unlimited.',
   },
   GH_ERR_REQUEST_TIMEOUT: {
     status: 408,
@@ -30,7 +50,8 @@ export const ERROR_CODES = {
   },
   GH_ERR_REQUEST_HEADERS_TOO_LARGE: {
     status: 431,
-    summary: 'The request headers exceed proxy.max_header_size.',
+    summary:
+      'The request headers exceed proxy.max_header_size bytes, or proxy.max_header_count header lines.',
   },
   GH_ERR_REQUEST_PATH_REJECTED: {
     status: 400,

@@ -1,12 +1,15 @@
 /**
  * The request pipeline, in order. Each stage is one module; this file only says what runs when.
  *
- *   1. parse      header names with `_` (drop or 400),                   ../proxy/header-names.ts
- *                 the request line and Host: one canonical path (→ 400)  request-target.ts
+ *   1. parse      the HTTP/1 head (RFC 9112: Host, version, framing;     request-head.ts
+ *                 bad → 400/431/501/505 and close), header names with    ../proxy/header-names.ts
+ *                 `_` (drop or 400), the request line and Host: one       request-target.ts
+ *                 canonical path (→ 400)
  *   2. match      a route, Kong's precedence (none → 404)                 ../router/router.ts
  *   3. protocol   https-only routes refuse http (426 or redirect)         (below)
  *   4. prepare    the upstream path and headers                           upstream-request.ts
- *   5. access     plugins by priority: tracing → CORS → authenticate →    plugin-phases.ts, phases.ts
+ *   5. access     a body a plugin must read, announced too large → 413;   body-limit.ts
+ *                 plugins by priority: tracing → CORS → authenticate →    plugin-phases.ts, phases.ts
  *                 authorise → limit → transform (a plugin may answer)
  *   6. forward    to the service's pool, streaming both ways              forward.ts
  *      or compose several services' JSON into one (composition routes)    compose.ts
@@ -25,13 +28,16 @@ import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { AccessLog } from '../observability/access-log.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
+import { clientErrorOf, closeAfter } from '../proxy/client-errors.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
 import { screenHeaderNames } from '../proxy/header-names.ts'
 import { requestIdFrom } from '../proxy/trace-context.ts'
 import { isPathRefusal, type PathRefusal } from '../router/path-policy.ts'
+import { bodyTooLarge } from './body-limit.ts'
 import { composeResponse } from './compose.ts'
 import { ClientGoneError, forwardUpstream } from './forward.ts'
 import { runAccessPhase, runLogPhase } from './plugin-phases.ts'
+import { checkRequestHead } from './request-head.ts'
 import { type ProxyContext, RequestState } from './request-state.ts'
 import { readRequestTarget } from './request-target.ts'
 import { respondWithError, sendGatewayResponse } from './respond.ts'
@@ -77,8 +83,13 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   const headers = req.headers
   const proxy = runtime.config.settings.proxy
 
-  // 1. parse: header names first, so that nothing after (not even the request id) reads a dropped one
-  const underscored = screenHeaderNames(req, proxy.headers_with_underscores, runtime.identityHeaders)
+  // 1. parse: the head's framing first; then header names, so that nothing after (not even the request
+  // id) reads a dropped one; then the target
+  const headError = checkRequestHead(req, proxy.max_header_count)
+  const underscored =
+    headError === null
+      ? screenHeaderNames(req, proxy.headers_with_underscores, runtime.identityHeaders)
+      : null
   const url = req.url ?? ''
   const target = readRequestTarget(url, headers.host, proxy.path_normalization)
   const parsed = isPathRefusal(target) ? null : target
@@ -97,6 +108,11 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   r[kState] = state
   r[kContext] = pc
   res.on('close', onResponseClose)
+  if (headError !== null) {
+    closeAfter(req, res)
+    respondWithError(state, headError, CLOSE)
+    return
+  }
   if (parsed === null) {
     const refused = target as PathRefusal
     respondWithError(state, new GatehouseError(refused.code, refused.message, { detail: refused.reason }))
@@ -163,6 +179,13 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   prepareUpstreamRequest(state, trustedPeer, peer, socket.localPort ?? 0)
 
   // 5. access
+  if (ctx.chain.bodyReaders !== null) {
+    const tooLarge = bodyTooLarge(state, ctx.chain.bodyReaders)
+    if (tooLarge !== null) {
+      respondWithError(state, tooLarge)
+      return
+    }
+  }
   if (ctx.chain.consumerScoped && ctx.chain.hasAccess)
     state.chosenInstances = new Array(ctx.chain.steps.length).fill(null)
   if (!ctx.chain.hasAccess) {
@@ -200,6 +223,9 @@ function underscoreRefusal(name: string): GatehouseError {
     { detail: 'header_underscore' },
   )
 }
+
+/** Answers that end the connection: the client's framing of what follows cannot be trusted. */
+const CLOSE = { connection: 'close' }
 
 function proceed(state: RequestState): void {
   if (state.res.destroyed) return
@@ -271,7 +297,12 @@ function onResponseClose(this: ServerResponse): void {
   if (unfinished && state.inflight !== null) state.inflight.abort(new ClientGoneError('connection closed'))
   // Unfinished: the gateway cut it at the shutdown timeout (503), or the client left (nginx's 499).
   let status = this.statusCode
-  if (unfinished && pc.cutting) {
+  const refused = unfinished ? clientErrorOf(this) : null
+  if (refused !== null) {
+    // The parser found this request's body malformed and client-errors.ts answered it (400).
+    status = refused.status
+    state.error ??= refused
+  } else if (unfinished && pc.cutting) {
     status = 503
     state.error ??= new GatehouseError('GH_ERR_SERVER_SHUTTING_DOWN', 'closed by the shutdown timeout')
   } else if (unfinished) status = 499

@@ -31,12 +31,18 @@ export interface PluginChain {
   readonly hasAccess: boolean
   /** Whether any step has consumer-scoped instances (requests then record the instance each step chose). */
   readonly consumerScoped: boolean
+  /**
+   * The handlers (of instances without a consumer) that may read the request body (`readsBody`), asked
+   * before the access phase; null when none may, which costs a request nothing.
+   */
+  readonly bodyReaders: readonly PluginHandler[] | null
 }
 
 export const EMPTY_CHAIN: PluginChain = Object.freeze({
   steps: Object.freeze([]),
   hasAccess: false,
   consumerScoped: false,
+  bodyReaders: null,
 })
 
 /** Specificity of a non-consumer instance for a route; -1 when it does not apply. */
@@ -83,5 +89,13 @@ export function compilePluginChain(route: RouteEntity, instances: readonly Plugi
       s.instance?.handler.access !== undefined ||
       [...(s.byConsumer?.values() ?? [])].some((i) => i.handler.access),
   )
-  return { steps, hasAccess, consumerScoped: steps.some((s) => s.byConsumer !== null) }
+  const bodyReaders = steps.flatMap((s) =>
+    s.instance?.handler.readsBody !== undefined ? [s.instance.handler] : [],
+  )
+  return {
+    steps,
+    hasAccess,
+    consumerScoped: steps.some((s) => s.byConsumer !== null),
+    bodyReaders: bodyReaders.length > 0 ? bodyReaders : null,
+  }
 }

@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ConsumerEntity } from '../config/model.ts'
-import { GatehouseError } from '../errors/errors.ts'
+import type { GatehouseError } from '../errors/errors.ts'
+import { announcedOver, bodyLimitError } from './body-limit.ts'
 import type { PluginInstance } from './plugin-chain.ts'
 import type { Principal } from './principal.ts'
 import type { RouteContext } from './route-context.ts'
@@ -223,11 +224,15 @@ export class RequestState {
   }
 
   /**
-   * Reads the whole client body (at most `limit` bytes, else a 413 GatehouseError) for a plugin that
-   * must look inside it. Read once per request, whichever plugins ask; from then on `upstreamBody` is
-   * what goes upstream (with its own Content-Length), and plugins may replace it.
+   * Reads the whole client body for a plugin that must look inside it: at most `limit` bytes
+   * (proxy.max_buffered_body_size unless a plugin asks for less), else a 413 GatehouseError, at once
+   * when Content-Length announces more. Read once per request, whichever plugins ask; from then on
+   * `upstreamBody` is what goes upstream (with its own Content-Length), and plugins may replace it.
+   * A plugin that calls this should also implement `readsBody` (plugins/types.ts).
    */
-  readBody(limit: number): Promise<Buffer> {
+  readBody(limit: number = this.runtime.config.settings.proxy.max_buffered_body_size): Promise<Buffer> {
+    if (this.#bodyRead === null && announcedOver(this, limit) !== -1)
+      return Promise.reject(bodyLimitError(limit))
     this.#bodyRead ??= readWhole(this.req, limit).then((body) => {
       this.upstreamBody = body
       return body
@@ -269,10 +274,10 @@ function readWhole(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length
       if (size > limit) {
         req.off('data', onData)
-        req.pause()
-        reject(
-          new GatehouseError('GH_ERR_REQUEST_BODY_TOO_LARGE', `Request body is larger than ${limit} bytes`),
-        )
+        // The rest is read and dropped, as the admin API does: the client sees the 413 rather than a
+        // reset, and the connection serves its next request. (Paused, it would stall instead.)
+        req.resume()
+        reject(bodyLimitError(limit))
         return
       }
       chunks.push(chunk)

@@ -37,6 +37,14 @@ export interface PluginHandler {
   response?(state: RequestState): void
   /** After the response was sent (or the client went away). Must not throw. */
   log?(state: RequestState): void
+  /**
+   * For a plugin that may read the whole request body (`state.readBody`): whether it will for this
+   * request, judged from the head alone, before any plugin runs. When it says yes and Content-Length
+   * announces more than proxy.max_buffered_body_size, the pipeline answers 413 at once: no plugin runs,
+   * nothing is read and the upstream is not called. When it cannot tell yet (it depends on what earlier
+   * plugins decide), it says no and `readBody` still refuses the announced length before reading.
+   */
+  readsBody?(state: RequestState): boolean
   /** Called when the configuration that created this instance is replaced. */
   close?(): void | Promise<void>
 }

@@ -1,14 +1,15 @@
 /**
  * The proxy listener: plain node:http, tuned for a reverse proxy (no whole-request timeout, so long
- * uploads stream; a header timeout against slow-header clients; Nagle off). The HTTPS listener
- * (proxy/tls.ts) takes the same options and answers refused requests the same way.
+ * uploads stream; a header timeout against slow-header clients; Nagle off) and held to RFC 9112's
+ * parsing rules whatever flags Node runs with. The HTTPS listener (proxy/tls.ts) takes the same options
+ * and answers refused requests the same way (client-errors.ts); the pipeline checks what Node's parser
+ * lets through (pipeline/request-head.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Server as NetServer } from 'node:net'
-import type { Duplex } from 'node:stream'
+import { MAX_HEADER_COUNT_LIMIT } from '../config/schema/settings.ts'
 import { listenAddress } from '../config/schema/typedefs.ts'
-import { GatehouseError } from '../errors/errors.ts'
-import { errorEnvelope } from '../errors/respond.ts'
+import { answerClientErrors, trackResponses } from './client-errors.ts'
 
 export interface ProxyServerOptions {
   keepAliveTimeout: number
@@ -20,9 +21,18 @@ export function createProxyServer(
   options: ProxyServerOptions,
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
 ): Server {
-  const server = createServer(http1Options(options), onRequest)
+  const server = createServer(http1Options(options), trackResponses(onRequest))
+  limitHeaderCount(server)
   answerClientErrors(server)
   return server
+}
+
+/**
+ * Node keeps the first 2000 header lines of a request and drops the rest without a word; told one more
+ * than proxy.max_header_count can ever be, it keeps them all and the pipeline refuses the request (431).
+ */
+export function limitHeaderCount(server: { maxHeadersCount: number | null }): void {
+  server.maxHeadersCount = MAX_HEADER_COUNT_LIMIT + 1
 }
 
 /** node:http's options for a proxy listener (HTTPS over HTTP/1.1 takes the same). */
@@ -34,26 +44,12 @@ export function http1Options(options: ProxyServerOptions) {
     requestTimeout: 0,
     maxHeaderSize: options.maxHeaderSize,
     noDelay: true,
+    // Explicit, so NODE_OPTIONS=--insecure-http-parser cannot loosen the parser that guards upstreams
+    // against request smuggling.
+    insecureHTTPParser: false,
+    // The pipeline answers a missing Host itself, in the gateway's envelope (Node's 400 has no body).
+    requireHostHeader: false,
   }
-}
-
-/** Requests Node's parser refuses never reach the pipeline; answer them in the same envelope. */
-export function answerClientErrors(server: NetServer): void {
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable) return
-    const error =
-      err.code === 'HPE_HEADER_OVERFLOW'
-        ? new GatehouseError('GH_ERR_REQUEST_HEADERS_TOO_LARGE', 'Request header fields too large')
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? new GatehouseError('GH_ERR_REQUEST_TIMEOUT', 'Request timeout')
-          : new GatehouseError('GH_ERR_REQUEST_INVALID', 'Bad request')
-    const body = JSON.stringify(errorEnvelope(error))
-    socket.end(
-      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n` +
-        `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-        `connection: close\r\n\r\n${body}`,
-    )
-  })
 }
 
 /** Parses `HOST:PORT` (IPv6 in brackets), by the same rule the config schema applies to listen addresses. */

@@ -13,8 +13,9 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { SecureContext, Server as TlsServer } from 'node:tls'
 import type { GatewayConfig } from '../config/model.ts'
 import { type CertificateSet, loadCertificates } from './certificates.ts'
+import { answerClientErrors, trackResponses } from './client-errors.ts'
 import { GatewayHttp2Request, GatewayHttp2Response } from './http2-compat.ts'
-import { answerClientErrors, http1Options, type ProxyServerOptions } from './server.ts'
+import { http1Options, limitHeaderCount, type ProxyServerOptions } from './server.ts'
 
 export interface TlsProxyOptions extends ProxyServerOptions {
   readonly http2: boolean
@@ -30,6 +31,7 @@ export class TlsProxyListener {
     onRequest: (req: IncomingMessage, res: ServerResponse) => void,
   ) {
     this.#certificates = certificates
+    const handler = trackResponses(onRequest)
     const secure = {
       ...certificates.defaultOptions,
       SNICallback: (servername: string, done: (err: Error | null, ctx?: SecureContext) => void) =>
@@ -46,13 +48,15 @@ export class TlsProxyListener {
           Http2ServerResponse: GatewayHttp2Response,
         },
         // The compatibility API's objects stand in for node:http's (http2-compat.ts says where they differ).
-        onRequest as never,
+        handler as never,
       )
       closeIdleSessions(server, options.keepAliveTimeout)
       this.server = server
     } else {
-      this.server = createHttpsServer({ ...secure, ...http1Options(options) }, onRequest)
+      this.server = createHttpsServer({ ...secure, ...http1Options(options) }, handler)
     }
+    // HTTP/1.1 over TLS is parsed by node:http's code in both cases, with these properties.
+    limitHeaderCount(this.server as TlsServer & { maxHeadersCount: number | null })
     answerClientErrors(this.server)
   }
 

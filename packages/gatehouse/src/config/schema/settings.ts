@@ -12,6 +12,12 @@ const ipOrCidr = z.string().refine((v) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(v)
   error: 'expected an IP address or CIDR block such as 10.0.0.0/8',
 })
 
+/**
+ * The most `proxy.max_header_count` may be. Node's parser is told one more, so a request over any
+ * configured count is seen (and refused) rather than silently cut to the first lines.
+ */
+export const MAX_HEADER_COUNT_LIMIT = 10_000
+
 /** A listen address, or `off` for no plain-HTTP listener (the proxy then serves HTTPS only). */
 export const proxyListen = z.union([z.literal('off'), listenAddress])
 
@@ -78,6 +84,22 @@ export const proxySettings = z
       .max(1_048_576)
       .default(32_768)
       .describe('Largest request header block accepted, in bytes; larger gets 431. Default: 32768.'),
+    max_header_count: z
+      .int()
+      .min(16)
+      .max(MAX_HEADER_COUNT_LIMIT)
+      .default(100)
+      .describe(
+        'Most header lines an HTTP/1.x request may have; more gets 431 (Node would drop the extra lines silently). HTTP/2 has its own bound of 128 fields. Default: 100.',
+      ),
+    max_buffered_body_size: z
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(1_048_576)
+      .describe(
+        'Largest request body the gateway reads into memory when a plugin must look inside it (key-auth with key_in_body); a larger one, announced by Content-Length or as it arrives, gets 413 before the upstream is called. Bodies no plugin reads stream through unlimited. Default: 1048576 (1 MiB).',
+      ),
     shutdown_timeout: timeoutMs
       .default(10_000)
       .describe(

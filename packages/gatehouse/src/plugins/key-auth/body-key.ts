@@ -1,13 +1,12 @@
 /**
  * The API key in a request body (`key_in_body`), as Kong reads it with `kong.request.get_body`: a form
  * (`application/x-www-form-urlencoded`) or JSON object field named after a key name. Only bodies that
- * announce one of those types and at most BODY_LIMIT bytes are read; every other body keeps streaming to
- * the upstream unread. `withoutBodyKey` is hide_credentials for bodies.
+ * announce one of those types are read, up to proxy.max_buffered_body_size (a larger one is a 413, never
+ * a silent "no key"); every other body keeps streaming to the upstream unread. `withoutBodyKey` is
+ * hide_credentials for bodies.
  */
 import type { RequestState } from '../../pipeline/request-state.ts'
 import type { FoundKey, KeyName } from './find-key.ts'
-
-export const BODY_LIMIT = 1024 * 1024
 
 type BodyKind = 'form' | 'json'
 
@@ -24,8 +23,7 @@ export function bodyKind(state: RequestState): BodyKind | null {
   if (kind === null) return null
   const length = headers['content-length']
   if (length === undefined) return headers['transfer-encoding'] !== undefined ? kind : null
-  const n = Number(length)
-  return n > 0 && n <= BODY_LIMIT ? kind : null
+  return length !== '0' ? kind : null
 }
 
 /** The key a parsed body holds under the first name present (Kong's order), or none. */

@@ -23,7 +23,7 @@ import type { Principal } from '../../pipeline/principal.ts'
 import type { CredentialRef, RequestState } from '../../pipeline/request-state.ts'
 import { withoutQueryParam } from '../_shared/conceal.ts'
 import type { GatewayPlugin } from '../types.ts'
-import { BODY_LIMIT, bodyKind, findBodyKey, withoutBodyKey } from './body-key.ts'
+import { bodyKind, findBodyKey, withoutBodyKey } from './body-key.ts'
 import { keyAuthCredentials } from './credential.ts'
 import { type FoundKey, findKey, prepareKeyNames } from './find-key.ts'
 import { type KeyAuthConfig, keyAuthSchema } from './schema.ts'
@@ -123,7 +123,7 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
       const found = findKey(state, names, inHeader, inQuery)
       const kind = found.kind === 'none' && inBody ? bodyKind(state) : null
       if (kind === null) return settle(state, found)
-      return state.readBody(BODY_LIMIT).then((body) => {
+      return state.readBody().then((body) => {
         const inBodyKey = findBodyKey(body, kind, names)
         if ((hide || state.route?.concealsCredentials) && inBodyKey.kind !== 'none')
           state.upstreamBody = withoutBodyKey(body, kind, names)
@@ -145,7 +145,17 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
       }
     }
 
+    /**
+     * Whether `authenticate` will read this request's body. With `anonymous` it depends on whether an
+     * earlier plugin identifies the caller, which is not known yet: readBody checks the length then.
+     */
+    function readsBody(state: RequestState): boolean {
+      if (!inBody || anonymous !== null || (skipOptions && state.method === 'OPTIONS')) return false
+      return bodyKind(state) !== null && findKey(state, names, inHeader, inQuery).kind === 'none'
+    }
+
     return {
+      ...(inBody ? { readsBody } : {}),
       access(state) {
         if (skipOptions && state.method === 'OPTIONS') return
         // Logical OR (anonymous set): someone else already authenticated the caller.

@@ -41,7 +41,7 @@ export const keyAuthSchema = z
       .boolean()
       .default(false)
       .describe(
-        'Also look for the key in a form (`application/x-www-form-urlencoded`) or JSON body of at most 1 MiB, when no header or query parameter carries one. The body is then read before proxying (others stream unread). Default: false.',
+        'Also look for the key in a form (`application/x-www-form-urlencoded`) or JSON body, when no header or query parameter carries one. The body is then read before proxying (others stream unread), up to `proxy.max_buffered_body_size` (1 MiB by default); a larger one gets 413 (`GH_ERR_REQUEST_BODY_TOO_LARGE`) before the upstream is called. Default: false.',
       ),
     run_on_preflight: z
       .boolean()
