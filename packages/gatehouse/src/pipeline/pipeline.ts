@@ -115,7 +115,13 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   }
   if (parsed === null) {
     const refused = target as PathRefusal
-    respondWithError(state, new GatehouseError(refused.code, refused.message, { detail: refused.reason }))
+    const error = new GatehouseError(refused.code, refused.message, { detail: refused.reason })
+    // A target that is no URL at all (`OPTIONS *`, a bad escape) comes from a client that got HTTP wrong:
+    // close, as for a bad head. A path form the policy refuses is a well-formed request: keep the connection.
+    if (refused.code === 'GH_ERR_REQUEST_INVALID') {
+      closeAfter(req, res)
+      respondWithError(state, error, CLOSE)
+    } else respondWithError(state, error)
     return
   }
   if (underscored !== null) {
