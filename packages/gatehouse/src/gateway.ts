@@ -13,6 +13,7 @@ import { RESTART_ONLY } from './config/schema/settings.ts'
 import type { EntityWrites } from './db-mode/source.ts'
 import { ConfigError } from './errors/errors.ts'
 import { IdentityHost } from './identity/host.ts'
+import { ProviderKeys } from './identity/keys/provider-keys.ts'
 import { InternalKeyRing } from './internal-tokens/key-ring.ts'
 import { RedisPeerKeys } from './internal-tokens/peer-keys.ts'
 import type { AccessLog } from './observability/access-log.ts'
@@ -63,6 +64,8 @@ export class Gateway implements PipelineContext {
   readonly upstreams: UpstreamRegistry
   /** Signs internal tokens; lives across reloads (a reload reconfigures it). */
   readonly internalKeys: InternalKeyRing
+  /** The built-in provider's public keys, in process for the routes that trust it (issue 10). */
+  readonly providerKeys = new ProviderKeys()
   readonly nodeId = randomUUID()
   readonly startedAt = Date.now()
   proxyAddress = ''
@@ -167,6 +170,7 @@ export class Gateway implements PipelineContext {
       const logger = this.logger.child({ component: 'internal-tokens' })
       this.internalKeys.sharePublicKeys(new RedisPeerKeys(acquireRedis(redis, logger), this.nodeId, logger))
     }
+    this.internalKeys.followRevocations(redis ?? null)
     await this.internalKeys.start()
   }
 
@@ -230,6 +234,7 @@ export class Gateway implements PipelineContext {
         this.identity = identityStarted?.mount ?? null
       }
       await this.internalKeys.configure(config.settings.internal_tokens)
+      this.internalKeys.followRevocations(config.settings.redis ?? null)
       this.metrics.setConfigHash(config.hash)
       this.metrics.configReloads.labels('success').inc()
       this.#warnAboutRestartOnlySettings(previous.config, config)
@@ -296,6 +301,7 @@ export class Gateway implements PipelineContext {
       logger: this.logger,
       metrics: this.metrics.forRoute('', 'identity-provider'),
       trustedProxies: () => this.runtime.trustedProxies,
+      providerKeys: this.providerKeys,
     })
   }
 
@@ -336,6 +342,7 @@ export class Gateway implements PipelineContext {
       metrics: this.metrics,
       logger: this.logger,
       internalKeys: this.internalKeys,
+      providerKeys: this.providerKeys,
     })
   }
 
@@ -360,6 +367,7 @@ export class Gateway implements PipelineContext {
       proxyAddress: this.proxyAddress,
       adminAddress: this.adminAddress,
       internalKeys: this.internalKeys,
+      identity: () => this.#identityHost,
       upstreams: this.upstreams,
       config: () => this.runtime.config,
       ready: () => !this.draining,
