@@ -15,6 +15,7 @@ import { RESTART_ONLY } from './config/schema/settings.ts'
 import type { EntityWrites } from './db-mode/source.ts'
 import { ConfigError } from './errors/errors.ts'
 import { IdentityHost } from './identity/host.ts'
+import { ProviderKeys } from './identity/keys/provider-keys.ts'
 import { InternalKeyRing } from './internal-tokens/key-ring.ts'
 import { RedisPeerKeys } from './internal-tokens/peer-keys.ts'
 import type { AccessLog } from './observability/access-log.ts'
@@ -69,6 +70,8 @@ export class Gateway implements PipelineContext {
   readonly upstreams: UpstreamRegistry
   /** Signs internal tokens; lives across reloads (a reload reconfigures it). */
   readonly internalKeys: InternalKeyRing
+  /** The built-in provider's public keys, in process for the routes that trust it (issue 10). */
+  readonly providerKeys = new ProviderKeys()
   readonly nodeId = randomUUID()
   readonly startedAt = Date.now()
   proxyAddress = ''
@@ -224,6 +227,7 @@ export class Gateway implements PipelineContext {
       const logger = this.logger.child({ component: 'internal-tokens' })
       this.internalKeys.sharePublicKeys(new RedisPeerKeys(acquireRedis(redis, logger), this.nodeId, logger))
     }
+    this.internalKeys.followRevocations(redis ?? null)
     await this.internalKeys.start()
   }
 
@@ -287,6 +291,7 @@ export class Gateway implements PipelineContext {
         this.identity = identityStarted?.mount ?? null
       }
       await this.internalKeys.configure(config.settings.internal_tokens)
+      this.internalKeys.followRevocations(config.settings.redis ?? null)
       this.metrics.setConfigHash(config.hash)
       this.metrics.configReloads.labels('success').inc()
       this.#warnAboutRestartOnlySettings(previous.config, config)
@@ -359,6 +364,7 @@ export class Gateway implements PipelineContext {
       logger: this.logger,
       metrics: this.metrics.forRoute('', 'identity-provider'),
       trustedProxies: () => this.runtime.trustedProxies,
+      providerKeys: this.providerKeys,
     })
   }
 
@@ -399,6 +405,7 @@ export class Gateway implements PipelineContext {
       metrics: this.metrics,
       logger: this.logger,
       internalKeys: this.internalKeys,
+      providerKeys: this.providerKeys,
     })
   }
 
@@ -424,6 +431,7 @@ export class Gateway implements PipelineContext {
       adminAddress: this.adminAddress,
       statusAddress: this.statusAddress,
       internalKeys: this.internalKeys,
+      identity: () => this.#identityHost,
       upstreams: this.upstreams,
       config: () => this.runtime.config,
       readiness: () => this.readiness(),

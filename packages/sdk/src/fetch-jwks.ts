@@ -4,6 +4,8 @@
  * fetch on the very next verification, so without the backoff a down JWKS endpoint would be asked once per
  * request; with it, at most once per backoff period (1 s, doubling to 30 s) however many requests arrive.
  * Mirrors the gateway's openid-connect key fetching (plugins/openid-connect/fetch-json.ts, key-set.ts).
+ * Each good answer's Cache-Control lifetime is reported, so keys the gateway withdrew are dropped as soon
+ * as the gateway says its document may have changed (keys.ts).
  */
 import type { FetchImplementation } from 'jose'
 
@@ -49,15 +51,40 @@ class Backoff {
 
 const toSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000))
 
-/** A jose `customFetch` over `base` (the global fetch unless the options gave one). */
-export function createJwksFetch(base: typeof fetch | null): FetchImplementation {
+/**
+ * The lifetime a JWKS answer gives itself, in milliseconds (RFC 9111 §5.2.2: `max-age`; `no-store` and
+ * `no-cache` mean none), or null when it says nothing.
+ */
+export function freshFor(cacheControl: string | null): number | null {
+  if (cacheControl === null) return null
+  const directives = cacheControl
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim())
+  if (directives.includes('no-store') || directives.includes('no-cache')) return 0
+  for (const d of directives) {
+    const m = /^max-age\s*=\s*"?(\d+)"?$/.exec(d)
+    if (m !== null) return Number(m[1]) * 1000
+  }
+  return null
+}
+
+/**
+ * A jose `customFetch` over `base` (the global fetch unless the options gave one); `fetched` hears the
+ * lifetime (freshFor) of every good answer.
+ */
+export function createJwksFetch(
+  base: typeof fetch | null,
+  fetched: (lifetimeMs: number | null) => void = () => {},
+): FetchImplementation {
   const backoff = new Backoff()
   return async (url, init) => {
     const waitMs = backoff.remaining(Date.now())
     if (waitMs > 0) throw new KeysUnavailable('the JWKS fetch failed recently', toSeconds(waitMs))
     try {
-      const jwks = await fetchBounded(base ?? fetch, url, init.signal, init.headers)
+      const { jwks, cacheControl } = await fetchBounded(base ?? fetch, url, init.signal, init.headers)
       backoff.succeeded()
+      fetched(freshFor(cacheControl))
       return Response.json(jwks)
     } catch (err) {
       const retryInMs = backoff.failed(Date.now())
@@ -72,7 +99,7 @@ async function fetchBounded(
   url: string,
   signal: AbortSignal,
   headers: Headers,
-): Promise<unknown> {
+): Promise<{ jwks: unknown; cacheControl: string | null }> {
   const response = await fetchImpl(url, { method: 'GET', redirect: 'manual', signal, headers })
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => {})
@@ -103,7 +130,7 @@ async function fetchBounded(
     throw new KeysUnavailable('the JWKS is not UTF-8 JSON', 0)
   }
   if (!isJwkSet(jwks)) throw new KeysUnavailable('the JWKS is not a JWK set', 0)
-  return jwks
+  return { jwks, cacheControl: response.headers.get('cache-control') }
 }
 
 /** jose's own test (lib/validate.ts isJwkSet), made here so a bad document counts as a failed fetch. */

@@ -1,13 +1,14 @@
 /**
  * Fetching the gateway's keys from a real JWKS server: unknown-kid floods are held by the cooldown, an
  * unreachable or broken JWKS is a 503-class GH_SDK_KEYS_UNAVAILABLE (with a backoff, then recovery), and
- * keys published later are picked up after the cooldown (rotation).
+ * keys published later are picked up after the cooldown (rotation). A key the gateway withdrew (issue 10)
+ * is dropped on `reloadKeys()`, at the JWKS answer's own max-age, or at once with `forgetKey()`.
  */
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { VerificationError } from './errors.ts'
-import { MAX_JWKS_BYTES } from './fetch-jwks.ts'
+import { freshFor, MAX_JWKS_BYTES } from './fetch-jwks.ts'
 import {
   ISSUER,
   internalClaims,
@@ -133,5 +134,77 @@ describe('the gateway JWKS', () => {
     await jwks.stop()
     await sleep(250)
     await assert.rejects(verifier.verify(token), keysUnavailable)
+  })
+
+  it('drops a key the gateway withdrew on reloadKeys(), long before its cache would expire', async () => {
+    const jwks = await serve('es-1', 'es-2')
+    const verifier = createVerifier({ issuer: ISSUER, audience: SERVICE, jwksUrl: jwks.url })
+    const withdrawn = await jwks.sign('es-1')
+    assert.equal((await verifier.verify(withdrawn)).subject, 'user-123')
+    jwks.unpublish('es-1')
+    assert.equal((await verifier.verify(withdrawn)).subject, 'user-123', 'still cached')
+    await verifier.reloadKeys()
+    await assert.rejects(verifier.verify(withdrawn), { code: 'GH_SDK_KEY_UNKNOWN' })
+    assert.equal((await verifier.verify(await jwks.sign('es-2'))).subject, 'user-123')
+    assert.equal(jwks.fetches, 2)
+  })
+
+  it("fetches again when the JWKS answer's Cache-Control max-age is over, dropping keys no longer listed", async () => {
+    const jwks = await serve('es-1', 'es-2')
+    jwks.cacheControl = 'public, max-age=1'
+    const verifier = createVerifier({ issuer: ISSUER, audience: SERVICE, jwksUrl: jwks.url, cooldown: 0.5 })
+    const withdrawn = await jwks.sign('es-1')
+    await verifier.verify(withdrawn)
+    jwks.unpublish('es-1')
+    await verifier.verify(withdrawn)
+    assert.equal(jwks.fetches, 1, 'fresh for the max-age')
+    await sleep(1100)
+    await assert.rejects(verifier.verify(withdrawn), { code: 'GH_SDK_KEY_UNKNOWN' })
+    assert.equal(jwks.fetches, 2)
+    assert.equal((await verifier.verify(await jwks.sign('es-2'))).subject, 'user-123')
+    assert.equal(jwks.fetches, 2)
+  })
+
+  it('keeps the keys it holds when a refresh at max-age fails, until cacheMaxAge', async () => {
+    const jwks = await serve('es-1')
+    jwks.cacheControl = 'max-age=1'
+    const verifier = createVerifier({ issuer: ISSUER, audience: SERVICE, jwksUrl: jwks.url, cooldown: 0.5 })
+    const token = await jwks.sign('es-1')
+    await verifier.verify(token)
+    jwks.status = 500
+    await sleep(1100)
+    assert.equal((await verifier.verify(token)).subject, 'user-123')
+    assert.equal(jwks.fetches, 2, 'it did try')
+    await assert.rejects(verifier.reloadKeys(), keysUnavailable)
+    assert.equal((await verifier.verify(token)).subject, 'user-123', 'a failed reload keeps the keys')
+  })
+
+  it('refuses a forgotten kid at once, even while the JWKS still lists it, and fetches the keys again', async () => {
+    const jwks = await serve('es-1', 'es-2')
+    const verifier = createVerifier({ issuer: ISSUER, audience: SERVICE, jwksUrl: jwks.url })
+    const token = await jwks.sign('es-1')
+    await verifier.verify(token)
+    await verifier.forgetKey('es-1')
+    assert.equal(jwks.fetches, 2)
+    await assert.rejects(verifier.verify(token), { code: 'GH_SDK_KEY_UNKNOWN' })
+    assert.equal((await verifier.verify(await jwks.sign('es-2'))).subject, 'user-123')
+
+    const local = createVerifier({
+      issuer: ISSUER,
+      audience: SERVICE,
+      jwks: { keys: [(await signingKey('es-1')).publicJwk] },
+    })
+    await local.forgetKey('es-1')
+    await assert.rejects(local.verify(token), { code: 'GH_SDK_KEY_UNKNOWN' })
+    await assert.rejects(local.forgetKey(''), TypeError)
+  })
+
+  it('reads the lifetime of a JWKS answer from Cache-Control', () => {
+    assert.equal(freshFor(null), null)
+    assert.equal(freshFor('public'), null)
+    assert.equal(freshFor('public, max-age=60'), 60_000)
+    assert.equal(freshFor('Max-Age="5"'), 5000)
+    assert.equal(freshFor('no-store'), 0)
+    assert.equal(freshFor('max-age=60, no-cache'), 0)
   })
 })

@@ -111,6 +111,8 @@ export class JwksServer {
   body: string | null = null
   /** Never answer (a hung JWKS endpoint). */
   hang = false
+  /** The Cache-Control header of JWKS answers, if any. */
+  cacheControl: string | null = null
   port = 0
   readonly #sockets = new Set<Socket>()
 
@@ -127,7 +129,10 @@ export class JwksServer {
           ? '{"error":"unavailable"}'
           : (this.body ??
             JSON.stringify({ keys: this.published.map((kid) => this.keys.get(kid)!.publicJwk) }))
-      res.writeHead(this.status, { 'content-type': 'application/json' })
+      res.writeHead(this.status, {
+        'content-type': 'application/json',
+        ...(this.cacheControl !== null ? { 'cache-control': this.cacheControl } : {}),
+      })
       res.end(text)
     })
     this.server.on('connection', (s: Socket) => {
@@ -152,6 +157,11 @@ export class JwksServer {
   add(key: SigningKey): void {
     this.keys.set(key.kid, key)
     if (!this.published.includes(key.kid)) this.published.push(key.kid)
+  }
+
+  /** Stops publishing a key (a withdrawn key); the server can still sign with it, as a thief could. */
+  unpublish(kid: string): void {
+    this.published = this.published.filter((k) => k !== kid)
   }
 
   /** Signs with a key this server holds, published or not. */

@@ -27,6 +27,29 @@ export interface Verifier {
    * GH_SDK_KEYS_UNAVAILABLE.
    */
   ready(): Promise<void>
+  /**
+   * Fetches the gateway's JWKS now, whatever the cache and the cooldown say, and from then on trusts
+   * exactly the keys it lists: a key the gateway withdrew (`gatehouse keys revoke`) is dropped at once.
+   * Call it when told a key was withdrawn (a webhook, an admin signal); without a call the verifier drops
+   * it by itself at its next refresh (the JWKS answer's Cache-Control max-age, 60 s at the gateway, or
+   * `cacheMaxAge` if shorter). Rejects with GH_SDK_KEYS_UNAVAILABLE; the keys held are then kept. With
+   * `jwks` (local keys) it does nothing.
+   *
+   * @example
+   * ```ts
+   * app.post('/hooks/gatehouse-key-withdrawn', async (req, res) => {
+   *   await verifier.reloadKeys()
+   *   res.end()
+   * })
+   * ```
+   */
+  reloadKeys(): Promise<void>
+  /**
+   * Stops trusting the key `kid` at once, for the life of this verifier, even while some cached copy of
+   * the JWKS still lists it (tokens naming it get GH_SDK_KEY_UNKNOWN); then fetches the JWKS again as
+   * {@link Verifier.reloadKeys} does, and rejects as it does (the kid stays forgotten either way).
+   */
+  forgetKey(kid: string): Promise<void>
   /** The issuer tokens must come from. */
   readonly issuer: string
   /** The names this service answers to in `aud`. */
@@ -79,5 +102,30 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
-  return Object.freeze({ verify, ready, issuer: o.issuer, audience: o.audience })
+  async function reloadKeys(): Promise<void> {
+    try {
+      await keys.reload()
+    } catch (err) {
+      throw toVerificationError(err)
+    }
+  }
+
+  async function forgetKey(kid: string): Promise<void> {
+    if (typeof kid !== 'string' || kid === '')
+      throw new TypeError('@gatehouse/sdk: forgetKey needs the kid, a non-empty string')
+    try {
+      await keys.forget(kid)
+    } catch (err) {
+      throw toVerificationError(err)
+    }
+  }
+
+  return Object.freeze({
+    verify,
+    ready,
+    reloadKeys,
+    forgetKey,
+    issuer: o.issuer,
+    audience: o.audience,
+  })
 }

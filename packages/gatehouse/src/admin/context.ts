@@ -1,6 +1,7 @@
 /** What the admin resources may see and do to the running gateway. */
 import type { GatewayConfig } from '../config/model.ts'
 import type { EntityWrites } from '../db-mode/source.ts'
+import type { IdentityHost } from '../identity/host.ts'
 import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { Readiness } from '../observability/readiness.ts'
@@ -19,6 +20,8 @@ export interface AdminContext {
   readonly statusAddress: string
   /** The gateway's signing keys for internal tokens. */
   readonly internalKeys: InternalKeyRing
+  /** The built-in identity provider while the configuration enables it (its store, its keys); else null. */
+  identity(): IdentityHost | null
   /** Pools and balancers; the balancers' target health is shown at /upstreams/{u}/health. */
   readonly upstreams: UpstreamRegistry
   config(): GatewayConfig

@@ -6,8 +6,10 @@
  *                      (a refresh-token family of the built-in provider), `{"profile": "u-alice"}` (cached
  *                      user-info answers are asked again; nothing is refused), `{"jwks": "<issuer>"}` (the
  *                      issuer's keys are fetched again, and tokens verified with the old ones verified
- *                      again: a withdrawn key stops working at once); optional `reason` and
- *                      `ttl` (seconds kept, default 30 days). 201 with the revocation; 503
+ *                      again: a withdrawn key stops working at once), `{"key": "<kid>"}` (every
+ *                      verifier refuses what the key signed, of any issuer; the node owning it drops it:
+ *                      admin/keys.ts is the checked way for the gateway's own keys); optional `reason`
+ *                      and `ttl` (seconds kept, default 30 days). 201 with the revocation; 503
  *                      GH_ERR_REVOCATION_UNAVAILABLE when Redis cannot be reached (nothing was revoked).
  *   GET  /revocations  the most recent (`?limit=`, default 100, at most 1000), newest first, and whether
  *                      this node is in step with Redis.
@@ -20,7 +22,7 @@ import { acquireRevocations } from '../redis/revocation-leases.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminRequest, readBody, sendError, sendJson } from './http.ts'
 
-const KINDS = ['subject', 'session', 'grant', 'profile', 'jwks'] as const
+const KINDS = ['subject', 'session', 'grant', 'profile', 'jwks', 'key'] as const
 
 const printable = (max: number) =>
   z
@@ -36,6 +38,7 @@ const body = z
     grant: printable(1024).optional(),
     profile: printable(1024).optional(),
     jwks: printable(1024).optional(),
+    key: printable(1024).optional(),
     reason: printable(512).optional(),
     ttl: z
       .int({ error: 'must be a whole number of seconds' })
@@ -44,7 +47,7 @@ const body = z
       .optional(),
   })
   .refine((b) => KINDS.filter((k) => b[k] !== undefined).length === 1, {
-    error: 'name exactly one of subject, session, grant, profile or jwks',
+    error: 'name exactly one of subject, session, grant, profile, jwks or key',
   })
 
 /** A revocation as the admin API shows it: epoch seconds, as Kong's entities. */

@@ -26,6 +26,7 @@ import { checkMediaType } from './media-type.ts'
 import { handleProxyCache } from './proxy-cache.ts'
 import { refuse, refuseHost } from './refuse.ts'
 import { handleRevocations } from './revocations.ts'
+import { handleSigningKeys } from './signing-keys.ts'
 import { handleStatus } from './status.ts'
 import { handleEntityWrites } from './writes.ts'
 
@@ -144,6 +145,7 @@ async function route(ctx: AdminContext, a: AdminRequest, maxBodySize: number, lo
   if (await handleEntityWrites(ctx, a, maxBodySize)) return
   if (a.path === '/config') return handleConfig(ctx, a, maxBodySize)
   if (a.path === '/revocations') return handleRevocations(ctx, a, maxBodySize, logger)
+  if (a.path.split('/')[1] === 'signing-keys') return handleSigningKeys(ctx, a, maxBodySize, logger)
   if (a.path.startsWith('/internal-tokens/') && (await handleInternalTokens(ctx, a))) return
   if (handleCredentials(ctx, a)) return
   if (handleEntities(ctx, a)) return

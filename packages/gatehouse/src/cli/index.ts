@@ -28,9 +28,10 @@ const USAGE = `Usage:
   gatehouse clients remove CLIENT_ID
   gatehouse keys list
   gatehouse keys rotate [--alg ALG]
+  gatehouse keys revoke KID [--reason TEXT] [--ttl SECONDS] [--admin URL]...
   gatehouse identity start --config FILE [--listen HOST:PORT]
-  gatehouse revoke --subject SUB|--session ID|--grant ID|--profile SUB|--jwks ISSUER [--reason TEXT]
-      [--ttl SECONDS]
+  gatehouse revoke --subject SUB|--session ID|--grant ID|--profile SUB|--jwks ISSUER|--key KID
+      [--reason TEXT] [--ttl SECONDS]
   gatehouse --version
 
   migrate, users, clients, keys and config export|import take --config FILE (or GATEHOUSE_CONFIG) for the storage and identity

@@ -1,7 +1,8 @@
 /**
  * `gatehouse keys ...`: the identity provider's signing keys in the store. `list` shows each key's
  * state and dates (never key material); `rotate` makes the next key active now and retires the current
- * one, for every configured algorithm or one. Running nodes pick the change up at their next poll.
+ * one, for every configured algorithm or one; `revoke KID` withdraws a key of either kind at once
+ * (keys-revoke.ts). Running nodes pick a change in the store up within a second.
  */
 import { parseArgs } from 'node:util'
 import { listKeys, rotateNow } from '../identity/keys/rotation.ts'
@@ -9,7 +10,7 @@ import { CommandFailure, UsageError } from './lib/errors.ts'
 import { printTable, say } from './lib/output.ts'
 import { CONFIG_OPTION, configFileFrom, splitSubcommand, withStore } from './lib/store-command.ts'
 
-const SUBCOMMANDS = 'list, rotate'
+const SUBCOMMANDS = 'list, rotate, revoke'
 
 export async function keysCommand(args: string[]): Promise<number> {
   const [sub, rest] = splitSubcommand(args)
@@ -18,6 +19,8 @@ export async function keysCommand(args: string[]): Promise<number> {
       return list(rest)
     case 'rotate':
       return rotate(rest)
+    case 'revoke':
+      return (await import('./keys-revoke.ts')).revokeKey(rest)
     default:
       throw new UsageError(
         sub === undefined
@@ -74,7 +77,7 @@ async function rotate(args: string[]): Promise<number> {
       values.alg !== undefined ? { alg: values.alg } : {},
     )
     for (const e of events) say(`${e.alg} ${e.kid} ${e.event === 'scheduled' ? 'created' : e.event}`)
-    say('running nodes switch to the new keys at their next poll (within 5 seconds)')
+    say('running nodes switch to the new keys within a second (they check the store every second)')
     return 0
   })
 }

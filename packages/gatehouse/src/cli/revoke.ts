@@ -1,7 +1,8 @@
 /**
  * `gatehouse revoke`: revokes a subject (every token and session issued to the user until now), a
- * session, a grant (a refresh-token family of the built-in provider), a cached profile or an issuer's
- * cached keys (JWKS), straight in the
+ * session, a grant (a refresh-token family of the built-in provider), a cached profile, an issuer's
+ * cached keys (JWKS) or a signing key by kid (`gatehouse keys revoke` is the checked way for the
+ * gateway's own keys), straight in the
  * Redis of the configuration's top-level `redis` section, so every running node applies it within a
  * second without an admin API call (the same as `POST /revocations`). A configuration without that
  * section keeps revocations in each node's memory: use the admin API of the node instead.
@@ -17,7 +18,7 @@ import { CommandFailure, UsageError } from './lib/errors.ts'
 import { say } from './lib/output.ts'
 import { configFileFrom } from './lib/store-command.ts'
 
-const KINDS: readonly RevocationKind[] = ['subject', 'session', 'grant', 'profile', 'jwks']
+const KINDS: readonly RevocationKind[] = ['subject', 'session', 'grant', 'profile', 'jwks', 'key']
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -26,6 +27,7 @@ const OPTIONS = {
   grant: { type: 'string' },
   profile: { type: 'string' },
   jwks: { type: 'string' },
+  key: { type: 'string' },
   reason: { type: 'string' },
   ttl: { type: 'string' },
 } as const
@@ -35,7 +37,9 @@ export async function revokeCommand(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError('revoke takes no arguments besides its options')
   const named = KINDS.filter((k) => values[k] !== undefined)
   if (named.length !== 1)
-    throw new UsageError('revoke needs exactly one of --subject, --session, --grant, --profile or --jwks')
+    throw new UsageError(
+      'revoke needs exactly one of --subject, --session, --grant, --profile, --jwks or --key',
+    )
   const kind = named[0]!
   const id = values[kind]!
   if (id === '' || id.length > 1024 || /\p{Cc}/u.test(id))

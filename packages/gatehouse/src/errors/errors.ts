@@ -168,6 +168,11 @@ export const ERROR_CODES = {
     summary:
       'POST /revocations: the shared revocations (Redis) could not be reached, so nothing was revoked; retry.',
   },
+  GH_ERR_KEY_NOT_FOUND: {
+    status: 404,
+    summary:
+      "POST /keys/{kid}/revoke: no signing key has this kid: not the identity provider's (in the store), not this node's internal-token key nor another node's it lists; nothing was withdrawn.",
+  },
   GH_ERR_ADMIN_FORBIDDEN: {
     status: 403,
     summary: 'The admin API refused the client (not loopback and no admin token configured).',

@@ -2,9 +2,14 @@
  * The identity provider's life in a process: the store (opened once), the config's users and clients
  * synced into it, the signing keys maintained (keys/rotation.ts), and the oidc-provider instance on
  * the mount, rebuilt when the configuration is reloaded or the keys change in the store (this node's
- * rotation or another's: every node polls `store.keys.version()`). Expired oidc-provider artefacts are
- * deleted every minute. Revocations (revocations.ts) are checked by the storage adapter. Logs say what
- * happened, never a secret or a key.
+ * rotation or another's: every node checks `store.keys.version()` every second). Expired oidc-provider
+ * artefacts are deleted every minute. Revocations (revocations.ts) are checked by the storage adapter.
+ * Logs say what happened, never a secret or a key.
+ *
+ * Issue 10: each key set a provider is built from is published in process (keys/provider-keys.ts) before
+ * that provider serves, so the gateway's own verifiers accept its tokens on the next request; they ask
+ * back here when a token names a kid they lack. A withdrawn key (`withdrawKey`, or a `key` revocation
+ * heard from any node) leaves the store and the provider at once.
  */
 import type { BlockList } from 'node:net'
 import type { GatewaySettings } from '../config/model.ts'
@@ -14,7 +19,16 @@ import type { RouteMetrics } from '../observability/metrics.ts'
 import { openStore } from '../storage/open.ts'
 import type { Store } from '../storage/store.ts'
 import { LoginThrottle } from './interactions/throttle.ts'
-import { type KeyEvent, maintainKeys } from './keys/rotation.ts'
+import { publicJwk } from './keys/generate.ts'
+import type { ProviderKeys } from './keys/provider-keys.ts'
+import {
+  type KeyEvent,
+  type KeyInfo,
+  listKeys,
+  maintainKeys,
+  type Withdrawal,
+  withdrawKey,
+} from './keys/rotation.ts'
 import { pollIntervalMs } from './keys/schedule.ts'
 import { signingJwks } from './keys/signing-keys.ts'
 import { IdentityMount } from './mount.ts'
@@ -23,12 +37,19 @@ import { IdentityRevocations } from './revocations.ts'
 import { csrfKey } from './secrets.ts'
 
 export const CLEANUP_INTERVAL_MS = 60_000
+/**
+ * How often the store's key version is checked, whatever the rotation schedule: a key withdrawn on
+ * another node (or by the CLI) leaves this node's provider and verifiers within a second, Redis or not.
+ */
+export const KEY_WATCH_MS = 1000
 
 export interface IdentityHostOptions {
   readonly logger: Logger
   readonly metrics: RouteMetrics
   /** The running configuration's trusted proxies (proxy.trusted_ips). */
   readonly trustedProxies: () => BlockList | null
+  /** Where the gateway's own verifiers find this provider's keys (absent: the provider alone). */
+  readonly providerKeys?: ProviderKeys | undefined
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
@@ -41,8 +62,12 @@ export class IdentityHost {
   /** The store in use (a file or a database): a change applies at the next start. */
   readonly #storageLocation: string
   #settings: GatewaySettings
+  readonly #providerKeys: ProviderKeys | null
   #keysVersion = -1
+  /** The kids of the provider being served. */
+  #kids: ReadonlySet<string> = new Set()
   #poll: NodeJS.Timeout | null = null
+  #watch: NodeJS.Timeout | null = null
   #cleanup: NodeJS.Timeout | null = null
   /** Serialises rebuilds: a reload and a key poll never build at once. */
   #queue: Promise<unknown> = Promise.resolve()
@@ -64,7 +89,12 @@ export class IdentityHost {
 
   private constructor(store: Store, settings: GatewaySettings, options: IdentityHostOptions) {
     this.store = store
-    this.#revocations = new IdentityRevocations(store, options.logger.child({ component: 'identity' }))
+    this.#providerKeys = options.providerKeys ?? null
+    this.#revocations = new IdentityRevocations(
+      store,
+      options.logger.child({ component: 'identity' }),
+      (kid) => this.#keyRevoked(kid),
+    )
     this.#settings = settings
     this.#logger = options.logger.child({ component: 'identity' })
     this.#storageLocation = storageLocation(settings.storage)
@@ -89,7 +119,9 @@ export class IdentityHost {
     if (this.#closed) return
     this.#closed = true
     if (this.#poll !== null) clearInterval(this.#poll)
+    if (this.#watch !== null) clearInterval(this.#watch)
     if (this.#cleanup !== null) clearInterval(this.#cleanup)
+    this.#providerKeys?.clear()
     await this.#queue.catch(() => {})
     await this.#revocations.close()
     await this.store.close()
@@ -123,15 +155,20 @@ export class IdentityHost {
     const identity = settings.identity
     const version = await this.store.keys.version()
     const keys = await this.store.keys.list()
+    const jwks = signingJwks(keys, identity)
     const provider = buildProvider({
       identity,
       store: this.store,
       logger: this.#logger,
-      jwks: signingJwks(keys, identity),
+      jwks,
       trustProxy: settings.proxy.trusted_ips.length > 0,
       revocations: this.#revocations.use(settings.redis),
     })
     const issuer = new URL(identity.issuer!)
+    // Before the provider serves: a token it signs must verify on the very next request.
+    const published = jwks.map(publicJwk)
+    this.#providerKeys?.publish(identity.issuer!, published, () => this.#serially(() => this.#follow()))
+    this.#kids = new Set(published.map((k) => k.kid!))
     this.mount.setIssuer(identity.issuer!)
     this.mount.serve({
       provider,
@@ -161,6 +198,14 @@ export class IdentityHost {
       })
     }, pollIntervalMs(this.#settings.identity))
     this.#poll.unref()
+    if (this.#watch === null && pollIntervalMs(this.#settings.identity) > KEY_WATCH_MS) {
+      this.#watch = setInterval(() => {
+        this.#serially(() => this.#follow()).catch((err: unknown) => {
+          this.#logger.error({ err }, 'checking the store for signing key changes failed')
+        })
+      }, KEY_WATCH_MS)
+      this.#watch.unref()
+    }
     if (this.#cleanup === null) {
       this.#cleanup = setInterval(() => {
         this.#serially(() => this.#deleteExpired()).catch((err: unknown) => {
@@ -175,7 +220,43 @@ export class IdentityHost {
   async #tick(): Promise<void> {
     const settings = this.#settings
     this.#logKeyEvents(await maintainKeys(this.store, settings.identity, nowSeconds()))
-    if ((await this.store.keys.version()) !== this.#keysVersion) await this.#build(settings)
+    await this.#follow()
+  }
+
+  /** A rebuild when the keys in the store changed (another node, the CLI); nothing otherwise. */
+  async #follow(): Promise<void> {
+    if ((await this.store.keys.version()) !== this.#keysVersion) await this.#build(this.#settings)
+  }
+
+  /** The signing keys in the store, for the admin API: never key material. */
+  listKeys(): Promise<KeyInfo[]> {
+    return listKeys(this.store)
+  }
+
+  /**
+   * Withdraws the signing key `kid` (issue 10): out of the store, another key signing at once when it
+   * was the active one, and the provider rebuilt without it before this resolves. Null when the store
+   * has no such key.
+   */
+  async withdrawKey(kid: string): Promise<Withdrawal | null> {
+    const done = await this.#serially(async () => {
+      const withdrawal = await withdrawKey(this.store, this.#settings.identity, kid, nowSeconds())
+      if (withdrawal !== null) this.#logKeyEvents(withdrawal.events)
+      await this.#follow()
+      return withdrawal
+    })
+    return done ?? null
+  }
+
+  /** A `key` revocation heard (from any node): withdraws it here too when it is one of ours. */
+  #keyRevoked(kid: string): void {
+    if (!this.#kids.has(kid)) return
+    this.withdrawKey(kid).catch((err: unknown) => {
+      this.#logger.error(
+        { err, kid },
+        'withdrawing a revoked signing key from the store failed; it is refused all the same',
+      )
+    })
   }
 
   async #deleteExpired(): Promise<void> {
@@ -188,7 +269,7 @@ export class IdentityHost {
       this.#logger.info({ kid: e.kid, alg: e.alg, event: e.event }, 'signing key changed')
   }
 
-  #serially(task: () => Promise<void>): Promise<void> {
+  #serially<T>(task: () => Promise<T>): Promise<T | undefined> {
     const run = this.#queue.then(() => (this.#closed ? undefined : task()))
     this.#queue = run.catch(() => {})
     return run

@@ -3,55 +3,43 @@
  * (adapter.ts), for the `redis` setting of the running configuration, and the deletion from this node's
  * store of every grant revoked anywhere: with one SQLite file per node each node deletes from its own;
  * with PostgreSQL the deletes repeat harmlessly. A revoked subject's artefacts have no index by user: they
- * are refused, and deleted, when next looked up.
+ * are refused, and deleted, when next looked up. A withdrawn signing key (`key`) is handed to the host,
+ * which takes it out of the store and the provider when it is one of its own (issue 10).
  */
 import type { RedisSettings } from '../config/schema/redis.ts'
 import type { Logger } from '../observability/logger.ts'
-import { connectionKey } from '../redis/options.ts'
 import type { Revocation, Revocations } from '../redis/revocation.ts'
-import { acquireRevocations, type RevocationLease } from '../redis/revocation-leases.ts'
+import { RevocationFollower } from '../redis/revocation-follower.ts'
 import type { Store } from '../storage/store.ts'
 
 export class IdentityRevocations {
   readonly #store: Store
   readonly #logger: Logger
-  #lease: RevocationLease | null = null
-  #settings: RedisSettings | null = null
-  #unsubscribe: (() => void) | null = null
+  readonly #follower: RevocationFollower
+  readonly #onKey: (kid: string) => void
 
-  constructor(store: Store, logger: Logger) {
+  constructor(store: Store, logger: Logger, onKey: (kid: string) => void = () => {}) {
     this.#store = store
     this.#logger = logger
+    this.#onKey = onKey
+    this.#follower = new RevocationFollower(logger, (r) => this.#revoked(r))
   }
 
   /** The revocations of `settings` (the top-level `redis` section), switching when it changed. */
   use(settings: RedisSettings | null): Revocations {
-    if (this.#lease !== null && sameSettings(this.#settings, settings)) return this.#lease.revocations
-    const previous = this.#lease
-    this.#unsubscribe?.()
-    this.#lease = acquireRevocations(settings, this.#logger)
-    this.#settings = settings
-    this.#unsubscribe = this.#lease.revocations.subscribe((r) => this.#revoked(r))
-    void previous?.release()
-    return this.#lease.revocations
+    return this.#follower.use(settings)
   }
 
-  async close(): Promise<void> {
-    this.#unsubscribe?.()
-    this.#unsubscribe = null
-    await this.#lease?.release()
-    this.#lease = null
+  close(): Promise<void> {
+    return this.#follower.close()
   }
 
   #revoked(r: Revocation): void {
+    if (r.kind === 'key') this.#onKey(r.id)
     if (r.kind !== 'grant') return
     this.#store.oidc.revokeByGrantId(r.id).then(
       () => this.#logger.info({ grant_id: r.id }, 'revoked grant deleted from the store'),
       (err: unknown) => this.#logger.error({ err, grant_id: r.id }, 'deleting a revoked grant failed'),
     )
   }
-}
-
-function sameSettings(a: RedisSettings | null, b: RedisSettings | null): boolean {
-  return (a === null ? null : connectionKey(a)) === (b === null ? null : connectionKey(b))
 }

@@ -1,14 +1,16 @@
 /**
  * The internal-token key schedule on a controlled clock: the next key is published ahead without
  * signing, takes over when due, and the retired key stays published until every token it signed
- * expired; a forced rotation and an algorithm change switch at once; the JWKS never shows private
- * material.
+ * expired; a forced rotation and an algorithm change switch at once; a withdrawn key leaves at once
+ * (issue 10), whether it signed or not; the JWKS never shows private material.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { internalTokensSettings } from '../config/schema/internal-tokens.ts'
 import { createLoggers } from '../observability/logger.ts'
+import { acquireRevocations } from '../redis/revocation-leases.ts'
 import { InternalKeyRing } from './key-ring.ts'
+import type { PeerKeys } from './peer-keys.ts'
 
 const logger = createLoggers({ level: 'silent' }).logger
 const settings = (more: object = {}) =>
@@ -91,6 +93,43 @@ describe('the internal-token key ring', () => {
         ['ES256', 'EC', 'P-256'],
       ],
     )
+  })
+
+  it('withdraws its signing key at once: a new key signs, the old one leaves the JWKS without retiring', async () => {
+    const { r } = ring()
+    await r.maintain()
+    const first = r.active!
+    const generation = r.generation
+    assert.equal(await r.withdraw(first.kid), 'active')
+    assert.notEqual(r.active!.kid, first.kid)
+    assert.notEqual(r.generation, generation, 'caches of minted tokens drop what it signed')
+    assert.deepEqual(published(r), [r.active!.kid])
+    assert.equal(await r.withdraw(first.kid), null, 'gone')
+    assert.equal(await r.withdraw('no-such-kid'), null)
+  })
+
+  it("leaves out of its JWKS another node's key once a key revocation names it, and withdraws its own when told by any node", async () => {
+    const { r } = ring()
+    const peer = { kty: 'OKP', crv: 'Ed25519', x: 'x'.repeat(43), kid: 'peer-key', alg: 'EdDSA', use: 'sig' }
+    const peers: PeerKeys = { exchange: async () => [peer], close: async () => {} }
+    r.sharePublicKeys(peers)
+    r.followRevocations(null)
+    try {
+      await r.maintain()
+      const own = r.active!.kid
+      assert.deepEqual(published(r), [own, 'peer-key'])
+      assert.deepEqual(r.peers(), [{ kid: 'peer-key', alg: 'EdDSA' }])
+      const { revocations } = acquireRevocations(null, logger)
+      await revocations.revoke({ kind: 'key', id: 'peer-key', ttl: 60 })
+      await r.maintain()
+      assert.deepEqual(published(r), [own], 'not listed again at the next exchange')
+      await revocations.revoke({ kind: 'key', id: own, ttl: 60 })
+      await r.maintain()
+      assert.notEqual(r.active!.kid, own)
+      assert.ok(!published(r).includes(own))
+    } finally {
+      r.stop()
+    }
   })
 
   it('publishes public members only', async () => {

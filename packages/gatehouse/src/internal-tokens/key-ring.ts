@@ -17,10 +17,16 @@
  *
  * `generation` changes whenever the signing key does, so caches of minted tokens drop what the old key
  * signed instead of serving it until it expires (Oathkeeper's id_token cache keeps them).
+ *
+ * A withdrawn key (issue 10: `withdraw`, or a `key` revocation heard from any node) leaves at once,
+ * without the retirement period: an own key is dropped (a new key signs if it was signing), a peer's is
+ * left out of this node's JWKS until its node stops publishing it.
  */
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
 import type { InternalTokensSettings } from '../config/schema/internal-tokens.ts'
+import type { RedisSettings } from '../config/schema/redis.ts'
 import type { Logger } from '../observability/logger.ts'
+import { RevocationFollower } from '../redis/revocation-follower.ts'
 import type { PeerKeys } from './peer-keys.ts'
 
 /** Clock skew allowed to verifiers (the SDK's default leeway is 5 s; be generous). */
@@ -55,6 +61,7 @@ export class InternalKeyRing {
   #peers: PeerKeys | null = null
   #peerKeys: JWK[] = []
   #peerText = '[]'
+  #follower: RevocationFollower | null = null
 
   constructor(settings: InternalTokensSettings, logger: Logger, now: () => number = Date.now) {
     this.#settings = settings
@@ -75,6 +82,19 @@ export class InternalKeyRing {
     const peers = this.#peers
     this.#peers = null
     void peers?.close()
+    void this.#follower?.close()
+    this.#follower = null
+  }
+
+  /**
+   * Follows the revocations of the running configuration's `redis` section (at start and on every
+   * reload): a withdrawn key is dropped here whichever node it was withdrawn on.
+   */
+  followRevocations(settings: RedisSettings | null): void {
+    this.#follower ??= new RevocationFollower(this.#logger, (r) => {
+      if (r.kind === 'key') void this.withdraw(r.id)
+    })
+    this.#follower.use(settings)
   }
 
   /** Exchanges public keys with the other nodes from the next tick on (Redis configured). */
@@ -110,6 +130,42 @@ export class InternalKeyRing {
       activate_at: Math.floor(k.activateAt / 1000),
       remove_at: k.state === 'retired' ? Math.floor(k.removeAt / 1000) : null,
     }))
+  }
+
+  /** The other nodes' published keys this node lists (Redis configured): kid and alg. */
+  peers(): { kid: string; alg: string }[] {
+    return this.#peerKeys.map((k) => ({ kid: k.kid!, alg: String(k.alg ?? '') }))
+  }
+
+  /**
+   * Withdraws the key `kid` now (issue 10). This node's own key leaves the JWKS at once and, when it was
+   * signing, the next key (or a new one) signs from now: `generation` changes, so no minted token it
+   * signed is reused. A peer's key is left out of this node's JWKS. Resolves to what the key was here:
+   * its state, `peer`, or null when this node knows no such key.
+   */
+  async withdraw(kid: string): Promise<KeyState | 'peer' | null> {
+    const result: { was: KeyState | 'peer' | null } = { was: null }
+    await this.#exclusive(async () => {
+      const key = this.#keys.find((k) => k.kid === kid)
+      if (key === undefined) {
+        if (!this.#peerKeys.some((k) => k.kid === kid)) return
+        result.was = 'peer'
+        this.#setPeers(this.#peerKeys.filter((k) => k.kid !== kid))
+        return
+      }
+      result.was = key.state
+      this.#keys = this.#keys.filter((k) => k !== key)
+      if (key === this.#active) {
+        const now = this.#now()
+        const next = this.#keys.find((k) => k.state === 'next' && k.alg === this.#settings.algorithm)
+        this.#active = null
+        this.#activate(next ?? (await this.#generate(now)), now)
+      } else this.#changed(false)
+      this.#logger.warn({ kid, alg: key.alg, state: key.state }, 'internal token key withdrawn')
+      // The other nodes list it no more from this node's next publication on: now.
+      await this.#exchange()
+    })
+    return result.was
   }
 
   /** New settings from a reload; an algorithm change rotates now. */
@@ -204,13 +260,22 @@ export class InternalKeyRing {
     const peers = await this.#peers.exchange(this.#keys.map((k) => k.publicJwk))
     if (peers === null) return
     const own = new Set(this.#keys.map((k) => k.kid))
-    const unique = [...new Map(peers.filter((k) => !own.has(k.kid!)).map((k) => [k.kid!, k])).values()]
-    unique.sort((a, b) => (a.kid! < b.kid! ? -1 : 1))
-    const text = JSON.stringify(unique)
+    const listed = peers.filter((k) => !own.has(k.kid!) && !this.#revoked(k.kid!))
+    this.#setPeers([...new Map(listed.map((k) => [k.kid!, k])).values()])
+  }
+
+  #setPeers(peers: JWK[]): void {
+    peers.sort((a, b) => (a.kid! < b.kid! ? -1 : 1))
+    const text = JSON.stringify(peers)
     if (text === this.#peerText) return
-    this.#peerKeys = unique
+    this.#peerKeys = peers
     this.#peerText = text
     this.#changed(false)
+  }
+
+  /** Whether a key revocation names `kid` (a peer that has not withdrawn it yet still publishes it). */
+  #revoked(kid: string): boolean {
+    return this.#follower?.revocations?.keyRevoked(kid) ?? false
   }
 
   #changed(signingKeyChanged: boolean): void {

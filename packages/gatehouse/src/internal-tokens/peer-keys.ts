@@ -5,6 +5,7 @@
  * travel. Each node writes its own keys under its node id in one hash, with the time they stay valid
  * (a few ticks), and reads the others'; a node that stops refreshing drops out once that time passes.
  */
+import type { Redis } from 'ioredis'
 import type { JWK } from 'jose'
 import type { Logger } from '../observability/logger.ts'
 import type { RedisLease } from '../redis/connections.ts'
@@ -76,6 +77,24 @@ export class RedisPeerKeys implements PeerKeys {
     }
     await this.#lease.release()
   }
+}
+
+/**
+ * The nodes publishing the key `kid` now (their entries not expired), by node id: for the CLI, which
+ * reaches no node's memory but can see here which node owns an internal-token key.
+ */
+export async function publishersOf(client: Redis, kid: string, now = Date.now()): Promise<string[]> {
+  const nodes: string[] = []
+  for (const [node, text] of Object.entries(await client.hgetall(HASH))) {
+    try {
+      const entry = JSON.parse(text) as { until?: unknown; keys?: unknown }
+      if (typeof entry.until !== 'number' || entry.until < now || !Array.isArray(entry.keys)) continue
+      if (entry.keys.some((k) => isPublicSigningKey(k) && k.kid === kid)) nodes.push(node)
+    } catch {
+      // not an entry of ours
+    }
+  }
+  return nodes
 }
 
 /** A JWK another node published: public members only, with a kid, for signing. */

@@ -7,6 +7,7 @@ import { BlockList, isIPv6 } from 'node:net'
 import { planComposition } from '../composition/plan.ts'
 import type { ConsumerEntity, GatewayConfig, PluginEntity, ServiceEntity } from '../config/model.ts'
 import { ConfigError, type ConfigIssue } from '../errors/errors.ts'
+import { ProviderKeys } from '../identity/keys/provider-keys.ts'
 import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
@@ -23,6 +24,11 @@ export interface RuntimeDependencies {
   readonly metrics: GatewayMetrics
   readonly logger: Logger
   readonly internalKeys: InternalKeyRing
+  /**
+   * The built-in identity provider's keys in process (they live across reloads); absent where no
+   * provider runs (a configuration check).
+   */
+  readonly providerKeys?: ProviderKeys | undefined
 }
 
 export class GatewayRuntime {
@@ -52,6 +58,11 @@ export class GatewayRuntime {
     for (const c of config.consumers) if (c.username !== null) byReference.set(c.username, c)
     for (const c of config.consumers) byReference.set(c.id, c)
     const memos = new Map<string, unknown>()
+    const identity = config.settings.identity
+    const identityProvider =
+      identity.enabled && identity.issuer !== undefined
+        ? { issuer: identity.issuer, keys: deps.providerKeys ?? new ProviderKeys() }
+        : null
     this.pluginInstances = config.plugins.flatMap((entity) => {
       const def = deps.registry.get(entity.name)!
       try {
@@ -63,6 +74,7 @@ export class GatewayRuntime {
           credentials: (name) => config.credentials[name] ?? [],
           internalTokens: { ring: deps.internalKeys, settings: config.settings.internal_tokens },
           redis: config.settings.redis,
+          identityProvider,
           memo: <T>(key: string, build: () => T): T => {
             const k = `${entity.name}\0${key}`
             if (!memos.has(k)) memos.set(k, build())

@@ -15,6 +15,7 @@ import type { z } from 'zod'
 import type { ConsumerEntity, CredentialEntity } from '../config/model.ts'
 import type { InternalTokensSettings } from '../config/schema/internal-tokens.ts'
 import type { RedisSettings } from '../config/schema/redis.ts'
+import type { ProviderKeys } from '../identity/keys/provider-keys.ts'
 import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { PriorityBand } from '../pipeline/phases.ts'
@@ -76,6 +77,11 @@ export interface PluginCreateContext {
    * lease released in `close`.
    */
   readonly redis: RedisSettings | null
+  /**
+   * The gateway's built-in identity provider when the configuration enables it: its issuer and its
+   * public signing keys in process (a verifier of its tokens needs no HTTP fetch); null otherwise.
+   */
+  readonly identityProvider: { readonly issuer: string; readonly keys: ProviderKeys } | null
 }
 
 /** What a credential definition's `build` receives. */

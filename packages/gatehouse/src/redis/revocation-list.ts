@@ -8,14 +8,23 @@
 /**
  * What a revocation names. `profile` and `jwks` refuse nothing by themselves: cached user-info answers
  * for the subject, or an issuer's cached keys (and the tokens verified with them), must be fetched again.
+ * `key` withdraws a signing key by its `kid` (issue 10): every verifier in the gateway refuses what it
+ * signed, and the node that owns it (the identity provider's store, an internal-token key ring) drops it.
  */
-export type RevocationKind = 'subject' | 'session' | 'grant' | 'profile' | 'jwks'
+export type RevocationKind = 'subject' | 'session' | 'grant' | 'profile' | 'jwks' | 'key'
 
-export const REVOCATION_KINDS: readonly RevocationKind[] = ['subject', 'session', 'grant', 'profile', 'jwks']
+export const REVOCATION_KINDS: readonly RevocationKind[] = [
+  'subject',
+  'session',
+  'grant',
+  'profile',
+  'jwks',
+  'key',
+]
 
 export interface Revocation {
   readonly kind: RevocationKind
-  /** The subject (`sub`), public session id, grant id, subject whose profile changed, or issuer. */
+  /** The subject (`sub`), public session id, grant id, subject whose profile changed, issuer, or kid. */
   readonly id: string
   /** Date.now() of the revocation: what was issued at or before it is refused. */
   readonly at: number
@@ -34,10 +43,12 @@ export class RevocationList {
     grant: new Map(),
     profile: new Map(),
     jwks: new Map(),
+    key: new Map(),
   }
   readonly #max: number
   readonly #sweeper: NodeJS.Timeout
   #size = 0
+  #keyChanges = 0
 
   constructor(max = MAX_REVOCATIONS, sweepEvery = 60_000) {
     this.#max = max
@@ -60,6 +71,7 @@ export class RevocationList {
     if (known === undefined) this.#size++
     else map.delete(r.id)
     map.set(r.id, Object.freeze(merged))
+    if (r.kind === 'key') this.#keyChanges++
     const evicted = this.#size > this.#max ? this.#evict() : null
     return { changed: true, evicted }
   }
@@ -73,6 +85,19 @@ export class RevocationList {
   subjectRevoked(subject: string, issuedAt: number): boolean {
     const at = this.#maps.subject.get(subject)?.at
     return at !== undefined && issuedAt <= at
+  }
+
+  /** Whether the signing key with this `kid` was withdrawn. */
+  keyRevoked(kid: string): boolean {
+    return this.#maps.key.has(kid)
+  }
+
+  /**
+   * A number that changes whenever a key revocation is taken in: a cache of what keys verified compares
+   * it with the value it saw, one integer comparison per use.
+   */
+  get keyChanges(): number {
+    return this.#keyChanges
   }
 
   sessionRevoked(sessionId: string): boolean {

@@ -121,6 +121,16 @@ export function storeRevocation(client: Redis, settings: RedisSettings, r: Revoc
   )
 }
 
+/** The revocation of `id` of `kind` kept in Redis, or null. For the CLI, which follows nothing. */
+export async function storedRevocation(
+  client: Redis,
+  kind: Revocation['kind'],
+  id: string,
+): Promise<Revocation | null> {
+  const json = await client.hget(KEYS[0]!, `${kind}:${id}`)
+  return json === null ? null : parseRevocation(json)
+}
+
 /** A revocation from its JSON, or null when it is not one (written by something else). */
 export function parseRevocation(json: string): Revocation | null {
   let v: Record<string, unknown>

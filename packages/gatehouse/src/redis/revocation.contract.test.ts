@@ -57,6 +57,18 @@ export function runRevocationContract(
       assert.equal(revocations.subjectRevoked('s-1', 0), false)
     })
 
+    it('withdraws a signing key by its kid, and counts each new key revocation for the caches that compare', async () => {
+      const before = revocations.keyChanges()
+      await revocations.revoke({ kind: 'key', id: 'kid-1', reason: 'leaked' })
+      assert.equal(revocations.keyRevoked('kid-1'), true)
+      assert.equal(revocations.keyRevoked('kid-2'), false)
+      assert.equal(revocations.subjectRevoked('kid-1', 0), false, 'kinds are kept apart')
+      assert.notEqual(revocations.keyChanges(), before)
+      const after = revocations.keyChanges()
+      await revocations.revoke({ kind: 'grant', id: 'kid-1' })
+      assert.equal(revocations.keyChanges(), after, 'other kinds leave the count alone')
+    })
+
     it('makes cached profiles of a subject stale when the profile changed or the subject was revoked', async () => {
       const fetched = Date.now() - 1
       await revocations.revoke({ kind: 'profile', id: 'u-carol' })

@@ -1,8 +1,9 @@
 /**
  * Revocation (issue 7): revoking a subject ("every token issued to this user until now"), a session, or a
  * refresh-token family (a grant) takes effect on every node within a second, caches included; a changed
- * profile makes every node's cached user-info answers for the subject stale, and an invalidated JWKS
- * every node's cached keys of that issuer (and the tokens verified with them).
+ * profile makes every node's cached user-info answers for the subject stale, an invalidated JWKS
+ * every node's cached keys of that issuer (and the tokens verified with them), and a withdrawn signing
+ * key (`key`, by kid; issue 10) is refused by every verifier and dropped by the node that owns it.
  *
  * Every check is a lookup in this node's own view (revocation-list.ts), so it costs nothing per request
  * and keeps working while Redis is down. Where the view comes from:
@@ -70,6 +71,16 @@ export abstract class Revocations {
   /** Whether the session with this public id (session plugin: `session_id`) is revoked. */
   sessionRevoked(sessionId: string): boolean {
     return this.list.sessionRevoked(sessionId)
+  }
+
+  /** Whether the signing key with this `kid` was withdrawn (`key` revocation, issue 10). */
+  keyRevoked(kid: string): boolean {
+    return this.list.keyRevoked(kid)
+  }
+
+  /** Changes whenever a key is withdrawn: caches of verifications compare it with the value they saw. */
+  keyChanges(): number {
+    return this.list.keyChanges
   }
 
   /** Whether the grant (the built-in provider's refresh-token family) is revoked. */

@@ -4,8 +4,9 @@
  * cached an internal token and cached the user-info answer for it; tokens issued after the revocation
  * pass, with a freshly minted internal token and a fresh user-info answer; a changed profile is asked
  * again without refusing anyone; an invalidated JWKS is fetched again, so a withdrawn key stops working
- * at once; `gatehouse revoke` does the same from the command line. Real processes,
- * a real Redis, real upstreams and a real issuer.
+ * at once; `gatehouse revoke` does the same from the command line; a key withdrawn by its kid (issue 10)
+ * is refused at once, even in tokens that do not name it. Real processes, a real Redis, real upstreams
+ * and a real issuer.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -161,7 +162,7 @@ describe('revocation on two gateways sharing one Redis', { skip: redisSkipReason
     assert.deepEqual(await bad.json(), {
       error: 'Bad Request',
       code: 'GH_ERR_ADMIN_BAD_REQUEST',
-      message: 'name exactly one of subject, session, grant, profile or jwks',
+      message: 'name exactly one of subject, session, grant, profile, jwks or key',
       statusCode: 400,
     })
   })
@@ -252,5 +253,20 @@ describe('revocation on a gateway without a redis section', () => {
       cli.stderr,
       /has no redis section: revocations live in each node's memory; use POST \/revocations/,
     )
+  })
+
+  it("refuses every token signed with an issuer's key withdrawn by its kid, with or without a kid in the token", async () => {
+    const claims = () => accessClaims(issuer.url, AUD, { sub: 'u-grace', iat: nowSeconds() - 5 })
+    const call = (token: string) => gh.proxy('/orders', { headers: { authorization: `Bearer ${token}` } })
+    const named = await issuer.sign('ec-1', claims())
+    const kidless = await issuer.sign('ec-1', claims(), { kid: undefined })
+    assert.equal((await call(named)).status, 200, 'verified and remembered')
+    assert.equal((await call(kidless)).status, 200, 'jose picks the issuer’s one EC key')
+    await revoke(gh, { key: 'ec-1', reason: 'stolen from the issuer' })
+    assert.equal((await call(named)).status, 401)
+    // The issuer still publishes ec-1, but the node's key set leaves it out: no key verifies the token.
+    assert.equal((await call(kidless)).status, 401)
+    const list = (await (await gh.admin('/revocations')).json()) as { data: { kind: string; id: string }[] }
+    assert.ok(list.data.some((r) => r.kind === 'key' && r.id === 'ec-1'))
   })
 })

@@ -13,6 +13,10 @@
  * the store's `signing-keys` lock (as does `rotateNow`), so nodes sharing a PostgreSQL database take
  * turns and never add a key twice. Should two writers still race (a SQLite file opened by two
  * processes), the next run repairs it: one active, one next per algorithm.
+ *
+ * `withdrawKey` is the emergency exit (issue 10): the key leaves the store at once, whatever its state,
+ * and when it was signing another takes over in the same step (the published next key, or a new one), so
+ * the provider never stops signing.
  */
 import type { GatewaySettings } from '../../config/model.ts'
 import type { IdentityConfig } from '../../config/normalize-identity.ts'
@@ -25,7 +29,7 @@ import { sealJwk } from './sealed-jwk.ts'
 export interface KeyEvent {
   readonly kid: string
   readonly alg: string
-  readonly event: 'created' | 'scheduled' | 'activated' | 'retired' | 'deleted'
+  readonly event: 'created' | 'scheduled' | 'activated' | 'retired' | 'deleted' | 'withdrawn'
 }
 
 const byActivation = (a: StoredSigningKey, b: StoredSigningKey) =>
@@ -127,6 +131,53 @@ async function rotate(
     for (const active of mine.filter((k) => k.state === 'active')) await lifecycle.retire(active)
   }
   return events
+}
+
+/** What `withdrawKey` did. */
+export interface Withdrawal {
+  readonly kid: string
+  readonly alg: string
+  /** The state the key was in. */
+  readonly was: StoredSigningKey['state']
+  /** The key that signs instead (it was the active one), or null. */
+  readonly replacedBy: string | null
+  readonly events: readonly KeyEvent[]
+}
+
+/**
+ * `gatehouse keys revoke` and `POST /signing-keys/{kid}/revoke`: removes the key `kid` from the store
+ * now. When it was the active key of an algorithm still configured, the next key of that algorithm
+ * becomes active (a new one is made when there is none). Null when no key has this kid (so a second node
+ * doing the same after the first finds nothing to do).
+ */
+export function withdrawKey(
+  store: Store,
+  identity: IdentityConfig,
+  kid: string,
+  now = Math.floor(Date.now() / 1000),
+): Promise<Withdrawal | null> {
+  return store.withLock(KEYS_LOCK, async () => {
+    const keys = await store.keys.list()
+    const key = keys.find((k) => k.kid === kid)
+    if (key === undefined) return null
+    const events: KeyEvent[] = []
+    const lifecycle = new Lifecycle(store, identity, now, events)
+    // The replacement first: whoever reads the store in between (a SQLite file shared with a running
+    // node has no cross-process lock) sees an active key, never none, and repairs to the newest.
+    let replacedBy: string | null = null
+    const configured = (identity.keys.algorithms as readonly string[]).includes(key.alg)
+    if (key.state === 'active' && configured) {
+      const next = keys.filter((k) => k.alg === key.alg && k.state === 'next').sort(byActivation)[0]
+      const signing =
+        next !== undefined
+          ? await lifecycle.activate(next)
+          : await lifecycle.create(key.alg as SigningAlgorithm, 'active', now)
+      replacedBy = signing.kid
+    }
+    await store.keys.remove(kid)
+    events.push({ kid, alg: key.alg, event: 'withdrawn' })
+    return { kid, alg: key.alg, was: key.state, replacedBy, events }
+  })
 }
 
 /** What `gatehouse keys list` shows: never the private key, sealed or not. */

@@ -12,7 +12,10 @@
  * and a future iat only ever turn from fail to pass, and failed tokens are never cached. What can turn
  * at any instant (issue 7) is looked up in a map on every use, cached or not: the subject revoked after
  * the token's `iat`, and the issuer's JWKS invalidated since the token was verified (then it is verified
- * again, with keys fetched again). Scopes and DPoP proofs are checked per request, outside the cache.
+ * again, with keys fetched again). Likewise a key withdrawn anywhere (`key` revocation) or the issuer's
+ * key set changed since (issue 10: a rotation or withdrawal at the built-in provider): the token is
+ * verified again, and a token naming a withdrawn kid is refused before any key is looked at. Scopes and
+ * DPoP proofs are checked per request, outside the cache.
  */
 import { decodeProtectedHeader } from 'jose'
 import type { Revocations } from '../../redis/revocation.ts'
@@ -29,9 +32,13 @@ export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 
 export type Outcome = AccessToken | Failure
 
-/** A verification, and the invalidation of its issuer's JWKS that was current when it began. */
+/** A verification, and what was current when it began: it is only reused while all of it still is. */
 interface Remembered extends Verified {
+  readonly issuer: TrustedIssuer
+  /** The invalidation of the issuer's JWKS. */
   readonly jwks: number | undefined
+  /** The key revocations (Revocations.keyChanges); `keys` (Verified) is the issuer's key set version. */
+  readonly keyChanges: number
 }
 
 export class AccessTokens {
@@ -50,8 +57,7 @@ export class AccessTokens {
     const loading = this.#revocations.settled()
     if (loading !== undefined) return loading.then(() => this.verify(token))
     const cached = this.#cache.get(token, Date.now())
-    if (cached !== undefined && this.#jwksInvalidation(cached.token.claims.iss!) === cached.jwks)
-      return this.#unrevoked(cached.token)
+    if (cached !== undefined && this.#current(cached)) return this.#unrevoked(cached.token)
     if (token.length > MAX_TOKEN_LENGTH) return f.tooLong
     if (!COMPACT_JWS.test(token)) return f.malformed
     let header: Record<string, unknown>
@@ -67,15 +73,26 @@ export class AccessTokens {
     const iss = payload.value.iss
     const issuer = typeof iss === 'string' ? this.#issuers.get(iss) : undefined
     if (issuer === undefined) return f.unknownIssuer
+    if (typeof header.kid === 'string' && this.#revocations.keyRevoked(header.kid)) return f.keyRevoked
     // Taken before the keys are: a verification racing an invalidation is not remembered past it.
     const jwks = this.#jwksInvalidation(issuer.issuer)
+    const keyChanges = this.#revocations.keyChanges()
     const outcome = issuer.verify(token, header)
     if (!(outcome instanceof Promise)) return outcome
     return outcome.then((o) => {
       if (!('token' in o)) return o
-      this.#cache.set(token, { ...o, jwks }, Date.now())
+      this.#cache.set(token, { ...o, issuer, jwks, keyChanges }, Date.now())
       return this.#unrevoked(o.token)
     })
+  }
+
+  /** Whether a remembered verification still holds: nothing it relied on changed since. */
+  #current(r: Remembered): boolean {
+    return (
+      r.keyChanges === this.#revocations.keyChanges() &&
+      r.keys === r.issuer.keysVersion &&
+      r.jwks === this.#jwksInvalidation(r.issuer.issuer)
+    )
   }
 
   /** The last invalidation of the issuer's JWKS this node knows (any change re-verifies cached tokens). */

@@ -116,6 +116,8 @@ export const failures = {
   unverifiable: token('oidc_unverifiable', 'The access token cannot be verified'),
   // Its subject was revoked after it was issued (POST /revocations, issue 7).
   revoked: token('oidc_token_revoked', 'The access token has been revoked'),
+  // Its signing key was withdrawn (`key` revocation, gatehouse keys revoke; issue 10).
+  keyRevoked: token('oidc_key_revoked', 'The access token is signed with a withdrawn key'),
   insufficientScope: Object.freeze<Failure>({
     reason: 'oidc_insufficient_scope',
     description: 'The access token lacks a scope this resource requires',

@@ -18,7 +18,7 @@ import { type Caller, HEADER_SAFE } from '../_shared/caller.ts'
 import type { ClaimMapping } from './attributes.ts'
 import { type Failure, failures as f } from './failures.ts'
 import { SourceUnavailable } from './fetch-json.ts'
-import type { IssuerKeys } from './key-set.ts'
+import type { TokenKeys } from './key-set.ts'
 import type { IssuerSettings } from './trusted-issuers.ts'
 
 /** Claims every access token must carry (RFC 9068 §2.2 requires more; these are the ones relied on). */
@@ -38,6 +38,8 @@ export interface Verified {
   readonly token: AccessToken
   /** Date.now() from which the verification must not be reused. */
   readonly until: number
+  /** The version of the issuer's key set that verified it (TokenKeys.version). */
+  readonly keys: number
 }
 
 /** jose's typ comparison (lib/jwt_claims_set.ts normalizeTyp): case-insensitive, `application/` optional. */
@@ -49,7 +51,7 @@ export function normalizeType(typ: string): string {
 export class TrustedIssuer {
   readonly issuer: string
   readonly #s: IssuerSettings
-  readonly #keys: IssuerKeys
+  readonly #keys: TokenKeys
   readonly #mapping: ClaimMapping
   readonly #logger: Logger
   readonly #algorithms: ReadonlySet<string>
@@ -57,7 +59,7 @@ export class TrustedIssuer {
   readonly #verifyOptions: JWTVerifyOptions
   #lastWarning = Number.NEGATIVE_INFINITY
 
-  constructor(settings: IssuerSettings, keys: IssuerKeys, mapping: ClaimMapping, logger: Logger) {
+  constructor(settings: IssuerSettings, keys: TokenKeys, mapping: ClaimMapping, logger: Logger) {
     this.issuer = settings.issuer
     this.#s = settings
     this.#keys = keys
@@ -78,6 +80,11 @@ export class TrustedIssuer {
     this.#verifyOptions = Object.freeze(verifyOptions)
   }
 
+  /** Changes whenever this issuer's key set does (a fetch, a rotation, a withdrawn key). */
+  get keysVersion(): number {
+    return this.#keys.version
+  }
+
   /** Synchronous when the header alone refuses the token. */
   verify(token: string, header: Readonly<Record<string, unknown>>): Failure | Promise<Verified | Failure> {
     const { alg, kid, typ } = header
@@ -86,18 +93,20 @@ export class TrustedIssuer {
     if (kid !== undefined && (typeof kid !== 'string' || kid === '')) return f.badKid
     if (typeof typ !== 'string' || !this.#types.has(normalizeType(typ))) return f.type
     let usableUntil = Number.POSITIVE_INFINITY
+    let keys = this.#keys.version
     const getKey: JWTVerifyGetKey = async (protectedHeader, jws) => {
       const resolved = await this.#keys.resolve(protectedHeader, jws)
       usableUntil = resolved.usableUntil
+      keys = resolved.version
       return resolved.key
     }
     return jwtVerify(token, getKey, this.#verifyOptions).then(
-      ({ payload }) => this.#accepted(token, payload, usableUntil),
+      ({ payload }) => this.#accepted(token, payload, usableUntil, keys),
       (err: unknown) => this.#refused(err),
     )
   }
 
-  #accepted(token: string, claims: JWTPayload, keysUsableUntil: number): Verified | Failure {
+  #accepted(token: string, claims: JWTPayload, keysUsableUntil: number, keys: number): Verified | Failure {
     const nowMs = Date.now()
     const now = Math.floor(nowMs / 1000)
     const { leeway, maxTokenAge, consumerClaim } = this.#s
@@ -131,7 +140,7 @@ export class TrustedIssuer {
         }),
       },
     }
-    return { token: accepted, until: this.#until(claims, nowMs, keysUsableUntil) }
+    return { token: accepted, until: this.#until(claims, nowMs, keysUsableUntil), keys }
   }
 
   /**

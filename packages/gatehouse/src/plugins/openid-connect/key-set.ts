@@ -13,7 +13,9 @@
  * same fetch settings (plugin.ts memo); never shared between issuers (RFC 8725 §3.8).
  *
  * An invalidation of the issuer's JWKS (`POST /revocations {"jwks": issuer}`, on any node: a key was
- * compromised and withdrawn) makes the next token fetch the keys again, with no stale fallback.
+ * compromised and withdrawn) makes the next token fetch the keys again, with no stale fallback. A
+ * withdrawn key (`{"key": kid}`) is left out of the set the moment this node knows of it, whatever the
+ * issuer still publishes, so not even a token without `kid` can be verified with it (issue 10).
  */
 import {
   type CompactJWSHeaderParameters,
@@ -47,15 +49,32 @@ export interface ResolvedKey {
   readonly key: CryptoKey
   /** Date.now() after which the key set this key came from may no longer be used (max_age + stale_ttl). */
   readonly usableUntil: number
+  /** The version of the set the key came from (TokenKeys.version). */
+  readonly version: number
+}
+
+/** Where a trusted issuer's keys come from: its JWKS over HTTP (IssuerKeys), or the built-in provider. */
+export interface TokenKeys {
+  /**
+   * The key that verifies a token with this header. Rejects with jose's JWKS errors (no matching key,
+   * several) or SourceUnavailable when no usable keys can be had.
+   */
+  resolve(header: CompactJWSHeaderParameters, token: FlattenedJWSInput): Promise<ResolvedKey>
+  /** Changes whenever the set changes: a verification remembered under another version is redone. */
+  readonly version: number
 }
 
 /** Warn about stale keys at most this often, per key set. */
 const STALE_WARNING_INTERVAL_MS = 60_000
 
-export class IssuerKeys {
+export class IssuerKeys implements TokenKeys {
   readonly #o: KeySetOptions
   readonly #backoff = new Backoff()
   #local: JWTVerifyGetKey | null = null
+  /** The last good document, and the key revocations (keyChanges) its local set left out. */
+  #document: { keys: object[] } | null = null
+  #keyChanges = -1
+  #version = 0
   #fetchedAt = Number.NEGATIVE_INFINITY
   #pending: Promise<void> | null = null
   #lastStaleWarning = Number.NEGATIVE_INFINITY
@@ -66,6 +85,10 @@ export class IssuerKeys {
     if (options.jwksUri === null && options.discovery === null)
       throw new TypeError('IssuerKeys needs a jwks_uri or a discovery')
     this.#o = options
+  }
+
+  get version(): number {
+    return this.#version
   }
 
   /**
@@ -86,16 +109,19 @@ export class IssuerKeys {
         this.#warnStale()
       }
     }
+    if (this.#o.revocations.keyChanges() !== this.#keyChanges) this.#trust(this.#document!)
     let key: CryptoKey
+    let version = this.#version
     try {
       key = (await this.#local!(header, token)) as CryptoKey
     } catch (err) {
       // A key the set lacks may have been published since: ask again, at most once per cooldown.
       if (!(err instanceof errors.JWKSNoMatchingKey) || Date.now() < this.#fetchedAt + cooldownMs) throw err
       await this.#refresh()
+      version = this.#version
       key = (await this.#local!(header, token)) as CryptoKey
     }
-    return { key, usableUntil: this.#usableUntil() }
+    return { key, usableUntil: this.#usableUntil(), version }
   }
 
   #usableUntil(): number {
@@ -117,7 +143,7 @@ export class IssuerKeys {
     try {
       const jwks = await fetchJson(url, { signal: AbortSignal.timeout(this.#o.timeoutMs), headers: ACCEPT })
       if (!isJwkSet(jwks)) throw new SourceUnavailable('the document is not a JWK set')
-      this.#local = createLocalJWKSet(jwks)
+      this.#trust(jwks)
       this.#fetchedAt = Date.now()
       this.#backoff.succeeded()
       this.#o.logger.debug(
@@ -134,6 +160,19 @@ export class IssuerKeys {
       )
       throw failure
     }
+  }
+
+  /** The local set over `jwks` without the keys withdrawn by a `key` revocation. */
+  #trust(jwks: { keys: object[] }): void {
+    const revocations = this.#o.revocations
+    this.#keyChanges = revocations.keyChanges()
+    this.#document = jwks
+    const kept = jwks.keys.filter((k) => {
+      const kid = (k as { kid?: unknown }).kid
+      return typeof kid !== 'string' || !revocations.keyRevoked(kid)
+    })
+    this.#local = createLocalJWKSet({ keys: kept })
+    this.#version++
   }
 
   #warnStale(): void {

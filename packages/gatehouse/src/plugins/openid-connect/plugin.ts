@@ -5,7 +5,9 @@
  * upstream who called with Kong's identity headers and `state.principal`.
  * - Keys: discovery (once, on first use) or `jwks_uri`, kept `max_age`, refetched for an unknown kid at
  *   most once per cooldown, failed fetches retried with a backoff, the last keys used for `stale_ttl`
- *   while the issuer is unreachable (key-set.ts).
+ *   while the issuer is unreachable (key-set.ts). The gateway's own identity provider's keys are taken
+ *   in process instead, current on every request (provider-key-set.ts). A withdrawn key (`key`
+ *   revocation) is refused for every issuer (access-tokens.ts).
  * - Checks: the token's `iss` picks the trusted issuer (access-tokens.ts); that issuer's aud, typ, alg
  *   allow-list, exp/nbf/iat with leeway, optional maximum age (issuer.ts); remembered until the first
  *   instant any of these could fail. Per request: revocation of its subject (src/redis/revocation.ts), a
@@ -38,7 +40,8 @@ import { DpopProofs } from './dpop-proof.ts'
 import { presentedToken } from './extract.ts'
 import { type Failure, failures } from './failures.ts'
 import { type AccessToken, TrustedIssuer } from './issuer.ts'
-import { IssuerKeys } from './key-set.ts'
+import { IssuerKeys, type TokenKeys } from './key-set.ts'
+import { ProviderKeySet } from './provider-key-set.ts'
 import { RedisReplayCache } from './redis-replay-cache.ts'
 import { processReplayCache } from './replay-cache.ts'
 import { type OpenIdConnectConfig, openIdConnectSchema } from './schema.ts'
@@ -242,9 +245,13 @@ interface HeaderMapping {
 
 /**
  * One key set per issuer and fetch settings, shared by every route of this configuration that trusts it:
- * the issuer is asked once, not once per route. A reload starts afresh.
+ * the issuer is asked once, not once per route. A reload starts afresh. The gateway's own provider (same
+ * issuer, its own JWKS) is not asked over HTTP at all: its keys are in this process (issue 10).
  */
-function keysFor(s: IssuerSettings, ctx: PluginCreateContext, revocations: Revocations): IssuerKeys {
+function keysFor(s: IssuerSettings, ctx: PluginCreateContext, revocations: Revocations): TokenKeys {
+  const own = ctx.identityProvider
+  if (own !== null && s.issuer === own.issuer && (s.jwksUri === null || s.jwksUri === jwksOf(own.issuer)))
+    return ctx.memo(`keys:provider:${own.issuer}`, () => new ProviderKeySet(own.keys, own.issuer))
   const c = s.jwksCache
   const id = [s.issuer, s.jwksUri, c.cooldown, c.maxAge, c.timeout, c.staleTtl].join('\0')
   return ctx.memo(
@@ -262,6 +269,11 @@ function keysFor(s: IssuerSettings, ctx: PluginCreateContext, revocations: Revoc
         revocations,
       }),
   )
+}
+
+/** Where the built-in provider serves its JWKS (oidc-provider's `jwks` route under the issuer). */
+function jwksOf(issuer: string): string {
+  return `${issuer.replace(/\/$/, '')}/jwks`
 }
 
 /** Every required scope is in the space-separated `scope` claim (RFC 9068 §2.2.3, RFC 6749 §3.3). */

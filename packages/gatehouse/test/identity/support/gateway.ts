@@ -37,8 +37,8 @@ export interface IdentityOptions {
   scheme?: 'http' | 'https'
   /** Replaces keys of the `identity` section. */
   identity?: Record<string, unknown>
-  /** Extra top-level keys (services, routes, plugins). */
-  rest?: Record<string, unknown>
+  /** Extra top-level keys (services, routes, plugins), or a function of the issuer making them. */
+  rest?: Record<string, unknown> | ((issuer: string) => Record<string, unknown>)
 }
 
 /** The identity section every suite starts from: three users, four clients, two APIs. */
@@ -117,7 +117,7 @@ export async function startIdentityGateway(options: IdentityOptions = {}): Promi
   const config = {
     _format_version: '3.0',
     identity: identitySection(issuer, options.identity),
-    ...options.rest,
+    ...(typeof options.rest === 'function' ? options.rest(issuer) : options.rest),
   }
   const gh = await startGatehouse({ config, args: ['--proxy-listen', `127.0.0.1:${port}`] })
   return { gh, issuer, port }
