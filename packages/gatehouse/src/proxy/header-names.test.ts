@@ -44,10 +44,12 @@ describe('header names with underscores (proxy.headers_with_underscores)', () =>
     assert.equal(req.rawHeaders.length, 4)
   })
 
-  it('passes underscored names with allow, except those that read as an identity header', () => {
+  it('passes underscored names with allow, except those that read as an identity header or one the gateway frames or sets', () => {
     const req = request([
       ['x_consumer_username', 'admin'],
       ['X_Authenticated_Groups', 'admins'],
+      ['Transfer_Encoding', 'chunked'],
+      ['X_Forwarded_For', '10.0.0.1'],
       ['api_key', 'k'],
     ])
     assert.equal(screenHeaderNames(req, 'allow', IDENTITY_HEADER_SET), null)

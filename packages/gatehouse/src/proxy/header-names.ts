@@ -14,8 +14,30 @@ import type { IncomingMessage } from 'node:http'
 export type UnderscoreAction = 'drop' | 'reject' | 'allow'
 
 /**
+ * Headers the gateway frames the request by or sets itself: with `_` for `-` they would reach a CGI-style
+ * upstream as the same variable as the real one (`Transfer_Encoding` as HTTP_TRANSFER_ENCODING, or
+ * `X_Forwarded_For` beside the X-Forwarded-For the gateway wrote), so `allow` drops them too.
+ */
+const GATEWAY_OWN = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-path',
+  'x-real-ip',
+  'via',
+])
+
+/**
  * Drops the header names `action` drops: every name with `_` (`drop`), or only those that read as an
- * identity header once `_` is `-` (`allow`; `identity` holds lower-case names with `-`). With `reject`,
+ * identity header or one of GATEWAY_OWN once `_` is `-` (`allow`; `identity` holds lower-case names
+ * with `-`). With `reject`,
  * answers the first name with `_` and changes nothing; otherwise answers null.
  */
 export function screenHeaderNames(
@@ -28,7 +50,10 @@ export function screenHeaderNames(
   for (const name in headers) {
     if (name.indexOf('_') === -1) continue
     if (action === 'reject') return name
-    if (action === 'allow' && !identity.has(name.replaceAll('_', '-'))) continue
+    if (action === 'allow') {
+      const dashed = name.replaceAll('_', '-')
+      if (!identity.has(dashed) && !GATEWAY_OWN.has(dashed)) continue
+    }
     delete headers[name]
     dropped = true
   }

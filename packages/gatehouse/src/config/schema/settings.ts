@@ -111,7 +111,7 @@ export const proxySettings = z
       .enum(['drop', 'reject', 'allow'])
       .default('drop')
       .describe(
-        "Request header names with `_`: CGI, WSGI, PHP and Rack read `X_Consumer_Username` and `X-Consumer-Username` as the same variable, so a client could pass one off as the other. `drop`: removed before routing, so no route matcher, plugin or upstream sees them (nginx's `underscores_in_headers off`, Envoy's `headers_with_underscores_action: DROP_HEADER`); `reject`: 400 GH_ERR_REQUEST_HEADER_REJECTED (Envoy's `REJECT_REQUEST`); `allow`: passed on, except a name that reads as an identity header with `-` for `_`, which is always removed. Default: `drop`.",
+        "Request header names with `_`: CGI, WSGI, PHP and Rack read `X_Consumer_Username` and `X-Consumer-Username` as the same variable, so a client could pass one off as the other. `drop`: removed before routing, so no route matcher, plugin or upstream sees them (nginx's `underscores_in_headers off`, Envoy's `headers_with_underscores_action: DROP_HEADER`); `reject`: 400 GH_ERR_REQUEST_HEADER_REJECTED (Envoy's `REJECT_REQUEST`); `allow`: passed on, except a name that reads as an identity header, or as one the gateway frames the request by or sets (Host, Content-Length, Transfer-Encoding, Connection, Forwarded, X-Forwarded-*, X-Real-IP, Via), with `-` for `_`, which is always removed. Default: `drop`.",
       ),
   })
   // Every key has its own default; `{}` through the schema fills them in, so they are written once.
