@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -38,6 +38,18 @@ describe('SQLite store', () => {
       assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal')
     } finally {
       raw.close()
+    }
+  })
+
+  it('creates a missing database file, and its WAL files, readable by its owner only', async () => {
+    const path = freshFile()
+    const store = await openStore(storage(path))
+    try {
+      await store.throttle.recordFailure('user:alice', 100, 60)
+      for (const file of [path, `${path}-wal`, `${path}-shm`])
+        assert.equal(statSync(file).mode & 0o777, 0o600, file)
+    } finally {
+      await store.close()
     }
   })
 

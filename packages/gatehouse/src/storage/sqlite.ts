@@ -9,7 +9,7 @@
  *   process wrote in between; kysely's default BEGIN (deferred) would;
  * - migrations in a transaction: SQLite has transactional DDL, which kysely's adapter does not claim.
  */
-import { existsSync, statSync } from 'node:fs'
+import { closeSync, existsSync, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import {
@@ -50,6 +50,7 @@ export class SqliteStore extends SqlStore {
       const folder = dirname(path)
       if (!existsSync(folder) || !statSync(folder).isDirectory())
         throw new StoreError(`cannot open the SQLite database ${path}: the folder ${folder} does not exist`)
+      createPrivately(path)
     }
     let sqlite: BetterSqlite3.Database | undefined
     try {
@@ -66,6 +67,21 @@ export class SqliteStore extends SqlStore {
       dialect: reportingUnavailable(new ServerSqliteDialect({ database: sqlite }), sqliteUnavailable, path),
     })
     return new SqliteStore(path, db)
+  }
+}
+
+/**
+ * Creates a missing database file readable by its owner only (0600): it holds password hashes, sealed
+ * keys and the provider's refresh tokens and sessions, which another user of the host must not read.
+ * SQLite gives the -wal and -shm files the database file's permissions. An existing file is left as the
+ * operator made it (docs/security.md says to keep it 0600).
+ */
+function createPrivately(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600))
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+      throw new StoreError(`cannot create the SQLite database ${path}: ${(err as Error).message}`)
   }
 }
 
