@@ -82,6 +82,27 @@ describe('browser sessions kept in an encrypted cookie', () => {
     assert.equal(echo.headers['x-credential-identifier'], 'shop-web')
   })
 
+  it('never lets an upstream set the session’s own cookies: a service cannot sign the browser into another session', async () => {
+    const forged = [
+      'gh_session=forged; Path=/; HttpOnly',
+      'gh_session_login=forged; Path=/',
+      'gh_csrf=forged; Path=/',
+      'theme=dark; Path=/',
+    ]
+    const before = alice.jar.cookies.get('gh_session')
+    const res = await gw.call(alice.jar, '/api/orders', {
+      headers: { 'x-test-set-cookie': JSON.stringify(forged) },
+    })
+    assert.equal(res.status, 200)
+    assert.deepEqual(
+      setCookies(res).map((c) => `${c.name}=${c.value}`),
+      ['theme=dark'],
+      'the service’s own cookie passes; the gateway’s do not',
+    )
+    assert.equal(alice.jar.cookies.get('gh_session'), before)
+    assert.equal((await gw.info(alice.jar)).authenticated, true)
+  })
+
   it('forwards the provider’s access token itself on a route in forward mode', async () => {
     const echo = await gw.echoed(await gw.call(alice.jar, '/api/token'))
     const token = (echo.headers.authorization as string).slice(7)

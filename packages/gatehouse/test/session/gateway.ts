@@ -10,7 +10,14 @@
 import assert from 'node:assert/strict'
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
-import { closedPort, type EchoBody, startUpstream, type Upstream } from '../harness/upstream.ts'
+import {
+  closedPort,
+  type EchoBody,
+  echoHandler,
+  type Handler,
+  startUpstream,
+  type Upstream,
+} from '../harness/upstream.ts'
 import { ALICE, freePort, identitySection, ORDERS_API } from '../identity/support/gateway.ts'
 import { Browser, type Credentials, Jar, type SignedIn, signIn } from './support.ts'
 
@@ -31,6 +38,16 @@ export interface Signed extends SignedIn {
   readonly jar: Jar
 }
 
+/**
+ * The echo upstream; a request's `x-test-set-cookie` header (a JSON array) becomes the answer's Set-Cookie
+ * lines, as a compromised or careless service could send them.
+ */
+const upstreamHandler: Handler = (req, res) => {
+  const wanted = req.headers['x-test-set-cookie']
+  if (typeof wanted === 'string') res.setHeader('set-cookie', JSON.parse(wanted) as string[])
+  echoHandler(req, res)
+}
+
 export class SessionGateway {
   readonly gh: GatehouseProcess
   readonly upstream: Upstream
@@ -49,7 +66,7 @@ export class SessionGateway {
   }
 
   static async start(): Promise<SessionGateway> {
-    const upstream = await startUpstream()
+    const upstream = await startUpstream(upstreamHandler)
     const port = await freePort()
     const origin = `http://127.0.0.1:${port}`
     const gh = await startGatehouse({

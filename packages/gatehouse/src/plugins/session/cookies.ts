@@ -54,3 +54,16 @@ export function appendSetCookie(headers: HeaderMap, lines: readonly string[]): v
   headers['set-cookie'] =
     current === undefined ? [...lines] : [...(Array.isArray(current) ? current : [current]), ...lines]
 }
+
+/**
+ * The Set-Cookie lines minus those that set a cookie named in `names`. An upstream that could set the
+ * session plugin's own cookies could sign the browser into another session (its own: login CSRF) or end
+ * the user's; those cookies are the gateway's alone, as a client's copies of them never reach upstream.
+ */
+export function withoutSetCookies(value: string | readonly string[], names: readonly string[]): string[] {
+  const lines = typeof value === 'string' ? [value] : value
+  return lines.filter((line) => {
+    const eq = line.indexOf('=')
+    return !names.includes((eq === -1 ? line.slice(0, line.indexOf(';')) : line.slice(0, eq)).trim())
+  })
+}

@@ -30,7 +30,7 @@ import { withoutCookies } from '../_shared/conceal.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { completeLogin } from './callback.ts'
 import { SessionContext } from './context.ts'
-import { appendSetCookie } from './cookies.ts'
+import { appendSetCookie, withoutSetCookies } from './cookies.ts'
 import { startLogin } from './login.ts'
 import { logout } from './logout.ts'
 import { type Resolved, resolveSession } from './resolve.ts'
@@ -174,8 +174,16 @@ export const plugin: GatewayPlugin<SessionConfig> = {
         )
       },
       response(state) {
+        const response = state.response
+        if (response === null) return
+        const upstream = response.headers['set-cookie']
+        if (upstream !== undefined && !state.exited) {
+          const kept = withoutSetCookies(upstream, own)
+          if (kept.length === 0) delete response.headers['set-cookie']
+          else response.headers['set-cookie'] = kept
+        }
         const lines = c.takeCookies(state)
-        if (lines !== undefined && state.response !== null) appendSetCookie(state.response.headers, lines)
+        if (lines !== undefined) appendSetCookie(response.headers, lines)
       },
       async close() {
         await Promise.all([lease.release(), c.sharedStore?.close(), c.sharedRefresh?.close()])
