@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
 import { rawRequest } from '../harness/http.ts'
+import { trackServer } from '../harness/resources.ts'
 import { closedPort, startUpstream, type Upstream } from '../harness/upstream.ts'
 
 interface ErrorBody {
@@ -52,6 +53,7 @@ describe('upstream failures become clear 5xx answers, and client aborts reach th
     garbage = createServer((socket) => {
       socket.once('data', () => socket.end('THIS IS NOT HTTP\r\n\r\n'))
     })
+    trackServer('garbage', garbage)
     await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve))
     const garbagePort = (garbage.address() as { port: number }).port
     const deadPort = await closedPort()
