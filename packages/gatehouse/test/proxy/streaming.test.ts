@@ -73,6 +73,11 @@ describe('bodies stream through the gateway in both directions with bounded memo
         })
         return
       }
+      if (req.url?.endsWith('/early')) {
+        // Refuses at once, without reading the body the client is still sending.
+        res.writeHead(413, { 'content-type': 'text/plain' }).end('too large')
+        return
+      }
       if (req.method === 'POST') {
         const check = new PatternChecker()
         req.on('data', (c: Buffer) => check.update(c))
@@ -154,6 +159,23 @@ describe('bodies stream through the gateway in both directions with bounded memo
       sawFirstBeforeSecond,
       'the first event reached the client only after the upstream sent the second',
     )
+  })
+
+  it('passes on an answer the upstream gives before the body has arrived, and closes that connection behind it', async () => {
+    const answer = await new Promise<{ status: number; connection: string | undefined }>(
+      (resolve, reject) => {
+        const req = request(`${gh.proxyUrl}/files/early`, { method: 'POST' }, (res) => {
+          res.resume()
+          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection })
+        })
+        // Once answered, the client may well fail to write the rest: that is the point.
+        req.on('error', () => {})
+        req.on('close', () => reject(new Error('closed without an answer')))
+        patternStream(64 * MiB).pipe(req)
+      },
+    )
+    // Kept alive, the connection would wait forever in the middle of the body (node:http stops reading it).
+    assert.deepEqual(answer, { status: 413, connection: 'close' })
   })
 
   it('forwards a fixed-length body with its Content-Length', async () => {
