@@ -66,7 +66,7 @@ console.log(`# ${files.length} test files on Node ${process.version}, ${concurre
 
 const startedAt = performance.now()
 const ended: FileResult[] = []
-const run_ = runFiles(files, {
+const running = runFiles(files, {
   root,
   concurrency,
   fileTimeoutMs,
@@ -85,13 +85,14 @@ for (const [signal, number] of [
   ['SIGHUP', 1],
 ] as const) {
   process.once(signal, () => {
-    run_.stop()
+    running.stop()
     process.stdout.write(`# interrupted (${signal}): stopped the files still running\n`)
     process.stdout.write(summarize(ended, fileTimeoutMs, performance.now() - startedAt))
     process.exit(128 + number)
   })
 }
 
-const results = await run_.done
+const results = await running.done
 process.stdout.write(summarize(results, fileTimeoutMs, performance.now() - startedAt))
-process.exit(results.every((r) => r.verdict === 'passed') ? 0 : 1)
+// Not process.exit: output to a pipe may still be on its way (macOS).
+process.exitCode = results.every((r) => r.verdict === 'passed') ? 0 : 1

@@ -27,7 +27,6 @@ export interface RunOptions {
 
 interface Running {
   readonly file: string
-  readonly pid: number
   kill(): void
 }
 
@@ -90,7 +89,7 @@ export function runFiles(
       killed = true
       kill()
     }, options.fileTimeoutMs)
-    const entry: Running = { file, pid: child.pid ?? -1, kill }
+    const entry: Running = { file, kill }
     running.add(entry)
     child.once('error', (err) => {
       output += `\n# could not start node for ${file}: ${err.message}\n`
@@ -134,6 +133,7 @@ export function runFiles(
     stop: () => {
       stopped = true
       for (const r of running) r.kill()
+      rmSync(reports, { recursive: true, force: true })
     },
   }
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { killGroup, spawnTracked } from './resources.ts'
+import { killGroup, register, spawnTracked } from './resources.ts'
 
 export const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url))
 
@@ -162,6 +162,11 @@ export async function startGatehouse(options: StartOptions): Promise<GatehousePr
     },
   )
   const gh = new GatehouseProcess(child, dir, file)
+  // The process itself is killed by the harness when the file ends; its temp dir goes after it.
+  register('gatehouse temp dir', async () => {
+    await gh.exited
+    rmSync(dir, { recursive: true, force: true })
+  })
   const started = gh.waitForLog((l) => l.msg === 'gatehouse started', options.timeout ?? 15_000)
   const failed = gh.exited.then(({ code }) => {
     throw new Error(`gatehouse exited with ${code} before starting\n${gh.stderr}\n${gh.stdout}`)
