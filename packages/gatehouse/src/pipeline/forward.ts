@@ -120,7 +120,6 @@ export function forwardUpstream(
       // A retry found every target gone: its body is let go of as in UpstreamExchange.#releaseBody.
       if (body !== null) {
         body.destroy()
-        if (!state.req.complete) state.res.shouldKeepAlive = false
         state.req.resume()
       }
       respondWithError(state, balanced.noEndpoint())
@@ -291,7 +290,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (state.responseTaps !== null)
       this.#taps = startTaps(state.responseTaps, statusCode, state.response.headers)
     runResponsePhase(state)
-    if (state.proxy.draining || this.#bodyUnfinished()) res.shouldKeepAlive = false
+    if (state.proxy.draining) res.shouldKeepAlive = false
     res.writeHead(state.response.status, state.response.headers)
   }
 
@@ -358,18 +357,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       forwardUpstream(state, tried, this.#body === null ? null : this.#body.next())
       return true
     }
-    if (this.#bodyUnfinished()) res.shouldKeepAlive = false
     respondWithError(state, failure)
     return false
-  }
-
-  /**
-   * The answer goes out before the client's whole body arrived (the upstream answered early, or failed).
-   * The connection then closes after it: node:http stops reading a body once its request is answered, so
-   * kept alive, it would wait forever in the middle of one.
-   */
-  #bodyUnfinished(): boolean {
-    return this.#body !== null && !this.#state.req.complete
   }
 
   #finish(): void {
@@ -381,8 +370,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * The exchange is over and no attempt follows: the client's body is let go of, and what still comes of
-   * it is read and dropped until the connection closes (see #bodyUnfinished).
+   * The exchange is over and no attempt follows: what the client still sends of its body (an answer can
+   * come before it ends) is read and dropped, as node:http does with a body nobody read (but not with one
+   * we began to read), so the connection reaches its next request instead of stalling in this body.
    */
   #releaseBody(): void {
     const body = this.#body
