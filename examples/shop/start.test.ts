@@ -5,10 +5,11 @@
  * which one and what it last wrote. Processes are found by process group in /proc, so Linux only.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { spawnTracked } from '../../packages/gatehouse/test/harness/resources.ts'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const START = fileURLToPath(new URL('./start.ts', import.meta.url))
@@ -20,13 +21,13 @@ interface Run {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-const runs: Run[] = []
-
-/** Starts a command in a process group of its own, on free ports. */
+/**
+ * Starts a command in a process group of its own, on free ports; the harness kills the group after the
+ * file (or when this process dies), whatever the test did.
+ */
 function run(command: string, args: string[]): Run {
-  const child = spawn(command, args, {
+  const child = spawnTracked(command, command, args, {
     cwd: ROOT,
-    detached: true,
     env: { ...process.env, GATEHOUSE_PROXY_LISTEN: '127.0.0.1:0', GATEHOUSE_ADMIN_LISTEN: '127.0.0.1:0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -39,7 +40,6 @@ function run(command: string, args: string[]): Run {
     stream.setEncoding('utf8').on('data', (chunk: string) => {
       r.output += chunk
     })
-  runs.push(r)
   return r
 }
 
@@ -82,16 +82,6 @@ function alive(pid: number): boolean {
     return false
   }
 }
-
-after(async () => {
-  for (const r of runs)
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      try {
-        process.kill(-r.child.pid!, 'SIGKILL')
-      } catch {}
-      await r.exited
-    }
-})
 
 describe('npm start', { skip: NO_PROC, timeout: 90_000 }, () => {
   it('serves the store and the discovery document, and Ctrl-C stops every process it started', async () => {

@@ -2,40 +2,30 @@
  * What the shop's tests share: the whole shop started for real (lib/shop.ts, every process on 127.0.0.1
  * with ports chosen by the system, so a shop on 8000 or another test run is no obstacle), Debian's
  * Chromium driven by playwright-core, and the sign-in through the identity provider's real login page.
+ * The shop, its processes and the browsers are registered with the gateway's test harness the moment
+ * they exist (resources.ts), so a `before` that fails halfway leaves nothing running.
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { CHROMIUM } from '../../packages/gatehouse/test/harness/browser.ts'
+import { registerStarting, spawnTracked } from '../../packages/gatehouse/test/harness/resources.ts'
 import { type Account, type Shop, startShop } from './lib/shop.ts'
 
-export const CHROMIUM = process.env.GATEHOUSE_TEST_CHROMIUM ?? '/usr/bin/chromium'
+export { CHROMIUM, launchBrowser } from '../../packages/gatehouse/test/harness/browser.ts'
 export const NO_CHROMIUM = existsSync(CHROMIUM)
   ? false
   : `no Chromium at ${CHROMIUM} (CI installs Debian's chromium; GATEHOUSE_TEST_CHROMIUM names another)`
 
 /** The shop on loopback, port 0 everywhere (the admin API too). */
 export function startTestShop(): Promise<Shop> {
-  return startShop({
+  const starting = startShop({
     proxyListen: '127.0.0.1:0',
     env: { ...process.env, GATEHOUSE_ADMIN_LISTEN: '127.0.0.1:0', GATEHOUSE_LOG_LEVEL: 'info' },
+    spawn: spawnTracked,
   })
-}
-
-/** Headless, no sandbox (CI runs as root), nothing in the background (the machine has no network). */
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  })
+  return registerStarting('shop', starting, (shop) => shop.stop())
 }
 
 /** Where screenshots go: $GATEHOUSE_TEST_SCREENSHOTS, else a folder in the temp dir (kept, for humans). */

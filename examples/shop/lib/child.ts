@@ -3,9 +3,17 @@
  * output read line by line (the last lines kept, to show when it fails), a wait for the line that says
  * it is ready, and a stop that escalates to SIGKILL, so that nothing outlives the demo.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process'
 
 const KEPT_LINES = 200
+
+/** How a process is started: node's spawn, or one that also binds it to its parent (the tests' harness). */
+export type Spawn = (
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+) => ChildProcess
 
 export interface ChildOptions {
   /** Shown in messages, e.g. `catalog`. */
@@ -17,6 +25,8 @@ export interface ChildOptions {
   readonly ipc?: boolean
   /** Called with every line the child writes (stdout and stderr). */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void
+  /** Default: node's spawn. */
+  readonly spawn?: Spawn
 }
 
 export class Child {
@@ -30,7 +40,8 @@ export class Child {
 
   constructor(options: ChildOptions) {
     this.name = options.name
-    this.process = spawn(process.execPath, options.args, {
+    const start: Spawn = options.spawn ?? ((_name, command, args, o) => spawn(command, args, o))
+    this.process = start(options.name, process.execPath, options.args, {
       env: options.env,
       stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     })

@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { Child, ChildFailed } from './child.ts'
+import { Child, ChildFailed, type Spawn } from './child.ts'
 import { INTERNAL_ISSUER } from './service.ts'
 
 export const SERVICES = [
@@ -47,6 +47,8 @@ export interface ShopOptions {
   readonly signal?: AbortSignal
   /** A service exited with code 0 on its own: the shop goes on without it. */
   readonly onServiceStopped?: (name: ServiceName) => void
+  /** How each process is started (the tests bind them to the test process). Default: node's spawn. */
+  readonly spawn?: Spawn
 }
 
 export interface Account {
@@ -112,6 +114,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
           },
           ipc: true,
           onLine: (line, stream) => options.onLine?.(name, line, stream),
+          ...(options.spawn ? { spawn: options.spawn } : {}),
         })
         children.push(child)
         const ready = await child.waitForJson<{ url: string }>((l) => l.msg === 'service ready', timeout)
@@ -152,6 +155,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
         SHOP_USERS_ENRICH_URL: `${services.users.url}/users/{sub}`,
       },
       onLine: (line, stream) => options.onLine?.('gatehouse', line, stream),
+      ...(options.spawn ? { spawn: options.spawn } : {}),
     })
     children.push(gatehouse)
     const startedLine = await gatehouse.waitForJson<{ admin: string }>(

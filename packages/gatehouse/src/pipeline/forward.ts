@@ -3,16 +3,21 @@
  * client's body is handed to undici as a stream, and upstream body chunks are written to the client as
  * they arrive, pausing the upstream while the client's socket is full. Nothing is buffered whole (a
  * plugin's ResponseTap sees the same chunks and keeps what it needs, e.g. proxy-cache up to a bound).
- * Failures before the response started become 502/504; connection failures are retried for idempotent
- * requests without a body, which can be replayed safely. A balanced service's attempt goes to the
- * endpoint its balancer chooses (a retry to another one when there is another), and reports what it
- * showed for the passive health checks; with no endpoint to choose the answer is 503.
+ * Failures before the response started become 502/504. A connection failure is retried (up to the
+ * service's `retries`) by what the upstream may have seen: a request of which nothing was written
+ * (connection refused, connect timeout, unreachable, or a pooled connection that died before the first
+ * byte) never reached it and is replayed whatever its method, body included (Envoy's connect-failure,
+ * Go's nothingWrittenError); one that may have been delivered only when it is idempotent and has no
+ * body (issue 10, section 5). A balanced service's attempt goes to the endpoint its balancer chooses (a
+ * retry to another one when there is another), and reports what it showed for the passive health
+ * checks; with no endpoint to choose the answer is 503.
  */
 import type { Dispatcher } from 'undici'
 import { GatehouseError } from '../errors/errors.ts'
 import type { Endpoint } from '../proxy/endpoint.ts'
 import { type Outcome, outcomeOfError } from '../proxy/health.ts'
 import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
+import { AttemptBody } from './attempt-body.ts'
 import { runResponsePhase } from './plugin-phases.ts'
 import type { HeaderMap, RequestState, ResponseTap } from './request-state.ts'
 import { respondWithError } from './respond.ts'
@@ -20,14 +25,21 @@ import { VIA } from './upstream-request.ts'
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
-/** Errors where the request never reached the upstream application, so a replay is safe. */
-const RETRYABLE = new Set([
+/**
+ * Failures of the connection rather than answers: worth another attempt. Whether one is made depends on
+ * whether anything of the request was written before it (UpstreamExchange.onResponseError).
+ */
+const CONNECTION_FAILURES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'ETIMEDOUT',
   'EAI_AGAIN',
+  'ENOTFOUND',
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_CLOSED',
@@ -80,8 +92,15 @@ export function requestHasBody(headers: Readonly<Record<string, string | string[
   return length !== undefined && length !== '0'
 }
 
-/** `tried`: the endpoints earlier attempts of this request went to (balanced services). */
-export function forwardUpstream(state: RequestState, tried: readonly Endpoint[] | null = null): void {
+/**
+ * `tried`: the endpoints earlier attempts of this request went to (balanced services); `body`: the
+ * client's body as the previous attempt, which wrote nothing, leaves it for this one.
+ */
+export function forwardUpstream(
+  state: RequestState,
+  tried: readonly Endpoint[] | null = null,
+  body: AttemptBody | null = null,
+): void {
   const ctx = state.route!
   const service = ctx.service!
   const upstream = ctx.upstream!
@@ -92,12 +111,17 @@ export function forwardUpstream(state: RequestState, tried: readonly Endpoint[] 
     if (!balanced.balancer.isReady) {
       // Only until the targets' names first resolve (start or reload).
       balanced.balancer.ready.then(() => {
-        if (!state.res.destroyed) forwardUpstream(state, tried)
+        if (!state.res.destroyed) forwardUpstream(state, tried, body)
       })
       return
     }
     endpoint = balanced.acquire(tried)
     if (endpoint === null) {
+      // A retry found every target gone: its body is let go of as in UpstreamExchange.#releaseBody.
+      if (body !== null) {
+        body.destroy()
+        state.req.resume()
+      }
       respondWithError(state, balanced.noEndpoint())
       return
     }
@@ -110,7 +134,8 @@ export function forwardUpstream(state: RequestState, tried: readonly Endpoint[] 
   const hasBody = requestHasBody(state.req.headers)
   const buffered = state.upstreamBody
   if (buffered !== null) state.upstreamHeaders['content-length'] = String(buffered.length)
-  const exchange = new UpstreamExchange(state, hasBody, service.write_timeout, endpoint, tried)
+  const streamed = buffered === null && hasBody ? (body ?? new AttemptBody(state.req)) : null
+  const exchange = new UpstreamExchange(state, hasBody, streamed, service.write_timeout, endpoint, tried)
   state.attempts++
   state.inflight = exchange
   state.upstreamStartedAt = performance.now()
@@ -119,7 +144,7 @@ export function forwardUpstream(state: RequestState, tried: readonly Endpoint[] 
       path: state.upstreamPath + state.upstreamQuery,
       method: state.upstreamMethod,
       headers: state.upstreamHeaders,
-      body: buffered ?? (hasBody ? state.req : null),
+      body: buffered ?? streamed,
       headersTimeout: service.read_timeout,
       bodyTimeout: service.read_timeout,
     },
@@ -169,6 +194,8 @@ export function classifyUpstreamError(err: Error & { code?: string }): Gatehouse
 export class UpstreamExchange implements Dispatcher.DispatchHandler {
   readonly #state: RequestState
   readonly #hasBody: boolean
+  /** The client's body as this attempt streams it; null when there is none or a plugin buffered it. */
+  readonly #body: AttemptBody | null
   readonly #writeTimeout: number
   /** The balanced endpoint of this attempt (null for a plain service), and the ones tried before it. */
   readonly #endpoint: Endpoint | null
@@ -177,6 +204,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | null = null
   #writeTimer: NodeJS.Timeout | null = null
   #responseStarted = false
+  /**
+   * undici wrote part of this request to the connection, so the upstream may have it. It reports every
+   * write: onBodySent follows each socket write of a body chunk (the first carrying the head), and
+   * onRequestSent follows the write of a head without body or comes just before the last write of a
+   * streamed one. Before either, nothing of the request left the gateway (client-h1.js writeH1 and
+   * AsyncWriter, undici 8), so a failure then is one the upstream cannot have seen.
+   */
+  #written = false
   #done = false
   #onDrain: (() => void) | null = null
   /**
@@ -193,12 +228,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   constructor(
     state: RequestState,
     hasBody: boolean,
+    body: AttemptBody | null,
     writeTimeout: number,
     endpoint: Endpoint | null,
     tried: readonly Endpoint[] | null,
   ) {
     this.#state = state
     this.#hasBody = hasBody
+    this.#body = body
     this.#writeTimeout = writeTimeout
     this.#endpoint = endpoint
     this.#tried = tried
@@ -218,11 +255,19 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   }
 
   onBodySent(): void {
+    this.#markWritten()
     this.#writeTimer?.refresh()
   }
 
   onRequestSent(): void {
+    this.#markWritten()
     this.#clearWriteTimer()
+  }
+
+  #markWritten(): void {
+    if (this.#written) return
+    this.#written = true
+    this.#body?.sent()
   }
 
   onResponseStart(
@@ -270,6 +315,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.#finish()
+    this.#releaseBody()
     if (!this.#ended) this.#state.res.end()
     this.#endTaps()
   }
@@ -280,30 +326,39 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#taps = null
     if (taps !== null) for (const tap of taps) tap.abort()
     this.#finish()
+    if (!this.#retriedAfter(err)) this.#releaseBody()
+  }
+
+  /** Starts the next attempt when the request may have one (true), or answers the failure (false). */
+  #retriedAfter(err: Error & { code?: string }): boolean {
     const state = this.#state
     const res = state.res
-    if (res.destroyed || err instanceof ClientGoneError) return
+    if (res.destroyed || err instanceof ClientGoneError) return false
     const failure = classifyUpstreamError(err)
-    if (failure === null) return
+    if (failure === null) return false
     if (this.#responseStarted || res.headersSent) {
       // The client already has a status line; the only honest signal left is a broken connection.
       state.error = failure
       res.destroy()
-      return
+      return false
     }
     const service = state.route!.service!
+    // Nothing written: the upstream never saw it, so any request is replayed (its body was kept). Written:
+    // it may have been delivered and acted on, so only a request whose replay changes nothing more.
+    const replayable = !this.#written || (!this.#hasBody && IDEMPOTENT.has(state.upstreamMethod))
     const canRetry =
-      !this.#hasBody &&
+      replayable &&
+      CONNECTION_FAILURES.has(err.code ?? '') &&
       state.attempts <= service.retries &&
-      IDEMPOTENT.has(state.upstreamMethod) &&
-      RETRYABLE.has(err.code ?? '') &&
       !state.proxy.draining
     if (canRetry) {
       const endpoint = this.#endpoint
-      forwardUpstream(state, endpoint === null ? null : [...(this.#tried ?? []), endpoint])
-      return
+      const tried = endpoint === null ? null : [...(this.#tried ?? []), endpoint]
+      forwardUpstream(state, tried, this.#body === null ? null : this.#body.next())
+      return true
     }
     respondWithError(state, failure)
+    return false
   }
 
   #finish(): void {
@@ -312,6 +367,18 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (this.#endpoint !== null) this.#state.route!.upstream!.balanced!.release(this.#endpoint, this.#outcome)
     this.#clearWriteTimer()
     if (this.#state.inflight === this) this.#state.inflight = null
+  }
+
+  /**
+   * The exchange is over and no attempt follows: what the client still sends of its body (an answer can
+   * come before it ends) is read and dropped, as node:http does with a body nobody read (but not with one
+   * we began to read), so the connection reaches its next request instead of stalling in this body.
+   */
+  #releaseBody(): void {
+    const body = this.#body
+    if (body === null) return
+    body.destroy()
+    this.#state.req.resume()
   }
 
   #endTaps(): void {
@@ -333,8 +400,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
    */
   readonly #onWriteTimeout = (): void => {
     this.#writeTimer = null
-    const req = this.#state.req
-    const upstreamStalled = this.#state.upstreamBody !== null || req.isPaused() || req.readableLength > 0
+    const upstreamStalled = this.#body === null || this.#body.upstreamStalled
     this.#controller?.abort(
       upstreamStalled
         ? new WriteTimeoutError('upstream did not accept the request body in time')

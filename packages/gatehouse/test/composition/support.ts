@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createServer as createTcpServer, type Socket } from 'node:net'
+import { trackServer } from '../harness/resources.ts'
 import { startUpstream, type Upstream } from '../harness/upstream.ts'
 
 export interface Arrival {
@@ -74,6 +75,7 @@ export async function startBlackhole(): Promise<{
     s.on('data', () => {})
     s.once('close', () => sockets.delete(s))
   })
+  trackServer('blackhole', server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
   return {

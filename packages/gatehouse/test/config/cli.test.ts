@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import pkg from '../../package.json' with { type: 'json' }
 import { BIN, GatehouseProcess, runCli, startGatehouse, writeTempConfig } from '../harness/gatehouse.ts'
+import { spawnTracked } from '../harness/resources.ts'
 import { closedPort, serviceConfig, startUpstream, type Upstream } from '../harness/upstream.ts'
 
 /** Variables the outer environment might set, cleared so each test says what it relies on. */
@@ -205,7 +205,7 @@ describe('gatehouse start, listening', () => {
   it('takes the file and both listen addresses from GATEHOUSE_* variables when no flags are given', async () => {
     const [proxyPort, adminPort] = [await closedPort(), await closedPort()]
     const { dir, file } = writeTempConfig(serviceConfig(upstream.url, [{ name: 'api', paths: ['/api'] }]))
-    const child = spawn(process.execPath, [BIN, 'start'], {
+    const child = spawnTracked('gatehouse', process.execPath, [BIN, 'start'], {
       env: {
         ...process.env,
         GATEHOUSE_LOG_LEVEL: 'info',

@@ -1,13 +1,15 @@
 /**
  * Starts the real `gatehouse` binary for end-to-end tests: a declarative file in a temp dir, both
  * listeners on 127.0.0.1 port 0, stdout parsed as JSON log lines (the ports come from the
- * "gatehouse started" line). Nothing is mocked.
+ * "gatehouse started" line). Nothing is mocked. Every process is registered (resources.ts), so none
+ * outlives its test file, and one that fails to start is killed at once.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { killGroup, register, spawnTracked } from './resources.ts'
 
 export const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url))
 
@@ -150,7 +152,8 @@ export function writeTempConfig(
 
 export async function startGatehouse(options: StartOptions): Promise<GatehouseProcess> {
   const { dir, file } = writeTempConfig(options.config)
-  const child = spawn(
+  const child = spawnTracked(
+    'gatehouse',
     process.execPath,
     [
       BIN,
@@ -170,11 +173,24 @@ export async function startGatehouse(options: StartOptions): Promise<GatehousePr
     },
   )
   const gh = new GatehouseProcess(child, dir, file)
+  // The process itself is killed by the harness when the file ends; its temp dir goes after it.
+  register('gatehouse temp dir', async () => {
+    await gh.exited
+    rmSync(dir, { recursive: true, force: true })
+  })
   const started = gh.waitForLog((l) => l.msg === 'gatehouse started', options.timeout ?? 15_000)
   const failed = gh.exited.then(({ code }) => {
     throw new Error(`gatehouse exited with ${code} before starting\n${gh.stderr}\n${gh.stdout}`)
   })
-  const line = await Promise.race([started, failed])
+  let line: LogLine
+  try {
+    line = await Promise.race([started, failed])
+  } catch (err) {
+    killGroup(child)
+    await gh.exited
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
   gh.proxyUrl = `http://${line.proxy as string}`
   gh.adminUrl = `http://${line.admin as string}`
   if (typeof line.status === 'string') gh.statusUrl = `http://${line.status}`
@@ -206,7 +222,7 @@ export function runCli(
 ): Promise<CliResult> {
   const { timeout = 20_000, input } = typeof options === 'number' ? { timeout: options } : options
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawnTracked('gatehouse command', process.execPath, [BIN, ...args], {
       env: { ...process.env, ...env },
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       timeout,

@@ -8,16 +8,18 @@
  * first). PostgreSQL refuses to run as root, so as root both run as the `postgres` OS user (which
  * Debian's package creates; the processes are spawned with its uid and gid, as `runuser -u postgres`
  * would), in a temp dir it owns. The server is then this process's own child, so stopping it is one
- * signal. Missing binaries fail the test file, never skip it quietly: set GATEHOUSE_TEST_SKIP_POSTGRES=1
+ * signal, and it is registered (resources.ts): stopped after its test file, killed if this process
+ * dies, whatever the file's hooks do. Missing binaries fail the test file, never skip it quietly: set GATEHOUSE_TEST_SKIP_POSTGRES=1
  * to skip on purpose.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { type ChildProcess, execFileSync } from 'node:child_process'
 import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
+import { register, spawnTracked } from './resources.ts'
 
 const SKIP_VARIABLE = 'GATEHOUSE_TEST_SKIP_POSTGRES'
 const START_TIMEOUT_MS = 20_000
@@ -129,7 +131,7 @@ function spawnServer(as: RunAs, postgres: string, data: string, port: number): S
     '-c',
     'shared_buffers=32MB',
   ]
-  const child = spawn(postgres, args, { ...as, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawnTracked('postgres', postgres, args, { ...as, stdio: ['ignore', 'pipe', 'pipe'] })
   const spawned: Spawned = {
     child,
     exited: new Promise((resolve) => child.once('exit', () => resolve())),
@@ -185,9 +187,12 @@ function handle(
 ): PostgresServer {
   let databases = 0
   let server = first
-  // Never leave a server behind, even when the test process ends without running `after`.
-  const killOnExit = () => server.child.kill('SIGKILL')
-  process.once('exit', killOnExit)
+  const stop = async () => {
+    release()
+    await kill(server)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  const release = register('postgres', stop)
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`
   const query = async <R extends pg.QueryResultRow>(
     text: string,
@@ -229,11 +234,7 @@ function handle(
         throw new Error(`PostgreSQL did not start again: ${(err as Error).message}\n${server.log}`)
       }
     },
-    async stop() {
-      process.off('exit', killOnExit)
-      await kill(server)
-      rmSync(dir, { recursive: true, force: true })
-    },
+    stop,
   }
 }
 

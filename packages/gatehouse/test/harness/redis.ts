@@ -1,16 +1,18 @@
 /**
  * A real `redis-server` for end-to-end tests: found on PATH, started on a free loopback port with no
  * persistence, in a temp dir, and waited for until it answers PING. It can be killed and started again
- * on the same port (outage tests), and is stopped after. Nothing is mocked.
+ * on the same port (outage tests), and is stopped after its test file whatever its hooks do
+ * (resources.ts). Nothing is mocked.
  *
  * Without redis-server the tests fail with a message to install it, unless GATEHOUSE_TEST_SKIP_REDIS=1,
  * when they are skipped with that reason.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs'
 import { createServer, connect as tcpConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
+import { register, spawnTracked } from './resources.ts'
 
 const SKIP_ENV = 'GATEHOUSE_TEST_SKIP_REDIS'
 
@@ -47,11 +49,13 @@ export class RedisServer {
   readonly #bin: string
   #child: ChildProcess | null = null
   #output = ''
+  readonly #release: () => void
 
   constructor(bin: string, port: number, dir: string) {
     this.#bin = bin
     this.port = port
     this.dir = dir
+    this.#release = register('redis-server', () => this.stop())
   }
 
   get url(): string {
@@ -65,7 +69,8 @@ export class RedisServer {
   /** Starts the server on its port and waits for PING (rejects after `timeout` ms). */
   async start(timeout = 10_000): Promise<void> {
     if (this.#child !== null) return
-    const child = spawn(
+    const child = spawnTracked(
+      'redis-server',
       this.#bin,
       [
         '--port',
@@ -111,7 +116,7 @@ export class RedisServer {
 
   /** Stops the server and removes its directory. */
   async stop(): Promise<void> {
-    servers.delete(this)
+    this.#release()
     await this.kill()
     rmSync(this.dir, { recursive: true, force: true })
   }
@@ -127,7 +132,6 @@ export async function startRedis(): Promise<RedisServer> {
     const server = new RedisServer(bin, await freePort(), mkdtempSync(join(tmpdir(), 'gatehouse-redis-')))
     try {
       await server.start()
-      servers.add(server)
       return server
     } catch (err) {
       lastError = err
@@ -136,12 +140,6 @@ export async function startRedis(): Promise<RedisServer> {
   }
   throw lastError
 }
-
-const servers = new Set<RedisServer>()
-// A test run that dies (or forgets `stop`) leaves no server behind.
-process.once('exit', () => {
-  for (const s of servers) s.kill()
-})
 
 async function freePort(): Promise<number> {
   const server = createServer()

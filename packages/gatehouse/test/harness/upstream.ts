@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { trackServer } from './resources.ts'
 
 export interface EchoBody {
   method: string
@@ -60,6 +61,7 @@ export async function startUpstream(handler: Handler = echoHandler): Promise<Ups
     sockets.add(s)
     s.once('close', () => sockets.delete(s))
   })
+  trackServer('upstream', server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
   return {

@@ -10,6 +10,7 @@ import { createVerifier, forwardingFetch, type Identity, type Verifier } from '@
 import { authenticate } from '@gatehouse/sdk/http'
 import { exportJWK, generateKeyPair } from 'jose'
 import Provider from 'oidc-provider'
+import { trackServer } from '../harness/resources.ts'
 
 export interface Listening {
   readonly url: string
@@ -24,6 +25,7 @@ export async function listen(server: Server, port = 0): Promise<Listening> {
     sockets.add(s)
     s.once('close', () => sockets.delete(s))
   })
+  trackServer('service', server)
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
   const actual = (server.address() as AddressInfo).port
   return {

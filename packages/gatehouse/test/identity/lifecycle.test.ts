@@ -4,10 +4,11 @@
  * across restarts, encrypted under identity.secret, and another secret cannot read them.
  */
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import { BIN, writeTempConfig } from '../harness/gatehouse.ts'
+import { spawnTracked } from '../harness/resources.ts'
 import {
   ALICE,
   freePort,
@@ -77,7 +78,8 @@ describe('gatehouse identity start', () => {
 
   /** Starts `gatehouse identity start`; resolves on its started line, or with its exit and stderr. */
   function start(): Promise<{ child: ChildProcess; started: boolean; stderr: string }> {
-    const child = spawn(
+    const child = spawnTracked(
+      'gatehouse identity',
       process.execPath,
       [BIN, 'identity', 'start', '--config', file, '--listen', `127.0.0.1:${port}`],
       {

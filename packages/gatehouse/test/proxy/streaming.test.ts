@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -71,6 +72,11 @@ describe('bodies stream through the gateway in both directions with bounded memo
           secondEventSent = true
           res.end('data: second\n\n')
         })
+        return
+      }
+      if (req.url?.endsWith('/early')) {
+        // Refuses at once, without reading the body the client is still sending.
+        res.writeHead(413, { 'content-type': 'text/plain' }).end('too large')
         return
       }
       if (req.method === 'POST') {
@@ -154,6 +160,46 @@ describe('bodies stream through the gateway in both directions with bounded memo
       sawFirstBeforeSecond,
       'the first event reached the client only after the upstream sent the second',
     )
+  })
+
+  it('passes on an answer the upstream gives before the body has arrived, then reads the rest so the connection serves the next request', {
+    timeout: 60_000,
+  }, async () => {
+    // A raw client: node's and curl's stop sending once answered; this one sends its whole body.
+    const socket = connect(Number(new URL(gh.proxyUrl).port), '127.0.0.1')
+    socket.on('error', () => {}) // a reset shows as the close below
+    let seen = ''
+    const answered = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (seen.includes(text)) resolve()
+        }
+        socket.on('data', (c: Buffer) => {
+          seen += c.toString('latin1')
+          check()
+        })
+        socket.once('close', () => reject(new Error(`closed after:\n${seen}`)))
+        check()
+      })
+    const first = answered('too large')
+    socket.write('POST /files/early HTTP/1.1\r\nhost: gateway\r\ntransfer-encoding: chunked\r\n\r\n')
+    const chunk = Buffer.concat([
+      Buffer.from(`${CHUNK.toString(16)}\r\n`),
+      PATTERN.subarray(0, CHUNK),
+      Buffer.from('\r\n'),
+    ])
+    for (let sent = 0; sent < 64 * MiB; sent += CHUNK)
+      if (!socket.write(chunk)) await new Promise((resolve) => socket.once('drain', resolve))
+    socket.write('0\r\n\r\n')
+    await first
+    assert.match(seen, /^HTTP\/1\.1 413 /)
+    assert.doesNotMatch(seen, /connection: close/i)
+    // The same connection: answered only if the gateway read the rest of the first body.
+    const second = answered('"bytes":1000')
+    socket.write('POST /files/upload HTTP/1.1\r\nhost: gateway\r\ncontent-length: 1000\r\n\r\n')
+    socket.write(PATTERN.subarray(0, 1000))
+    await second
+    socket.destroy()
   })
 
   it('forwards a fixed-length body with its Content-Length', async () => {

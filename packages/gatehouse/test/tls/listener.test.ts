@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { connect as tlsConnect } from 'node:tls'
 import { CertificateSet } from '../../src/proxy/certificates.ts'
 import { TlsProxyListener } from '../../src/proxy/tls.ts'
+import { trackServer } from '../harness/resources.ts'
 import { handshake, httpsGet, Pki } from './support.ts'
 
 const TIMEOUTS = { keepAliveTimeout: 5000, headersTimeout: 5000, maxHeaderSize: 16_384 }
@@ -36,6 +37,7 @@ describe('the HTTPS listener', () => {
   after(() => pki.remove())
 
   async function listening(listener: TlsProxyListener): Promise<number> {
+    trackServer('tls listener', listener.server)
     await new Promise<void>((resolve) => listener.server.listen(0, '127.0.0.1', resolve))
     return (listener.server.address() as AddressInfo).port
   }

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { type TLSSocket, connect as tlsConnect } from 'node:tls'
 import { type GatehouseProcess, type StartOptions, startGatehouse } from '../harness/gatehouse.ts'
+import { trackServer } from '../harness/resources.ts'
 
 export interface Issued {
   /** Absolute paths. */
@@ -197,6 +198,7 @@ export async function startHttpsUpstream(
     sockets.add(s)
     s.once('close', () => sockets.delete(s))
   })
+  trackServer('tls upstream', server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     server,

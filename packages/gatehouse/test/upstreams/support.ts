@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { trackServer } from '../harness/resources.ts'
 
 export type Mode = 'ok' | 'error' | 'hold'
 
@@ -37,6 +38,7 @@ export class Target {
       this.#sockets.add(s)
       s.once('close', () => this.#sockets.delete(s))
     })
+    trackServer(`target ${this.name}`, server)
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve))
     this.port = (server.address() as AddressInfo).port
     this.#server = server

@@ -38,7 +38,9 @@ export const serviceFields = {
     .min(0)
     .max(32_767)
     .default(5)
-    .describe('Times to retry a failed connection (idempotent methods without a body only). Default: 5.'),
+    .describe(
+      'Times to retry a failed connection. A request of which nothing was sent (connection refused, connect timeout, unreachable, a pooled connection closed before its first byte) is retried whatever its method and body; one that may have reached the upstream only when its method is idempotent and it has no body. Retries go to another target of a balanced service when there is one. Default: 5.',
+    ),
   connect_timeout: timeoutMs
     .default(60_000)
     .describe('Milliseconds to establish a connection. Default: 60000.'),

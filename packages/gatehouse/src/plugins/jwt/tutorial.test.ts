@@ -9,6 +9,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
+import { trackServer } from '../../../test/harness/resources.ts'
 import { nowSeconds, signToken } from './test-fixtures.ts'
 
 const SECRET = 'secret-hash-brown-bear-market-rate-limit'
@@ -50,6 +51,7 @@ describe("Kong's JWT tutorial, unchanged", () => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
       res.end('Hello world!')
     })
+    trackServer('tutorial api', api)
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve))
     gh = await startGatehouse({
       config: kongYml(`http://127.0.0.1:${(api.address() as AddressInfo).port}`),

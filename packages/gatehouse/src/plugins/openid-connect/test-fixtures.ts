@@ -20,6 +20,7 @@ import {
   SignJWT,
 } from 'jose'
 import type { RawResponse } from '../../../test/harness/http.ts'
+import { trackServer } from '../../../test/harness/resources.ts'
 
 export interface SigningKey {
   readonly kid: string
@@ -113,6 +114,7 @@ export class TestIssuer {
       this.#sockets.add(s)
       s.once('close', () => this.#sockets.delete(s))
     })
+    trackServer('issuer', this.server)
   }
 
   /** An issuer serving the given keys (all published). */

@@ -6,6 +6,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { trackServer } from '../../harness/resources.ts'
 
 export interface RelyingParty {
   /** `http://127.0.0.1:<port>` */
@@ -42,6 +43,7 @@ export async function startRelyingParty(): Promise<RelyingParty> {
     })
     res.end(req.method === 'HEAD' ? undefined : PAGE)
   })
+  trackServer('relying party', server)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   return {
