@@ -31,6 +31,10 @@ export class AttemptBody extends Readable {
     this.#carried = [...carried]
     this.#taken = carried
     this.#sourceEnded = sourceEnded
+    // undici listens for errors only while it streams this body; the client can leave before (a bad
+    // chunk refused by the parser destroys the request) or after. An 'error' with no listener would end
+    // the process: the exchange hears of the client leaving from the pipeline (ClientGoneError) instead.
+    this.on('error', ignore)
   }
 
   /** The exchange wrote part of the request (undici's onBodySent or onRequestSent). */
@@ -110,6 +114,8 @@ export class AttemptBody extends Readable {
     if (!this.#sourceEnded) this.destroy(clientGone())
   }
 }
+
+function ignore(): void {}
 
 /**
  * The client went away in the middle of its body. Its own error (ECONNRESET "aborted") must not pass
