@@ -15,6 +15,7 @@
 import type { Dispatcher } from 'undici'
 import { GatehouseError } from '../errors/errors.ts'
 import type { Endpoint } from '../proxy/endpoint.ts'
+import { letBodyCome } from '../proxy/expect-continue.ts'
 import { type Outcome, outcomeOfError } from '../proxy/health.ts'
 import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
 import { AttemptBody } from './attempt-body.ts'
@@ -135,6 +136,7 @@ export function forwardUpstream(
   const buffered = state.upstreamBody
   if (buffered !== null) state.upstreamHeaders['content-length'] = String(buffered.length)
   const streamed = buffered === null && hasBody ? (body ?? new AttemptBody(state.req)) : null
+  if (streamed !== null) letBodyCome(state.res)
   const exchange = new UpstreamExchange(state, hasBody, streamed, service.write_timeout, endpoint, tried)
   state.attempts++
   state.inflight = exchange

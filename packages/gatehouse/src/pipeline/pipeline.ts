@@ -29,6 +29,7 @@ import type { AccessLog } from '../observability/access-log.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import { clientErrorOf, closeAfter } from '../proxy/client-errors.ts'
+import { letBodyCome } from '../proxy/expect-continue.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
 import { screenHeaderNames } from '../proxy/header-names.ts'
 import { requestIdFrom } from '../proxy/trace-context.ts'
@@ -133,6 +134,8 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   const identity = pc.identity
   if (identity?.matches(state.host, state.path)) {
     state.identity = true
+    // The provider reads its own bodies (forms, token requests), bounded by its own limits.
+    letBodyCome(res)
     identity.handle(req, res, parsed.path, parsed.query)
     return
   }

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ConsumerEntity } from '../config/model.ts'
 import type { GatehouseError } from '../errors/errors.ts'
+import { letBodyCome } from '../proxy/expect-continue.ts'
 import { announcedOver, bodyLimitError } from './body-limit.ts'
 import type { PluginInstance } from './plugin-chain.ts'
 import type { Principal } from './principal.ts'
@@ -233,6 +234,7 @@ export class RequestState {
   readBody(limit: number = this.runtime.config.settings.proxy.max_buffered_body_size): Promise<Buffer> {
     if (this.#bodyRead === null && announcedOver(this, limit) !== -1)
       return Promise.reject(bodyLimitError(limit))
+    if (this.#bodyRead === null) letBodyCome(this.res)
     this.#bodyRead ??= readWhole(this.req, limit).then((body) => {
       this.upstreamBody = body
       return body

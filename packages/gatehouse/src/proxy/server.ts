@@ -10,6 +10,7 @@ import type { AddressInfo, Server as NetServer } from 'node:net'
 import { MAX_HEADER_COUNT_LIMIT } from '../config/schema/settings.ts'
 import { listenAddress } from '../config/schema/typedefs.ts'
 import { answerClientErrors, trackResponses } from './client-errors.ts'
+import { deferContinue } from './expect-continue.ts'
 
 export interface ProxyServerOptions {
   keepAliveTimeout: number
@@ -21,7 +22,9 @@ export function createProxyServer(
   options: ProxyServerOptions,
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
 ): Server {
-  const server = createServer(http1Options(options), trackResponses(onRequest))
+  const handler = trackResponses(onRequest)
+  const server = createServer(http1Options(options), handler)
+  deferContinue(server, handler)
   limitHeaderCount(server)
   answerClientErrors(server)
   return server

@@ -14,6 +14,7 @@ import type { SecureContext, Server as TlsServer } from 'node:tls'
 import type { GatewayConfig } from '../config/model.ts'
 import { type CertificateSet, loadCertificates } from './certificates.ts'
 import { answerClientErrors, trackResponses } from './client-errors.ts'
+import { deferContinue } from './expect-continue.ts'
 import { GatewayHttp2Request, GatewayHttp2Response } from './http2-compat.ts'
 import { http1Options, limitHeaderCount, type ProxyServerOptions } from './server.ts'
 
@@ -56,6 +57,7 @@ export class TlsProxyListener {
       this.server = createHttpsServer({ ...secure, ...http1Options(options) }, handler)
     }
     // HTTP/1.1 over TLS is parsed by node:http's code in both cases, with these properties.
+    deferContinue(this.server as never, handler)
     limitHeaderCount(this.server as TlsServer & { maxHeadersCount: number | null })
     answerClientErrors(this.server)
   }
