@@ -7,7 +7,7 @@
  * itself, and proxy/client-errors.ts answers.
  *
  * The common request costs one pass over rawHeaders comparing name lengths, and no allocation.
- * HTTP/2 requests are not checked here: Node's HTTP/2 stack frames them and bounds their fields.
+ * HTTP/2 requests get only the Host check: Node's HTTP/2 stack frames them and bounds their fields.
  */
 import type { IncomingMessage } from 'node:http'
 import { GatehouseError } from '../errors/errors.ts'
@@ -27,7 +27,13 @@ for (const c of '0123456789abcdefABCDEF:.') IP_LITERAL[c.charCodeAt(0)] = 1
  */
 export function checkRequestHead(req: IncomingMessage, maxHeaderCount: number): GatehouseError | null {
   if (req.httpVersionMajor !== 1) {
-    if (req instanceof GatewayHttp2Request) return null
+    if (req instanceof GatewayHttp2Request) {
+      // HTTP/2 frames the request itself; Host is `:authority` (http2-compat.ts), held to the same syntax.
+      const host = req.headers.host
+      return host === undefined || validAuthority(host, false)
+        ? null
+        : hostError('Bad request: invalid :authority or Host')
+    }
     // llhttp reads `GET /` as HTTP/0.9 and passes `HTTP/2.0` through; neither is spoken on this listener.
     return new GatehouseError('GH_ERR_REQUEST_VERSION_UNSUPPORTED', 'HTTP version not supported')
   }

@@ -354,4 +354,25 @@ describe('the same edge rules for HTTP/2 requests', () => {
     assert.equal(refused.headers[':status'], 400)
     assert.equal(JSON.parse(refused.body).code, 'GH_ERR_REQUEST_PATH_REJECTED')
   })
+
+  it('refuses an :authority that is no host[:port] over h2, as a bad Host over HTTP/1.1', async () => {
+    const seen = up.requests.length
+    // nghttp2 refuses some forms itself (a stream error); the gateway answers the rest.
+    for (const authority of ['shop.example:80:81', 'shop.example:99999']) {
+      const res = await h2Request(
+        port,
+        'shop.example',
+        { ':path': '/app/x', ':authority': authority },
+        { ca: caPem },
+      )
+      assert.equal(res.headers[':status'], 400, authority)
+      assert.equal(JSON.parse(res.body).code, 'GH_ERR_REQUEST_HOST_INVALID', authority)
+    }
+    for (const authority of ['admin@shop.example', 'shop.example/x'])
+      await assert.rejects(
+        h2Request(port, 'shop.example', { ':path': '/app/x', ':authority': authority }, { ca: caPem }),
+        { code: 'ERR_HTTP2_STREAM_ERROR' },
+      )
+    assert.equal(up.requests.length, seen, 'the upstream saw none of them')
+  })
 })
