@@ -1,5 +1,6 @@
 /** Small helpers the admin resources share: JSON replies, coded errors, bounded body reading. */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { z } from 'zod'
 import { GatehouseError } from '../errors/errors.ts'
 import { errorEnvelope } from '../errors/respond.ts'
 
@@ -69,4 +70,19 @@ function tooLarge(limit: number): GatehouseError {
     'GH_ERR_ADMIN_BODY_TOO_LARGE',
     `request body exceeds ${limit} bytes (admin.max_body_size)`,
   )
+}
+
+/** A JSON body checked by `schema`, or the 400 naming the first problem and the key it is at. */
+export function parseJsonBody<S extends z.ZodType>(raw: Buffer, schema: S): z.output<S> | GatehouseError {
+  let json: unknown
+  try {
+    json = JSON.parse(raw.toString('utf8'))
+  } catch {
+    return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'the body must be a JSON object')
+  }
+  const checked = schema.safeParse(json)
+  if (checked.success) return checked.data
+  const issue = checked.error.issues[0]!
+  const at = issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''
+  return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', `${at}${issue.message}`)
 }

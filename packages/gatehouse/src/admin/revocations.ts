@@ -20,7 +20,7 @@ import type { Logger } from '../observability/logger.ts'
 import { MAX_REVOCATION_TTL, type Revocation } from '../redis/revocation.ts'
 import { acquireRevocations } from '../redis/revocation-leases.ts'
 import type { AdminContext } from './context.ts'
-import { type AdminRequest, readBody, sendError, sendJson } from './http.ts'
+import { type AdminRequest, parseJsonBody, readBody, sendError, sendJson } from './http.ts'
 
 const KINDS = ['subject', 'session', 'grant', 'profile', 'jwks', 'key'] as const
 
@@ -124,19 +124,8 @@ function limitOf(value: string | null): number | GatehouseError {
 type Parsed = { kind: Revocation['kind']; id: string; reason: string | null; ttl: number | undefined }
 
 function parse(raw: Buffer): Parsed | GatehouseError {
-  let json: unknown
-  try {
-    json = JSON.parse(raw.toString('utf8'))
-  } catch {
-    return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'the body must be a JSON object')
-  }
-  const checked = body.safeParse(json)
-  if (!checked.success) {
-    const issue = checked.error.issues[0]!
-    const at = issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''
-    return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', `${at}${issue.message}`)
-  }
-  const b = checked.data
+  const b = parseJsonBody(raw, body)
+  if (b instanceof GatehouseError) return b
   const kind = KINDS.find((k) => b[k] !== undefined)!
   return { kind, id: b[kind]!, reason: b.reason ?? null, ttl: b.ttl }
 }

@@ -22,7 +22,7 @@ import type { Logger } from '../observability/logger.ts'
 import { MAX_REVOCATION_TTL, type Revocation } from '../redis/revocation.ts'
 import { acquireRevocations } from '../redis/revocation-leases.ts'
 import type { AdminContext } from './context.ts'
-import { type AdminRequest, readBody, sendError, sendJson } from './http.ts'
+import { type AdminRequest, parseJsonBody, readBody, sendError, sendJson } from './http.ts'
 import { presentRevocation } from './revocations.ts'
 
 const REVOKE = /^\/signing-keys\/([^/]+)\/revoke$/
@@ -186,16 +186,5 @@ function notAllowed(a: AdminRequest, allow: string): void {
 }
 
 function parse(raw: Buffer): z.output<typeof body> | GatehouseError {
-  if (raw.length === 0) return {}
-  let json: unknown
-  try {
-    json = JSON.parse(raw.toString('utf8'))
-  } catch {
-    return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'the body must be a JSON object')
-  }
-  const checked = body.safeParse(json)
-  if (checked.success) return checked.data
-  const issue = checked.error.issues[0]!
-  const at = issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''
-  return new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', `${at}${issue.message}`)
+  return raw.length === 0 ? {} : parseJsonBody(raw, body)
 }
