@@ -2,7 +2,8 @@
  * The running gateway: proxy, admin and status listeners around the current runtime. Owns reloads (one
  * at a time; the new runtime is built fully before a single assignment swaps it in), readiness, and
  * graceful shutdown (stop accepting, let in-flight requests finish up to proxy.shutdown_timeout, then
- * close).
+ * close). Over 400 lines because it is the one owner of every listener's and service's life (start,
+ * reload, readiness, drain); the work itself lives in the modules it calls.
  */
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
@@ -11,7 +12,7 @@ import { createAdminServer } from './admin/server.ts'
 import { createStatusServer } from './admin/status-server.ts'
 import { type LoadOptions, loadConfigObject, loadConfigText } from './config/load.ts'
 import type { GatewayConfig } from './config/model.ts'
-import { RESTART_ONLY } from './config/schema/settings.ts'
+import { restartOnlyChanges } from './config/restart-only.ts'
 import type { EntityWrites } from './db-mode/source.ts'
 import { ConfigError } from './errors/errors.ts'
 import { IdentityHost } from './identity/host.ts'
@@ -294,7 +295,9 @@ export class Gateway implements PipelineContext {
       this.internalKeys.followRevocations(config.settings.redis ?? null)
       this.metrics.setConfigHash(config.hash)
       this.metrics.configReloads.labels('success').inc()
-      this.#warnAboutRestartOnlySettings(previous.config, config)
+      const restartOnly = restartOnlyChanges(previous.config, config)
+      if (restartOnly.length > 0)
+        this.logger.warn({ settings: restartOnly }, 'settings changed that apply at the next restart')
       this.logger.info(
         { source, config_hash: config.hash, services: config.services.length, routes: config.routes.length },
         'configuration loaded',
@@ -409,17 +412,6 @@ export class Gateway implements PipelineContext {
     })
   }
 
-  #warnAboutRestartOnlySettings(before: GatewayConfig, after: GatewayConfig): void {
-    const changed: string[] = []
-    for (const [section, keys] of Object.entries(RESTART_ONLY)) {
-      const was = before.settings[section as keyof typeof RESTART_ONLY] as Record<string, unknown>
-      const is = after.settings[section as keyof typeof RESTART_ONLY] as Record<string, unknown>
-      for (const key of keys) if (valueAt(was, key) !== valueAt(is, key)) changed.push(`${section}.${key}`)
-    }
-    if (changed.length > 0)
-      this.logger.warn({ settings: changed }, 'settings changed that apply at the next restart')
-  }
-
   #adminContext() {
     return {
       version: VERSION,
@@ -459,13 +451,6 @@ function checkListeners(options: GatewayOptions): void {
         message: 'is off and there is no proxy.tls: the proxy would not listen at all',
       },
     ])
-}
-
-/** `a.b` of a settings section (RESTART_ONLY names keys of nested sections so). */
-function valueAt(section: Record<string, unknown> | undefined, key: string): unknown {
-  let value: unknown = section
-  for (const part of key.split('.')) value = (value as Record<string, unknown> | undefined)?.[part]
-  return value
 }
 
 /** Warnings about the proxy's certificates (expired, a name not covered), one line each. */
