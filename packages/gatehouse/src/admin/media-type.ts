@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http'
 import { GatehouseError } from '../errors/errors.ts'
+import { requestHasBody } from '../proxy/request-body.ts'
 
 const WRITES: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -29,13 +30,6 @@ export function isJsonType(type: string): boolean {
   return JSON_TYPE.test(type)
 }
 
-/** A request with a body: a length above zero, or chunked. */
-function hasBody(req: IncomingMessage): boolean {
-  if (req.headers['transfer-encoding'] !== undefined) return true
-  const length = req.headers['content-length']
-  return length !== undefined && length !== '0'
-}
-
 /**
  * Null when the request may go on; else the 415 to answer, with the header that lists what is accepted
  * (Accept-Post, W3C LDP; Accept-Patch, RFC 5789).
@@ -45,7 +39,7 @@ export function checkMediaType(
   method: string,
   path: string,
 ): { error: GatehouseError; headers: Record<string, string> } | null {
-  if (!WRITES.has(method) || !hasBody(req)) return null
+  if (!WRITES.has(method) || !requestHasBody(req.headers)) return null
   const type = essence(req.headers['content-type'])
   const yaml = method === 'POST' && path === '/config'
   if (isJsonType(type) || (yaml && YAML_TYPES.has(type))) return null

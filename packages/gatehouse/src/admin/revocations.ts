@@ -24,12 +24,23 @@ import { type AdminRequest, parseJsonBody, readBody, sendError, sendJson } from 
 
 const KINDS = ['subject', 'session', 'grant', 'profile', 'jwks', 'key'] as const
 
+/** A free text field of at most `max` characters, none of them control characters. */
 const printable = (max: number) =>
   z
     .string()
     .min(1, { error: 'must not be empty' })
     .max(max, { error: `must be at most ${max} characters` })
     .regex(/^[^\p{Cc}]*$/u, { error: 'must not contain control characters' })
+
+/** `reason` and `ttl` (seconds kept), as every revocation takes them (also POST /signing-keys/{kid}/revoke). */
+export const REVOCATION_OPTIONS = {
+  reason: printable(512).optional(),
+  ttl: z
+    .int({ error: 'must be a whole number of seconds' })
+    .min(1)
+    .max(MAX_REVOCATION_TTL, { error: `must be at most ${MAX_REVOCATION_TTL} seconds` })
+    .optional(),
+}
 
 const body = z
   .strictObject({
@@ -39,12 +50,7 @@ const body = z
     profile: printable(1024).optional(),
     jwks: printable(1024).optional(),
     key: printable(1024).optional(),
-    reason: printable(512).optional(),
-    ttl: z
-      .int({ error: 'must be a whole number of seconds' })
-      .min(1)
-      .max(MAX_REVOCATION_TTL, { error: `must be at most ${MAX_REVOCATION_TTL} seconds` })
-      .optional(),
+    ...REVOCATION_OPTIONS,
   })
   .refine((b) => KINDS.filter((k) => b[k] !== undefined).length === 1, {
     error: 'name exactly one of subject, session, grant, profile, jwks or key',

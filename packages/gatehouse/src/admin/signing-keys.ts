@@ -19,29 +19,15 @@ import { z } from 'zod'
 import { GatehouseError } from '../errors/errors.ts'
 import type { Withdrawal } from '../identity/keys/rotation.ts'
 import type { Logger } from '../observability/logger.ts'
-import { MAX_REVOCATION_TTL, type Revocation } from '../redis/revocation.ts'
+import { KEY_ID, type Revocation } from '../redis/revocation.ts'
 import { acquireRevocations } from '../redis/revocation-leases.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminRequest, parseJsonBody, readBody, sendError, sendJson } from './http.ts'
-import { presentRevocation } from './revocations.ts'
+import { presentRevocation, REVOCATION_OPTIONS } from './revocations.ts'
 
 const REVOKE = /^\/signing-keys\/([^/]+)\/revoke$/
-/** A kid as a verifier could meet it in a token header: printable, bounded. */
-const KID = /^[\x21-\x7e]{1,256}$/
 
-const body = z.strictObject({
-  reason: z
-    .string()
-    .min(1, { error: 'must not be empty' })
-    .max(512, { error: 'must be at most 512 characters' })
-    .regex(/^[^\p{Cc}]*$/u, { error: 'must not contain control characters' })
-    .optional(),
-  ttl: z
-    .int({ error: 'must be a whole number of seconds' })
-    .min(1)
-    .max(MAX_REVOCATION_TTL, { error: `must be at most ${MAX_REVOCATION_TTL} seconds` })
-    .optional(),
-})
+const body = z.strictObject(REVOCATION_OPTIONS)
 
 export async function handleSigningKeys(
   ctx: AdminContext,
@@ -62,7 +48,7 @@ export async function handleSigningKeys(
   } catch {
     kid = ''
   }
-  if (!KID.test(kid))
+  if (!KEY_ID.test(kid))
     return sendError(
       a.res,
       new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'kid must be 1-256 printable ASCII characters'),

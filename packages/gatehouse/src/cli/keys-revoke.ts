@@ -20,16 +20,16 @@ import { publishersOf } from '../internal-tokens/peer-keys.ts'
 import { createLoggers } from '../observability/logger.ts'
 import { loadBundledPlugins } from '../plugins/registry.ts'
 import { acquireRedis } from '../redis/connections.ts'
-import { MAX_REVOCATION_TTL, newRevocation } from '../redis/revocation.ts'
+import { KEY_ID, newRevocation } from '../redis/revocation.ts'
 import { storedRevocation, storeRevocation } from '../redis/revocation-redis.ts'
 import { openStore } from '../storage/open.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
 import { say } from './lib/output.ts'
+import { type RevocationOptions, revocationOptions } from './lib/revocation-options.ts'
 import { configFileFrom } from './lib/store-command.ts'
 
 /** How long the node owning an internal-token key is given to stop publishing it. */
 const CONFIRM_MS = 5000
-const KID = /^[\x21-\x7e]{1,256}$/
 
 export async function revokeKey(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -44,13 +44,8 @@ export async function revokeKey(args: string[]): Promise<number> {
   })
   if (positionals.length !== 1) throw new UsageError('keys revoke takes one KID')
   const kid = positionals[0]!
-  if (!KID.test(kid)) throw new UsageError('KID must be 1-256 printable ASCII characters', false)
-  const ttl = values.ttl === undefined ? undefined : Number(values.ttl)
-  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_REVOCATION_TTL))
-    throw new UsageError(`--ttl must be a whole number of seconds from 1 to ${MAX_REVOCATION_TTL}`, false)
-  const reason = values.reason ?? null
-  if (reason !== null && (reason === '' || reason.length > 512 || /\p{Cc}/u.test(reason)))
-    throw new UsageError('--reason must be 1-512 characters without control characters', false)
+  if (!KEY_ID.test(kid)) throw new UsageError('KID must be 1-256 printable ASCII characters', false)
+  const { reason, ttl } = revocationOptions(values)
 
   const file = configFileFrom(values.config, 'keys revoke')
   const config = await loadConfigFile(file, { registry: await loadBundledPlugins() })
@@ -85,16 +80,11 @@ async function fromStore(config: GatewayConfig, kid: string): Promise<Withdrawal
   }
 }
 
-interface RevokeOptions {
-  readonly reason: string | null
-  readonly ttl: number | undefined
-}
-
 async function throughRedis(
   config: GatewayConfig,
   kid: string,
   provider: Withdrawal | null,
-  options: RevokeOptions,
+  options: RevocationOptions,
 ): Promise<number> {
   const settings = config.settings.redis!
   const lease = acquireRedis(settings, createLoggers({ level: 'silent' }).logger)
@@ -143,7 +133,7 @@ async function throughAdmin(
   config: GatewayConfig,
   kid: string,
   targets: readonly string[],
-  options: RevokeOptions,
+  options: RevocationOptions,
 ): Promise<number> {
   const listen = process.env.GATEHOUSE_ADMIN_LISTEN || config.settings.admin.listen
   const urls = (targets.length > 0 ? targets : [listen]).map(adminUrl)

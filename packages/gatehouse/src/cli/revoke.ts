@@ -12,10 +12,11 @@ import { loadConfigFile } from '../config/load.ts'
 import { createLoggers } from '../observability/logger.ts'
 import { loadBundledPlugins } from '../plugins/registry.ts'
 import { acquireRedis } from '../redis/connections.ts'
-import { MAX_REVOCATION_TTL, newRevocation, type RevocationKind } from '../redis/revocation.ts'
+import { newRevocation, type RevocationKind } from '../redis/revocation.ts'
 import { storeRevocation } from '../redis/revocation-redis.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
 import { say } from './lib/output.ts'
+import { revocationOptions } from './lib/revocation-options.ts'
 import { configFileFrom } from './lib/store-command.ts'
 
 const KINDS: readonly RevocationKind[] = ['subject', 'session', 'grant', 'profile', 'jwks', 'key']
@@ -44,9 +45,7 @@ export async function revokeCommand(args: string[]): Promise<number> {
   const id = values[kind]!
   if (id === '' || id.length > 1024 || /\p{Cc}/u.test(id))
     throw new UsageError(`--${kind} must be 1-1024 characters without control characters`)
-  const ttl = values.ttl === undefined ? undefined : Number(values.ttl)
-  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_REVOCATION_TTL))
-    throw new UsageError(`--ttl must be a whole number of seconds from 1 to ${MAX_REVOCATION_TTL}`)
+  const { reason, ttl } = revocationOptions(values)
 
   const file = configFileFrom(values.config, 'revoke')
   const config = await loadConfigFile(file, { registry: await loadBundledPlugins() })
@@ -57,7 +56,7 @@ export async function revokeCommand(args: string[]): Promise<number> {
     )
   const lease = acquireRedis(settings, createLoggers({ level: 'silent' }).logger)
   try {
-    const r = newRevocation({ kind, id, reason: values.reason ?? null, ttl })
+    const r = newRevocation({ kind, id, reason, ttl })
     try {
       await lease.usable()
       await storeRevocation(lease.client, settings, r)

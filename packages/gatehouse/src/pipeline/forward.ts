@@ -21,6 +21,7 @@ import type { Endpoint } from '../proxy/endpoint.ts'
 import { letBodyCome } from '../proxy/expect-continue.ts'
 import { type Outcome, outcomeOfError } from '../proxy/health.ts'
 import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
+import { requestHasBody } from '../proxy/request-body.ts'
 import { AttemptBody } from './attempt-body.ts'
 import { runResponsePhase } from './plugin-phases.ts'
 import type { HeaderMap, RequestState, ResponseTap } from './request-state.ts'
@@ -88,12 +89,6 @@ class WriteTimeoutError extends Error {
 
 class ClientBodyTimeoutError extends Error {
   readonly code = 'GH_CLIENT_BODY_TIMEOUT'
-}
-
-export function requestHasBody(headers: Readonly<Record<string, string | string[] | undefined>>): boolean {
-  if (headers['transfer-encoding'] !== undefined) return true
-  const length = headers['content-length']
-  return length !== undefined && length !== '0'
 }
 
 /**

@@ -22,6 +22,8 @@ export type { Revocation, RevocationKind } from './revocation-list.ts'
 export const DEFAULT_REVOCATION_TTL = 30 * 86_400
 /** Longest `ttl`, in seconds (the session plugin's longest absolute_timeout). */
 export const MAX_REVOCATION_TTL = 31_536_000
+/** A key id as a verifier can meet it in a token header (`key` revocations by kid): printable, bounded. */
+export const KEY_ID = /^[\x21-\x7e]{1,256}$/
 
 export interface RevocationRequest {
   readonly kind: RevocationKind

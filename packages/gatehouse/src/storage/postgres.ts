@@ -28,7 +28,7 @@ import type { PostgresSettings } from '../config/schema/storage.ts'
 import { postgresDialect } from './lib/dialect.ts'
 import { SqlStore } from './lib/sql-store.ts'
 import type { Database } from './lib/tables.ts'
-import { reportingUnavailable } from './lib/unavailable.ts'
+import { reason, reportingUnavailable } from './lib/unavailable.ts'
 import { StoreError } from './store.ts'
 
 const INT8_OID = 20
@@ -199,12 +199,4 @@ export function postgresUnavailable(err: unknown): boolean {
   return /^Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Client was closed and is not queryable/.test(
     message,
   )
-}
-
-/** pg's and node's connection errors, in a few words; an AggregateError (every address refused) has no message. */
-function reason(err: unknown): string {
-  const e = err as Error & { code?: string; errors?: unknown[] }
-  if (e.message) return e.message
-  if (Array.isArray(e.errors) && e.errors.length > 0) return reason(e.errors[0])
-  return e.code ?? String(err)
 }

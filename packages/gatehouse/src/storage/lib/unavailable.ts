@@ -41,10 +41,11 @@ function translate(err: unknown, unavailable: UnavailableTest, location: string)
 }
 
 /** A driver error in a few words (an AggregateError, every address refused, has no message of its own). */
-function reason(err: unknown): string {
+export function reason(err: unknown): string {
   const e = err as Error & { code?: string; errors?: unknown[] }
-  if (Array.isArray(e.errors) && e.errors.length > 0 && !e.message) return reason(e.errors[0])
-  return e.message || e.code || String(err)
+  if (e.message) return e.message
+  if (Array.isArray(e.errors) && e.errors.length > 0) return reason(e.errors[0])
+  return e.code ?? String(err)
 }
 
 type Translate = (err: unknown) => unknown
