@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import type { ServerStats, WorkerStats } from './admin/context.ts'
 import { createAdminServer } from './admin/server.ts'
 import { createStatusServer } from './admin/status-server.ts'
 import { type LoadOptions, loadConfigObject, loadConfigText } from './config/load.ts'
@@ -53,6 +54,16 @@ export interface GatewayOptions {
   /** Overrides admin.token from the file (GATEHOUSE_ADMIN_TOKEN). */
   readonly adminToken?: string | undefined
   readonly env?: NodeJS.ProcessEnv
+  /**
+   * `node` (default): one process does everything. With several workers (cluster/): the `primary`
+   * serves the admin and status listeners and owns reloads, but no proxy traffic; each `worker` serves
+   * the proxy listeners only and applies what the primary sends.
+   */
+  readonly role?: 'node' | 'primary' | 'worker'
+  /** The primary: delivers a configuration just swapped in to every worker, before the reload returns. */
+  readonly afterReload?: ((config: GatewayConfig, source: string) => Promise<void>) | undefined
+  /** The primary: the workers' connections, requests and memory, for /status. */
+  readonly workerStats?: (() => Promise<readonly WorkerStats[]>) | undefined
 }
 
 export class Gateway implements PipelineContext {
@@ -88,7 +99,8 @@ export class Gateway implements PipelineContext {
   readonly #proxy: Server
   /** The HTTPS listener (proxy.tls), null when the configuration has none. */
   readonly #tls: TlsProxyListener | null = null
-  readonly #admin: Server
+  /** The admin listener; null in a worker (the primary has it). */
+  readonly #admin: Server | null
   /** The status listener (admin.status_listen), null when it is off. */
   readonly #status: Server | null
   readonly #redisPing: RedisPing
@@ -149,20 +161,24 @@ export class Gateway implements PipelineContext {
       this.#tls.server.on('connection', track)
       logTlsNotices(this.logger, options.config.source, tls.notices)
     }
-    this.#admin = createAdminServer(() => this.#adminContext(), {
-      settings: () => {
-        const current = this.runtime.config.settings.admin
-        return {
-          token: options.adminToken ?? current.token,
-          maxBodySize: current.max_body_size,
-          allowedHosts: current.allowed_hosts,
-          allowedOrigins: current.allowed_origins,
-        }
-      },
-      logger: options.logger.child({ component: 'admin' }),
-    })
+    const role = options.role ?? 'node'
+    this.#admin =
+      role === 'worker'
+        ? null
+        : createAdminServer(() => this.#adminContext(), {
+            settings: () => {
+              const current = this.runtime.config.settings.admin
+              return {
+                token: options.adminToken ?? current.token,
+                maxBodySize: current.max_body_size,
+                allowedHosts: current.allowed_hosts,
+                allowedOrigins: current.allowed_origins,
+              }
+            },
+            logger: options.logger.child({ component: 'admin' }),
+          })
     this.#status =
-      (options.statusListen ?? 'off') === 'off'
+      role === 'worker' || (options.statusListen ?? 'off') === 'off'
         ? null
         : createStatusServer(() => this.#adminContext(), {
             allowedHosts: () => this.runtime.config.settings.admin.allowed_hosts,
@@ -177,13 +193,13 @@ export class Gateway implements PipelineContext {
   }
 
   async listen(): Promise<{ proxy: string; proxyTls: string; admin: string; status: string }> {
-    if (this.#options.proxyListen !== 'off')
-      this.proxyAddress = await listen(this.#proxy, this.#options.proxyListen)
-    if (this.#tls !== null) {
-      const address = this.#options.proxyTlsListen ?? this.#options.config.settings.proxy.tls!.listen
-      this.proxyTlsAddress = await listen(this.#tls.server, address)
+    // The primary of several workers leaves the proxy listeners to them.
+    if (this.#options.role !== 'primary') {
+      if (this.#options.proxyListen !== 'off')
+        this.proxyAddress = await listen(this.#proxy, this.#options.proxyListen)
+      if (this.#tls !== null) this.proxyTlsAddress = await listen(this.#tls.server, this.proxyTlsListen)
     }
-    this.adminAddress = await listen(this.#admin, this.#options.adminListen)
+    if (this.#admin !== null) this.adminAddress = await listen(this.#admin, this.#options.adminListen)
     if (this.#status !== null) this.statusAddress = await listen(this.#status, this.#options.statusListen!)
     return {
       proxy: this.proxyAddress,
@@ -191,6 +207,17 @@ export class Gateway implements PipelineContext {
       admin: this.adminAddress,
       status: this.statusAddress,
     }
+  }
+
+  /** Where the HTTPS listener listens (flag or environment, else the file). */
+  get proxyTlsListen(): string {
+    return this.#options.proxyTlsListen ?? this.#options.config.settings.proxy.tls!.listen
+  }
+
+  /** The primary: the addresses its workers bound (port 0 resolved), for /status and the started line. */
+  setProxyAddresses(proxy: string, proxyTls: string): void {
+    this.proxyAddress = proxy
+    this.proxyTlsAddress = proxyTls
   }
 
   /**
@@ -224,7 +251,8 @@ export class Gateway implements PipelineContext {
    */
   async startInternalTokens(): Promise<void> {
     const redis = this.runtime.config.settings.redis
-    if (redis !== null && redis !== undefined) {
+    // A worker's ring is the primary's, which does the exchanging.
+    if (redis !== null && redis !== undefined && this.#options.role !== 'worker') {
       const logger = this.logger.child({ component: 'internal-tokens' })
       this.internalKeys.sharePublicKeys(new RedisPeerKeys(acquireRedis(redis, logger), this.nodeId, logger))
     }
@@ -295,6 +323,8 @@ export class Gateway implements PipelineContext {
       this.internalKeys.followRevocations(config.settings.redis ?? null)
       this.metrics.setConfigHash(config.hash)
       this.metrics.configReloads.labels('success').inc()
+      // Every worker serves the new configuration before this reload is acknowledged.
+      await this.#options.afterReload?.(config, source)
       const restartOnly = restartOnlyChanges(previous.config, config)
       if (restartOnly.length > 0)
         this.logger.warn({ settings: restartOnly }, 'settings changed that apply at the next restart')
@@ -326,10 +356,10 @@ export class Gateway implements PipelineContext {
     this.logger.info({ reason, inflight: this.#inflight, timeout_ms: timeout }, 'shutting down')
     this.#proxy.close()
     this.#tls?.server.close()
-    this.#admin.close()
+    this.#admin?.close()
     // The status listener stays open while draining: /status/ready answers 503 until the end.
     this.#proxy.closeIdleConnections()
-    this.#admin.closeIdleConnections()
+    this.#admin?.closeIdleConnections()
     // Keep-alive connections become idle after their last response; close them as they do.
     const sweeper = setInterval(() => {
       this.#proxy.closeIdleConnections()
@@ -342,7 +372,7 @@ export class Gateway implements PipelineContext {
       this.cutting = true
     }
     this.#proxy.closeAllConnections()
-    this.#admin.closeAllConnections()
+    this.#admin?.closeAllConnections()
     for (const socket of this.#sockets) socket.destroy()
     // A cut request finishes (is logged, its upstream exchange aborted) when its socket's close event runs,
     // a turn of the event loop later; without this wait the process exits first and its line is lost.
@@ -357,7 +387,29 @@ export class Gateway implements PipelineContext {
       this.#status.closeAllConnections()
     }
     await this.#redisPing.close()
+    this.metrics.stop()
     this.logger.info({ reason }, 'stopped')
+  }
+
+  /** This process's connections, requests and memory; in the primary, with every worker's. */
+  async serverStats(): Promise<ServerStats> {
+    const mem = process.memoryUsage()
+    const own = {
+      connections_active: this.#sockets.size,
+      total_requests: this.#totalRequests,
+      rss_bytes: mem.rss,
+      heap_used_bytes: mem.heapUsed,
+    }
+    if (this.#options.workerStats === undefined) return own
+    const workers = await this.#options.workerStats()
+    const sum = (key: keyof typeof own) => workers.reduce((total, w) => total + w[key], own[key])
+    return {
+      connections_active: sum('connections_active'),
+      total_requests: sum('total_requests'),
+      rss_bytes: sum('rss_bytes'),
+      heap_used_bytes: sum('heap_used_bytes'),
+      workers,
+    }
   }
 
   /** The identity provider of `config` (its store opened), or null when the config does not enable it. */
@@ -429,8 +481,7 @@ export class Gateway implements PipelineContext {
       readiness: () => this.readiness(),
       storeReachable: () => this.storeReachable(),
       busy: () => this.#loading,
-      activeConnections: () => this.#sockets.size,
-      totalRequests: () => this.#totalRequests,
+      serverStats: () => this.serverStats(),
       reload: (doc: string | object, source: string) => this.reload(doc, source),
       entityWrites: this.entityWrites,
     }

@@ -6,7 +6,10 @@
  */
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
+import { NodePrimary } from './cluster/node-primary.ts'
+import { type WorkerCount, workerCount } from './cluster/worker-count.ts'
 import { loadConfigFile } from './config/load.ts'
+import type { GatewayConfig } from './config/model.ts'
 import { adminSettings } from './config/schema/settings.ts'
 import { DatabaseSource } from './db-mode/source.ts'
 import { ConfigError } from './errors/errors.ts'
@@ -22,6 +25,10 @@ export interface StartOptions {
   proxyTlsListen?: string | undefined
   adminListen?: string | undefined
   statusListen?: string | undefined
+  /** `--workers`: a number or `auto`; else GATEHOUSE_WORKERS, else `proxy.workers`, else `defaultWorkers`. */
+  workers?: string | undefined
+  /** Workers when nothing says: `auto` for `gatehouse start`; 1 (one process) for everything else. */
+  defaultWorkers?: WorkerCount | undefined
   env?: NodeJS.ProcessEnv
 }
 
@@ -55,6 +62,9 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
       ? await DatabaseSource.open({ file: options.configFile, fileConfig, registry, env, logger })
       : null
   const config = database?.config ?? fileConfig
+  const workers = resolveWorkers(options, env, config, logger)
+  // Several workers: this process is their primary (cluster/primary.ts).
+  const node = workers > 1 ? new NodePrimary(workers, logger, loggers.writer) : null
   const gateway = new Gateway({
     config,
     registry,
@@ -70,7 +80,9 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
       (env.GATEHOUSE_STATUS_LISTEN || undefined) ??
       config.settings.admin.status_listen,
     adminToken: adminTokenFrom(env),
+    ...(node !== null ? node.gatewayOptions() : {}),
   })
+  node?.attach(gateway)
   logNotices(logger, config)
   await gateway.startInternalTokens()
   await gateway.startIdentity()
@@ -79,9 +91,18 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
     gateway.storePing = () => database.ping()
     await database.follow(gateway)
   }
+  if (node !== null) {
+    const bound = await node.start({
+      logLevel: level,
+      proxyListen: options.proxyListen ?? env.GATEHOUSE_PROXY_LISTEN ?? config.settings.proxy.listen,
+      proxyTlsListen: config.settings.proxy.tls !== undefined ? gateway.proxyTlsListen : undefined,
+      baseDir: dirname(resolve(options.configFile)),
+    })
+    gateway.setProxyAddresses(bound.proxy, bound.proxyTls)
+  }
   const addresses = await gateway.listen()
   // Before the started line: whoever waits for it may signal at once.
-  installSignalHandlers(gateway, options.configFile, logger, loggers.flush, database)
+  installSignalHandlers(gateway, options.configFile, logger, loggers.flush, database, node)
   logger.info(
     {
       version: VERSION,
@@ -92,11 +113,62 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
       ...(addresses.status !== '' ? { status: addresses.status } : {}),
       config: options.configFile,
       config_hash: config.hash,
+      workers,
     },
     'gatehouse started',
   )
   loggers.flush()
   return gateway
+}
+
+/**
+ * How many workers: `--workers`, else GATEHOUSE_WORKERS, else `proxy.workers`, else the caller's
+ * default; `auto` is `os.availableParallelism()`. A configuration whose state cannot be shared between
+ * processes (an in-memory SQLite store) runs as one process: told so when `auto` chose more, refused
+ * when a number did.
+ */
+function resolveWorkers(
+  options: StartOptions,
+  env: NodeJS.ProcessEnv,
+  config: GatewayConfig,
+  logger: Logger,
+): number {
+  const flag = options.workers
+  const fromEnv = env.GATEHOUSE_WORKERS || undefined
+  const [where, raw] =
+    flag !== undefined
+      ? ['--workers', flag]
+      : fromEnv !== undefined
+        ? ['GATEHOUSE_WORKERS', fromEnv]
+        : config.settings.proxy.workers !== undefined
+          ? [`${config.source}: proxy.workers`, String(config.settings.proxy.workers)]
+          : ['default', String(options.defaultWorkers ?? 1)]
+  const count = workerCount(raw)
+  if (count === null)
+    throw new ConfigError(where, [
+      { path: '', message: `'${raw}' is not a number of workers (1…1024) or auto` },
+    ])
+  const unshareable = processOnlyState(config)
+  if (count > 1 && unshareable !== null) {
+    if (raw !== 'auto')
+      throw new ConfigError(where, [
+        { path: '', message: `${count} workers cannot share ${unshareable}; use 1` },
+      ])
+    logger.warn(
+      { reason: unshareable },
+      'running one process: the configuration keeps state no worker could share',
+    )
+    return 1
+  }
+  return count
+}
+
+/** What in `config` only one process can hold, or null. */
+function processOnlyState(config: GatewayConfig): string | null {
+  const usesStore = config.settings.identity.enabled || config.settings.entities === 'database'
+  if (usesStore && config.settings.storage.sqlite?.path === ':memory:')
+    return "storage.sqlite.path ':memory:' (each process would have its own store)"
+  return null
 }
 
 /** GATEHOUSE_LOG_LEVEL, when set and not empty; an unknown level is refused like a configuration error. */
@@ -124,6 +196,7 @@ function installSignalHandlers(
   logger: Logger,
   flush: () => void,
   database: DatabaseSource | null,
+  node: NodePrimary | null,
 ): void {
   process.on('SIGHUP', () => {
     const reload = database
@@ -136,8 +209,8 @@ function installSignalHandlers(
     })
   })
   const stop = (signal: string) => {
-    gateway
-      .shutdown(signal)
+    // The workers drain in parallel with the primary, which keeps answering /status/ready (503) meanwhile.
+    Promise.all([node?.stop(), gateway.shutdown(signal)])
       .then(() => database?.close())
       .catch((err: unknown) => logger.error({ err }, 'shutdown failed'))
       .finally(() => {

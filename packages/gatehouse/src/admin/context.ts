@@ -8,6 +8,25 @@ import type { Readiness } from '../observability/readiness.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { UpstreamRegistry } from '../proxy/upstreams.ts'
 
+export interface WorkerStats {
+  /** The worker's slot, 0 … workers − 1. */
+  readonly slot: number
+  readonly pid: number
+  readonly connections_active: number
+  readonly total_requests: number
+  readonly rss_bytes: number
+  readonly heap_used_bytes: number
+}
+
+export interface ServerStats {
+  readonly connections_active: number
+  readonly total_requests: number
+  readonly rss_bytes: number
+  readonly heap_used_bytes: number
+  /** A node of several workers: each worker's share (the totals above include them and the primary's memory). */
+  readonly workers?: readonly WorkerStats[]
+}
+
 export interface AdminContext {
   readonly version: string
   readonly nodeId: string
@@ -31,8 +50,8 @@ export interface AdminContext {
   storeReachable(): Promise<boolean>
   /** True while a configuration is being loaded. */
   busy(): boolean
-  activeConnections(): number
-  totalRequests(): number
+  /** Open proxy connections, requests served and memory: this process's, or every worker's (with `workers`). */
+  serverStats(): Promise<ServerStats>
   /** Parses, validates and swaps in a configuration; throws ConfigError. */
   reload(text: string | object, source: string): Promise<GatewayConfig>
   /** DB mode: applies entity writes to the database (admin/writes.ts); null in DB-less mode. */

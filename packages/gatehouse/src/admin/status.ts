@@ -31,16 +31,17 @@ export async function handleStatus(ctx: AdminContext, a: AdminRequest): Promise<
       })
       return true
     case '/status': {
-      const mem = process.memoryUsage()
+      const [reachable, stats] = await Promise.all([ctx.storeReachable(), ctx.serverStats()])
       sendJson(a.res, 200, {
-        database: { reachable: await ctx.storeReachable() },
+        database: { reachable },
         configuration_hash: ctx.config().hash,
         server: {
-          connections_active: ctx.activeConnections(),
-          total_requests: ctx.totalRequests(),
+          connections_active: stats.connections_active,
+          total_requests: stats.total_requests,
           uptime_seconds: Math.round((Date.now() - ctx.startedAt) / 1000),
         },
-        memory: { rss_bytes: mem.rss, heap_used_bytes: mem.heapUsed },
+        memory: { rss_bytes: stats.rss_bytes, heap_used_bytes: stats.heap_used_bytes },
+        ...(stats.workers !== undefined ? { workers: stats.workers } : {}),
       })
       return true
     }
@@ -63,7 +64,7 @@ export async function handleStatus(ctx: AdminContext, a: AdminRequest): Promise<
       return true
     }
     case '/metrics': {
-      const text = await ctx.metrics.registry.metrics()
+      const text = await ctx.metrics.text()
       a.res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType, 'cache-control': 'no-store' })
       a.res.end(text)
       return true

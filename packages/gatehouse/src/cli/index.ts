@@ -13,7 +13,7 @@ import { plural } from './lib/output.ts'
 
 const USAGE = `Usage:
   gatehouse start --config FILE [--proxy-listen HOST:PORT|off] [--proxy-tls-listen HOST:PORT]
-      [--admin-listen HOST:PORT] [--status-listen HOST:PORT|off]
+      [--admin-listen HOST:PORT] [--status-listen HOST:PORT|off] [--workers N|auto]
   gatehouse config check FILE
   gatehouse config export [--output FILE]
   gatehouse config import FILE [--dry-run]

@@ -1,5 +1,6 @@
 /** `gatehouse start`: checks the command line, then hands over to main.ts. */
 import { parseArgs } from 'node:util'
+import { workerCount } from '../cluster/worker-count.ts'
 import { listenAddress } from '../config/schema/typedefs.ts'
 import { UsageError } from './lib/errors.ts'
 
@@ -12,6 +13,7 @@ export async function startCommand(args: string[]): Promise<number> {
       'proxy-tls-listen': { type: 'string' },
       'admin-listen': { type: 'string' },
       'status-listen': { type: 'string' },
+      workers: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -31,8 +33,20 @@ export async function startCommand(args: string[]): Promise<number> {
     'GATEHOUSE_STATUS_LISTEN',
     true,
   )
+  const workers = values.workers
+  if (workers !== undefined && workerCount(workers) === null)
+    throw new UsageError(`--workers: '${workers}' is not a number of workers (1…1024) or auto`, false)
   const { start } = await import('../main.ts')
-  await start({ configFile, proxyListen, proxyTlsListen, adminListen, statusListen })
+  await start({
+    configFile,
+    proxyListen,
+    proxyTlsListen,
+    adminListen,
+    statusListen,
+    workers,
+    // A server started from the command line uses every core it is given; the demos and embedders, one.
+    defaultWorkers: 'auto',
+  })
   return -1 // keep running
 }
 

@@ -21,8 +21,13 @@
  * A withdrawn key (issue 10: `withdraw`, or a `key` revocation heard from any node) leaves at once,
  * without the retirement period: an own key is dropped (a new key signs if it was signing), a peer's is
  * left out of this node's JWKS until its node stops publishing it.
+ *
+ * A node of several workers has one ring: the primary's runs the schedule with exportable keys and
+ * sends every change to the workers (`shareWithWorkers`), whose rings only `adopt` it — every worker
+ * signs with the same key and serves the same JWKS. The private keys cross only the IPC pipe between
+ * the primary and its own children, never a file or the network.
  */
-import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from 'jose'
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose'
 import type { InternalTokensSettings } from '../config/schema/internal-tokens.ts'
 import type { RedisSettings } from '../config/schema/redis.ts'
 import type { Logger } from '../observability/logger.ts'
@@ -48,6 +53,22 @@ export interface RingKey {
   removeAt: number
 }
 
+/** A ring as the primary sends it to its workers (cluster/primary.ts). */
+export interface KeyRingState {
+  readonly keys: readonly {
+    kid: string
+    alg: 'ES256' | 'EdDSA'
+    privateJwk: JWK
+    publicJwk: JWK
+    state: KeyState
+    activateAt: number
+    removeAt: number
+  }[]
+  readonly activeKid: string | null
+  readonly generation: number
+  readonly peerKeys: readonly JWK[]
+}
+
 export class InternalKeyRing {
   #settings: InternalTokensSettings
   readonly #logger: Logger
@@ -62,6 +83,11 @@ export class InternalKeyRing {
   #peerKeys: JWK[] = []
   #peerText = '[]'
   #follower: RevocationFollower | null = null
+  /** A worker's ring: takes the primary's (adopt), runs no schedule of its own. */
+  #adopted = false
+  #onChange: (() => Promise<void>) | null = null
+  /** Changed since the workers last heard (shareWithWorkers). */
+  #dirty = false
 
   constructor(settings: InternalTokensSettings, logger: Logger, now: () => number = Date.now) {
     this.#settings = settings
@@ -71,6 +97,7 @@ export class InternalKeyRing {
 
   /** Creates the first key and starts the schedule. */
   async start(): Promise<void> {
+    if (this.#adopted) return
     await this.maintain()
     this.#timer ??= setInterval(() => void this.maintain(), TICK_MS)
     this.#timer.unref()
@@ -91,6 +118,7 @@ export class InternalKeyRing {
    * reload): a withdrawn key is dropped here whichever node it was withdrawn on.
    */
   followRevocations(settings: RedisSettings | null): void {
+    if (this.#adopted) return
     this.#follower ??= new RevocationFollower(this.#logger, (r) => {
       if (r.kind === 'key') void this.withdraw(r.id)
     })
@@ -100,6 +128,62 @@ export class InternalKeyRing {
   /** Exchanges public keys with the other nodes from the next tick on (Redis configured). */
   sharePublicKeys(peers: PeerKeys): void {
     this.#peers = peers
+  }
+
+  /**
+   * The primary of several workers: keys are generated exportable, and after every step that changed
+   * the ring `onChange` delivers it (`exportState`) to the workers before the step returns, so an admin
+   * rotation or withdrawal is answered once every worker signs with the new key. Before start().
+   */
+  shareWithWorkers(onChange: () => Promise<void>): void {
+    this.#onChange = onChange
+  }
+
+  /** Makes this a worker's ring, which only ever holds what the primary sends (`adopt`). */
+  followPrimary(): void {
+    this.#adopted = true
+  }
+
+  /** The ring with its private keys, for the workers of this node (only with shareWithWorkers). */
+  async exportState(): Promise<KeyRingState> {
+    const keys = await Promise.all(
+      this.#keys.map(async (k) => ({
+        kid: k.kid,
+        alg: k.alg,
+        privateJwk: await exportJWK(k.privateKey),
+        publicJwk: k.publicJwk,
+        state: k.state,
+        activateAt: k.activateAt,
+        removeAt: k.removeAt,
+      })),
+    )
+    return {
+      keys,
+      activeKid: this.#active?.kid ?? null,
+      generation: this.#generation,
+      peerKeys: this.#peerKeys,
+    }
+  }
+
+  /** A worker: takes the primary's ring as it is now (signing key, JWKS, generation). */
+  async adopt(state: KeyRingState): Promise<void> {
+    const keys: RingKey[] = await Promise.all(
+      state.keys.map(async (k) => ({
+        kid: k.kid,
+        alg: k.alg,
+        privateKey: (await importJWK(k.privateJwk, k.alg, { extractable: false })) as CryptoKey,
+        publicJwk: Object.freeze({ ...k.publicJwk }),
+        state: k.state,
+        activateAt: k.activateAt,
+        removeAt: k.removeAt,
+      })),
+    )
+    this.#keys = keys
+    this.#active = keys.find((k) => k.kid === state.activeKid) ?? null
+    this.#generation = state.generation
+    this.#peerKeys = [...state.peerKeys]
+    this.#peerText = JSON.stringify(this.#peerKeys)
+    this.#render()
   }
 
   /** The key that signs now, or null before start(). */
@@ -170,6 +254,10 @@ export class InternalKeyRing {
 
   /** New settings from a reload; an algorithm change rotates now. */
   async configure(settings: InternalTokensSettings): Promise<void> {
+    if (this.#adopted) {
+      this.#settings = settings
+      return
+    }
     const algorithmChanged = settings.algorithm !== this.#settings.algorithm
     this.#settings = settings
     if (algorithmChanged && this.#active !== null) await this.rotateNow()
@@ -222,7 +310,7 @@ export class InternalKeyRing {
 
   async #generate(activateAt: number): Promise<RingKey> {
     const alg = this.#settings.algorithm
-    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: false })
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: this.#onChange !== null })
     const jwk = await exportJWK(publicKey)
     const kid = await calculateJwkThumbprint(jwk, 'sha256')
     const key: RingKey = {
@@ -280,6 +368,11 @@ export class InternalKeyRing {
 
   #changed(signingKeyChanged: boolean): void {
     if (signingKeyChanged) this.#generation++
+    this.#render()
+    this.#dirty = true
+  }
+
+  #render(): void {
     // Active first, then next, then retired: a reader of the document sees the signing key first.
     const order: Record<KeyState, number> = { active: 0, next: 1, retired: 2 }
     const keys = [...this.#keys].sort((a, b) => order[a.state] - order[b.state])
@@ -289,9 +382,15 @@ export class InternalKeyRing {
   /** One schedule step at a time (a timer tick and an admin rotation must not interleave). */
   async #exclusive(step: () => Promise<void>): Promise<void> {
     while (this.#busy !== null) await this.#busy
-    const run = step().catch((err: unknown) => {
-      this.#logger.error({ error: (err as Error).message }, 'internal token key maintenance failed')
-    })
+    const run = step()
+      .then(async () => {
+        if (!this.#dirty || this.#onChange === null) return
+        this.#dirty = false
+        await this.#onChange()
+      })
+      .catch((err: unknown) => {
+        this.#logger.error({ error: (err as Error).message }, 'internal token key maintenance failed')
+      })
     this.#busy = run.finally(() => {
       this.#busy = null
     })

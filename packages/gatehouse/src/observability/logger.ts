@@ -43,6 +43,8 @@ export interface Loggers {
   logger: Logger
   /** The raw line stream, shared with the access log. */
   stream: { write(line: string): unknown }
+  /** The writer behind both (its pending bytes, its dropped lines). */
+  writer: LineWriter
   /** Writes out whatever is buffered, synchronously (at exit). */
   flush(): void
 }
@@ -62,6 +64,7 @@ export function createLoggers(options: CreateLoggerOptions): Loggers {
   return {
     logger,
     stream: destination,
+    writer: destination,
     flush: () => destination.flushSync(),
   }
 }

@@ -6,8 +6,21 @@
  * Series survive reloads (same service and route names, same series). Requests that match no route
  * (404, or 400 for a bad request target) count under `service=""` and `route=""`, as in Kong's
  * prometheus plugin.
+ *
+ * With several workers (cluster/primary.ts) the primary's /metrics is the sum over the workers and
+ * itself (`text()`): counters and histograms add up, per-worker series carry a `worker` label, and the
+ * configuration's own series (reloads, hash) are the primary's, taken once.
  */
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  type MetricObjectWithValues,
+  type MetricValue as PromValue,
+  Registry,
+} from 'prom-client'
 
 /** Seconds. */
 export const LATENCY_BUCKETS = [
@@ -83,13 +96,32 @@ export class GatewayMetrics {
     help: 'Configuration loads after start, by result (success or failure).',
     labelNames: ['result'] as const,
     registers: [this.registry],
+    // Workers apply what the primary loaded: the primary's count is the node's.
+    aggregator: 'max',
   })
   readonly configInfo = new Gauge({
     name: 'gatehouse_config_info',
     help: 'The configuration in use (value 1), labelled by its sha256 hash.',
     labelNames: ['hash'] as const,
     registers: [this.registry],
+    aggregator: 'max',
   })
+  readonly eventLoopUtilization = new Gauge({
+    name: 'gatehouse_event_loop_utilization',
+    help: 'Share of the last 5 s the event loop was busy (0..1), by worker (`primary` for the primary of several, `0` alone).',
+    labelNames: ['worker'] as const,
+    registers: [this.registry],
+  })
+  readonly eventLoopLag = new Gauge({
+    name: 'gatehouse_event_loop_lag_seconds',
+    help: 'Event-loop delay over the last 5 s, by worker and statistic (p50, p99, max).',
+    labelNames: ['worker', 'stat'] as const,
+    registers: [this.registry],
+  })
+  /** The primary of several workers: each worker's metrics, asked at scrape time. */
+  workerMetrics: (() => Promise<MetricObjectWithValues<PromValue<string>>[][]>) | null = null
+  #worker = '0'
+  readonly #loopTimer: NodeJS.Timeout
   readonly connections = new Gauge({
     name: 'gatehouse_proxy_connections',
     help: 'Open client connections on the proxy listener.',
@@ -140,6 +172,46 @@ export class GatewayMetrics {
       ) as never,
     )
     this.unmatched = this.forRoute('', '')
+    this.#loopTimer = this.#sampleEventLoop()
+  }
+
+  /** Names this process in the per-worker series: `primary`, or the worker's slot. */
+  setWorker(label: string): void {
+    this.eventLoopUtilization.reset()
+    this.eventLoopLag.reset()
+    this.#worker = label
+  }
+
+  /** The Prometheus text of this process, or of the whole node in the primary of several workers. */
+  async text(): Promise<string> {
+    if (this.workerMetrics === null) return this.registry.metrics()
+    const [own, workers] = await Promise.all([this.registry.getMetricsAsJSON(), this.workerMetrics()])
+    return AggregatorRegistry.aggregate([own, ...workers]).metrics()
+  }
+
+  stop(): void {
+    clearInterval(this.#loopTimer)
+  }
+
+  /** Every 5 s: how busy the loop was and how late its timers ran (cheap: no per-request work). */
+  #sampleEventLoop(): NodeJS.Timeout {
+    const delay = monitorEventLoopDelay({ resolution: 10 })
+    delay.enable()
+    let last = performance.eventLoopUtilization()
+    const timer = setInterval(() => {
+      const now = performance.eventLoopUtilization()
+      this.eventLoopUtilization
+        .labels(this.#worker)
+        .set(performance.eventLoopUtilization(now, last).utilization)
+      last = now
+      const seconds = (ns: number) => (Number.isFinite(ns) ? ns / 1e9 : 0)
+      this.eventLoopLag.labels(this.#worker, 'p50').set(seconds(delay.percentile(50)))
+      this.eventLoopLag.labels(this.#worker, 'p99').set(seconds(delay.percentile(99)))
+      this.eventLoopLag.labels(this.#worker, 'max').set(seconds(delay.max))
+      delay.reset()
+    }, 5000)
+    timer.unref()
+    return timer
   }
 
   /** The series of one route, created on first use and kept across reloads. */

@@ -16,7 +16,15 @@ export interface RevocationLease {
   release(): Promise<void>
 }
 
-let memory: MemoryRevocations | null = null
+let memory: Revocations | null = null
+
+/**
+ * Puts `instance` in place of this process's own revocations: in a node of several workers, the
+ * primary's and each worker's are linked (cluster/revocations.ts). Called once, before any lease.
+ */
+export function useMemoryRevocations(instance: Revocations): void {
+  memory = instance
+}
 const shared = new Map<string, { instance: RedisRevocations; refs: number }>()
 
 /**

@@ -168,7 +168,8 @@ export async function startGatehouse(options: StartOptions): Promise<GatehousePr
       ...(options.args ?? []),
     ],
     {
-      env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info', ...options.env },
+      // One process unless a test asks for workers (`--workers`, or GATEHOUSE_WORKERS in `env`).
+      env: { ...process.env, GATEHOUSE_LOG_LEVEL: 'info', GATEHOUSE_WORKERS: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )

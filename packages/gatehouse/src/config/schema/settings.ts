@@ -105,6 +105,12 @@ export const proxySettings = z
       .describe(
         'On SIGTERM, milliseconds to let in-flight requests finish before closing them. Default: 10000.',
       ),
+    workers: z
+      .union([z.literal('auto'), z.number().int().min(1).max(1024)])
+      .optional()
+      .describe(
+        "Worker processes serving the proxy listeners: a number, or `auto` for `os.availableParallelism()` (which respects a container's CPU limit). With more than one, a primary process runs the admin and status listeners, holds the node's rate-limit counters, in-memory sessions, revocations and internal-token keys, and writes the one access log; the workers share the proxy ports. `--workers` and `GATEHOUSE_WORKERS` override it. Default: `auto` for `gatehouse start`, 1 for the demos and the programmatic `start()`. See docs/performance.md.",
+      ),
     tls: proxyTlsSettings.optional(),
     path_normalization: pathNormalizationSettings,
     headers_with_underscores: z
@@ -205,7 +211,15 @@ export const loggingSettings = z
  * certificates and min_version with the next handshake. A dotted key names a key of a nested section.
  */
 export const RESTART_ONLY = {
-  proxy: ['listen', 'keepalive_timeout', 'headers_timeout', 'max_header_size', 'tls.listen', 'tls.http2'],
+  proxy: [
+    'listen',
+    'keepalive_timeout',
+    'headers_timeout',
+    'max_header_size',
+    'tls.listen',
+    'tls.http2',
+    'workers',
+  ],
   admin: ['listen', 'status_listen'],
   logging: ['level'],
 } as const satisfies Record<'proxy' | 'admin' | 'logging', readonly string[]>

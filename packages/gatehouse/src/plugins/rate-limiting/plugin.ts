@@ -14,7 +14,7 @@ import { LogThrottle } from '../../redis/throttle.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { rateLimitHeaders, type WindowSpec, windowSpec } from './headers.ts'
 import { identifierFor } from './identifier.ts'
-import { localCounters } from './policies/local.ts'
+import { localCounterPolicy } from './policies/local.ts'
 import type { CounterPolicy, Tally } from './policies/policy.ts'
 import { RedisCounters } from './policies/redis.ts'
 import { type PluginRedis, type RateLimitingConfig, rateLimitingSchema } from './schema.ts'
@@ -54,7 +54,7 @@ export const plugin: GatewayPlugin<RateLimitingConfig> = {
     const own = ownRedis(config.redis)
     const outage = new LogThrottle(HEALTH_LOG_INTERVAL)
     const pending = new WeakMap<RequestState, HeaderMap>()
-    let counters: CounterPolicy | null = config.policy === 'local' ? localCounters : null
+    let counters: CounterPolicy | null = config.policy === 'local' ? localCounterPolicy() : null
     let closed = false
 
     // The Redis connection is opened by the first request: the top-level section is only known to the

@@ -5,6 +5,7 @@
  * internal-token plugin's per-principal cache hits).
  */
 import { createHash } from 'node:crypto'
+import { endedSessionsFor, sessionStoreFor } from '../../cluster/node-state.ts'
 import type { ConsumerEntity } from '../../config/model.ts'
 import type { RedisSettings } from '../../config/schema/redis.ts'
 import type { Logger } from '../../observability/logger.ts'
@@ -15,8 +16,7 @@ import { type Caller, HEADER_SAFE } from '../_shared/caller.ts'
 import { ExpiringCache } from '../_shared/expiring-cache.ts'
 import { type CookieAttributes, clearCookie, serializeCookie } from './cookies.ts'
 import { CsrfGuard } from './csrf.ts'
-import { CookieKeeper, type Ended, type Keeper, ServerKeeper } from './keeper.ts'
-import { MemorySessionStore } from './memory-store.ts'
+import { CookieKeeper, type Keeper, ServerKeeper } from './keeper.ts'
 import { processWide } from './process-wide.ts'
 import { ProviderClient } from './provider-client.ts'
 import { RedisSessionStore } from './redis-store.ts'
@@ -85,16 +85,8 @@ export class SessionContext {
         : null
     this.keeper =
       config.storage !== 'cookie'
-        ? new ServerKeeper(
-            this.sealer,
-            this.lifetimes,
-            this.sharedStore ?? processWide(`store\0${binding}`, () => new MemorySessionStore()),
-          )
-        : new CookieKeeper(
-            this.sealer,
-            this.lifetimes,
-            processWide(`ended\0${binding}`, () => new ExpiringCache<Ended>(100_000)),
-          )
+        ? new ServerKeeper(this.sealer, this.lifetimes, this.sharedStore ?? sessionStoreFor(binding))
+        : new CookieKeeper(this.sealer, this.lifetimes, endedSessionsFor(binding))
     this.provider = memo(
       `provider\0${same}`,
       () =>

@@ -5,6 +5,8 @@
  * ended windows are swept, then the oldest counters are evicted (as Kong's shared dict evicts), which
  * can only ever let a request through, never refuse one wrongly.
  */
+import { workerLink } from '../../../cluster/link.ts'
+import { NodeCounters } from '../../../cluster/node-state.ts'
 import type { CounterPolicy, Tally } from './policy.ts'
 
 /** Counters kept at most, across every plugin of the process. */
@@ -74,3 +76,16 @@ export class LocalCounters implements CounterPolicy {
 
 /** The process's local counters, shared by every rate-limiting instance with `policy: local`. */
 export const localCounters = new LocalCounters()
+
+/**
+ * The counters `policy: local` uses: this process's, or in a worker of several the primary's
+ * (cluster/node-state.ts), so the limit holds for the node, not for each worker.
+ */
+export function localCounterPolicy(): CounterPolicy {
+  const link = workerLink()
+  if (link === null) return localCounters
+  nodeCounters ??= new NodeCounters(link.channel)
+  return nodeCounters
+}
+
+let nodeCounters: NodeCounters | null = null

@@ -1,0 +1,86 @@
+/**
+ * What `gatehouse start` adds to the gateway in the primary of several workers: the worker pool, the
+ * node-wide revocations, the key ring shared with the workers, the node-wide /metrics and /status, and
+ * the relay of the workers' log lines. main.ts calls it in this order: constructor (before the gateway
+ * is built: plugins take revocation leases as they load), `attach` (before the key ring starts), `start`
+ * (before the admin listener opens), `stop` (SIGTERM).
+ */
+import type { WorkerStats } from '../admin/context.ts'
+import type { GatewayConfig } from '../config/model.ts'
+import type { Gateway } from '../gateway.ts'
+import type { Logger, LogLevel } from '../observability/logger.ts'
+import { localCounters } from '../plugins/rate-limiting/policies/local.ts'
+import { useMemoryRevocations } from '../redis/revocation-leases.ts'
+import { LogRelay, type RelayTarget } from './log-relay.ts'
+import { WorkerPool } from './primary.ts'
+import { PrimaryRevocations } from './revocations.ts'
+import type { WorkerReady } from './worker.ts'
+
+export interface WorkerListen {
+  readonly logLevel: LogLevel
+  readonly proxyListen: string
+  readonly proxyTlsListen: string | undefined
+  readonly baseDir: string
+}
+
+export class NodePrimary {
+  readonly count: number
+  readonly #pool: WorkerPool
+  readonly #revocations: PrimaryRevocations
+  #gateway: Gateway | null = null
+  #listen: WorkerListen | null = null
+
+  constructor(count: number, logger: Logger, log: RelayTarget) {
+    this.count = count
+    this.#revocations = new PrimaryRevocations(logger.child({ component: 'revocations' }), (r) =>
+      this.#pool.deliverRevocation(r),
+    )
+    useMemoryRevocations(this.#revocations)
+    this.#pool = new WorkerPool({
+      count,
+      logger: logger.child({ component: 'workers' }),
+      relay: new LogRelay(log),
+      counters: localCounters,
+      revoke: (request) => this.#revocations.revoke(request),
+      init: async () => {
+        const gateway = this.#gateway!
+        const listen = this.#listen!
+        return {
+          config: gateway.runtime.config,
+          keys: await gateway.internalKeys.exportState(),
+          revocations: this.#revocations.all(),
+          ...listen,
+        }
+      },
+    })
+  }
+
+  /** The gateway's options in the primary: no proxy traffic; reloads and /status reach the workers. */
+  gatewayOptions() {
+    return {
+      role: 'primary' as const,
+      afterReload: (config: GatewayConfig, source: string) => this.#pool.deliverConfig(config, source),
+      workerStats: (): Promise<readonly WorkerStats[]> => this.#pool.stats(),
+    }
+  }
+
+  /** Before the key ring starts: its keys become exportable and every change is sent to the workers. */
+  attach(gateway: Gateway): void {
+    this.#gateway = gateway
+    gateway.metrics.setWorker('primary')
+    gateway.metrics.workerMetrics = () => this.#pool.metrics()
+    gateway.internalKeys.shareWithWorkers(async () =>
+      this.#pool.deliverKeys(await gateway.internalKeys.exportState()),
+    )
+  }
+
+  /** Starts the workers; resolves with the proxy addresses once every one serves. */
+  start(listen: WorkerListen): Promise<WorkerReady> {
+    this.#listen = listen
+    return this.#pool.start()
+  }
+
+  stop(): Promise<void> {
+    return this.#pool.stop()
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * One worker of a node of several: serves the proxy listeners (shared with the other workers through
+ * node:cluster) and nothing else. It never loads a configuration file: the primary loads and validates
+ * once and sends the result, so every worker runs the very same configuration (secrets the file leaves
+ * to be generated included) and a reload is one decision, not N. Its internal-token key ring and its
+ * revocations are the primary's (cluster/revocations.ts, key-ring.ts `adopt`); its rate-limit counters
+ * and in-memory sessions are asked of the primary (node-state.ts).
+ */
+import type { WorkerStats } from '../admin/context.ts'
+import type { GatewayConfig } from '../config/model.ts'
+import { Gateway } from '../gateway.ts'
+import type { KeyRingState } from '../internal-tokens/key-ring.ts'
+import { AccessLog } from '../observability/access-log.ts'
+import { createLoggers, type LogLevel } from '../observability/logger.ts'
+import { loadBundledPlugins } from '../plugins/registry.ts'
+import type { Revocation } from '../redis/revocation.ts'
+import { useMemoryRevocations } from '../redis/revocation-leases.ts'
+import { Channel } from './channel.ts'
+import { setWorkerLink } from './link.ts'
+import { receiveEndedSessions } from './node-state.ts'
+import { WorkerRevocations } from './revocations.ts'
+
+export interface WorkerInit {
+  readonly slot: number
+  readonly workers: number
+  readonly config: GatewayConfig
+  readonly keys: KeyRingState
+  readonly revocations: readonly Revocation[]
+  readonly logLevel: LogLevel
+  readonly proxyListen: string
+  readonly proxyTlsListen: string | undefined
+  readonly baseDir: string
+}
+
+export interface WorkerReady {
+  readonly proxy: string
+  readonly proxyTls: string
+}
+
+/** Runs this process as a worker: waits for the primary's `init`, then serves until told to stop. */
+export function runWorker(): void {
+  const channel = new Channel(process as unknown as ConstructorParameters<typeof Channel>[0])
+  let gateway: Gateway | null = null
+  let flush = () => {}
+  // SIGHUP is the primary's to act on (it reloads and tells us); its default action would end us.
+  process.on('SIGHUP', () => {})
+  const stop = (reason: string) => {
+    const done = () => {
+      flush()
+      process.exit(0)
+    }
+    if (gateway === null) return done()
+    gateway
+      .shutdown(reason)
+      .catch(() => {})
+      .finally(done)
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+  // The primary is gone: nobody relays our log or answers our questions any more.
+  process.once('disconnect', () => stop('primary exited'))
+
+  channel.handle('init', async (args) => {
+    const init = args as WorkerInit
+    setWorkerLink({ channel, slot: init.slot, workers: init.workers })
+    const loggers = createLoggers({ level: init.logLevel })
+    flush = loggers.flush
+    const logger = loggers.logger.child({ worker: init.slot })
+    const revocations = new WorkerRevocations(channel, logger.child({ component: 'revocations' }))
+    revocations.receiveAll(init.revocations)
+    useMemoryRevocations(revocations)
+    receiveEndedSessions(channel)
+    const registry = await loadBundledPlugins()
+    const g = new Gateway({
+      config: init.config,
+      registry,
+      logger,
+      accessLog: init.logLevel === 'silent' ? null : new AccessLog(loggers.stream),
+      proxyListen: init.proxyListen,
+      proxyTlsListen: init.proxyTlsListen,
+      baseDir: init.baseDir,
+      adminListen: 'off',
+      role: 'worker',
+    })
+    g.metrics.setWorker(String(init.slot))
+    g.internalKeys.followPrimary()
+    await g.internalKeys.adopt(init.keys)
+    await g.startInternalTokens()
+    await g.startIdentity()
+    const addresses = await g.listen()
+    gateway = g
+    channel
+      .handle('config', (a) => {
+        const { config, source } = a as { config: GatewayConfig; source: string }
+        return g.reloadWith(() => config, source).then(() => undefined)
+      })
+      .handle('keys', (state) => g.internalKeys.adopt(state as KeyRingState))
+      .handle('metrics', () => g.metrics.registry.getMetricsAsJSON())
+      .handle('stats', async (): Promise<WorkerStats> => {
+        const own = await g.serverStats()
+        return {
+          slot: init.slot,
+          pid: process.pid,
+          connections_active: own.connections_active,
+          total_requests: own.total_requests,
+          rss_bytes: own.rss_bytes,
+          heap_used_bytes: own.heap_used_bytes,
+        }
+      })
+    return { proxy: addresses.proxy, proxyTls: addresses.proxyTls } satisfies WorkerReady
+  })
+}
