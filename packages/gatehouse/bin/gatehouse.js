@@ -2,6 +2,7 @@
 // Plain JavaScript on purpose: it must run, and explain itself, on any Node version.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import * as nodeModule from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 const [major, minor] = process.versions.node.split('.').map(Number)
@@ -27,6 +28,10 @@ if (major < 22 || (major === 22 && minor < 18)) {
   )
   process.exit(1)
 } else {
+  // Compiled (type-stripped) modules are kept next to the code, writable by whoever can change the
+  // code itself (not a shared temp dir a neighbour could write): a start, and a worker replacing a
+  // crashed one, load in about half the time. A read-only install simply runs without it.
+  nodeModule.enableCompileCache?.(fileURLToPath(new URL('../.compile-cache', import.meta.url)))
   const { main } = await import('../src/cli/index.ts')
   const code = await main(process.argv.slice(2))
   if (code >= 0) process.exitCode = code

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
-import type { ServerStats, WorkerStats } from './admin/context.ts'
+import type { AdminContext, ServerStats, WorkerStats } from './admin/context.ts'
 import { createAdminServer } from './admin/server.ts'
 import { createStatusServer } from './admin/status-server.ts'
 import { type LoadOptions, loadConfigObject, loadConfigText } from './config/load.ts'
@@ -64,6 +64,8 @@ export interface GatewayOptions {
   readonly afterReload?: ((config: GatewayConfig, source: string) => Promise<void>) | undefined
   /** The primary: the workers' connections, requests and memory, for /status. */
   readonly workerStats?: (() => Promise<readonly WorkerStats[]>) | undefined
+  /** The primary: runs a proxy-cache administration step in every worker. */
+  readonly workerCaches?: AdminContext['workerCaches']
 }
 
 export class Gateway implements PipelineContext {
@@ -482,6 +484,7 @@ export class Gateway implements PipelineContext {
       storeReachable: () => this.storeReachable(),
       busy: () => this.#loading,
       serverStats: () => this.serverStats(),
+      workerCaches: this.#options.workerCaches,
       reload: (doc: string | object, source: string) => this.reload(doc, source),
       entityWrites: this.entityWrites,
     }

@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { Readiness } from '../observability/readiness.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { UpstreamRegistry } from '../proxy/upstreams.ts'
+import type { CacheOperation, CacheOperationResult } from './proxy-cache.ts'
 
 export interface WorkerStats {
   /** The worker's slot, 0 … workers − 1. */
@@ -54,6 +55,8 @@ export interface AdminContext {
   serverStats(): Promise<ServerStats>
   /** Parses, validates and swaps in a configuration; throws ConfigError. */
   reload(text: string | object, source: string): Promise<GatewayConfig>
+  /** A node of several workers: runs a proxy-cache step in every worker (their memory stores); else absent. */
+  readonly workerCaches?: ((op: CacheOperation) => Promise<CacheOperationResult[]>) | undefined
   /** DB mode: applies entity writes to the database (admin/writes.ts); null in DB-less mode. */
   readonly entityWrites: EntityWrites | null
 }

@@ -6,6 +6,7 @@
  * (before the admin listener opens), `stop` (SIGTERM).
  */
 import type { WorkerStats } from '../admin/context.ts'
+import type { CacheOperation, CacheOperationResult } from '../admin/proxy-cache.ts'
 import type { GatewayConfig } from '../config/model.ts'
 import type { Gateway } from '../gateway.ts'
 import type { Logger, LogLevel } from '../observability/logger.ts'
@@ -61,6 +62,7 @@ export class NodePrimary {
       role: 'primary' as const,
       afterReload: (config: GatewayConfig, source: string) => this.#pool.deliverConfig(config, source),
       workerStats: (): Promise<readonly WorkerStats[]> => this.#pool.stats(),
+      workerCaches: (op: CacheOperation) => this.#pool.askAll<CacheOperationResult>('proxy-cache', op),
     }
   }
 

@@ -4,8 +4,10 @@
  * revocations, and keeps them in step:
  * - a reload is delivered to every worker, and acknowledged only when each one serves it;
  * - key ring changes and revocations likewise, before the admin call that made them returns;
- * - a worker that exits without being asked is replaced in its slot at once (after a second when the
- *   same slot keeps failing, so a worker that cannot start does not spin a core);
+ * - a worker that exits without being asked is replaced in its slot at once by the standby: one more
+ *   process, its modules already loaded (a cold start takes 1–2 s, most of it loading code), which
+ *   only has to build the configuration and listen. A new standby is then started. A slot that keeps
+ *   failing waits a second between starts, so a worker that cannot start does not spin a core;
  * - SIGTERM drains every worker (each finishes its requests, as a single process does) and then stops.
  * Everything the workers say on stdout reaches the node's one log through log-relay.ts.
  */
@@ -26,7 +28,7 @@ import type { WorkerInit, WorkerReady } from './worker.ts'
 const CRASH_LIMIT = 3
 const CRASH_WINDOW_MS = 10_000
 const RESTART_DELAY_MS = 1000
-/** How long a worker may take to start and bind before it is given up (and replaced). */
+/** How long a worker may take to load and start before it is given up (and replaced). */
 const START_TIMEOUT_MS = 60_000
 
 export interface PoolOptions {
@@ -41,21 +43,29 @@ export interface PoolOptions {
   revoke(request: RevocationRequest): Promise<Revocation>
 }
 
+/** A forked process: loading its modules, then standing by or serving a slot. */
+interface Child {
+  readonly worker: Worker
+  readonly channel: Channel
+  /** Resolves when its modules are loaded and it can take `init`; rejects if it exits first. */
+  readonly loaded: Promise<void>
+}
+
 interface Slot {
   readonly index: number
-  worker: Worker | null
-  channel: Channel | null
-  /** Ready: serving, and included in every delivery. */
+  child: Child | null
+  /** Serving, and included in every delivery. */
   ready: boolean
-  /** What it was last given, to send again what changed while it was starting. */
-  config: GatewayConfig | null
   failures: number[]
 }
 
 export class WorkerPool {
   readonly #options: PoolOptions
   readonly #slots: Slot[]
+  #standby: Child | null = null
+  #standbyFailures: number[] = []
   #stopping = false
+  /** The configuration of the last delivery; null until the first reload. */
   #config: GatewayConfig | null = null
   /** Past the first start: from then on an exited worker is replaced, before it a failed start is fatal. */
   #started = false
@@ -64,10 +74,8 @@ export class WorkerPool {
     this.#options = options
     this.#slots = Array.from({ length: options.count }, (_, index) => ({
       index,
-      worker: null,
-      channel: null,
+      child: null,
       ready: false,
-      config: null,
       failures: [],
     }))
     cluster.setupPrimary({
@@ -81,148 +89,180 @@ export class WorkerPool {
 
   /** Starts every worker; resolves with the proxy addresses they bound once all serve. */
   async start(): Promise<WorkerReady> {
-    const ready = await Promise.all(this.#slots.map((slot) => this.#fork(slot)))
+    const ready = await Promise.all(this.#slots.map((slot) => this.#serve(slot, this.#spawn())))
     this.#started = true
+    this.#spawnStandby()
     return ready[0]!
   }
 
   /** A reload: every serving worker swaps it in before this resolves. */
   async deliverConfig(config: GatewayConfig, source: string): Promise<void> {
     this.#config = config
-    await Promise.all(
-      this.#ready().map(async (slot) => {
-        slot.config = config
-        await this.#ask(slot, 'config', { config, source })
-      }),
-    )
+    await this.askAll('config', { config, source })
   }
 
   async deliverKeys(state: KeyRingState): Promise<void> {
-    await Promise.all(this.#ready().map((slot) => this.#ask(slot, 'keys', state)))
+    await this.askAll('keys', state)
   }
 
   async deliverRevocation(r: Revocation): Promise<void> {
-    await Promise.all(this.#ready().map((slot) => this.#ask(slot, 'revocation', r)))
+    await this.askAll('revocation', r)
   }
 
   /** Each serving worker's metrics, for the node's /metrics. */
   metrics<T>(): Promise<T[]> {
-    return Promise.all(this.#ready().map((slot) => this.#ask<T>(slot, 'metrics')))
+    return this.askAll<T>('metrics')
   }
 
   stats(): Promise<WorkerStats[]> {
-    return Promise.all(this.#ready().map((slot) => this.#ask<WorkerStats>(slot, 'stats')))
+    return this.askAll<WorkerStats>('stats')
   }
 
-  /** Asks every serving worker `op` (proxy-cache administration and the like). */
-  askAll<T>(op: string, args?: unknown): Promise<T[]> {
-    return Promise.all(this.#ready().map((slot) => this.#ask<T>(slot, op, args)))
+  /**
+   * Asks every serving worker `op`; resolves with the answers of those that answered. A worker that
+   * exits meanwhile is left out: its successor starts with the node's state as it is then.
+   */
+  async askAll<T>(op: string, args?: unknown): Promise<T[]> {
+    const answers = await Promise.all(
+      this.#slots
+        .filter((slot) => slot.ready && slot.child !== null)
+        .map((slot) => this.#ask<T>(slot.child!, op, args)),
+    )
+    return answers.filter((a): a is Awaited<T> => a !== NO_ANSWER) as T[]
   }
 
   /** Drains every worker (SIGTERM: each finishes its requests) and resolves when all have exited. */
   async stop(): Promise<void> {
     this.#stopping = true
-    const running = this.#slots.flatMap((slot) => (slot.worker !== null ? [slot.worker] : []))
-    await Promise.all(
-      running.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            // Done when it has exited and the last of its log lines has been relayed.
-            const stdout = worker.process.stdout
-            const relayed =
-              stdout === null || stdout.readableEnded || stdout.destroyed
-                ? Promise.resolve()
-                : new Promise<void>((r) => stdout.once('close', r))
-            const exited = worker.isDead()
-              ? Promise.resolve()
-              : new Promise<void>((r) => worker.once('exit', () => r()))
-            void Promise.all([relayed, exited]).then(() => resolve())
-            if (!worker.isDead()) worker.process.kill('SIGTERM')
-          }),
-      ),
-    )
+    const children = [...this.#slots.map((slot) => slot.child), this.#standby]
+    await Promise.all(children.map((child) => (child === null ? undefined : stopChild(child.worker))))
   }
 
-  #ready(): Slot[] {
-    return this.#slots.filter((slot) => slot.ready && slot.channel !== null)
-  }
-
-  #ask<T>(slot: Slot, op: string, args?: unknown): Promise<T> {
-    return slot.channel!.call<T>(op, args).catch((err: unknown) => {
-      // A worker that exits mid-delivery is replaced, and its successor starts with the current state.
-      if (slot.worker?.isDead() !== false) return undefined as T
+  async #ask<T>(child: Child, op: string, args?: unknown): Promise<T | typeof NO_ANSWER> {
+    try {
+      return await child.channel.call<T>(op, args)
+    } catch (err) {
+      if (child.worker.isDead() || !child.worker.isConnected()) return NO_ANSWER
       throw err
-    })
+    }
   }
 
-  #fork(slot: Slot): Promise<WorkerReady> {
-    const worker = cluster.fork({ GATEHOUSE_WORKER_SLOT: String(slot.index) })
+  /** Forks a process; it loads its modules and says so (`loaded`) before it is given a slot. */
+  #spawn(): Child {
+    const worker = cluster.fork()
     const channel = new Channel(worker)
-    slot.worker = worker
-    slot.channel = channel
-    slot.ready = false
     serveNodeState(channel, this.#options.counters, (from) =>
-      this.#ready()
-        .map((s) => s.channel!)
-        .filter((c) => c !== from),
+      this.#slots.flatMap((s) =>
+        s.ready && s.child !== null && s.child.channel !== from ? [s.child.channel] : [],
+      ),
     )
     channel.handle('revoke', (request) => this.#options.revoke(request as RevocationRequest))
     if (worker.process.stdout) this.#options.relay.add(worker.process.stdout)
-    return new Promise<WorkerReady>((resolve, reject) => {
-      worker.once('exit', (code, signal) => {
-        if (!slot.ready)
-          reject(new Error(`worker ${slot.index} exited before it served (${signal ?? `code ${code}`})`))
-        this.#exit(slot, worker, code, signal)
-      })
-      const timer = setTimeout(() => {
-        this.#options.logger.error({ worker: slot.index }, 'worker did not start in time; replacing it')
-        worker.process.kill('SIGKILL')
-      }, START_TIMEOUT_MS)
-      worker.once('online', async () => {
-        try {
-          const init = await this.#options.init()
-          const config = this.#config ?? init.config
-          const ready = await channel.call<WorkerReady>('init', {
-            ...init,
-            config,
-            slot: slot.index,
-            workers: this.#slots.length,
-          } satisfies WorkerInit)
-          clearTimeout(timer)
-          slot.config = config
-          slot.ready = true
-          // A reload delivered while it was starting: it starts on the old one, so give it the new one.
-          if (this.#config !== null && this.#config !== config)
-            await this.#ask(slot, 'config', { config: this.#config, source: this.#config.source })
-          this.#options.logger.info({ worker: slot.index, pid: worker.process.pid }, 'worker serving')
-          resolve(ready)
-        } catch (err) {
-          clearTimeout(timer)
-          reject(err)
-        }
-      })
+    const loaded = new Promise<void>((resolve, reject) => {
+      channel.handle('loaded', () => resolve())
+      worker.once('exit', (code, signal) => reject(new Error(`worker exited (${signal ?? `code ${code}`})`)))
     })
+    // Observed here so a standby that dies unused is not an unhandled rejection.
+    loaded.catch(() => {})
+    return { worker, channel, loaded }
   }
 
-  #exit(slot: Slot, worker: Worker, code: number | null, signal: string | null): void {
-    if (slot.worker !== worker) return
-    slot.channel?.close()
+  /** Gives `child` the slot: init (the node's state now), listen; resolves once it serves. */
+  async #serve(slot: Slot, child: Child): Promise<WorkerReady> {
+    slot.child = child
     slot.ready = false
-    slot.worker = null
-    slot.channel = null
+    const exited = new Promise<never>((_, reject) => {
+      child.worker.once('exit', (code, signal) => {
+        reject(new Error(`worker ${slot.index} exited before it served (${signal ?? `code ${code}`})`))
+        this.#exit(slot, child, code, signal)
+      })
+    })
+    exited.catch(() => {})
+    const timer = setTimeout(() => {
+      this.#options.logger.error({ worker: slot.index }, 'worker did not start in time; replacing it')
+      child.worker.process.kill('SIGKILL')
+    }, START_TIMEOUT_MS)
+    try {
+      const ready = await Promise.race([this.#init(slot, child), exited])
+      slot.ready = true
+      this.#options.logger.info({ worker: slot.index, pid: child.worker.process.pid }, 'worker serving')
+      return ready
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async #init(slot: Slot, child: Child): Promise<WorkerReady> {
+    await child.loaded
+    const init = await this.#options.init()
+    const config = this.#config ?? init.config
+    const ready = await child.channel.call<WorkerReady>('init', {
+      ...init,
+      config,
+      slot: slot.index,
+      workers: this.#slots.length,
+    } satisfies WorkerInit)
+    // A reload delivered while it was starting: it started on the previous one, so give it this one.
+    if (this.#config !== null && this.#config !== config)
+      await child.channel.call('config', { config: this.#config, source: this.#config.source })
+    return ready
+  }
+
+  #exit(slot: Slot, child: Child, code: number | null, signal: string | null): void {
+    if (slot.child !== child) return
+    child.channel.close()
+    slot.ready = false
+    slot.child = null
     if (this.#stopping || !this.#started) return
     const now = Date.now()
     slot.failures = [...slot.failures.filter((t) => now - t < CRASH_WINDOW_MS), now]
     const delay = slot.failures.length > CRASH_LIMIT ? RESTART_DELAY_MS : 0
     this.#options.logger.error(
-      { worker: slot.index, pid: worker.process.pid, code, signal, restart_in_ms: delay },
+      { worker: slot.index, pid: child.worker.process.pid, code, signal, restart_in_ms: delay },
       'worker exited; replacing it',
     )
     setTimeout(() => {
-      if (this.#stopping) return
-      this.#fork(slot).catch((err: unknown) =>
+      if (this.#stopping || slot.child !== null) return
+      const standby = this.#standby
+      this.#standby = null
+      this.#serve(slot, standby ?? this.#spawn()).catch((err: unknown) =>
         this.#options.logger.error({ worker: slot.index, err }, 'worker failed to start'),
       )
+      this.#spawnStandby()
     }, delay)
   }
+
+  /** Keeps one loaded process in reserve (replaced if it dies unused). */
+  #spawnStandby(): void {
+    if (this.#stopping || this.#standby !== null) return
+    const child = this.#spawn()
+    this.#standby = child
+    child.worker.once('exit', (code, signal) => {
+      if (this.#standby !== child) return
+      child.channel.close()
+      this.#standby = null
+      if (this.#stopping) return
+      const now = Date.now()
+      this.#standbyFailures = [...this.#standbyFailures.filter((t) => now - t < CRASH_WINDOW_MS), now]
+      const delay = this.#standbyFailures.length > CRASH_LIMIT ? RESTART_DELAY_MS : 0
+      this.#options.logger.warn({ pid: child.worker.process.pid, code, signal }, 'standby worker exited')
+      setTimeout(() => this.#spawnStandby(), delay)
+    })
+  }
+}
+
+const NO_ANSWER = Symbol('no answer')
+
+/** SIGTERM to a worker; resolves once it has exited and the last of its log lines has been relayed. */
+function stopChild(worker: Worker): Promise<void> {
+  const stdout = worker.process.stdout
+  const relayed =
+    stdout === null || stdout.readableEnded || stdout.destroyed
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => stdout.once('close', () => resolve()))
+  const exited = worker.isDead()
+    ? Promise.resolve()
+    : new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+  if (!worker.isDead()) worker.process.kill('SIGTERM')
+  return Promise.all([relayed, exited]).then(() => undefined)
 }

@@ -7,6 +7,7 @@
  * and in-memory sessions are asked of the primary (node-state.ts).
  */
 import type { WorkerStats } from '../admin/context.ts'
+import { type CacheOperation, runCacheOperation } from '../admin/proxy-cache.ts'
 import type { GatewayConfig } from '../config/model.ts'
 import { Gateway } from '../gateway.ts'
 import type { KeyRingState } from '../internal-tokens/key-ring.ts'
@@ -37,7 +38,10 @@ export interface WorkerReady {
   readonly proxyTls: string
 }
 
-/** Runs this process as a worker: waits for the primary's `init`, then serves until told to stop. */
+/**
+ * Runs this process as a worker: loads, says `loaded`, waits for the primary's `init` (at once, or later
+ * for the standby), then serves until told to stop.
+ */
 export function runWorker(): void {
   const channel = new Channel(process as unknown as ConstructorParameters<typeof Channel>[0])
   let gateway: Gateway | null = null
@@ -60,6 +64,17 @@ export function runWorker(): void {
   // The primary is gone: nobody relays our log or answers our questions any more.
   process.once('disconnect', () => stop('primary exited'))
 
+  // Loaded before a slot is given: a standby waits here, so taking over a crashed worker's slot costs
+  // only building the configuration and listening.
+  const plugins = loadBundledPlugins()
+  void plugins.then(
+    () => channel.event('loaded'),
+    (err: unknown) => {
+      process.stderr.write(`gatehouse worker: loading the plugins failed: ${(err as Error).stack}\n`)
+      process.exit(1)
+    },
+  )
+
   channel.handle('init', async (args) => {
     const init = args as WorkerInit
     setWorkerLink({ channel, slot: init.slot, workers: init.workers })
@@ -70,7 +85,7 @@ export function runWorker(): void {
     revocations.receiveAll(init.revocations)
     useMemoryRevocations(revocations)
     receiveEndedSessions(channel)
-    const registry = await loadBundledPlugins()
+    const registry = await plugins
     const g = new Gateway({
       config: init.config,
       registry,
@@ -96,6 +111,7 @@ export function runWorker(): void {
       })
       .handle('keys', (state) => g.internalKeys.adopt(state as KeyRingState))
       .handle('metrics', () => g.metrics.registry.getMetricsAsJSON())
+      .handle('proxy-cache', (op) => runCacheOperation(g.runtime.config, logger, op as CacheOperation))
       .handle('stats', async (): Promise<WorkerStats> => {
         const own = await g.serverStats()
         return {
