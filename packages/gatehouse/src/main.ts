@@ -71,6 +71,7 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
       config.settings.admin.status_listen,
     adminToken: adminTokenFrom(env),
   })
+  gateway.metrics.countDroppedLogLines(loggers.writer)
   logNotices(logger, config)
   await gateway.startInternalTokens()
   await gateway.startIdentity()
