@@ -83,6 +83,7 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
     ...(node !== null ? node.gatewayOptions() : {}),
   })
   node?.attach(gateway)
+  gateway.metrics.countDroppedLogLines(loggers.writer)
   logNotices(logger, config)
   await gateway.startInternalTokens()
   await gateway.startIdentity()

@@ -1,5 +1,5 @@
 /**
- * Process logger: JSON lines on stdout through pino, handed to the LineWriter (buffered, asynchronous,
+ * Process logger: JSON lines on stdout through pino, handed to the LineWriter (batched, never blocking,
  * shared with the access log). Known secret-bearing keys are censored wherever they appear in
  * operational logs, as a safety net. Access-log lines do not go through pino: their fields are chosen
  * by us and never include headers, cookies, query strings or bodies, and pino's generic path
@@ -43,7 +43,7 @@ export interface Loggers {
   logger: Logger
   /** The raw line stream, shared with the access log. */
   stream: { write(line: string): unknown }
-  /** The writer behind both (its pending bytes, its dropped lines). */
+  /** The writer behind both: its pending bytes (the workers' log relay), its drop count (metrics). */
   writer: LineWriter
   /** Writes out whatever is buffered, synchronously (at exit). */
   flush(): void

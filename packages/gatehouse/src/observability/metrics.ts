@@ -131,6 +131,7 @@ export class GatewayMetrics {
   /** For requests answered before any route matched. */
   readonly unmatched: RouteMetrics
   readonly #routes = new Map<string, RouteMetrics>()
+  #logWriter: { readonly droppedTotal: number } | null = null
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
@@ -169,6 +170,15 @@ export class GatewayMetrics {
               r.upstream.count > 0 ? [[r.labels, r.upstream] as [Labels, HistogramSeries]] : [],
             ),
           ),
+      ) as never,
+    )
+    // Read at scrape time from the log writer, which exists before the metrics do (countDroppedLogLines).
+    this.registry.registerMetric(
+      new CollectedMetric(
+        'gatehouse_log_lines_dropped_total',
+        'Log lines (operational and access) dropped: new lines while 16 MiB waited for the output, and every line held or written once the output was closed.',
+        'counter',
+        () => [{ labels: {}, value: this.#logWriter?.droppedTotal ?? 0 }],
       ) as never,
     )
     this.unmatched = this.forRoute('', '')
@@ -212,6 +222,11 @@ export class GatewayMetrics {
     }, 5000)
     timer.unref()
     return timer
+  }
+
+  /** Reports the drop count of the process's log writer (observability/line-writer.ts) as a counter. */
+  countDroppedLogLines(writer: { readonly droppedTotal: number }): void {
+    this.#logWriter = writer
   }
 
   /** The series of one route, created on first use and kept across reloads. */
