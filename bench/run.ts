@@ -25,6 +25,8 @@
  *                    and reported as not measured, when redis-server is not on PATH) (lib/scale-out.ts)
  *   gatehouse-2nodes two Gatehouse processes with gatehouse's configuration; one wrk per node at once, each
  *                    with half of the connections, results added
+ *   gatehouse-workers2  gatehouse's configuration started with `--workers 2` (a primary and two workers
+ *                    sharing the port, the whole tree pinned to the server CPU; lib/workers.ts)
  * Every proxied request carries a bearer token from a pool of distinct valid JWTs made for this run
  * (lib/tokens.ts, sent in rotation by wrk-tokens.lua): the JWT systems get their algorithm's pool,
  * gatehouse-oidc a pool issued by its provider (OIDC_POOL), the others the BASELINE_TOKENS pool, so request
@@ -33,7 +35,10 @@
  * propagation pipeline beside plain jwt, HAProxy and Express Gateway against the targets of issue 5; the
  * scale-out tables (issue 7) set rate limiting (local, redis) and two nodes beside plain gatehouse, with
  * the CPU time per request (on 2 cores the servers share one, so two nodes cannot add throughput: CPU per
- * request shows what a second node costs).
+ * request shows what a second node costs); the issue 11 tables set Gatehouse's own cost against its targets
+ * (req/s and p99 against node-floor, HAProxy) and two workers beside one (CPU per request of the whole
+ * process tree, memory per process). Every row's CPU time per request is that of the system's whole
+ * process tree (lib/proc-tree.ts), in the first table too.
  *
  * Why it is built this way:
  * - 2-core machine: wrk is pinned to CPU WRK_CPUS (0) and every server (upstream and system under test) to
@@ -60,17 +65,29 @@
  *
  * Settings (environment): DURATION (10s), WARMUP (3s), RUNS (3), CONNECTIONS ("50"; several: "10 50 100"),
  * THREADS (1), SYSTEMS (all; group names gatehouse-jwt, haproxy, express-gateway, identity, passport,
- * scale-out),
+ * scale-out, workers),
  * BASELINE_TOKENS (RS256 | HS256 | ES256 | none), TOKEN_POOL (1000), OIDC_POOL (200), PEERS_DIR
  * (<tmpdir>/gatehouse-bench-peers), PIN (auto | off), WRK_CPUS (0), SERVER_CPUS (1), QUIET_PCT (15),
  * QUIET_WAIT (60), DISTURBED_PCT (25), RETRY_DISTURBED (1), KEEP_TMP (0). See bench/README.md.
  */
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
-import { delimiter, dirname, join, relative } from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
+import {
+  BENCH_DIR,
+  badSetting,
+  duration,
+  firstLine,
+  gatehouseCommand,
+  onShutdown,
+  pinnedStarter,
+  positiveInt,
+  ROOT,
+  requireNode,
+  say,
+  seconds,
+} from './lib/driver.ts'
 import { checkTokenEndpoint, PROVIDER_TOKEN_TTL_S } from './lib/identity.ts'
 import { EXPRESS_GATEWAY_VERSION, ensureExpressGateway, ensureTools, have, onPath } from './lib/install.ts'
 import {
@@ -80,16 +97,14 @@ import {
   INTERNAL_REUSE_UNTIL_REMAINING,
   INTERNAL_TTL_S,
 } from './lib/passport.ts'
+import { snapshot, treeMemory, treeOf } from './lib/proc-tree.ts'
 import {
   freePorts,
-  groupTicks,
   httpStatus,
-  killAllSync,
   logTail,
   machineBusyTicks,
   type Started,
   selfTicks,
-  spawnGroup,
   stopAll,
   TICKS_PER_SECOND,
   waitPort,
@@ -120,6 +135,13 @@ import {
 } from './lib/report-propagation.ts'
 import { scaleOutMarkdown, scaleOutRows, scaleOutText } from './lib/report-scale-out.ts'
 import {
+  issue11Markdown,
+  issue11Text,
+  ownCostRows,
+  ownCostVerdict,
+  workersRows,
+} from './lib/report-workers.ts'
+import {
   checkNodes,
   checkRateLimit,
   type Listening,
@@ -136,31 +158,11 @@ import {
   startSystem,
 } from './lib/systems.ts'
 import { ALGS, type Alg, makeTokens, type Tokens } from './lib/tokens.ts'
-
-const BENCH_DIR = dirname(fileURLToPath(import.meta.url))
-const ROOT = dirname(BENCH_DIR)
+import { checkWorkers } from './lib/workers.ts'
+import { okOf, runWrk, showWrk, type WrkCommand, type WrkResult } from './lib/wrk.ts'
 
 // --- settings ---
 const env = process.env
-/** A bad setting: say which, and stop before anything is started. */
-function badSetting(message: string): never {
-  console.error(`[bench] ${message}`)
-  process.exit(2)
-}
-function positiveInt(name: string, fallback: number): number {
-  const value = Number(env[name] ?? fallback)
-  if (!Number.isInteger(value) || value < 0) badSetting(`${name} must be a whole number (got ${env[name]})`)
-  return value
-}
-function duration(name: string, fallback: string): string {
-  const value = env[name] ?? fallback
-  if (!/^\d+[smh]?$/.test(value)) badSetting(`${name} must look like 10s, 2m or 30 (got ${value})`)
-  return value
-}
-function seconds(length: string): number {
-  const n = Number.parseInt(length, 10)
-  return length.endsWith('h') ? n * 3600 : length.endsWith('m') ? n * 60 : n
-}
 const DURATION = duration('DURATION', '10s')
 const WARMUP = duration('WARMUP', '3s')
 const RUNS = Math.max(1, positiveInt('RUNS', 3))
@@ -258,19 +260,6 @@ function loadOf(
     : { script: 'wrk-json.lua', path: '/', env: {}, label: 'none' }
 }
 
-const say = (text: string) => console.log(`[bench ${new Date().toTimeString().slice(0, 8)}] ${text}`)
-/** A command line as a reader can paste it (from the repository root). */
-const shellWords = (argv: string[]) =>
-  argv
-    .map((a) => (a.startsWith(`${ROOT}/`) ? relative(ROOT, a) : a))
-    .map((a) => (/^[\w./:=,@%+-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`))
-    .join(' ')
-
-function firstLine(argv: string[]): string {
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: ROOT, encoding: 'utf8' })
-  return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0]!.trim()
-}
-
 // --- the systems under test ---
 /** A system's gateway processes and their ports: its nodes, or the one process. */
 const nodesOf = (s: RunningSystem): Listening[] => s.nodes ?? [{ port: s.port, process: s.process }]
@@ -350,6 +339,11 @@ async function preRunCheck(s: RunningSystem, tokens: Tokens): Promise<{ ok: bool
     ok = each.ok
     seen.push(each.detail)
   }
+  if (ok && (s.def.workers ?? 1) > 1) {
+    const tree = await checkWorkers(s.process.pid, s.def.workers!)
+    ok = tree.ok
+    seen.push(tree.detail)
+  }
   return { ok, detail: issued + seen.join(', ') }
 }
 
@@ -361,37 +355,18 @@ async function startAll(
   pin: boolean,
 ): Promise<Setup> {
   const commands: string[] = []
-  const start: StartContext['start'] = (name, argv, options) => {
-    const full = pin ? ['taskset', '-c', SERVER_CPUS, ...argv] : argv
-    commands.push(`${name}: ${shellWords(full)}`)
-    say(`starting ${name}`)
-    return spawnGroup(name, full[0]!, full.slice(1), {
-      cwd: options?.cwd ?? ROOT,
-      log: join(tmp, `${name}.log`),
-      env: options?.env ?? process.env,
-    })
-  }
+  const start = pinnedStarter(tmp, pin, SERVER_CPUS, commands)
   // All ports at once (distinct): the upstream's, and each system's (two per Gatehouse node, and Redis).
   const ports = await freePorts(1 + SYSTEMS.reduce((n, d) => n + portsOf(d), 0))
   const upstreamPort = ports.shift()!
   const upstream = start('upstream', [process.execPath, join(BENCH_DIR, 'upstream.ts'), String(upstreamPort)])
   await waitPort(upstreamPort, upstream)
 
-  // Gatehouse: this checkout's own bin script, the file npm's node_modules/.bin/gatehouse links to — not
-  // the link, which in a git worktree sharing another checkout's node_modules leads to that checkout's
-  // Gatehouse. Its `#!/usr/bin/env node` must find Node 24: put this node's directory first on PATH.
-  const gatehouseEnv = {
-    ...process.env,
-    PATH: [dirname(process.execPath), join(ROOT, 'node_modules/.bin'), env.PATH].join(delimiter),
-  }
   const ctx: StartContext = {
     tmp,
     upstreamPort,
     tokens,
-    gatehouse: {
-      bin: join(ROOT, 'packages/gatehouse/bin/gatehouse.js'),
-      env: gatehouseEnv,
-    },
+    gatehouse: gatehouseCommand(),
     nginx: tools.nginx,
     haproxy: tools.haproxy,
     expressGateway,
@@ -454,12 +429,6 @@ async function startAll(
 }
 
 // --- measuring ---
-/** One wrk command line, and the environment its script reads (TOKENS or TOKEN_REQUEST), if any. */
-interface WrkCommand {
-  argv: string[]
-  env: Record<string, string>
-}
-
 /**
  * The wrk commands loading a system: one, or one per node run at the same time, the connections shared
  * out as evenly as they go (50 → 25 + 25). wrk cannot spread one run over several hosts, and two wrk
@@ -476,38 +445,6 @@ function wrkCommands(setup: Setup, s: RunningSystem, conns: number, length: stri
     return { argv: setup.pin ? ['taskset', '-c', WRK_CPUS, ...argv] : argv, env: load.env }
   })
 }
-const showWrk = (w: WrkCommand) =>
-  `${Object.entries(w.env)
-    .map(([k, v]) => `${k}=${v} `)
-    .join('')}${shellWords(w.argv)}`
-
-interface WrkResult {
-  requests: number
-  duration_us: number
-  non2xx: number
-  connect_err: number
-  read_err: number
-  write_err: number
-  timeouts: number
-  p50_us: number
-  p90_us: number
-  p99_us: number
-  /** wrk-token-request.lua only: responses with a 2xx status (the others count as errors in non2xx). */
-  ok2xx?: number
-}
-
-async function runWrk(w: WrkCommand, out: string): Promise<WrkResult> {
-  const wrk = spawnGroup('wrk', w.argv[0]!, w.argv.slice(1), {
-    cwd: ROOT,
-    log: out,
-    env: { ...process.env, ...w.env },
-  })
-  await wrk.exited
-  const text = readFileSync(out, 'utf8')
-  const json = /^WRKJSON (.*)$/m.exec(text)?.[1]
-  if (!json) throw new Error(`wrk gave no result (exit ${wrk.child.exitCode}):\n${text}`)
-  return JSON.parse(json) as WrkResult
-}
 
 /** Runs a system's wrk commands at the same time (raw output in `<out>.txt`, or `<out>.node<N>.txt`). */
 function runLoad(commands: WrkCommand[], out: string): Promise<WrkResult[]> {
@@ -515,9 +452,6 @@ function runLoad(commands: WrkCommand[], out: string): Promise<WrkResult[]> {
     commands.map((w, i) => runWrk(w, commands.length > 1 ? `${out}.node${i + 1}.txt` : `${out}.txt`)),
   )
 }
-
-/** Successful answers: the token-request script counts 2xx itself; otherwise wrk's status errors (≥ 400) are taken out. */
-const okOf = (w: WrkResult) => w.ok2xx ?? w.requests - w.non2xx
 
 async function measure(setup: Setup, s: RunningSystem, conns: number, round: number): Promise<Row> {
   const tag = `r${round}-${s.name}-c${conns}`
@@ -534,25 +468,17 @@ async function measure(setup: Setup, s: RunningSystem, conns: number, round: num
     }
     await waitQuiet(QUIET_PCT, QUIET_WAIT, say)
     await runLoad(wrkCommands(setup, s, conns, WARMUP), join(setup.tmp, 'wrk', `${tag}.warmup`))
-    const pgids = [...groupsOf(s).map((g) => g.pid), setup.upstream.pid]
-    const before = {
-      t: performance.now(),
-      busy: machineBusyTicks(),
-      self: selfTicks(),
-      groups: groupTicks(pgids),
-    }
+    const before = { t: performance.now(), busy: machineBusyTicks(), self: selfTicks(), procs: snapshot() }
     const results = await runLoad(wrkCommands(setup, s, conns, DURATION), join(setup.tmp, 'wrk', tag))
-    const after = {
-      t: performance.now(),
-      busy: machineBusyTicks(),
-      self: selfTicks(),
-      groups: groupTicks(pgids),
-    }
+    const after = { t: performance.now(), busy: machineBusyTicks(), self: selfTicks(), procs: snapshot() }
 
     // CPU in % of one core over the run. wrk has exited and been reaped, so its CPU is in our children's.
     const pct = (ticks: number) =>
       Math.round((ticks * 100) / (((after.t - before.t) / 1000) * TICKS_PER_SECOND))
-    const delta = (pgid: number) => (after.groups.get(pgid) ?? 0) - (before.groups.get(pgid) ?? 0)
+    // Each server's CPU is its whole process tree's (lib/proc-tree.ts): a node's primary and workers.
+    const ticks = (procs: typeof before.procs, root: number) =>
+      treeOf(procs, root).reduce((n, p) => n + p.ticks, 0)
+    const delta = (root: number) => ticks(after.procs, root) - ticks(before.procs, root)
     // The system's CPU is all of its processes': every node, and its Redis server.
     const nodeTicks = nodes.map((n) => delta(n.process.pid))
     const redisTicks = s.redis ? delta(s.redis.process.pid) : 0
@@ -567,8 +493,15 @@ async function measure(setup: Setup, s: RunningSystem, conns: number, round: num
     const slowest = (f: (w: WrkResult) => number) => Math.max(...results.map(f))
     const nodeRps = results.map((w) => okOf(w) / (w.duration_us / 1e6))
     const ok = sum(okOf)
-    const usPerReq = (ticks: number) =>
-      ok > 0 ? Math.round(((ticks / TICKS_PER_SECOND) * 1e7) / ok) / 10 : 0
+    const usPerReq = (t: number) => (ok > 0 ? Math.round(((t / TICKS_PER_SECOND) * 1e7) / ok) / 10 : 0)
+    // Each process of the system on its own (workers, nginx's master and worker), and memory after the run.
+    const roots = groupsOf(s).map((g) => g.pid)
+    const procs = roots.flatMap((root) => treeOf(after.procs, root))
+    const ticksBefore = new Map(
+      roots.flatMap((root) => treeOf(before.procs, root)).map((p) => [p.pid, p.ticks]),
+    )
+    const procCpu = procs.map((p) => pct(p.ticks - (ticksBefore.get(p.pid) ?? 0)))
+    const rssKb = roots.flatMap((root) => treeMemory(root)).map((p) => p.rssKb)
     const row: Row = {
       round,
       system: s.name,
@@ -594,6 +527,9 @@ async function measure(setup: Setup, s: RunningSystem, conns: number, round: num
       redis_cpu_pct: s.redis ? pct(redisTicks) : null,
       node_rps: nodes.length > 1 ? nodeRps.map(Math.round).join('+') : '',
       node_cpu_pct: nodes.length > 1 ? nodeTicks.map(pct).join('+') : '',
+      proc_cpu_pct: procCpu.length > 1 ? procCpu.join('+') : '',
+      rss_mb: Math.round(rssKb.reduce((a, b) => a + b, 0) / 1024),
+      proc_rss_mb: rssKb.length > 1 ? rssKb.map((kb) => Math.round(kb / 1024)).join('+') : '',
     }
     say(
       `round ${round}/${RUNS} ${s.name} c=${conns}: ${row.rps.toLocaleString('en-US')} req/s` +
@@ -601,6 +537,7 @@ async function measure(setup: Setup, s: RunningSystem, conns: number, round: num
         `, p50 ${row.p50_ms.toFixed(2)} ms, p99 ${row.p99_ms.toFixed(2)} ms — CPU % of a core: ` +
         `system ${row.sut_cpu_pct}` +
         (row.node_cpu_pct ? ` (nodes ${row.node_cpu_pct.replaceAll('+', ' + ')})` : '') +
+        (row.proc_cpu_pct ? ` (processes ${row.proc_cpu_pct.replaceAll('+', ' + ')})` : '') +
         (row.redis_cpu_pct !== null ? ` (of which Redis ${row.redis_cpu_pct})` : '') +
         `, upstream ${row.upstream_cpu_pct}, wrk ${row.wrk_cpu_pct}, others ${row.other_cpu_pct}` +
         ` — ${row.cpu_us_per_req} µs system CPU per request` +
@@ -662,14 +599,24 @@ waking for fewer requests at a time, two connection pools to the upstream — mo
 of its own does not pay. Ratios divide medians; in brackets the lowest and highest ratio taken round by
 round.`
 
+/** Under the issue 11 tables (Markdown report). */
+const ISSUE11_NOTE = `Own cost: medians of the rows of the first table (same rounds); each value divides the
+system's median req/s (or p99) by its reference's, and in brackets are the lowest and highest ratio taken
+round by round. Workers: \`gatehouse-workers2\` is plain \`gatehouse\`'s configuration started with
+\`gatehouse start --workers 2\` (a primary and two worker processes sharing the proxy port); every other
+Gatehouse node runs with \`GATEHOUSE_WORKERS=1\`. The primary runs under taskset like every server and its
+workers inherit the affinity, so the whole tree shares the one server CPU (each process's Cpus_allowed_list
+is in the pre-run check). On this 2-core machine two workers therefore cannot serve more than one: read
+CPU/req ÷ 1 worker, the CPU time per request of the whole process tree (primary and workers: utime + stime
+from /proc, divided by the successful requests) against one worker's. Near 1.0 a second worker adds no work
+per request, and on a machine with a core per worker the workers' throughput adds up; above 1.0 is the
+cost of the cluster on one core (the primary, two event loops waking for fewer requests each, two
+connection pools to the upstream). CPU % per process: the primary first, then the workers. RSS: resident
+memory of each process just after the run (shared pages counted in each process).`
+
 // --- main ---
 async function main(): Promise<number> {
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
-  if (major < 22 || (major === 22 && minor < 18)) {
-    throw new Error(
-      `Node ${process.version} cannot run Gatehouse; use \`npm run bench\` (Node 24 from node_modules)`,
-    )
-  }
+  requireNode('bench')
   const kinds = new Set(SYSTEMS.map((s) => s.kind))
   const tools = ensureTools({ nginx: kinds.has('nginx'), haproxy: kinds.has('haproxy') }, say)
   const expressGateway = kinds.has('express-gateway') ? ensureExpressGateway(PEERS_DIR, say) : null
@@ -725,6 +672,9 @@ async function main(): Promise<number> {
   const propagation = propagationRows(summaries, rows, CONNECTIONS)
   const propagationTally = propagationTargetsMet(propagation)
   const scaleOut = scaleOutRows(summaries, rows, CONNECTIONS, SKIPPED)
+  const ownCost = ownCostRows(summaries, rows, CONNECTIONS)
+  const workers = workersRows(summaries, rows, CONNECTIONS)
+  const ownCostLine = ownCostVerdict(ownCost)
   const tally = targetsMet(jwt)
   const git = firstLine(['git', 'rev-parse', '--short', 'HEAD'])
   const dirty = firstLine(['git', 'status', '--porcelain']) ? '+dirty' : ''
@@ -814,6 +764,16 @@ ${scaleOutMarkdown(scaleOut)}
 
 ${SCALE_OUT_NOTE}
 `
+  const issue11Section =
+    ownCost.length === 0 && workers.length === 0
+      ? ''
+      : `
+## Own cost and every core (issue 11)
+
+${issue11Markdown(ownCost, workers)}
+
+${ownCostLine ? `${ownCostLine}\n\n` : ''}${ISSUE11_NOTE}
+`
   const skippedLine =
     SKIPPED.size === 0
       ? ''
@@ -826,13 +786,15 @@ ${environment}
 
 ${markdownTable(summaries)}
 
-req/s: median over ${RUNS} round(s), min–max across them; p50/p99: median of the rounds' wrk latency
-percentiles. × direct: req/s relative to wrk → upstream with no proxy; × nginx (Gatehouse rows): relative to
-the nginx reverse proxy. Notes flag rounds with HTTP/socket errors or a busy machine, and rows whose rounds
+req/s: median over ${RUNS} round(s), min–max across them; µs CPU/req: median of the system's CPU time (its
+whole process tree, from /proc: a Gatehouse primary and its workers, nginx's master and worker; \`direct\`:
+the upstream) per successful request; p50/p99: median of the rounds' wrk latency percentiles. × direct: req/s
+relative to wrk → upstream with no proxy; × nginx (Gatehouse rows): relative to the nginx reverse proxy;
+× node-floor and p99 × node-floor (Gatehouse rows): req/s and p99 relative to the bare Node proxy's. Notes flag rounds with HTTP/socket errors or a busy machine, and rows whose rounds
 differ by more than 20%. Every request carries a bearer token (\`tokens\` column of the TSV): the JWT systems
 their algorithm's pool, the others the ${BASELINE_TOKENS === 'NONE' ? 'no token' : `${BASELINE_TOKENS} pool`}.
 Raw rows: \`${stamp}.tsv\` (CPU use per round, in % of one core, and CPU time per request).
-${skippedLine}${jwtSection}${idpSection}${propagationSection}${scaleOutSection}
+${skippedLine}${jwtSection}${idpSection}${propagationSection}${scaleOutSection}${issue11Section}
 ## Pre-run checks
 
 ${setup.checks.map((c) => `- ${c}`).join('\n')}
@@ -861,6 +823,10 @@ ${configs.join('\n\n')}
       `Identity propagation (issue 5)\n\n${propagationTextTable(propagation)}\n\n${propagationVerdict}\n`,
     )
   if (scaleOut.length > 0) console.log(`Scale-out (issue 7)\n\n${scaleOutText(scaleOut)}\n`)
+  if (ownCost.length > 0 || workers.length > 0)
+    console.log(
+      `Own cost and every core (issue 11)\n\n${issue11Text(ownCost, workers)}\n${ownCostLine ? `\n${ownCostLine}\n` : ''}`,
+    )
   for (const [name, why] of SKIPPED) console.log(`${name} not measured: ${why}.`)
   if (flagged > 0) console.log(`${flagged} row(s) flagged: see the notes column.`)
   say(`wrote bench/results/${stamp}.md and .tsv (also latest.md, latest.tsv)`)
@@ -868,31 +834,7 @@ ${configs.join('\n\n')}
 }
 
 // --- cleanup: whatever happens, stop exactly what was started ---
-let stopping: Promise<void> | null = null
-function shutdown(code: number, why?: string): Promise<void> {
-  stopping ??= (async () => {
-    if (why) console.error(`[bench] ${why}; stopping the processes it started`)
-    await stopAll()
-    if (tmp && code === 0 && !KEEP_TMP) rmSync(tmp, { recursive: true, force: true })
-    else if (tmp) console.error(`[bench] logs and configs kept in ${tmp}`)
-    process.exit(code)
-  })()
-  return stopping
-}
-for (const [signal, code] of [
-  ['SIGINT', 130],
-  ['SIGTERM', 143],
-  ['SIGHUP', 129],
-] as const) {
-  process.on(signal, () => {
-    if (stopping) {
-      killAllSync() // a second Ctrl-C: do not wait any longer
-      process.exit(code)
-    }
-    void shutdown(code, `got ${signal}`)
-  })
-}
-process.on('exit', killAllSync)
+const shutdown = onShutdown(() => tmp, KEEP_TMP)
 
 main().then(
   (code) => shutdown(code),

@@ -3,15 +3,16 @@
  * ~100-byte JSON body (with content-length) over keep-alive and does as little work as possible, so
  * that what the benchmark sees is the cost of the proxy in front of it.
  *
- * Two more paths, for the identity propagation systems (issue 5; lib/user-info.ts): `GET /users/<sub>`,
+ * Three more paths, for the identity propagation systems (issue 5; lib/user-info.ts): `GET /users/<sub>`,
  * the user-info service the internal-token plugin asks once per subject (a small JSON profile, 404 for an
- * unknown subject), and `/echo-authorization`, asked only by the pre-run check. Every other path takes the
- * usual answer after one prefix test, so the measured path costs what it did.
+ * unknown subject), `/echo-authorization`, asked only by the pre-run check, and `/bench-stats`, the count of
+ * profile requests and distinct subjects, asked by the soak. `GET /` takes the usual answer after one
+ * string comparison, so the measured path costs what it did.
  *
  * Usage: node bench/upstream.ts PORT   (listens on 127.0.0.1 only; prints one line once listening)
  */
 import http from 'node:http'
-import { ECHO_PATH, profileOf, USERS_PATH } from './lib/user-info.ts'
+import { ECHO_PATH, profileOf, STATS_PATH, USERS_PATH, type UserInfoStats } from './lib/user-info.ts'
 
 const port = Number(process.argv[2] ?? 0)
 const body = Buffer.from(
@@ -23,6 +24,9 @@ const body = Buffer.from(
   }),
 )
 const headers = { 'content-type': 'application/json', 'content-length': body.length }
+/** Profile requests answered, and the subjects served (at most the soak's pool: 10,000 short strings). */
+let profileRequests = 0
+const subjects = new Set<string>()
 
 function json(res: http.ServerResponse, status: number, value: unknown): void {
   const text = Buffer.from(JSON.stringify(value))
@@ -41,11 +45,18 @@ function special(req: http.IncomingMessage, res: http.ServerResponse): boolean {
       sub = ''
     }
     const profile = profileOf(sub)
+    profileRequests++
+    if (profile) subjects.add(sub)
     json(res, profile ? 200 : 404, profile ?? { error: 'not_found' })
     return true
   }
   if (url === ECHO_PATH) {
     json(res, 200, { authorization: req.headers.authorization ?? null })
+    return true
+  }
+  if (url === STATS_PATH) {
+    const stats: UserInfoStats = { profile_requests: profileRequests, distinct_subjects: subjects.size }
+    json(res, 200, stats)
     return true
   }
   return false

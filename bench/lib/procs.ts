@@ -7,13 +7,14 @@
  *   touches other processes on the machine;
  * - free loopback ports (bind port 0, read the number, close), waiting for a port, HTTP GETs for the
  *   pre-run checks (status, or status, headers and body);
- * - CPU accounting from /proc, used to wait for a quiet machine before each measurement and to tell how
- *   much CPU other processes took while it ran (the noise indicator).
+ * - machine-wide CPU accounting from /proc, used to wait for a quiet machine before each measurement and
+ *   to tell how much CPU other processes took while it ran (the noise indicator); a server's own CPU and
+ *   memory, over its whole process tree, are in proc-tree.ts.
  *
  * Linux only (process groups, /proc), like the rest of the benchmark.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync } from 'node:fs'
 import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -205,24 +206,6 @@ function statFields(stat: string): number[] {
     .slice(stat.lastIndexOf(')') + 2)
     .split(' ')
     .map(Number)
-}
-
-/** user+system ticks used so far by the live processes of each given process group. */
-export function groupTicks(pgids: number[]): Map<number, number> {
-  const totals = new Map<number, number>(pgids.map((p) => [p, 0]))
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, 'utf8')
-    } catch {
-      continue // exited meanwhile
-    }
-    const f = statFields(stat)
-    const pgrp = f[2]!
-    if (totals.has(pgrp)) totals.set(pgrp, totals.get(pgrp)! + f[11]! + f[12]!)
-  }
-  return totals
 }
 
 /**

@@ -1,15 +1,18 @@
 /**
  * Turns the benchmark's raw rows (one per system, connection count and round) into the summary the
- * driver prints and saves: median req/s over the rounds with min–max, median p50/p99, the ratio of
- * req/s to `direct` (the upstream alone) and, for Gatehouse rows, to `nginx` (the plain-proxy floor).
+ * driver prints and saves: median req/s over the rounds with min–max, the system's median CPU time per
+ * request (every process of it), median p50/p99, the ratio of req/s to `direct` (the upstream alone) and,
+ * for Gatehouse rows, to `nginx` (the plain-proxy floor) and to `node-floor` (req/s and p99).
  * Rows with errors, measured on a busy machine or whose rounds disagree by more than 20% are flagged in a
  * `notes` column, never averaged in silently. A second table sets Gatehouse's JWT verification beside
  * HAProxy's and Express Gateway's, per algorithm, against the targets of issue 3; a third shows the
  * identity provider's figures (issue 4): token issuance, and a route taking its tokens beside plain
- * Gatehouse. The identity propagation table (issue 5) and the scale-out tables (issue 7) are in
- * report-propagation.ts and report-scale-out.ts, built on the helpers exported here (median, roundRange,
- * medianRatio, withRange, verdict, the table renderers).
+ * Gatehouse. The identity propagation table (issue 5), the scale-out tables (issue 7) and the own-cost and
+ * workers tables (issue 11) are in report-propagation.ts, report-scale-out.ts and report-workers.ts, built
+ * on the helpers exported here (median, roundRange, medianRatio, withRange, verdict, the table renderers).
  * Output: aligned text tables, Markdown tables, and the raw rows as TSV.
+ * Over STYLE's 400 lines because the Row / Summary shapes, the helpers every table shares and the first
+ * three tables read together; each later table has a file of its own.
  */
 import { ALGS, type Alg } from './tokens.ts'
 
@@ -46,6 +49,15 @@ export interface Row {
   /** Several nodes: each node's req/s and CPU (% of a core), joined with `+`; '' for one node. */
   node_rps: string
   node_cpu_pct: string
+  /**
+   * Every process of the system (each node's tree, Redis: nginx's master and worker, a Gatehouse primary
+   * and its workers): each one's CPU in % of a core over the run, joined with `+`; '' for one process.
+   */
+  proc_cpu_pct: string
+  /** Resident memory of the system's processes just after the run, in MB (VmRSS summed). */
+  rss_mb: number
+  /** The same per process, joined with `+`; '' for one process. */
+  proc_rss_mb: string
 }
 
 export const TSV_COLUMNS: (keyof Row)[] = [
@@ -73,6 +85,9 @@ export const TSV_COLUMNS: (keyof Row)[] = [
   'redis_cpu_pct',
   'node_rps',
   'node_cpu_pct',
+  'proc_cpu_pct',
+  'rss_mb',
+  'proc_rss_mb',
 ]
 
 export function toTsv(rows: Row[]): string {
@@ -93,10 +108,14 @@ export interface Summary {
   rpsMax: number
   p50Median: number
   p99Median: number
+  /** Median over the rounds of the system's CPU time per successful request, in µs. */
+  cpuUsMedian: number
   vsDirect: number | null
   vsNginx: number | null
   /** Gatehouse rows: req/s relative to the bare node:http + undici proxy (what Gatehouse's own work costs). */
   vsFloor: number | null
+  /** Gatehouse rows: p99 relative to node-floor's p99 (issue 11: ≤ 1.5 for `gatehouse`). */
+  p99VsFloor: number | null
   notes: string[]
 }
 
@@ -120,14 +139,16 @@ export function summarize(
   disturbedPct: number,
 ): Summary[] {
   const out: Summary[] = []
-  const medianRps = (system: string, conns: number): number | null => {
-    const rps = rows.filter((r) => r.system === system && r.conns === conns).map((r) => r.rps)
-    return rps.length ? median(rps) : null
+  const medianOf = (system: string, conns: number, metric: (r: Row) => number): number | null => {
+    const values = rows.filter((r) => r.system === system && r.conns === conns).map(metric)
+    return values.length ? median(values) : null
   }
+  const medianRps = (system: string, conns: number) => medianOf(system, conns, (r) => r.rps)
   for (const conns of connections) {
     const direct = medianRps('direct', conns)
     const nginx = medianRps('nginx', conns)
     const floor = medianRps('node-floor', conns)
+    const floorP99 = medianOf('node-floor', conns, (r) => r.p99_ms)
     for (const system of systems) {
       const mine = rows.filter((r) => r.system === system && r.conns === conns)
       if (mine.length === 0) continue
@@ -150,6 +171,7 @@ export function summarize(
           notes.push(`busy machine in round ${r.round} (others ${r.other_cpu_pct}%)`)
       }
       const rpsMedian = median(rps)
+      const p99Median = median(mine.map((r) => r.p99_ms))
       const spread = (Math.max(...rps) - Math.min(...rps)) / rpsMedian
       if (mine.length > 1 && spread > SPREAD_NOTE)
         notes.push(`rounds differ by ${Math.round(spread * 100)}% of the median (noisy)`)
@@ -161,11 +183,13 @@ export function summarize(
         rpsMin: Math.min(...rps),
         rpsMax: Math.max(...rps),
         p50Median: median(mine.map((r) => r.p50_ms)),
-        p99Median: median(mine.map((r) => r.p99_ms)),
+        p99Median,
+        cpuUsMedian: median(mine.map((r) => r.cpu_us_per_req)),
         vsDirect: direct && !NOT_PROXIED.has(system) ? rpsMedian / direct : null,
         vsNginx:
           nginx && (system.startsWith('gatehouse') || system === 'node-floor') ? rpsMedian / nginx : null,
         vsFloor: floor && system.startsWith('gatehouse') ? rpsMedian / floor : null,
+        p99VsFloor: floorP99 && system.startsWith('gatehouse') ? p99Median / floorP99 : null,
         notes,
       })
     }
@@ -178,17 +202,19 @@ const HEADER = [
   'conns',
   'req/s (median)',
   'min–max',
+  'µs CPU/req',
   'p50 ms',
   'p99 ms',
   '× direct',
   '× nginx',
   '× node-floor',
+  'p99 × node-floor',
   'notes',
 ]
-const RIGHT = [false, true, true, true, true, true, true, true, true, false]
+const RIGHT = [false, true, true, true, true, true, true, true, true, true, true, false]
 
 export const int = (n: number) => Math.round(n).toLocaleString('en-US')
-const ratio = (n: number | null) => (n === null ? '–' : n.toFixed(2))
+export const ratio = (n: number | null) => (n === null ? '–' : n.toFixed(2))
 
 function cells(s: Summary): string[] {
   return [
@@ -196,11 +222,13 @@ function cells(s: Summary): string[] {
     String(s.conns),
     int(s.rpsMedian),
     s.runs > 1 ? `${int(s.rpsMin)}–${int(s.rpsMax)}` : '–',
+    s.cpuUsMedian.toFixed(1),
     s.p50Median.toFixed(2),
     s.p99Median.toFixed(2),
     ratio(s.vsDirect),
     ratio(s.vsNginx),
     ratio(s.vsFloor),
+    ratio(s.p99VsFloor),
     s.notes.join('; '),
   ]
 }

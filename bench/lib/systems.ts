@@ -24,8 +24,15 @@
  *   gatehouse-ratelimit-local / -redis   gatehouse plus rate-limiting on the service, policy local / redis
  *                            (a redis-server started for the run)
  *   gatehouse-2nodes         two Gatehouse processes with gatehouse's configuration, loaded at once
+ * Every core (issue 11; lib/workers.ts):
+ *   gatehouse-workers2       gatehouse's configuration started with `--workers 2`: one node, a primary and
+ *                            two worker processes sharing the proxy port, the whole tree on the server CPU
+ * Every other Gatehouse node is started with GATEHOUSE_WORKERS=1, so it stays one worker whatever
+ * `gatehouse start`'s default (`auto`: one per available CPU) and whether or not the servers are pinned.
  * Group names select several at once: gatehouse-jwt, haproxy, express-gateway, identity, passport,
- * scale-out.
+ * scale-out, workers.
+ * Over STYLE's 400 lines because each peer's configuration file (nginx, HAProxy, Express Gateway) is spelt
+ * out here, beside the one Gatehouse configuration it is compared with.
  */
 import { spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
@@ -50,6 +57,7 @@ import {
   startRedis,
 } from './scale-out.ts'
 import { ALGS, type Alg, AUDIENCE, ISSUER, type Tokens } from './tokens.ts'
+import { WORKERS_SYSTEM, workersArgs, workersEnv } from './workers.ts'
 
 export type Kind = 'direct' | 'gatehouse' | 'nginx' | 'node-floor' | 'haproxy' | 'express-gateway'
 
@@ -66,6 +74,8 @@ export interface SystemDef {
   rateLimit?: RateLimitPolicy
   /** Gatehouse processes with the same configuration, loaded at once (issue 7). Default 1. */
   nodes?: number
+  /** Worker processes of each Gatehouse node (`gatehouse start --workers N`, issue 11). Default 1. */
+  workers?: number
 }
 
 const plain = (name: string, kind: Kind): SystemDef => ({ name, kind, alg: null, identity: null })
@@ -88,6 +98,7 @@ export const ALL_SYSTEMS: SystemDef[] = [
   { name: 'gatehouse-ratelimit-local', kind: 'gatehouse', alg: null, identity: null, rateLimit: 'local' },
   { name: 'gatehouse-ratelimit-redis', kind: 'gatehouse', alg: null, identity: null, rateLimit: 'redis' },
   { name: 'gatehouse-2nodes', kind: 'gatehouse', alg: null, identity: null, nodes: 2 },
+  { name: WORKERS_SYSTEM, kind: 'gatehouse', alg: null, identity: null, workers: 2 },
 ]
 
 /** Names that stand for several systems in SYSTEMS. */
@@ -98,6 +109,7 @@ export const GROUPS: Record<string, string[]> = {
   identity: ['identity-token', 'gatehouse-oidc'],
   passport: [PASSPORT_SYSTEM],
   'scale-out': ['gatehouse-ratelimit-local', 'gatehouse-ratelimit-redis', 'gatehouse-2nodes'],
+  workers: [WORKERS_SYSTEM],
 }
 
 /** Free ports a system takes: a proxy and an admin listener per Gatehouse node, and its Redis server. */
@@ -129,8 +141,15 @@ export interface StartContext {
   haproxy: string | null
   /** Express Gateway's package directory (outside the repository). */
   expressGateway: string | null
-  /** Starts a server pinned to the server CPUs, in its own process group, and records its command line. */
-  start(name: string, argv: string[], options?: { env?: NodeJS.ProcessEnv; cwd?: string }): Started
+  /**
+   * Starts a server pinned to the server CPUs, in its own process group, and records its command line
+   * (with `shownEnv` written in front of it, as a reader would type it).
+   */
+  start(
+    name: string,
+    argv: string[],
+    options?: { env?: NodeJS.ProcessEnv; cwd?: string; shownEnv?: Record<string, string> },
+  ): Started
   port(): Promise<number>
   /** gatehouse-oidc: how many provider-issued tokens its pool holds. */
   providerPoolSize: number
@@ -158,6 +177,8 @@ export interface RunningSystem {
   nodes?: Listening[]
   /** gatehouse-ratelimit-redis: the Redis server its counters live in; its CPU is the system's too. */
   redis?: Listening
+  /** Gatehouse: the admin listener's port (of the first node). */
+  adminPort?: number
 }
 
 const REDACTED = '<HS256 secret of this run>'
@@ -192,9 +213,13 @@ export async function startSystem(
       const node = (name: string, proxyPort: number, adminPort: number) => {
         const argv = [ctx.gatehouse.bin, 'start', '--config', file]
         argv.push('--proxy-listen', `127.0.0.1:${proxyPort}`, '--admin-listen', `127.0.0.1:${adminPort}`)
-        return ctx.start(name, argv, { env: ctx.gatehouse.env })
+        return ctx.start(name, [...argv, ...workersArgs(def)], {
+          env: { ...ctx.gatehouse.env, ...workersEnv(def) },
+          shownEnv: workersEnv(def),
+        })
       }
       const system = running(port, node(def.name, port, admin), { lang: 'json', text: shown })
+      system.adminPort = admin
       if (redis) system.redis = redis
       if ((def.nodes ?? 1) > 1) {
         system.nodes = [{ port, process: system.process }]
@@ -269,7 +294,8 @@ export async function startSystem(
  * and the route with the openid-connect plugin (issuer = that provider, audience = its resource).
  * gatehouse-passport-rs256: gatehouse-jwt-rs256's plus the internal-token plugin and `internal_tokens`.
  * gatehouse-ratelimit-<policy>: gatehouse's plus rate-limiting on the service (and `redis`, the run's
- * server on `redisPort`). gatehouse-2nodes: exactly gatehouse's, one file for both nodes.
+ * server on `redisPort`). gatehouse-2nodes: exactly gatehouse's, one file for both nodes. gatehouse-workers2:
+ * exactly gatehouse's (the worker count is on the command line).
  */
 function gatehouseConfig(
   def: SystemDef,

@@ -4,10 +4,21 @@
  * profile that varies with the subject, and the pre-run check compares the internal token's enriched
  * claims with the same function. `/echo-authorization` answers with the Authorization header the upstream
  * received: only the pre-run check asks for it, to verify the internal token the gateway sent.
+ * `/bench-stats` says how many profile requests the upstream answered and for how many distinct subjects:
+ * the soak (bench/soak.ts) asks it to prove its callers were all distinct and all enriched.
  */
 
 export const USERS_PATH = '/users/'
 export const ECHO_PATH = '/echo-authorization'
+export const STATS_PATH = '/bench-stats'
+
+/** What `/bench-stats` answers. */
+export interface UserInfoStats {
+  /** `GET /users/<sub>` requests answered (200 or 404). */
+  profile_requests: number
+  /** Distinct subjects among them that had a profile (200). */
+  distinct_subjects: number
+}
 /** Profile members the internal-token plugin copies into the internal token. */
 export const ENRICHED_CLAIMS = ['country', 'customer_type'] as const
 
