@@ -194,7 +194,7 @@ export class WorkerPool {
           // A reload delivered while it was starting: it starts on the old one, so give it the new one.
           if (this.#config !== null && this.#config !== config)
             await this.#ask(slot, 'config', { config: this.#config, source: this.#config.source })
-          this.#options.logger.info({ worker: slot.index, pid: worker.process.pid }, 'worker serving')
+          this.#options.logger.info({ worker: slot.index, worker_pid: worker.process.pid }, 'worker serving')
           resolve(ready)
         } catch (err) {
           clearTimeout(timer)
@@ -215,7 +215,7 @@ export class WorkerPool {
     slot.failures = [...slot.failures.filter((t) => now - t < CRASH_WINDOW_MS), now]
     const delay = slot.failures.length > CRASH_LIMIT ? RESTART_DELAY_MS : 0
     this.#options.logger.error(
-      { worker: slot.index, pid: worker.process.pid, code, signal, restart_in_ms: delay },
+      { worker: slot.index, worker_pid: worker.process.pid, code, signal, restart_in_ms: delay },
       'worker exited; replacing it',
     )
     setTimeout(() => {
