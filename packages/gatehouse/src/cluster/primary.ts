@@ -185,7 +185,10 @@ export class WorkerPool {
     try {
       const ready = await Promise.race([this.#init(slot, child), exited])
       slot.ready = true
-      this.#options.logger.info({ worker: slot.index, pid: child.worker.process.pid }, 'worker serving')
+      this.#options.logger.info(
+        { worker: slot.index, worker_pid: child.worker.process.pid },
+        'worker serving',
+      )
       return ready
     } finally {
       clearTimeout(timer)
@@ -218,7 +221,7 @@ export class WorkerPool {
     slot.failures = [...slot.failures.filter((t) => now - t < CRASH_WINDOW_MS), now]
     const delay = slot.failures.length > CRASH_LIMIT ? RESTART_DELAY_MS : 0
     this.#options.logger.error(
-      { worker: slot.index, pid: child.worker.process.pid, code, signal, restart_in_ms: delay },
+      { worker: slot.index, worker_pid: child.worker.process.pid, code, signal, restart_in_ms: delay },
       'worker exited; replacing it',
     )
     setTimeout(() => {
@@ -245,7 +248,10 @@ export class WorkerPool {
       const now = Date.now()
       this.#standbyFailures = [...this.#standbyFailures.filter((t) => now - t < CRASH_WINDOW_MS), now]
       const delay = this.#standbyFailures.length > CRASH_LIMIT ? RESTART_DELAY_MS : 0
-      this.#options.logger.warn({ pid: child.worker.process.pid, code, signal }, 'standby worker exited')
+      this.#options.logger.warn(
+        { worker_pid: child.worker.process.pid, code, signal },
+        'standby worker exited',
+      )
       setTimeout(() => this.#spawnStandby(), delay)
     })
   }

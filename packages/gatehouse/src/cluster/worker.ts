@@ -48,7 +48,13 @@ export function runWorker(): void {
   let flush = () => {}
   // SIGHUP is the primary's to act on (it reloads and tells us); its default action would end us.
   process.on('SIGHUP', () => {})
+  let stopping = false
   const stop = (reason: string) => {
+    // A signal sent to the node's whole process group (systemd's KillMode=control-group, Ctrl-C in a
+    // terminal) reaches us and the primary, which then sends SIGTERM too: one drain, and a later signal
+    // must neither start another nor (with no handler left) end us mid-drain by its default action.
+    if (stopping) return
+    stopping = true
     const done = () => {
       flush()
       process.exit(0)
@@ -59,8 +65,8 @@ export function runWorker(): void {
       .catch(() => {})
       .finally(done)
   }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
   // The primary is gone: nobody relays our log or answers our questions any more.
   process.once('disconnect', () => stop('primary exited'))
 

@@ -65,13 +65,16 @@ export class SessionGateway {
     this.providerJwks = createRemoteJWKSet(new URL(`${this.issuer}/jwks`))
   }
 
-  static async start(): Promise<SessionGateway> {
+  /** `workers`: that many worker processes (test/cluster), else one process. */
+  static async start(options: { workers?: number } = {}): Promise<SessionGateway> {
     const upstream = await startUpstream(upstreamHandler)
     const port = await freePort()
     const origin = `http://127.0.0.1:${port}`
+    const workers = options.workers === undefined ? [] : ['--workers', String(options.workers)]
     const gh = await startGatehouse({
       config: gatewayConfig(origin, upstream.url, await closedPort()),
-      args: ['--proxy-listen', `127.0.0.1:${port}`],
+      args: ['--proxy-listen', `127.0.0.1:${port}`, ...workers],
+      ...(options.workers === undefined ? {} : { timeout: 60_000 }),
     })
     return new SessionGateway(gh, upstream, origin)
   }

@@ -1,0 +1,53 @@
+/**
+ * Browser sessions in a node of two workers, without Redis (issue 11, item 2): sessions kept at the
+ * gateway (`storage: server`) live in the primary's one store, so a session made through one worker is
+ * found by the other and its logout ends it for both; a logout of a cookie session (`storage: cookie`)
+ * is told to every worker, so a copy of the old cookie is refused whichever worker gets it. The session
+ * suites' gateway (test/session/gateway.ts: the built-in provider, the session plugin), two workers; each
+ * API call goes on a connection of its own, so both workers get some.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { ALICE, BOB } from '../identity/support/gateway.ts'
+import { SessionGateway } from '../session/gateway.ts'
+import { distinct, freshMany, type Sent, servedBy, workerPids } from './support.ts'
+
+describe('browser sessions in a node of two workers', () => {
+  let gw: SessionGateway
+  before(async () => {
+    gw = await SessionGateway.start({ workers: 2 })
+  })
+  after(() => gw?.stop())
+
+  /** Asserts every answer had `status`, and both workers gave some. */
+  async function everyWorker(sent: readonly Sent[], status: number): Promise<void> {
+    assert.deepEqual(
+      sent.map((s) => s.status),
+      sent.map(() => status),
+    )
+    assert.deepEqual(distinct(await servedBy(gw.gh, sent)), distinct(await workerPids(gw.gh)), 'both workers')
+  }
+
+  it('finds a server-side session on every worker, and its logout ends it on every worker', async () => {
+    const bob = await gw.signedIn('/s', BOB)
+    assert.equal(bob.callback.status, 302)
+    const cookie = { cookie: bob.jar.header() }
+    await everyWorker(await freshMany(gw.gh, 8, '/s/api/orders', cookie), 200)
+
+    const csrf = bob.jar.cookies.get('gh_sid_csrf')!
+    const res = await gw.call(bob.jar, '/s/logout', { method: 'POST', headers: { 'x-csrf-token': csrf } })
+    assert.equal(res.status, 303)
+    await everyWorker(await freshMany(gw.gh, 8, '/s/api/orders', cookie), 401)
+  })
+
+  it('refuses a logged-out cookie session on every worker, whichever worker the logout reached', async () => {
+    const alice = await gw.signedIn('', ALICE)
+    const copy = { cookie: alice.jar.header() }
+    // Both workers have accepted this cookie before the logout.
+    await everyWorker(await freshMany(gw.gh, 8, '/api/orders', copy), 200)
+
+    const res = await alice.browser.get(`${gw.gh.proxyUrl}/logout`)
+    assert.equal(res.status, 303)
+    await everyWorker(await freshMany(gw.gh, 8, '/api/orders', copy), 401)
+  })
+})
