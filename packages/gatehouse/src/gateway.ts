@@ -60,6 +60,8 @@ export interface GatewayOptions {
    * the proxy listeners only and applies what the primary sends.
    */
   readonly role?: 'node' | 'primary' | 'worker'
+  /** A worker: listens on its own SO_REUSEPORT socket of the port the primary reserved (cluster/ports.ts). */
+  readonly reusePort?: boolean | undefined
   /** The primary: delivers a configuration just swapped in to every worker, before the reload returns. */
   readonly afterReload?: ((config: GatewayConfig, source: string) => Promise<void>) | undefined
   /** The primary: the workers' connections, requests and memory, for /status. */
@@ -197,9 +199,11 @@ export class Gateway implements PipelineContext {
   async listen(): Promise<{ proxy: string; proxyTls: string; admin: string; status: string }> {
     // The primary of several workers leaves the proxy listeners to them.
     if (this.#options.role !== 'primary') {
+      const options = { reusePort: this.#options.reusePort === true }
       if (this.#options.proxyListen !== 'off')
-        this.proxyAddress = await listen(this.#proxy, this.#options.proxyListen)
-      if (this.#tls !== null) this.proxyTlsAddress = await listen(this.#tls.server, this.proxyTlsListen)
+        this.proxyAddress = await listen(this.#proxy, this.#options.proxyListen, options)
+      if (this.#tls !== null)
+        this.proxyTlsAddress = await listen(this.#tls.server, this.proxyTlsListen, options)
     }
     if (this.#admin !== null) this.adminAddress = await listen(this.#admin, this.#options.adminListen)
     if (this.#status !== null) this.statusAddress = await listen(this.#status, this.#options.statusListen!)

@@ -13,6 +13,7 @@ import type { Logger, LogLevel } from '../observability/logger.ts'
 import { localCounters } from '../plugins/rate-limiting/policies/local.ts'
 import { useMemoryRevocations } from '../redis/revocation-leases.ts'
 import { LogRelay, type RelayTarget } from './log-relay.ts'
+import { type ReservedPort, reservePort } from './ports.ts'
 import { WorkerPool } from './primary.ts'
 import { PrimaryRevocations } from './revocations.ts'
 import type { WorkerReady } from './worker.ts'
@@ -29,7 +30,8 @@ export class NodePrimary {
   readonly #pool: WorkerPool
   readonly #revocations: PrimaryRevocations
   #gateway: Gateway | null = null
-  #listen: WorkerListen | null = null
+  #listen: (WorkerListen & { reusePort: boolean }) | null = null
+  #reserved: ReservedPort[] = []
 
   constructor(count: number, logger: Logger, log: RelayTarget) {
     this.count = count
@@ -76,13 +78,24 @@ export class NodePrimary {
     )
   }
 
-  /** Starts the workers; resolves with the proxy addresses once every one serves. */
-  start(listen: WorkerListen): Promise<WorkerReady> {
-    this.#listen = listen
+  /** Reserves the proxy ports, starts the workers; resolves with the proxy addresses once every one serves. */
+  async start(listen: WorkerListen): Promise<WorkerReady> {
+    const plain = listen.proxyListen === 'off' ? null : reservePort(listen.proxyListen)
+    const tls = listen.proxyTlsListen === undefined ? null : reservePort(listen.proxyTlsListen)
+    this.#reserved = [plain, tls].filter((r) => r !== null)
+    // Reserved where the kernel balances (Linux); elsewhere the workers share the primary's sockets.
+    const reusePort = listen.proxyListen === 'off' ? tls !== null : plain !== null
+    this.#listen = {
+      ...listen,
+      proxyListen: plain?.address ?? listen.proxyListen,
+      proxyTlsListen: tls?.address ?? listen.proxyTlsListen,
+      reusePort,
+    }
     return this.#pool.start()
   }
 
-  stop(): Promise<void> {
-    return this.#pool.stop()
+  async stop(): Promise<void> {
+    await this.#pool.stop()
+    for (const reserved of this.#reserved) reserved.close()
   }
 }

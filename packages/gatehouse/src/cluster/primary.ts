@@ -98,7 +98,21 @@ export class WorkerPool {
   /** A reload: every serving worker swaps it in before this resolves. */
   async deliverConfig(config: GatewayConfig, source: string): Promise<void> {
     this.#config = config
-    await this.askAll('config', { config, source })
+    await Promise.all(
+      this.#serving().map(async ([slot, child]) => {
+        try {
+          await this.#ask(child, 'config', { config, source })
+        } catch (err) {
+          // The primary validated it; a worker that still cannot build it (a certificate file gone
+          // meanwhile, say) must not serve the old one: it is replaced, and its successor starts on this.
+          this.#options.logger.error(
+            { worker: slot.index, worker_pid: child.worker.process.pid, error: (err as Error).message },
+            'worker could not apply the configuration; replacing it',
+          )
+          child.worker.process.kill('SIGKILL')
+        }
+      }),
+    )
   }
 
   async deliverKeys(state: KeyRingState): Promise<void> {
@@ -123,12 +137,12 @@ export class WorkerPool {
    * exits meanwhile is left out: its successor starts with the node's state as it is then.
    */
   async askAll<T>(op: string, args?: unknown): Promise<T[]> {
-    const answers = await Promise.all(
-      this.#slots
-        .filter((slot) => slot.ready && slot.child !== null)
-        .map((slot) => this.#ask<T>(slot.child!, op, args)),
-    )
+    const answers = await Promise.all(this.#serving().map(([, child]) => this.#ask<T>(child, op, args)))
     return answers.filter((a): a is Awaited<T> => a !== NO_ANSWER) as T[]
+  }
+
+  #serving(): [Slot, Child][] {
+    return this.#slots.flatMap((slot) => (slot.ready && slot.child !== null ? [[slot, slot.child]] : []))
   }
 
   /** Drains every worker (SIGTERM: each finishes its requests) and resolves when all have exited. */

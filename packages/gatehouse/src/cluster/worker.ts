@@ -30,6 +30,8 @@ export interface WorkerInit {
   readonly logLevel: LogLevel
   readonly proxyListen: string
   readonly proxyTlsListen: string | undefined
+  /** Listen on an own SO_REUSEPORT socket of the reserved ports (cluster/ports.ts), else share the primary's. */
+  readonly reusePort: boolean
   readonly baseDir: string
 }
 
@@ -99,6 +101,7 @@ export function runWorker(): void {
       accessLog: init.logLevel === 'silent' ? null : new AccessLog(loggers.stream),
       proxyListen: init.proxyListen,
       proxyTlsListen: init.proxyTlsListen,
+      reusePort: init.reusePort,
       baseDir: init.baseDir,
       adminListen: 'off',
       role: 'worker',
@@ -110,10 +113,14 @@ export function runWorker(): void {
     await g.startIdentity()
     const addresses = await g.listen()
     gateway = g
+    let configs: Promise<void> = Promise.resolve()
     channel
       .handle('config', (a) => {
         const { config, source } = a as { config: GatewayConfig; source: string }
-        return g.reloadWith(() => config, source).then(() => undefined)
+        // One at a time, in the order sent (a catch-up and a reload can meet): the last one wins.
+        const applied = configs.then(() => g.reloadWith(() => config, source)).then(() => undefined)
+        configs = applied.catch(() => {})
+        return applied
       })
       .handle('keys', (state) => g.internalKeys.adopt(state as KeyRingState))
       .handle('metrics', () => g.metrics.registry.getMetricsAsJSON())

@@ -64,12 +64,21 @@ export function parseListen(address: string): { host: string; port: number } {
   return { host: address.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(address.slice(colon + 1)) }
 }
 
-/** Listens and resolves with the address actually bound (port 0 picks a free port). */
-export function listen(server: NetServer, address: string): Promise<string> {
+/**
+ * Listens and resolves with the address actually bound (port 0 picks a free port). `reusePort`: a
+ * socket of this process's own (not node:cluster's shared one) in the port's SO_REUSEPORT group, for
+ * the workers of a node (cluster/ports.ts).
+ */
+export function listen(
+  server: NetServer,
+  address: string,
+  options: { reusePort?: boolean } = {},
+): Promise<string> {
   const { host, port } = parseListen(address)
+  const reusePort = options.reusePort === true
   return new Promise((resolve, reject) => {
     server.once('error', reject)
-    server.listen({ host, port, backlog: 2048 }, () => {
+    server.listen({ host, port, backlog: 2048, ...(reusePort ? { reusePort, exclusive: true } : {}) }, () => {
       server.off('error', reject)
       const bound = server.address() as AddressInfo
       resolve(bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`)

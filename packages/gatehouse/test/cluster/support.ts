@@ -1,5 +1,5 @@
 /**
- * What the multi-worker suites share: requests on connections of their own (so node:cluster hands each
+ * What the multi-worker suites share: requests on connections of their own (so the kernel hands each
  * to a worker afresh), which worker served a request (its access line's pid, found by the request id the
  * test sent), the node's /status and /metrics, and polling with a deadline instead of sleeping.
  */
@@ -36,7 +36,11 @@ export async function fresh(
   return { ...res, id }
 }
 
-/** `count` requests one after the other, each on a connection of its own. */
+/**
+ * `count` requests one after the other, each on a connection of its own, then more (at most 64) until
+ * every worker has served at least one: the kernel spreads connections over the workers' SO_REUSEPORT
+ * sockets by a hash of the client's address and port, so a few connections may all land on one.
+ */
 export async function freshMany(
   gh: GatehouseProcess,
   count: number,
@@ -45,6 +49,15 @@ export async function freshMany(
 ): Promise<Sent[]> {
   const sent: Sent[] = []
   for (let i = 0; i < count; i++) sent.push(await fresh(gh, path, headers))
+  const workers = (await nodeStatus(gh)).workers
+  if (workers === undefined) return sent
+  const missing = new Set(workers.map((w) => w.pid))
+  for (const pid of await servedBy(gh, sent)) missing.delete(pid)
+  for (let extra = 0; missing.size > 0 && extra < 64; extra++) {
+    const more = await fresh(gh, path, headers)
+    sent.push(more)
+    missing.delete((await accessLine(gh, more.id)).pid as number)
+  }
   return sent
 }
 
