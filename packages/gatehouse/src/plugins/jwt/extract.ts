@@ -25,6 +25,23 @@ export interface TokenSources {
 
 const BEARER = /^\s*[Bb]earer\s+(.+)/
 
+/**
+ * BEARER's capture. The usual `Bearer <token>` is read without the regular expression (which copies the
+ * token through a capture on every request); anything else (leading spaces, several spaces, a tab) takes
+ * the expression, so what is accepted is exactly what it accepts.
+ */
+export function bearerToken(value: string): string | null {
+  const first = value.charCodeAt(0)
+  if ((first === 66 || first === 98) && value.startsWith('earer ', 1) && value.length > 7) {
+    const next = value.charCodeAt(7)
+    // Not whitespace (\s would take it as part of the separator): the token starts here.
+    // Nor a line break later on (where `.+` would stop; a parsed header value has none).
+    if (next > 32 && next !== 160 && next < 0x1680 && !/[\n\r\u2028\u2029]/.test(value)) return value.slice(7)
+  }
+  const match = BEARER.exec(value)
+  return match === null ? null : match[1]!
+}
+
 /** Collects distinct values; `true` stands for a parameter without a value. */
 class TokenSet {
   first: string | true | undefined = undefined
@@ -47,8 +64,8 @@ export function extractToken(req: IncomingMessage, query: string, sources: Token
     if (value === undefined) continue
     // Node joins repeated headers with ", " (a token has no comma): take the first line, as Kong does.
     if (typeof value !== 'string' || value.includes(',')) value = req.headersDistinct[name]?.[0] ?? ''
-    const match = BEARER.exec(value)
-    if (match !== null) found.add(match[1]!)
+    const token = bearerToken(value)
+    if (token !== null) found.add(token)
   }
   if (found.multiple) return MULTIPLE_TOKENS
   if (found.first === undefined) return NO_TOKEN

@@ -22,7 +22,7 @@ import {
 } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
 import { withoutCookies, withoutQueryParam } from '../_shared/conceal.ts'
-import { ExpiringCache } from '../_shared/expiring-cache.ts'
+import { SignedTokenCache } from '../_shared/expiring-cache.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { jwtSecrets } from './credential.ts'
 import { extractToken, MULTIPLE_TOKENS, NO_TOKEN } from './extract.ts'
@@ -73,7 +73,7 @@ export const plugin: GatewayPlugin<JwtConfig> = {
     )
     const clearHeaders = claimHeaders.map(([, header]) => header)
     const failures = buildFailures(config.realm, config.key_claim_name)
-    const cache = new ExpiringCache<VerifiedToken>()
+    const cache = new SignedTokenCache<VerifiedToken>()
     const verifier = new JwtVerifier({
       index,
       keyClaimName: config.key_claim_name,

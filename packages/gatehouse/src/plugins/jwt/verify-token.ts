@@ -12,7 +12,7 @@ import { compactVerify } from 'jose'
 import { consumerName } from '../../pipeline/authenticate.ts'
 import { type Principal, scopeList } from '../../pipeline/principal.ts'
 import { HEADER_SAFE } from '../_shared/caller.ts'
-import type { ExpiringCache } from '../_shared/expiring-cache.ts'
+import type { SignedTokenCache } from '../_shared/expiring-cache.ts'
 import { type ClaimRules, checkClaims } from './claims.ts'
 import { decodeToken } from './decode.ts'
 import type { Failure, Failures } from './failures.ts'
@@ -33,7 +33,7 @@ export interface VerifierOptions {
   /** `claims_to_headers`: [claim, lower-cased header]. */
   readonly claimHeaders: readonly (readonly [string, string])[]
   readonly failures: Failures
-  readonly cache: ExpiringCache<VerifiedToken>
+  readonly cache: SignedTokenCache<VerifiedToken>
 }
 
 /** A token whose signature verified, as the cache keeps it. */

@@ -19,7 +19,7 @@
  */
 import { decodeProtectedHeader } from 'jose'
 import type { Revocations } from '../../redis/revocation.ts'
-import { ExpiringCache } from '../_shared/expiring-cache.ts'
+import { SignedTokenCache } from '../_shared/expiring-cache.ts'
 import { hasDuplicateTopLevelMember } from '../_shared/json-duplicates.ts'
 import { type Failure, failures as f } from './failures.ts'
 import type { AccessToken, TrustedIssuer, Verified } from './issuer.ts'
@@ -43,7 +43,7 @@ interface Remembered extends Verified {
 
 export class AccessTokens {
   readonly #issuers: ReadonlyMap<string, TrustedIssuer>
-  readonly #cache = new ExpiringCache<Remembered>()
+  readonly #cache = new SignedTokenCache<Remembered>()
   readonly #revocations: Revocations
 
   constructor(issuers: readonly TrustedIssuer[], revocations: Revocations) {
