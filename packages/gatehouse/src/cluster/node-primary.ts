@@ -13,6 +13,7 @@ import type { Logger, LogLevel } from '../observability/logger.ts'
 import { localCounters } from '../plugins/rate-limiting/policies/local.ts'
 import { useMemoryRevocations } from '../redis/revocation-leases.ts'
 import { LogRelay, type RelayTarget } from './log-relay.ts'
+import { endedSessionsNow } from './node-state.ts'
 import { type ReservedPort, reservePort } from './ports.ts'
 import { WorkerPool } from './primary.ts'
 import { PrimaryRevocations } from './revocations.ts'
@@ -52,6 +53,7 @@ export class NodePrimary {
           config: gateway.runtime.config,
           keys: await gateway.internalKeys.exportState(),
           revocations: this.#revocations.all(),
+          endedSessions: endedSessionsNow(),
           ...listen,
         }
       },

@@ -6,15 +6,17 @@
  * - server-side sessions without Redis (`storage: server`): one store, so a browser's next request may
  *   land on any worker;
  * - sessions ended by logout (cookie storage): recorded here and sent to every other worker, so a
- *   logged-out cookie is refused by all of them.
+ *   logged-out cookie is refused by all of them;
+ * - DPoP proofs already used (`dpop.replay: memory`): a proof seen by one worker is a replay on all.
  * Each costs one IPC round trip only where it is used (a rate-limited route, a server-side session);
  * everything else a request needs stays in the worker.
  */
 import { ExpiringCache } from '../plugins/_shared/expiring-cache.ts'
+import { processReplayCache } from '../plugins/openid-connect/replay-cache.ts'
 import type { CounterPolicy, Tally } from '../plugins/rate-limiting/policies/policy.ts'
 import type { Ended } from '../plugins/session/keeper.ts'
 import { MemorySessionStore } from '../plugins/session/memory-store.ts'
-import { processWide } from '../plugins/session/process-wide.ts'
+import { processWide, processWideWith } from '../plugins/session/process-wide.ts'
 import type { SessionRecord } from '../plugins/session/session.ts'
 import { type SessionStore, SessionStoreUnavailable } from '../plugins/session/store.ts'
 import type { Channel } from './channel.ts'
@@ -114,8 +116,23 @@ export function endedSessionsFor(binding: string): ExpiringCache<Ended> {
   )
 }
 
-/** In a worker: takes the other workers' logouts. */
-export function receiveEndedSessions(channel: Channel): void {
+/** The primary: every logout it knows of, by binding, for a worker that starts now. */
+export function endedSessionsNow(): EndedSessions {
+  const now = Date.now()
+  return processWideWith<ExpiringCache<Ended>>('ended\0').map(([binding, cache]) => [
+    binding,
+    cache.live(now),
+  ])
+}
+
+export type EndedSessions = [binding: string, entries: [key: string, entry: Ended][]][]
+
+/** In a worker: takes the logouts made before it started, then the other workers' as they come. */
+export function receiveEndedSessions(channel: Channel, before: EndedSessions): void {
+  for (const [binding, entries] of before) {
+    const cache = endedSessionsFor(binding)
+    if (cache instanceof ReplicatedEnded) for (const [key, entry] of entries) cache.receive(key, entry)
+  }
   channel.handle('ended', (args) => {
     const { binding, key, entry } = args as { binding: string; key: string; entry: Ended }
     const cache = endedSessionsFor(binding)
@@ -145,6 +162,10 @@ export function serveNodeState(
     .handle('session.delete', (args) => {
       const a = args as { binding: string; key: string }
       return sessionStoreFor(a.binding).delete(a.key)
+    })
+    .handle('dpop.first-use', (args) => {
+      const a = args as { key: string; until: number }
+      return processReplayCache.firstUse(a.key, a.until)
     })
     .handle('ended', (args) => {
       const a = args as { binding: string; key: string; entry: Ended }

@@ -18,7 +18,7 @@ import type { Revocation } from '../redis/revocation.ts'
 import { useMemoryRevocations } from '../redis/revocation-leases.ts'
 import { Channel } from './channel.ts'
 import { setWorkerLink } from './link.ts'
-import { receiveEndedSessions } from './node-state.ts'
+import { type EndedSessions, receiveEndedSessions } from './node-state.ts'
 import { WorkerRevocations } from './revocations.ts'
 
 export interface WorkerInit {
@@ -27,6 +27,8 @@ export interface WorkerInit {
   readonly config: GatewayConfig
   readonly keys: KeyRingState
   readonly revocations: readonly Revocation[]
+  /** Sessions ended by logout before this worker started (cookie storage). */
+  readonly endedSessions: EndedSessions
   readonly logLevel: LogLevel
   readonly proxyListen: string
   readonly proxyTlsListen: string | undefined
@@ -92,7 +94,7 @@ export function runWorker(): void {
     const revocations = new WorkerRevocations(channel, logger.child({ component: 'revocations' }))
     revocations.receiveAll(init.revocations)
     useMemoryRevocations(revocations)
-    receiveEndedSessions(channel)
+    receiveEndedSessions(channel, init.endedSessions)
     const registry = await plugins
     const g = new Gateway({
       config: init.config,

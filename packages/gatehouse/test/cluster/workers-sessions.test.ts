@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { ALICE, BOB } from '../identity/support/gateway.ts'
 import { SessionGateway } from '../session/gateway.ts'
-import { distinct, freshMany, type Sent, servedBy, workerPids } from './support.ts'
+import { distinct, freshMany, type Sent, servedBy, until, workerPids } from './support.ts'
 
 describe('browser sessions in a node of two workers', () => {
   let gw: SessionGateway
@@ -48,6 +48,32 @@ describe('browser sessions in a node of two workers', () => {
 
     const res = await alice.browser.get(`${gw.gh.proxyUrl}/logout`)
     assert.equal(res.status, 303)
+    await everyWorker(await freshMany(gw.gh, 8, '/api/orders', copy), 401)
+  })
+
+  it('refuses a logged-out cookie session on a worker that started after the logout', async () => {
+    const alice = await gw.signedIn('', ALICE)
+    const copy = { cookie: alice.jar.header() }
+    await everyWorker(await freshMany(gw.gh, 8, '/api/orders', copy), 200)
+    const res = await alice.browser.get(`${gw.gh.proxyUrl}/logout`)
+    assert.equal(res.status, 303)
+
+    // Both workers are replaced (one after the other): neither of the new ones saw the logout happen.
+    const before = await workerPids(gw.gh)
+    for (const victim of before) {
+      process.kill(victim, 'SIGKILL')
+      await until(
+        () => workerPids(gw.gh),
+        (pids) => pids.length === 2 && !pids.includes(victim),
+        30_000,
+      )
+    }
+    const after = await workerPids(gw.gh)
+    assert.equal(
+      after.filter((pid) => before.includes(pid)).length,
+      0,
+      'every worker now started after the logout',
+    )
     await everyWorker(await freshMany(gw.gh, 8, '/api/orders', copy), 401)
   })
 })

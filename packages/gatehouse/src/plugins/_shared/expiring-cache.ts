@@ -63,6 +63,11 @@ export class ExpiringCache<T extends Expiring> {
     return this.#entries.size
   }
 
+  /** The entries not yet expired at `now`, oldest first. */
+  live(now: number): [string, T][] {
+    return [...this.#entries].filter(([, entry]) => entry.until > now)
+  }
+
   clear(): void {
     this.#entries.clear()
     this.#chars = 0

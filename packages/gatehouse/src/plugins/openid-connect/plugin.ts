@@ -43,7 +43,7 @@ import { type AccessToken, TrustedIssuer } from './issuer.ts'
 import { IssuerKeys, type TokenKeys } from './key-set.ts'
 import { ProviderKeySet } from './provider-key-set.ts'
 import { RedisReplayCache } from './redis-replay-cache.ts'
-import { processReplayCache } from './replay-cache.ts'
+import { memoryReplayCache } from './replay-cache.ts'
 import { type OpenIdConnectConfig, openIdConnectSchema } from './schema.ts'
 import { type IssuerSettings, resolveIssuers } from './trusted-issuers.ts'
 
@@ -107,7 +107,7 @@ export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
       algorithms: dpop.algorithms,
       maxAge: dpop.max_age,
       leeway: dpop.leeway,
-      replay: replay ?? processReplayCache,
+      replay: replay ?? memoryReplayCache(),
     })
     const answers = new Answers({
       realm: config.realm,

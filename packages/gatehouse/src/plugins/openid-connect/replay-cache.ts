@@ -2,10 +2,11 @@
  * DPoP proofs already used (RFC 9449 §11.1): a proof's `jti` is remembered, per key thumbprint, until its
  * `iat` puts it out of the accepted window, so the same proof cannot be sent twice. Behind a small
  * interface so a shared store (Redis) can replace the in-memory one and cover several gateway nodes;
- * the memory one covers this process only, and is shared by every route and kept across configuration
+ * the memory one covers this node (in a node of several workers, the primary's: memoryReplayCache), and is shared by every route and kept across configuration
  * reloads (a reload must not reopen the window). It is bounded (the oldest entry goes first); only
  * proofs that passed every other check — signed by the key the access token is bound to — get in.
  */
+import { workerLink } from '../../cluster/link.ts'
 import { ExpiringCache } from '../_shared/expiring-cache.ts'
 
 export interface ReplayCache {
@@ -36,3 +37,18 @@ export class MemoryReplayCache implements ReplayCache {
 
 /** The process-wide cache every openid-connect route uses. */
 export const processReplayCache: ReplayCache = new MemoryReplayCache()
+
+/**
+ * The cache `dpop.replay: memory` uses: this process's, or in a worker of several the primary's (one
+ * round trip per proof), so a proof used on one worker is a replay on every other.
+ */
+export function memoryReplayCache(): ReplayCache {
+  const link = workerLink()
+  if (link === null) return processReplayCache
+  nodeReplayCache ??= {
+    firstUse: (key, until) => link.channel.call<boolean>('dpop.first-use', { key, until }),
+  }
+  return nodeReplayCache
+}
+
+let nodeReplayCache: ReplayCache | null = null

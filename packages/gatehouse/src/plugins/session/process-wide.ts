@@ -14,3 +14,10 @@ export function processWide<T>(key: string, build: () => T): T {
   }
   return value
 }
+
+/** Every value whose key starts with `prefix`, with the rest of its key (a node's state for a new worker). */
+export function processWideWith<T>(prefix: string): [string, T][] {
+  return [...homes].flatMap(([key, value]) =>
+    key.startsWith(prefix) ? [[key.slice(prefix.length), value as T]] : [],
+  )
+}
