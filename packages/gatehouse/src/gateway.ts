@@ -354,8 +354,12 @@ export class Gateway implements PipelineContext {
     }
   }
 
-  /** Stops accepting, lets in-flight requests finish (bounded), then closes everything. */
-  async shutdown(reason: string): Promise<void> {
+  /**
+   * Stops accepting, lets in-flight requests finish (bounded), then closes everything. `alsoWaitFor`:
+   * the primary of several workers passes their drain, so its status listener answers 503 until the
+   * last worker is done.
+   */
+  async shutdown(reason: string, alsoWaitFor?: Promise<void>): Promise<void> {
     if (this.draining) return
     this.draining = true
     const timeout = this.runtime.config.settings.proxy.shutdown_timeout
@@ -388,6 +392,7 @@ export class Gateway implements PipelineContext {
     await this.runtime.close()
     this.internalKeys.stop()
     await this.#identityHost?.close()
+    await alsoWaitFor
     if (this.#status !== null) {
       this.#status.close()
       this.#status.closeAllConnections()

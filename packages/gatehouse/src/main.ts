@@ -210,8 +210,9 @@ function installSignalHandlers(
     })
   })
   const stop = (signal: string) => {
-    // The workers drain in parallel with the primary, which keeps answering /status/ready (503) meanwhile.
-    Promise.all([node?.stop(), gateway.shutdown(signal)])
+    // The workers drain while the primary keeps answering /status/ready (503) until the last is done.
+    gateway
+      .shutdown(signal, node?.stop())
       .then(() => database?.close())
       .catch((err: unknown) => logger.error({ err }, 'shutdown failed'))
       .finally(() => {

@@ -12,19 +12,8 @@ import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pkg from '../../package.json' with { type: 'json' }
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
+import { sample } from '../harness/prometheus.ts'
 import { startUpstream, type Upstream } from '../harness/upstream.ts'
-
-/** The value of the sample `name{labels}` in Prometheus text, undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = JSON.stringify(Object.entries(labels).sort())
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (m === null || m[1] !== name) continue
-    const found = [...(m[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]])
-    if (JSON.stringify(found.sort()) === wanted) return Number(m[3])
-  }
-  return undefined
-}
 
 /** Retries `check` until it passes: metrics are recorded when the server sees the response finish. */
 async function eventually(check: () => Promise<void>, timeout = 3000): Promise<void> {

@@ -92,18 +92,6 @@ export async function metricsText(gh: GatehouseProcess): Promise<string> {
   return res.text()
 }
 
-/** The value of the sample `name{labels}` (exactly these labels) in a Prometheus text, or undefined. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = JSON.stringify(Object.entries(labels).sort())
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (m === null || m[1] !== name) continue
-    const found = [...(m[2] ?? '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]])
-    if (JSON.stringify(found.sort()) === wanted) return Number(m[3])
-  }
-  return undefined
-}
-
 /** Calls `probe` every 50 ms until `done` holds for its value, and resolves with it; fails after `ms`. */
 export async function until<T>(
   probe: () => Promise<T>,
@@ -148,4 +136,27 @@ export function duplicateKeys(line: string): string[] {
     }
   }
   return duplicates
+}
+
+/** A configuration whose route `/v` answers with `x-config: <version>` (which configuration served). */
+export function versioned(upstreamUrl: string, version: string, extra: object = {}): object {
+  return {
+    _format_version: '3.0',
+    ...extra,
+    services: [
+      {
+        name: 'svc',
+        url: upstreamUrl,
+        routes: [
+          {
+            name: 'v',
+            paths: ['/v'],
+            plugins: [
+              { name: 'response-transformer', config: { add: { headers: [`x-config:${version}`] } } },
+            ],
+          },
+        ],
+      },
+    ],
+  }
 }

@@ -12,33 +12,10 @@ import { availableParallelism } from 'node:os'
 import { after, describe, it } from 'node:test'
 import { type GatehouseProcess, runCli, startGatehouse, writeTempConfig } from '../harness/gatehouse.ts'
 import { startUpstream, type Upstream } from '../harness/upstream.ts'
-import { accessLine, distinct, nodeStatus, until, workerPids } from './support.ts'
+import { accessLine, distinct, nodeStatus, until, versioned, workerPids } from './support.ts'
 
 const CLIENT_TIMEOUT_MS = 10_000
 const IDENTITY_SECRET = 'workers-identity-secret-0123456789abcdefghij'
-
-/** A configuration whose route `/v` answers with `x-config: <version>`. */
-function versioned(upstreamUrl: string, version: string, extra: object = {}): object {
-  return {
-    _format_version: '3.0',
-    ...extra,
-    services: [
-      {
-        name: 'svc',
-        url: upstreamUrl,
-        routes: [
-          {
-            name: 'v',
-            paths: ['/v'],
-            plugins: [
-              { name: 'response-transformer', config: { add: { headers: [`x-config:${version}`] } } },
-            ],
-          },
-        ],
-      },
-    ],
-  }
-}
 
 interface Outcome {
   readonly id: string

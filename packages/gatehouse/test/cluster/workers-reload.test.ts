@@ -13,32 +13,10 @@ import { after, before, describe, it } from 'node:test'
 import { admin, dbModeConfig } from '../db-mode/support.ts'
 import { type GatehouseProcess, type LogLine, startGatehouse } from '../harness/gatehouse.ts'
 import { startUpstream, type Upstream } from '../harness/upstream.ts'
-import { distinct, fresh, type Sent, servedBy, until, workerPids } from './support.ts'
+import { distinct, fresh, type Sent, servedBy, until, versioned, workerPids } from './support.ts'
 
 const LOADED = 'configuration loaded'
 const BURST = 24
-
-/** A configuration whose one route answers with `x-config: <version>`. */
-function versioned(upstreamUrl: string, version: string): object {
-  return {
-    _format_version: '3.0',
-    services: [
-      {
-        name: 'svc',
-        url: upstreamUrl,
-        routes: [
-          {
-            name: 'v',
-            paths: ['/v'],
-            plugins: [
-              { name: 'response-transformer', config: { add: { headers: [`x-config:${version}`] } } },
-            ],
-          },
-        ],
-      },
-    ],
-  }
-}
 
 /** `BURST` requests at once, each on a connection of its own. */
 const burst = (gh: GatehouseProcess, path: string) =>

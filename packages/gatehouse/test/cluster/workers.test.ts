@@ -17,6 +17,7 @@ import {
   TestIssuer,
 } from '../../src/plugins/openid-connect/test-fixtures.ts'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
+import { sample } from '../harness/prometheus.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../harness/upstream.ts'
 import {
   accessLine,
@@ -26,7 +27,6 @@ import {
   metricsText,
   nodeStatus,
   type Sent,
-  sample,
   servedBy,
   until,
   workerPids,

@@ -7,16 +7,12 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
+import { sample } from '../harness/prometheus.ts'
 import { startUpstream, type Upstream } from '../harness/upstream.ts'
 
 const REQUESTS = 2000
 
 /** The value of the unlabelled sample `name` in Prometheus text. */
-function sample(text: string, name: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `))
-  return line === undefined ? undefined : Number(line.slice(name.length + 1))
-}
-
 describe('a slow reader of the log output', () => {
   let upstream: Upstream
   let gh: GatehouseProcess
