@@ -7,7 +7,9 @@
  *   land on any worker;
  * - sessions ended by logout (cookie storage): recorded here and sent to every other worker, so a
  *   logged-out cookie is refused by all of them;
- * - DPoP proofs already used (`dpop.replay: memory`): a proof seen by one worker is a replay on all.
+ * - DPoP proofs already used (`dpop.replay: memory`): a proof seen by one worker is a replay on all;
+ * - session refreshes: one per refresh token, whichever workers a page's calls reach
+ *   (refresh-coordinator.ts).
  * Each costs one IPC round trip only where it is used (a rate-limited route, a server-side session);
  * everything else a request needs stays in the worker.
  */
@@ -21,6 +23,7 @@ import type { SessionRecord } from '../plugins/session/session.ts'
 import { type SessionStore, SessionStoreUnavailable } from '../plugins/session/store.ts'
 import type { Channel } from './channel.ts'
 import { workerLink } from './link.ts'
+import { NodeRefresh, type RefreshCoordinator } from './refresh-coordinator.ts'
 
 interface HitArgs {
   keys: readonly string[]
@@ -127,6 +130,13 @@ export function endedSessionsNow(): EndedSessions {
 
 export type EndedSessions = [binding: string, entries: [key: string, entry: Ended][]][]
 
+/** In a worker of several without Redis: session refreshes coordinated by the primary; else null. */
+export function nodeRefresh(): NodeRefresh | null {
+  const link = workerLink()
+  if (link === null) return null
+  return processWide('node-refresh', () => new NodeRefresh(link.channel))
+}
+
 /** In a worker: takes the logouts made before it started, then the other workers' as they come. */
 export function receiveEndedSessions(channel: Channel, before: EndedSessions): void {
   for (const [binding, entries] of before) {
@@ -144,8 +154,10 @@ export function receiveEndedSessions(channel: Channel, before: EndedSessions): v
 export function serveNodeState(
   channel: Channel,
   counters: CounterPolicy,
+  refreshes: RefreshCoordinator,
   others: (channel: Channel) => Iterable<Channel>,
 ): void {
+  refreshes.serve(channel)
   channel
     .handle('counters.hit', (args) => {
       const a = args as HitArgs

@@ -22,6 +22,7 @@ import type { Revocation, RevocationRequest } from '../redis/revocation.ts'
 import { Channel } from './channel.ts'
 import type { LogRelay } from './log-relay.ts'
 import { serveNodeState } from './node-state.ts'
+import { RefreshCoordinator } from './refresh-coordinator.ts'
 import type { WorkerInit, WorkerReady } from './worker.ts'
 
 /** A slot that failed this often within CRASH_WINDOW_MS waits RESTART_DELAY_MS before its next start. */
@@ -63,6 +64,8 @@ export class WorkerPool {
   readonly #options: PoolOptions
   readonly #slots: Slot[]
   #standby: Child | null = null
+  /** One session refresh per refresh token across the workers. */
+  readonly #refreshes = new RefreshCoordinator()
   #standbyFailures: number[] = []
   #stopping = false
   /** The configuration of the last delivery; null until the first reload. */
@@ -165,7 +168,7 @@ export class WorkerPool {
   #spawn(): Child {
     const worker = cluster.fork()
     const channel = new Channel(worker)
-    serveNodeState(channel, this.#options.counters, (from) =>
+    serveNodeState(channel, this.#options.counters, this.#refreshes, (from) =>
       this.#slots.flatMap((s) =>
         s.ready && s.child !== null && s.child.channel !== from ? [s.child.channel] : [],
       ),

@@ -8,9 +8,10 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { ALICE, BOB } from '../identity/support/gateway.ts'
-import { SessionGateway } from '../session/gateway.ts'
-import { distinct, freshMany, type Sent, servedBy, until, workerPids } from './support.ts'
+import { SessionGateway, UNTIL_REFRESH_MS } from '../session/gateway.ts'
+import { distinct, fresh, freshMany, type Sent, servedBy, until, workerPids } from './support.ts'
 
 describe('browser sessions in a node of two workers', () => {
   let gw: SessionGateway
@@ -49,6 +50,25 @@ describe('browser sessions in a node of two workers', () => {
     const res = await alice.browser.get(`${gw.gh.proxyUrl}/logout`)
     assert.equal(res.status, 303)
     await everyWorker(await freshMany(gw.gh, 8, '/api/orders', copy), 401)
+  })
+
+  it('refreshes a session once for a burst of calls spread over both workers, so the session survives', async () => {
+    const alice = await gw.signedIn('', ALICE)
+    const cookie = { cookie: alice.jar.header() }
+    for (let round = 0; round < 2; round++) {
+      await sleep(UNTIL_REFRESH_MS)
+      // The same cookie on both workers at once: a second use of its refresh token would make the
+      // provider revoke the grant, and the session would end on one worker now and on both later.
+      // (Round 2 sends the cookie from before round 1's refresh: its outcome is the node's.)
+      const burst = await Promise.all(Array.from({ length: 8 }, () => fresh(gw.gh, '/api/token', cookie)))
+      assert.deepEqual(
+        burst.map((s) => s.status),
+        burst.map(() => 200),
+        `round ${round + 1}`,
+      )
+      if (round === 0)
+        assert.equal(distinct(await servedBy(gw.gh, burst)).length, 2, 'both workers refreshed')
+    }
   })
 
   it('refuses a logged-out cookie session on a worker that started after the logout', async () => {

@@ -5,7 +5,7 @@
  * internal-token plugin's per-principal cache hits).
  */
 import { createHash } from 'node:crypto'
-import { endedSessionsFor, sessionStoreFor } from '../../cluster/node-state.ts'
+import { endedSessionsFor, nodeRefresh, sessionStoreFor } from '../../cluster/node-state.ts'
 import type { ConsumerEntity } from '../../config/model.ts'
 import type { RedisSettings } from '../../config/schema/redis.ts'
 import type { Logger } from '../../observability/logger.ts'
@@ -20,6 +20,7 @@ import { CookieKeeper, type Keeper, ServerKeeper } from './keeper.ts'
 import { processWide } from './process-wide.ts'
 import { ProviderClient } from './provider-client.ts'
 import { RedisSessionStore } from './redis-store.ts'
+import type { RefreshSharing } from './refresh.ts'
 import { Refresher, RefreshMemo } from './refresh.ts'
 import type { SessionConfig } from './schema.ts'
 import { Sealer } from './seal.ts'
@@ -49,7 +50,7 @@ export class SessionContext {
   readonly revocations: Revocations
   /** The Redis store and refresh coordination (`storage: redis`), released with the configuration. */
   readonly sharedStore: RedisSessionStore | null
-  readonly sharedRefresh: SharedRefresh | null
+  readonly sharedRefresh: RefreshSharing | null
   readonly #callers = new ExpiringCache<CachedCaller>(10_000)
   readonly #pending = new WeakMap<RequestState, string[]>()
 
@@ -100,7 +101,7 @@ export class SessionContext {
     this.sharedRefresh =
       config.storage === 'redis'
         ? memo(`shared-refresh\0${same}`, () => new SharedRefresh(redis!, this.sealer, logger))
-        : null
+        : nodeRefresh()
     this.refresher = new Refresher(
       this.provider,
       processWide(`refresh\0${binding}`, () => new RefreshMemo()),

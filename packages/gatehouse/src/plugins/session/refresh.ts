@@ -8,13 +8,24 @@
  *   the spent token again; a refusal is remembered too, so a stale cookie does not ask again.
  * Both live in process-wide state (process-wide.ts), so a configuration reload in the middle changes
  * nothing. Across nodes, `storage: redis` lets one node refresh and the others take its outcome
- * (shared-refresh.ts); cookie and in-process storage rely on the browser sending the newest cookie.
+ * (shared-refresh.ts), and the workers of one node share theirs through the primary; across nodes,
+ * cookie and in-process storage rely on the browser sending the newest cookie.
  */
 import type { Logger } from '../../observability/logger.ts'
 import { ExpiringCache } from '../_shared/expiring-cache.ts'
 import { type ProviderClient, ProviderError } from './provider-client.ts'
 import { publicSessionId, refreshed, type SessionRecord } from './session.ts'
-import type { SharedRefresh } from './shared-refresh.ts'
+
+/**
+ * Refreshes shared beyond this process: across nodes through Redis (shared-refresh.ts), across the
+ * workers of a node through the primary (cluster/refresh-coordinator.ts).
+ */
+export interface RefreshSharing {
+  /** `refresh()`'s outcome for `token`, run here or taken from whoever ran it. */
+  once(token: string, refresh: () => Promise<SessionRecord>): Promise<SessionRecord>
+  /** Lets go of what the configuration held (a Redis lease). */
+  close(): Promise<void>
+}
 
 /** Milliseconds a refresh outcome is remembered by the refresh token it consumed. */
 const REMEMBER_MS = 60_000
@@ -37,14 +48,14 @@ export class Refresher {
   readonly #memo: RefreshMemo
   readonly #resource: string | undefined
   readonly #logger: Logger
-  readonly #shared: SharedRefresh | null
+  readonly #shared: RefreshSharing | null
 
   constructor(
     provider: ProviderClient,
     memo: RefreshMemo,
     resource: string | undefined,
     logger: Logger,
-    shared: SharedRefresh | null = null,
+    shared: RefreshSharing | null = null,
   ) {
     this.#provider = provider
     this.#memo = memo
