@@ -70,6 +70,8 @@ export class WorkerPool {
   #stopping = false
   /** The configuration of the last delivery; null until the first reload. */
   #config: GatewayConfig | null = null
+  /** Counts deliveries (config, keys, revocations), so a starting worker can tell it missed one. */
+  #changes = 0
   /** Past the first start: from then on an exited worker is replaced, before it a failed start is fatal. */
   #started = false
 
@@ -101,6 +103,7 @@ export class WorkerPool {
   /** A reload: every serving worker swaps it in before this resolves. */
   async deliverConfig(config: GatewayConfig, source: string): Promise<void> {
     this.#config = config
+    this.#changes++
     await Promise.all(
       this.#serving().map(async ([slot, child]) => {
         try {
@@ -119,10 +122,12 @@ export class WorkerPool {
   }
 
   async deliverKeys(state: KeyRingState): Promise<void> {
+    this.#changes++
     await this.askAll('keys', state)
   }
 
   async deliverRevocation(r: Revocation): Promise<void> {
+    this.#changes++
     await this.askAll('revocation', r)
   }
 
@@ -214,17 +219,29 @@ export class WorkerPool {
 
   async #init(slot: Slot, child: Child): Promise<WorkerReady> {
     await child.loaded
+    let seen = this.#changes
     const init = await this.#options.init()
-    const config = this.#config ?? init.config
-    const ready = await child.channel.call<WorkerReady>('init', {
+    await child.channel.call('init', {
       ...init,
-      config,
+      config: this.#config ?? init.config,
       slot: slot.index,
       workers: this.#slots.length,
     } satisfies WorkerInit)
-    // A reload delivered while it was starting: it started on the previous one, so give it this one.
-    if (this.#config !== null && this.#config !== config)
-      await child.channel.call('config', { config: this.#config, source: this.#config.source })
+    // What was delivered to the others while it was starting (it is not in their number until it
+    // serves) is given to it before it listens, and once more should anything change meanwhile.
+    const catchUp = async () => {
+      for (let round = 0; seen !== this.#changes && round < 10; round++) {
+        seen = this.#changes
+        const now = await this.#options.init()
+        if (this.#config !== null)
+          await child.channel.call('config', { config: this.#config, source: this.#config.source })
+        await child.channel.call('keys', now.keys)
+        await child.channel.call('revocations', now.revocations)
+      }
+    }
+    await catchUp()
+    const ready = await child.channel.call<WorkerReady>('listen')
+    await catchUp()
     return ready
   }
 

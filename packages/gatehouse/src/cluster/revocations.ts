@@ -46,10 +46,12 @@ export class WorkerRevocations extends Revocations {
     super()
     this.#channel = channel
     this.#logger = logger
-    channel.handle('revocation', (r) => this.take(r as Revocation, this.#logger))
+    channel
+      .handle('revocation', (r) => this.take(r as Revocation, this.#logger))
+      .handle('revocations', (all) => this.receiveAll(all as readonly Revocation[]))
   }
 
-  /** The primary's list at this worker's start. */
+  /** The primary's whole list: at this worker's start, and again if one came while it was starting. */
   receiveAll(revocations: readonly Revocation[]): void {
     for (const r of revocations) this.take(r, this.#logger)
   }

@@ -44,7 +44,7 @@ export interface WorkerReady {
 
 /**
  * Runs this process as a worker: loads, says `loaded`, waits for the primary's `init` (at once, or later
- * for the standby), then serves until told to stop.
+ * for the standby), takes whatever changed meanwhile, listens when told to, then serves until told to stop.
  */
 export function runWorker(): void {
   const channel = new Channel(process as unknown as ConstructorParameters<typeof Channel>[0])
@@ -113,7 +113,6 @@ export function runWorker(): void {
     await g.internalKeys.adopt(init.keys)
     await g.startInternalTokens()
     await g.startIdentity()
-    const addresses = await g.listen()
     gateway = g
     let configs: Promise<void> = Promise.resolve()
     channel
@@ -138,6 +137,12 @@ export function runWorker(): void {
           heap_used_bytes: own.heap_used_bytes,
         }
       })
-    return { proxy: addresses.proxy, proxyTls: addresses.proxyTls } satisfies WorkerReady
+  })
+
+  // After `init` and any catch-up the primary sends: a worker listens only with the node's state.
+  channel.handle('listen', async (): Promise<WorkerReady> => {
+    if (gateway === null) throw new Error('listen before init')
+    const addresses = await gateway.listen()
+    return { proxy: addresses.proxy, proxyTls: addresses.proxyTls }
   })
 }
