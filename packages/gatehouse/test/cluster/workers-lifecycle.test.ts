@@ -162,7 +162,8 @@ describe('a node of two workers, over its life', () => {
     const inFlight: Promise<Outcome>[] = []
     const busy = async () => ((await nodeStatus(gh)).workers ?? []).filter((w) => w.connections_active > 0)
     while ((await busy()).length < 2) {
-      assert.ok(inFlight.length < 8, 'the requests reach both workers')
+      // The kernel spreads connections over the workers' sockets by a hash: a few may land on one.
+      assert.ok(inFlight.length < 32, 'the requests reach both workers')
       inFlight.push(send(`${gh.proxyUrl}/slow`, `slow-${inFlight.length}`))
       await until(
         async () => held.length,
