@@ -10,7 +10,7 @@
 export type Handler = (args: unknown) => unknown
 
 interface Endpoint {
-  send(message: unknown): unknown
+  send(message: unknown, callback: (error: Error | null) => void): unknown
   on(event: 'message', listener: (message: unknown) => void): unknown
 }
 
@@ -63,10 +63,18 @@ export class Channel {
   }
 
   #send(message: Message): void {
+    // With a callback, a send to a process that just went away fails here (not as an 'error' event
+    // nobody listens to): a call is rejected at once, the rest is dropped.
+    const failed = (error: Error | null) => {
+      if (error === null || message.t !== 'call') return
+      const pending = this.#pending.get(message.id)
+      this.#pending.delete(message.id)
+      pending?.reject(new ChannelClosed(`the other process is gone (${message.op})`))
+    }
     try {
-      this.#endpoint.send(message)
-    } catch {
-      // The IPC channel is closing; the exit handler closes this channel and rejects what waits.
+      this.#endpoint.send(message, failed)
+    } catch (error) {
+      failed(error as Error)
     }
   }
 
@@ -82,7 +90,10 @@ export class Channel {
     }
     const handler = this.#handlers.get(message.op)
     if (message.t === 'event') {
-      handler?.(message.args)
+      // News that cannot be taken (a malformed message, a failing handler) must not end the process.
+      Promise.resolve()
+        .then(() => handler?.(message.args))
+        .catch(() => {})
       return
     }
     const id = message.id

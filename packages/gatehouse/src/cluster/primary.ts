@@ -174,9 +174,11 @@ export class WorkerPool {
     const worker = cluster.fork()
     const channel = new Channel(worker)
     serveNodeState(channel, this.#options.counters, this.#refreshes, (from) =>
-      this.#slots.flatMap((s) =>
-        s.ready && s.child !== null && s.child.channel !== from ? [s.child.channel] : [],
-      ),
+      this.#serving().flatMap(([, c]) => (c.channel !== from ? [c.channel] : [])),
+    )
+    // A send racing the worker's exit reports here, not as an unhandled 'error' that ends the primary.
+    worker.on('error', (err) =>
+      this.#options.logger.warn({ err, worker_pid: worker.process.pid }, 'worker channel error'),
     )
     channel.handle('revoke', (request) => this.#options.revoke(request as RevocationRequest))
     if (worker.process.stdout) this.#options.relay.add(worker.process.stdout)
@@ -212,6 +214,11 @@ export class WorkerPool {
         'worker serving',
       )
       return ready
+    } catch (err) {
+      // A worker that could not start (it could not listen, say) must not hold the slot alive and idle:
+      // it is ended, and its exit replaces it (with the pause a failing slot gets).
+      if (!child.worker.isDead()) child.worker.process.kill('SIGKILL')
+      throw err
     } finally {
       clearTimeout(timer)
     }
@@ -251,9 +258,8 @@ export class WorkerPool {
     slot.ready = false
     slot.child = null
     if (this.#stopping || !this.#started) return
-    const now = Date.now()
-    slot.failures = [...slot.failures.filter((t) => now - t < CRASH_WINDOW_MS), now]
-    const delay = slot.failures.length > CRASH_LIMIT ? RESTART_DELAY_MS : 0
+    slot.failures = recent(slot.failures)
+    const delay = restartDelay(slot.failures)
     this.#options.logger.error(
       { worker: slot.index, worker_pid: child.worker.process.pid, code, signal, restart_in_ms: delay },
       'worker exited; replacing it',
@@ -279,9 +285,8 @@ export class WorkerPool {
       child.channel.close()
       this.#standby = null
       if (this.#stopping) return
-      const now = Date.now()
-      this.#standbyFailures = [...this.#standbyFailures.filter((t) => now - t < CRASH_WINDOW_MS), now]
-      const delay = this.#standbyFailures.length > CRASH_LIMIT ? RESTART_DELAY_MS : 0
+      this.#standbyFailures = recent(this.#standbyFailures)
+      const delay = restartDelay(this.#standbyFailures)
       this.#options.logger.warn(
         { worker_pid: child.worker.process.pid, code, signal },
         'standby worker exited',
@@ -292,6 +297,17 @@ export class WorkerPool {
 }
 
 const NO_ANSWER = Symbol('no answer')
+
+/** The failures within CRASH_WINDOW_MS, with one more now. */
+function recent(failures: readonly number[]): number[] {
+  const now = Date.now()
+  return [...failures.filter((t) => now - t < CRASH_WINDOW_MS), now]
+}
+
+/** Milliseconds before the next start: none, unless the slot keeps failing. */
+function restartDelay(failures: readonly number[]): number {
+  return failures.length > CRASH_LIMIT ? RESTART_DELAY_MS : 0
+}
 
 /** SIGTERM to a worker; resolves once it has exited and the last of its log lines has been relayed. */
 function stopChild(worker: Worker): Promise<void> {
