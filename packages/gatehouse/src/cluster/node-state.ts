@@ -5,8 +5,8 @@
  *   nginx workers the same);
  * - server-side sessions without Redis (`storage: server`): one store, so a browser's next request may
  *   land on any worker;
- * - sessions ended by logout (cookie storage): recorded here and sent to every other worker, so a
- *   logged-out cookie is refused by all of them;
+ * - sessions ended by logout (cookie storage): recorded here and sent to every other worker before the
+ *   logout is answered, so a logged-out cookie is refused by all of them;
  * - DPoP proofs already used (`dpop.replay: memory`): a proof seen by one worker is a replay on all;
  * - session refreshes: one per refresh token, whichever workers a page's calls reach
  *   (refresh-coordinator.ts).
@@ -16,7 +16,7 @@
 import { ExpiringCache } from '../plugins/_shared/expiring-cache.ts'
 import { processReplayCache } from '../plugins/openid-connect/replay-cache.ts'
 import type { CounterPolicy, Tally } from '../plugins/rate-limiting/policies/policy.ts'
-import type { Ended } from '../plugins/session/keeper.ts'
+import type { Ended, EndedSessions } from '../plugins/session/keeper.ts'
 import { MemorySessionStore } from '../plugins/session/memory-store.ts'
 import { processWide, processWideWith } from '../plugins/session/process-wide.ts'
 import type { SessionRecord } from '../plugins/session/session.ts'
@@ -79,25 +79,42 @@ class NodeSessionStore implements SessionStore {
   }
 }
 
-/** Logouts of cookie sessions, told to the other workers through the primary. */
-class ReplicatedEnded extends ExpiringCache<Ended> {
+/** Logouts of cookie sessions in this process (alone, and the primary's record of the node's). */
+class LocalEnded implements EndedSessions {
+  readonly cache = new ExpiringCache<Ended>(100_000)
+
+  get(sid: string, now: number): Ended | undefined {
+    return this.cache.get(sid, now)
+  }
+
+  end(sid: string, entry: Ended): Promise<void> {
+    this.cache.set(sid, entry, Date.now())
+    return Promise.resolve()
+  }
+}
+
+/**
+ * Logouts of cookie sessions in a worker: told to every other worker through the primary, and the
+ * logout answered only once they all know, so the cookie is refused whichever worker sees it next.
+ */
+class ReplicatedEnded extends LocalEnded {
   readonly #channel: Channel
   readonly #binding: string
 
   constructor(channel: Channel, binding: string) {
-    super(100_000)
+    super()
     this.#channel = channel
     this.#binding = binding
   }
 
-  override set(key: string, entry: Ended, now: number): void {
-    super.set(key, entry, now)
-    this.#channel.event('ended', { binding: this.#binding, key, entry })
+  override async end(sid: string, entry: Ended): Promise<void> {
+    await super.end(sid, entry)
+    await this.#channel.call('ended', { binding: this.#binding, key: sid, entry })
   }
 
   /** Another worker's logout. */
   receive(key: string, entry: Ended): void {
-    super.set(key, entry, Date.now())
+    this.cache.set(key, entry, Date.now())
   }
 }
 
@@ -112,23 +129,20 @@ export function sessionStoreFor(binding: string): SessionStore {
 }
 
 /** The sessions ended by logout of `binding` (cookie storage). */
-export function endedSessionsFor(binding: string): ExpiringCache<Ended> {
+export function endedSessionsFor(binding: string): LocalEnded {
   const link = workerLink()
   return processWide(endedKey(binding), () =>
-    link !== null ? new ReplicatedEnded(link.channel, binding) : new ExpiringCache<Ended>(100_000),
+    link !== null ? new ReplicatedEnded(link.channel, binding) : new LocalEnded(),
   )
 }
 
 /** The primary: every logout it knows of, by binding, for a worker that starts now. */
-export function endedSessionsNow(): EndedSessions {
+export function endedSessionsNow(): EndedSnapshot {
   const now = Date.now()
-  return processWideWith<ExpiringCache<Ended>>('ended\0').map(([binding, cache]) => [
-    binding,
-    cache.live(now),
-  ])
+  return processWideWith<LocalEnded>('ended\0').map(([binding, ended]) => [binding, ended.cache.live(now)])
 }
 
-export type EndedSessions = [binding: string, entries: [key: string, entry: Ended][]][]
+export type EndedSnapshot = [binding: string, entries: [key: string, entry: Ended][]][]
 
 /** In a worker of several without Redis: session refreshes coordinated by the primary; else null. */
 export function nodeRefresh(): NodeRefresh | null {
@@ -138,7 +152,7 @@ export function nodeRefresh(): NodeRefresh | null {
 }
 
 /** In a worker: takes the logouts made before it started, then the other workers' as they come. */
-export function receiveEndedSessions(channel: Channel, before: EndedSessions): void {
+export function receiveEndedSessions(channel: Channel, before: EndedSnapshot): void {
   for (const [binding, entries] of before) {
     const cache = endedSessionsFor(binding)
     if (cache instanceof ReplicatedEnded) for (const [key, entry] of entries) cache.receive(key, entry)
@@ -179,10 +193,10 @@ export function serveNodeState(
       const a = args as { key: string; until: number }
       return processReplayCache.firstUse(a.key, a.until)
     })
-    .handle('ended', (args) => {
+    .handle('ended', async (args) => {
       const a = args as { binding: string; key: string; entry: Ended }
-      // Kept here too, for a worker that starts later.
-      endedSessionsFor(a.binding).set(a.key, a.entry, Date.now())
-      for (const other of others(channel)) other.event('ended', a)
+      // Kept here too, for a worker that starts later; answered once every other worker has it.
+      await endedSessionsFor(a.binding).end(a.key, a.entry)
+      await Promise.all([...others(channel)].map((other) => other.call('ended', a).catch(() => {})))
     })
 }

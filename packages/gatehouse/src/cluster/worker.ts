@@ -18,7 +18,7 @@ import type { Revocation } from '../redis/revocation.ts'
 import { useMemoryRevocations } from '../redis/revocation-leases.ts'
 import { Channel } from './channel.ts'
 import { setWorkerLink } from './link.ts'
-import { type EndedSessions, receiveEndedSessions } from './node-state.ts'
+import { type EndedSnapshot, receiveEndedSessions } from './node-state.ts'
 import { WorkerRevocations } from './revocations.ts'
 
 export interface WorkerInit {
@@ -28,7 +28,7 @@ export interface WorkerInit {
   readonly keys: KeyRingState
   readonly revocations: readonly Revocation[]
   /** Sessions ended by logout before this worker started (cookie storage). */
-  readonly endedSessions: EndedSessions
+  readonly endedSessions: EndedSnapshot
   readonly logLevel: LogLevel
   readonly proxyListen: string
   readonly proxyTlsListen: string | undefined

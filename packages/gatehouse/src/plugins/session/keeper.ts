@@ -29,6 +29,16 @@ interface Ended {
   readonly until: number
 }
 
+/**
+ * Where logouts of cookie sessions are remembered (by session id, until the cookie would have expired):
+ * this process's memory, or in a node of several workers every worker's (cluster/node-state.ts).
+ */
+export interface EndedSessions {
+  get(sid: string, now: number): Ended | undefined
+  /** Remembers the logout; resolves once every process that serves the session knows it. */
+  end(sid: string, entry: Ended): Promise<void>
+}
+
 interface Opened {
   readonly record: SessionRecord
   readonly until: number
@@ -41,10 +51,10 @@ export class CookieKeeper implements Keeper {
   readonly kind = 'cookie'
   readonly #sealer: Sealer
   readonly #lifetimes: Lifetimes
-  readonly #ended: ExpiringCache<Ended>
+  readonly #ended: EndedSessions
   readonly #opened = new ExpiringCache<Opened>(5_000, 16 * 1024 * 1024)
 
-  constructor(sealer: Sealer, lifetimes: Lifetimes, ended: ExpiringCache<Ended>) {
+  constructor(sealer: Sealer, lifetimes: Lifetimes, ended: EndedSessions) {
     this.#sealer = sealer
     this.#lifetimes = lifetimes
     this.#ended = ended
@@ -67,9 +77,7 @@ export class CookieKeeper implements Keeper {
   }
 
   end(record: SessionRecord): Promise<void> {
-    const until = (record.createdAt + this.#lifetimes.absolute) * 1000
-    this.#ended.set(record.sid, { until }, Date.now())
-    return Promise.resolve()
+    return this.#ended.end(record.sid, { until: (record.createdAt + this.#lifetimes.absolute) * 1000 })
   }
 }
 
