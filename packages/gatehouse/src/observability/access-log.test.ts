@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { GatehouseError } from '../errors/errors.ts'
 import type { RequestState } from '../pipeline/request-state.ts'
-import { AccessLog } from './access-log.ts'
+import { AccessLog, msText } from './access-log.ts'
 
 /** The fields AccessLog reads, nothing else: a request as the pipeline leaves it. */
 function state(overrides: Partial<Record<keyof RequestState, unknown>> = {}): RequestState {
@@ -81,5 +81,24 @@ describe('access-log lines', () => {
   it('list the parts of a composition that failed, when some did', () => {
     const line = lineFor(state({ failedParts: ['reviews', 'recommendations'] }))
     assert.deepEqual(line.failed_parts, ['reviews', 'recommendations'])
+  })
+
+  it('print latencies as the rounded number itself, to the microsecond', () => {
+    const reference = (v: number) => String(Math.round(v * 1000) / 1000)
+    const values = [
+      0, 0.0004, 0.0005, 0.001, 0.01, 0.1, 0.5, 1, 2.5, 9.9995, 10, 999.999, 1000.0004, 123456.789,
+    ]
+    for (let i = 0; i < 20_000; i++) values.push(Math.random() * 10 ** ((i % 8) - 2))
+    values.push(2 ** 31 / 1000, 4e6, 1e12 + 0.25, -0.0004, -1.5)
+    for (const v of values) assert.equal(msText(v), reference(v), `latency ${v}`)
+  })
+
+  it('carry the time as pino does, to the millisecond', () => {
+    const before = Date.now()
+    const time = lineFor(state()).time as string
+    const after = Date.now()
+    const at = Date.parse(time)
+    assert.equal(new Date(at).toISOString(), time)
+    assert.ok(at >= before && at <= after, `${time} within the call`)
   })
 })
