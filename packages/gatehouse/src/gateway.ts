@@ -22,7 +22,7 @@ import { InternalKeyRing } from './internal-tokens/key-ring.ts'
 import { RedisPeerKeys } from './internal-tokens/peer-keys.ts'
 import type { AccessLog } from './observability/access-log.ts'
 import type { Logger } from './observability/logger.ts'
-import { GatewayMetrics } from './observability/metrics.ts'
+import { BUILTIN_ROUTES, GatewayMetrics } from './observability/metrics.ts'
 import { checkReadiness, type Dependency, type Readiness } from './observability/readiness.ts'
 import { handleRequest, type MountedIdentity, type PipelineContext } from './pipeline/pipeline.ts'
 import { GatewayRuntime } from './pipeline/runtime.ts'
@@ -78,6 +78,7 @@ export class Gateway implements PipelineContext {
   readonly #accessLog: AccessLog | null
   readonly metrics = new GatewayMetrics()
   readonly unmatchedMetrics = this.metrics.unmatched
+  readonly jwksMetrics = this.metrics.internalJwks
   /** DB mode: where admin writes go (db-mode/source.ts, set by main.ts); null in DB-less mode. */
   entityWrites: EntityWrites | null = null
   /** Set by the identity provider when it serves on this listener (identity/mount.ts). */
@@ -428,7 +429,7 @@ export class Gateway implements PipelineContext {
     if (!config.settings.identity.enabled) return null
     return IdentityHost.start(config.settings, {
       logger: this.logger,
-      metrics: this.metrics.forRoute('', 'identity-provider'),
+      metrics: this.metrics.forRoute('', BUILTIN_ROUTES.identityProvider),
       trustedProxies: () => this.runtime.trustedProxies,
       providerKeys: this.providerKeys,
     })

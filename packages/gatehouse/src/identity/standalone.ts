@@ -9,7 +9,7 @@ import { loadConfigFile } from '../config/load.ts'
 import type { GatewayConfig } from '../config/model.ts'
 import { ConfigError } from '../errors/errors.ts'
 import { createLoggers } from '../observability/logger.ts'
-import { RouteMetrics } from '../observability/metrics.ts'
+import { BUILTIN_ROUTES, RouteMetrics } from '../observability/metrics.ts'
 import { parseRequestTarget } from '../pipeline/request-target.ts'
 import { loadBundledPlugins } from '../plugins/registry.ts'
 import { listen } from '../proxy/server.ts'
@@ -36,7 +36,7 @@ export async function startIdentityServer(options: IdentityServerOptions): Promi
   let trusted = blockList(config.settings.proxy.trusted_ips)
   const host = await IdentityHost.start(config.settings, {
     logger,
-    metrics: new RouteMetrics('', 'identity-provider'),
+    metrics: new RouteMetrics('', BUILTIN_ROUTES.identityProvider),
     trustedProxies: () => trusted,
   })
   const server = createServer((req, res) => {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { GatehouseError } from '../errors/errors.ts'
 import type { RequestState } from '../pipeline/request-state.ts'
 import { AccessLog, msText } from './access-log.ts'
+import { BUILTIN_ROUTES, RouteMetrics } from './metrics.ts'
 
 /** The fields AccessLog reads, nothing else: a request as the pipeline leaves it. */
 function state(overrides: Partial<Record<keyof RequestState, unknown>> = {}): RequestState {
@@ -11,6 +12,7 @@ function state(overrides: Partial<Record<keyof RequestState, unknown>> = {}): Re
     method: 'GET',
     path: '/orders/1',
     route: { routeName: 'orders', serviceName: 'orders-svc', service: {} },
+    builtin: null,
     consumer: null,
     upstreamLatency: 1.23456,
     clientIp: '203.0.113.9',
@@ -64,6 +66,13 @@ describe('access-log lines', () => {
     assert.equal(line.path, `/p${nasty}`)
     assert.equal(line.consumer, nasty)
     assert.equal(line.route, null)
+    assert.equal(line.service, null)
+  })
+
+  it('name a built-in endpoint by the route label it counts under in /metrics, with no service', () => {
+    const builtin = new RouteMetrics('', BUILTIN_ROUTES.internalJwks)
+    const line = lineFor(state({ route: null, builtin }))
+    assert.equal(line.route, 'gatehouse:internal-jwks')
     assert.equal(line.service, null)
   })
 

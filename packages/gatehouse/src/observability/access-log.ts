@@ -4,6 +4,9 @@
  * or body: those are where tokens and secrets travel. Lines have pino's shape (`level`, `time`, `pid`,
  * then `type: "access"`, the fields, `msg: "request"`) so one parser reads both kinds, but are built
  * here, field by field, because this runs once per request.
+ *
+ * `route` and `service` name the series the request counts under in /metrics (docs/metrics.md): the
+ * same strings, with null where the metric label is "" (no route matched, a route without a service).
  */
 import type { RequestState } from '../pipeline/request-state.ts'
 
@@ -65,7 +68,7 @@ export class AccessLog {
     let line =
       `{"level":"info","time":"${this.#isoPrefix}${MILLIS[now - second * 1000]}Z${this.#pid}${str(state.requestId)}` +
       `,"method":${str(state.method)},"path":${str(state.path)}` +
-      `,"route":${route ? str(route.routeName) : state.identity ? '"identity-provider"' : 'null'}` +
+      `,"route":${route ? str(route.routeName) : state.builtin !== null ? str(state.builtin.route) : 'null'}` +
       `,"service":${route?.service ? str(route.serviceName) : 'null'}` +
       `,"consumer":${consumer ? strOrNull(consumer.username ?? consumer.id) : 'null'}` +
       `,"status":${status},"latency_ms":${msText(latencyMs)}` +

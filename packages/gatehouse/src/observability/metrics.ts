@@ -5,7 +5,8 @@
  * the label set three times. They are turned into Prometheus text only when /metrics is scraped.
  * Series survive reloads (same service and route names, same series). Requests that match no route
  * (404, or 400 for a bad request target) count under `service=""` and `route=""`, as in Kong's
- * prometheus plugin.
+ * prometheus plugin; the endpoints the gateway answers itself before routing count under their own
+ * reserved route label (BUILTIN_ROUTES). docs/metrics.md lists every family and label (parity-tested).
  *
  * With several workers (cluster/primary.ts) the primary's /metrics is the sum over the workers and
  * itself (`text()`): counters and histograms add up, per-worker series carry a `worker` label, and the
@@ -41,6 +42,18 @@ class HistogramSeries {
     this.count++
   }
 }
+
+/**
+ * The `route` label of the endpoints the gateway answers itself, ahead of routing (service ""). A colon
+ * is in no route name or id (Kong's `utf8_name`), so a route of the configuration can never share
+ * their series, whatever it is called. The access log's `route` field shows the same value.
+ */
+export const BUILTIN_ROUTES = {
+  /** The built-in identity provider, every path under its issuer (identity/mount.ts). */
+  identityProvider: 'gatehouse:identity-provider',
+  /** The internal-token JWKS at `internal_tokens.jwks_path`. */
+  internalJwks: 'gatehouse:internal-jwks',
+} as const
 
 type Labels = Readonly<Record<string, string>>
 interface MetricValue {
@@ -130,6 +143,8 @@ export class GatewayMetrics {
 
   /** For requests answered before any route matched. */
   readonly unmatched: RouteMetrics
+  /** For the internal-token JWKS (BUILTIN_ROUTES.internalJwks). */
+  readonly internalJwks: RouteMetrics
   readonly #routes = new Map<string, RouteMetrics>()
   #logWriter: { readonly droppedTotal: number } | null = null
 
@@ -182,6 +197,7 @@ export class GatewayMetrics {
       ) as never,
     )
     this.unmatched = this.forRoute('', '')
+    this.internalJwks = this.forRoute('', BUILTIN_ROUTES.internalJwks)
     this.#loopTimer = this.#sampleEventLoop()
   }
 
@@ -247,12 +263,17 @@ export class GatewayMetrics {
 }
 
 export class RouteMetrics {
+  /** The `service` and `route` labels ("" for none). */
+  readonly service: string
+  readonly route: string
   readonly labels: Labels
   readonly upstream = new HistogramSeries()
   /** Status code → its series; codes are few (and bounded to 100..599), so a map stays small. */
   readonly #byCode = new Map<number, HistogramSeries>()
 
   constructor(service: string, route: string) {
+    this.service = service
+    this.route = route
     this.labels = Object.freeze({ service, route })
   }
 

@@ -18,6 +18,8 @@
  *
  * Before 2, two applications answer on the proxy listener themselves: the built-in identity provider
  * (under its issuer) and the JWKS services use to verify internal tokens (internal_tokens.jwks_path).
+ * Each is logged and counted under its own route label (observability/metrics.ts BUILTIN_ROUTES), with
+ * the body bytes it sent.
  * The internal token for the upstream is minted in 5, by the internal-token plugin (transform band),
  * once authentication, authorisation and rate limiting have passed.
  */
@@ -28,7 +30,7 @@ import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { AccessLog } from '../observability/access-log.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
-import { clientErrorOf, closeAfter } from '../proxy/client-errors.ts'
+import { clientErrorBytesOf, clientErrorOf, closeAfter } from '../proxy/client-errors.ts'
 import { letBodyCome } from '../proxy/expect-continue.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
 import { screenHeaderNames } from '../proxy/header-names.ts'
@@ -36,6 +38,7 @@ import { requestIdFrom } from '../proxy/trace-context.ts'
 import { isPathRefusal, type PathRefusal } from '../router/path-policy.ts'
 import { bodyTooLarge } from './body-limit.ts'
 import { composeResponse } from './compose.ts'
+import { countBodyBytes } from './count-body-bytes.ts'
 import { ClientGoneError, forwardUpstream } from './forward.ts'
 import { runAccessPhase, runLogPhase } from './plugin-phases.ts'
 import { checkRequestHead } from './request-head.ts'
@@ -51,6 +54,8 @@ export interface PipelineContext extends ProxyContext {
   readonly accessLog: AccessLog | null
   /** Where requests that matched no route are counted. */
   readonly unmatchedMetrics: RouteMetrics
+  /** Where requests for the internal-token JWKS are counted (route "gatehouse:internal-jwks"). */
+  readonly jwksMetrics: RouteMetrics
   /** The built-in identity provider when it runs on this listener (identity/mount.ts), else null. */
   readonly identity: MountedIdentity | null
   /** The gateway's internal-token keys; their public JWKS is served at internal_tokens.jwks_path. */
@@ -67,7 +72,7 @@ export interface MountedIdentity {
   matches(host: string, path: string): boolean
   /** Serves the request (its canonical path and raw query); the pipeline still logs it and counts it. */
   handle(req: IncomingMessage, res: ServerResponse, path: string, query: string): void
-  /** Its metric series (route "identity-provider"). */
+  /** Its metric series (route "gatehouse:identity-provider"). */
   readonly metrics: RouteMetrics
 }
 
@@ -133,7 +138,9 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   // 1b. the identity provider's own endpoints, when it is mounted here
   const identity = pc.identity
   if (identity?.matches(state.host, state.path)) {
-    state.identity = true
+    state.builtin = identity.metrics
+    // koa writes the response, not the pipeline: its bytes are counted as they go out.
+    countBodyBytes(state)
     // The provider reads its own bodies (forms, token requests), bounded by its own limits.
     letBodyCome(res)
     identity.handle(req, res, parsed.path, parsed.query)
@@ -142,7 +149,8 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
 
   // 1c. the public keys of internal tokens, for services and their SDK
   if (state.path === runtime.config.settings.internal_tokens.jwks_path) {
-    serveJwks(pc.internalKeys, state.method, res)
+    state.builtin = pc.jwksMetrics
+    serveJwks(pc.internalKeys, state)
     return
   }
 
@@ -280,21 +288,34 @@ function refuseHttp(state: RequestState, hostHeader: string): void {
   sendGatewayResponse(state)
 }
 
+const JWKS_NOT_ALLOWED = '{"message":"Method not allowed"}'
+
 /** The JWKS document; other methods get 405 (it is read-only). */
-function serveJwks(keys: InternalKeyRing, method: string, res: ServerResponse): void {
+function serveJwks(keys: InternalKeyRing, state: RequestState): void {
+  const { method, res } = state
   if (method !== 'GET' && method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' })
-    res.end('{"message":"Method not allowed"}')
+    res.writeHead(405, {
+      allow: 'GET, HEAD',
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': JWKS_NOT_ALLOWED.length,
+    })
+    state.bytesSent = JWKS_NOT_ALLOWED.length
+    res.end(JWKS_NOT_ALLOWED)
     return
   }
   const body = keys.jwksBody
+  const length = Buffer.byteLength(body)
   res.writeHead(200, {
     'content-type': 'application/jwk-set+json',
-    'content-length': Buffer.byteLength(body),
+    'content-length': length,
     // Services may cache it briefly; the next key is published long before it signs.
     'cache-control': 'public, max-age=60',
   })
-  res.end(method === 'HEAD' ? undefined : body)
+  if (method === 'HEAD') res.end()
+  else {
+    state.bytesSent = length
+    res.end(body)
+  }
 }
 
 // 8. log — runs once per request, when the response is done or the client went away.
@@ -311,6 +332,7 @@ function onResponseClose(this: ServerResponse): void {
     // The parser found this request's body malformed and client-errors.ts answered it (400).
     status = refused.status
     state.error ??= refused
+    state.bytesSent = clientErrorBytesOf(this)
   } else if (unfinished && pc.cutting) {
     status = 503
     state.error ??= new GatehouseError('GH_ERR_SERVER_SHUTTING_DOWN', 'closed by the shutdown timeout')
@@ -318,7 +340,7 @@ function onResponseClose(this: ServerResponse): void {
   const latency = performance.now() - state.startedAt
   const ctx = state.route
   const upstreamSeconds = state.upstreamLatency >= 0 ? state.upstreamLatency / 1000 : -1
-  const metrics = ctx !== null ? ctx.metrics : state.identity ? pc.identity!.metrics : pc.unmatchedMetrics
+  const metrics = ctx !== null ? ctx.metrics : (state.builtin ?? pc.unmatchedMetrics)
   metrics.record(status, latency / 1000, upstreamSeconds)
   if (ctx !== null) {
     runLogPhase(state, (err, plugin) =>

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ConsumerEntity } from '../config/model.ts'
 import type { GatehouseError } from '../errors/errors.ts'
+import type { RouteMetrics } from '../observability/metrics.ts'
 import { letBodyCome } from '../proxy/expect-continue.ts'
 import { announcedOver, bodyLimitError } from './body-limit.ts'
 import type { PluginInstance } from './plugin-chain.ts'
@@ -86,8 +87,11 @@ export class RequestState {
   readonly clientIp: string
 
   route: RouteContext | null
-  /** Served by the mounted identity provider rather than a route. */
-  identity: boolean
+  /**
+   * Answered by the gateway itself before routing (the identity provider, the internal-token JWKS): the
+   * series it counts under, whose labels the access log shows too; null otherwise.
+   */
+  builtin: RouteMetrics | null
   /** Captures of a regex route path. */
   captures: Readonly<Record<string, string>> | null
   /** Path prefix removed by strip_path ('' when none). */
@@ -175,7 +179,7 @@ export class RequestState {
     this.host = fields.host
     this.clientIp = fields.clientIp
     this.route = null
-    this.identity = false
+    this.builtin = null
     this.captures = null
     this.strippedPrefix = ''
     this.upstreamMethod = fields.method

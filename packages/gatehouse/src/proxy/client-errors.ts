@@ -32,11 +32,12 @@ import { errorEnvelope } from '../errors/respond.ts'
 const kLastResponse = Symbol('gatehouse.lastResponse')
 const kRefused = Symbol('gatehouse.refused')
 const kClientError = Symbol('gatehouse.clientError')
+const kClientErrorBytes = Symbol('gatehouse.clientErrorBytes')
 
 const kClosing = Symbol('gatehouse.closing')
 
 type TrackedSocket = Duplex & { [kLastResponse]?: ServerResponse; [kRefused]?: true; [kClosing]?: true }
-type RefusedResponse = ServerResponse & { [kClientError]?: GatehouseError }
+type RefusedResponse = ServerResponse & { [kClientError]?: GatehouseError; [kClientErrorBytes]?: number }
 
 /** Node's parser errors → what the client is told. Messages are fixed strings; no input is echoed. */
 const PARSE_ERRORS: Readonly<Record<string, readonly [GatehouseError['code'], string]>> = {
@@ -99,6 +100,11 @@ export function clientErrorOf(res: ServerResponse): GatehouseError | null {
   return (res as RefusedResponse)[kClientError] ?? null
 }
 
+/** The body bytes of that answer (written on the socket, past `res`), for the access log. */
+export function clientErrorBytesOf(res: ServerResponse): number {
+  return (res as RefusedResponse)[kClientErrorBytes] ?? 0
+}
+
 /** Answers parser errors and CONNECT on `server` (either proxy listener) as described above. */
 export function answerClientErrors(server: NetServer): void {
   server.on('clientError', onClientError)
@@ -127,8 +133,9 @@ function onClientError(err: NodeJS.ErrnoException, duplex: Duplex): void {
       return
     }
     const error = parseError(err)
-    ;(last as RefusedResponse)[kClientError] = error
-    answer(socket, error)
+    const refused = last as RefusedResponse
+    refused[kClientError] = error
+    refused[kClientErrorBytes] = answer(socket, error)
     return
   }
   if (err.code === 'HPE_CLOSED_CONNECTION') {
@@ -169,16 +176,21 @@ function parseError(err: NodeJS.ErrnoException): GatehouseError {
       })
 }
 
-/** Writes the envelope as a complete response and closes the connection once it is sent. */
-function answer(socket: Duplex, error: GatehouseError): void {
-  if (!socket.writable) return
+/**
+ * Writes the envelope as a complete response and closes the connection once it is sent. Returns the
+ * body's length in bytes (0 when the socket could no longer be written).
+ */
+function answer(socket: Duplex, error: GatehouseError): number {
+  if (!socket.writable) return 0
   const body = JSON.stringify(errorEnvelope(error))
+  const length = Buffer.byteLength(body)
   socket.write(
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n` +
-      `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `content-type: application/json; charset=utf-8\r\ncontent-length: ${length}\r\n` +
       `connection: close\r\n\r\n${body}`,
   )
   closeSoon(socket)
+  return length
 }
 
 /** Ends the connection after what is already written (net and TLS sockets), or at once. */

@@ -234,14 +234,16 @@ describe('request smuggling on the HTTP/1.1 listener', () => {
       assert.equal(up.requests[0]!.body, 'hello')
     })
 
-    it('logs the request with the bad chunk as the 400 it was answered, with its code', async () => {
-      await exchange(
+    it('logs the request with the bad chunk as the 400 it was answered, with its code and body size', async () => {
+      const x = await exchange(
         'POST /logged-chunk HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n',
       )
+      assert.equal(x.responses[0]!.status, 400)
       const line = await gh.waitForLog((l) => l.type === 'access' && l.path === '/logged-chunk')
       assert.equal(line.status, 400)
       assert.equal(line.error_code, 'GH_ERR_REQUEST_INVALID')
       assert.equal(line.error_detail, 'HPE_INVALID_CHUNK_SIZE')
+      assert.equal(line.bytes_sent, Buffer.byteLength(x.responses[0]!.body))
     })
   })
 
