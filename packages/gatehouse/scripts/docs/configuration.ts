@@ -33,7 +33,7 @@ export function renderConfiguration(registry: PluginRegistry): string {
   return document([
     '# Configuration reference',
     generatedNotice('the zod schemas in `packages/gatehouse/src/config/schema/`'),
-    INTRO,
+    intro(fields, registry),
     codeBlock('yaml', CONFIGURATION_EXAMPLE),
     VAULT,
     precedence(fields),
@@ -50,10 +50,59 @@ export function renderConfiguration(registry: PluginRegistry): string {
   ])
 }
 
-const INTRO = `Gatehouse reads one declarative file, YAML or JSON. It is Kong's DB-less declarative format 3.0 \
+/**
+ * The top-level keys of Kong 3.x's declarative format, but for the plugins' credential lists (acls,
+ * jwt_secrets, ...), which come from the plugins that own them. What the schema has beyond these (and the
+ * credential lists) is Gatehouse's own; what it lacks of these, a Kong file cannot use here yet.
+ */
+export const KONG_TOP_LEVEL_KEYS: readonly string[] = [
+  '_format_version',
+  '_transform',
+  '_comment',
+  '_ignore',
+  '_info',
+  'services',
+  'routes',
+  'consumers',
+  'plugins',
+  'upstreams',
+  'targets',
+  'certificates',
+  'ca_certificates',
+  'snis',
+  'consumer_groups',
+  'vaults',
+  'keys',
+  'key_sets',
+]
+
+/** The top-level keys the schema has and Kong's format does not, and Kong's the schema does not read. */
+export function topLevelDifferences(
+  schemaKeys: readonly string[],
+  registry: PluginRegistry,
+): { own: string[]; unread: string[] } {
+  const kong = new Set([...KONG_TOP_LEVEL_KEYS, ...registry.credentialDefinitions().map((d) => d.name)])
+  return {
+    own: schemaKeys.filter((k) => !kong.has(k)),
+    unread: KONG_TOP_LEVEL_KEYS.filter((k) => !schemaKeys.includes(k)),
+  }
+}
+
+function intro(fields: readonly FieldDoc[], registry: PluginRegistry): string {
+  const { own, unread } = topLevelDifferences(
+    fields.map((f) => f.key),
+    registry,
+  )
+  const link = (key: string) => `[${code(key)}](#${anchor(code(key))})`
+  const unreadText =
+    unread.length === 0
+      ? ''
+      : ` Kong's ${listText(unread.map(code))} are not read yet: a file with one of them is refused, naming it.`
+  return `Gatehouse reads one declarative file, YAML or JSON. It is Kong's DB-less declarative format 3.0 \
 (\`_format_version: "3.0"\`), so a Kong 3.x file with services, routes, consumers and the plugins listed in \
-[plugins.md](plugins.md) loads unchanged. Gatehouse adds three sections Kong does not have: \`proxy\`, \`admin\` \
-and \`logging\`.
+[plugins.md](plugins.md) loads unchanged. Gatehouse adds \
+${countText(own.length)} ${own.length === 1 ? 'section' : 'sections'} Kong does not have: \
+${listText(own.map(link))}.${unreadText}
 
 The whole file is checked once, when it is loaded: against the schema below and each plugin's own schema, then \
 for rules between entities (a route names an existing service, a consumer has a username or custom_id). Every \
@@ -61,6 +110,32 @@ problem is reported as \`FILE: path: message\` (see [errors.md](errors.md#config
 starts until there are none. \`gatehouse config check FILE\` runs the same checks without starting anything.
 
 A minimal file:`
+}
+
+const COUNTS = [
+  'no',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+]
+
+function countText(n: number): string {
+  return COUNTS[n] ?? String(n)
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listText(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`
+}
 
 const VAULT = `## Secrets: \`{vault://env/NAME}\`
 

@@ -44,6 +44,7 @@ Environment:
   GATEHOUSE_ADMIN_LISTEN      admin API listen address (default 127.0.0.1:8001)
   GATEHOUSE_ADMIN_TOKEN       bearer token required by the admin API
   GATEHOUSE_STATUS_LISTEN     status listener (/status, /status/ready, /metrics; no token) address, or off
+  GATEHOUSE_WORKERS           worker processes for the proxy: a number, or auto (default: one per core)
   GATEHOUSE_LOG_LEVEL         fatal | error | warn | info | debug | trace | silent
 
 Docs: docs/configuration.md, docs/plugins.md, docs/errors.md`

@@ -1,17 +1,25 @@
 /**
  * Ids and unique fields of one entity type while a document is normalised: detects duplicates and
- * resolves references by name, username or id, reporting each problem at its key path.
+ * resolves references by the type's key (a service's name, a consumer's username) or id, reporting each
+ * problem at its key path. Which members a reference may have is the schema's (schema/typedefs.ts).
  */
 import type { Reference } from './schema/typedefs.ts'
 
 export class EntityIndex {
   readonly #type: string
+  readonly #key: 'name' | 'username'
   readonly #issue: (path: string, message: string) => void
   readonly #byId = new Map<string, string>()
   readonly #byField = new Map<string, { id: string; at: string }>()
 
-  constructor(type: string, issue: (path: string, message: string) => void) {
+  /** `key`: the unique field a reference may name instead of the id (Kong's endpoint key). */
+  constructor(
+    type: string,
+    issue: (path: string, message: string) => void,
+    key: 'name' | 'username' = 'name',
+  ) {
     this.#type = type
+    this.#key = key
     this.#issue = issue
   }
 
@@ -35,15 +43,27 @@ export class EntityIndex {
 
   /** The id a reference points at, or undefined after recording a dangling-reference issue. */
   resolve(ref: Reference, at: string): string | undefined {
-    const text =
-      typeof ref === 'string' ? ref : 'id' in ref ? ref.id : 'name' in ref ? ref.name : ref.username
-    const byField = (field: string) => this.#byField.get(`${field}\0${text}`)?.id
+    const key = this.#key
+    const byKey = (text: string) => this.#byField.get(`${key}\0${text}`)?.id
+    const byId = (text: string) => (this.#byId.has(text) ? text : undefined)
+    let text: string
     let id: string | undefined
-    if (typeof ref === 'string')
-      id = byField('name') ?? byField('username') ?? (this.#byId.has(text) ? text : undefined)
-    else if ('id' in ref) id = this.#byId.has(text) ? text : undefined
-    else id = byField('name' in ref ? 'name' : 'username')
-    if (!id) this.#issue(at, `no ${this.#type} with name or id '${text}'`)
+    let what: string
+    if (typeof ref === 'string') {
+      text = ref
+      id = byKey(text) ?? byId(text)
+      what = `${key} or id`
+    } else if ('id' in ref) {
+      text = ref.id
+      id = byId(text)
+      what = 'id'
+    } else {
+      // The schema allows only this type's key here; anything else never reaches the index.
+      text = (ref as Record<string, string>)[key] ?? ''
+      id = byKey(text)
+      what = key
+    }
+    if (!id) this.#issue(at, `no ${this.#type} with ${what} '${text}'`)
     return id
   }
 }

@@ -53,7 +53,9 @@ function rewordMessage(issue: z.core.$ZodIssue): string {
     if (/received undefined$/.test(issue.message)) return 'is required'
     return issue.message.replace(/^Invalid input: /, '').replace('received', 'got')
   }
-  if (issue.code === 'invalid_union') return 'does not match any accepted form'
+  // A union that says which forms it takes (schema/typedefs.ts references) keeps its own words.
+  if (issue.code === 'invalid_union')
+    return issue.message === 'Invalid input' ? 'does not match any accepted form' : issue.message
   // zod's own prefixes ("Too small: expected number to be >=0") repeat what the rest says.
   return issue.message.replace(/^(Invalid (input|option|string)|Too (small|big)): /, '')
 }

@@ -109,7 +109,7 @@ routes:
 `)
     assert.deepEqual(problems(text), [
       "gatehouse.yaml: plugins[0].route: no route with name or id 'nowhere'",
-      "gatehouse.yaml: plugins[1].consumer: no consumer with name or id 'nobody'",
+      "gatehouse.yaml: plugins[1].consumer: no consumer with username or id 'nobody'",
     ])
   })
 
@@ -225,15 +225,22 @@ plugins:
   it('rejects a service protocol this version cannot proxy, such as grpc', () => {
     assert.deepEqual(
       problems('_format_version: "3.0"\nservices:\n- { name: rpc, protocol: grpc, host: rpc.internal }\n'),
-      ["gatehouse.yaml: services[0].protocol: 'grpc' is not supported yet; use http or https"],
+      ["gatehouse.yaml: services[0].protocol: 'grpc' services are not supported yet; use http or https"],
+    )
+    assert.deepEqual(
+      problems('_format_version: "3.0"\nservices:\n- { name: rpc, protocol: gopher, host: rpc.internal }\n'),
+      ['gatehouse.yaml: services[0].protocol: expected http or https'],
     )
     assert.deepEqual(
       problems('_format_version: "3.0"\nservices:\n- { name: rpc, url: "grpc://rpc.internal:9000" }\n'),
       ['gatehouse.yaml: services[0].url: expected an http:// or https:// URL'],
     )
-    assert.deepEqual(problems(withService('  routes:\n  - { name: r, paths: [/r], protocols: [grpc] }\n')), [
-      "gatehouse.yaml: services[0].routes[0].protocols: 'grpc' routes are not supported yet; use http/https",
-    ])
+    assert.deepEqual(
+      problems(withService('  routes:\n  - { name: r, paths: [/r], protocols: [https, ws] }\n')),
+      [
+        "gatehouse.yaml: services[0].routes[0].protocols[1]: 'ws' routes are not supported yet; use http or https",
+      ],
+    )
   })
 
   it('reports every problem of a file together, schema and cross-entity alike', () => {

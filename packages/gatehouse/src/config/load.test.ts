@@ -189,7 +189,7 @@ services:
     )
     const plugin = config.plugins[0]!
     assert.equal(plugin.enabled, true)
-    assert.deepEqual(plugin.protocols, ['http', 'https', 'grpc', 'grpcs'])
+    assert.deepEqual(plugin.protocols, ['http', 'https'])
     assert.equal(config.settings.proxy.listen, '0.0.0.0:8000')
     assert.equal(config.settings.admin.listen, '127.0.0.1:8001')
     assert.equal(config.settings.logging.level, 'info')

@@ -27,7 +27,6 @@ import { normalizeComposition } from './normalize-composition.ts'
 import { normalizeCredentials } from './normalize-credentials.ts'
 import { normalizeUpstreams } from './normalize-upstreams.ts'
 import type { DeclarativeDocument } from './schema/root.ts'
-import { SUPPORTED_SERVICE_PROTOCOLS } from './schema/service.ts'
 import type { Reference } from './schema/typedefs.ts'
 import { stableId } from './stable-id.ts'
 import { checkUnderscoreHeaders } from './underscore-headers.ts'
@@ -72,7 +71,7 @@ export function normalizeDocument(
 
   const serviceIndex = new EntityIndex('service', issue)
   const routeIndex = new EntityIndex('route', issue)
-  const consumerIndex = new EntityIndex('consumer', issue)
+  const consumerIndex = new EntityIndex('consumer', issue, 'username')
 
   for (const [i, raw] of (doc.services ?? []).entries()) {
     const at = `services[${i}]`
@@ -154,6 +153,10 @@ export function normalizeDocument(
   for (const pending of pendingPlugins) {
     const plugin = buildPlugin(pending, indexes, registry, issue, stamp)
     if (!plugin) continue
+    if (plugin.protocols.length === 1)
+      notices.push(
+        `${pending.at}.protocols: lists only ${plugin.protocols[0]}, but a plugin runs for http and https requests alike (as in Kong); limit the route's protocols instead`,
+      )
     const scopeKey = `${plugin.name}|${plugin.service?.id ?? ''}|${plugin.route?.id ?? ''}|${plugin.consumer?.id ?? ''}`
     const first = pluginScopes.get(scopeKey)
     if (first) {
@@ -193,7 +196,7 @@ function buildService(
   issue: (path: string, message: string) => void,
   stamp: { created_at: number; updated_at: number },
 ): ServiceEntity {
-  let protocol = raw.protocol ?? 'http'
+  let protocol: 'http' | 'https' = raw.protocol ?? 'http'
   let host = raw.host?.toLowerCase() ?? ''
   let port = raw.port
   let path = raw.path ?? null
@@ -218,9 +221,6 @@ function buildService(
   } else if (raw.host === undefined) {
     issue(`${at}.host`, 'required (or give url)')
   }
-  if (!SUPPORTED_SERVICE_PROTOCOLS.has(protocol)) {
-    issue(`${at}.protocol`, `'${protocol}' is not supported yet; use http or https`)
-  }
   const clientCertificate = raw.client_certificate
   if (clientCertificate !== undefined && 'id' in clientCertificate)
     issue(`${at}.client_certificate`, 'certificate entities are not supported yet; give { cert, key }')
@@ -234,7 +234,7 @@ function buildService(
   return {
     id: raw.id ?? stableId('service', raw.name ?? at),
     name: raw.name ?? null,
-    protocol: protocol as 'http' | 'https',
+    protocol,
     host,
     port: port ?? (protocol === 'https' ? 443 : 80),
     path,
@@ -262,10 +262,6 @@ function buildRoute(
   issue: (path: string, message: string) => void,
   stamp: { created_at: number; updated_at: number },
 ): RouteEntity {
-  for (const p of raw.protocols) {
-    if (p !== 'http' && p !== 'https')
-      issue(`${at}.protocols`, `'${p}' routes are not supported yet; use http/https`)
-  }
   const hasHeaders = raw.headers !== undefined && Object.keys(raw.headers).length > 0
   if (!raw.methods?.length && !raw.hosts?.length && !raw.paths?.length && !hasHeaders) {
     issue(at, "must set one of 'methods', 'hosts', 'headers', 'paths'")

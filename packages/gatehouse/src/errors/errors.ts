@@ -114,7 +114,7 @@ export const ERROR_CODES = {
   GH_ERR_SESSION_TOO_LARGE: {
     status: 500,
     summary:
-      'The tokens of a browser session do not fit in the session cookie (cookie.max_size); use storage: server.',
+      'The tokens of a browser session do not fit in the session cookie (cookie.max_size): keep sessions at the gateway, with storage: redis (several nodes) or storage: server (one node: its sessions are not shared).',
   },
   GH_ERR_AUTH_SCOPE_INSUFFICIENT: {
     status: 403,

@@ -177,7 +177,7 @@ describe('the admin entity endpoints in DB-less mode', () => {
       assert.match(String(p.id), UUID)
       assert.equal(p.enabled, true)
       assert.equal(p.instance_name, null)
-      assert.deepEqual(p.protocols, ['http', 'https', 'grpc', 'grpcs'])
+      assert.deepEqual(p.protocols, ['http', 'https'])
     }
     const scoped = (kind: string, id: unknown) =>
       data.find((p) => (p[kind] as { id: string } | null)?.id === id)!

@@ -22,7 +22,7 @@ import { routeFields } from './route.ts'
 import { serviceFields } from './service.ts'
 import { adminSettings, loggingSettings, proxySettings } from './settings.ts'
 import { storageSettings } from './storage.ts'
-import { reference, tags, uuid } from './typedefs.ts'
+import { consumerReference, serviceReference, tags, upstreamReference, uuid } from './typedefs.ts'
 import { targetFields, upstreamFields } from './upstream.ts'
 
 export const FORMAT_VERSIONS = ['3.0'] as const
@@ -82,7 +82,7 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
   const route = entity(
     {
       ...routeFields,
-      service: reference.optional().describe('The service (name or id) requests are proxied to.'),
+      service: serviceReference.optional().describe('The service (name or id) requests are proxied to.'),
       plugins: plugins('route'),
     },
     mode,
@@ -106,7 +106,7 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
           {
             ...def.fields,
             ...common,
-            consumer: reference
+            consumer: consumerReference
               .optional()
               .describe('The consumer (username or id) it belongs to. Required here.'),
           },
@@ -130,7 +130,9 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
   const target = entity(
     {
       ...targetFields,
-      upstream: reference.optional().describe('The upstream (name or id) it belongs to. Required here.'),
+      upstream: upstreamReference
+        .optional()
+        .describe('The upstream (name or id) it belongs to. Required here.'),
     },
     mode,
   )

@@ -1,20 +1,7 @@
 /** The `routes` entity: which requests go to which service (Kong's routes.lua). */
 import { z } from 'zod'
 import { compositionSchema } from './composition.ts'
-import { host, method, name, tags, uuid } from './typedefs.ts'
-
-export const ROUTE_PROTOCOLS = [
-  'http',
-  'https',
-  'grpc',
-  'grpcs',
-  'tcp',
-  'tls',
-  'tls_passthrough',
-  'udp',
-  'ws',
-  'wss',
-]
+import { host, method, name, PROXY_PROTOCOLS, proxyProtocol, tags, uuid } from './typedefs.ts'
 
 /** A route path: a prefix starting with `/`, or a regular expression starting with `~`. */
 const routePath = z
@@ -38,10 +25,12 @@ export const routeFields = {
   id: uuid.optional().describe('Entity id. Default: a stable UUID derived from the name (or position).'),
   name: name.optional().describe('Unique name, shown in logs and metrics.'),
   protocols: z
-    .array(z.enum(ROUTE_PROTOCOLS))
+    .array(proxyProtocol('routes'))
     .min(1)
-    .default(['http', 'https'])
-    .describe('Client protocols this route accepts. Default: `[http, https]`.'),
+    .default([...PROXY_PROTOCOLS])
+    .describe(
+      "Client protocols this route accepts. Kong's gRPC, stream and WebSocket protocols are not supported yet. Default: `[http, https]`.",
+    ),
   methods: z.array(method).optional().describe('HTTP methods to match, e.g. `[GET, POST]`. Default: any.'),
   hosts: z
     .array(routeHost)

@@ -1,22 +1,7 @@
 /** The `services` entity: where an upstream lives and how to talk to it (Kong's services.lua). */
 import { z } from 'zod'
 import { pemSource } from './tls.ts'
-import { host, name, path, port, tags, timeoutMs, uuid } from './typedefs.ts'
-
-/** Protocols Kong knows; only those in SUPPORTED_SERVICE_PROTOCOLS are proxied by this version. */
-export const SERVICE_PROTOCOLS = [
-  'http',
-  'https',
-  'grpc',
-  'grpcs',
-  'tcp',
-  'tls',
-  'tls_passthrough',
-  'udp',
-  'ws',
-  'wss',
-]
-export const SUPPORTED_SERVICE_PROTOCOLS = new Set(['http', 'https'])
+import { host, name, path, port, proxyProtocol, tags, timeoutMs, uuid } from './typedefs.ts'
 
 /** Fields shared by a top-level service and one nested elsewhere. Nested routes and plugins are added by root.ts. */
 export const serviceFields = {
@@ -26,10 +11,11 @@ export const serviceFields = {
     .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
     .optional()
     .describe('Shorthand for protocol, host, port and path at once, e.g. `http://orders:8080/v1`.'),
-  protocol: z
-    .enum(SERVICE_PROTOCOLS)
+  protocol: proxyProtocol('services')
     .optional()
-    .describe('Protocol to the upstream: `http` or `https`. Default: `http`.'),
+    .describe(
+      "Protocol to the upstream. Kong's gRPC, stream and WebSocket protocols are not supported yet. Default: `http`.",
+    ),
   host: host.optional().describe('Upstream host name or IP. Required unless `url` is given.'),
   port: port.optional().describe('Upstream port. Default: 80 (443 when the url is https).'),
   path: path.optional().describe('Path prefix prepended to every upstream request. Default: none.'),

@@ -109,7 +109,7 @@ export const proxySettings = z
       .union([z.literal('auto'), z.number().int().min(1).max(1024)])
       .optional()
       .describe(
-        "Worker processes serving the proxy listeners: a number, or `auto` for `os.availableParallelism()` (which respects a container's CPU limit). With more than one, a primary process runs the admin and status listeners, holds the node's rate-limit counters, in-memory sessions, revocations and internal-token keys, and writes the one access log; the workers share the proxy ports. `--workers` and `GATEHOUSE_WORKERS` override it. Default: `auto` for `gatehouse start`, 1 for the demos and the programmatic `start()`. See docs/performance.md.",
+        "Worker processes serving the proxy listeners: a number, or `auto` for `os.availableParallelism()` (which respects a container's CPU limit). With more than one, a primary process runs the admin and status listeners, holds the node's rate-limit counters, in-memory sessions, revocations and internal-token keys, and writes the one access log; the workers share the proxy ports. Flag `--workers`, env `GATEHOUSE_WORKERS`. Default: `auto` for `gatehouse start`, 1 for the demos and the programmatic `start()`. See docs/performance.md.",
       ),
     tls: proxyTlsSettings.optional(),
     path_normalization: pathNormalizationSettings,

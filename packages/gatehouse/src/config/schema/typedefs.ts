@@ -50,16 +50,75 @@ export const path = z
   .regex(/^\/[^\s#?]*$/, { error: 'must start with "/" and contain no spaces, "?" or "#"' })
 
 /**
- * A reference to another entity in a declarative file: its name (or id) as a string, or `{ id }` /
- * `{ name }` / `{ username }` as Kong's declarative format also allows.
+ * A reference to another entity in a declarative file, as Kong's format writes one: the entity's key (a
+ * service's, route's or upstream's `name`; a consumer's `username`) or its id as a string, or `{ id }`, or
+ * `{ <key> }`. Each kind has its own key, so `service: { username: orders }` is refused where it is
+ * written, naming the forms a service takes, rather than reported later as a service that does not exist.
  */
-export const reference = z.union([
-  z.string().min(1),
-  z.strictObject({ id: z.string().min(1).describe('The id of the entity referred to.') }),
-  z.strictObject({ name: z.string().min(1).describe('The name of the service or route referred to.') }),
-  z.strictObject({ username: z.string().min(1).describe('The username of the consumer referred to.') }),
-])
-export type Reference = z.infer<typeof reference>
+function referenceTo<K extends 'name' | 'username'>(kind: string, key: K) {
+  const text = z.string().min(1)
+  const byKey = { [key]: text.describe(`The ${key} of the ${kind} referred to.`) } as Record<K, typeof text>
+  return z.union(
+    [
+      text,
+      z.strictObject({ id: text.describe(`The id of the ${kind} referred to.`) }),
+      z.strictObject(byKey),
+    ],
+    { error: (issue) => referenceProblem(kind, key, issue.input) },
+  )
+}
+
+function referenceProblem(kind: string, key: string, input: unknown): string {
+  const forms = `its ${key} or id as a string, { id: … } or { ${key}: … }`
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return `expected ${forms}`
+  const members = Object.keys(input)
+  const foreign = members.filter((m) => m !== 'id' && m !== key)
+  const article = /^[aeiou]/.test(kind) ? 'an' : 'a'
+  if (foreign.length > 0)
+    return `${article} ${kind} is referred to by id or ${key}, not ${foreign.join(' or ')}`
+  if (members.length > 1) return `give the ${kind}'s id or its ${key}, not both`
+  if (members.length === 0) return `expected { id: … } or { ${key}: … }, not an empty mapping`
+  return `${members[0]} must be a string`
+}
+
+/** A reference to a service: its name or id. */
+export const serviceReference = referenceTo('service', 'name')
+/** A reference to a route: its name or id. */
+export const routeReference = referenceTo('route', 'name')
+/** A reference to an upstream: its name or id. */
+export const upstreamReference = referenceTo('upstream', 'name')
+/** A reference to a consumer: its username or id (Kong's endpoint key for consumers). */
+export const consumerReference = referenceTo('consumer', 'username')
+
+export type Reference = string | { id: string } | { name: string } | { username: string }
+
+/** The protocols the proxy serves, to clients and to upstreams. */
+export const PROXY_PROTOCOLS = ['http', 'https'] as const
+
+/** Kong's other protocols (gRPC, streams, WebSocket): a Kong file may name them; this version serves none. */
+const KONG_ONLY_PROTOCOLS: readonly unknown[] = [
+  'grpc',
+  'grpcs',
+  'tcp',
+  'tls',
+  'tls_passthrough',
+  'udp',
+  'ws',
+  'wss',
+]
+
+/**
+ * One of PROXY_PROTOCOLS. A protocol Kong has but the proxy does not serve gets its own message, so a
+ * Kong file that uses one is told what is missing rather than that its value is unknown.
+ */
+export function proxyProtocol(kind: 'routes' | 'services') {
+  return z.enum(PROXY_PROTOCOLS, {
+    error: (issue) =>
+      KONG_ONLY_PROTOCOLS.includes(issue.input)
+        ? `'${String(issue.input)}' ${kind} are not supported yet; use http or https`
+        : 'expected http or https',
+  })
+}
 
 /** HTTP methods are upper-case tokens (RFC 9110 §9). */
 export const method = z

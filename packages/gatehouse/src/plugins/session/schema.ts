@@ -143,7 +143,7 @@ export const sessionSchema = z
           .max(8192)
           .default(4000)
           .describe(
-            'Largest session cookie (name and value, in bytes) with `storage: cookie`; a sign-in whose tokens do not fit is refused with a page naming the fix (`storage: server`). Default: 4000.',
+            'Largest session cookie (name and value, in bytes) with `storage: cookie`; a sign-in whose tokens do not fit is refused (`GH_ERR_SESSION_TOO_LARGE`): keep sessions at the gateway instead, with `storage: redis` on several nodes or `storage: server` on one. Default: 4000.',
           ),
       })
       .prefault({})

@@ -1,0 +1,56 @@
+/**
+ * Protocols as the proxy serves them (issue 15): routes and services take http and https only, and say so
+ * for Kong's other protocols; a plugin's `protocols` keeps what the proxy serves, so a decK dump (which
+ * writes Kong's default `[grpc, grpcs, http, https]` on every plugin) loads and shows `[http, https]`.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { load, problems, withService } from '../../test/harness/config.ts'
+
+const plugin = (protocols: string) =>
+  withService(`plugins:\n- { name: request-id, protocols: ${protocols} }\n`)
+
+describe('protocols', () => {
+  it('keeps http and https of a plugin written as decK dumps it, and defaults to them', () => {
+    assert.deepEqual(load(plugin('[grpc, grpcs, http, https]')).plugins[0]!.protocols, ['http', 'https'])
+    assert.deepEqual(load(plugin('[https, http, https]')).plugins[0]!.protocols, ['https', 'http'])
+    assert.deepEqual(load(withService('plugins:\n- name: request-id\n')).plugins[0]!.protocols, [
+      'http',
+      'https',
+    ])
+  })
+
+  it('refuses a plugin that would run for no protocol the proxy serves, and a protocol plugins never take', () => {
+    assert.deepEqual(problems(plugin('[grpc, grpcs]')), [
+      'gatehouse.yaml: plugins[0].protocols: lists only gRPC, which the proxy does not serve, so the plugin would never run; add http and https',
+    ])
+    assert.deepEqual(problems(plugin('[http, tcp]')), [
+      'gatehouse.yaml: plugins[0].protocols[1]: expected http or https (grpc and grpcs, which Kong files carry, are accepted and ignored)',
+    ])
+  })
+
+  it('warns that a plugin listing only https still runs for http requests, as in Kong', () => {
+    const config = load(plugin('[grpcs, https]'))
+    assert.deepEqual(config.plugins[0]!.protocols, ['https'])
+    assert.deepEqual(config.notices, [
+      "plugins[0].protocols: lists only https, but a plugin runs for http and https requests alike (as in Kong); limit the route's protocols instead",
+    ])
+    assert.deepEqual(load(plugin('[http, https]')).notices, [])
+  })
+
+  it("refuses Kong's other protocols on routes and services by name, and anything else as unknown", () => {
+    assert.deepEqual(
+      problems(
+        withService(`  protocol: grpcs
+routes:
+- { name: r, service: orders, paths: [/r], protocols: [tcp, http, ftp] }
+`),
+      ),
+      [
+        "gatehouse.yaml: services[0].protocol: 'grpcs' services are not supported yet; use http or https",
+        "gatehouse.yaml: routes[0].protocols[0]: 'tcp' routes are not supported yet; use http or https",
+        'gatehouse.yaml: routes[0].protocols[2]: expected http or https',
+      ],
+    )
+  })
+})
