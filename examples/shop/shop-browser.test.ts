@@ -2,12 +2,16 @@
  * The demo shop in a real browser (Debian's Chromium, driven by playwright-core) against the real shop:
  * Gatehouse with its identity provider, the session plugin, the composed product page and the seven
  * services, each its own process. alice (premium, GB) and bob (standard, US) sign in on the provider's
- * login page and see their own offers, reviews and basket.
+ * login page and see their own offers, reviews and basket. Logging out is a POST from the shop's button
+ * (a GET of /logout only asks to confirm), which pages of other sites cannot make; opening the basket
+ * signed out goes to the login page and back (issue 15).
  *
  * Skipped only when there is no Chromium. A screenshot of alice's product page is kept for humans, in
  * $GATEHOUSE_TEST_SCREENSHOTS or a temp folder; the test prints where.
  */
 import assert from 'node:assert/strict'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
@@ -31,6 +35,26 @@ async function fetchAs(page: Page, path: string, method = 'GET', headers: Record
   return { status: res.status(), body: await res.text() }
 }
 
+/**
+ * Another site's pages, aimed at the shop's logout: an auto-submitted form POST (with a made-up CSRF
+ * token) and an image. Served on 127.0.0.1 at another port, the pages are same-site with the shop (a
+ * SameSite=Lax cookie goes along: only the gateway's own check stops them); as `localhost`, cross-site.
+ */
+async function startOtherSite(shopBase: string): Promise<{ server: Server; origins: string[] }> {
+  const pages: Record<string, string> = {
+    '/form': `<!doctype html><title>Win a prize</title><form method="post" action="${shopBase}/logout"><input type="hidden" name="csrf_token" value="guessed"></form><script>document.forms[0].submit()</script>`,
+    '/img': `<!doctype html><title>Cute cats</title><img src="${shopBase}/logout" alt="" onerror="document.title='loaded'" onload="document.title='loaded'">`,
+  }
+  const server = createServer((req, res) => {
+    const page = pages[req.url ?? '']
+    res.writeHead(page === undefined ? 404 : 200, { 'content-type': 'text/html; charset=utf-8' })
+    res.end(page ?? '')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return { server, origins: [`http://127.0.0.1:${port}`, `http://localhost:${port}`] }
+}
+
 /** The trimmed text of the first element `selector` finds (waiting for it). */
 async function text(page: Page, selector: string): Promise<string> {
   return ((await page.locator(selector).first().textContent()) ?? '').trim()
@@ -40,12 +64,13 @@ async function texts(page: Page, selector: string): Promise<string[]> {
   return (await page.locator(selector).allTextContents()).map((t) => t.trim())
 }
 
-describe('the shop in a browser', { skip: NO_CHROMIUM, timeout: 90_000 }, () => {
+describe('the shop in a browser', { skip: NO_CHROMIUM, timeout: 180_000 }, () => {
   let shop: Shop
   let browser: Browser
   const contexts: BrowserContext[] = []
   let alice: { page: Page; problems: string[] }
   let bob: { page: Page; problems: string[] }
+  let otherSite: { server: Server; origins: string[] } | undefined
 
   before(async () => {
     ;[shop, browser] = await Promise.all([startTestShop(), launchBrowser()])
@@ -54,8 +79,12 @@ describe('the shop in a browser', { skip: NO_CHROMIUM, timeout: 90_000 }, () => 
   after(async () => {
     for (const c of contexts) await c.close().catch(() => {})
     await browser?.close()
+    otherSite?.server.close()
     await shop?.stop()
   })
+
+  const signedIn = async (page: Page) =>
+    JSON.parse((await fetchAs(page, '/session')).body).authenticated as boolean
 
   async function tab() {
     const t = await openTab(browser)
@@ -169,8 +198,44 @@ describe('the shop in a browser', { skip: NO_CHROMIUM, timeout: 90_000 }, () => 
     assert.deepEqual(problems, [])
   })
 
+  it('another site’s page cannot log alice out: its form POST is refused, its image does nothing', async () => {
+    otherSite = await startOtherSite(shop.base)
+    const tab = await alice.page.context().newPage()
+    for (const origin of otherSite.origins) {
+      const refused = tab.waitForResponse((r) => r.url() === `${shop.base}/logout`)
+      await tab.goto(`${origin}/form`)
+      const res = await refused
+      assert.equal(res.request().method(), 'POST', origin)
+      assert.equal(res.status(), 403, origin)
+      await tab.getByText('This request did not come from a page of this site.').waitFor()
+      assert.ok(await signedIn(alice.page), `still signed in after the form from ${origin}`)
+    }
+    await tab.goto(`${otherSite.origins[0]}/img`)
+    await tab.waitForFunction('document.title === "loaded"')
+    await tab.close()
+    assert.ok(await signedIn(alice.page), 'still signed in after the image')
+  })
+
+  it('GET /logout asks alice to confirm and logs nobody out; she stays signed in', async () => {
+    const { page } = alice
+    const res = await page.goto(`${shop.base}/logout`)
+    assert.equal(res?.status(), 200)
+    assert.equal(await page.title(), 'Log out')
+    assert.match(await text(page, 'main p'), /You are signed in as Alice/)
+    assert.equal(await page.getByRole('button', { name: 'Log out', exact: true }).count(), 1)
+    assert.ok(await signedIn(page))
+    await page.getByRole('link', { name: 'Stay signed in', exact: true }).click()
+    await rendered(page)
+    assert.match(await text(page, '#account .who'), /Signed in as Alice/)
+    assert.deepEqual(alice.problems, [])
+  })
+
   it('alice logs out: the session is gone and the basket API answers 401', async () => {
     const { page } = alice
+    const methods: string[] = []
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/logout') methods.push(r.method())
+    })
     await page.locator('#logout').click()
     // The gateway ended its session at /logout; the provider asks before ending its own.
     await page.getByRole('button', { name: 'Yes, sign me out', exact: true }).click()
@@ -181,7 +246,54 @@ describe('the shop in a browser', { skip: NO_CHROMIUM, timeout: 90_000 }, () => 
     const basket = await fetchAs(page, '/api/basket')
     assert.equal(basket.status, 401)
     assert.equal(JSON.parse(basket.body).code, 'GH_SDK_TOKEN_MISSING')
+    assert.deepEqual(methods, ['POST'], 'the button posts its form')
     assert.deepEqual(alice.problems, [])
+  })
+
+  it('opening the basket signed out goes to the login page, and back to the basket after signing in', async () => {
+    const { page, problems } = await tab()
+    const redirects: number[] = []
+    page.on('response', (r) => {
+      if (r.url() === `${shop.base}/basket`) redirects.push(r.status())
+    })
+    await page.goto(`${shop.base}/basket`)
+    await page.getByLabel('Username or e-mail', { exact: true }).waitFor()
+    assert.deepEqual(redirects, [302], 'the gateway sent the page load to sign in')
+    assert.equal(new URL(page.url()).origin, shop.base)
+    assert.match(new URL(page.url()).pathname, /^\/auth\//, 'the identity provider’s login page')
+
+    await page.getByLabel('Username or e-mail', { exact: true }).fill(shop.accounts.alice.username)
+    await page.getByLabel('Password', { exact: true }).fill(shop.accounts.alice.password)
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await page.locator('#logout').waitFor()
+    await rendered(page)
+    assert.equal(new URL(page.url()).pathname, '/basket', 'back on the basket')
+    assert.equal(await text(page, 'main h1'), 'Your basket')
+    assert.deepEqual(
+      await page
+        .locator('#basket-lines .line')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-item'))),
+      [PRODUCT],
+      'her basket, kept by the basket service across sessions',
+    )
+    assert.deepEqual(problems, [])
+  })
+
+  it('signed out, a script’s calls still get 401, and the basket link goes to the login page too', async () => {
+    const { page, problems } = await tab()
+    await page.goto(`${shop.base}/products/${PRODUCT}`)
+    await rendered(page)
+    // Calls from a script are not sent anywhere: the session plugin's 401, and the basket service's.
+    const scripted = await page.evaluate(async () => {
+      const page = await fetch('/basket', { headers: { accept: 'application/json' } })
+      const api = await fetch('/api/basket', { headers: { accept: 'application/json' } })
+      return { page: page.status, api: api.status, login: ((await page.json()) as { login: string }).login }
+    })
+    assert.deepEqual(scripted, { page: 401, api: 401, login: '/login' })
+    await page.locator('#basket-link').click()
+    await page.getByLabel('Username or e-mail', { exact: true }).waitFor()
+    assert.match(new URL(page.url()).pathname, /^\/auth\//)
+    assert.deepEqual(problems, [])
   })
 
   it('bob’s product page says what is missing when the recommendations service is down', async (t) => {

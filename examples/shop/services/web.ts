@@ -2,7 +2,8 @@
  * web: the store's page, behind the gateway's catch-all route. Static files read once at start (HTML, CSS,
  * plain JavaScript: no build step), each with an ETag and a gzip copy. Every page path (/, /products/{id},
  * /basket) gets index.html, whose script renders the view from the gateway's API. No token is needed to
- * fetch the page: what is private comes from the API, which the session guards.
+ * fetch the page: what is private comes from the API, which the session guards (and the gateway sends a
+ * signed-out page load of /basket to sign in first: the basket-page route in gatehouse.yaml).
  */
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'

@@ -5,7 +5,9 @@
  *   /products/{id}    one product, composed    GET /api/products/{id}                 (product-page.js)
  *   /basket           the caller's basket      GET /api/basket, DELETE /api/basket/items/{id}
  *
- * This module shows who is signed in and routes between the views.
+ * This module shows who is signed in (and logs out: a form POST to /logout) and routes between the views.
+ * The basket needs a session: opening it signed out goes to /login and back (the gateway redirects the
+ * page load itself; pages.js does the same for a view opened from a link inside the page).
  */
 import { loadSession, loginHref, refreshBasketCount, session, setBasketCount } from './api.js'
 import { h, problem, show } from './dom.js'
@@ -24,7 +26,14 @@ function renderAccount() {
         'Signed in as ',
         h('strong', { text: session.name ?? session.email ?? 'you' }),
       ),
-      h('a', { class: 'button quiet', href: '/logout', id: 'logout' }, 'Log out'),
+      // A form POST with the session's CSRF token: the gateway logs out on POST only (a GET of /logout
+      // shows a confirmation page), so no link or image on another site can sign anyone out.
+      h(
+        'form',
+        { class: 'logout', method: 'post', action: '/logout' },
+        h('input', { type: 'hidden', name: 'csrf_token', value: session.csrf_token ?? '' }),
+        h('button', { class: 'quiet', type: 'submit', id: 'logout' }, 'Log out'),
+      ),
     )
   } else {
     account.replaceChildren(h('a', { class: 'button', href: loginHref(), id: 'login' }, 'Log in'))

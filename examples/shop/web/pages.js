@@ -1,5 +1,5 @@
 /** The product list and the basket. */
-import { api, messageOf, session, setBasketCount } from './api.js'
+import { api, loginHref, messageOf, session, setBasketCount } from './api.js'
 import { h, link, locked, money, problem, productCard, show, tile } from './dom.js'
 
 export async function productList() {
@@ -40,14 +40,24 @@ export async function productList() {
   )
 }
 
+/**
+ * The basket needs a session. Signed out (or the session ended meanwhile), the browser goes to sign in and
+ * comes back here, as the gateway does for a page load of /basket (`replace`: Back does not return to a
+ * page that would only send it away again).
+ */
 export async function basketPage() {
   document.title = 'Your basket · Gatehouse Shop'
   const heading = h('h1', { text: 'Your basket' })
-  if (!session.authenticated) return show(heading, h('div', { class: 'empty' }, locked('your basket')))
+  if (!session.authenticated) return signIn(heading)
   const res = await api('/api/basket')
-  if (res.status === 401) return show(heading, h('div', { class: 'empty' }, locked('your basket')))
+  if (res.status === 401) return signIn(heading)
   if (!res.ok) return show(heading, problem('The basket is unavailable', messageOf(res)))
   renderBasket(heading, res.body)
+}
+
+function signIn(heading) {
+  show(heading, h('div', { class: 'empty' }, locked('your basket')))
+  location.replace(loginHref())
 }
 
 function renderBasket(heading, basket) {

@@ -47,7 +47,7 @@ describe('browser sessions in a node of two workers', () => {
     // Both workers have accepted this cookie before the logout.
     await everyWorker(await freshMany(gw.gh, 8, '/api/orders', copy), 200)
 
-    const res = await alice.browser.get(`${gw.gh.proxyUrl}/logout`)
+    const res = await gw.call(alice.jar, '/logout', { method: 'POST', headers: { origin: gw.origin } })
     assert.equal(res.status, 303)
     await everyWorker(await freshMany(gw.gh, 8, '/api/orders', copy), 401)
   })
@@ -75,7 +75,7 @@ describe('browser sessions in a node of two workers', () => {
     const alice = await gw.signedIn('', ALICE)
     const copy = { cookie: alice.jar.header() }
     await everyWorker(await freshMany(gw.gh, 8, '/api/orders', copy), 200)
-    const res = await alice.browser.get(`${gw.gh.proxyUrl}/logout`)
+    const res = await gw.call(alice.jar, '/logout', { method: 'POST', headers: { origin: gw.origin } })
     assert.equal(res.status, 303)
 
     // Both workers are replaced (one after the other): neither of the new ones saw the logout happen.

@@ -3,7 +3,8 @@
  * built-in identity provider: a session started through A is used through B, a logout on B ends it on A,
  * a session or a user revoked on one node is ended on the other within a second, a refresh-token family
  * (grant) revoked on B is refused by A's provider, and while Redis is down a session is no session (the
- * cookie kept) or a 503, as each route says, with sign-ins working again once Redis is back, no restart.
+ * cookie kept) or a 503, as each route says, a logout clears the cookie, and sign-ins work again once
+ * Redis is back, no restart.
  * Real processes, a real Redis, a real provider and upstream.
  */
 import assert from 'node:assert/strict'
@@ -226,7 +227,7 @@ describe('browser sessions in Redis on two gateways', { skip: redisSkipReason() 
     await a.waitForLog((l) => l.msg === 'revoked identity artefact refused')
   })
 
-  it('treats a session as absent (cookie kept) or answers 503 while Redis is down, and signs in again once it is back', async () => {
+  it('treats a session as absent (cookie kept) or answers 503 while Redis is down, still logs out, and signs in again once it is back', async () => {
     const jar = await signedIn()
     assert.equal((await call(b, jar, '/api/orders')).status, 200)
     await redis.kill()
@@ -239,6 +240,10 @@ describe('browser sessions in Redis on two gateways', { skip: redisSkipReason() 
     assert.deepEqual(await strict.json(), { message: 'Sessions cannot be read right now; try again shortly' })
     await a.waitForLog((l) => l.type === 'access' && l.error_code === 'GH_ERR_SESSION_STORE_UNAVAILABLE')
     await b.waitForLog((l) => l.msg === 'session store unavailable (redis)')
+    // A logout still clears the browser's cookies; the stored record, out of reach, lives until it expires.
+    const out = await call(b, jar, '/logout', { method: 'POST', headers: { origin: b.proxyUrl } })
+    assert.equal(out.status, 303)
+    assert.ok(out.headers.getSetCookie().some((c) => c.startsWith('gh_session=;')))
 
     await redis.start()
     // The server lost its data (no persistence): sign in again, through A, used on B.

@@ -245,7 +245,9 @@ describe('browser sessions kept in an encrypted cookie', () => {
     })
     assert.equal(post.status, 403, 'another site cannot sign the user out')
 
-    const res = await alice.browser.get(`${gw.gh.proxyUrl}/logout`)
+    // GET shows a confirmation page; its form's POST logs out.
+    const confirm = formTo(await (await alice.browser.get(`${gw.gh.proxyUrl}/logout`)).text(), '/logout')
+    const res = await alice.browser.post(new URL(confirm.action, gw.origin), confirm.fields)
     assert.equal(res.status, 303)
     alice.jar.take(res)
     assert.equal(alice.jar.cookies.has('gh_session'), false)

@@ -2,7 +2,8 @@
  * The gateway every session suite starts: the built-in identity provider (its users, plus dave, who has
  * never consented; a confidential client `shop-web` whose redirect URIs are this gateway's callbacks;
  * access tokens for the orders API that live ACCESS_TTL seconds), an echo upstream, and session plugin
- * instances with the session in the cookie (`/login` …, APIs under `/api/`), kept at the gateway
+ * instances with the session in the cookie (`/login` …, APIs under `/api/`: `/api/plain` answers page
+ * navigations without a session with 401 rather than a redirect to sign in), kept at the gateway
  * (`/s/login` …, `/s/api/orders`), in a cookie too small for it (`/tiny/login` …), and with a provider
  * that cannot be reached (`/down/login` …). The test client
  * is a trusted proxy, so a test can say the browser used https on another host.
@@ -209,6 +210,7 @@ function gatewayConfig(origin: string, upstreamUrl: string, nobody: number): obj
           },
           { name: 'public', paths: ['/api/public'], plugins: [session({ optional: true })] },
           { name: 'guest', paths: ['/api/guest'], plugins: [session({ anonymous: 'guest' })] },
+          { name: 'plain', paths: ['/api/plain'], plugins: [session({ redirect_navigations: false })] },
           { name: 's-orders', paths: ['/s/api/orders'], plugins: [server, mint] },
         ],
       },

@@ -54,7 +54,7 @@ describe('sign-ins that go wrong', () => {
     const res = await fetch(`${gw.origin}/down/login`, { redirect: 'manual' })
     assert.equal(res.status, 502)
     assert.match(await res.text(), /cannot be reached/)
-    const out = await fetch(`${gw.origin}/down/logout`, { redirect: 'manual' })
+    const out = await fetch(`${gw.origin}/down/logout`, { method: 'POST', redirect: 'manual' })
     assert.equal(out.status, 303)
     assert.equal(out.headers.get('location'), `${gw.origin}/`)
     assert.ok(setCookies(out).some((c) => c.name === 'gh_down' && c.value === ''))

@@ -47,4 +47,24 @@ describe('the CSRF check', () => {
     assert.equal(guard('token').check('POST', { 'x-csrf-token': TOKEN }, OWN, TOKEN), null)
     assert.equal(guard('origin').check('POST', { 'x-csrf-token': TOKEN }, OWN, TOKEN), 'csrf_no_proof')
   })
+
+  it('takes a form’s token when the header has none, never over the header', () => {
+    const g = guard('token')
+    assert.equal(g.check('POST', {}, OWN, TOKEN, TOKEN), null)
+    assert.equal(g.check('POST', {}, OWN, TOKEN, 'nope'), 'csrf_token_mismatch')
+    assert.equal(g.check('POST', { 'x-csrf-token': 'nope' }, OWN, TOKEN, TOKEN), 'csrf_token_mismatch')
+    assert.equal(guard('origin').check('POST', {}, OWN, TOKEN, TOKEN), 'csrf_no_proof')
+  })
+
+  it('without a session, refuses only what says it came from another site', () => {
+    const g = guard('token')
+    assert.equal(g.crossSite({ origin: OWN }, OWN), null)
+    assert.equal(g.crossSite({ origin: 'https://admin.shop.example' }, OWN), null)
+    assert.equal(g.crossSite({}, OWN), null, 'nothing said: nothing to forge without a session')
+    assert.equal(g.crossSite({ 'sec-fetch-site': 'same-origin' }, OWN), null)
+    assert.equal(g.crossSite({ origin: 'https://evil.example' }, OWN), 'csrf_origin_mismatch')
+    assert.equal(g.crossSite({ referer: 'https://evil.example/x' }, OWN), 'csrf_origin_mismatch')
+    for (const site of ['cross-site', 'same-site'])
+      assert.equal(g.crossSite({ origin: 'null', 'sec-fetch-site': site }, OWN), 'csrf_origin_mismatch', site)
+  })
 })

@@ -1,14 +1,17 @@
 /**
- * The few pages the plugin shows a browser itself, when a sign-in cannot go on (expired, cancelled,
- * refused, the provider unreachable, a session too large for its cookie): in the identity provider's page
- * shell (no script, strict CSP, no framing, no caching), with a link to start again. Never a 500 for what
- * a browser or the provider did; each answer records a GH_ERR_* code and a stable reason for the access log.
+ * The few pages the plugin shows a browser itself: when a sign-in cannot go on (expired, cancelled,
+ * refused, the provider unreachable, a session too large for its cookie), with a link to start again, and
+ * the logout confirmation. In the identity provider's page shell (no script, strict CSP, no framing, no
+ * caching). Never a 500 for what a browser or the provider did; each problem records a GH_ERR_* code and
+ * a stable reason for the access log.
  */
 import type { GatehouseErrorCode } from '../../errors/errors.ts'
 import { html } from '../../identity/views/html.ts'
 import { PAGE_HEADERS, renderPage } from '../../identity/views/page.ts'
 import { refuse } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+import type { SessionConfig } from './schema.ts'
+import type { SessionRecord } from './session.ts'
 
 export interface Problem {
   readonly status: number
@@ -93,10 +96,38 @@ export const problems = {
   ),
 } as const
 
+/** The logout form's field for the CSRF token (a form cannot send the header). */
+export const CSRF_FIELD = 'csrf_token'
+
 /** Ends the request with `p` as a page, and a link to `retry` (the login path) when given. */
 export function sendProblem(state: RequestState, p: Problem, retry: string | null, headers = {}): void {
   const body = html`<h1>${p.title}</h1><p role="alert">${p.message}</p>${
     retry !== null ? html`<p><a href="${retry}">Sign in again</a></p>` : ''
   }`
   refuse(state, p.status, renderPage(p.title, body), { ...PAGE_HEADERS, ...headers }, p.code, p.reason)
+}
+
+/**
+ * The page a GET of logout_path shows: one button whose form POSTs back to logout_path with the session's
+ * CSRF token (`token`, also when the session is over: the POST checks the record the cookie names), and
+ * who is signed in (`who`: null when nobody is, the button then ends the sign-in at the provider only).
+ * The POST goes on to the provider's logout and `post_logout_redirect`, as a logout always does.
+ */
+export function logoutConfirmation(
+  state: RequestState,
+  config: SessionConfig,
+  token: string | null,
+  who: SessionRecord | null,
+): void {
+  const name = who === null ? null : (who.name ?? who.email ?? who.sub)
+  const body = html`<h1>Log out?</h1>${
+    name !== null
+      ? html`<p>You are signed in as <strong>${name}</strong>.</p>`
+      : html`<p>You are not signed in to this site. Logging out still ends your sign-in at the identity provider.</p>`
+  }<form method="post" action="${config.logout_path}">${
+    token !== null ? html`<input type="hidden" name="${CSRF_FIELD}" value="${token}">` : ''
+  }<div class="actions"><button type="submit">Log out</button></div></form><p class="muted"><a href="${config.post_login_redirect}">${
+    name !== null ? 'Stay signed in' : 'Back to the site'
+  }</a></p>`
+  state.exit(200, renderPage('Log out', body), PAGE_HEADERS)
 }

@@ -4,17 +4,18 @@
  * redis, shared by every node) or sealed in that cookie (storage: cookie), and requests made with it are
  * authenticated like bearer calls, so the same internal token reaches the upstream.
  * - Its own paths: login_path starts the code flow with PKCE (login.ts), callback_path completes it
- *   (callback.ts), logout_path ends the session here and at the provider (logout.ts), session_info_path
- *   says who is signed in (session-info.ts). They must reach a route this plugin applies to (a route
+ *   (callback.ts), logout_path ends the session here and at the provider on POST, and only asks to
+ *   confirm on GET (logout.ts), session_info_path says who is signed in (session-info.ts). They must reach a route this plugin applies to (a route
  *   without a service will do: the plugin answers them itself).
  * - Every other request: the session is loaded, checked against revocations and its timeouts, unsafe
  *   methods CSRF-checked, the access token refreshed ahead of its expiry (resolve.ts); the caller is
  *   then identified with Kong's headers and `state.principal` (method `session`), the access token being
  *   the principal's token for internal-token's `forward` mode. The plugin's cookies never reach the
  *   upstream.
- * - Without a usable session: the `anonymous` consumer, or no caller with `optional`, else 401; a cookie
- *   that does not open (tampered, expired, ended, revoked) is cleared. A CSRF failure is 403 whatever the
- *   fallback. A session store that cannot be reached counts as no session (the cookie kept), or 503 with
+ * - Without a usable session: the `anonymous` consumer, or no caller with `optional`, else 401, or for a
+ *   page navigation a redirect to login_path that comes back (navigation.ts); a cookie that does not open
+ *   (tampered, expired, ended, revoked) is cleared. A CSRF failure is 403 whatever the fallback. A
+ *   session store that cannot be reached counts as no session (the cookie kept), or 503 with
  *   `on_store_failure: error`.
  */
 import {
@@ -33,6 +34,7 @@ import { SessionContext } from './context.ts'
 import { appendSetCookie, withoutSetCookies } from './cookies.ts'
 import { startLogin } from './login.ts'
 import { logout } from './logout.ts'
+import { isNavigation, loginLocation } from './navigation.ts'
 import { type Resolved, resolveSession } from './resolve.ts'
 import { type SessionConfig, sessionSchema } from './schema.ts'
 import { sessionInfo } from './session-info.ts'
@@ -41,6 +43,8 @@ const UNAVAILABLE = { message: 'The sign-in service cannot be reached; try again
 const CSRF = { message: 'Cross-site request refused: send the CSRF token or make the request from this site' }
 const STORE_UNAVAILABLE = { message: 'Sessions cannot be read right now; try again shortly' }
 const RETRY = { 'retry-after': '1' }
+// The answer depends on what kind of request this is (a 302 for a page, a 401 for a script).
+const NAVIGATION_HEADERS = { 'cache-control': 'no-store', vary: 'Sec-Fetch-Mode, Accept' }
 
 /**
  * The `session` plugin (priority 1900, Kong's session plugin's place: before every other auth plugin).
@@ -116,18 +120,19 @@ export const plugin: GatewayPlugin<SessionConfig> = {
         )
         return
       }
-      if (anonymous !== null) authenticateAnonymously(state, anonymous)
-      else if (!config.optional)
-        refuse(
-          state,
-          401,
-          noSessionBody,
-          challenge,
-          resolved.none === 'session_none'
-            ? 'GH_ERR_AUTH_CREDENTIALS_MISSING'
-            : 'GH_ERR_AUTH_CREDENTIALS_INVALID',
-          resolved.none,
-        )
+      if (anonymous !== null) {
+        authenticateAnonymously(state, anonymous)
+        return
+      }
+      if (config.optional) return
+      const code =
+        resolved.none === 'session_none'
+          ? 'GH_ERR_AUTH_CREDENTIALS_MISSING'
+          : 'GH_ERR_AUTH_CREDENTIALS_INVALID'
+      if (config.redirect_navigations && isNavigation(state.method, state.req.headers)) {
+        const location = loginLocation(state, config.login_path)
+        refuse(state, 302, undefined, { location, ...NAVIGATION_HEADERS }, code, resolved.none)
+      } else refuse(state, 401, noSessionBody, challenge, code, resolved.none)
     }
 
     /** Requests for the plugin's own paths; false when the path is not one of them. */
@@ -153,6 +158,8 @@ export const plugin: GatewayPlugin<SessionConfig> = {
     }
 
     return {
+      // The logout form's body, for its CSRF token (logout.ts).
+      readsBody: (state) => state.method === 'POST' && state.path === config.logout_path,
       access(state) {
         const cookie = state.upstreamHeaders.cookie
         if (cookie !== undefined) {

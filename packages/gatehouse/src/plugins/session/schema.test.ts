@@ -32,6 +32,7 @@ describe('session configuration', () => {
       callback_path: '/callback',
       logout_path: '/logout',
       session_info_path: '/session',
+      redirect_navigations: true,
       post_login_redirect: '/',
       post_logout_redirect: '/',
       storage: 'cookie',

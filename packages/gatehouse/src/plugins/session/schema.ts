@@ -91,13 +91,19 @@ export const sessionSchema = z
       '/callback',
     ),
     logout_path: ownPath(
-      'GET or POST (POST needs the CSRF check) ends the session here and at the provider (RP-initiated logout), revoking the refresh token.',
+      "POST ends the session here and at the provider (RP-initiated logout), revoking the refresh token, then goes on to `post_logout_redirect`; it passes the CSRF check of every unsafe method (this site's Origin, or the token in `csrf.header_name` or a `csrf_token` form field), and a POST from another site is refused (403) even without a session. GET only shows a confirmation page whose button makes that POST, so no link, redirect or image on another page can log anyone out.",
       '/logout',
     ),
     session_info_path: ownPath(
       'GET answers `{ authenticated, subject, name, email, csrf_token, expires_at }` as JSON (never a token), for the page to show who is signed in.',
       '/session',
     ),
+    redirect_navigations: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Where a session is required (neither `anonymous` nor `optional`): a page navigation without a usable session (a GET or HEAD with `Sec-Fetch-Mode: navigate`, or, from a browser without Fetch Metadata, an Accept naming text/html) is redirected (302) to `login_path?return_to=<its path and query>` and comes back there after signing in, instead of 401. Calls from scripts (fetch, XHR) and API clients still get 401 JSON. `false`: always 401. Default: true.',
+      ),
     post_login_redirect: destination(
       'Where the browser goes after signing in when /login had no `return_to`. Default: `/`.',
     ),
