@@ -142,6 +142,13 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
 
   // 1c. the public keys of internal tokens, for services and their SDK
   if (state.path === runtime.config.settings.internal_tokens.jwks_path) {
+    if (state.method !== 'GET' && state.method !== 'HEAD') {
+      const err = new GatehouseError('GH_ERR_ENDPOINT_METHOD_NOT_ALLOWED', 'Method not allowed', {
+        detail: 'jwks_method_not_allowed',
+      })
+      respondWithError(state, err, { allow: 'GET, HEAD' })
+      return
+    }
     serveJwks(pc.internalKeys, state.method, res)
     return
   }
@@ -280,13 +287,8 @@ function refuseHttp(state: RequestState, hostHeader: string): void {
   sendGatewayResponse(state)
 }
 
-/** The JWKS document; other methods get 405 (it is read-only). */
+/** The JWKS document, for GET and HEAD (other methods are refused before: it is read-only). */
 function serveJwks(keys: InternalKeyRing, method: string, res: ServerResponse): void {
-  if (method !== 'GET' && method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json; charset=utf-8' })
-    res.end('{"message":"Method not allowed"}')
-    return
-  }
   const body = keys.jwksBody
   res.writeHead(200, {
     'content-type': 'application/jwk-set+json',

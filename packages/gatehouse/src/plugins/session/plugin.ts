@@ -17,6 +17,7 @@
  *   fallback. A session store that cannot be reached counts as no session (the cookie kept), or 503 with
  *   `on_store_failure: error`.
  */
+import { GatehouseError } from '../../errors/errors.ts'
 import {
   anonymousConsumer,
   authenticateAnonymously,
@@ -24,6 +25,7 @@ import {
   refuse,
 } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+import { exitWithError } from '../../pipeline/respond.ts'
 import { acquireRevocations } from '../../redis/revocation-leases.ts'
 import { consumersByName, identify } from '../_shared/caller.ts'
 import { withoutCookies } from '../_shared/conceal.ts'
@@ -193,6 +195,9 @@ export const plugin: GatewayPlugin<SessionConfig> = {
 }
 
 function notAllowed(state: RequestState, allow: string): undefined {
-  state.exit(405, { message: 'Method not allowed' }, { allow })
+  const err = new GatehouseError('GH_ERR_ENDPOINT_METHOD_NOT_ALLOWED', 'Method not allowed', {
+    detail: 'session_method_not_allowed',
+  })
+  exitWithError(state, err, 405, undefined, { allow })
   return undefined
 }
