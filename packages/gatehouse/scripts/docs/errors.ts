@@ -1,10 +1,11 @@
 /**
  * docs/errors.md, from ERROR_CODES. The examples are produced by the code that produces real errors
- * (errorEnvelope, the config loader), so they cannot drift from what clients and operators see.
+ * (errorEnvelope and errorBody, the config loader), so they cannot drift from what clients and operators
+ * see; test/proxy/error-bodies.test.ts checks the rule stated here against every refusing plugin.
  */
 import { loadConfigObject } from '../../src/config/load.ts'
 import { ConfigError, ERROR_CODES, GatehouseError, type GatehouseErrorCode } from '../../src/errors/errors.ts'
-import { errorEnvelope } from '../../src/errors/respond.ts'
+import { ERROR_CODE_HEADER, errorBody, errorEnvelope } from '../../src/errors/respond.ts'
 import type { PluginRegistry } from '../../src/plugins/registry.ts'
 import { code, codeBlock, document, generatedNotice, table } from './markdown.ts'
 
@@ -32,6 +33,10 @@ export function renderErrors(registry: PluginRegistry): string {
     ENVELOPE,
     codeBlock('json', JSON.stringify(exampleEnvelope(), null, 2)),
     ENVELOPE_FIELDS,
+    KONG_BODIES,
+    codeBlock('http', exampleRefusal()),
+    KONG_BODIES_MORE,
+    HEADERS,
     '## Codes',
     table(
       ['Code', 'Status', '`message`', 'Meaning'],
@@ -48,20 +53,75 @@ export function renderErrors(registry: PluginRegistry): string {
 
 const ENVELOPE = `## The error envelope
 
-The proxy and the admin API answer every error with the same JSON body, for example when no route matches:`
+Every error response the proxy and the admin API make themselves has one JSON body, an object built in one \
+place (\`errorBody\` in \`packages/gatehouse/src/errors/respond.ts\`). For an error Kong has no answer for, it \
+is the envelope alone, for example when no route matches:`
 
 const ENVELOPE_FIELDS = `- \`message\`: what went wrong, in Kong's words where Kong has the same error, so clients written for \
 Kong keep working. For a 5xx error it is the generic \`An unexpected error occurred\` unless the table below \
 says \`specific\`; the detail goes to the log only.
 - \`code\`: the stable code from the table below.
 - \`error\`: the HTTP reason phrase of the status.
-- \`statusCode\`: the HTTP status, repeated.
+- \`statusCode\`: the HTTP status of the response.
 - \`request_id\`: on proxy responses, the id of the request, also written to the access log and sent \
 upstream in \`X-Request-ID\`. The admin API leaves it out.`
+
+const KONG_BODIES = `### Refusals Kong also makes
+
+Where Kong answers the same refusal (key-auth, basic-auth, jwt, acl, rate-limiting…), the body starts with \
+**Kong's members, exactly as Kong sends them**: \`message\` in Kong's words (\`No API key found in request\`, \
+\`Invalid signature\`, \`You cannot consume this service\`, \`API rate limit exceeded\` or the configured \
+\`error_message\`), and any other member Kong's body has (jwt's claim errors, such as \
+\`"exp": "token expired"\`, in place of a message). **Then come ours, in this order**: \`message\` (only when \
+Kong's members have none; then it is ours), \`code\`, \`error\`, \`statusCode\`, \`request_id\`. Kong 3.5 and \
+later append \`request_id\` to their error bodies in the same way, so a client written for Kong finds every \
+member it reads, with the same value, and only new members after them. The status and the headers are \
+Kong's (\`WWW-Authenticate\`, \`Retry-After\`, the rate-limit headers). For example key-auth, when the \
+request has no key (Kong's body is \`{"message":"No API key found in request"}\`):`
+
+const KONG_BODIES_MORE = `A plugin that answers in its own protocol's body puts that body first in the same way: \
+openid-connect's RFC 6750 \`error\` and \`error_description\` (there \`error\` keeps its OAuth meaning, \
+\`invalid_token\`, and is not replaced by the reason phrase), the session plugin's \`login\` path next to \
+its \`message\`, \`/session\`'s \`authenticated: false\`.`
+
+const HEADERS = `### Headers of an error response
+
+- \`X-Gatehouse-Error\`: the code, on every error response the gateway makes itself, JSON or not (the \
+session plugin's sign-in pages are HTML) and on the admin API. A client tells a refusal by the gateway from \
+an upstream's own 4xx or 5xx without reading the body: the gateway never adds the header to an upstream's \
+answer (another Gatehouse in front of the upstream would). Redirects (\`https_redirect_status_code\`, the \
+session plugin's sign-in) are not errors and do not carry it.
+- \`X-Request-ID\`: on every error response of the proxy, the id of the request (\`request_id\` in the body \
+and in the access log). Proxied answers carry it only with the request-id plugin (\`echo_downstream\`).
+- The error's own headers, unchanged: \`WWW-Authenticate\`, \`Retry-After\`, \`RateLimit-*\` and \
+\`X-RateLimit-*\`, \`Allow\`. The response phase of the route's plugins runs on error responses too \
+(CORS headers, request-id, response-transformer).
+
+Not gateway errors in this sense: the identity provider's OAuth and OpenID Connect endpoints answer in \
+their protocol's format (\`{"error": "invalid_grant", "error_description": …}\`, RFC 6749 §5.2), and a \
+connection whose HTTP the gateway cannot parse gets the envelope and \`X-Gatehouse-Error\` but no request id \
+(no request was read).`
 
 function exampleEnvelope() {
   const err = new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values')
   return errorEnvelope(err, '5f0c3f4e-8d2a-4a57-9b0e-3c1d2e4f5a6b')
+}
+
+/** key-auth's 401 without a key, as the proxy sends it. */
+function exampleRefusal(): string {
+  const id = '0d9a2c71-6f43-4a1e-8a8e-2b7f5c3e9d10'
+  const err = new GatehouseError('GH_ERR_AUTH_CREDENTIALS_MISSING', 'No API key found in request')
+  const body = errorBody(err, 401, id, { message: 'No API key found in request' })
+  const canonical = ERROR_CODE_HEADER.replace(/(^|-)[a-z]/g, (c) => c.toUpperCase())
+  return [
+    'HTTP/1.1 401 Unauthorized',
+    'Content-Type: application/json; charset=utf-8',
+    'WWW-Authenticate: Key',
+    `${canonical}: ${err.code}`,
+    `X-Request-ID: ${id}`,
+    '',
+    JSON.stringify(body),
+  ].join('\n')
 }
 
 function configurationErrors(registry: PluginRegistry): string {

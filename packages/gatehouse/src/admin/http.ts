@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { z } from 'zod'
 import { GatehouseError } from '../errors/errors.ts'
-import { errorEnvelope } from '../errors/respond.ts'
+import { ERROR_CODE_HEADER, errorEnvelope } from '../errors/respond.ts'
 
 export interface AdminRequest {
   readonly req: IncomingMessage
@@ -36,7 +36,12 @@ export function sendError(
   extra: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): void {
-  sendJson(res, err.status, { ...errorEnvelope(err), ...extra }, headers)
+  sendJson(
+    res,
+    err.status,
+    { ...errorEnvelope(err), ...extra },
+    { ...headers, [ERROR_CODE_HEADER]: err.code },
+  )
 }
 
 /**

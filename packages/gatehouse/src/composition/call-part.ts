@@ -128,13 +128,7 @@ async function fetchPart(
       status,
     })
   }
-  if (status < 200 || status > 299) {
-    return failure('GH_ERR_UPSTREAM_INVALID_RESPONSE', `the service answered ${status}`, {
-      status,
-      body,
-      contentType,
-    })
-  }
+  if (status < 200 || status > 299) return answeredOtherwise(status, body, contentType)
   if (contentType !== null && !JSON_TYPE.test(contentType)) {
     return failure('GH_ERR_UPSTREAM_INVALID_RESPONSE', 'the answer is not JSON', {
       status,
@@ -152,6 +146,20 @@ async function fetchPart(
     })
   }
   return { ok: true, json: text }
+}
+
+/**
+ * A valid answer that is not the part's document. 4xx is the service's own decision (its authorization,
+ * its validation, not found) and 5xx its own failure; each has its code, so neither reads as a broken
+ * answer. Anything else (a redirect, which a part does not follow) cannot be used: invalid.
+ */
+function answeredOtherwise(status: number, body: Buffer, contentType: string | null): PartFailure {
+  const answer = { status, body, contentType }
+  if (status >= 400 && status <= 499)
+    return failure('GH_ERR_COMPOSITION_PART_REFUSED', `the service refused the request (${status})`, answer)
+  if (status >= 500)
+    return failure('GH_ERR_COMPOSITION_PART_FAILED', `the service failed to answer (${status})`, answer)
+  return failure('GH_ERR_UPSTREAM_INVALID_RESPONSE', `the service answered ${status}`, answer)
 }
 
 /** The whole body, or null (and the rest discarded) once it passes MAX_PART_BODY. */

@@ -83,24 +83,40 @@ export const ERROR_CODES = {
   GH_ERR_COMPOSITION_FAILED: {
     status: 502,
     summary:
-      'A composition route could not answer: every part it asked failed, or a required one did (the message names them).',
+      'A composition route could not answer: every part it asked failed, or a required one did (the message names them), and not every one of those was refused by its service (then GH_ERR_COMPOSITION_PART_REFUSED).',
   },
   GH_ERR_COMPOSITION_METHOD_NOT_ALLOWED: {
     status: 405,
     summary: 'A composition route answers GET and HEAD only (the response has Allow).',
   },
+  GH_ERR_COMPOSITION_PART_REFUSED: {
+    status: 403,
+    summary:
+      "A part of a composition route answered 4xx: the service's own authorization or validation refused the call (a non-required part's 404 too). In the composed document's `_errors` with the part's status. When the parts that decide the whole answer (the required ones that failed, or all) were all refused, the answer is this code with the first one's status (403, 401, 400, 429…), not 502.",
+  },
+  GH_ERR_COMPOSITION_PART_FAILED: {
+    status: 502,
+    summary:
+      "A part of a composition route answered 5xx: the service failed. In the composed document's `_errors` with the part's status; when it makes the whole answer fail, the answer is 502 GH_ERR_COMPOSITION_FAILED.",
+  },
   GH_ERR_SERVICE_DISABLED: { status: 503, summary: 'The route belongs to a disabled service.' },
+  GH_ERR_ENDPOINT_METHOD_NOT_ALLOWED: {
+    status: 405,
+    summary:
+      "An endpoint the gateway serves itself does not take the method: the internal tokens' JWKS (GET, HEAD), the session plugin's login, callback, logout and session-info paths. The response has Allow.",
+  },
   GH_ERR_SERVER_SHUTTING_DOWN: { status: 503, summary: 'The gateway is shutting down.' },
   GH_ERR_PLUGIN_FAILED: { status: 500, summary: 'A plugin failed unexpectedly.' },
   GH_ERR_INTERNAL_UNEXPECTED: { status: 500, summary: 'An unexpected error occurred.' },
   GH_ERR_AUTH_CREDENTIALS_MISSING: {
     status: 401,
-    summary: 'An auth plugin found no credentials (the body is Kong\'s, e.g. {"message":"Unauthorized"}).',
+    summary:
+      'An auth plugin found no credentials (the body starts with Kong\'s members, e.g. "message": "Unauthorized" or "No API key found in request").',
   },
   GH_ERR_AUTH_CREDENTIALS_INVALID: {
     status: 401,
     summary:
-      "An auth plugin refused the credentials presented (Kong's body names why, e.g. Invalid signature).",
+      'An auth plugin refused the credentials presented (Kong\'s message names why, e.g. Invalid signature; jwt\'s claim errors are Kong\'s members, e.g. "exp": "token expired").',
   },
   GH_ERR_AUTH_ACCESS_DENIED: {
     status: 403,
@@ -151,7 +167,7 @@ export const ERROR_CODES = {
   GH_ERR_RATE_LIMITED: {
     status: 429,
     summary:
-      'A rate-limiting limit is reached: Kong\'s body {"message":"API rate limit exceeded"} with Retry-After (status and message set by error_code and error_message).',
+      'A rate-limiting limit is reached: Kong\'s message "API rate limit exceeded", with Retry-After and the rate-limit headers (status and message set by error_code and error_message).',
   },
   GH_ERR_RATE_LIMIT_UNAVAILABLE: {
     status: 500,

@@ -87,9 +87,20 @@ describe('access-log lines', () => {
     assert.equal(line.upstream_latency_ms, null)
   })
 
-  it('list the parts of a composition that failed, when some did', () => {
-    const line = lineFor(state({ failedParts: ['reviews', 'recommendations'] }))
+  it('list the parts of a composition that failed, when some did, and why: code, and status when one came', () => {
+    const line = lineFor(
+      state({
+        failedParts: [
+          { name: 'reviews', code: 'GH_ERR_COMPOSITION_PART_REFUSED', status: 403 },
+          { name: 'recommendations', code: 'GH_ERR_UPSTREAM_TIMEOUT', status: null },
+        ],
+      }),
+    )
     assert.deepEqual(line.failed_parts, ['reviews', 'recommendations'])
+    assert.deepEqual(line.part_errors, {
+      reviews: { code: 'GH_ERR_COMPOSITION_PART_REFUSED', status: 403 },
+      recommendations: { code: 'GH_ERR_UPSTREAM_TIMEOUT' },
+    })
   })
 
   it('print latencies as the rounded number itself, to the microsecond', () => {

@@ -8,7 +8,7 @@
  * `route` and `service` name the series the request counts under in /metrics (docs/metrics.md): the
  * same strings, with null where the metric label is "" (no route matched, a route without a service).
  */
-import type { RequestState } from '../pipeline/request-state.ts'
+import type { FailedPart, RequestState } from '../pipeline/request-state.ts'
 
 /** Characters JSON strings must escape; strings without them are quoted as they are. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
@@ -20,6 +20,21 @@ function str(value: string): string {
 
 function strOrNull(value: string | null): string {
   return value === null ? 'null' : str(value)
+}
+
+/**
+ * `failed_parts` (their names, as the composed document's `_errors` keys) and `part_errors` (each one's
+ * code and, when it answered, its status: a refusal by the service reads apart from an outage).
+ */
+function failedPartsText(parts: readonly FailedPart[]): string {
+  let names = ''
+  let errors = ''
+  for (const p of parts) {
+    const sep = names === '' ? '' : ','
+    names += sep + str(p.name)
+    errors += `${sep}${str(p.name)}:{"code":"${p.code}"${p.status !== null ? `,"status":${p.status}` : ''}}`
+  }
+  return `,"failed_parts":[${names}],"part_errors":{${errors}}`
 }
 
 /**
@@ -75,7 +90,7 @@ export class AccessLog {
       `,"upstream_latency_ms":${state.upstreamLatency >= 0 ? msText(state.upstreamLatency) : 'null'}` +
       `,"client_ip":${str(state.clientIp)},"bytes_sent":${state.bytesSent}`
     if (state.attempts > 1) line += `,"attempts":${state.attempts}`
-    if (state.failedParts !== null) line += `,"failed_parts":${JSON.stringify(state.failedParts)}`
+    if (state.failedParts !== null) line += failedPartsText(state.failedParts)
     const error = state.error
     if (error !== null) {
       line += `,"error_code":"${error.code}"`

@@ -11,6 +11,7 @@ import type { ConsumerEntity } from '../config/model.ts'
 import { GatehouseError, type GatehouseErrorCode } from '../errors/errors.ts'
 import type { Principal } from './principal.ts'
 import type { CredentialRef, HeaderMap, RequestState } from './request-state.ts'
+import { exitWithError } from './respond.ts'
 
 /** The one list of identity headers lives below the pipeline (proxy/identity-headers.ts). */
 export { IDENTITY_HEADERS } from '../proxy/identity-headers.ts'
@@ -98,17 +99,30 @@ export function challenge(scheme: string, realm: string | null | undefined, erro
 }
 
 /**
- * Ends the request with an auth plugin's answer (Kong's exact body and challenge) and records why, as a
- * stable code and reason, so the access log says what the client is not told (e.g. `jwt_bad_signature`).
+ * Ends the request with an auth plugin's answer and records why, as a stable code and reason, so the
+ * access log says what the client is not told (e.g. `jwt_bad_signature`). `body` is Kong's JSON body
+ * (or the plugin's protocol's: OAuth's `{error, error_description}`), which comes first in the
+ * gateway's error body, or a finished page; `headers` (the challenge, Retry-After) are sent as given.
+ * `message` is the error's text when the body has no `message` of its own (jwt's claim errors).
  */
 export function refuse(
   state: RequestState,
   status: number,
-  body: unknown,
+  body: Readonly<Record<string, unknown>> | string,
   headers: HeaderMap | undefined,
   code: GatehouseErrorCode,
   reason: string,
+  message?: string,
 ): void {
-  state.error = new GatehouseError(code, reason, { detail: reason })
-  state.exit(status, body, headers)
+  const text =
+    message ??
+    (typeof body === 'object'
+      ? typeof body.message === 'string'
+        ? body.message
+        : typeof body.error_description === 'string'
+          ? body.error_description
+          : undefined
+      : undefined) ??
+    reason
+  exitWithError(state, new GatehouseError(code, text, { detail: reason }), status, body, headers)
 }

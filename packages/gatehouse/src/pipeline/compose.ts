@@ -15,7 +15,7 @@ import type { PlannedPart } from '../composition/plan.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import { toGatehouseError } from '../errors/respond.ts'
 import type { HeaderMap, RequestState } from './request-state.ts'
-import { respondWithError, sendGatewayResponse } from './respond.ts'
+import { exitWithError, respondWithError, sendGatewayResponse } from './respond.ts'
 import { VIA } from './upstream-request.ts'
 
 const JSON_UTF8 = 'application/json; charset=utf-8'
@@ -62,7 +62,8 @@ function respond(state: RequestState, parts: readonly PlannedPart[], results: re
   const outcome = mergeParts(parts, results)
   if (outcome.kind === 'failed') {
     state.failedParts = outcome.failed
-    respondWithError(state, outcome.error)
+    exitWithError(state, outcome.error, outcome.status, undefined)
+    sendGatewayResponse(state)
     return
   }
   const headers: HeaderMap = Object.create(null)

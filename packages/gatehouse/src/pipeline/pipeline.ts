@@ -150,6 +150,13 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   // 1c. the public keys of internal tokens, for services and their SDK
   if (state.path === runtime.config.settings.internal_tokens.jwks_path) {
     state.builtin = pc.jwksMetrics
+    if (state.method !== 'GET' && state.method !== 'HEAD') {
+      const err = new GatehouseError('GH_ERR_ENDPOINT_METHOD_NOT_ALLOWED', 'Method not allowed', {
+        detail: 'jwks_method_not_allowed',
+      })
+      respondWithError(state, err, { allow: 'GET, HEAD' })
+      return
+    }
     serveJwks(pc.internalKeys, state)
     return
   }
@@ -288,21 +295,9 @@ function refuseHttp(state: RequestState, hostHeader: string): void {
   sendGatewayResponse(state)
 }
 
-const JWKS_NOT_ALLOWED = '{"message":"Method not allowed"}'
-
-/** The JWKS document; other methods get 405 (it is read-only). */
+/** The JWKS document, for GET and HEAD (other methods are refused before: it is read-only). */
 function serveJwks(keys: InternalKeyRing, state: RequestState): void {
   const { method, res } = state
-  if (method !== 'GET' && method !== 'HEAD') {
-    res.writeHead(405, {
-      allow: 'GET, HEAD',
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': JWKS_NOT_ALLOWED.length,
-    })
-    state.bytesSent = JWKS_NOT_ALLOWED.length
-    res.end(JWKS_NOT_ALLOWED)
-    return
-  }
   const body = keys.jwksBody
   const length = Buffer.byteLength(body)
   res.writeHead(200, {

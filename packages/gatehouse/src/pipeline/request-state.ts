@@ -61,6 +61,13 @@ export interface ResponseTap {
   abort(): void
 }
 
+/** A part of a composition route that failed: its name, why (a GH_ERR_* code) and its status if it answered. */
+export interface FailedPart {
+  readonly name: string
+  readonly code: string
+  readonly status: number | null
+}
+
 export interface ResponseHead {
   status: number
   /** Lower-cased names; plugins edit this in their `response` phase. */
@@ -142,7 +149,7 @@ export class RequestState {
   /** The upstream exchange in flight, if any. */
   inflight: InflightUpstream | null
   /** Parts of a composition route that failed, for the access log; null elsewhere or when none did. */
-  failedParts: readonly string[] | null
+  failedParts: readonly FailedPart[] | null
   /** Taps on the upstream response (`tapResponse`); null when no plugin asked, which costs nothing. */
   responseTaps: ResponseTap[] | null
 

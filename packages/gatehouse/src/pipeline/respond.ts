@@ -3,18 +3,37 @@
  * plugins that ran sees it first, so CORS or request-id headers are on errors too.
  */
 import type { GatehouseError } from '../errors/errors.ts'
-import { errorEnvelope } from '../errors/respond.ts'
+import { ERROR_CODE_HEADER, errorBody } from '../errors/respond.ts'
 import { runResponsePhase } from './plugin-phases.ts'
-import type { RequestState } from './request-state.ts'
+import type { HeaderMap, RequestState } from './request-state.ts'
 
-export function respondWithError(
+export function respondWithError(state: RequestState, err: GatehouseError, headers?: HeaderMap): void {
+  exitWithError(state, err, err.status, undefined, headers)
+  sendGatewayResponse(state)
+}
+
+/**
+ * Ends the request with an error the gateway answers itself: every refusal, whichever plugin makes it,
+ * comes through here, so all share one body (errors/respond.ts) and one pair of headers. `own` is the
+ * answer's JSON body in Kong or the plugin's protocol (its members come first), or a finished non-JSON
+ * body (a page) sent as it is. `X-Gatehouse-Error` names the code, and `X-Request-ID` the access log's
+ * id (the gateway sends it downstream only on its own errors, unless request-id echoes it): a client
+ * tells a gateway refusal from an upstream's answer, and quotes the id, without parsing the body.
+ * The plugins' response phase may still change the headers; the caller's (WWW-Authenticate, Retry-After,
+ * RateLimit-*) are kept as given.
+ */
+export function exitWithError(
   state: RequestState,
   err: GatehouseError,
-  headers?: Record<string, string>,
+  status: number,
+  own: Readonly<Record<string, unknown>> | string | undefined,
+  headers?: HeaderMap,
 ): void {
   state.error = err
-  state.exit(err.status, errorEnvelope(err, state.requestId), headers)
-  sendGatewayResponse(state)
+  state.exit(status, typeof own === 'string' ? own : errorBody(err, status, state.requestId, own), headers)
+  const h = state.response!.headers
+  h[ERROR_CODE_HEADER] = err.code
+  h['x-request-id'] ??= state.requestId
 }
 
 export function sendGatewayResponse(state: RequestState): void {

@@ -27,7 +27,7 @@ import { Http2ServerResponse } from 'node:http2'
 import type { Server as NetServer, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { GatehouseError } from '../errors/errors.ts'
-import { errorEnvelope } from '../errors/respond.ts'
+import { ERROR_CODE_HEADER, errorEnvelope } from '../errors/respond.ts'
 
 const kLastResponse = Symbol('gatehouse.lastResponse')
 const kRefused = Symbol('gatehouse.refused')
@@ -159,7 +159,10 @@ function onConnect(_req: unknown, target: Duplex | Http2ServerResponse): void {
   )
   if (target instanceof Http2ServerResponse) {
     const body = JSON.stringify(errorEnvelope(error))
-    target.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8' })
+    target.writeHead(error.status, {
+      'content-type': 'application/json; charset=utf-8',
+      [ERROR_CODE_HEADER]: error.code,
+    })
     target.end(body)
     return
   }
@@ -187,7 +190,7 @@ function answer(socket: Duplex, error: GatehouseError): number {
   socket.write(
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status]}\r\n` +
       `content-type: application/json; charset=utf-8\r\ncontent-length: ${length}\r\n` +
-      `connection: close\r\n\r\n${body}`,
+      `${ERROR_CODE_HEADER}: ${error.code}\r\nconnection: close\r\n\r\n${body}`,
   )
   closeSoon(socket)
   return length

@@ -147,6 +147,7 @@ for (const source of ['admin.token', 'GATEHOUSE_ADMIN_TOKEN'] as const) {
         const body = await envelope(res)
         assert.equal(body.code, 'GH_ERR_ADMIN_UNAUTHORIZED')
         assert.equal(body.message, 'invalid admin token')
+        assert.equal(res.headers.get('x-gatehouse-error'), 'GH_ERR_ADMIN_UNAUTHORIZED')
       }
     })
 

@@ -1,11 +1,14 @@
 /**
  * API composition when parts fail (issue 6), against real misbehaving services: a partial answer keeps
- * what arrived and marks what is missing, a failed required part or a failure of every part fails the
- * whole answer (502, or 504 when every failure was a timeout), a required part's 404 is passed
- * through, and no service that never answers can hold the response past the composition's deadline.
+ * what arrived and marks what is missing, a service's own 4xx and 5xx apart from answers the gateway
+ * cannot use (issue 15), a failed required part or a failure of every part fails the whole answer (502,
+ * 504 when every failure was a timeout, the service's status when every deciding part was refused), a
+ * required part's 404 is passed through, and no service that never answers can hold the response past
+ * the composition's deadline.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { assertFetchedError } from '../harness/error-body.ts'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
 import { closedPort } from '../harness/upstream.ts'
 import { json, type PartService, startBlackhole, startPartService } from './support.ts'
@@ -32,6 +35,15 @@ describe('composition: partial and whole failures', () => {
           return json(res, 404, { message: 'no such product' })
         case '/error':
           return json(res, 500, { message: 'boom' })
+        case '/forbidden':
+          return json(res, 403, { message: 'not for this caller' })
+        case '/unauthorized':
+          return json(res, 401, { message: 'who are you?' })
+        case '/invalid-id':
+          return json(res, 400, { message: 'bad id' })
+        case '/moved':
+          res.writeHead(302, { location: '/elsewhere', 'content-type': 'application/json' }).end('{}')
+          return
         case '/html':
           res.writeHead(200, { 'content-type': 'text/html' }).end('<p>hello</p>')
           return
@@ -90,6 +102,9 @@ describe('composition: partial and whole failures', () => {
             part('fast', 'fast', '/items/{id}'),
             part('missing', 'odd', '/missing'),
             part('error', 'odd', '/error'),
+            part('forbidden', 'odd', '/forbidden'),
+            part('invalid_id', 'odd', '/invalid-id'),
+            part('moved', 'odd', '/moved'),
             part('html', 'odd', '/html'),
             part('not_json', 'odd', '/not-json'),
             part('big', 'odd', '/big'),
@@ -105,6 +120,16 @@ describe('composition: partial and whole failures', () => {
             part('product', 'blackhole', '/items/{id}', { required: true, timeout: 300 }),
           ]),
           route('all-down', [part('a', 'down', '/a/{id}'), part('b', 'down', '/b/{id}')]),
+          route('required-refused', [
+            part('fast', 'fast', '/items/{id}'),
+            part('reviews', 'odd', '/error'),
+            part('product', 'odd', '/forbidden', { required: true }),
+          ]),
+          route('all-refused', [part('a', 'odd', '/unauthorized'), part('b', 'odd', '/forbidden')]),
+          route('required-refused-and-down', [
+            part('product', 'odd', '/forbidden', { required: true }),
+            part('price', 'down', '/items/{id}', { required: true }),
+          ]),
           route(
             'all-stalled',
             [part('never', 'blackhole', '/items/{id}'), part('stalled', 'odd', '/stall')],
@@ -148,18 +173,33 @@ describe('composition: partial and whole failures', () => {
     assert.equal(line.status, 200)
     assert.equal(line.route, 'partial')
     assert.deepEqual(line.failed_parts, ['never', 'stalled', 'down'])
+    assert.deepEqual(line.part_errors, {
+      never: { code: 'GH_ERR_UPSTREAM_TIMEOUT' },
+      stalled: { code: 'GH_ERR_UPSTREAM_TIMEOUT' },
+      down: { code: 'GH_ERR_UPSTREAM_UNAVAILABLE' },
+    })
+    assert.equal(line.error_code, undefined, 'a partial answer is not an error')
+    assert.equal(res.headers.get('x-gatehouse-error'), null)
   })
 
-  it('marks non-2xx, non-JSON, oversized, reset and disabled parts with their code and the upstream status', async () => {
-    const res = await gh.proxy('/invalid/p-2')
+  it("marks refused (4xx), failed (5xx), unusable, non-JSON, oversized, reset and disabled parts with their code and the service's status", async () => {
+    const res = await gh.proxy('/invalid/p-2', { headers: { 'x-request-id': 'invalid-2' } })
     assert.equal(res.status, 200)
     assert.equal(res.headers.get('x-gatehouse-completed'), 'false')
     const body = (await res.json()) as Record<string, unknown> & { _errors: Record<string, PartError> }
     assert.deepEqual(body.fast, { service: 'fast', url: '/items/p-2' })
     const invalid = 'GH_ERR_UPSTREAM_INVALID_RESPONSE'
+    const refused = 'GH_ERR_COMPOSITION_PART_REFUSED'
     assert.deepEqual(body._errors, {
-      missing: { code: invalid, message: 'the service answered 404', status: 404 },
-      error: { code: invalid, message: 'the service answered 500', status: 500 },
+      missing: { code: refused, message: 'the service refused the request (404)', status: 404 },
+      error: {
+        code: 'GH_ERR_COMPOSITION_PART_FAILED',
+        message: 'the service failed to answer (500)',
+        status: 500,
+      },
+      forbidden: { code: refused, message: 'the service refused the request (403)', status: 403 },
+      invalid_id: { code: refused, message: 'the service refused the request (400)', status: 400 },
+      moved: { code: invalid, message: 'the service answered 302', status: 302 },
       html: { code: invalid, message: 'the answer is not JSON', status: 200 },
       not_json: { code: invalid, message: 'the answer is not JSON', status: 200 },
       big: { code: invalid, message: 'the answer is larger than 1048576 bytes', status: 200 },
@@ -170,6 +210,46 @@ describe('composition: partial and whole failures', () => {
       disabled: { code: 'GH_ERR_SERVICE_DISABLED', message: 'the service is disabled' },
     })
     for (const name of Object.keys(body._errors)) assert.equal(body[name], null, name)
+    const line = await gh.waitForLog((l) => l.type === 'access' && l.request_id === 'invalid-2')
+    const logged = line.part_errors as Record<string, { code: string; status?: number }>
+    assert.deepEqual(logged.forbidden, { code: refused, status: 403 })
+    assert.deepEqual(logged.error, { code: 'GH_ERR_COMPOSITION_PART_FAILED', status: 500 })
+    assert.deepEqual(logged.reset, { code: 'GH_ERR_UPSTREAM_UNAVAILABLE' })
+    assert.deepEqual(line.failed_parts, Object.keys(body._errors))
+  })
+
+  it("answers a required part's refusal with the service's status and GH_ERR_COMPOSITION_PART_REFUSED, not 502", async () => {
+    const res = await gh.proxy('/required-refused/p-9', { headers: { 'x-request-id': 'required-refused-1' } })
+    assert.equal(res.status, 403)
+    const body = await assertFetchedError(res, {
+      code: 'GH_ERR_COMPOSITION_PART_REFUSED',
+      message: "The composition's part was refused by its service: product (403)",
+    })
+    const line = await gh.waitForLog((l) => l.type === 'access' && l.request_id === body.request_id)
+    assert.equal(line.status, 403)
+    assert.equal(line.error_code, 'GH_ERR_COMPOSITION_PART_REFUSED')
+    assert.deepEqual(line.failed_parts, ['reviews', 'product'])
+    assert.deepEqual(line.part_errors, {
+      reviews: { code: 'GH_ERR_COMPOSITION_PART_FAILED', status: 500 },
+      product: { code: 'GH_ERR_COMPOSITION_PART_REFUSED', status: 403 },
+    })
+  })
+
+  it('answers with the first refusal when every part was refused, and 502 when a deciding part failed otherwise', async () => {
+    const all = await gh.proxy('/all-refused/p-10')
+    // The first refusal is a 401, which would need a challenge only that part could give: 403.
+    assert.equal(all.status, 403)
+    assert.equal(all.headers.get('www-authenticate'), null)
+    await assertFetchedError(all, {
+      code: 'GH_ERR_COMPOSITION_PART_REFUSED',
+      message: "The composition's parts were refused by their services: a (401), b (403)",
+    })
+    const mixed = await gh.proxy('/required-refused-and-down/p-11')
+    assert.equal(mixed.status, 502)
+    await assertFetchedError(mixed, {
+      code: 'GH_ERR_COMPOSITION_FAILED',
+      message: 'The composition failed; failed parts: product, price',
+    })
   })
 
   it('keeps each answer as the service wrote it, numbers included', async () => {
@@ -183,10 +263,10 @@ describe('composition: partial and whole failures', () => {
     const res = await gh.proxy('/required-down/p-4')
     assert.equal(res.status, 502)
     assert.equal(res.headers.get('x-gatehouse-completed'), null)
-    const body = (await res.json()) as { code: string; message: string; statusCode: number }
-    assert.equal(body.code, 'GH_ERR_COMPOSITION_FAILED')
-    assert.equal(body.message, 'The composition failed; failed parts: product')
-    assert.equal(body.statusCode, 502)
+    await assertFetchedError(res, {
+      code: 'GH_ERR_COMPOSITION_FAILED',
+      message: 'The composition failed; failed parts: product',
+    })
   })
 
   it('fails with 504 when a required part times out', async () => {
@@ -229,5 +309,6 @@ describe('composition: partial and whole failures', () => {
     assert.equal(res.status, 404)
     assert.equal(res.headers.get('content-type'), 'application/json')
     assert.deepEqual(await res.json(), { message: 'no such product' })
+    assert.equal(res.headers.get('x-gatehouse-error'), null, "the service's answer, not the gateway's")
   })
 })

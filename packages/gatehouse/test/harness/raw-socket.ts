@@ -95,6 +95,7 @@ export function assertRefused(
   assert.equal(body.code, code)
   assert.equal(body.statusCode, status)
   assert.match(body.message, /\S/)
+  assert.equal(res!.headers['x-gatehouse-error'], code)
   assert.equal(res!.headers.connection, 'close')
   assert.ok(x.closed, 'the gateway closes the connection after refusing')
   return body

@@ -17,6 +17,7 @@ import {
   signingKey,
   TestIssuer,
 } from '../../src/plugins/openid-connect/test-fixtures.ts'
+import { assertFetchedError } from '../harness/error-body.ts'
 import { type GatehouseProcess, runCli, startGatehouse } from '../harness/gatehouse.ts'
 import { type RedisServer, redisSkipReason, startRedis } from '../harness/redis.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../harness/upstream.ts'
@@ -108,10 +109,13 @@ describe('revocation on two gateways sharing one Redis', { skip: redisSkipReason
     assert.ok(took < 1000, `${took} ms`)
     const res = await call(b, token)
     assert.equal(res.status, 401)
-    assert.deepEqual(await res.json(), {
-      error: 'invalid_token',
-      error_description: 'The access token has been revoked',
-      reason: 'oidc_token_revoked',
+    await assertFetchedError(res, {
+      kong: {
+        error: 'invalid_token',
+        error_description: 'The access token has been revoked',
+        reason: 'oidc_token_revoked',
+      },
+      code: 'GH_ERR_AUTH_CREDENTIALS_INVALID',
     })
     assert.equal((await call(a, token)).status, 401, 'and so does A')
 

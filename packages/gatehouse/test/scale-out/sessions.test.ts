@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { assertFetchedError } from '../harness/error-body.ts'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
 import { type RedisServer, redisSkipReason, startRedis } from '../harness/redis.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../harness/upstream.ts'
@@ -237,7 +238,10 @@ describe('browser sessions in Redis on two gateways', { skip: redisSkipReason() 
     const strict = await call(a, jar, '/api/strict')
     assert.equal(strict.status, 503)
     assert.equal(strict.headers.get('retry-after'), '1')
-    assert.deepEqual(await strict.json(), { message: 'Sessions cannot be read right now; try again shortly' })
+    await assertFetchedError(strict, {
+      kong: { message: 'Sessions cannot be read right now; try again shortly' },
+      code: 'GH_ERR_SESSION_STORE_UNAVAILABLE',
+    })
     await a.waitForLog((l) => l.type === 'access' && l.error_code === 'GH_ERR_SESSION_STORE_UNAVAILABLE')
     await b.waitForLog((l) => l.msg === 'session store unavailable (redis)')
     // A logout still clears the browser's cookies; the stored record, out of reach, lives until it expires.

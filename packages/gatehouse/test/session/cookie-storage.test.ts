@@ -11,6 +11,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { decodeJwt, jwtVerify } from 'jose'
+import { assertFetchedError } from '../harness/error-body.ts'
 import { formTo } from '../identity/support/browser.ts'
 import { ALICE, ORDERS_API } from '../identity/support/gateway.ts'
 import { SessionGateway, type Signed, UNTIL_REFRESH_MS } from './gateway.ts'
@@ -120,7 +121,10 @@ describe('browser sessions kept in an encrypted cookie', () => {
     const res = await gw.call(new Jar(), '/api/orders')
     assert.equal(res.status, 401)
     assert.equal(res.headers.get('www-authenticate'), 'Session')
-    assert.deepEqual(await res.json(), { message: 'Unauthorized', login: '/login' })
+    await assertFetchedError(res, {
+      kong: { message: 'Unauthorized', login: '/login' },
+      code: 'GH_ERR_AUTH_CREDENTIALS_MISSING',
+    })
     assert.equal(gw.upstream.requests.length, seen, 'nothing went upstream')
     const echo = await gw.echoed(await gw.call(new Jar(), '/api/public'))
     assert.equal(echo.headers.authorization, undefined)

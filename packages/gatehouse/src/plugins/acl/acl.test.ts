@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { FILE, problems } from '../../../test/harness/config.ts'
+import { assertFetchedError } from '../../../test/harness/error-body.ts'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
 
-const FORBIDDEN = '{"message":"You cannot consume this service"}'
+/** Kong's body for a consumer outside the lists; the gateway's members follow it. */
+const FORBIDDEN = { message: 'You cannot consume this service' }
 
 function route(name: string, acl: object, keyAuth: object | null = {}) {
   const plugins: object[] = [{ name: 'acl', config: acl }]
@@ -69,7 +71,7 @@ describe('the acl plugin behind key-auth', () => {
 
   async function assertForbidden(res: Response): Promise<void> {
     assert.equal(res.status, 403)
-    assert.equal(await res.text(), FORBIDDEN)
+    await assertFetchedError(res, { kong: FORBIDDEN, code: 'GH_ERR_AUTH_ACCESS_DENIED' })
   }
 
   describe('an allow list', () => {
@@ -123,7 +125,10 @@ describe('the acl plugin behind key-auth', () => {
   it('answers 401 "Unauthorized" when no plugin authenticated a consumer', async () => {
     const res = await get('/acl-only', { apikey: 'alice-key' })
     assert.equal(res.status, 401)
-    assert.equal(await res.text(), '{"message":"Unauthorized"}')
+    await assertFetchedError(res, {
+      kong: { message: 'Unauthorized' },
+      code: 'GH_ERR_AUTH_CREDENTIALS_MISSING',
+    })
   })
 
   describe('the anonymous consumer', () => {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { assertErrorBody, assertFetchedError } from '../../../test/harness/error-body.ts'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
 import { MAX_RUNNING, MAX_WAITING } from '../../crypto/password-checks.ts'
@@ -74,7 +75,10 @@ describe('the basic-auth plugin in front of an upstream', () => {
 
   async function assertUnauthorized(res: Response, challenge = CHALLENGE): Promise<void> {
     assert.equal(res.status, 401)
-    assert.equal(await res.text(), '{"message":"Unauthorized"}')
+    await assertFetchedError(res, {
+      kong: { message: 'Unauthorized' },
+      code: 'GH_ERR_AUTH_CREDENTIALS_INVALID',
+    })
     assert.equal(res.headers.get('www-authenticate'), challenge)
   }
 
@@ -222,10 +226,14 @@ describe('the basic-auth plugin in front of an upstream', () => {
       await assertUnauthorized(await get('/and', { apikey: 'Mouse' }))
       const onlyBasic = await get('/and', { authorization: both.authorization })
       assert.equal(onlyBasic.status, 401)
-      assert.equal(await onlyBasic.text(), '{"message":"No API key found in request"}')
+      const noKey = {
+        kong: { message: 'No API key found in request' },
+        code: 'GH_ERR_AUTH_CREDENTIALS_MISSING',
+      }
+      await assertFetchedError(onlyBasic, noKey)
       assert.equal(onlyBasic.headers.get('www-authenticate'), 'Key')
-      const none = await get('/and')
-      assert.equal(await none.text(), '{"message":"No API key found in request"}', 'key-auth runs first')
+      // key-auth runs first
+      await assertFetchedError(await get('/and'), noKey)
     })
   })
 
@@ -270,6 +278,7 @@ describe('the basic-auth plugin in front of an upstream', () => {
         return get('/basic', { authorization: basic(who) }).then(async (res) => ({
           who,
           status: res.status,
+          headers: res.headers,
           body: await res.text(),
           retryAfter: res.headers.get('retry-after'),
           challenge: res.headers.get('www-authenticate'),
@@ -280,11 +289,12 @@ describe('the basic-auth plugin in front of an upstream', () => {
         if (r.who === 'bob:kong') {
           assert.equal(r.status, 200, 'a remembered password costs no check, so it passes even now')
         } else if (r.status === 401) {
-          assert.equal(r.body, '{"message":"Unauthorized"}')
+          assertErrorBody(r, { kong: { message: 'Unauthorized' }, code: 'GH_ERR_AUTH_CREDENTIALS_INVALID' })
           assert.equal(r.challenge, CHALLENGE)
         } else {
           assert.equal(r.status, 503, `${r.who}: ${r.status} ${r.body}`)
-          assert.equal(r.body, '{"message":"Too many password checks in progress, retry shortly"}')
+          const busy = { message: 'Too many password checks in progress, retry shortly' }
+          assertErrorBody(r, { kong: busy, code: 'GH_ERR_AUTH_CHECKS_BUSY' })
           assert.equal(r.retryAfter, '1')
         }
       }

@@ -1,8 +1,9 @@
 /**
- * The jwt plugin's 401 answers, exactly as Kong's handler sends them (gateways.md b.4): a JSON body
- * `{"message": ...}` (or the claim errors themselves), and `WWW-Authenticate: Bearer` when no token was
- * found, `Bearer error="invalid_token"` for any other failure, with the realm when configured. Built
- * once per plugin instance; messages are fixed strings and never contain the token or a key.
+ * The jwt plugin's 401 answers, as Kong's handler sends them (gateways.md b.4): the body's Kong members
+ * `{"message": ...}` (or the claim errors themselves, `{"exp":"token expired"}`), which the gateway's
+ * error body starts with (errors/respond.ts), and `WWW-Authenticate: Bearer` when no token was found,
+ * `Bearer error="invalid_token"` for any other failure, with the realm when configured. Built once per
+ * plugin instance; messages are fixed strings and never contain the token or a key.
  */
 import { challenge } from '../../pipeline/authenticate.ts'
 import type { HeaderMap } from '../../pipeline/request-state.ts'
@@ -11,13 +12,14 @@ import type { DecodeFailure } from './decode.ts'
 
 export interface Failure {
   readonly status: 401
-  readonly body: string
+  /** Kong's members of the body. */
+  readonly body: Readonly<Record<string, string>>
   readonly headers: HeaderMap
   /** Stable reason for debug logs. */
   readonly reason: string
+  /** The error's message when the body has none of its own (claim errors). */
+  readonly message?: string
 }
-
-const JSON_TYPE = 'application/json; charset=utf-8'
 
 export interface Failures {
   readonly noToken: Failure
@@ -37,12 +39,14 @@ export interface Failures {
 export function buildFailures(realm: string | null | undefined, keyClaimName: string): Failures {
   const base = challenge('Bearer', realm)
   const invalidToken = challenge('Bearer', realm, 'invalid_token')
-  const make = (reason: string, body: object, www = invalidToken): Failure => ({
-    status: 401,
-    body: JSON.stringify(body),
-    headers: { 'content-type': JSON_TYPE, 'www-authenticate': www },
-    reason,
-  })
+  const make = (reason: string, body: Record<string, string>, www = invalidToken, text?: string): Failure =>
+    Object.freeze({
+      status: 401,
+      body: Object.freeze(body),
+      headers: Object.freeze({ 'www-authenticate': www }),
+      reason,
+      ...(text === undefined ? {} : { message: text }),
+    })
   const message = (reason: string, text: string) => make(reason, { message: text })
   return {
     noToken: make('jwt_no_token', { message: 'Unauthorized' }, base),
@@ -61,6 +65,14 @@ export function buildFailures(realm: string | null | undefined, keyClaimName: st
     algorithmMismatch: message('jwt_algorithm_mismatch', 'Invalid algorithm'),
     unusableKey: message('jwt_unusable_key', 'Invalid key/secret'),
     badSignature: message('jwt_bad_signature', 'Invalid signature'),
-    claims: (errors) => make('jwt_claims', errors),
+    claims: (errors) =>
+      make(
+        'jwt_claims',
+        errors,
+        invalidToken,
+        Object.entries(errors)
+          .map(([claim, problem]) => `${claim}: ${problem}`)
+          .join('; '),
+      ),
   }
 }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { assertErrorBody } from '../../../test/harness/error-body.ts'
 import { type GatehouseProcess, type LogLine, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { type RawResponse, rawRequest } from '../../../test/harness/http.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
@@ -122,11 +123,22 @@ describe('the jwt plugin in front of an upstream', () => {
     return JSON.parse(res.body) as EchoBody
   }
 
-  function refused(res: RawResponse, body: string, challenge: string | undefined = INVALID): void {
+  /**
+   * A 401 whose body starts with Kong's (`kong`, its JSON text) and goes on with the gateway's members;
+   * no token found (a challenge without an error) is GH_ERR_AUTH_CREDENTIALS_MISSING. Returns the body.
+   */
+  function refused(
+    res: RawResponse,
+    kong: string,
+    challenge: string | undefined = INVALID,
+  ): Record<string, unknown> {
     assert.equal(res.status, 401, res.body)
-    assert.equal(res.body, body)
     assert.equal(res.headers['www-authenticate'], challenge)
     assert.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+    const code = challenge?.includes('error=')
+      ? 'GH_ERR_AUTH_CREDENTIALS_INVALID'
+      : 'GH_ERR_AUTH_CREDENTIALS_MISSING'
+    return assertErrorBody(res, { kong: JSON.parse(kong) as Record<string, unknown>, code })
   }
 
   describe("Kong's answers when authentication fails", () => {
@@ -212,11 +224,12 @@ describe('the jwt plugin in front of an upstream', () => {
       refused(await bearer('/default', token), '{"message":"Invalid signature"}')
     })
 
-    it('J12: lists every claim to verify that is missing, in the configured order, without a message key', async () => {
-      refused(
+    it("J12: lists every claim to verify that is missing, in the configured order, as Kong's only members (the message is the gateway's)", async () => {
+      const body = refused(
         await bearer('/both', await aliceToken()),
         '{"nbf":"must be a number","exp":"must be a number"}',
       )
+      assert.equal(body.message, 'nbf: must be a number; exp: must be a number')
       refused(
         await bearer('/exp', await aliceToken({ exp: String(nowSeconds() + 60) })),
         '{"exp":"must be a number"}',
@@ -382,7 +395,10 @@ describe('the jwt plugin in front of an upstream', () => {
     it('OR: the anonymous consumer reaches acl, which refuses it while a real member passes', async () => {
       const res = await send('/anon-acl')
       assert.equal(res.status, 403)
-      assert.equal(res.body, '{"message":"You cannot consume this service"}')
+      assertErrorBody(res, {
+        kong: { message: 'You cannot consume this service' },
+        code: 'GH_ERR_AUTH_ACCESS_DENIED',
+      })
       passed(await bearer('/anon-acl', await aliceToken()))
     })
 
@@ -505,6 +521,9 @@ describe('the jwt plugin across a configuration reload', () => {
     await loaded
     const res = await call()
     assert.equal(res.status, 401)
-    assert.equal(res.body, `{"message":"No credentials found for given 'iss'"}`)
+    assertErrorBody(res, {
+      kong: { message: "No credentials found for given 'iss'" },
+      code: 'GH_ERR_AUTH_CREDENTIALS_INVALID',
+    })
   })
 })

@@ -102,7 +102,7 @@ export const plugin: GatewayPlugin<JwtConfig> = {
           outcome.reason === 'jwt_no_token'
             ? 'GH_ERR_AUTH_CREDENTIALS_MISSING'
             : 'GH_ERR_AUTH_CREDENTIALS_INVALID'
-        refuse(state, outcome.status, outcome.body, outcome.headers, code, outcome.reason)
+        refuse(state, outcome.status, outcome.body, outcome.headers, code, outcome.reason, outcome.message)
       }
     }
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
+import { assertFetchedError } from '../../../test/harness/error-body.ts'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { trackServer } from '../../../test/harness/resources.ts'
 import { nowSeconds, signToken } from './test-fixtures.ts'
@@ -84,7 +85,10 @@ describe("Kong's JWT tutorial, unchanged", () => {
   it('answers 401 Unauthorized without a token, and the API server never sees the request', async () => {
     const res = await call()
     assert.equal(res.status, 401)
-    assert.deepEqual(await res.json(), { message: 'Unauthorized' })
+    await assertFetchedError(res, {
+      kong: { message: 'Unauthorized' },
+      code: 'GH_ERR_AUTH_CREDENTIALS_MISSING',
+    })
     assert.equal(logged.length, 0)
   })
 
@@ -101,18 +105,28 @@ describe("Kong's JWT tutorial, unchanged", () => {
   it('answers 401 Invalid signature for a token signed with a different secret', async () => {
     const res = await call(await signToken('HS256', 'a-different-secret-that-is-also-long-enough', payload()))
     assert.equal(res.status, 401)
-    assert.deepEqual(await res.json(), { message: 'Invalid signature' })
+    await assertFetchedError(res, {
+      kong: { message: 'Invalid signature' },
+      code: 'GH_ERR_AUTH_CREDENTIALS_INVALID',
+    })
   })
 
   it('answers 401 when the kid names no credential', async () => {
     const res = await call(await signToken('HS256', SECRET, payload({ kid: 'not-the-key' })))
     assert.equal(res.status, 401)
-    assert.deepEqual(await res.json(), { message: "No credentials found for given 'kid'" })
+    await assertFetchedError(res, {
+      kong: { message: "No credentials found for given 'kid'" },
+      code: 'GH_ERR_AUTH_CREDENTIALS_INVALID',
+    })
   })
 
   it('answers 401 token expired when exp is in the past', async () => {
     const res = await call(await signToken('HS256', SECRET, payload({ exp: nowSeconds() - 60 })))
     assert.equal(res.status, 401)
-    assert.deepEqual(await res.json(), { exp: 'token expired' })
+    await assertFetchedError(res, {
+      kong: { exp: 'token expired' },
+      code: 'GH_ERR_AUTH_CREDENTIALS_INVALID',
+      message: 'exp: token expired',
+    })
   })
 })

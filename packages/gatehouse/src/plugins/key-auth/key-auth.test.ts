@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { Readable } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
+import { assertErrorBody, assertFetchedError } from '../../../test/harness/error-body.ts'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { rawRequest } from '../../../test/harness/http.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
@@ -66,11 +67,14 @@ describe('the key-auth plugin in front of an upstream', () => {
   const get = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
     gh.proxy(path, { method, headers })
 
-  /** A 401 with Kong's body and challenge, and no request reached the upstream. */
+  /** A 401 with Kong's message (then the gateway's members), Kong's challenge, and the code. */
   async function assertRefused(res: Response, message: string, challenge = 'Key'): Promise<void> {
     assert.equal(res.status, 401)
-    assert.equal(await res.text(), JSON.stringify({ message }))
-    assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
+    const code =
+      message === 'No API key found in request'
+        ? 'GH_ERR_AUTH_CREDENTIALS_MISSING'
+        : 'GH_ERR_AUTH_CREDENTIALS_INVALID'
+    await assertFetchedError(res, { kong: { message }, code })
     assert.equal(res.headers.get('www-authenticate'), challenge)
   }
 
@@ -107,7 +111,10 @@ describe('the key-auth plugin in front of an upstream', () => {
         headers: ['host', 'localhost', 'apikey', BOB_KEY, 'apikey', 'other'],
       })
       assert.equal(raw.status, 401)
-      assert.equal(raw.body, '{"message":"Duplicate API key found"}')
+      assertErrorBody(raw, {
+        kong: { message: 'Duplicate API key found' },
+        code: 'GH_ERR_AUTH_CREDENTIALS_INVALID',
+      })
       assert.equal(raw.headers['www-authenticate'], 'Key')
     })
 
@@ -329,7 +336,10 @@ describe('a key in the request body (key_in_body)', () => {
   it('answers 401 for a body without a key, and never reads bodies of other types', async () => {
     const none = await post('/body', JSON.stringify({ item: 42 }), 'application/json')
     assert.equal(none.status, 401)
-    assert.deepEqual(JSON.parse(none.body), { message: 'No API key found in request' })
+    assertErrorBody(none, {
+      kong: { message: 'No API key found in request' },
+      code: 'GH_ERR_AUTH_CREDENTIALS_MISSING',
+    })
     const other = await post('/body', `apikey=${BOB_KEY}`, 'text/plain')
     assert.equal(other.status, 401)
   })
@@ -377,7 +387,10 @@ describe('a key with a ttl', () => {
         await new Promise((r) => setTimeout(r, 200))
       }
       assert.equal(res.status, 401)
-      assert.equal(await res.text(), '{"message":"Unauthorized"}')
+      await assertFetchedError(res, {
+        kong: { message: 'Unauthorized' },
+        code: 'GH_ERR_AUTH_CREDENTIALS_INVALID',
+      })
       assert.equal(res.headers.get('www-authenticate'), 'Key')
       const other = await gh.proxy('/api', { headers: { apikey: 'long-lived' } })
       assert.equal(other.status, 200)

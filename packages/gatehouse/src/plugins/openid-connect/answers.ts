@@ -1,6 +1,6 @@
 /**
- * The HTTP answer for a Failure (failures.ts), RFC 6750 §3 and RFC 9449 §7.1: the status, a
- * `{error, error_description}` body, and WWW-Authenticate challenges for every scheme the route accepts —
+ * The HTTP answer for a Failure (failures.ts), RFC 6750 §3 and RFC 9449 §7.1: the status, a body that
+ * starts with `{error, error_description}` (the gateway's members follow: errors/respond.ts), and WWW-Authenticate challenges for every scheme the route accepts —
  * `Bearer realm="…"` and `DPoP algs="…"` (only DPoP when the route requires it). The error goes on the
  * scheme the client used; with no credentials both challenges are bare (RFC 6750 §3.1). Terse by default:
  * every token or proof failure shares one description, so a client probing with forged tokens learns
@@ -13,7 +13,8 @@ import type { Failure } from './failures.ts'
 
 export interface Refusal {
   readonly status: 401 | 403
-  readonly body: string
+  /** RFC 6750's members; the gateway's error body starts with them (errors/respond.ts). */
+  readonly body: Readonly<Record<string, string>>
   readonly headers: HeaderMap
   readonly code: Failure['code']
   /** Stable reason for the access log (`error_detail`) and debug logs. */
@@ -30,7 +31,6 @@ export interface AnswerOptions {
   readonly dpopRequired: boolean
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8'
 export const TERSE_TOKEN = 'The access token is invalid'
 export const TERSE_PROOF = 'The DPoP proof is invalid'
 
@@ -77,8 +77,8 @@ export class Answers {
         : [this.#bearer + params, this.#dpop]
     return Object.freeze({
       status: failure.status,
-      body: JSON.stringify(body),
-      headers: Object.freeze({ 'content-type': JSON_TYPE, 'www-authenticate': challenges.join(', ') }),
+      body: Object.freeze(body),
+      headers: Object.freeze({ 'www-authenticate': challenges.join(', ') }),
       code: failure.code,
       reason: failure.reason,
     })

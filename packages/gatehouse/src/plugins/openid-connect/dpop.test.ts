@@ -10,6 +10,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { exportJWK } from 'jose'
+import { assertErrorBody } from '../../../test/harness/error-body.ts'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { type RawResponse, rawRequest } from '../../../test/harness/http.ts'
 import { type EchoBody, startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
@@ -360,10 +361,13 @@ describe('DPoP-bound access tokens', () => {
       const none = await send('/required', {})
       assert.equal(none.status, 401)
       assert.equal(none.headers['www-authenticate'], 'DPoP algs="ES256"')
-      assert.deepEqual(JSON.parse(none.body), {
-        error: 'unauthorized',
-        error_description: 'A DPoP-bound access token is required',
-        reason: 'oidc_no_token',
+      assertErrorBody(none, {
+        kong: {
+          error: 'unauthorized',
+          error_description: 'A DPoP-bound access token is required',
+          reason: 'oidc_no_token',
+        },
+        code: 'GH_ERR_AUTH_CREDENTIALS_MISSING',
       })
     })
 
@@ -397,6 +401,7 @@ describe('DPoP-bound access tokens', () => {
       assert.equal(line.error_detail, 'dpop_htm')
       assertRefusal(await send('/terse', { authorization: `Bearer ${bound}` }), {
         description: 'The access token is invalid',
+        code: 'GH_ERR_AUTH_DPOP_INVALID',
       })
     })
   })

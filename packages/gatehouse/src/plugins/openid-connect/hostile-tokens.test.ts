@@ -398,12 +398,15 @@ describe('hostile access tokens', () => {
         body = res.body
       }
       const expected = { error: 'invalid_token', error_description: c.description }
-      const { reason, ...rest } = (body ?? {}) as { reason?: unknown }
+      // RFC 6750's members (and the reason: verbose_errors), then the gateway's (docs/errors.md).
+      const { error, error_description, reason, code } = (body ?? {}) as Record<string, unknown>
       if (
         res.status !== 401 ||
         res.headers['www-authenticate'] !== challenge ||
-        !isDeepEqual(rest, expected) ||
-        typeof reason !== 'string'
+        !isDeepEqual({ error, error_description }, expected) ||
+        typeof reason !== 'string' ||
+        typeof code !== 'string' ||
+        res.headers['x-gatehouse-error'] !== code
       )
         failures.push(`${c.name}: ${res.status} ${res.body.slice(0, 200)} (expected 401 ${c.description})`)
     }

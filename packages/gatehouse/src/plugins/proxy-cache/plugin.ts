@@ -7,8 +7,8 @@
  * cannot be reached, go upstream uncached (`Bypass`).
  */
 import { GatehouseError } from '../../errors/errors.ts'
-import { errorEnvelope } from '../../errors/respond.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+import { exitWithError } from '../../pipeline/respond.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { type Directives, NO_DIRECTIVES, parseDirectives } from './cache-control.ts'
 import { cacheKey, type KeyRules } from './cache-key.ts'
@@ -95,8 +95,7 @@ export const plugin: GatewayPlugin<ProxyCacheConfig> = {
         // RFC 9111 §5.2.1.7: a client that wants only what is cached gets 504 when nothing is.
         if (config.cache_control && cc['only-if-cached'] !== undefined) {
           const err = new GatehouseError('GH_ERR_CACHE_ONLY_IF_CACHED', 'The response is not in the cache')
-          state.error = err
-          state.exit(err.status, errorEnvelope(err, state.requestId))
+          exitWithError(state, err, err.status, undefined)
           return
         }
         goUpstream(state, verdict, 'Miss')

@@ -9,6 +9,7 @@
 import type { RedisSettings } from '../../config/schema/redis.ts'
 import { GatehouseError } from '../../errors/errors.ts'
 import type { HeaderMap, RequestState } from '../../pipeline/request-state.ts'
+import { exitWithError } from '../../pipeline/respond.ts'
 import { acquireRedis, HEALTH_LOG_INTERVAL } from '../../redis/connections.ts'
 import { LogThrottle } from '../../redis/throttle.ts'
 import type { GatewayPlugin } from '../types.ts'
@@ -50,6 +51,7 @@ export const plugin: GatewayPlugin<RateLimitingConfig> = {
       return limit != null ? [windowSpec(p, limit)] : []
     })
     const limits = windows.map((w) => w.limit)
+    const refusal = Object.freeze({ message: config.error_message })
     const identify = identifierFor(config)
     const own = ownRedis(config.redis)
     const outage = new LogThrottle(HEALTH_LOG_INTERVAL)
@@ -74,10 +76,10 @@ export const plugin: GatewayPlugin<RateLimitingConfig> = {
         if (headers) pending.set(state, headers)
         return
       }
-      state.error = new GatehouseError('GH_ERR_RATE_LIMITED', config.error_message, {
+      const err = new GatehouseError('GH_ERR_RATE_LIMITED', config.error_message, {
         detail: 'rate_limit_exceeded',
       })
-      state.exit(config.error_code, { message: config.error_message }, headers)
+      exitWithError(state, err, config.error_code, refusal, headers)
     }
 
     const unavailable = (err: unknown): void => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Redis } from 'ioredis'
+import { assertFetchedError } from '../../../test/harness/error-body.ts'
 import { type GatehouseProcess, startGatehouse } from '../../../test/harness/gatehouse.ts'
 import { type RedisServer, redisSkipReason, startRedis } from '../../../test/harness/redis.ts'
 import { startUpstream, type Upstream } from '../../../test/harness/upstream.ts'
@@ -126,15 +127,18 @@ for (const policy of ['local', 'redis'] as const) {
       const reached = upstream.requests.length
       const res = await get('/minute', from(1))
       assert.equal(res.status, 429)
-      assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
-      assert.equal(await res.text(), '{"message":"API rate limit exceeded"}')
+      const body = await assertFetchedError(res, {
+        kong: { message: 'API rate limit exceeded' },
+        code: 'GH_ERR_RATE_LIMITED',
+      })
       const h = rateHeaders(res)
       assert.equal(h['x-ratelimit-remaining-minute'], '0')
       assert.equal(h['ratelimit-remaining'], '0')
       assert.equal(h['retry-after'], h['ratelimit-reset'])
       assert.ok(Number(h['retry-after']) >= 1)
       assert.equal(upstream.requests.length, reached, 'the refused request did not reach the upstream')
-      const line = await gh.waitForLog((l) => l.type === 'access' && l.status === 429)
+      const line = await gh.waitForLog((l) => l.type === 'access' && l.request_id === body.request_id)
+      assert.equal(line.status, 429)
       assert.equal(line.error_code, 'GH_ERR_RATE_LIMITED')
     })
 
@@ -174,7 +178,10 @@ for (const policy of ['local', 'redis'] as const) {
       const refused = await get('/hidden', from(3))
       assert.equal(refused.status, 429)
       assert.deepEqual(rateHeaders(refused), {})
-      assert.equal(await refused.text(), '{"message":"API rate limit exceeded"}')
+      await assertFetchedError(refused, {
+        kong: { message: 'API rate limit exceeded' },
+        code: 'GH_ERR_RATE_LIMITED',
+      })
     })
 
     it('answers with error_code and error_message when they are set', async () => {
@@ -182,7 +189,7 @@ for (const policy of ['local', 'redis'] as const) {
       assert.equal((await get('/custom', from(4))).status, 200)
       const refused = await get('/custom', from(4))
       assert.equal(refused.status, 503)
-      assert.equal(await refused.text(), '{"message":"Slow down"}')
+      await assertFetchedError(refused, { kong: { message: 'Slow down' }, code: 'GH_ERR_RATE_LIMITED' })
       assert.equal(refused.headers.get('retry-after'), '1')
     })
 

@@ -18,6 +18,7 @@
  *   session store that cannot be reached counts as no session (the cookie kept), or 503 with
  *   `on_store_failure: error`.
  */
+import { GatehouseError } from '../../errors/errors.ts'
 import {
   anonymousConsumer,
   authenticateAnonymously,
@@ -25,6 +26,7 @@ import {
   refuse,
 } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+import { exitWithError } from '../../pipeline/respond.ts'
 import { acquireRevocations } from '../../redis/revocation-leases.ts'
 import { consumersByName, identify } from '../_shared/caller.ts'
 import { withoutCookies } from '../_shared/conceal.ts'
@@ -130,8 +132,12 @@ export const plugin: GatewayPlugin<SessionConfig> = {
           ? 'GH_ERR_AUTH_CREDENTIALS_MISSING'
           : 'GH_ERR_AUTH_CREDENTIALS_INVALID'
       if (config.redirect_navigations && isNavigation(state.method, state.req.headers)) {
-        const location = loginLocation(state, config.login_path)
-        refuse(state, 302, undefined, { location, ...NAVIGATION_HEADERS }, code, resolved.none)
+        // A redirect, not an error answer (no error body or X-Gatehouse-Error); the log still says why.
+        state.error = new GatehouseError(code, 'sent to the login page', { detail: resolved.none })
+        state.exit(302, undefined, {
+          location: loginLocation(state, config.login_path),
+          ...NAVIGATION_HEADERS,
+        })
       } else refuse(state, 401, noSessionBody, challenge, code, resolved.none)
     }
 
@@ -200,6 +206,9 @@ export const plugin: GatewayPlugin<SessionConfig> = {
 }
 
 function notAllowed(state: RequestState, allow: string): undefined {
-  state.exit(405, { message: 'Method not allowed' }, { allow })
+  const err = new GatehouseError('GH_ERR_ENDPOINT_METHOD_NOT_ALLOWED', 'Method not allowed', {
+    detail: 'session_method_not_allowed',
+  })
+  exitWithError(state, err, 405, undefined, { allow })
   return undefined
 }

@@ -5,18 +5,24 @@
  * /revocations`, never the cookie), or `{ authenticated: false }` (200 either way: not being signed in
  * is an answer, not an error). Counts as a use of the session, and sets the CSRF cookie again.
  */
+import { GatehouseError } from '../../errors/errors.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
+import { exitWithError } from '../../pipeline/respond.ts'
 import type { SessionContext } from './context.ts'
 import { requestOrigin } from './origin.ts'
 import { epochSeconds, type Resolved } from './resolve.ts'
 import { endsAt, publicSessionId } from './session.ts'
 
 const HEADERS = { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' }
+const UNREACHABLE = 'The sign-in service cannot be reached'
 
 export function sessionInfo(state: RequestState, c: SessionContext, resolved: Resolved): void {
   if (!('record' in resolved)) {
     if ('unavailable' in resolved) {
-      state.exit(502, { authenticated: false, message: 'The sign-in service cannot be reached' }, HEADERS)
+      const err = new GatehouseError('GH_ERR_AUTH_PROVIDER_UNAVAILABLE', UNREACHABLE, {
+        detail: 'session_provider_unavailable',
+      })
+      exitWithError(state, err, 502, { authenticated: false, message: UNREACHABLE }, HEADERS)
       return
     }
     state.exit(200, { authenticated: false }, HEADERS)
