@@ -92,7 +92,7 @@ export const ERROR_CODES = {
   GH_ERR_COMPOSITION_PART_REFUSED: {
     status: 403,
     summary:
-      "A part of a composition route answered 4xx: the service's own authorization or validation refused the call (a non-required part's 404 too). In the composed document's `_errors` with the part's status. When the parts that decide the whole answer (the required ones that failed, or all) were all refused, the answer is this code with the first one's status (403, 401, 400, 429…), not 502.",
+      "A part of a composition route answered 4xx: the service's own authorization or validation refused the call (a non-required part's 404 too). In the composed document's `_errors` with the part's status. When the parts that decide the whole answer (the required ones that failed, or all) were all refused, the answer is this code with the first one's status (403, 400, 429…; a 401 or 407 becomes 403, as it would need a challenge only that service could give), not 502.",
   },
   GH_ERR_COMPOSITION_PART_FAILED: {
     status: 502,

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { request } from 'undici'
+import { assertFetchedError } from '../harness/error-body.ts'
 import { ALICE } from '../identity/support/gateway.ts'
 import { SessionGateway } from './gateway.ts'
 import { Browser, Jar, signIn } from './support.ts'
@@ -53,6 +54,8 @@ describe('page navigations without a session', () => {
       `/login?return_to=${encodeURIComponent('/api/orders/7?tab=items')}`,
     )
     assert.equal(res.headers.get('cache-control'), 'no-store')
+    // A redirect to sign in is not an error answer (docs/errors.md): no error header, no body.
+    assert.equal(res.headers.get('x-gatehouse-error'), null)
     assert.equal(res.headers.get('vary'), 'Sec-Fetch-Mode, Accept')
     assert.equal(gw.upstream.requests.length, seen)
     await gw.gh.waitForLog(
@@ -93,7 +96,10 @@ describe('page navigations without a session', () => {
     ]) {
       const res = await load('/api/orders', headers)
       assert.equal(res.status, 401, JSON.stringify(headers))
-      assert.deepEqual(await res.json(), { message: 'Unauthorized', login: '/login' })
+      await assertFetchedError(res, {
+        kong: { message: 'Unauthorized', login: '/login' },
+        code: 'GH_ERR_AUTH_CREDENTIALS_MISSING',
+      })
     }
     const post = await load('/api/orders', PAGE, new Jar(), 'POST')
     assert.equal(post.status, 401)

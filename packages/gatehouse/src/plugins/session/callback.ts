@@ -62,7 +62,7 @@ export async function completeLogin(state: RequestState, c: SessionContext): Pro
   if (!c.fits(value)) {
     c.logger.error(
       { size: c.cookieSize(value), max_size: c.config.cookie.max_size, request_id: state.requestId },
-      'session cookie too large: the tokens do not fit in cookie.max_size; set storage: server',
+      'session cookie too large: the tokens do not fit in cookie.max_size; set storage: redis (several nodes) or server (one node)',
     )
     return fail(problems.tooLarge)
   }

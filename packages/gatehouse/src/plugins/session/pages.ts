@@ -85,7 +85,7 @@ export const problems = {
     'GH_ERR_SESSION_TOO_LARGE',
     'session_cookie_too_large',
     'Session cannot be stored',
-    'You signed in, but your session is too large to keep in a browser cookie. The site’s operator can keep sessions at the gateway instead (session plugin, storage: server).',
+    'You signed in, but your session is too large to keep in a browser cookie. The site’s operator can keep sessions at the gateway instead (session plugin, storage: redis or server).',
   ),
   csrf: problem(
     403,

@@ -105,7 +105,7 @@ async function settle(
       if (!c.fits(value)) {
         c.logger.error(
           { session: logId(r), size: c.cookieSize(value), max_size: c.config.cookie.max_size },
-          'session cookie too large after a refresh; session ended (use storage: server)',
+          'session cookie too large after a refresh; session ended (use storage: redis, or server on one node)',
         )
         return ended(state, c, r, 'session_cookie_too_large')
       }
