@@ -268,7 +268,7 @@ describe('openid-connect configuration', () => {
         `${AT}.claim_mapping.9lives: expected an attribute name: a letter or _, then letters, digits, _ . : or - (at most 64)`,
       ])
       assert.deepEqual(problems(withPlugin({ ...BASE, claim_mapping: { n: 3 } })), [
-        `${AT}.claim_mapping.n: does not match any accepted form`,
+        `${AT}.claim_mapping.n: expected a claim path (a string or a list of names)`,
       ])
     })
 
