@@ -177,12 +177,7 @@ describe('the admin API’s OpenAPI document, DB-less', () => {
     }
     ids.key = await cache()
     assert.match(ids.key, /^[0-9a-f]{64}$/)
-    const value = (param: string, before: string) => {
-      if (param !== 'plugin') return ids[param]!
-      if (before.startsWith('/routes/')) return ids.routePlugin!
-      if (before.startsWith('/consumers/')) return ids.consumerPlugin!
-      return ids.cachePlugin!
-    }
+    const value = byContext(ids)
     const refused: string[] = []
     for (const op of sweepOrder(operations(doc))) {
       if (op.path.startsWith('/proxy-cache') && op.method === 'DELETE') await cache()
@@ -209,6 +204,26 @@ describe('the admin API’s OpenAPI document, DB-less', () => {
       const answer = await call(gh, 'GET', path)
       assert.equal(answer.status, 404, path)
       assert.equal(answer.code, 'GH_ERR_ADMIN_NOT_FOUND', path)
+    }
+  })
+
+  it('answers a method a path does not list with 405 and the methods the document lists as Allow', async () => {
+    const ids = { ...(await entityIds(gh)), key: '0'.repeat(64) }
+    const byPath = new Map<string, Set<string>>()
+    for (const op of operations(doc))
+      if (!op.dbMode) byPath.set(op.path, (byPath.get(op.path) ?? new Set()).add(op.method))
+    for (const [template, listed] of byPath) {
+      const path = fill(template, byContext(ids))
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !listed.has(m))) {
+        const res = await gh.admin(path, { method, headers: AUTH })
+        const what = `${method} ${path}`
+        assert.equal(res.status, 405, what)
+        assert.equal(((await res.json()) as { code: string }).code, 'GH_ERR_ADMIN_METHOD_NOT_ALLOWED', what)
+        const allow = (res.headers.get('allow') ?? '')
+          .split(', ')
+          .filter((m) => m !== 'HEAD' && m !== 'OPTIONS')
+        assert.deepEqual(allow.toSorted(), [...listed].toSorted(), what)
+      }
     }
   })
 
@@ -240,6 +255,16 @@ describe('the admin API’s OpenAPI document, DB-less', () => {
     assert.equal(revocation.properties.ttl.type, 'integer')
   })
 })
+
+/** The id for a parameter: a plugin of the route or consumer the path is under, else the proxy-cache one. */
+function byContext(ids: Record<string, string>): (param: string, before: string) => string {
+  return (param, before) => {
+    if (param !== 'plugin') return ids[param]!
+    if (before.startsWith('/routes/')) return ids.routePlugin!
+    if (before.startsWith('/consumers/')) return ids.consumerPlugin!
+    return ids.cachePlugin!
+  }
+}
 
 /** The ids (or names) a path parameter takes, read from the node's own answers. */
 async function entityIds(gh: GatehouseProcess): Promise<Record<string, string>> {
