@@ -1,6 +1,8 @@
 /**
  * `npm run docs`: writes docs/configuration.md, docs/plugins.md and docs/errors.md from the schemas, the
- * bundled plugins and the error codes. Commit the result; test/docs/docs.test.ts fails when it is stale.
+ * bundled plugins and the error codes, and the admin API's route reference (the end of
+ * docs/admin-api.md, and docs/admin-openapi.json) from its route table. Commit the result;
+ * test/docs/docs.test.ts fails when it is stale.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'

@@ -11,31 +11,35 @@
 import { parseDocument } from 'yaml'
 import { hashDocument } from '../config/load.ts'
 import { ConfigError, GatehouseError } from '../errors/errors.ts'
-import type { AdminContext } from './context.ts'
-import { type AdminRequest, readBody, sendError, sendJson } from './http.ts'
+import { type AdminHandler, readBody, sendError, sendJson } from './http.ts'
 import { essence, isJsonType } from './media-type.ts'
 
-export async function handleConfig(ctx: AdminContext, a: AdminRequest, maxBody: number): Promise<void> {
-  if (a.method === 'GET' || a.method === 'HEAD') {
-    const c = ctx.config()
-    sendJson(a.res, 200, {
-      config_hash: c.hash,
-      source: c.source,
-      entities: {
-        services: c.services.length,
-        routes: c.routes.length,
-        consumers: c.consumers.length,
-        plugins: c.plugins.length,
-      },
-    })
-    return
-  }
-  if (a.method !== 'POST') {
+/** `GET /config`: the running configuration's hash, where it came from and how many entities it has. */
+export const showConfig: AdminHandler = (ctx, a) => {
+  const c = ctx.config()
+  sendJson(a.res, 200, {
+    config_hash: c.hash,
+    source: c.source,
+    entities: {
+      services: c.services.length,
+      routes: c.routes.length,
+      consumers: c.consumers.length,
+      plugins: c.plugins.length,
+    },
+  })
+}
+
+/** `POST /config`: loads and swaps in a declarative configuration (DB-less nodes only). */
+export const loadConfig: AdminHandler = async (ctx, a, env) => {
+  if (ctx.entityWrites !== null) {
     sendError(
       a.res,
-      new GatehouseError('GH_ERR_ADMIN_METHOD_NOT_ALLOWED', `${a.method} is not supported on /config`),
+      new GatehouseError(
+        'GH_ERR_ADMIN_METHOD_NOT_ALLOWED',
+        'POST /config loads a DB-less configuration; in DB mode write entities through the admin API or gatehouse config import',
+      ),
       {},
-      { allow: 'GET, HEAD, POST' },
+      { allow: 'GET, HEAD' },
     )
     return
   }
@@ -44,7 +48,7 @@ export async function handleConfig(ctx: AdminContext, a: AdminRequest, maxBody: 
     sendError(a.res, new GatehouseError('GH_ERR_ADMIN_BUSY', 'Currently loading another configuration'))
     return
   }
-  const body = await readBody(a.req, maxBody)
+  const body = await readBody(a.req, env.maxBodySize)
   const document = documentFrom(body, essence(a.req.headers['content-type']))
   if (document instanceof GatehouseError) {
     sendError(a.res, document)

@@ -3,15 +3,23 @@
  * `/upstreams`, one entity by id or name, and the nested lists (`/services/{s}/routes`,
  * `/routes/{r}/service`, `/upstreams/{u}/targets`, ...); `/upstreams/{u}/health` is upstream-health.ts.
  * Lists page as Kong's do (`size`, default 100, max 1000; an opaque `offset`; `next`) and filter by
- * `tags` (`a,b` all of, `a/b` any of). Writes answer 405: this node is DB-less.
+ * `tags` (`a,b` all of, `a/b` any of). Each export is one route's handler (routes.ts); writes are
+ * writes.ts, and a DB-less node's 405 for them is dispatch.ts's.
  */
-import type { GatewayConfig, PluginEntity, ServiceEntity, UpstreamEntity } from '../config/model.ts'
+import type {
+  EntityRef,
+  GatewayConfig,
+  PluginEntity,
+  RouteEntity,
+  ServiceEntity,
+  TargetEntity,
+  UpstreamEntity,
+} from '../config/model.ts'
 import { GatehouseError } from '../errors/errors.ts'
-import type { AdminContext } from './context.ts'
-import { type AdminRequest, sendError, sendJson } from './http.ts'
+import { type AdminHandler, type AdminRequest, sendError, sendJson } from './http.ts'
 import { sendUpstreamHealth } from './upstream-health.ts'
 
-type EntityType = 'services' | 'routes' | 'consumers' | 'plugins' | 'upstreams'
+export type EntityType = 'services' | 'routes' | 'consumers' | 'plugins' | 'upstreams'
 type AnyEntity = GatewayConfig[EntityType][number]
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
@@ -31,17 +39,6 @@ export function findEntity(config: GatewayConfig, type: EntityType, key: string)
   // A username wins over another consumer's custom_id of the same text.
   if (byKey || type !== 'consumers') return byKey
   return list.find((e) => 'custom_id' in e && e.custom_id === key)
-}
-
-/** The nested paths that exist, and the entity type each one lists or shows. */
-const NESTED: Readonly<Record<string, string>> = {
-  'services/routes': 'routes',
-  'services/plugins': 'plugins',
-  'routes/service': 'services',
-  'routes/plugins': 'plugins',
-  'consumers/plugins': 'plugins',
-  'upstreams/targets': 'targets',
-  'upstreams/health': 'targets',
 }
 
 export function notFound(): GatehouseError {
@@ -128,148 +125,147 @@ export function sendPage(a: AdminRequest, items: readonly Tagged[], basePath: st
   sendJson(a.res, 200, offset === null ? { data, next } : { data, next, offset })
 }
 
-/** Handles `/{type}[/{key}[/{nested}]]`. Returns false when the path is not an entity path. */
-export function handleEntities(ctx: AdminContext, a: AdminRequest): boolean {
-  const m = /^\/(services|routes|consumers|plugins|upstreams)(?:\/([^/]+))?(?:\/([a-z-]+))?\/?$/.exec(a.path)
-  if (m === null) return handleTarget(ctx, a)
-  const type = m[1] as EntityType
-  const nested = m[3]
-  const nestedType = nested === undefined ? type : NESTED[`${type}/${nested}`]
-  if (nestedType === undefined) {
-    sendError(a.res, notFound())
-    return true
-  }
-  let key: string | undefined
-  try {
-    key = m[2] === undefined ? undefined : decodeURIComponent(m[2])
-  } catch {
-    sendError(a.res, new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'invalid percent-encoding in the path'))
-    return true
-  }
-  if (a.method !== 'GET' && a.method !== 'HEAD') {
-    if (a.method === 'OPTIONS') {
-      a.res.writeHead(204, { allow: 'GET, HEAD, OPTIONS' }).end()
-      return true
-    }
-    sendError(a.res, methodNotAllowed(nestedType, a.method), {}, { allow: 'GET, HEAD, OPTIONS' })
-    return true
-  }
-  const config = ctx.config()
-  if (key === undefined) {
-    sendPage(
-      a,
-      type === 'plugins'
-        ? config.plugins.map(presentPlugin(config))
-        : type === 'services'
-          ? config.services.map(presentService(config))
-          : config[type],
-      `/${type}`,
-    )
-    return true
-  }
-  if (type === 'plugins' && key === 'enabled' && nested === undefined) {
-    sendJson(a.res, 200, { enabled_plugins: ctx.registry.names() })
-    return true
-  }
-  const entity = findEntity(config, type, key)
-  if (!entity) {
-    sendError(a.res, notFound())
-    return true
-  }
-  if (nested === undefined) {
-    sendJson(
-      a.res,
-      200,
-      type === 'plugins'
-        ? presentPlugin(config)(entity as PluginEntity)
-        : type === 'services'
-          ? presentService(config)(entity as ServiceEntity)
-          : entity,
-    )
-    return true
-  }
-  const base = `/${type}/${encodeURIComponent(key)}/${nested}`
-  const id = entity.id
-  switch (`${type}/${nested}`) {
-    case 'services/routes':
-      sendPage(
-        a,
-        config.routes.filter((r) => r.service?.id === id),
-        base,
-      )
-      return true
-    case 'services/plugins':
-      sendPage(a, config.plugins.filter((p) => p.service?.id === id).map(presentPlugin(config)), base)
-      return true
-    case 'routes/plugins':
-      sendPage(a, config.plugins.filter((p) => p.route?.id === id).map(presentPlugin(config)), base)
-      return true
-    case 'consumers/plugins':
-      sendPage(a, config.plugins.filter((p) => p.consumer?.id === id).map(presentPlugin(config)), base)
-      return true
-    case 'upstreams/targets':
-      sendPage(
-        a,
-        config.targets.filter((t) => t.upstream.id === id),
-        base,
-      )
-      return true
-    case 'upstreams/health':
-      sendUpstreamHealth(ctx, a, entity as UpstreamEntity)
-      return true
-    case 'routes/service': {
-      const serviceId = 'service' in entity ? entity.service?.id : undefined
-      const service = serviceId ? config.services.find((s) => s.id === serviceId) : undefined
-      if (service) sendJson(a.res, 200, presentService(config)(service))
-      else sendError(a.res, notFound())
-      return true
-    }
-    default:
-      sendError(a.res, notFound())
-      return true
+/** The list of one entity type's page: plugins and services as the admin API shows them. */
+function presented(config: GatewayConfig, type: EntityType): readonly Tagged[] {
+  if (type === 'plugins') return config.plugins.map(presentPlugin(config))
+  if (type === 'services') return config.services.map(presentService(config))
+  return config[type]
+}
+
+function present(config: GatewayConfig, type: EntityType, entity: AnyEntity): unknown {
+  if (type === 'plugins') return presentPlugin(config)(entity as PluginEntity)
+  if (type === 'services') return presentService(config)(entity as ServiceEntity)
+  return entity
+}
+
+/** `GET /{type}`: one page of the entities. */
+export function listEntities(type: EntityType): AdminHandler {
+  return (ctx, a) => sendPage(a, presented(ctx.config(), type), `/${type}`)
+}
+
+/** `GET /{type}/{param}`: one entity by id or endpoint key. */
+export function showEntity(type: EntityType, param: string): AdminHandler {
+  return (ctx, a) => {
+    const config = ctx.config()
+    const entity = findEntity(config, type, a.params[param]!)
+    if (entity === undefined) sendError(a.res, notFound())
+    else sendJson(a.res, 200, present(config, type, entity))
   }
 }
 
-/**
- * `GET /upstreams/{u}/targets/{id or host:port}`, and `POST .../healthy` or `.../unhealthy` to set a
- * target's health by hand on this node (Kong allows these without a database too); false when the path
- * is not one of them.
- */
-function handleTarget(ctx: AdminContext, a: AdminRequest): boolean {
-  const m = /^\/upstreams\/([^/]+)\/targets\/([^/]+)(?:\/(healthy|unhealthy))?$/.exec(a.path)
-  if (m === null) return false
-  const override = m[3]
-  const allowed = override === undefined ? ['GET', 'HEAD'] : ['POST']
-  if (!allowed.includes(a.method)) {
-    sendError(a.res, methodNotAllowed('targets', a.method), {}, { allow: allowed.join(', ') })
-    return true
+/** What refers to its parent by which field: a route's `service`, a plugin's `route`, a target's `upstream`. */
+const PARENT_FIELD: Readonly<Record<string, string>> = {
+  services: 'service',
+  routes: 'route',
+  consumers: 'consumer',
+  upstreams: 'upstream',
+}
+
+/** The children of `childType` that belong to the entity the path's `param` names, or null when it is unknown. */
+function childrenOf(
+  config: GatewayConfig,
+  parentType: EntityType,
+  childType: 'routes' | 'plugins' | 'targets',
+  key: string,
+): readonly (AnyEntity | TargetEntity)[] | null {
+  const parent = findEntity(config, parentType, key)
+  if (parent === undefined) return null
+  const field = PARENT_FIELD[parentType]!
+  const list: readonly (AnyEntity | TargetEntity)[] =
+    childType === 'targets' ? config.targets : config[childType]
+  return list.filter((e) => (e as unknown as Record<string, EntityRef | null>)[field]?.id === parent.id)
+}
+
+/** `GET /{parent}/{param}/{child}`: one page of the parent's routes, plugins or targets. */
+export function listChildren(
+  parentType: EntityType,
+  param: string,
+  childType: 'routes' | 'plugins' | 'targets',
+): AdminHandler {
+  return (ctx, a) => {
+    const config = ctx.config()
+    const key = a.params[param]!
+    const children = childrenOf(config, parentType, childType, key)
+    if (children === null) return sendError(a.res, notFound())
+    const shown = childType === 'plugins' ? (children as PluginEntity[]).map(presentPlugin(config)) : children
+    sendPage(a, shown, `/${parentType}/${encodeURIComponent(key)}/${childType}`)
   }
-  let upstreamKey: string
-  let targetKey: string
-  try {
-    upstreamKey = decodeURIComponent(m[1]!)
-    targetKey = decodeURIComponent(m[2]!)
-  } catch {
-    sendError(a.res, new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'invalid percent-encoding in the path'))
-    return true
+}
+
+/** `GET /{parent}/{param}/{child}/{childParam}`: one of the parent's routes or plugins. */
+export function showChild(
+  parentType: EntityType,
+  param: string,
+  childType: 'routes' | 'plugins',
+  childParam: string,
+): AdminHandler {
+  return (ctx, a) => {
+    const config = ctx.config()
+    const children = childrenOf(config, parentType, childType, a.params[param]!)
+    const child = findEntity(config, childType, a.params[childParam]!)
+    if (children === null || child === undefined || !children.includes(child)) sendError(a.res, notFound())
+    else sendJson(a.res, 200, present(config, childType, child))
   }
+}
+
+/** `GET /routes/{route}/service`. */
+export const showRouteService: AdminHandler = (ctx, a) => {
   const config = ctx.config()
-  const upstream = findEntity(config, 'upstreams', upstreamKey)
+  const route = findEntity(config, 'routes', a.params.route!) as RouteEntity | undefined
+  const service = route?.service ? config.services.find((s) => s.id === route.service!.id) : undefined
+  if (service) sendJson(a.res, 200, presentService(config)(service))
+  else sendError(a.res, notFound())
+}
+
+/** `GET /plugins/enabled`: the plugins this node can run. */
+export const showEnabledPlugins: AdminHandler = (ctx, a) => {
+  sendJson(a.res, 200, { enabled_plugins: ctx.registry.names() })
+}
+
+/** `GET /upstreams/{upstream}/health` (upstream-health.ts). */
+export const showUpstreamHealth: AdminHandler = (ctx, a) => {
+  const upstream = findEntity(ctx.config(), 'upstreams', a.params.upstream!)
+  if (upstream === undefined) sendError(a.res, notFound())
+  else sendUpstreamHealth(ctx, a, upstream as UpstreamEntity)
+}
+
+/** The upstream and its target the path names (by id, or the target's `host:port`). */
+function findTarget(
+  config: GatewayConfig,
+  a: AdminRequest,
+): { upstream: UpstreamEntity; target: TargetEntity } | undefined {
+  const upstream = findEntity(config, 'upstreams', a.params.upstream!) as UpstreamEntity | undefined
+  const key = a.params.target!
   const target = upstream
     ? config.targets.find(
-        (t) => t.upstream.id === upstream.id && (t.id === targetKey.toLowerCase() || t.target === targetKey),
+        (t) => t.upstream.id === upstream.id && (t.id === key.toLowerCase() || t.target === key),
       )
     : undefined
-  if (!upstream || !target) sendError(a.res, notFound())
-  else if (override === undefined) sendJson(a.res, 200, target)
-  else if (
-    ctx.upstreams
-      .find(upstream as UpstreamEntity, config.targets)
-      ?.setTargetHealth(target.id, override === 'healthy')
-  )
-    sendJson(a.res, 204, null)
-  else sendError(a.res, notFound())
-  return true
+  return upstream && target ? { upstream, target } : undefined
+}
+
+/** `GET /upstreams/{upstream}/targets/{target}`. */
+export const showTarget: AdminHandler = (ctx, a) => {
+  const found = findTarget(ctx.config(), a)
+  if (found === undefined) sendError(a.res, notFound())
+  else sendJson(a.res, 200, found.target)
+}
+
+/**
+ * `POST /upstreams/{upstream}/targets/{target}/healthy` (or `unhealthy`): sets a target's health by hand
+ * on this node (Kong allows these without a database too).
+ */
+export function setTargetHealth(healthy: boolean): AdminHandler {
+  return (ctx, a) => {
+    const config = ctx.config()
+    const found = findTarget(config, a)
+    if (
+      found &&
+      ctx.upstreams.find(found.upstream, config.targets)?.setTargetHealth(found.target.id, healthy)
+    )
+      sendJson(a.res, 204, null)
+    else sendError(a.res, notFound())
+  }
 }
 
 /**

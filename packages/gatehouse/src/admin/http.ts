@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { z } from 'zod'
 import { GatehouseError } from '../errors/errors.ts'
 import { ERROR_CODE_HEADER, errorEnvelope } from '../errors/respond.ts'
+import type { Logger } from '../observability/logger.ts'
+import type { AdminContext } from './context.ts'
 
 export interface AdminRequest {
   readonly req: IncomingMessage
@@ -10,9 +12,18 @@ export interface AdminRequest {
   readonly method: string
   readonly path: string
   readonly query: URLSearchParams
-  /** Path parameters captured by the resource's route pattern. */
+  /** The path parameters of the route's template (`{service}`), percent-decoded (dispatch.ts). */
   readonly params: Readonly<Record<string, string>>
 }
+
+/** What a handler may use besides the gateway: the listener's settings of this request. */
+export interface AdminEnv {
+  readonly maxBodySize: number
+  readonly logger: Logger
+}
+
+/** One route's handler (routes.ts); the guards and the route's match ran before it. */
+export type AdminHandler = (ctx: AdminContext, a: AdminRequest, env: AdminEnv) => void | Promise<void>
 
 export function sendJson(
   res: ServerResponse,

@@ -5,28 +5,21 @@
  *   POST /internal-tokens/keys/rotate  a new key signs at once; the old one stays published until its
  *                                      tokens expired (an emergency rotation: not published ahead)
  */
-import type { AdminContext } from './context.ts'
-import { type AdminRequest, sendJson } from './http.ts'
+import { type AdminHandler, sendJson } from './http.ts'
 
-export async function handleInternalTokens(ctx: AdminContext, a: AdminRequest): Promise<boolean> {
-  const ring = ctx.internalKeys
-  const read = a.method === 'GET' || a.method === 'HEAD'
-  if (a.path === '/internal-tokens/jwks.json' && read) {
-    a.res.writeHead(200, {
-      'content-type': 'application/jwk-set+json',
-      'cache-control': 'no-store',
-    })
-    a.res.end(a.method === 'HEAD' ? undefined : ring.jwksBody)
-    return true
-  }
-  if (a.path === '/internal-tokens/keys' && read) {
-    sendJson(a.res, 200, { data: ring.list() })
-    return true
-  }
-  if (a.path === '/internal-tokens/keys/rotate' && a.method === 'POST') {
-    await ring.rotateNow()
-    sendJson(a.res, 201, { data: ring.list() })
-    return true
-  }
-  return false
+/** `GET /internal-tokens/jwks.json`. */
+export const sendInternalJwks: AdminHandler = (ctx, a) => {
+  a.res.writeHead(200, { 'content-type': 'application/jwk-set+json', 'cache-control': 'no-store' })
+  a.res.end(a.method === 'HEAD' ? undefined : ctx.internalKeys.jwksBody)
+}
+
+/** `GET /internal-tokens/keys`. */
+export const listInternalKeys: AdminHandler = (ctx, a) => {
+  sendJson(a.res, 200, { data: ctx.internalKeys.list() })
+}
+
+/** `POST /internal-tokens/keys/rotate`. */
+export const rotateInternalKey: AdminHandler = async (ctx, a) => {
+  await ctx.internalKeys.rotateNow()
+  sendJson(a.res, 201, { data: ctx.internalKeys.list() })
 }

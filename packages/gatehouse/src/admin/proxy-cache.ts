@@ -17,7 +17,7 @@ import type { Logger } from '../observability/logger.ts'
 import { type CachedResponse, presentEntry } from '../plugins/proxy-cache/entry.ts'
 import { configuredStores } from '../plugins/proxy-cache/stores.ts'
 import type { AdminContext } from './context.ts'
-import { type AdminRequest, sendError, sendJson } from './http.ts'
+import { type AdminHandler, type AdminRequest, sendError, sendJson } from './http.ts'
 
 const KEY = /^[0-9a-f]{64}$/
 
@@ -83,32 +83,28 @@ async function cacheOperation(
   }
 }
 
-export async function handleProxyCache(ctx: AdminContext, a: AdminRequest, logger: Logger): Promise<void> {
-  const parts = a.path.split('/').slice(2)
-  if (parts.length === 0) {
-    if (a.method !== 'DELETE') return notAllowed(a, 'DELETE')
-    await cacheOperation(ctx, logger, { op: 'flush' })
-    sendJson(a.res, 204, null)
-    return
-  }
-  let pluginId: string | undefined
-  let key: string
-  if (parts.length === 1) key = parts[0]!
-  else if (parts.length === 3 && parts[1] === 'caches') [pluginId, , key] = parts as [string, string, string]
-  else return notFound(a)
-  if (a.method !== 'GET' && a.method !== 'DELETE') return notAllowed(a, 'GET, DELETE')
-  if (!KEY.test(key)) {
-    return notFound(a)
-  }
-  const result = await cacheOperation(ctx, logger, {
-    op: a.method === 'GET' ? 'fetch' : 'purge',
-    key,
-    pluginId,
+/** `DELETE /proxy-cache`: empties every store. */
+export const flushProxyCache: AdminHandler = async (ctx, a, env) => {
+  await cacheOperation(ctx, env.logger, { op: 'flush' })
+  sendJson(a.res, 204, null)
+}
+
+/**
+ * `GET` or `DELETE` of `/proxy-cache/{key}`, or of `/proxy-cache/{plugin}/caches/{key}` in one
+ * instance's store.
+ */
+export const cacheEntry: AdminHandler = async (ctx, a, env) => {
+  const { key, plugin } = a.params
+  if (!KEY.test(key!)) return notFound(a)
+  const result = await cacheOperation(ctx, env.logger, {
+    op: a.method === 'DELETE' ? 'purge' : 'fetch',
+    key: key!,
+    pluginId: plugin,
   })
   if (!result.found) return notFound(a)
-  if (a.method === 'GET') {
+  if (a.method !== 'DELETE') {
     if (result.entry == null) return notFound(a)
-    return sendJson(a.res, 200, presentEntry(key, result.entry))
+    return sendJson(a.res, 200, presentEntry(key!, result.entry))
   }
   if (!result.purged) return notFound(a)
   sendJson(a.res, 204, null)
@@ -116,13 +112,4 @@ export async function handleProxyCache(ctx: AdminContext, a: AdminRequest, logge
 
 function notFound(a: AdminRequest): void {
   sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', 'Not found'))
-}
-
-function notAllowed(a: AdminRequest, allow: string): void {
-  sendError(
-    a.res,
-    new GatehouseError('GH_ERR_ADMIN_METHOD_NOT_ALLOWED', `${a.method} is not supported on ${a.path}`),
-    {},
-    { allow },
-  )
 }

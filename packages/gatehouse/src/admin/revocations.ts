@@ -16,11 +16,9 @@
  */
 import { z } from 'zod'
 import { GatehouseError } from '../errors/errors.ts'
-import type { Logger } from '../observability/logger.ts'
 import { MAX_REVOCATION_TTL, type Revocation } from '../redis/revocation.ts'
 import { acquireRevocations } from '../redis/revocation-leases.ts'
-import type { AdminContext } from './context.ts'
-import { type AdminRequest, parseJsonBody, readBody, sendError, sendJson } from './http.ts'
+import { type AdminHandler, parseJsonBody, readBody, sendError, sendJson } from './http.ts'
 
 const KINDS = ['subject', 'session', 'grant', 'profile', 'jwks', 'key'] as const
 
@@ -42,7 +40,8 @@ export const REVOCATION_OPTIONS = {
     .optional(),
 }
 
-const body = z
+/** The body of `POST /revocations` (routes.ts documents it from this schema). */
+export const revocationBody = z
   .strictObject({
     subject: printable(1024).optional(),
     session: printable(1024).optional(),
@@ -67,39 +66,30 @@ export function presentRevocation(r: Revocation): Record<string, unknown> {
   }
 }
 
-export async function handleRevocations(
-  ctx: AdminContext,
-  a: AdminRequest,
-  maxBody: number,
-  logger: Logger,
-): Promise<void> {
-  if (a.method !== 'GET' && a.method !== 'HEAD' && a.method !== 'POST') {
-    sendError(
-      a.res,
-      new GatehouseError('GH_ERR_ADMIN_METHOD_NOT_ALLOWED', `${a.method} is not supported on /revocations`),
-      {},
-      { allow: 'GET, HEAD, POST' },
-    )
-    return
-  }
-  const limit = a.method === 'POST' ? 0 : limitOf(a.query.get('limit'))
+/** `GET /revocations`: the most recent, newest first, and whether this node is in step with Redis. */
+export const listRevocations: AdminHandler = async (ctx, a, env) => {
+  const limit = limitOf(a.query.get('limit'))
   if (limit instanceof GatehouseError) return sendError(a.res, limit)
-  const request = a.method === 'POST' ? parse(await readBody(a.req, maxBody)) : null
+  const lease = acquireRevocations(ctx.config().settings.redis, env.logger)
+  try {
+    const { revocations } = lease
+    await revocations.settled()
+    sendJson(a.res, 200, { data: revocations.recent(limit).map(presentRevocation), ...revocations.status() })
+  } finally {
+    await lease.release()
+  }
+}
+
+/** `POST /revocations`: one revocation, on every node when Redis is configured. */
+export const createRevocation: AdminHandler = async (ctx, a, env) => {
+  const { logger } = env
+  const request = parse(await readBody(a.req, env.maxBodySize))
   if (request instanceof GatehouseError) return sendError(a.res, request)
   const lease = acquireRevocations(ctx.config().settings.redis, logger)
   try {
-    const { revocations } = lease
-    if (request === null) {
-      await revocations.settled()
-      sendJson(a.res, 200, {
-        data: revocations.recent(limit).map(presentRevocation),
-        ...revocations.status(),
-      })
-      return
-    }
     let made: Revocation
     try {
-      made = await revocations.revoke(request)
+      made = await lease.revocations.revoke(request)
     } catch (err) {
       logger.warn({ err: (err as Error)?.message ?? String(err) }, 'revocation refused: redis unavailable')
       a.res.setHeader('retry-after', '1')
@@ -130,7 +120,7 @@ function limitOf(value: string | null): number | GatehouseError {
 type Parsed = { kind: Revocation['kind']; id: string; reason: string | null; ttl: number | undefined }
 
 function parse(raw: Buffer): Parsed | GatehouseError {
-  const b = parseJsonBody(raw, body)
+  const b = parseJsonBody(raw, revocationBody)
   if (b instanceof GatehouseError) return b
   const kind = KINDS.find((k) => b[k] !== undefined)!
   return { kind, id: b[kind]!, reason: b.reason ?? null, ttl: b.ttl }

@@ -3,7 +3,9 @@
  *   Host (hosts.ts: DNS rebinding, 421) → cross-site (cross-site.ts: Origin, Sec-Fetch-Site, 403; CORS
  *   preflights of admin.allowed_origins answered) → token or loopback (auth.ts, 401/403) → media type of
  *   a write's body (media-type.ts, 415, before the body is read)
- * — then one resource module per path family. Errors use the same envelope as the proxy.
+ * — then the route table (routes.ts, served by dispatch.ts: 404 for a path it lacks, 405 with `Allow`
+ * for a method), whose handlers live in one resource module per path family. Errors use the same
+ * envelope as the proxy.
  */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -13,22 +15,14 @@ import { toGatehouseError } from '../errors/respond.ts'
 import type { Logger } from '../observability/logger.ts'
 import { StoreUnavailableError } from '../storage/store.ts'
 import { checkAdminAccess } from './auth.ts'
-import { handleConfig } from './config.ts'
 import type { AdminContext } from './context.ts'
 import { applyCors } from './cors.ts'
-import { handleCredentials } from './credentials.ts'
 import { checkCrossSite } from './cross-site.ts'
-import { handleEntities } from './entities.ts'
+import { dispatch } from './dispatch.ts'
 import { allowedHost } from './hosts.ts'
 import { type AdminRequest, sendError } from './http.ts'
-import { handleInternalTokens } from './internal-tokens.ts'
 import { checkMediaType } from './media-type.ts'
-import { handleProxyCache } from './proxy-cache.ts'
 import { refuse, refuseHost } from './refuse.ts'
-import { handleRevocations } from './revocations.ts'
-import { handleSigningKeys } from './signing-keys.ts'
-import { handleStatus } from './status.ts'
-import { handleEntityWrites } from './writes.ts'
 
 export interface AdminServerOptions {
   /** Read per request: a reload that changes the token, body limit, hosts or origins applies at once. */
@@ -83,7 +77,7 @@ export function createAdminServer(ctx: () => AdminContext, options: AdminServerO
     // A throw in this listener would be an uncaught exception and stop the gateway: everything goes
     // through the promise, whose failure becomes an error response.
     Promise.resolve()
-      .then(() => route(ctx(), a, settings.maxBodySize, logger))
+      .then(() => dispatch(ctx(), a, { maxBodySize: settings.maxBodySize, logger }))
       .catch((err: unknown) => {
         if (err instanceof StoreUnavailableError) return storeUnavailable(a, err, logger)
         const e = toGatehouseError(err)
@@ -137,17 +131,4 @@ function adminRequest(req: IncomingMessage, res: ServerResponse): AdminRequest |
     query: url.searchParams,
     params: {},
   }
-}
-
-async function route(ctx: AdminContext, a: AdminRequest, maxBodySize: number, logger: Logger): Promise<void> {
-  if (await handleStatus(ctx, a)) return
-  if (a.path === '/proxy-cache' || a.path.startsWith('/proxy-cache/')) return handleProxyCache(ctx, a, logger)
-  if (await handleEntityWrites(ctx, a, maxBodySize)) return
-  if (a.path === '/config') return handleConfig(ctx, a, maxBodySize)
-  if (a.path === '/revocations') return handleRevocations(ctx, a, maxBodySize, logger)
-  if (a.path.split('/')[1] === 'signing-keys') return handleSigningKeys(ctx, a, maxBodySize, logger)
-  if (a.path.startsWith('/internal-tokens/') && (await handleInternalTokens(ctx, a))) return
-  if (handleCredentials(ctx, a)) return
-  if (handleEntities(ctx, a)) return
-  sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', 'Not found'))
 }

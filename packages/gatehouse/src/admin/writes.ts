@@ -8,96 +8,50 @@
  * checked and committed, db-mode/writer.ts. A store that cannot be reached answers 503
  * GH_ERR_STORE_UNAVAILABLE (server.ts), the write not applied: it commits in one transaction or not at all.
  *
- * In DB-less mode, for reads, and for other paths this returns false: entities.ts and credentials.ts
- * answer (reads, and 405 for writes without a database). `POST /config` is refused in DB mode: the
- * database, not a posted document, holds the entities (`gatehouse config import` replaces them).
+ * Which of these paths exist is the route table's (routes.ts, from db-mode/kinds.ts); a DB-less node
+ * answers them 405 (dispatch.ts). `POST /config` is refused in DB mode (config.ts): the database, not a
+ * posted document, holds the entities (`gatehouse config import` replaces them).
  */
 
-import { type EntityKind, parentField } from '../db-mode/kinds.ts'
+import type { EntityKind } from '../db-mode/kinds.ts'
 import type { WriteMethod, WriteRequest } from '../db-mode/plan.ts'
 import { EntityWriteError } from '../db-mode/write-error.ts'
 import { GatehouseError } from '../errors/errors.ts'
-import type { AdminContext } from './context.ts'
-import { type AdminRequest, readBody, sendError, sendJson } from './http.ts'
+import { type AdminHandler, type AdminRequest, readBody, sendError, sendJson } from './http.ts'
 
-const METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-
-export async function handleEntityWrites(
-  ctx: AdminContext,
-  a: AdminRequest,
-  maxBody: number,
-): Promise<boolean> {
-  const writes = ctx.entityWrites
-  if (writes === null || (!METHODS.has(a.method) && a.method !== 'OPTIONS')) return false
-  if (a.path === '/config') {
-    if (a.method !== 'POST') return false
-    sendError(
-      a.res,
-      new GatehouseError(
-        'GH_ERR_ADMIN_METHOD_NOT_ALLOWED',
-        'POST /config loads a DB-less configuration; in DB mode write entities through the admin API or gatehouse config import',
-      ),
-      {},
-      { allow: 'GET, HEAD' },
-    )
-    return true
-  }
-  const target = matchPath(writes.kinds, a.path)
-  if (target === null) return false
-  if (target === 'undecodable') {
-    sendError(a.res, new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'invalid percent-encoding in the path'))
-    return true
-  }
-  const allow =
-    target.key === undefined ? 'GET, HEAD, OPTIONS, POST' : 'GET, HEAD, OPTIONS, PUT, PATCH, DELETE'
-  if (a.method === 'OPTIONS') {
-    a.res.writeHead(204, { allow }).end()
-    return true
-  }
-  if ((target.key === undefined) !== (a.method === 'POST')) {
-    sendError(
-      a.res,
-      new GatehouseError('GH_ERR_ADMIN_METHOD_NOT_ALLOWED', `${a.method} is not supported on ${a.path}`),
-      {},
-      { allow },
-    )
-    return true
-  }
-  const body = a.method === 'DELETE' ? null : await jsonBody(a, maxBody)
-  if (body instanceof GatehouseError) {
-    sendError(a.res, body)
-    return true
-  }
-  const request: WriteRequest = { ...target, method: a.method as WriteMethod, body }
-  try {
-    const outcome = await writes.write(request)
-    sendJson(a.res, outcome.status, outcome.body)
-  } catch (err) {
-    if (!(err instanceof EntityWriteError)) throw err
-    sendError(a.res, err, { ...err.body })
-  }
-  return true
+/** Where a write's entity is in its path: its own parameter, and the parent's kind and parameter. */
+export interface WriteTarget {
+  readonly kind: EntityKind
+  /** The parameter naming the entity (`service` in `/services/{service}`); absent for a collection. */
+  readonly param?: string | undefined
+  readonly parent?: { readonly kind: EntityKind; readonly param: string } | undefined
 }
 
-type Target = Pick<WriteRequest, 'kind' | 'key' | 'parent'>
-
-/** `/{collection}[/{key}]` or `/{parent}/{pkey}/{nested}[/{key}]`; null when it is neither. */
-function matchPath(kinds: readonly EntityKind[], path: string): Target | 'undecodable' | null {
-  const raw = path.split('/').slice(1)
-  if (raw.length < 1 || raw.length > 4) return null
-  let segments: string[]
-  try {
-    segments = raw.map((s) => decodeURIComponent(s))
-  } catch {
-    return 'undecodable'
+/**
+ * `POST /{collection}`, `PUT|PATCH|DELETE /{collection}/{param}`, and the same under a parent. Routed
+ * in DB mode only (dispatch.ts answers a DB-less node's 405).
+ */
+export function writeEntity(target: WriteTarget): AdminHandler {
+  return async (ctx, a, env) => {
+    const writes = ctx.entityWrites
+    if (writes === null) throw new TypeError('an entity write was routed to a DB-less node')
+    const body = a.method === 'DELETE' ? null : await jsonBody(a, env.maxBodySize)
+    if (body instanceof GatehouseError) return sendError(a.res, body)
+    const request: WriteRequest = {
+      method: a.method as WriteMethod,
+      kind: target.kind,
+      key: target.param === undefined ? undefined : a.params[target.param],
+      parent: target.parent && { kind: target.parent.kind, key: a.params[target.parent.param]! },
+      body,
+    }
+    try {
+      const outcome = await writes.write(request)
+      sendJson(a.res, outcome.status, outcome.body)
+    } catch (err) {
+      if (!(err instanceof EntityWriteError)) throw err
+      sendError(a.res, err, { ...err.body })
+    }
   }
-  if (segments.some((s) => s === '')) return null
-  const top = kinds.find((k) => k.collection === segments[0])
-  if (top === undefined) return null
-  if (segments.length <= 2) return { kind: top, key: segments[1] }
-  const child = kinds.find((k) => k.nested === segments[2] && parentField(k, top) !== undefined)
-  if (child === undefined) return null
-  return { kind: child, key: segments[3], parent: { kind: top, key: segments[1]! } }
 }
 
 async function jsonBody(a: AdminRequest, maxBody: number): Promise<Record<string, unknown> | GatehouseError> {

@@ -147,6 +147,14 @@ export function hashDocument(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex')
 }
 
+/**
+ * The strict declarative schema every configuration is checked with, for this registry: the admin
+ * API's route table names its parts as the bodies of `POST /config` and of the entity writes.
+ */
+export function declarativeSchemaFor(registry: PluginRegistry): DeclarativeSchema {
+  return schemasFor(registry).strict
+}
+
 function schemasFor(registry: PluginRegistry): { strict: DeclarativeSchema; salvage: DeclarativeSchema } {
   let pair = schemas.get(registry)
   if (!pair) {
