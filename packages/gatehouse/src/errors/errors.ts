@@ -189,6 +189,26 @@ export const ERROR_CODES = {
     summary:
       "POST /keys/{kid}/revoke: no signing key has this kid: not the identity provider's (in the store), not this node's internal-token key nor another node's it lists; nothing was withdrawn.",
   },
+  GH_ERR_IP_NOT_ALLOWED: {
+    status: 403,
+    summary:
+      "ip-restriction refused the client address (as the gateway determines it: the peer, or behind proxy.trusted_ips the X-Forwarded-For hop): it is in `deny` or not in `allow`, or it is no IP address. Kong's message, `IP address not allowed: <address>`, unless the plugin's `status` and `message` say otherwise.",
+  },
+  GH_ERR_REQUEST_SIZE_LIMIT_EXCEEDED: {
+    status: 413,
+    summary:
+      'request-size-limiting: the body is larger than allowed_payload_size, announced by Content-Length (refused before it is read) or counted as a chunked body streams (the upstream request is cut off before the byte over the limit). Kong\'s message "Request size limit exceeded"; 417 when the request carried `Expect: 100-continue`, as Kong.',
+  },
+  GH_ERR_REQUEST_LENGTH_REQUIRED: {
+    status: 411,
+    summary:
+      'request-size-limiting with require_content_length: the request has neither Content-Length nor a chunked body. Kong\'s message "A valid Content-Length header is required".',
+  },
+  GH_ERR_REQUEST_TERMINATED: {
+    status: 503,
+    summary:
+      'request-termination answered the request itself with an error status (status_code, 503 by default; the access log shows the status sent). Its message is the configured one or Kong\'s default for the status ("Service unavailable").',
+  },
   GH_ERR_ADMIN_FORBIDDEN: {
     status: 403,
     summary: 'The admin API refused the client (not loopback and no admin token configured).',

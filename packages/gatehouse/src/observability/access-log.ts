@@ -1,6 +1,6 @@
 /**
  * One JSON line per request. It names what happened (route, service, consumer, status, timings, request
- * id, error code, a composition's failed parts) and deliberately holds no headers, cookies, query string
+ * id, the correlation-id plugin's id, error code, a composition's failed parts) and deliberately holds no headers, cookies, query string
  * or body: those are where tokens and secrets travel. Lines have pino's shape (`level`, `time`, `pid`,
  * then `type: "access"`, the fields, `msg: "request"`) so one parser reads both kinds, but are built
  * here, field by field, because this runs once per request.
@@ -89,6 +89,9 @@ export class AccessLog {
       `,"status":${status},"latency_ms":${msText(latencyMs)}` +
       `,"upstream_latency_ms":${state.upstreamLatency >= 0 ? msText(state.upstreamLatency) : 'null'}` +
       `,"client_ip":${str(state.clientIp)},"bytes_sent":${state.bytesSent}`
+    const correlationId = state.correlationId
+    if (correlationId !== null)
+      line += `,"correlation_id":${str(correlationId.length > 200 ? `${correlationId.slice(0, 200)}…` : correlationId)}`
     if (state.attempts > 1) line += `,"attempts":${state.attempts}`
     if (state.failedParts !== null) line += failedPartsText(state.failedParts)
     const error = state.error

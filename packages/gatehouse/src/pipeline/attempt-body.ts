@@ -9,9 +9,14 @@
  * nothing hands them to the next (`next`). Nothing is read ahead of what undici asks for, and nothing is
  * kept once a byte went out (the request may then have been delivered, and a body that may have been
  * delivered is never replayed), so a retry costs at most the chunk undici pulled before its first write.
+ *
+ * With a bound (`state.bodyLimit`, body-limit.ts) the bytes taken from the client are counted, across
+ * attempts, and the chunk that crosses it is not passed on: the stream fails with BodyLimitExceededError
+ * instead, which aborts the upstream request before its body is complete.
  */
 import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
+import { BodyLimitExceededError } from './body-limit.ts'
 
 export class AttemptBody extends Readable {
   readonly #source: IncomingMessage
@@ -24,13 +29,21 @@ export class AttemptBody extends Readable {
   #taken: Buffer[] | null
   #sourceEnded: boolean
   #listening = false
+  /** Most body bytes allowed (-1: no bound), and how many were taken from the client so far. */
+  readonly #limit: number
+  #received: number
 
-  constructor(source: IncomingMessage, carried: Buffer[] = [], sourceEnded = false) {
+  constructor(source: IncomingMessage, carried: Buffer[] = [], sourceEnded = false, limit = -1) {
     super()
     this.#source = source
     this.#carried = [...carried]
     this.#taken = carried
     this.#sourceEnded = sourceEnded
+    this.#limit = limit
+    // Everything taken before was carried here: a body is only handed on while nothing went out.
+    let received = 0
+    for (const chunk of carried) received += chunk.length
+    this.#received = received
     // undici listens for errors only while it streams this body; the client can leave before (a bad
     // chunk refused by the parser destroys the request) or after. An 'error' with no listener would end
     // the process: the exchange hears of the client leaving from the pipeline (ClientGoneError) instead.
@@ -47,7 +60,7 @@ export class AttemptBody extends Readable {
     const taken = this.#taken
     if (taken === null) throw new TypeError('a body that may have been delivered is not replayed')
     this.destroy()
-    return new AttemptBody(this.#source, taken, this.#sourceEnded)
+    return new AttemptBody(this.#source, taken, this.#sourceEnded, this.#limit)
   }
 
   /**
@@ -97,6 +110,11 @@ export class AttemptBody extends Readable {
   }
 
   readonly #onData = (chunk: Buffer): void => {
+    this.#received += chunk.length
+    if (this.#limit >= 0 && this.#received > this.#limit) {
+      this.destroy(new BodyLimitExceededError(`request body is larger than ${this.#limit} bytes`))
+      return
+    }
     this.#taken?.push(chunk)
     if (!this.push(chunk)) this.#source.pause()
   }

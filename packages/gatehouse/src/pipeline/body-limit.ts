@@ -4,6 +4,12 @@
  * gets 413 as soon as it is known to be larger: from Content-Length before any plugin runs
  * (`bodyTooLarge`, here), from Content-Length again when `state.readBody` is called, or from the bytes
  * received for a chunked body.
+ *
+ * A plugin may bound a body of unannounced length (chunked) that streams to the upstream unread
+ * (request-size-limiting): `state.bodyLimit`. The bytes are counted as they arrive (attempt-body.ts, and
+ * `readBody` when a plugin reads the body), and the body is cut off before the chunk that crosses the
+ * bound goes upstream: the upstream request is aborted, so the upstream never receives a complete
+ * over-limit body, and the client gets the plugin's answer unless the upstream already answered.
  */
 import { GatehouseError } from '../errors/errors.ts'
 import type { PluginHandler } from '../plugins/types.ts'
@@ -36,3 +42,18 @@ export function bodyTooLarge(state: RequestState, readers: readonly PluginHandle
   for (const handler of readers) if (handler.readsBody!(state)) return bodyLimitError(limit)
   return null
 }
+
+/** A bound a plugin puts on a body of unannounced length, and its answer once the body crosses it. */
+export interface StreamedBodyLimit {
+  readonly bytes: number
+  readonly error: GatehouseError
+  /** The status answered (the error's own, or another, e.g. 417 for `Expect: 100-continue`). */
+  readonly status: number
+}
+
+/** What a streamed body is destroyed with when it crosses `state.bodyLimit` (forward.ts answers it). */
+export class BodyLimitExceededError extends Error {
+  readonly code = BODY_LIMIT_EXCEEDED
+}
+
+export const BODY_LIMIT_EXCEEDED = 'GH_BODY_LIMIT_EXCEEDED'

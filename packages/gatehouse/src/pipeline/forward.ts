@@ -23,9 +23,10 @@ import { type Outcome, outcomeOfError } from '../proxy/health.ts'
 import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
 import { requestHasBody } from '../proxy/request-body.ts'
 import { AttemptBody } from './attempt-body.ts'
+import { BODY_LIMIT_EXCEEDED } from './body-limit.ts'
 import { runResponsePhase } from './plugin-phases.ts'
 import type { HeaderMap, RequestState, ResponseTap } from './request-state.ts'
-import { respondWithError } from './respond.ts'
+import { exitWithError, respondWithError, sendGatewayResponse } from './respond.ts'
 import { VIA } from './upstream-request.ts'
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
@@ -133,7 +134,10 @@ export function forwardUpstream(
   const hasBody = requestHasBody(state.req.headers)
   const buffered = state.upstreamBody
   if (buffered !== null) state.upstreamHeaders['content-length'] = String(buffered.length)
-  const streamed = buffered === null && hasBody ? (body ?? new AttemptBody(state.req)) : null
+  const streamed =
+    buffered === null && hasBody
+      ? (body ?? new AttemptBody(state.req, [], false, state.bodyLimit?.bytes ?? -1))
+      : null
   if (streamed !== null) letBodyCome(state.res)
   const exchange = new UpstreamExchange(state, hasBody, streamed, service.write_timeout, endpoint, tried)
   state.attempts++
@@ -334,7 +338,9 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const state = this.#state
     const res = state.res
     if (res.destroyed || err instanceof ClientGoneError) return false
-    const failure = classifyUpstreamError(err)
+    // The client's body crossed a plugin's bound (body-limit.ts): the plugin's answer, never a retry.
+    const bound = err.code === BODY_LIMIT_EXCEEDED ? state.bodyLimit : null
+    const failure = bound !== null ? bound.error : classifyUpstreamError(err)
     if (failure === null) return false
     if (this.#responseStarted || res.headersSent) {
       // The client already has a status line; the only honest signal left is a broken connection.
@@ -357,7 +363,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       forwardUpstream(state, tried, this.#body === null ? null : this.#body.next())
       return true
     }
-    respondWithError(state, failure)
+    if (bound !== null) {
+      exitWithError(state, failure, bound.status, undefined)
+      sendGatewayResponse(state)
+    } else respondWithError(state, failure)
     return false
   }
 

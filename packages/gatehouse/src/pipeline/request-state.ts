@@ -8,7 +8,7 @@ import type { ConsumerEntity } from '../config/model.ts'
 import type { GatehouseError } from '../errors/errors.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import { letBodyCome } from '../proxy/expect-continue.ts'
-import { announcedOver, bodyLimitError } from './body-limit.ts'
+import { announcedOver, bodyLimitError, type StreamedBodyLimit } from './body-limit.ts'
 import type { PluginInstance } from './plugin-chain.ts'
 import type { Principal } from './principal.ts'
 import type { RouteContext } from './route-context.ts'
@@ -152,6 +152,13 @@ export class RequestState {
   failedParts: readonly FailedPart[] | null
   /** Taps on the upstream response (`tapResponse`); null when no plugin asked, which costs nothing. */
   responseTaps: ResponseTap[] | null
+  /** Kong's correlation id (the correlation-id plugin), logged as `correlation_id`; null without one. */
+  correlationId: string | null
+  /**
+   * A bound on a body of unannounced length a plugin set in its access phase (request-size-limiting),
+   * counted as the body streams upstream or is read (body-limit.ts); null for none.
+   */
+  bodyLimit: StreamedBodyLimit | null
 
   /** Scratch space for plugins, keyed by plugin name; created on first use. */
   #shared: Map<string, unknown> | null
@@ -211,6 +218,8 @@ export class RequestState {
     this.inflight = null
     this.failedParts = null
     this.responseTaps = null
+    this.correlationId = null
+    this.bodyLimit = null
     this.#shared = null
     this.#bodyRead = null
   }
@@ -246,7 +255,14 @@ export class RequestState {
     if (this.#bodyRead === null && announcedOver(this, limit) !== -1)
       return Promise.reject(bodyLimitError(limit))
     if (this.#bodyRead === null) letBodyCome(this.res)
-    this.#bodyRead ??= readWhole(this.req, limit).then((body) => {
+    // A plugin's tighter bound on this body (bodyLimit) refuses it with that plugin's answer.
+    const bound = this.bodyLimit
+    const tighter = bound !== null && bound.bytes < limit
+    this.#bodyRead ??= readWhole(
+      this.req,
+      tighter ? bound.bytes : limit,
+      tighter ? bound.error : bodyLimitError(limit),
+    ).then((body) => {
       this.upstreamBody = body
       return body
     })
@@ -279,7 +295,7 @@ export class RequestState {
   }
 }
 
-function readWhole(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readWhole(req: IncomingMessage, limit: number, tooLarge: Error): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -290,7 +306,7 @@ function readWhole(req: IncomingMessage, limit: number): Promise<Buffer> {
         // The rest is read and dropped, as the admin API does: the client sees the 413 rather than a
         // reset, and the connection serves its next request. (Paused, it would stall instead.)
         req.resume()
-        reject(bodyLimitError(limit))
+        reject(tooLarge)
         return
       }
       chunks.push(chunk)

@@ -15,7 +15,7 @@ export const requestIdSchema = z
       .describe('Also return the id to the client in `header_name`. Default: true.'),
   })
   .describe(
-    "Correlates a request across the client, Gatehouse's access log and the upstream (Kong's correlation-id).",
+    "Correlates a request across the client, Gatehouse's access log and the upstream by the gateway's own request id: the access log's and error bodies' `request_id`, always sent upstream as X-Request-ID. This plugin names another header for it and echoes it. Kong's `correlation-id` plugin is a separate id of its own (Kong-Request-ID by default, logged as `correlation_id`); the two may be used together.",
   )
 
 export type RequestIdConfig = z.output<typeof requestIdSchema>
