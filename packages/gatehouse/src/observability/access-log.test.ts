@@ -19,6 +19,7 @@ function state(overrides: Partial<Record<keyof RequestState, unknown>> = {}): Re
     bytesSent: 42,
     attempts: 1,
     failedParts: null,
+    correlationId: null,
     error: null,
     ...overrides,
   } as unknown as RequestState
@@ -85,6 +86,12 @@ describe('access-log lines', () => {
     assert.equal(line.error_code, 'GH_ERR_UPSTREAM_UNAVAILABLE')
     assert.equal(line.error_detail, 'ECONNREFUSED: "x"')
     assert.equal(line.upstream_latency_ms, null)
+  })
+
+  it("carry the correlation-id plugin's id when there is one, a long one cut at 200 characters", () => {
+    assert.equal(lineFor(state()).correlation_id, undefined)
+    assert.equal(lineFor(state({ correlationId: 'abc#1' })).correlation_id, 'abc#1')
+    assert.equal(lineFor(state({ correlationId: 'x'.repeat(300) })).correlation_id, `${'x'.repeat(200)}…`)
   })
 
   it('list the parts of a composition that failed, when some did, and why: code, and status when one came', () => {

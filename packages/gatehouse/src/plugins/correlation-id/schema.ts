@@ -10,7 +10,7 @@ export const correlationIdSchema = z
       .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, { error: 'expected a header name' })
       .default('Kong-Request-ID')
       .describe(
-        "The header carrying the correlation id: an incoming one that is not empty is kept (and reaches the upstream as sent), else one is generated and sent upstream in it. With `X-Request-ID` the correlation id is the gateway's request id (see above) and `generator` is not used. Default: `Kong-Request-ID`.",
+        "The header carrying the correlation id: an incoming one that is not empty is kept (and reaches the upstream as sent), else one is generated and sent upstream in it. With `X-Request-ID` the correlation id is the gateway's request id (kept when well-formed, else a UUID) and `generator` is not used. Default: `Kong-Request-ID`.",
       ),
     generator: z
       .enum(GENERATORS, { error: `expected one of ${GENERATORS.join(', ')}` })
