@@ -12,7 +12,7 @@ const load = (name: string, config: unknown) =>
   loadConfigObject({ _format_version: '3.0', plugins: [{ name, config }] }, 'c.yaml', { registry })
     .plugins[0]!.config
 
-describe('correlation-id and request-size-limiting config', () => {
+describe('correlation-id config', () => {
   it("fills in Kong's correlation-id defaults", () => {
     assert.deepEqual(load('correlation-id', {}), {
       header_name: 'Kong-Request-ID',
@@ -27,20 +27,6 @@ describe('correlation-id and request-size-limiting config', () => {
     })
     assert.throws(() => load('correlation-id', { header_name: 'Bad Header' }), {
       message: 'c.yaml: plugins[0].config.header_name: expected a header name',
-    })
-  })
-
-  it("fills in Kong's request-size-limiting defaults and refuses an unknown unit", () => {
-    assert.deepEqual(load('request-size-limiting', {}), {
-      allowed_payload_size: 128,
-      size_unit: 'megabytes',
-      require_content_length: false,
-    })
-    assert.throws(() => load('request-size-limiting', { size_unit: 'gigabytes' }), {
-      message: 'c.yaml: plugins[0].config.size_unit: expected one of: megabytes, kilobytes, bytes',
-    })
-    assert.throws(() => load('request-size-limiting', { allowed_payload_size: 1.5 }), {
-      message: 'c.yaml: plugins[0].config.allowed_payload_size: expected an integer',
     })
   })
 })
