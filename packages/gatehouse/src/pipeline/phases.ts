@@ -6,18 +6,28 @@
  */
 
 export const PRIORITY_BANDS = {
-  tracing: { min: 100_000, max: 199_999, examples: 'request-id 100001' },
+  tracing: { min: 100_000, max: 199_999, examples: 'correlation-id 100001, request-id 100001' },
   'pre-auth': { min: 2_000, max: 99_999, examples: 'cors 2000' },
   authentication: {
     min: 1_000,
     max: 1_999,
-    examples: 'session 1900, jwt 1450, key-auth 1250, basic-auth 1100',
+    examples: 'session 1900, jwt 1450, key-auth 1250, basic-auth 1100, openid-connect 1050',
   },
-  authorization: { min: 950, max: 999, examples: 'ip-restriction 990, acl 950' },
+  authorization: {
+    min: 950,
+    max: 999,
+    examples: 'ip-restriction 990, request-size-limiting 951, acl 950',
+  },
   traffic: { min: 900, max: 949, examples: 'rate-limiting 910' },
-  transform: { min: 800, max: 899, examples: 'request-transformer 801, response-transformer 800' },
+  transform: {
+    min: 800,
+    max: 899,
+    examples: 'internal-token 890, request-transformer 801, response-transformer 800',
+  },
   caching: { min: 100, max: 799, examples: 'proxy-cache 100' },
-  logging: { min: 0, max: 99, examples: 'prometheus 13, http-log 12' },
+  // request-termination keeps Kong's priority 2: it answers after authentication, so it can be scoped
+  // to a consumer, which is why it sits in this band although it logs nothing.
+  logging: { min: 0, max: 99, examples: 'prometheus 13, http-log 12, request-termination 2' },
 } as const
 
 export type PriorityBand = keyof typeof PRIORITY_BANDS
