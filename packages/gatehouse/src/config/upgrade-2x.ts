@@ -24,6 +24,7 @@ export type { Edit, KeyPath } from './upgrade-2x-plugins.ts'
 /** The `_format_version`s Kong 3.x loads (declarative_config.lua); the older two are upgraded. */
 export const FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const
 export const CURRENT_FORMAT_VERSION = '3.0'
+export const UNSUPPORTED_FORMAT_VERSION = `unsupported format version; expected one of ${FORMAT_VERSIONS.map((v) => `"${v}"`).join(', ')} (Kong's declarative formats; "1.1" and "2.1" are upgraded to "3.0" on load)`
 
 export interface FormatUpgrade {
   /** The version the file declares. */

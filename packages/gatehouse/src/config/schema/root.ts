@@ -13,7 +13,7 @@
 import { z } from 'zod'
 import type { PluginRegistry } from '../../plugins/registry.ts'
 import { describeIssues } from '../format-issues.ts'
-import { FORMAT_VERSIONS } from '../upgrade-2x.ts'
+import { FORMAT_VERSIONS, UNSUPPORTED_FORMAT_VERSION } from '../upgrade-2x.ts'
 import { consumerFields } from './consumer.ts'
 import { identitySettings } from './identity.ts'
 import { internalTokensSettings } from './internal-tokens.ts'
@@ -41,6 +41,9 @@ const ignoredFields = {
     .describe("A list of anything, for tools or the reader (Kong's `_ignore`); ignored."),
 }
 type WithIgnored<S> = S & typeof ignoredFields
+
+/** The keys every entity may carry and no loaded entity has: never shown by the admin API. */
+export const IGNORED_KEYS: readonly string[] = Object.keys(ignoredFields)
 
 /**
  * A strict object with the ignored keys added, or in salvage mode a forgiving one with the same output
@@ -167,7 +170,7 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
               : 'must be a string such as "3.0" (quote it in YAML)',
         })
         .refine((v) => (FORMAT_VERSIONS as readonly string[]).includes(v), {
-          error: `unsupported format version; expected one of ${FORMAT_VERSIONS.map((v) => `"${v}"`).join(', ')} (Kong's declarative formats; "1.1" and "2.1" are upgraded to "3.0" on load)`,
+          error: UNSUPPORTED_FORMAT_VERSION,
         })
         .describe(
           'Kong declarative format version, required: `"3.0"`, or `"1.1"` / `"2.1"` (Kong 1.x/2.x files), upgraded on load with Kong\'s 2.x → 3.0 changes and a notice for each (see "Kong 2.x files" below).',
@@ -176,6 +179,7 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
         .boolean()
         .optional()
         .describe('Accepted for Kong compatibility (values are always transformed).'),
+      ...ignoredFields,
       _info: z.unknown().optional().describe('Ignored (written by decK).'),
       services: z.array(service).optional().describe('Upstream services, with nested routes and plugins.'),
       routes: z.array(route).optional().describe('Routes declared at the top level; each names its service.'),
