@@ -203,9 +203,9 @@ services:
   _coment: typo
 `),
       [
+        'gatehouse.yaml: _comment: expected string, got array',
         'gatehouse.yaml: services[0]._ignore: expected array, got string',
         "gatehouse.yaml: services[0]._coment: unknown key (did you mean '_comment'?)",
-        'gatehouse.yaml: _comment: expected string, got array',
       ],
     )
   })
