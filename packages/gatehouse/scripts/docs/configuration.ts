@@ -36,6 +36,7 @@ export function renderConfiguration(registry: PluginRegistry): string {
     intro(fields, registry),
     codeBlock('yaml', CONFIGURATION_EXAMPLE),
     VAULT,
+    KONG_FILES,
     precedence(fields),
     '## Keys',
     `The top-level keys: ${fields.map((f) => `[${code(f.key)}](#${anchor(sectionHeading(f, values))})`).join(', ')}. ` +
@@ -143,6 +144,41 @@ Any string value may be a reference \`{vault://env/NAME}\` instead: it is replac
 the environment variable \`NAME\` upper-cased with \`-\` turned into \`_\` (\`{vault://env/admin-secret}\` reads \
 \`ADMIN_SECRET\`). \`{vault://env/NAME/field}\` reads the string \`field\` of a JSON value. A variable that is \
 not set is a configuration error, so a secret never has to be written in the file. Only the \`env\` vault exists.`
+
+const KONG_FILES = `## Kong files: format versions, \`_comment\` and \`_ignore\`
+
+\`_format_version\` is \`"3.0"\`, or \`"1.1"\` / \`"2.1"\` for a file written for Kong 1.x or 2.x: the versions \
+Kong 3.x loads (\`declarative_config.lua\`); any other is refused, naming them.
+
+\`_comment\` (a string) and \`_ignore\` (a list of anything) may stand at the top and on every entity, nested or \
+top-level (services, routes, consumers, plugins, credentials, upstreams, targets), as in Kong: they are ignored, \
+never stored, never shown by the admin API. Like Kong, a plugin's \`config\` takes neither (it is no entity), and \
+every other unknown key is still an error, with a did-you-mean hint.
+
+### Kong 2.x files
+
+A \`"1.1"\` or \`"2.1"\` file is read as the \`"3.0"\` file it stands for, with Kong's 2.x → 3.0 changes. Each \
+change is logged once per load (at start, on reload, and by \`gatehouse config check\`) as a warning \
+\`configuration notice\` that names where it is (\`services[0].routes[1].paths[0]: format 2.1: ...\`). The \
+configuration hash is still that of the file as written. \`gatehouse config convert FILE [--output OUT]\` writes \
+the 3.0 file with the same changes, keeping a YAML file's comments and layout (JSON stays JSON); it prints to \
+stdout, and replaces FILE only when \`--output\` names it.
+
+| What | Kong 2.x | Kong 3.0, and here |
+| --- | --- | --- |
+| A route path with a character outside \`[A-Za-z0-9._~/%-]\` | a regular expression, guessed from its characters | gains the \`~\` that marks a regex in 3.0 (Kong's \`migrate_path_280_300.lua\`, decK's \`file convert\`); a path already starting with \`~\` is left alone |
+| Percent-escapes in such a regex | decoded before matching | the escape of an unreserved character is decoded (\`%2E\` → \`\\.\`, a decoded \`.\` or \`-\` escaped); others stay, upper-cased, matching the request path as it is routed ([edge.md](edge.md)) |
+| A plain path | normalised | unchanged in the file: every prefix path is made canonical at load anyway |
+| \`config.whitelist\` / \`config.blacklist\` of any plugin (acl, ip-restriction) | accepted as shorthands | renamed \`allow\` / \`deny\` (decK's rule: an empty value gives way to the other; both set is an error naming the old key) |
+| http-log \`config.headers\` with a list of values | sent comma-separated | one string, the values joined with \`", "\`; an empty list is dropped (Kong's 3.0 migration) |
+| \`path_handling\` | default \`v0\` | default \`v0\` too (\`routes.lua\` in 2.8 and 3.0): nothing changes; \`v1\` keeps its meaning here, as with Kong 3's \`traditional\` router (decK only warns) |
+| Two targets with the same address in one upstream | the last one counted | refused, as Kong 3's loader does: keep the last |
+| serverless \`functions\`, aws-lambda \`proxy_scheme\` | decK renames or removes them | not applicable: Gatehouse has no such plugins, and a file using one is refused, naming it |
+
+\`gatehouse config export\` on a node whose entities come from its file (\`storage.entities: file\`) writes them \
+as DB mode's export does: format 3.0, flat lists with their ids, references as \`{ id }\`, secrets as the file \
+has them (vault references as references, keys as written, basic-auth passwords as their argon2id hashes), \
+upstreams and targets included. Settings stay in the configuration file.`
 
 /**
  * Which setting a flag or a GATEHOUSE_* variable overrides, read from the descriptions (which name them:

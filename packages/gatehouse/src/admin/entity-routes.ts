@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod'
 import { declarativeSchemaFor } from '../config/load.ts'
+import { IGNORED_KEYS } from '../config/schema/root.ts'
 import { type EntityKind, entityKinds, parentField } from '../db-mode/kinds.ts'
 import type { GatehouseErrorCode } from '../errors/errors.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -377,6 +378,7 @@ export function entityShapes(registry: PluginRegistry): EntityShape[] {
       schema: elementOf(registry, kind.type),
       omit: [
         ...kind.nestedLists,
+        ...IGNORED_KEYS,
         ...(kind.type === 'services' ? ['url'] : []),
         ...(def ? hiddenFields(def) : []),
       ],
@@ -392,7 +394,7 @@ export function entityShapes(registry: PluginRegistry): EntityShape[] {
     shapes.push({
       name,
       schema: elementOf(registry, type),
-      omit: type === 'upstreams' ? ['targets'] : [],
+      omit: [...IGNORED_KEYS, ...(type === 'upstreams' ? ['targets'] : [])],
       references,
       timestamps: ['created_at', 'updated_at'],
       description: `A ${name.toLowerCase()} as the admin API shows it: absent values are null.`,

@@ -1,8 +1,10 @@
 /**
  * `gatehouse config`:
  * - `check FILE`: loads the file and builds the runtime as `start` would, without listening;
- * - `export [--output FILE]`: DB mode's stored entities as a declarative file (YAML, or JSON for an
- *   `.json` output), flat lists with their ids;
+ * - `export [--output FILE]`: the entities as a format 3.0 declarative file (YAML, or JSON for an
+ *   `.json` output), flat lists with their ids: DB mode's stored ones, or on a DB-less node (storage.entities:
+ *   file) the configuration file's own (db-mode/file-export.ts), without opening the store;
+ * - `convert FILE [--output OUT]`: a Kong 1.x/2.x file as format 3.0 (config-convert.ts);
  * - `import FILE [--dry-run]`: a declarative file's entities into the database, replacing every stored
  *   one, checked as the file it is first and written all or nothing (db-mode/import.ts).
  * export and import find the store through --config (or GATEHOUSE_CONFIG), whose settings the imported
@@ -16,12 +18,15 @@ import { checkRuntime } from '../config/check-runtime.ts'
 import { loadConfigFile, parseConfigText } from '../config/load.ts'
 import { storageLocation } from '../config/schema/storage.ts'
 import { exportDocument, settingsOf } from '../db-mode/documents.ts'
+import { fileModeExport } from '../db-mode/file-export.ts'
 import { commitImport, type ImportPlan, planImport } from '../db-mode/import.ts'
 import { entityKinds } from '../db-mode/kinds.ts'
 import type { EntityContext } from '../db-mode/writer.ts'
 import { ConfigError } from '../errors/errors.ts'
 import { loadBundledPlugins } from '../plugins/registry.ts'
+import { openStore } from '../storage/open.ts'
 import { StoreConflictError } from '../storage/store.ts'
+import { convert } from './config-convert.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
 import { plural, printTable } from './lib/output.ts'
 import { CONFIG_OPTION, configFileFrom, splitSubcommand, withStore } from './lib/store-command.ts'
@@ -35,8 +40,12 @@ export async function configCommand(args: string[]): Promise<number> {
       return exportEntities(rest)
     case 'import':
       return importEntities(rest)
+    case 'convert':
+      return convert(rest)
     default:
-      throw new UsageError(`unknown config command '${sub ?? ''}' (expected: check, export or import)`)
+      throw new UsageError(
+        `unknown config command '${sub ?? ''}' (expected: check, export, import or convert)`,
+      )
   }
 }
 
@@ -63,19 +72,31 @@ async function exportEntities(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError('config export takes no arguments (--output FILE)')
   const configFile = configFileFrom(values.config, 'config export')
   const registry = await loadBundledPlugins()
-  return withStore(configFile, async ({ config, store }) => {
-    const snapshot = await store.entities.snapshot()
-    const document = exportDocument(snapshot.entities, entityKinds(registry))
-    const json = values.output?.toLowerCase().endsWith('.json') === true
-    const text = json ? `${JSON.stringify(document, null, 2)}\n` : stringify(document, { lineWidth: 0 })
-    if (values.output === undefined) process.stdout.write(text)
-    else await writeFile(values.output, text)
-    process.stderr.write(
-      `exported ${snapshot.entities.length} ${snapshot.entities.length === 1 ? 'entity' : 'entities'} from ` +
-        `${storageLocation(config.settings.storage)} (version ${snapshot.version})\n`,
-    )
-    return 0
-  })
+  const config = await loadConfigFile(configFile, { registry })
+  const kinds = entityKinds(registry)
+  let document: Record<string, unknown>
+  let from: string
+  let count: number
+  if (config.settings.entities === 'file') {
+    ;({ document, count } = fileModeExport(await readDocument(configFile), config, kinds))
+    from = `${configFile} (storage.entities: file)`
+  } else {
+    const store = await openStore(config.settings.storage)
+    try {
+      const snapshot = await store.entities.snapshot()
+      document = exportDocument(snapshot.entities, kinds)
+      count = snapshot.entities.length
+      from = `${storageLocation(config.settings.storage)} (version ${snapshot.version})`
+    } finally {
+      await store.close()
+    }
+  }
+  const json = values.output?.toLowerCase().endsWith('.json') === true
+  const text = json ? `${JSON.stringify(document, null, 2)}\n` : stringify(document, { lineWidth: 0 })
+  if (values.output === undefined) process.stdout.write(text)
+  else await writeFile(values.output, text)
+  process.stderr.write(`exported ${count} ${count === 1 ? 'entity' : 'entities'} from ${from}\n`)
+  return 0
 }
 
 async function importEntities(args: string[]): Promise<number> {

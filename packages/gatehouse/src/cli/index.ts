@@ -15,6 +15,7 @@ const USAGE = `Usage:
   gatehouse start --config FILE [--proxy-listen HOST:PORT|off] [--proxy-tls-listen HOST:PORT]
       [--admin-listen HOST:PORT] [--status-listen HOST:PORT|off] [--workers N|auto]
   gatehouse config check FILE
+  gatehouse config convert FILE [--output OUT]
   gatehouse config export [--output FILE]
   gatehouse config import FILE [--dry-run]
   gatehouse migrate
@@ -36,6 +37,10 @@ const USAGE = `Usage:
 
   migrate, users, clients, keys and config export|import take --config FILE (or GATEHOUSE_CONFIG) for the storage and identity
   settings; revoke takes it for the redis section (every node applies the revocation within a second). users add and users passwd read the password from standard input, never from arguments.
+  config convert writes a Kong 1.1/2.1 file as format 3.0 with Kong's 2.x → 3.0 changes, one notice each on
+  stderr (to stdout, or to OUT; FILE is replaced only when OUT names it). config export writes the entities as a
+  format 3.0 file: DB mode's stored ones, or on a DB-less node its configuration file's own, secrets as that file
+  has them (keys and vault references as written; basic-auth passwords as their argon2id hashes).
 
 Environment:
   GATEHOUSE_CONFIG            configuration file (instead of --config)

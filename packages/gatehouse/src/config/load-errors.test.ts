@@ -42,12 +42,12 @@ describe('reporting a problem as FILE: path: message', () => {
     ])
   })
 
-  it('rejects a format version other than "3.0", and says to quote an unquoted 3.0', () => {
-    assert.deepEqual(problems('_format_version: "2.1"\n'), [
-      'gatehouse.yaml: _format_version: unsupported format version; expected "3.0" (Kong 3.x DB-less format)',
+  it('rejects a format version Kong 3.x does not load, listing those it does, and says to quote an unquoted one', () => {
+    assert.deepEqual(problems('_format_version: "2.2"\n'), [
+      'gatehouse.yaml: _format_version: unsupported format version; expected one of "1.1", "2.1", "3.0" (Kong\'s declarative formats; "1.1" and "2.1" are upgraded to "3.0" on load)',
     ])
     assert.deepEqual(problems('_format_version: 3.0\n'), [
-      'gatehouse.yaml: _format_version: must be the string "3.0" (quote it in YAML)',
+      'gatehouse.yaml: _format_version: must be a string such as "3.0" (quote it in YAML)',
     ])
   })
 

@@ -1,6 +1,7 @@
 /**
- * Loading a declarative configuration: read (YAML or JSON) → resolve vault references → check against
- * the schema (plugins' own schemas included) → normalise entities and cross-entity rules → deep-freeze.
+ * Loading a declarative configuration: read (YAML or JSON) → upgrade a Kong 1.x/2.x file to format 3.0
+ * (upgrade-2x.ts) → resolve vault references → check against the schema (plugins' own schemas
+ * included) → normalise entities and cross-entity rules → deep-freeze.
  * Everything is checked here, once; the running gateway never re-validates. Throws a ConfigError
  * carrying every problem as `FILE: path: message`.
  *
@@ -22,6 +23,7 @@ import { normalizeDocument } from './normalize.ts'
 import { normalizeIdentity } from './normalize-identity.ts'
 import { buildDeclarativeSchema, type DeclarativeDocument, type DeclarativeSchema } from './schema/root.ts'
 import { resolveStorage } from './schema/storage.ts'
+import { applyEdits, planUpgrade } from './upgrade-2x.ts'
 import { redactSecrets, resolveVaultReferences } from './vault.ts'
 
 export interface LoadOptions {
@@ -84,8 +86,11 @@ export function loadConfigObject(value: unknown, source: string, options: LoadOp
     ])
   }
   const hash = hashDocument(value)
-  const vault = resolveVaultReferences(value, options.env ?? process.env)
-  const issues: ConfigIssue[] = [...vault.issues]
+  // A Kong 1.x/2.x file is read as the 3.0 file it stands for; issues keep the file's own paths.
+  const upgrade = planUpgrade(value)
+  const document = upgrade ? applyEdits(value as Record<string, unknown>, upgrade.edits) : value
+  const vault = resolveVaultReferences(document, options.env ?? process.env)
+  const issues: ConfigIssue[] = [...(upgrade?.issues ?? []), ...vault.issues]
 
   const { strict, salvage } = schemasFor(options.registry)
   let doc: DeclarativeDocument | undefined
@@ -135,6 +140,7 @@ export function loadConfigObject(value: unknown, source: string, options: LoadOp
       redis: doc.redis ?? null,
     },
     ...normalized.entities,
+    notices: [...(upgrade?.notices ?? []), ...normalized.entities.notices],
     vaultReferences,
   })
 }

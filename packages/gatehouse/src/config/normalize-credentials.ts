@@ -67,7 +67,7 @@ function buildAll(
   const seenUnique = new Map<string, string>()
   for (const { raw, at, consumer } of pending) {
     if (!consumer) continue // its reference was reported
-    const { id: rawId, tags, consumer: _ref, ...fields } = raw
+    const { id: rawId, tags, consumer: _ref, _comment, _ignore, ...fields } = raw
     const endpointValue = def.endpointKey && !def.endpointKeyIsSecret ? fields[def.endpointKey] : undefined
     const id =
       rawId ?? stableId(def.name, typeof endpointValue === 'string' ? endpointValue : `${consumer.id}:${at}`)

@@ -70,8 +70,19 @@ export function storedDocument(kind: EntityKind, config: GatewayConfig, id: stri
     const { created_at: _c, updated_at: _u, ...fields } = entity
     return withReferences(withoutNulls(fields), config.vaultReferences) as Doc
   }
-  // As written, but for the nested lists (stored apart) and the references (now ids).
-  const { id: _id, name, plugins: _p, service: _s, route: _r, consumer: _c, ...rest } = raw
+  // As written, but for the nested lists (stored apart), the references (now ids) and the keys Kong's
+  // format lets a file carry for its reader (_comment, _ignore), which are not part of the entity.
+  const {
+    id: _id,
+    name,
+    plugins: _p,
+    service: _s,
+    route: _r,
+    consumer: _c,
+    _comment: _cm,
+    _ignore: _ig,
+    ...rest
+  } = raw
   const doc: Doc = { id }
   if (name !== undefined) doc.name = name
   for (const field of Object.keys(kind.foreign)) {

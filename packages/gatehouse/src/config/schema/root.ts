@@ -13,6 +13,7 @@
 import { z } from 'zod'
 import type { PluginRegistry } from '../../plugins/registry.ts'
 import { describeIssues } from '../format-issues.ts'
+import { FORMAT_VERSIONS, UNSUPPORTED_FORMAT_VERSION } from '../upgrade-2x.ts'
 import { consumerFields } from './consumer.ts'
 import { identitySettings } from './identity.ts'
 import { internalTokensSettings } from './internal-tokens.ts'
@@ -25,19 +26,41 @@ import { storageSettings } from './storage.ts'
 import { consumerReference, serviceReference, tags, upstreamReference, uuid } from './typedefs.ts'
 import { targetFields, upstreamFields } from './upstream.ts'
 
-export const FORMAT_VERSIONS = ['3.0'] as const
-
 type Mode = 'strict' | 'salvage'
 
-/** A strict object, or in salvage mode a forgiving one with the same output type. */
-function entity<S extends Record<string, z.ZodType>>(shape: S, mode: Mode): z.ZodObject<S, z.core.$strict> {
+/**
+ * The keys Kong's declarative format lets every entity and the top level carry for the reader
+ * (declarative_config.lua add_extra_attributes): typed as Kong types them, then ignored. Every other
+ * unknown key is still refused, with a did-you-mean hint.
+ */
+const ignoredFields = {
+  _comment: z.string().optional().describe("A comment for the reader (Kong's `_comment`); ignored."),
+  _ignore: z
+    .array(z.unknown())
+    .optional()
+    .describe("A list of anything, for tools or the reader (Kong's `_ignore`); ignored."),
+}
+type WithIgnored<S> = S & typeof ignoredFields
+
+/** The keys every entity may carry and no loaded entity has: never shown by the admin API. */
+export const IGNORED_KEYS: readonly string[] = Object.keys(ignoredFields)
+
+/**
+ * A strict object with the ignored keys added, or in salvage mode a forgiving one with the same output
+ * type.
+ */
+function entity<S extends Record<string, z.ZodType>>(
+  fields: S,
+  mode: Mode,
+): z.ZodObject<WithIgnored<S>, z.core.$strict> {
+  const shape = { ...fields, ...ignoredFields }
   if (mode === 'strict') return z.strictObject(shape)
   const lenient: Record<string, z.ZodType> = {}
   for (const [key, field] of Object.entries(shape)) {
     lenient[key] = field.catch(() => field.safeParse(undefined).data)
   }
   // Same output type: every field still yields its own type, or absent where the strict schema would fail.
-  return z.object(lenient) as unknown as z.ZodObject<S, z.core.$strict>
+  return z.object(lenient) as unknown as z.ZodObject<WithIgnored<S>, z.core.$strict>
 }
 
 function pluginEntity(registry: PluginRegistry, scopeFields: Partial<typeof pluginScopeFields>, mode: Mode) {
@@ -144,18 +167,19 @@ export function buildDeclarativeSchema(registry: PluginRegistry, mode: Mode = 's
           error: (issue) =>
             issue.input === undefined
               ? 'is required: add `_format_version: "3.0"` at the top'
-              : 'must be the string "3.0" (quote it in YAML)',
+              : 'must be a string such as "3.0" (quote it in YAML)',
         })
         .refine((v) => (FORMAT_VERSIONS as readonly string[]).includes(v), {
-          error: `unsupported format version; expected "3.0" (Kong 3.x DB-less format)`,
+          error: UNSUPPORTED_FORMAT_VERSION,
         })
-        .describe('Kong declarative format version. Required: `"3.0"`.'),
+        .describe(
+          'Kong declarative format version, required: `"3.0"`, or `"1.1"` / `"2.1"` (Kong 1.x/2.x files), upgraded on load with Kong\'s 2.x → 3.0 changes and a notice for each (see "Kong 2.x files" below).',
+        ),
       _transform: z
         .boolean()
         .optional()
         .describe('Accepted for Kong compatibility (values are always transformed).'),
-      _comment: z.unknown().optional().describe('Ignored.'),
-      _ignore: z.unknown().optional().describe('Ignored.'),
+      ...ignoredFields,
       _info: z.unknown().optional().describe('Ignored (written by decK).'),
       services: z.array(service).optional().describe('Upstream services, with nested routes and plugins.'),
       routes: z.array(route).optional().describe('Routes declared at the top level; each names its service.'),
