@@ -14,6 +14,7 @@ import type { Logger } from '../observability/logger.ts'
 import { StoreUnavailableError } from '../storage/store.ts'
 import { checkAdminAccess } from './auth.ts'
 import { handleConfig } from './config.ts'
+import { ConsoleFiles, consolePath, defaultConsoleDir, serveConsole } from './console.ts'
 import type { AdminContext } from './context.ts'
 import { applyCors } from './cors.ts'
 import { handleCredentials } from './credentials.ts'
@@ -27,6 +28,7 @@ import { handleProxyCache } from './proxy-cache.ts'
 import { refuse, refuseHost } from './refuse.ts'
 import { handleRevocations } from './revocations.ts'
 import { handleSigningKeys } from './signing-keys.ts'
+import { handleStatsStream, STATS_STREAM_PATH } from './stats-stream.ts'
 import { handleStatus } from './status.ts'
 import { handleEntityWrites } from './writes.ts'
 
@@ -37,12 +39,24 @@ export interface AdminServerOptions {
     maxBodySize: number
     allowedHosts: readonly string[]
     allowedOrigins: readonly string[]
+    /** admin.console: serve the console's files at /console/. */
+    console: boolean
   }
   logger: Logger
+  /** Where the console's built files are (GATEHOUSE_CONSOLE_DIR); default: @gatehouse/console's dist/. */
+  consoleDir?: string | undefined
 }
 
 export function createAdminServer(ctx: () => AdminContext, options: AdminServerOptions): Server {
   const logger = options.logger
+  const consoleFiles = new ConsoleFiles(options.consoleDir ?? defaultConsoleDir())
+  if (options.settings().console)
+    void consoleFiles.built().then((built) => {
+      if (!built)
+        logger.warn(
+          "the admin console's files are not built: /console/ will say so; run `npm install` or `npm run build:console`",
+        )
+    })
   const server = createServer({ headersTimeout: 30_000, requestTimeout: 120_000 }, (req, res) => {
     const settings = options.settings()
     const bound = server.address() as AddressInfo | null
@@ -61,6 +75,14 @@ export function createAdminServer(ctx: () => AdminContext, options: AdminServerO
       })
     }
     if (site.allowedOrigin !== null && applyCors(req, res, site.allowedOrigin)) return
+    // The console's files load without the token (the page asks for it); the Host and Origin rules hold.
+    const consoleAt = settings.console ? consolePath(req.url) : null
+    if (consoleAt !== null)
+      return void serveConsole(consoleFiles, req, res, consoleAt).catch((err: unknown) => {
+        logger.error({ err }, 'serving the console failed')
+        if (!res.headersSent) sendError(res, toGatehouseError(err))
+        else res.destroy()
+      })
     const denied = checkAdminAccess(req, settings.token)
     // RFC 9110 §15.5.2: a 401 carries the challenge the client should answer.
     if (denied)
@@ -141,6 +163,7 @@ function adminRequest(req: IncomingMessage, res: ServerResponse): AdminRequest |
 
 async function route(ctx: AdminContext, a: AdminRequest, maxBodySize: number, logger: Logger): Promise<void> {
   if (await handleStatus(ctx, a)) return
+  if (a.path === STATS_STREAM_PATH) return handleStatsStream(ctx, a)
   if (a.path === '/proxy-cache' || a.path.startsWith('/proxy-cache/')) return handleProxyCache(ctx, a, logger)
   if (await handleEntityWrites(ctx, a, maxBodySize)) return
   if (a.path === '/config') return handleConfig(ctx, a, maxBodySize)
