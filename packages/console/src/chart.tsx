@@ -11,6 +11,8 @@ export interface ChartLine {
   /** A stroke colour with at least 3:1 contrast on the white background. */
   readonly color: string
   readonly dash?: number[]
+  /** Marks each point: a quantile exists only in seconds with requests, often single seconds apart. */
+  readonly points?: boolean
   readonly values: readonly (number | null)[]
 }
 
@@ -52,7 +54,7 @@ export function Chart({ id, title, unit, x, lines, summary }: Props) {
           stroke: AXIS,
           grid: { stroke: GRID, width: 1 },
           ticks: { stroke: GRID, width: 1 },
-          size: 56,
+          size: unit === 'ms' ? 72 : 56,
           values: (_u, splits) => splits.map((v) => `${formatNumber(v)}${unit === 'ms' ? ' ms' : ''}`),
         },
       ],
@@ -63,7 +65,7 @@ export function Chart({ id, title, unit, x, lines, summary }: Props) {
           stroke: l.color,
           width: 2,
           ...(l.dash !== undefined ? { dash: l.dash } : {}),
-          points: { show: false },
+          points: l.points === true ? { show: true, size: 5, fill: l.color } : { show: false },
           spanGaps: false,
         })),
       ],

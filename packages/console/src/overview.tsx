@@ -211,8 +211,10 @@ function TrafficSection({ token, onUnauthorized }: Props) {
   const c = useMemo(() => traffic.columns(picked), [tick, picked])
   const summary = useMemo(() => traffic.summary(60), [tick])
   const latest = c.requests.at(-1) ?? null
-  const latestP50 = c.p50.at(-1) ?? null
-  const latestP99 = c.p99.at(-1) ?? null
+  // The quantiles of the latest second that had requests (an idle second has none).
+  const lastBusy = c.p50.findLastIndex((v) => v !== null)
+  const latestP50 = lastBusy === -1 ? null : c.p50[lastBusy]!
+  const latestP99 = lastBusy === -1 ? null : c.p99[lastBusy]!
   const fiveXX = c.s5xx.reduce<number>((s, v) => s + (v ?? 0), 0)
   const fourXX = c.s4xx.reduce<number>((s, v) => s + (v ?? 0), 0)
   const twoXX = c.s2xx.reduce<number>((s, v) => s + (v ?? 0), 0)
@@ -220,8 +222,8 @@ function TrafficSection({ token, onUnauthorized }: Props) {
   const requestLines = useMemo(() => [{ label: 'Requests', color: '#1d4ed8', values: c.requests }], [c])
   const latencyLines = useMemo(
     () => [
-      { label: 'p50', color: '#047857', values: c.p50 },
-      { label: 'p99', color: '#b45309', dash: [6, 4], values: c.p99 },
+      { label: 'p50', color: '#047857', points: true, values: c.p50 },
+      { label: 'p99', color: '#b45309', dash: [6, 4], points: true, values: c.p99 },
     ],
     [c],
   )
@@ -279,7 +281,7 @@ function TrafficSection({ token, onUnauthorized }: Props) {
           unit="ms"
           x={c.t}
           lines={latencyLines}
-          summary={`now p50 ${ms(latestP50)}, p99 ${ms(latestP99)}`}
+          summary={`latest p50 ${ms(latestP50)}, p99 ${ms(latestP99)}`}
         />
         <Chart
           id="status"

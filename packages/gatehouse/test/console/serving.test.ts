@@ -164,18 +164,24 @@ describe('the console files', () => {
     assert.equal((await gh.admin('/stats/stream')).status, 401)
   })
 
-  it('refuses a foreign Host (DNS rebinding) with 421 and a cross-site request with 403', async () => {
-    const rebound = await rawRequest(`${gh.adminUrl}/console/`, { headers: { host: 'rebind.example' } })
-    assert.equal(rebound.status, 421)
-    assert.equal(JSON.parse(rebound.body).code, 'GH_ERR_ADMIN_HOST_NOT_ALLOWED')
+  it('refuses the files and the stream to a foreign Host (DNS rebinding) with 421 and to a cross-site request with 403, token or not', async () => {
+    for (const path of ['/console/', `/console/${script}`, '/stats/stream']) {
+      const rebound = await rawRequest(gh.adminUrl + path, {
+        headers: { host: 'rebind.example', authorization: `Bearer ${TOKEN}` },
+      })
+      assert.equal(rebound.status, 421, path)
+      assert.equal(JSON.parse(rebound.body).code, 'GH_ERR_ADMIN_HOST_NOT_ALLOWED')
+    }
     for (const headers of [
       { origin: 'https://evil.example' },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
     ]) {
-      const res = await gh.admin(`/console/${script}`, { headers })
-      assert.equal(res.status, 403, JSON.stringify(headers))
-      assert.equal(((await res.json()) as { code: string }).code, 'GH_ERR_ADMIN_CROSS_SITE')
+      for (const path of [`/console/${script}`, '/stats/stream']) {
+        const res = await gh.admin(path, { headers: { ...headers, authorization: `Bearer ${TOKEN}` } })
+        assert.equal(res.status, 403, `${path} ${JSON.stringify(headers)}`)
+        assert.equal(((await res.json()) as { code: string }).code, 'GH_ERR_ADMIN_CROSS_SITE')
+      }
     }
     const own = await gh.admin('/console/', { headers: { 'sec-fetch-site': 'none', origin: gh.adminUrl } })
     assert.equal(own.status, 200, 'the listener itself, typed in the address bar')
