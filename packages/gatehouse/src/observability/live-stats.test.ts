@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { LiveStats, type NodeSecond, quantileMs, SecondSampler, WINDOW_SECONDS } from './live-stats.ts'
+import {
+  LiveStats,
+  type NodeSecond,
+  nextWait,
+  quantileMs,
+  SecondSampler,
+  WINDOW_SECONDS,
+} from './live-stats.ts'
 import { GatewayMetrics, LATENCY_BUCKETS } from './metrics.ts'
 
 /** Per-bucket counts with `n` observations in the bucket whose upper bound is `le` seconds. */
@@ -75,7 +82,7 @@ describe("the node's window", () => {
     )
     live.add([{ service: 's', route: 'r', classes: [0, 97, 0, 2, 0], buckets: bucketsWith([0.001, 99]) }])
     live.add([{ service: 's', route: 'other', classes: [0, 0, 0, 0, 100], buckets: bucketsWith([1, 100]) }])
-    const second = live.tick()
+    const second = live.tick()!
     assert.equal(second.t, 1_699_999_999)
     assert.equal(second.requests, 200)
     assert.deepEqual(second.status, { '1xx': 0, '2xx': 98, '3xx': 0, '4xx': 2, '5xx': 100 })
@@ -89,7 +96,7 @@ describe("the node's window", () => {
     assert.ok(second.p99_ms! > 500, 'the slow route dominates the node p99')
     assert.ok(second.routes[1]!.p99_ms! <= 1)
     now += 1000
-    const idle = live.tick()
+    const idle = live.tick()!
     assert.equal(idle.requests, 0)
     assert.equal(idle.p50_ms, null)
     assert.equal(idle.t, second.t + 1)
@@ -119,6 +126,33 @@ describe("the node's window", () => {
     const later = JSON.parse(live.subscribe({ second: () => {}, end: () => {} }).history) as NodeSecond[]
     assert.equal(later.length, WINDOW_SECONDS)
     assert.equal(later.at(-1)!.t, seen.at(-1)!.t)
+  })
+
+  it('never runs ahead of the clock: a second tick within one second waits, its gains kept for the next', () => {
+    let now = 1_700_000_000_200
+    let gains = [{ service: 's', route: 'r', classes: [0, 1, 0, 0, 0], buckets: bucketsWith([0.001, 1]) }]
+    const live = new LiveStats(
+      () => {
+        const out = gains
+        gains = []
+        return out
+      },
+      () => now,
+    )
+    assert.equal(live.tick()!.t, 1_699_999_999)
+    now += 500
+    gains = [{ service: 's', route: 'r', classes: [0, 2, 0, 0, 0], buckets: bucketsWith([0.001, 2]) }]
+    assert.equal(live.tick(), null, 'the same second again: nothing closed')
+    now += 600
+    const next = live.tick()!
+    assert.equal(next.t, 1_700_000_000)
+    assert.equal(next.requests, 2, 'the gains of the early tick')
+  })
+
+  it('waits for the next whole second, a second more when the timer came a little early', () => {
+    assert.equal(nextWait(1_700_000_000_200), 800)
+    assert.equal(nextWait(1_700_000_000_000), 1000)
+    assert.equal(nextWait(1_700_000_000_950), 1050, 'fired 50 ms early: not again at once')
   })
 
   it('ends every subscription when stopped, and a later subscriber at once', () => {

@@ -144,14 +144,17 @@ export class LiveStats {
     }
   }
 
-  /** Closes the second that just ended: own gains added, quantiles estimated, sent to every subscriber. */
-  tick(): NodeSecond {
+  /**
+   * Closes the second that just ended: own gains added, quantiles estimated, sent to every subscriber.
+   * Null when that second is closed already (a timer that fired twice in one second, a clock stepped
+   * back): the gains wait for the next second, so seconds never run ahead of the clock.
+   */
+  tick(): NodeSecond | null {
     this.add(this.#sampleOwn())
     const last = this.#window.at(-1)?.t
-    const ended = Math.floor(this.#now() / 1000) - 1
-    // Seconds stay consecutive: a clock stepped back continues after the last; a stalled loop leaves
-    // the seconds it missed empty (its gains count in the latest).
-    const t = last === undefined ? ended : Math.max(ended, last + 1)
+    const t = Math.floor(this.#now() / 1000) - 1
+    if (last !== undefined && t <= last) return null
+    // A stalled loop leaves the seconds it missed empty; their gains count in the latest.
     if (last !== undefined)
       for (let s = Math.max(last + 1, t - WINDOW_SECONDS); s < t; s++) this.#push(empty(s))
     const second = summarize(t, this.#pending.values())
@@ -182,7 +185,11 @@ export class LiveStats {
   }
 }
 
-/** Calls `fn` `offsetMs` after every whole second of `now()`, without keeping the process alive; returns the stop. */
+/**
+ * Calls `fn` `offsetMs` after every whole second of `now()`, without keeping the process alive; returns
+ * the stop. The wall clock and the timers' clock drift apart: a timer that fires a little before its
+ * mark is not followed at once by another, but waits for the next second's.
+ */
 export function onEverySecond(offsetMs: number, fn: () => void, now: () => number = Date.now): () => void {
   let timer: NodeJS.Timeout | undefined
   let stopped = false
@@ -192,7 +199,7 @@ export function onEverySecond(offsetMs: number, fn: () => void, now: () => numbe
         fn()
         if (!stopped) schedule()
       },
-      1000 - ((now() - offsetMs) % 1000),
+      nextWait(now() - offsetMs),
     )
     timer.unref()
   }
@@ -201,6 +208,12 @@ export function onEverySecond(offsetMs: number, fn: () => void, now: () => numbe
     stopped = true
     clearTimeout(timer)
   }
+}
+
+/** Milliseconds to the next whole second after `at`; a second more when that is under 100 ms away. */
+export function nextWait(at: number): number {
+  const wait = 1000 - (((at % 1000) + 1000) % 1000)
+  return wait < 100 ? wait + 1000 : wait
 }
 
 function zeros(): number[] {

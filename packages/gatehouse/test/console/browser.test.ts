@@ -153,7 +153,6 @@ describe('the admin console in a browser, with an admin token', { skip: NO_CHROM
       await page.getByLabel('Admin token').waitFor()
       assert.equal(await page.getByLabel('Admin token').getAttribute('type'), 'password')
       assert.deepEqual(await axeViolations(page), [], 'sign-in page')
-      await screenshot(page, 'sign-in-desktop')
 
       await page.getByLabel('Admin token').fill('not-the-admin-token-0000')
       await page.getByRole('button', { name: 'Sign in' }).click()
@@ -247,6 +246,10 @@ describe('the admin console in a browser, with an admin token', { skip: NO_CHROM
       try {
         const page = await context.newPage()
         const problems = watch(page)
+        await page.goto(`${gh.adminUrl}/console/`)
+        await page.getByLabel('Admin token').waitFor()
+        assert.deepEqual(await axeViolations(page), [], `sign-in on a ${size}`)
+        await screenshot(page, `sign-in-${size}`)
         await signIn(page, gh, TOKEN)
         for (const id of PAGES) {
           await page.goto(`${gh.adminUrl}/console/#/${id}`)
