@@ -64,6 +64,7 @@ function announce(shop: Shop): void {
                bob    ${accounts.bob.password.padEnd(width)}   (${accounts.bob.summary})
   Identity     ${shop.issuer}/.well-known/openid-configuration
   Admin API    ${shop.adminUrl}   (loopback only)
+  Console      ${shop.adminUrl}/console/   (the node and its traffic, live: docs/console.md)
   Gatehouse    pid ${shop.gatehouse.pid}
   Services     ${services}
 

@@ -21,6 +21,7 @@ import { ProviderKeys } from './identity/keys/provider-keys.ts'
 import { InternalKeyRing } from './internal-tokens/key-ring.ts'
 import { RedisPeerKeys } from './internal-tokens/peer-keys.ts'
 import type { AccessLog } from './observability/access-log.ts'
+import { LiveStats, SecondSampler } from './observability/live-stats.ts'
 import type { Logger } from './observability/logger.ts'
 import { BUILTIN_ROUTES, GatewayMetrics } from './observability/metrics.ts'
 import { checkReadiness, type Dependency, type Readiness } from './observability/readiness.ts'
@@ -91,6 +92,13 @@ export class Gateway implements PipelineContext {
   readonly providerKeys = new ProviderKeys()
   readonly nodeId = randomUUID()
   readonly startedAt = Date.now()
+  /** When the running configuration was swapped in. */
+  configLoadedAt = Date.now()
+  /**
+   * The node's traffic second by second for GET /stats/stream: this process's series, plus (the primary)
+   * what each worker sends (cluster/worker.ts). Null in a worker.
+   */
+  readonly liveStats: LiveStats | null
   proxyAddress = ''
   /** The HTTPS listener's address; '' when there is none. */
   proxyTlsAddress = ''
@@ -143,6 +151,11 @@ export class Gateway implements PipelineContext {
     )
     this.runtime = this.#build(options.config)
     this.metrics.setConfigHash(options.config.hash)
+    if ((options.role ?? 'node') !== 'worker') {
+      const sampler = new SecondSampler(this.metrics)
+      this.liveStats = new LiveStats(() => sampler.take())
+      this.liveStats.start()
+    } else this.liveStats = null
     const proxy = options.config.settings.proxy
     this.#proxy = createProxyServer(
       {
@@ -178,9 +191,11 @@ export class Gateway implements PipelineContext {
                 maxBodySize: current.max_body_size,
                 allowedHosts: current.allowed_hosts,
                 allowedOrigins: current.allowed_origins,
+                console: current.console,
               }
             },
             logger: options.logger.child({ component: 'admin' }),
+            consoleDir: (options.env ?? process.env).GATEHOUSE_CONSOLE_DIR || undefined,
           })
     this.#status =
       role === 'worker' || (options.statusListen ?? 'off') === 'off'
@@ -319,6 +334,7 @@ export class Gateway implements PipelineContext {
       }
       const previous = this.runtime
       this.runtime = runtime
+      this.configLoadedAt = Date.now()
       // New handshakes get the new certificates; open connections keep theirs.
       if (certificates !== null) this.#tls?.setCertificates(certificates)
       const identityStopped = config.settings.identity.enabled ? null : this.#identityHost
@@ -368,6 +384,8 @@ export class Gateway implements PipelineContext {
     this.#proxy.close()
     this.#tls?.server.close()
     this.#admin?.close()
+    // Open /stats/stream responses end now (an `end` event), so none holds the admin listener open.
+    this.liveStats?.stop()
     // The status listener stays open while draining: /status/ready answers 503 until the end.
     this.#proxy.closeIdleConnections()
     this.#admin?.closeIdleConnections()
@@ -490,6 +508,8 @@ export class Gateway implements PipelineContext {
       identity: () => this.#identityHost,
       upstreams: this.upstreams,
       config: () => this.runtime.config,
+      configLoadedAt: () => this.configLoadedAt,
+      liveStats: this.liveStats,
       readiness: () => this.readiness(),
       storeReachable: () => this.storeReachable(),
       busy: () => this.#loading,

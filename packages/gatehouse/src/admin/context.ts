@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config/model.ts'
 import type { EntityWrites } from '../db-mode/source.ts'
 import type { IdentityHost } from '../identity/host.ts'
 import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
+import type { LiveStats } from '../observability/live-stats.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { Readiness } from '../observability/readiness.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
@@ -45,6 +46,10 @@ export interface AdminContext {
   /** Pools and balancers; the balancers' target health is shown at /upstreams/{u}/health. */
   readonly upstreams: UpstreamRegistry
   config(): GatewayConfig
+  /** When the running configuration was swapped in (start or the last successful reload), ms since the epoch. */
+  configLoadedAt(): number
+  /** The node's traffic second by second (GET /stats/stream); null in a worker, which has no admin API. */
+  readonly liveStats: LiveStats | null
   /** Not shutting down, and the store and Redis (when configured) answer (observability/readiness.ts). */
   readiness(): Promise<Readiness>
   /** Whether the store answers a trivial query; true when no store is configured (DB-less, no identity). */

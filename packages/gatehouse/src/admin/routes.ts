@@ -20,6 +20,7 @@ import { cacheEntry, flushProxyCache } from './proxy-cache.ts'
 import { createRevocation, listRevocations, revocationBody } from './revocations.ts'
 import { type AdminRoute, type AdminRouteTable, type JsonSchema, ref } from './route-types.ts'
 import { keyRevocationBody, listSigningKeys, revokeSigningKey } from './signing-keys.ts'
+import { handleStatsStream, STATS_STREAM_PATH } from './stats-stream.ts'
 import { sendMetrics, sendNodeInfo, sendReadiness, sendStatus } from './status.ts'
 
 export type { AdminEnv, AdminHandler } from './http.ts'
@@ -88,6 +89,16 @@ function nodeRoutes(registry: PluginRegistry): AdminRoute[] {
       summary: 'Prometheus metrics (text exposition format)',
       responses: { 200: { description: 'The metrics.', media: 'text/plain' } },
       handle: sendMetrics,
+    },
+    {
+      method: 'GET',
+      path: STATS_STREAM_PATH,
+      tag: 'Node',
+      summary: "Live traffic as server-sent events: the last 15 minutes, then each second's numbers",
+      description:
+        'One `history` event on connect, then a `second` event per second (requests, p50/p99 and status classes per route, summed over the workers), and `end` when the gateway stops. Read it with fetch() and the token: EventSource cannot send a header. docs/console.md has the format.',
+      responses: { 200: { description: 'The event stream.', media: 'text/event-stream' } },
+      handle: handleStatsStream,
     },
     {
       method: 'GET',

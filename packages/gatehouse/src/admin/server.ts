@@ -15,6 +15,7 @@ import { toGatehouseError } from '../errors/respond.ts'
 import type { Logger } from '../observability/logger.ts'
 import { StoreUnavailableError } from '../storage/store.ts'
 import { checkAdminAccess } from './auth.ts'
+import { ConsoleFiles, consolePath, defaultConsoleDir, serveConsole } from './console.ts'
 import type { AdminContext } from './context.ts'
 import { applyCors } from './cors.ts'
 import { checkCrossSite } from './cross-site.ts'
@@ -31,12 +32,24 @@ export interface AdminServerOptions {
     maxBodySize: number
     allowedHosts: readonly string[]
     allowedOrigins: readonly string[]
+    /** admin.console: serve the console's files at /console/. */
+    console: boolean
   }
   logger: Logger
+  /** Where the console's built files are (GATEHOUSE_CONSOLE_DIR); default: @gatehouse/console's dist/. */
+  consoleDir?: string | undefined
 }
 
 export function createAdminServer(ctx: () => AdminContext, options: AdminServerOptions): Server {
   const logger = options.logger
+  const consoleFiles = new ConsoleFiles(options.consoleDir ?? defaultConsoleDir())
+  if (options.settings().console)
+    void consoleFiles.built().then((built) => {
+      if (!built)
+        logger.warn(
+          "the admin console's files are not built: /console/ will say so; run `npm install` or `npm run build:console`",
+        )
+    })
   const server = createServer({ headersTimeout: 30_000, requestTimeout: 120_000 }, (req, res) => {
     const settings = options.settings()
     const bound = server.address() as AddressInfo | null
@@ -55,6 +68,14 @@ export function createAdminServer(ctx: () => AdminContext, options: AdminServerO
       })
     }
     if (site.allowedOrigin !== null && applyCors(req, res, site.allowedOrigin)) return
+    // The console's files load without the token (the page asks for it); the Host and Origin rules hold.
+    const consoleAt = settings.console ? consolePath(req.url) : null
+    if (consoleAt !== null)
+      return void serveConsole(consoleFiles, req, res, consoleAt).catch((err: unknown) => {
+        logger.error({ err }, 'serving the console failed')
+        if (!res.headersSent) sendError(res, toGatehouseError(err))
+        else res.destroy()
+      })
     const denied = checkAdminAccess(req, settings.token)
     // RFC 9110 §15.5.2: a 401 carries the challenge the client should answer.
     if (denied)

@@ -39,10 +39,13 @@ export function sendNodeInfo(ctx: AdminContext, a: AdminRequest): void {
 }
 
 export async function sendStatus(ctx: AdminContext, a: AdminRequest): Promise<void> {
-  const [reachable, stats] = await Promise.all([ctx.storeReachable(), ctx.serverStats()])
+  // The same checks as /status/ready (in parallel, a second each): the store, and Redis when configured.
+  const [{ checks }, stats] = await Promise.all([ctx.readiness(), ctx.serverStats()])
   sendJson(a.res, 200, {
-    database: { reachable },
+    database: { reachable: checks.store !== 'unavailable' },
+    ...(checks.redis !== undefined ? { redis: { reachable: checks.redis === 'ok' } } : {}),
     configuration_hash: ctx.config().hash,
+    configuration_loaded_at: new Date(ctx.configLoadedAt()).toISOString(),
     server: {
       connections_active: stats.connections_active,
       total_requests: stats.total_requests,

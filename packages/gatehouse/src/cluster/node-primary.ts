@@ -46,6 +46,7 @@ export class NodePrimary {
       relay: new LogRelay(log),
       counters: localCounters,
       revoke: (request) => this.#revocations.revoke(request),
+      liveStats: (deltas) => this.#gateway?.liveStats?.add(deltas),
       init: async () => {
         const gateway = this.#gateway!
         const listen = this.#listen!

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import type { WorkerStats } from '../admin/context.ts'
 import type { GatewayConfig } from '../config/model.ts'
 import type { KeyRingState } from '../internal-tokens/key-ring.ts'
+import type { RouteDelta } from '../observability/live-stats.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { CounterPolicy } from '../plugins/rate-limiting/policies/policy.ts'
 import type { Revocation, RevocationRequest } from '../redis/revocation.ts'
@@ -42,6 +43,8 @@ export interface PoolOptions {
   readonly counters: CounterPolicy
   /** A worker's revocation: recorded by the primary (and delivered to every worker) before it returns. */
   revoke(request: RevocationRequest): Promise<Revocation>
+  /** A worker's traffic of the last second (observability/live-stats.ts), for the node's /stats/stream. */
+  liveStats(deltas: readonly RouteDelta[]): void
 }
 
 /** A forked process: loading its modules, then standing by or serving a slot. */
@@ -181,6 +184,7 @@ export class WorkerPool {
       this.#options.logger.warn({ err, worker_pid: worker.process.pid }, 'worker channel error'),
     )
     channel.handle('revoke', (request) => this.#options.revoke(request as RevocationRequest))
+    channel.handle('live-stats', (deltas) => this.#options.liveStats(deltas as RouteDelta[]))
     if (worker.process.stdout) this.#options.relay.add(worker.process.stdout)
     const loaded = new Promise<void>((resolve, reject) => {
       channel.handle('loaded', () => resolve())

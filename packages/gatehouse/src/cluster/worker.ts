@@ -12,6 +12,7 @@ import type { GatewayConfig } from '../config/model.ts'
 import { Gateway } from '../gateway.ts'
 import type { KeyRingState } from '../internal-tokens/key-ring.ts'
 import { AccessLog } from '../observability/access-log.ts'
+import { onEverySecond, SecondSampler } from '../observability/live-stats.ts'
 import { createLoggers, type LogLevel } from '../observability/logger.ts'
 import { loadBundledPlugins } from '../plugins/registry.ts'
 import type { Revocation } from '../redis/revocation.ts'
@@ -109,6 +110,13 @@ export function runWorker(): void {
       role: 'worker',
     })
     g.metrics.setWorker(String(init.slot))
+    // The node's live traffic (GET /stats/stream) is the primary's sum: each second what this worker's
+    // series gained, sent at the boundary (the primary closes the second 200 ms later); nothing when idle.
+    const sampler = new SecondSampler(g.metrics)
+    onEverySecond(0, () => {
+      const deltas = sampler.take()
+      if (deltas.length > 0) channel.event('live-stats', deltas)
+    })
     g.internalKeys.followPrimary()
     await g.internalKeys.adopt(init.keys)
     await g.startInternalTokens()

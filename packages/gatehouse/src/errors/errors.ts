@@ -247,6 +247,11 @@ export const ERROR_CODES = {
     summary:
       'An admin write came with a body that is not application/json (POST /config also takes YAML): forms, multipart and text/plain are refused, as are bodies without Content-Type.',
   },
+  GH_ERR_ADMIN_CONSOLE_NOT_BUILT: {
+    status: 503,
+    summary:
+      "The admin console's files (/console/) were not built at install time: `npm install` builds them, or `npm run build:console`. A browser gets a page saying so; the admin API itself works as before.",
+  },
   GH_ERR_STORE_UNAVAILABLE: {
     status: 503,
     summary:

@@ -29,7 +29,7 @@ export const LATENCY_BUCKETS = [
 ]
 
 /** One histogram series: cumulative counts are computed at scrape time. */
-class HistogramSeries {
+export class HistogramSeries {
   readonly counts = new Float64Array(LATENCY_BUCKETS.length + 1)
   sum = 0
   count = 0
@@ -245,6 +245,11 @@ export class GatewayMetrics {
     this.#logWriter = writer
   }
 
+  /** Every route's series (live-stats.ts reads them once a second). */
+  routeSeries(): IterableIterator<RouteMetrics> {
+    return this.#routes.values()
+  }
+
   /** The series of one route, created on first use and kept across reloads. */
   forRoute(service: string, route: string): RouteMetrics {
     const key = `${service}\0${route}`
@@ -285,6 +290,11 @@ export class RouteMetrics {
     }
     series.observe(seconds)
     if (upstreamSeconds >= 0) this.upstream.observe(upstreamSeconds)
+  }
+
+  /** Each status code's series, without allocating (live-stats.ts, once a second). */
+  eachCode(visit: (code: number, series: HistogramSeries) => void): void {
+    for (const [code, series] of this.#byCode) visit(code, series)
   }
 
   codeSeries(): [Labels, HistogramSeries][] {

@@ -79,9 +79,14 @@ describe('the status listener', { skip: redisSkipReason() }, () => {
 
     const status = await gh.status('/status')
     assert.equal(status.status, 200)
-    const body = (await status.json()) as { configuration_hash: string; database: { reachable: boolean } }
+    const body = (await status.json()) as {
+      configuration_hash: string
+      database: { reachable: boolean }
+      redis?: { reachable: boolean }
+    }
     assert.equal(body.configuration_hash, started.config_hash)
     assert.deepEqual(body.database, { reachable: true })
+    assert.deepEqual(body.redis, { reachable: true })
 
     assert.deepEqual(await ready(), {
       status: 200,
@@ -166,7 +171,13 @@ describe('the status listener', { skip: redisSkipReason() }, () => {
     const viaAdmin = await gh.admin('/status/ready', { headers: { authorization: `Bearer ${TOKEN}` } })
     assert.equal(viaAdmin.status, 503, 'the admin listener says the same')
     await viaAdmin.body?.cancel()
-    assert.equal((await gh.status('/status')).status, 200, 'liveness does not depend on Redis')
+    const live = await gh.status('/status')
+    assert.equal(live.status, 200, 'liveness does not depend on Redis')
+    assert.deepEqual(
+      ((await live.json()) as { redis: unknown }).redis,
+      { reachable: false },
+      'but says it is down',
+    )
 
     await redis.start()
     const back = await until(ready, (r) => r.status === 200)

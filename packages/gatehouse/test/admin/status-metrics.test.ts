@@ -29,6 +29,12 @@ async function eventually(check: () => Promise<void>, timeout = 3000): Promise<v
   }
 }
 
+const config = (upstream: Upstream) => ({
+  _format_version: '3.0',
+  services: [{ name: 'svc', url: upstream.url, routes: [{ name: 'api', paths: ['/api'] }] }],
+  plugins: [{ name: 'request-id', route: 'api' }],
+})
+
 describe('node information and status', () => {
   let upstream: Upstream
   let gh: GatehouseProcess
@@ -37,6 +43,7 @@ describe('node information and status', () => {
     assert.equal(res.status, 200)
     return (await res.json()) as {
       configuration_hash: string
+      configuration_loaded_at: string
       server: { connections_active: number; total_requests: number }
       database: { reachable: boolean }
     }
@@ -44,13 +51,7 @@ describe('node information and status', () => {
 
   before(async () => {
     upstream = await startUpstream()
-    gh = await startGatehouse({
-      config: {
-        _format_version: '3.0',
-        services: [{ name: 'svc', url: upstream.url, routes: [{ name: 'api', paths: ['/api'] }] }],
-        plugins: [{ name: 'request-id', route: 'api' }],
-      },
-    })
+    gh = await startGatehouse({ config: config(upstream) })
   })
   after(async () => {
     await gh.stop()
@@ -78,6 +79,23 @@ describe('node information and status', () => {
     assert.match(body.configuration_hash, /^[0-9a-f]{64}$/)
     assert.equal(body.configuration_hash, started.config_hash)
     assert.deepEqual(body.database, { reachable: true })
+    assert.equal('redis' in body, false, 'no Redis configured, none reported')
+  })
+
+  it('says when the running configuration was loaded, and a reload moves it', async () => {
+    const started = await gh.waitForLog((l) => l.msg === 'gatehouse started')
+    const first = Date.parse((await status()).configuration_loaded_at)
+    assert.ok(first <= Date.parse(started.time as string), 'loaded before the started line')
+    assert.ok(first > Date.now() - 120_000)
+    const before = Date.now()
+    const reload = await gh.admin('/config', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(config(upstream)),
+    })
+    assert.equal(reload.status, 201, await reload.text())
+    const loaded = Date.parse((await status()).configuration_loaded_at)
+    assert.ok(loaded >= before - 5 && loaded <= Date.now(), `${loaded} within the reload`)
   })
 
   it('describes the node at GET /: version, node_id and plugins', async () => {

@@ -181,6 +181,12 @@ export const adminSettings = z
       .describe(
         "Web origins (`https://console.example.com`: scheme://host[:port], no path) whose pages may call the admin API, with CORS; a browser request from any other origin but the listener's own gets 403. Default: none.",
       ),
+    console: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Serve the admin console (a web page to watch and run the gateway, docs/console.md) at `/console/` on this listener. Its files load without the token; everything it shows comes from the admin API with the token. Default: true.',
+      ),
     status_listen: z
       .union([z.literal('off'), listenAddress])
       .default('off')
