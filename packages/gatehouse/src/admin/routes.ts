@@ -13,6 +13,7 @@ import type { PluginRegistry } from '../plugins/registry.ts'
 import { loadConfig, showConfig } from './config.ts'
 import { entityRoutes, entityShapes } from './entity-routes.ts'
 import { sendJson } from './http.ts'
+import { identityRoutes } from './identity-routes.ts'
 import { listInternalKeys, rotateInternalKey, sendInternalJwks } from './internal-tokens.ts'
 import { YAML_TYPES } from './media-type.ts'
 import { buildOpenApi, type OpenApiDocument } from './openapi.ts'
@@ -221,6 +222,7 @@ function nodeRoutes(registry: PluginRegistry): AdminRoute[] {
       errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_KEY_NOT_FOUND', 'GH_ERR_REVOCATION_UNAVAILABLE'],
       handle: revokeSigningKey,
     },
+    ...identityRoutes(),
     {
       method: 'GET',
       path: '/internal-tokens/jwks.json',
