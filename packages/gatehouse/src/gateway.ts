@@ -490,6 +490,7 @@ export class Gateway implements PipelineContext {
       identity: () => this.#identityHost,
       upstreams: this.upstreams,
       config: () => this.runtime.config,
+      runtime: () => this.runtime,
       readiness: () => this.readiness(),
       storeReachable: () => this.storeReachable(),
       busy: () => this.#loading,

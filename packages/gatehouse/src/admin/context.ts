@@ -5,6 +5,7 @@ import type { IdentityHost } from '../identity/host.ts'
 import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { Readiness } from '../observability/readiness.ts'
+import type { GatewayRuntime } from '../pipeline/runtime.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { UpstreamRegistry } from '../proxy/upstreams.ts'
 import type { CacheOperation, CacheOperationResult } from './proxy-cache.ts'
@@ -45,6 +46,8 @@ export interface AdminContext {
   /** Pools and balancers; the balancers' target health is shown at /upstreams/{u}/health. */
   readonly upstreams: UpstreamRegistry
   config(): GatewayConfig
+  /** The running configuration made runnable (routes, plugin instances): POST /explain runs its pipeline. */
+  runtime(): GatewayRuntime
   /** Not shutting down, and the store and Redis (when configured) answer (observability/readiness.ts). */
   readiness(): Promise<Readiness>
   /** Whether the store answers a trivial query; true when no store is configured (DB-less, no identity). */

@@ -20,8 +20,9 @@ import {
   removeClient,
 } from '../identity/manage/clients.ts'
 import { IdentityChangeRefused } from '../identity/manage/refusal.ts'
+import { checkedBody } from './checked-body.ts'
 import { type AdminHandler, sendError, sendJson } from './http.ts'
-import { checkedBody, identityFor, refusedAnswered } from './identity-requests.ts'
+import { identityFor, refusedAnswered } from './identity-requests.ts'
 
 /** `GET /identity/clients`. */
 export const listClients: AdminHandler = async (ctx, a) => {

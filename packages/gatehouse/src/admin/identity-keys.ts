@@ -8,8 +8,9 @@
  */
 import { z } from 'zod'
 import { listKeys } from '../identity/keys/rotation.ts'
+import { checkedBody, fieldsRefusal, sendRefusal } from './checked-body.ts'
 import { type AdminHandler, sendJson } from './http.ts'
-import { checkedBody, fieldsRefusal, identityFor, sendRefusal } from './identity-requests.ts'
+import { identityFor } from './identity-requests.ts'
 
 /** The (optional) body of `POST /identity/keys/rotate`. */
 export const rotateBody = z.strictObject({

@@ -1,18 +1,16 @@
 /**
  * What the identity provider's admin resources (identity-users.ts, identity-clients.ts, identity-keys.ts)
- * share: the running provider or the 404 that names the setting, JSON bodies checked with every problem
- * named by its field (`fields`, as Kong's schema violations and the entity writes give them), and the
- * shared checks' refusals (identity/manage/) as coded answers. A store that cannot be reached throws
- * StoreUnavailableError, which the listener answers 503 GH_ERR_STORE_UNAVAILABLE (server.ts).
+ * share: the running provider or the 404 that names the setting, and the shared checks' refusals
+ * (identity/manage/) as coded answers naming the field (checked-body.ts). A store that cannot be reached
+ * throws StoreUnavailableError, which the listener answers 503 GH_ERR_STORE_UNAVAILABLE (server.ts).
  */
-import type { z } from 'zod'
-import { zodIssuesToConfigIssues } from '../config/format-issues.ts'
 import type { IdentityConfig } from '../config/normalize-identity.ts'
-import { GatehouseError, type GatehouseErrorCode } from '../errors/errors.ts'
+import { GatehouseError } from '../errors/errors.ts'
 import type { IdentityHost } from '../identity/host.ts'
-import { type FieldProblem, IdentityChangeRefused } from '../identity/manage/refusal.ts'
+import { IdentityChangeRefused } from '../identity/manage/refusal.ts'
+import { type Answer, fieldsOf, fieldsRefusal, sendRefusal } from './checked-body.ts'
 import type { AdminContext } from './context.ts'
-import { type AdminEnv, type AdminRequest, readBody, sendError } from './http.ts'
+import { type AdminRequest, sendError } from './http.ts'
 
 /** Why every /identity/… route answers 404 while the provider is off (dispatch.ts says it first). */
 export const IDENTITY_OFF =
@@ -36,34 +34,6 @@ export function identityFor(
   return { host, identity: ctx.config().settings.identity }
 }
 
-/** The body checked by `schema`, or null once the 400 naming every field in error was sent. */
-export async function checkedBody<S extends z.ZodType>(
-  a: AdminRequest,
-  env: AdminEnv,
-  schema: S,
-  options: { optional?: boolean } = {},
-): Promise<z.output<S> | null> {
-  const text = (await readBody(a.req, env.maxBodySize)).toString('utf8')
-  let json: unknown = {}
-  if (text.trim() !== '' || options.optional !== true) {
-    try {
-      json = JSON.parse(text)
-    } catch {
-      // The parser's message would quote the body, which may hold a password.
-      sendError(a.res, new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', 'the body must be a JSON object'))
-      return null
-    }
-  }
-  const checked = schema.safeParse(json)
-  if (checked.success) return checked.data
-  const issues = checked.error.issues.map((i) =>
-    // A claim name's own rule is nested in zod's generic "Invalid key in record".
-    i.code === 'invalid_key' ? { ...i, message: i.issues[0]?.message ?? i.message } : i,
-  )
-  sendRefusal(a, fieldsRefusal('GH_ERR_ADMIN_BAD_REQUEST', zodIssuesToConfigIssues(issues, schema)))
-  return null
-}
-
 /** Runs a change; a refusal of the shared checks becomes its answer (and `undefined` is returned). */
 export async function refusedAnswered<T>(a: AdminRequest, run: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -73,11 +43,6 @@ export async function refusedAnswered<T>(a: AdminRequest, run: () => Promise<T>)
     sendRefusal(a, asAnswer(err))
     return undefined
   }
-}
-
-interface Answer {
-  readonly error: GatehouseError
-  readonly fields: Readonly<Record<string, string>> | null
 }
 
 function asAnswer(err: IdentityChangeRefused): Answer {
@@ -98,23 +63,4 @@ function asAnswer(err: IdentityChangeRefused): Answer {
     case 'unconfigured':
       return { error: new GatehouseError('GH_ERR_ADMIN_BAD_REQUEST', err.message), fields: null }
   }
-}
-
-/** A refusal naming each field: the message lists them all, `fields` maps each path to its problem. */
-export function fieldsRefusal(code: GatehouseErrorCode, problems: readonly FieldProblem[]): Answer {
-  const parts = problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`))
-  return { error: new GatehouseError(code, parts.join('; ')), fields: fieldsOf(problems) }
-}
-
-function fieldsOf(problems: readonly FieldProblem[]): Record<string, string> {
-  const fields: Record<string, string> = {}
-  for (const { path, message } of problems) {
-    const at = path === '' ? '@entity' : path
-    fields[at] = fields[at] === undefined ? message : `${fields[at]}; ${message}`
-  }
-  return fields
-}
-
-export function sendRefusal(a: AdminRequest, answer: Answer): void {
-  sendError(a.res, answer.error, answer.fields === null ? {} : { fields: answer.fields })
 }

@@ -30,9 +30,10 @@ import {
   unlock,
 } from '../identity/manage/users.ts'
 import type { Store, StoredUser } from '../storage/store.ts'
+import { checkedBody, fieldsRefusal, sendRefusal } from './checked-body.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminHandler, type AdminRequest, sendError, sendJson } from './http.ts'
-import { checkedBody, fieldsRefusal, identityFor, refusedAnswered, sendRefusal } from './identity-requests.ts'
+import { identityFor, refusedAnswered } from './identity-requests.ts'
 
 /** `GET /identity/users`. */
 export const listUsers: AdminHandler = async (ctx, a) => {

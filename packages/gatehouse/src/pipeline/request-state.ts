@@ -9,6 +9,7 @@ import type { GatehouseError } from '../errors/errors.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import { letBodyCome } from '../proxy/expect-continue.ts'
 import { announcedOver, bodyLimitError } from './body-limit.ts'
+import type { DryRun } from './dry-run.ts'
 import type { PluginInstance } from './plugin-chain.ts'
 import type { Principal } from './principal.ts'
 import type { RouteContext } from './route-context.ts'
@@ -152,6 +153,12 @@ export class RequestState {
   failedParts: readonly FailedPart[] | null
   /** Taps on the upstream response (`tapResponse`); null when no plugin asked, which costs nothing. */
   responseTaps: ResponseTap[] | null
+  /**
+   * Non-null when this request is a dry run (POST /explain, dry-run.ts): it is never forwarded, and a
+   * plugin does nothing that outlives it (counts, signs, stores, refreshes, sets cookies), saying instead
+   * what it would have done. Null for every real request.
+   */
+  dryRun: DryRun | null
 
   /** Scratch space for plugins, keyed by plugin name; created on first use. */
   #shared: Map<string, unknown> | null
@@ -211,6 +218,7 @@ export class RequestState {
     this.inflight = null
     this.failedParts = null
     this.responseTaps = null
+    this.dryRun = null
     this.#shared = null
     this.#bodyRead = null
   }
