@@ -7,7 +7,9 @@
  * and secrets never appear in answers (but the one 201 that hands a client its secret) nor in the log.
  */
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import BetterSqlite3 from 'better-sqlite3'
 import { decodeProtectedHeader } from 'jose'
 import { Browser, formTo } from '../identity/support/browser.ts'
 import {
@@ -382,11 +384,13 @@ describe('the identity provider on the admin API', () => {
     assert.equal((await call('DELETE', '/identity/clients/nobody')).status, 404)
   })
 
-  it('lists the provider’s signing keys and rotates them: new tokens carry the new key', async () => {
+  it('lists the provider’s signing keys and rotates them: new tokens carry a new key', async () => {
+    type Key = { kid: string; alg: string; state: string }
+    const actives = (keys: Key[]) => keys.filter((k) => k.state === 'active')
     const before = await call('GET', '/identity/keys')
     assert.equal(before.status, 200)
-    const active = before.body.data.find((k: { state: string }) => k.state === 'active')
-    assert.ok(active, before.text)
+    const old = actives(before.body.data)
+    assert.ok(old.length > 0, before.text)
     assert.ok(!before.text.includes('"d"') && !before.text.includes('sealed'), 'no key material')
 
     const badAlg = await call('POST', '/identity/keys/rotate', { alg: 'HS256' })
@@ -395,23 +399,47 @@ describe('the identity provider on the admin API', () => {
 
     const rotated = await call('POST', '/identity/keys/rotate')
     assert.equal(rotated.status, 201, rotated.text)
-    assert.ok(
-      rotated.body.events.some(
-        (e: { kid: string; event: string }) => e.kid === active.kid && e.event === 'retired',
-      ),
+    for (const key of old)
+      assert.ok(
+        rotated.body.events.some((e: Key & { event: string }) => e.kid === key.kid && e.event === 'retired'),
+        `${key.alg} ${key.kid} retired`,
+      )
+    const now = actives(rotated.body.data)
+    assert.deepEqual(
+      now.map((k) => k.alg).toSorted(),
+      old.map((k) => k.alg).toSorted(),
+      'one new active key per algorithm',
     )
-    const now = rotated.body.data.find(
-      (k: { state: string; alg: string }) => k.state === 'active' && k.alg === active.alg,
-    )
-    assert.notEqual(now.kid, active.kid)
+    assert.ok(now.every((k) => !old.some((o) => o.kid === k.kid)))
 
     const partner = await configFor(gw.issuer, 'partner', PARTNER_SECRET)
     const tokens = await client.clientCredentialsGrant(partner, { resource: ORDERS_API })
-    assert.equal(decodeProtectedHeader(tokens.access_token).kid, now.kid)
+    const kid = decodeProtectedHeader(tokens.access_token).kid
+    assert.ok(
+      now.some((k) => k.kid === kid),
+      `signed with ${kid}, one of the new keys`,
+    )
+  })
+
+  it('answers 503 GH_ERR_STORE_UNAVAILABLE to a write the store cannot take, and the same write succeeds after', async () => {
+    const other = new BetterSqlite3(join(gw.gh.dir, 'gatehouse.db'))
+    const frank = { username: 'frank', password: 'frank-long-passphrase-1' }
+    try {
+      // Another writer holding the file's one write lock past busy_timeout (5 s).
+      other.exec('begin immediate')
+      const refused = await call('POST', '/identity/users', frank)
+      assert.equal(refused.status, 503, refused.text)
+      assert.equal(refused.body.code, 'GH_ERR_STORE_UNAVAILABLE')
+      assert.ok(!refused.text.includes(frank.password))
+      other.exec('rollback')
+    } finally {
+      other.close()
+    }
+    assert.equal((await call('POST', '/identity/users', frank)).status, 201)
   })
 
   it('writes no password into the log', () => {
-    for (const secret of [DAVE.password, DAVE_NEW, ALICE.password])
+    for (const secret of [DAVE.password, DAVE_NEW, ALICE.password, 'frank-long-passphrase-1'])
       assert.ok(!gw.gh.stdout.includes(secret) && !gw.gh.stderr.includes(secret), 'a password was logged')
     assert.ok(gw.gh.lines.some((l) => l.msg === 'identity user added' && l.user === 'dave'))
   })
