@@ -23,7 +23,7 @@ import { Router } from '../router/router.ts'
 import { DryRun, type StepVerdict } from './dry-run.ts'
 import { type Outcome, outcomeOf } from './explain-outcome.ts'
 import { runAccessPhaseDry } from './plugin-phases.ts'
-import { RequestState } from './request-state.ts'
+import { type HeaderMap, RequestState } from './request-state.ts'
 import { readRequestTarget } from './request-target.ts'
 import { exitWithError } from './respond.ts'
 import type { RouteContext } from './route-context.ts'
@@ -112,8 +112,8 @@ export async function explainRequest(input: ExplainInput, ctx: ExplainContext): 
     const dryRun = new DryRun()
     const explained = (routing: string, outcome: Outcome): Explanation =>
       explanation(state, dropped, routing, dryRun, outcome)
-    const refusedWith = (routing: string, err: GatehouseError): Explanation => {
-      exitWithError(state, err, err.status, undefined)
+    const refusedWith = (routing: string, err: GatehouseError, headers?: HeaderMap): Explanation => {
+      exitWithError(state, err, err.status, undefined, headers)
       return explained(routing, outcomeOf(state, dryRun))
     }
 
@@ -175,16 +175,20 @@ export async function explainRequest(input: ExplainInput, ctx: ExplainContext): 
     if (input.protocol === 'http' && !route.acceptsHttp) {
       const code = route.route.https_redirect_status_code
       const err = new GatehouseError('GH_ERR_ROUTE_PROTOCOL', 'Please use HTTPS protocol')
-      if (code === 426) return refusedWith(routing, err)
+      if (code === 426)
+        return refusedWith(routing, err, { connection: 'Upgrade', upgrade: 'TLS/1.2, HTTP/1.1' })
       state.error = err
       state.exit(code, undefined, { location: `https://${input.host}${input.target}` })
       return explained(routing, outcomeOf(state, dryRun))
     }
-    if (input.protocol === 'https' && !route.acceptsHttps)
+    if (input.protocol === 'https' && !route.acceptsHttps) {
+      // An http-only route is not a match for https (Kong's router).
+      state.route = null
       return refusedWith(
         routing,
         new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
       )
+    }
 
     // 4. prepare
     const upstream = upstreamPathFor(route.route, route.service, path, match.matchedLength)
