@@ -510,6 +510,7 @@ export class Gateway implements PipelineContext {
       config: () => this.runtime.config,
       configLoadedAt: () => this.configLoadedAt,
       liveStats: this.liveStats,
+      runtime: () => this.runtime,
       readiness: () => this.readiness(),
       storeReachable: () => this.storeReachable(),
       busy: () => this.#loading,

@@ -42,7 +42,8 @@ function routeReference(registry: PluginRegistry): string {
       'out of date. The prose above it is written by hand.',
     'Every route the admin API serves; any other path is 404 `GH_ERR_ADMIN_NOT_FOUND`, and a method a ' +
       'path does not list is 405 `GH_ERR_ADMIN_METHOD_NOT_ALLOWED` with `Allow`. Every `GET` also answers ' +
-      '`HEAD`. **DB**: served in DB mode only (a DB-less node answers 405, in Kong’s words). The same ' +
+      '`HEAD`. **DB**: served in DB mode only (a DB-less node answers 405, in Kong’s words). **IdP**: served ' +
+      'while the built-in identity provider is enabled (otherwise 404 naming `identity.enabled`). The same ' +
       'reference as OpenAPI 3.1, with every body’s JSON Schema and every answer: `GET /openapi.json` on ' +
       'the admin listener (behind the same checks as every other route), and ' +
       '[admin-openapi.json](admin-openapi.json).',
@@ -55,7 +56,8 @@ function routeReference(registry: PluginRegistry): string {
       .map((r) => {
         if (r.body) bodies.set(r.body.name, r.body)
         const body = r.body ? `[${r.body.name}](#${anchor(bodyHeading(r.body.name))})` : '—'
-        return [r.method, code(r.path), `${r.dbMode ? '**DB** ' : ''}${r.summary}`, body]
+        const mark = r.dbMode ? '**DB** ' : r.identity ? '**IdP** ' : ''
+        return [r.method, code(r.path), `${mark}${r.summary}`, body]
       })
     blocks.push(`### ${tag}`, table(['Method', 'Path', 'Summary', 'Body'], rows))
   }

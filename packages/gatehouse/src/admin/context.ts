@@ -6,6 +6,7 @@ import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { LiveStats } from '../observability/live-stats.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { Readiness } from '../observability/readiness.ts'
+import type { GatewayRuntime } from '../pipeline/runtime.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { UpstreamRegistry } from '../proxy/upstreams.ts'
 import type { CacheOperation, CacheOperationResult } from './proxy-cache.ts'
@@ -50,6 +51,8 @@ export interface AdminContext {
   configLoadedAt(): number
   /** The node's traffic second by second (GET /stats/stream); null in a worker, which has no admin API. */
   readonly liveStats: LiveStats | null
+  /** The running configuration made runnable (routes, plugin instances): POST /explain runs its pipeline. */
+  runtime(): GatewayRuntime
   /** Not shutting down, and the store and Redis (when configured) answer (observability/readiness.ts). */
   readiness(): Promise<Readiness>
   /** Whether the store answers a trivial query; true when no store is configured (DB-less, no identity). */

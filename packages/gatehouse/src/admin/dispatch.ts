@@ -12,6 +12,7 @@ import { GatehouseError } from '../errors/errors.ts'
 import type { AdminContext } from './context.ts'
 import { methodNotAllowed } from './entities.ts'
 import { type AdminRequest, sendError } from './http.ts'
+import { identityOff } from './identity-requests.ts'
 import { type AdminEnv, type AdminRoute, adminRoutes } from './routes.ts'
 
 interface Compiled {
@@ -78,6 +79,7 @@ export async function dispatch(ctx: AdminContext, a: AdminRequest, env: AdminEnv
         : new GatehouseError('GH_ERR_ADMIN_METHOD_NOT_ALLOWED', `${a.method} is not supported on ${a.path}`)
     return sendError(a.res, err, {}, { allow })
   }
+  if (hit.route.identity === true && ctx.identity() === null) return sendError(a.res, identityOff())
   const params: Record<string, string> = {}
   let p = 0
   for (let i = 0; i < hit.segments.length; i++) {

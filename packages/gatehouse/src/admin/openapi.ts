@@ -61,7 +61,9 @@ const INFO_DESCRIPTION = [
   'its `Host` (421), cross-site requests (403), the admin token or a loopback client (401, 403) and the',
   'media type of a write’s body (415); see docs/admin-api.md. Every `GET` is also answered to `HEAD`;',
   'Kong’s entity paths answer `OPTIONS` with what they allow. Operations marked `x-gatehouse-db-mode`',
-  'are served when entities are kept in the database; a DB-less node answers them 405.',
+  'are served when entities are kept in the database; a DB-less node answers them 405. Operations marked',
+  '`x-gatehouse-identity` are served while the built-in identity provider is enabled (`identity.enabled`);',
+  'otherwise they answer 404 `GH_ERR_ADMIN_NOT_FOUND` naming the setting.',
 ].join(' ')
 
 export function buildOpenApi(table: AdminRouteTable, version: string): OpenApiDocument {
@@ -146,6 +148,9 @@ function operation(route: AdminRoute, errorResponses: Record<string, unknown>): 
     route.dbMode
       ? 'DB mode only: a DB-less node answers 405 (Kong’s `cannot … when not using a database`).'
       : '',
+    route.identity
+      ? 'Served while the identity provider is enabled; otherwise 404 naming `identity.enabled`.'
+      : '',
     route.description ?? '',
   ]
     .filter((t) => t !== '')
@@ -159,6 +164,7 @@ function operation(route: AdminRoute, errorResponses: Record<string, unknown>): 
     ...(route.body ? { requestBody: requestBody(route.body) } : {}),
     responses: responses(route, errorResponses),
     ...(route.dbMode ? { 'x-gatehouse-db-mode': true } : {}),
+    ...(route.identity ? { 'x-gatehouse-identity': true } : {}),
   }
 }
 
@@ -201,6 +207,7 @@ function responses(route: AdminRoute, errorResponses: Record<string, unknown>): 
   if (route.method !== 'GET') for (const c of WRITE_ERRORS) codes.add(c)
   if (route.params !== undefined) codes.add('GH_ERR_ADMIN_BAD_REQUEST')
   if (route.dbMode) codes.add('GH_ERR_ADMIN_METHOD_NOT_ALLOWED')
+  if (route.identity) codes.add('GH_ERR_ADMIN_NOT_FOUND')
   const byStatus = new Map<number, GatehouseErrorCode[]>()
   for (const code of codes) {
     const status = ERROR_CODES[code].status

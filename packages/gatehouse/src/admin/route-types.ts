@@ -60,6 +60,11 @@ export interface AdminRoute {
   readonly errors?: readonly GatehouseErrorCode[]
   /** Served only when entities are kept in the database (DB mode); a DB-less node answers 405. */
   readonly dbMode?: boolean
+  /**
+   * Served only while the built-in identity provider is enabled (`identity.enabled`); otherwise 404
+   * GH_ERR_ADMIN_NOT_FOUND naming the setting (dispatch.ts).
+   */
+  readonly identity?: boolean
   /** A Kong entity path: the type a write would change (Kong's DB-less 405 names it), and OPTIONS is answered. */
   readonly entity?: string
   readonly handle: AdminHandler

@@ -12,7 +12,9 @@ import { declarativeSchemaFor } from '../config/load.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import { loadConfig, showConfig } from './config.ts'
 import { entityRoutes, entityShapes } from './entity-routes.ts'
+import { explain, explainBody } from './explain.ts'
 import { sendJson } from './http.ts'
+import { identityRoutes } from './identity-routes.ts'
 import { listInternalKeys, rotateInternalKey, sendInternalJwks } from './internal-tokens.ts'
 import { YAML_TYPES } from './media-type.ts'
 import { buildOpenApi, type OpenApiDocument } from './openapi.ts'
@@ -42,6 +44,53 @@ const CONFIG_COUNTS: JsonSchema = {
   properties: Object.fromEntries(
     ['services', 'routes', 'consumers', 'plugins'].map((k) => [k, { type: 'integer', minimum: 0 }]),
   ),
+}
+
+const VERDICT: JsonSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    id: { type: ['string', 'null'] },
+    priority: { type: 'integer' },
+    scope: {
+      type: 'string',
+      description: '`global`, or what the instance is attached to: `route`, `service`, `consumer`.',
+    },
+    verdict: { type: 'string', enum: ['passed', 'refused', 'answered', 'skipped', 'not_evaluated'] },
+    status: { type: ['integer', 'null'] },
+    code: { type: 'string' },
+    reason: { type: ['string', 'null'] },
+    message: { type: 'string' },
+    why: { type: 'string' },
+    notes: {
+      type: 'object',
+      description:
+        'What the plugin found or would have done (rate-limit counts, the internal token’s claims, ...).',
+    },
+  },
+  required: ['name', 'priority', 'scope', 'verdict'],
+}
+const EXPLANATION: JsonSchema = {
+  type: 'object',
+  properties: {
+    request: {
+      type: 'object',
+      description:
+        'The request explained; `sent` describes each header, cookie and query parameter without its value.',
+    },
+    route: { type: ['object', 'null'] },
+    routing: { type: 'string' },
+    plugins: { type: 'array', items: VERDICT },
+    consumer: { type: ['object', 'null'] },
+    credential: { type: ['object', 'null'] },
+    caller: { type: ['object', 'null'] },
+    outcome: {
+      type: 'object',
+      properties: { result: { type: 'string', enum: ['refused', 'answered', 'composed', 'forwarded'] } },
+      required: ['result'],
+    },
+  },
+  required: ['request', 'plugins', 'outcome'],
 }
 
 /** The routes of the node itself, its configuration, keys, revocations and caches. */
@@ -232,6 +281,19 @@ function nodeRoutes(registry: PluginRegistry): AdminRoute[] {
       errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_KEY_NOT_FOUND', 'GH_ERR_REVOCATION_UNAVAILABLE'],
       handle: revokeSigningKey,
     },
+    {
+      method: 'POST',
+      path: '/explain',
+      tag: 'Explain',
+      summary: 'Why was this refused? A dry run of a request through a route’s plugins',
+      description:
+        'Name a route (id or name) or describe a request (method, host, path: matched by the router), with the headers and query parameters a client would send. The answer lists the route’s plugins in the order their access phase runs, each `passed`, `refused` (status, code, reason: as the access log’s error_code and error_detail), `answered`, `skipped` (and why) or `not_evaluated`; the consumer and caller they resolved; and the outcome: `forwarded` to a service, `composed`, `answered` by a plugin, or `refused` with status, headers and body. A dry run of the plugins’ own code: nothing is forwarded, counted (rate-limiting reads its counters), signed (internal-token says what it would mint), stored, refreshed or set. What was sent is described, never echoed.',
+      body: { schema: explainBody, name: 'ExplainRequest', required: true },
+      responses: { 200: { description: 'The explanation, whatever the outcome.', schema: EXPLANATION } },
+      errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_ADMIN_NOT_FOUND'],
+      handle: explain,
+    },
+    ...identityRoutes(),
     {
       method: 'GET',
       path: '/internal-tokens/jwks.json',

@@ -1,15 +1,21 @@
 /**
  * `gatehouse clients ...`: the identity provider's OAuth clients in the store, checked by the same schema
  * and rules as `identity.clients` in the file. A confidential client's secret is generated here, printed
- * once, and stored only as a hash keyed by identity.secret; nothing prints a hash.
+ * once, and stored only as a hash keyed by identity.secret; nothing prints a hash. The checks and the
+ * writes are identity/manage/clients.ts, which the admin API uses too.
  */
-import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
-import { checkClientRules, clientSecretKey, hashClientSecret } from '../config/normalize-identity.ts'
 import { identityClient } from '../config/schema/identity.ts'
-import type { StoredClient } from '../storage/store.ts'
+import {
+  changeableClient,
+  clientProblems,
+  createClient,
+  newClientSecret,
+  removeClient as removeStoredClient,
+} from '../identity/manage/clients.ts'
+import { IdentityChangeRefused } from '../identity/manage/refusal.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
-import { nowSeconds, printTable, say } from './lib/output.ts'
+import { printTable, say } from './lib/output.ts'
 import {
   CONFIG_OPTION,
   configFileFrom,
@@ -55,8 +61,7 @@ async function addClient(args: string[]): Promise<number> {
     allowPositionals: true,
   })
   if (positionals.length !== 1) throw new UsageError('clients add takes exactly one CLIENT_ID')
-  // 32 random bytes: the entropy that makes a fast keyed hash enough (normalize-identity.ts).
-  const secret = values.public ? undefined : randomBytes(32).toString('base64url')
+  const secret = values.public ? undefined : newClientSecret()
   const input: ClientInput = {
     client_id: positionals[0]!,
     ...(secret !== undefined && { client_secret: secret }),
@@ -78,39 +83,10 @@ async function addClient(args: string[]): Promise<number> {
   const configFile = configFileFrom(values.config, 'clients add')
 
   return withStore(configFile, async ({ config, store }) => {
-    const identity = config.settings.identity
-    const problems: string[] = []
-    const indicators = new Set(identity.resources.map((r) => r.indicator))
-    checkClientRules(client, indicators, (path, message) =>
-      problems.push(describeIssue(path, message, input)),
-    )
-    if (problems.length > 0) throw new UsageError(problems.join('; '), false)
-
-    if (identity.clients.some((c) => c.client_id === client.client_id))
-      throw new CommandFailure(managedMessage(`client '${client.client_id}'`, configFile))
-    if (await store.clients.get(client.client_id))
-      throw new CommandFailure(`client_id '${client.client_id}' is already taken`)
-    if (secret !== undefined && identity.secret === undefined)
-      throw new CommandFailure(
-        `identity.secret is not set in ${configFile}: a confidential client's secret is stored as a hash keyed by it ` +
-          '(set it, e.g. to {vault://env/GATEHOUSE_IDENTITY_SECRET}, or add a --public client)',
-      )
-    const now = nowSeconds()
-    const stored: StoredClient = {
-      client_id: client.client_id,
-      secret_hash: secret === undefined ? null : hashClientSecret(clientSecretKey(identity.secret!), secret),
-      client_name: client.client_name ?? null,
-      redirect_uris: client.redirect_uris,
-      post_logout_redirect_uris: client.post_logout_redirect_uris,
-      grant_types: client.grant_types,
-      scopes: client.scopes,
-      resources: client.resources,
-      first_party: client.first_party,
-      source: 'cli',
-      created_at: now,
-      updated_at: now,
-    }
-    await store.clients.insert(stored)
+    const problems = clientProblems(client, config.settings.identity)
+    if (problems.length > 0)
+      throw new UsageError(problems.map((p) => describeIssue(p.path, p.message, input)).join('; '), false)
+    await refusedAsFailure(configFile, () => createClient(store, config.settings.identity, client))
     say(`client '${client.client_id}' added (${secret === undefined ? 'public' : 'confidential'})`)
     if (secret !== undefined) {
       say(`client_secret: ${secret}`)
@@ -148,17 +124,29 @@ async function removeClient(args: string[]): Promise<number> {
   const clientId = positionals[0]!
   const configFile = configFileFrom(values.config, 'clients remove')
   return withStore(configFile, async ({ config, store }) => {
-    const managed = managedMessage(`client '${clientId}'`, configFile)
-    // The file decides, whether or not a load of it has written the client to the store yet.
-    if (config.settings.identity.clients.some((c) => c.client_id === clientId))
-      throw new CommandFailure(managed)
-    const client = await store.clients.get(clientId)
-    if (client === undefined) throw new CommandFailure(`no client '${clientId}'`)
-    if (client.source === 'config') throw new CommandFailure(managed)
-    await store.clients.remove(clientId)
+    await refusedAsFailure(configFile, async () => {
+      const client = await changeableClient(store, config.settings.identity, clientId)
+      await removeStoredClient(store, client)
+    })
     say(`client '${clientId}' removed`)
     return 0
   })
+}
+
+/** The shared checks' refusals as this command's failures, naming the file where that helps. */
+async function refusedAsFailure<T>(configFile: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (err) {
+    if (!(err instanceof IdentityChangeRefused)) throw err
+    if (err.kind === 'managed') throw new CommandFailure(managedMessage(err.what, configFile))
+    if (err.kind === 'unconfigured')
+      throw new CommandFailure(
+        `identity.secret is not set in ${configFile}: a confidential client's secret is stored as a hash keyed by it ` +
+          '(set it, e.g. to {vault://env/GATEHOUSE_IDENTITY_SECRET}, or add a --public client)',
+      )
+    throw new CommandFailure(err.message)
+  }
 }
 
 interface ClientInput {

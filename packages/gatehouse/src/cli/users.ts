@@ -1,16 +1,26 @@
 /**
  * `gatehouse users ...`: the identity provider's users in the store. Passwords come from standard input
  * and are stored as argon2id hashes; nothing prints a hash. Users the configuration file declares (or
- * that a load of it wrote, source `config`) belong to the file and are refused here.
+ * that a load of it wrote, source `config`) belong to the file and are refused here. The checks and the
+ * writes are identity/manage/users.ts, which the admin API uses too.
  */
-import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { identityUser } from '../config/schema/identity.ts'
 import { hashPassword } from '../crypto/argon2id.ts'
-import { weakPasswordReason } from '../crypto/password-policy.ts'
+import { IdentityChangeRefused } from '../identity/manage/refusal.ts'
+import {
+  changeableUser,
+  checkAvailable,
+  createUser,
+  passwordProblem,
+  removeUser,
+  setDisabled,
+  setPasswordHash,
+  unlock,
+} from '../identity/manage/users.ts'
 import type { StoredUser } from '../storage/store.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
-import { nowSeconds, printTable, say } from './lib/output.ts'
+import { printTable, say } from './lib/output.ts'
 import { readPassword } from './lib/read-password.ts'
 import {
   CONFIG_OPTION,
@@ -33,18 +43,17 @@ export async function usersCommand(args: string[]): Promise<number> {
     case 'disable':
     case 'enable':
       return changeUser(rest, sub, async (ctx, user) => {
-        await ctx.store.users.update(user.id, { disabled: sub === 'disable', updated_at: nowSeconds() })
+        await setDisabled(ctx.store, user, sub === 'disable')
         say(`user '${user.username}' ${sub}d`)
       })
     case 'passwd':
       return changeUser(rest, sub, async (ctx, user) => {
-        const password_hash = hashPassword(await newPassword(user.username, user.email))
-        await ctx.store.users.update(user.id, { password_hash, updated_at: nowSeconds() })
+        await setPasswordHash(ctx.store, user, hashPassword(await newPassword(user.username, user.email)))
         say(`password of '${user.username}' changed`)
       })
     case 'remove':
       return changeUser(rest, sub, async (ctx, user) => {
-        await ctx.store.users.remove(user.id)
+        await removeUser(ctx.store, user)
         say(`user '${user.username}' removed`)
       })
     case 'unlock':
@@ -90,35 +99,20 @@ async function addUser(args: string[]): Promise<number> {
         .join('; '),
       false,
     )
-  const { username, email = null, roles, claims } = parsed.data
+  const user = parsed.data
   const configFile = configFileFrom(values.config, 'users add')
 
-  return withStore(configFile, async (ctx) => {
-    if (declaredInFile(ctx, username))
-      throw new CommandFailure(managedMessage(`user '${username}'`, configFile))
-    // Checked before asking for the password; the insert checks again.
-    if (await ctx.store.users.findByUsername(username))
-      throw new CommandFailure(`username '${username}' is already taken`)
-    if (email !== null && (await ctx.store.users.findByEmail(email)))
-      throw new CommandFailure(`e-mail address '${email}' is already taken`)
-    const password_hash = hashPassword(await newPassword(username, email))
-    const now = nowSeconds()
-    const user: StoredUser = {
-      id: randomUUID(),
-      username,
-      email,
-      password_hash,
-      roles,
-      claims,
-      disabled: false,
-      source: 'cli',
-      created_at: now,
-      updated_at: now,
-    }
-    await ctx.store.users.insert(user)
-    say(`user '${username}' added (id ${user.id})`)
-    return 0
-  })
+  return withStore(configFile, (ctx) =>
+    refusedAsFailure(configFile, async () => {
+      const { config, store } = ctx
+      // Checked before asking for the password; createUser checks again.
+      await checkAvailable(store, config.settings.identity, user)
+      const hash = hashPassword(await newPassword(user.username, user.email ?? null))
+      const added = await createUser(store, config.settings.identity, user, hash)
+      say(`user '${user.username}' added (id ${added.id})`)
+      return 0
+    }),
+  )
 }
 
 async function listUsers(args: string[]): Promise<number> {
@@ -152,17 +146,23 @@ async function changeUser(
   if (positionals.length !== 1) throw new UsageError(`users ${sub} takes exactly one USERNAME`)
   const configFile = configFileFrom(values.config, `users ${sub}`)
   const username = positionals[0]!
-  return withStore(configFile, async (ctx) => {
-    // The file decides, whether or not a load of it has written the user to the store yet.
-    if (declaredInFile(ctx, username))
-      throw new CommandFailure(managedMessage(`user '${username}'`, configFile))
-    const user = await ctx.store.users.findByUsername(username)
-    if (user === undefined) throw new CommandFailure(`no user '${username}'`)
-    if (user.source === 'config')
-      throw new CommandFailure(managedMessage(`user '${user.username}'`, configFile))
-    await change(ctx, user)
-    return 0
-  })
+  return withStore(configFile, (ctx) =>
+    refusedAsFailure(configFile, async () => {
+      const user = await changeableUser(ctx.store, ctx.config.settings.identity, username, { byId: false })
+      await change(ctx, user)
+      return 0
+    }),
+  )
+}
+
+/** The shared checks' refusals as this command's failures, naming the file for a user it manages. */
+async function refusedAsFailure(configFile: string, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run()
+  } catch (err) {
+    if (!(err instanceof IdentityChangeRefused)) throw err
+    throw new CommandFailure(err.kind === 'managed' ? managedMessage(err.what, configFile) : err.message)
+  }
 }
 
 /**
@@ -175,13 +175,10 @@ async function unlockUser(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('users unlock takes exactly one USERNAME')
   const username = positionals[0]!
   return withStore(configFileFrom(values.config, 'users unlock'), async ({ store }) => {
-    const key = `user:${username.toLowerCase()}`
-    const state = await store.throttle.get(key)
-    await store.throttle.clear(key)
     say(
-      state === undefined
-        ? `'${username}' has no failed logins or lock to clear`
-        : `cleared the failed logins and lock of '${username}'`,
+      (await unlock(store, username))
+        ? `cleared the failed logins and lock of '${username}'`
+        : `'${username}' has no failed logins or lock to clear`,
     )
     return 0
   })
@@ -189,14 +186,9 @@ async function unlockUser(args: string[]): Promise<number> {
 
 async function newPassword(username: string, email: string | null): Promise<string> {
   const password = await readPassword(`Password for '${username}': `)
-  const weak = weakPasswordReason(password, { username, email })
-  if (weak !== undefined) throw new CommandFailure(`password refused: ${weak}`)
+  const problem = passwordProblem(password, { username, email })
+  if (problem !== null) throw new CommandFailure(`password ${problem.message}`)
   return password
-}
-
-function declaredInFile({ config }: StoreCommandContext, username: string): boolean {
-  const key = username.toLowerCase()
-  return config.settings.identity.users.some((u) => u.username.toLowerCase() === key)
 }
 
 /** `--claim name=value` options as an object; values stay strings. */

@@ -44,6 +44,10 @@ export class NodeCounters implements CounterPolicy {
     return this.#channel.call<Tally>('counters.hit', { keys, limits, expiresAt, now } satisfies HitArgs)
   }
 
+  peek(keys: readonly string[], limits: readonly number[], expiresAt: readonly number[], now: number) {
+    return this.#channel.call<Tally>('counters.peek', { keys, limits, expiresAt, now } satisfies HitArgs)
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -176,6 +180,10 @@ export function serveNodeState(
     .handle('counters.hit', (args) => {
       const a = args as HitArgs
       return counters.hit(a.keys, a.limits, a.expiresAt, a.now)
+    })
+    .handle('counters.peek', (args) => {
+      const a = args as HitArgs
+      return counters.peek(a.keys, a.limits, a.expiresAt, a.now)
     })
     .handle('session.get', (args) => {
       const a = args as { binding: string; key: string }

@@ -48,6 +48,28 @@ export function hashPassword(password: string): string {
   return formatPhc({ ...NEW_HASH, salt, tag })
 }
 
+/**
+ * `hashPassword` off the event loop (libuv's thread pool), for a password set while the gateway serves
+ * (the admin API): ~30 ms of hashing must not hold up the proxy's requests.
+ */
+export function hashPasswordAsync(password: string): Promise<string> {
+  const salt = randomBytes(NEW_HASH.saltBytes)
+  return new Promise((resolve, reject) => {
+    argon2(
+      'argon2id',
+      {
+        message: password,
+        nonce: salt,
+        memory: NEW_HASH.memory,
+        passes: NEW_HASH.passes,
+        parallelism: NEW_HASH.parallelism,
+        tagLength: NEW_HASH.tagBytes,
+      },
+      (err, tag) => (err ? reject(err) : resolve(formatPhc({ ...NEW_HASH, salt, tag }))),
+    )
+  })
+}
+
 const cacheKey = randomBytes(32)
 /** HMAC of (scope, password) → PHC string. Bounded; the oldest entry goes first. */
 const hashes = new Map<string, string>()

@@ -225,7 +225,7 @@ export const ERROR_CODES = {
   GH_ERR_ADMIN_CONFLICT: {
     status: 409,
     summary:
-      "DB mode: the write would duplicate a unique value (a name, a username, an API key, a plugin's scope): Kong's unique constraint violation.",
+      "DB mode: the write would duplicate a unique value (a name, a username, an API key, a plugin's scope): Kong's unique constraint violation. Also the identity provider's users and clients (/identity/…): a username, e-mail address, id or client_id already taken.",
   },
   GH_ERR_ADMIN_REFERENCED: {
     status: 400,
@@ -251,6 +251,11 @@ export const ERROR_CODES = {
     status: 503,
     summary:
       "The admin console's files (/console/) were not built at install time: `npm install` builds them, or `npm run build:console`. A browser gets a page saying so; the admin API itself works as before.",
+  },
+  GH_ERR_ADMIN_MANAGED_BY_CONFIG: {
+    status: 409,
+    summary:
+      'The identity provider’s user or client is declared in the configuration file (identity.users, identity.clients): it is read-only through the admin API and the CLI, and changed in the file.',
   },
   GH_ERR_STORE_UNAVAILABLE: {
     status: 503,

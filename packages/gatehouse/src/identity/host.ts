@@ -26,6 +26,7 @@ import {
   type KeyInfo,
   listKeys,
   maintainKeys,
+  rotateNow,
   type Withdrawal,
   withdrawKey,
 } from './keys/rotation.ts'
@@ -231,6 +232,27 @@ export class IdentityHost {
   /** The signing keys in the store, for the admin API: never key material. */
   listKeys(): Promise<KeyInfo[]> {
     return listKeys(this.store)
+  }
+
+  /**
+   * Rotates now (`gatehouse keys rotate`, POST /identity/keys/rotate): for each configured algorithm, or
+   * only `alg`, the next key signs from now on and the active one is retired; this node's provider is
+   * rebuilt with them before this resolves (the others follow the store within a second). The caller
+   * checks that `alg` is configured.
+   */
+  async rotateKeys(alg?: string): Promise<readonly KeyEvent[]> {
+    const done = await this.#serially(async () => {
+      const events = await rotateNow(this.store, this.#settings, alg !== undefined ? { alg } : {})
+      this.#logKeyEvents(events)
+      await this.#follow()
+      return events
+    })
+    return done ?? []
+  }
+
+  /** The algorithms new keys are made for (identity.keys.algorithms of the running configuration). */
+  get keyAlgorithms(): readonly string[] {
+    return this.#settings.identity.keys.algorithms
   }
 
   /**

@@ -18,7 +18,18 @@ export { IDENTITY_HEADERS } from '../proxy/identity-headers.ts'
 
 /** With `anonymous` configured: an earlier plugin already identified a real caller, so this one skips. */
 export function identifiedByEarlierPlugin(state: RequestState): boolean {
-  return state.credential !== null
+  if (state.credential === null) return false
+  state.dryRun?.skip(
+    'an earlier plugin already identified the caller (anonymous is set: the plugins combine as OR)',
+  )
+  return true
+}
+
+/** A plugin that leaves CORS preflights alone (`run_on_preflight: false`), as a dry run explains it. */
+export function skipsPreflight(state: RequestState, runOnPreflight: boolean): boolean {
+  if (runOnPreflight || state.method !== 'OPTIONS') return false
+  state.dryRun?.skip('an OPTIONS request (a CORS preflight), and run_on_preflight is false')
+  return true
 }
 
 /** Records a successful authentication and sets Kong's identity headers (clearing the ones not set). */
@@ -37,8 +48,16 @@ export function authenticateAs(
   delete h['x-anonymous-consumer']
 }
 
-/** Falls back to the anonymous consumer: its headers, `X-Anonymous-Consumer: true`, no credential. */
-export function authenticateAnonymously(state: RequestState, consumer: ConsumerEntity): void {
+/**
+ * Falls back to the anonymous consumer: its headers, `X-Anonymous-Consumer: true`, no credential.
+ * `reason` is why the plugin did not identify the caller (its refusal's reason), for a dry run to say.
+ */
+export function authenticateAnonymously(
+  state: RequestState,
+  consumer: ConsumerEntity,
+  reason?: string,
+): void {
+  state.dryRun?.note('anonymous', { consumer: consumerName(consumer), because: reason ?? null })
   state.consumer = consumer
   state.credential = null
   state.principal = null

@@ -22,6 +22,8 @@
  * the body bytes it sent.
  * The internal token for the upstream is minted in 5, by the internal-token plugin (transform band),
  * once authentication, authorisation and rate limiting have passed.
+ * POST /explain (explain.ts) takes a described request through 1 to 5 as a dry run (dry-run.ts): the
+ * same stage functions and plugin handlers, nothing forwarded; keep its sequence in step with this one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { GatehouseError } from '../errors/errors.ts'

@@ -3,6 +3,7 @@
  * returns a promise, so chains of synchronous plugins cost no microtask per step.
  */
 import { GatehouseError } from '../errors/errors.ts'
+import type { DryRun } from './dry-run.ts'
 import type { PluginInstance, PluginStep } from './plugin-chain.ts'
 import type { RequestState } from './request-state.ts'
 
@@ -43,6 +44,37 @@ export function runAccessPhase(state: RequestState, from = 0): Promise<void> | u
     if (state.exited) return undefined
   }
   return undefined
+}
+
+/**
+ * The access phase of a dry run (dry-run.ts, POST /explain): the same steps and instances as
+ * runAccessPhase, each access handler awaited in turn, with what each decided recorded in `dryRun`; the
+ * steps after the one that decided the request are recorded as not evaluated. A handler that throws
+ * is recorded as the refusal it would be (`dryRun.failure`), as the pipeline answers it.
+ */
+export async function runAccessPhaseDry(state: RequestState, dryRun: DryRun): Promise<void> {
+  state.dryRun = dryRun
+  const steps = state.route!.chain.steps
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!
+    if (state.exited || dryRun.answeredBy !== null || dryRun.failure !== null) {
+      dryRun.notEvaluated(step)
+      continue
+    }
+    state.stepsRun = i + 1
+    const instance = instanceFor(step, state)
+    if (state.chosenInstances !== null) state.chosenInstances[i] = instance
+    dryRun.begin(step, instance)
+    let failure: GatehouseError | null = null
+    if (instance?.handler.access !== undefined) {
+      try {
+        await instance.handler.access(state)
+      } catch (err) {
+        failure = asPluginError(err, instance)
+      }
+    }
+    dryRun.end(state, failure)
+  }
 }
 
 /**

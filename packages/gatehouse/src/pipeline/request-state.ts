@@ -9,6 +9,7 @@ import type { GatehouseError } from '../errors/errors.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import { letBodyCome } from '../proxy/expect-continue.ts'
 import { announcedOver, bodyLimitError, type StreamedBodyLimit } from './body-limit.ts'
+import type { DryRun } from './dry-run.ts'
 import type { PluginInstance } from './plugin-chain.ts'
 import type { Principal } from './principal.ts'
 import type { RouteContext } from './route-context.ts'
@@ -159,6 +160,12 @@ export class RequestState {
    * counted as the body streams upstream or is read (body-limit.ts); null for none.
    */
   bodyLimit: StreamedBodyLimit | null
+  /**
+   * Non-null when this request is a dry run (POST /explain, dry-run.ts): it is never forwarded, and a
+   * plugin does nothing that outlives it (counts, signs, stores, refreshes, sets cookies), saying instead
+   * what it would have done. Null for every real request.
+   */
+  dryRun: DryRun | null
 
   /** Scratch space for plugins, keyed by plugin name; created on first use. */
   #shared: Map<string, unknown> | null
@@ -220,6 +227,7 @@ export class RequestState {
     this.responseTaps = null
     this.correlationId = null
     this.bodyLimit = null
+    this.dryRun = null
     this.#shared = null
     this.#bodyRead = null
   }

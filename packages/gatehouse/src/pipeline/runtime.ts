@@ -34,6 +34,8 @@ export interface RuntimeDependencies {
 export class GatewayRuntime {
   readonly config: GatewayConfig
   readonly router: Router<RouteContext>
+  /** Every route's compiled context, in the configuration's order (a dry run names one: pipeline/explain.ts). */
+  readonly routeContexts: readonly RouteContext[]
   readonly consumers: ReadonlyMap<string, ConsumerEntity>
   readonly pluginInstances: readonly PluginInstance[]
   /** Upstream pool and balancer keys this runtime uses (the others can be closed after a swap). */
@@ -115,6 +117,7 @@ export class GatewayRuntime {
     })
     for (const key of deps.upstreams.acquireUpstreams(config)) keys.add(key)
     this.router = new Router(contexts)
+    this.routeContexts = contexts.map((c) => c.target)
     this.upstreamKeys = keys
     this.trustedProxies = buildBlockList(config.settings.proxy.trusted_ips)
     this.identityHeaders = identityHeadersOf(config, deps.registry)

@@ -133,7 +133,7 @@ export const plugin: GatewayPlugin<BasicAuthConfig> = {
         refuse(state, 503, BUSY, BUSY_HEADERS, 'GH_ERR_AUTH_CHECKS_BUSY', 'basic_auth_busy')
       else if (outcome !== null)
         authenticateAs(state, outcome.consumer, outcome.credential, outcome.principal)
-      else if (anonymous !== null) authenticateAnonymously(state, anonymous)
+      else if (anonymous !== null) authenticateAnonymously(state, anonymous, 'basic_auth_refused')
       else
         refuse(
           state,

@@ -92,6 +92,18 @@ export class UserInfoEnricher {
     return asked
   }
 
+  /**
+   * What `lookup` would answer from the cache, without asking the service: undefined when it would ask
+   * (a dry run says so instead of calling out).
+   */
+  cached(principal: Principal): Profile | EnrichmentFailed | undefined {
+    const cached = this.#cache.get(`${principal.issuer ?? ''}\0${principal.subject}`, Date.now())
+    if (cached === undefined) return undefined
+    if (cached instanceof EnrichmentFailed || !this.#revocations.profileStale(principal.subject, cached.at))
+      return cached
+    return undefined
+  }
+
   close(): Promise<void> {
     return this.#agent.close()
   }

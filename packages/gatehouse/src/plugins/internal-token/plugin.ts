@@ -19,7 +19,13 @@
  * likewise asked again once the subject's profile changed or the subject was revoked (enrichment.ts).
  */
 
-import { type MintRequest, mintInternalToken, RESERVED_CLAIMS } from '../../internal-tokens/mint.ts'
+import {
+  INTERNAL_TOKEN_TYPE,
+  internalClaims,
+  type MintRequest,
+  mintInternalToken,
+  RESERVED_CLAIMS,
+} from '../../internal-tokens/mint.ts'
 import { refuse } from '../../pipeline/authenticate.ts'
 import type { Principal } from '../../pipeline/principal.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
@@ -42,6 +48,9 @@ const ENRICHMENT_UNAVAILABLE = { message: 'The caller’s profile is unavailable
 const TOKEN_UNAVAILABLE = { message: 'The gateway cannot sign an internal token right now' }
 const RETRY = { 'retry-after': '1' }
 const NONE: Readonly<Record<string, unknown>> = Object.freeze({})
+
+/** What a dry run puts where the token would go: no token is ever signed for it. */
+const DRY_RUN_TOKEN = '(not signed: dry run)'
 
 /** No signing key yet (before the key ring started): a 503, not a logged failure. */
 class NoSigningKey extends Error {}
@@ -155,10 +164,13 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
       const consumer = state.consumer !== null && state.credential !== null ? state.consumer : null
       const cacheKey = perRequest ? '' : cacheKeyOf(p, consumer?.id ?? '', profile, aud)
       const now = Date.now()
+      let reused = false
       if (!perRequest) {
         const hit = cache.get(cacheKey, now)
-        if (hit !== undefined && hit.kid === key.kid && !revocations.subjectRevoked(p.subject, hit.at))
-          return hit.token
+        if (hit !== undefined && hit.kid === key.kid && !revocations.subjectRevoked(p.subject, hit.at)) {
+          if (state.dryRun === null) return hit.token
+          reused = true
+        }
       }
       const request: MintRequest = {
         issuer: settings.issuer,
@@ -169,6 +181,22 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
         profile: [picked(p), p.attributes, profile?.claims ?? NONE],
         reserved: RESERVED,
         requestId: perRequest ? state.requestId : null,
+      }
+      if (state.dryRun !== null) {
+        // What would be signed, never a signature or a token.
+        const claims = internalClaims(request, Math.floor(now / 1000))
+        state.dryRun.note('internal_token', {
+          header: config.header,
+          header_alg: key.alg,
+          kid: key.kid,
+          typ: INTERNAL_TOKEN_TYPE,
+          audience: aud,
+          ttl,
+          claims: { ...claims, jti: '(random, one per token)' },
+          reuse: reused ? 'a token minted for this caller earlier would be sent again' : null,
+          signed: false,
+        })
+        return DRY_RUN_TOKEN
       }
       return mintInternalToken(request, key).then((minted) => {
         if (!perRequest)
@@ -229,19 +257,51 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
       )
     }
 
+    /** A dry run asks no user-info service: a cached answer is used, else the claims go without it. */
+    const dryLookup = (state: RequestState, p: Principal, e: UserInfoEnricher): void | Promise<void> => {
+      const cached = e.cached(p)
+      if (cached === undefined) {
+        state.dryRun!.note(
+          'enrichment',
+          'no answer cached for this subject: a real request asks the user-info service now; not asked in a dry run, so its claims are missing here',
+        )
+        return mint(state, p, null)
+      }
+      state.dryRun!.note(
+        'enrichment',
+        cached instanceof EnrichmentFailed
+          ? 'the user-info service failed for this subject within the last second (remembered)'
+          : `from the cache (answered ${new Date(cached.at).toISOString()})`,
+      )
+      return enriched(state, p, cached)
+    }
+
     return {
       access(state) {
-        if (mode === 'headers') return
+        if (mode === 'headers') {
+          state.dryRun?.skip('mode: headers, no token (the auth plugins’ X-Consumer-* headers only)')
+          return
+        }
         const h = state.upstreamHeaders
         if (!keepPublic) delete h.authorization
         delete h[header]
         const p = state.principal
-        if (p === null) return
+        if (p === null) {
+          state.dryRun?.skip('no caller identified (anonymous or none): no internal token is sent')
+          return
+        }
         if (mode === 'forward') {
           if (p.token !== null) h[header] = format(p.token)
+          state.dryRun?.note(
+            'forward',
+            p.token !== null
+              ? `the caller's verified token goes upstream in ${config.header}`
+              : 'no token to forward',
+          )
           return
         }
         if (enricher === null) return mint(state, p, null)
+        if (state.dryRun !== null) return dryLookup(state, p, enricher)
         const found = enricher.lookup(p, state.requestId)
         if (found instanceof Promise) return found.then((f) => enriched(state, p, f))
         return enriched(state, p, found)

@@ -19,6 +19,7 @@ import {
   authenticateAs,
   identifiedByEarlierPlugin,
   refuse,
+  skipsPreflight,
 } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
 import { withoutCookies, withoutQueryParam } from '../_shared/conceal.ts'
@@ -96,7 +97,7 @@ export const plugin: GatewayPlugin<JwtConfig> = {
       }
       if (debug)
         ctx.logger.debug({ reason: outcome.reason, request_id: state.requestId }, 'jwt refused the token')
-      if (anonymous !== null) authenticateAnonymously(state, anonymous)
+      if (anonymous !== null) authenticateAnonymously(state, anonymous, outcome.reason)
       else {
         const code =
           outcome.reason === 'jwt_no_token'
@@ -123,7 +124,7 @@ export const plugin: GatewayPlugin<JwtConfig> = {
       access(state) {
         // Claim headers are ours whatever happens next: a client's copy never reaches the upstream.
         for (const header of clearHeaders) delete state.upstreamHeaders[header]
-        if (!config.run_on_preflight && state.method === 'OPTIONS') return
+        if (skipsPreflight(state, config.run_on_preflight)) return
         if (anonymous !== null && identifiedByEarlierPlugin(state)) return
         const token = extractToken(state.req, state.query, sources)
         if (state.route?.concealsCredentials) conceal(state)

@@ -18,6 +18,7 @@ import {
   consumerPrincipal,
   identifiedByEarlierPlugin,
   refuse,
+  skipsPreflight,
 } from '../../pipeline/authenticate.ts'
 import type { Principal } from '../../pipeline/principal.ts'
 import type { CredentialRef, RequestState } from '../../pipeline/request-state.ts'
@@ -133,16 +134,16 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
 
     function finish(state: RequestState, failure: { message: string } | null): void {
       if (failure === null) return
-      if (anonymous !== null) {
-        authenticateAnonymously(state, anonymous)
-        return
-      }
-      if (failure === NO_KEY)
-        refuse(state, 401, failure, challengeHeaders, 'GH_ERR_AUTH_CREDENTIALS_MISSING', 'key_auth_no_key')
-      else {
-        const reason = failure === DUPLICATE_KEY ? 'key_auth_duplicate_key' : 'key_auth_invalid_key'
-        refuse(state, 401, failure, challengeHeaders, 'GH_ERR_AUTH_CREDENTIALS_INVALID', reason)
-      }
+      const reason =
+        failure === NO_KEY
+          ? 'key_auth_no_key'
+          : failure === DUPLICATE_KEY
+            ? 'key_auth_duplicate_key'
+            : 'key_auth_invalid_key'
+      if (anonymous !== null) authenticateAnonymously(state, anonymous, reason)
+      else if (failure === NO_KEY)
+        refuse(state, 401, failure, challengeHeaders, 'GH_ERR_AUTH_CREDENTIALS_MISSING', reason)
+      else refuse(state, 401, failure, challengeHeaders, 'GH_ERR_AUTH_CREDENTIALS_INVALID', reason)
     }
 
     /**
@@ -157,7 +158,7 @@ export const plugin: GatewayPlugin<KeyAuthConfig> = {
     return {
       ...(inBody ? { readsBody } : {}),
       access(state) {
-        if (skipOptions && state.method === 'OPTIONS') return
+        if (skipsPreflight(state, !skipOptions)) return
         // Logical OR (anonymous set): someone else already authenticated the caller.
         if (anonymous !== null && identifiedByEarlierPlugin(state)) return
         const failure = authenticate(state)

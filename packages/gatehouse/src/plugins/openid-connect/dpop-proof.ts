@@ -106,6 +106,14 @@ export class DpopProofs {
       return f.dpopJwk
     }
     if (thumbprint !== jkt) return f.dpopJktMismatch
+    if (state.dryRun !== null) {
+      // Checking the jti would use the proof up: the client's real request with it would be a replay.
+      state.dryRun.note(
+        'dpop',
+        'the proof is good; whether its jti was used before is not checked (nor recorded) in a dry run',
+      )
+      return null
+    }
     // Remembered until the iat check would refuse the proof anyway.
     const until = ((iat as number) + this.#o.maxAge + this.#o.leeway + 1) * 1000
     try {

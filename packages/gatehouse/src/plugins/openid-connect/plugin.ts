@@ -26,6 +26,7 @@ import {
   authenticateAnonymously,
   identifiedByEarlierPlugin,
   refuse,
+  skipsPreflight,
 } from '../../pipeline/authenticate.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
 import type { Revocations } from '../../redis/revocation.ts'
@@ -152,7 +153,7 @@ export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
           'openid-connect refused the request',
         )
       if (anonymous !== null) {
-        authenticateAnonymously(state, anonymous)
+        authenticateAnonymously(state, anonymous, failure.reason)
         return
       }
       const r = answers.refusal(failure, scheme)
@@ -196,7 +197,7 @@ export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
         // Claim headers and the proof are ours whatever happens next: a client's never reach the upstream.
         for (const { header } of headerMaps) delete state.upstreamHeaders[header]
         delete state.upstreamHeaders.dpop
-        if (!config.run_on_preflight && state.method === 'OPTIONS') return
+        if (skipsPreflight(state, config.run_on_preflight)) return
         if (anonymous !== null && identifiedByEarlierPlugin(state)) return
         const presented = presentedToken(state.req.headers.authorization)
         if (presented === null) return decline(state, noToken, 'bearer')

@@ -82,6 +82,15 @@ export const plugin: GatewayPlugin<ProxyCacheConfig> = {
     const goUpstream = (state: RequestState, verdict: Verdict, status: 'Miss' | 'Refresh'): void => {
       verdict.status = status
       const key = verdict.key!
+      if (state.dryRun !== null) {
+        // Nothing goes upstream in a dry run, so nothing is captured or stored.
+        state.dryRun.note('cache', {
+          status,
+          key,
+          would: 'go upstream, and store the response if the rules allow',
+        })
+        return
+      }
       state.tapResponse(new ResponseCapture(rules, verdict, (entry) => save(key, entry)))
     }
 
@@ -108,6 +117,7 @@ export const plugin: GatewayPlugin<ProxyCacheConfig> = {
       }
       verdict.status = 'Hit'
       verdict.age = Math.floor(age)
+      state.dryRun?.note('cache', { status: 'Hit', key: verdict.key, age: verdict.age })
       // No body for HEAD (the stored Content-Length stays) nor an empty one (none is sent on 204 or 304).
       const body = state.method === 'HEAD' || entry.body.length === 0 ? undefined : entry.body
       state.exit(entry.status, body, entry.headers)

@@ -71,6 +71,7 @@ export const plugin: GatewayPlugin<RateLimitingConfig> = {
     }
 
     const decide = (state: RequestState, tally: Tally, ends: number[], now: number): void => {
+      if (state.dryRun !== null) state.dryRun.note('rate_limit', dryRunNote(tally))
       const headers = config.hide_client_headers ? undefined : rateLimitHeaders(windows, tally, ends, now)
       if (tally.admitted) {
         if (headers) pending.set(state, headers)
@@ -81,6 +82,17 @@ export const plugin: GatewayPlugin<RateLimitingConfig> = {
       })
       exitWithError(state, err, config.error_code, refusal, headers)
     }
+
+    /** What a dry run reports: each window's count before this request, and what this one would leave. */
+    const dryRunNote = (tally: Tally) => ({
+      policy: config.policy,
+      limit_by: config.limit_by,
+      windows: windows.map((w, i) => {
+        const before = tally.admitted ? tally.counts[i]! - 1 : tally.counts[i]!
+        return { period: w.period, limit: w.limit, counted: before, remaining: Math.max(0, w.limit - before) }
+      }),
+      counted_this_request: false,
+    })
 
     const unavailable = (err: unknown): void => {
       const suppressed = outage.take()
@@ -117,7 +129,12 @@ export const plugin: GatewayPlugin<RateLimitingConfig> = {
         }
         let result: Tally | Promise<Tally>
         try {
-          result = countersFor(state).hit(keys, limits, ends, now)
+          const counters = countersFor(state)
+          // A dry run (POST /explain) reads the counters and counts nothing.
+          result =
+            state.dryRun === null
+              ? counters.hit(keys, limits, ends, now)
+              : counters.peek(keys, limits, ends, now)
         } catch (err) {
           unavailable(err)
           return

@@ -88,6 +88,12 @@ export const plugin: GatewayPlugin<SessionConfig> = {
       revocations: lease.revocations,
     })
     const own = [c.names.session, c.names.login, c.names.csrf]
+    const ownPaths: [string, string][] = [
+      [config.login_path, 'login_path: the sign-in starts'],
+      [config.callback_path, 'callback_path: the sign-in completes'],
+      [config.logout_path, 'logout_path: the session ends'],
+      [config.session_info_path, 'session_info_path: who is signed in'],
+    ]
     const noSessionBody = { message: 'Unauthorized', login: config.login_path }
     const challenge = { 'www-authenticate': 'Session' }
 
@@ -123,10 +129,16 @@ export const plugin: GatewayPlugin<SessionConfig> = {
         return
       }
       if (anonymous !== null) {
-        authenticateAnonymously(state, anonymous)
+        authenticateAnonymously(state, anonymous, resolved.none)
         return
       }
-      if (config.optional) return
+      if (config.optional) {
+        state.dryRun?.note(
+          'session',
+          `none (${resolved.none}); optional: the request goes on without a caller`,
+        )
+        return
+      }
       const code =
         resolved.none === 'session_none'
           ? 'GH_ERR_AUTH_CREDENTIALS_MISSING'
@@ -141,9 +153,18 @@ export const plugin: GatewayPlugin<SessionConfig> = {
       } else refuse(state, 401, noSessionBody, challenge, code, resolved.none)
     }
 
-    /** Requests for the plugin's own paths; false when the path is not one of them. */
+    /**
+     * Requests for the plugin's own paths; false when the path is not one of them. A dry run runs none
+     * of them: each would start, complete or end a sign-in, or read the session (refreshing it).
+     */
     const ownPath = (state: RequestState): Promise<void> | false | undefined => {
       const { path, method } = state
+      if (state.dryRun !== null) {
+        const own = ownPaths.find(([p]) => p === path)
+        if (own === undefined) return false
+        state.dryRun.wouldAnswer(`the plugin answers its ${own[1]} (${path}) itself; not run in a dry run`)
+        return undefined
+      }
       const get = method === 'GET' || method === 'HEAD'
       if (path === config.login_path) return get ? startLogin(state, c) : notAllowed(state, 'GET, HEAD')
       // GET only: a HEAD (a prefetch) must not spend the one-time code.

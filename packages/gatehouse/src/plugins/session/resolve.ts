@@ -83,17 +83,26 @@ async function settle(
   }
   const expires = r.accessExpiresAt
   if (expires !== 0 && expires - now <= c.config.refresh_before && r.refreshToken !== null) {
-    try {
-      r = await c.refresher.refresh(r, now)
-      changed = true
-    } catch (err) {
-      // Logged by the refresher, once per call to the provider.
-      const e = err instanceof ProviderError ? err : new ProviderError('unavailable', 'refresh_failed')
-      if (e.kind === 'refused') return ended(state, c, r, 'session_refresh_refused')
-      if (expires <= now) return { unavailable: e.reason }
-    }
+    if (state.dryRun !== null)
+      state.dryRun.note(
+        'refresh',
+        expires <= now
+          ? 'the access token has expired: a real request refreshes it at the provider now, and passes if the provider agrees; not asked in a dry run'
+          : 'the access token expires within refresh_before: a real request refreshes it now; not done in a dry run',
+      )
+    else
+      try {
+        r = await c.refresher.refresh(r, now)
+        changed = true
+      } catch (err) {
+        // Logged by the refresher, once per call to the provider.
+        const e = err instanceof ProviderError ? err : new ProviderError('unavailable', 'refresh_failed')
+        if (e.kind === 'refused') return ended(state, c, r, 'session_refresh_refused')
+        if (expires <= now) return { unavailable: e.reason }
+      }
   } else if (expires !== 0 && expires <= now) return ended(state, c, r, 'session_token_expired')
-  if (changed || now - r.seenAt >= c.touchEvery) {
+  // A dry run leaves the session as it was: no touch, no cookie.
+  if (state.dryRun === null && (changed || now - r.seenAt >= c.touchEvery)) {
     r = Object.freeze({ ...r, seenAt: now })
     const value = await c.keeper.save(r, false, now).catch((err: unknown) => {
       // Logged by the store. A refreshed record not written is still this node's for a minute (refresh.ts).
@@ -122,6 +131,10 @@ async function ended(
   r: SessionRecord | null,
   reason: NoSession,
 ): Promise<Resolved> {
+  if (state.dryRun !== null) {
+    state.dryRun.note('session', `${reason}: a real request ends what is left of it and clears its cookies`)
+    return { none: reason }
+  }
   if (r !== null)
     await c.keeper.end(r).catch((err: unknown) => {
       // The store is down: its record expires by itself, and the cookie is cleared anyway.

@@ -7,7 +7,7 @@
  */
 import { workerLink } from '../../../cluster/link.ts'
 import { NodeCounters } from '../../../cluster/node-state.ts'
-import type { CounterPolicy, Tally } from './policy.ts'
+import { type CounterPolicy, type Tally, tallyOf } from './policy.ts'
 
 /** Counters kept at most, across every plugin of the process. */
 export const MAX_COUNTERS = 100_000
@@ -50,6 +50,21 @@ export class LocalCounters implements CounterPolicy {
       counts[i]!++
     }
     return { admitted, counts }
+  }
+
+  peek(
+    keys: readonly string[],
+    limits: readonly number[],
+    _expiresAt: readonly number[],
+    now: number,
+  ): Tally {
+    return tallyOf(
+      keys.map((key) => {
+        const c = this.#counters.get(key)
+        return c !== undefined && c.expiresAt > now ? c.count : 0
+      }),
+      limits,
+    )
   }
 
   async close(): Promise<void> {}

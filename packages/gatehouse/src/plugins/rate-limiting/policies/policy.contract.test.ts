@@ -78,6 +78,32 @@ for (const backend of backends) {
       )
     })
 
+    it('peeks at what hit would answer without counting anything (a dry run)', async () => {
+      const base = fresh()
+      const keys = [`${base}second`, `${base}minute`]
+      const expires = [later(1000), later(60_000)]
+      assert.deepEqual(await settle(policy.peek(keys, [2, 10], expires, Date.now())), {
+        admitted: true,
+        counts: [1, 1],
+      })
+      await settle(policy.hit(keys, [2, 10], expires, Date.now()))
+      for (let i = 0; i < 3; i++)
+        assert.deepEqual(await settle(policy.peek(keys, [2, 10], expires, Date.now())), {
+          admitted: true,
+          counts: [2, 2],
+        })
+      await settle(policy.hit(keys, [2, 10], expires, Date.now()))
+      assert.deepEqual(await settle(policy.peek(keys, [2, 10], expires, Date.now())), {
+        admitted: false,
+        counts: [2, 2],
+      })
+      // The peeks counted nothing: the full window still holds exactly the two hits.
+      assert.deepEqual(await settle(policy.hit([keys[1]!], [10], [expires[1]!], Date.now())), {
+        admitted: true,
+        counts: [3],
+      })
+    })
+
     it("counts a request in all its windows or none: a full window refuses without touching the others'", async () => {
       const base = fresh()
       const keys = [`${base}second`, `${base}minute`]

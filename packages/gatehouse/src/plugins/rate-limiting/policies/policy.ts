@@ -6,6 +6,12 @@
  * increments are one atomic step.
  */
 
+/** `hit`'s answer from the counts before the request: the request is admitted while every window has room. */
+export function tallyOf(before: readonly number[], limits: readonly number[]): Tally {
+  const admitted = before.every((count, i) => count < limits[i]!)
+  return { admitted, counts: admitted ? before.map((count) => count + 1) : [...before] }
+}
+
 /** The result for one request, windows in the order they were given. */
 export interface Tally {
   readonly admitted: boolean
@@ -20,6 +26,16 @@ export interface CounterPolicy {
    * could not answer (fault_tolerant decides what the request gets).
    */
   hit(
+    keys: readonly string[],
+    limits: readonly number[],
+    expiresAt: readonly number[],
+    now: number,
+  ): Tally | Promise<Tally>
+  /**
+   * What `hit` would answer now, counting nothing (a dry run: POST /explain): admitted while every
+   * window has room, with the counts `hit` would give (this request included when admitted).
+   */
+  peek(
     keys: readonly string[],
     limits: readonly number[],
     expiresAt: readonly number[],

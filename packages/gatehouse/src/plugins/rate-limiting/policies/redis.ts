@@ -9,7 +9,7 @@
  * between nodes). Keys share a hash tag per plugin and identifier, so one request's keys sit in one slot.
  */
 import type { RedisLease } from '../../../redis/connections.ts'
-import type { CounterPolicy, Tally } from './policy.ts'
+import { type CounterPolicy, type Tally, tallyOf } from './policy.ts'
 
 /** Milliseconds a counter outlives its window. */
 export const EXPIRY_SLACK = 1000
@@ -60,6 +60,16 @@ export class RedisCounters implements CounterPolicy {
     const wait = this.#lease.usable()
     if (wait !== undefined) return wait.then(() => this.#run(keys, limits, expiresAt, now))
     return this.#run(keys, limits, expiresAt, now)
+  }
+
+  /** One MGET: the counters as they are, nothing written (an expired counter is gone from Redis). */
+  async peek(keys: readonly string[], limits: readonly number[]): Promise<Tally> {
+    await this.#lease.usable()
+    const values = await this.#lease.client.mget(...keys)
+    return tallyOf(
+      values.map((v) => (v === null ? 0 : Number(v))),
+      limits,
+    )
   }
 
   close(): Promise<void> {

@@ -1,0 +1,310 @@
+/**
+ * The identity provider's part of the admin API's route table (routes.ts): its users, clients and
+ * signing keys, served while `identity.enabled` (dispatch.ts answers 404 naming the setting otherwise).
+ */
+import { newClientBody } from '../identity/manage/clients.ts'
+import { newUserBody, passwordBody } from '../identity/manage/users.ts'
+import { addClient, deleteClient, listClients, showClient } from './identity-clients.ts'
+import { listProviderKeys, rotateBody, rotateProviderKeys } from './identity-keys.ts'
+import {
+  addUser,
+  deleteUser,
+  enableUser,
+  listUsers,
+  resetPassword,
+  showUser,
+  unlockUser,
+} from './identity-users.ts'
+import type { AdminRoute, JsonSchema } from './route-types.ts'
+
+const TIME: JsonSchema = { type: 'integer', description: 'Unix time, seconds.' }
+const STRINGS: JsonSchema = { type: 'array', items: { type: 'string' } }
+const SOURCE: JsonSchema = {
+  type: 'string',
+  enum: ['config', 'cli'],
+  description:
+    '`config`: written by a load of the configuration file; `cli`: added with `gatehouse users|clients add` or this API.',
+}
+const READ_ONLY: JsonSchema = {
+  type: 'boolean',
+  description: 'Declared in the configuration file: changed there, refused here (409).',
+}
+
+const USER: JsonSchema = {
+  type: 'object',
+  description: 'A user of the identity provider: never its password or the password’s hash.',
+  properties: {
+    id: { type: 'string', description: 'The subject (`sub`) of its tokens.' },
+    username: { type: 'string' },
+    email: { type: ['string', 'null'] },
+    roles: STRINGS,
+    claims: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    disabled: { type: 'boolean' },
+    source: SOURCE,
+    read_only: READ_ONLY,
+    created_at: TIME,
+    updated_at: TIME,
+  },
+  required: ['id', 'username', 'disabled', 'source', 'read_only'],
+}
+
+const THROTTLED_USER: JsonSchema = {
+  ...USER,
+  properties: {
+    ...(USER.properties as Record<string, JsonSchema>),
+    login_throttle: {
+      type: 'object',
+      description: 'Recent failed logins of the username and the lock they set, if any (unlock clears both).',
+      properties: {
+        failures: { type: 'integer', minimum: 0 },
+        locked_until: { ...TIME, type: ['integer', 'null'] },
+      },
+    },
+  },
+}
+
+const CLIENT: JsonSchema = {
+  type: 'object',
+  description: 'An OAuth client of the identity provider: never its secret nor the secret’s hash.',
+  properties: {
+    client_id: { type: 'string' },
+    client_name: { type: ['string', 'null'] },
+    type: { type: 'string', enum: ['public', 'confidential'] },
+    redirect_uris: STRINGS,
+    post_logout_redirect_uris: STRINGS,
+    grant_types: STRINGS,
+    scopes: STRINGS,
+    resources: STRINGS,
+    first_party: { type: 'boolean' },
+    source: SOURCE,
+    read_only: READ_ONLY,
+    created_at: TIME,
+    updated_at: TIME,
+  },
+  required: ['client_id', 'type', 'source', 'read_only'],
+}
+
+const NEW_CLIENT: JsonSchema = {
+  ...CLIENT,
+  properties: {
+    ...(CLIENT.properties as Record<string, JsonSchema>),
+    client_secret: {
+      type: 'string',
+      description:
+        'A confidential client’s secret, shown in this answer only: Gatehouse keeps a keyed hash of it.',
+    },
+  },
+}
+
+const KEY: JsonSchema = {
+  type: 'object',
+  properties: {
+    kid: { type: 'string' },
+    alg: { type: 'string' },
+    state: { type: 'string', enum: ['next', 'active', 'retired'] },
+    created_at: TIME,
+    activate_at: TIME,
+    retired_at: { ...TIME, type: ['integer', 'null'] },
+    delete_after: { ...TIME, type: ['integer', 'null'] },
+  },
+}
+
+const LIST_OF = (items: JsonSchema): JsonSchema => ({
+  type: 'object',
+  properties: { data: { type: 'array', items } },
+  required: ['data'],
+})
+
+const USER_PARAM = { user: 'The user: its id, or its username.' }
+const CLIENT_PARAM = { client: 'The client_id.' }
+const TAG_USERS = 'Identity: users'
+const TAG_CLIENTS = 'Identity: clients'
+const TAG_KEYS = 'Identity: signing keys'
+
+export function identityRoutes(): AdminRoute[] {
+  const users = { tag: TAG_USERS, identity: true } as const
+  const clients = { tag: TAG_CLIENTS, identity: true } as const
+  const changeErrors = ['GH_ERR_ADMIN_MANAGED_BY_CONFIG', 'GH_ERR_STORE_UNAVAILABLE'] as const
+  return [
+    {
+      ...users,
+      method: 'GET',
+      path: '/identity/users',
+      summary: 'The identity provider’s users (never a password hash)',
+      responses: { 200: { description: 'The users.', schema: LIST_OF(USER) } },
+      errors: ['GH_ERR_STORE_UNAVAILABLE'],
+      handle: listUsers,
+    },
+    {
+      ...users,
+      method: 'POST',
+      path: '/identity/users',
+      summary: 'Add a user; the password is hashed with argon2id',
+      description:
+        'The fields of `identity.users` in the configuration, with the password in clear (at least 12 characters; not the username, the e-mail address or a most common password). A username the configuration file declares is refused with 409 `GH_ERR_ADMIN_MANAGED_BY_CONFIG`; one taken with 409 `GH_ERR_ADMIN_CONFLICT`. Each problem is named in `fields`.',
+      body: { schema: newUserBody, name: 'IdentityUserWrite', required: true },
+      responses: { 201: { description: 'Added.', schema: USER } },
+      errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_ADMIN_CONFLICT', ...changeErrors],
+      handle: addUser,
+    },
+    {
+      ...users,
+      method: 'GET',
+      path: '/identity/users/{user}',
+      summary: 'A user, with its failed logins and lock',
+      params: USER_PARAM,
+      responses: { 200: { description: 'The user.', schema: THROTTLED_USER } },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: showUser,
+    },
+    {
+      ...users,
+      method: 'DELETE',
+      path: '/identity/users/{user}',
+      summary: 'Remove a user',
+      params: USER_PARAM,
+      responses: { 204: { description: 'Removed.' } },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', ...changeErrors],
+      handle: deleteUser,
+    },
+    {
+      ...users,
+      method: 'POST',
+      path: '/identity/users/{user}/disable',
+      summary: 'Disable a user: no sign-in, no token refresh',
+      description:
+        'Access tokens already issued stay valid until they expire; `POST /revocations` with `{"subject": "<id>"}` ends them too.',
+      params: USER_PARAM,
+      responses: { 200: { description: 'Disabled; the user now.', schema: USER } },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', ...changeErrors],
+      handle: enableUser(false),
+    },
+    {
+      ...users,
+      method: 'POST',
+      path: '/identity/users/{user}/enable',
+      summary: 'Enable a disabled user',
+      params: USER_PARAM,
+      responses: { 200: { description: 'Enabled; the user now.', schema: USER } },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', ...changeErrors],
+      handle: enableUser(true),
+    },
+    {
+      ...users,
+      method: 'PUT',
+      path: '/identity/users/{user}/password',
+      summary: 'Set a user’s password (a reset)',
+      params: USER_PARAM,
+      body: { schema: passwordBody, name: 'IdentityPasswordWrite', required: true },
+      responses: { 200: { description: 'Changed; the user now.', schema: USER } },
+      errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_ADMIN_NOT_FOUND', ...changeErrors],
+      handle: resetPassword,
+    },
+    {
+      ...users,
+      method: 'POST',
+      path: '/identity/users/{user}/unlock',
+      summary: 'Clear a username’s failed logins and lock',
+      description:
+        'For any username, the configuration file’s users and names that do not exist included: failed logins are counted for unknown names too, so a lock does not tell which exist.',
+      params: USER_PARAM,
+      responses: {
+        200: {
+          description: 'Whether there was anything to clear.',
+          schema: {
+            type: 'object',
+            properties: {
+              username: { type: 'string' },
+              cleared: { type: 'boolean' },
+              message: { type: 'string' },
+            },
+          },
+        },
+      },
+      errors: ['GH_ERR_STORE_UNAVAILABLE'],
+      handle: unlockUser,
+    },
+    {
+      ...clients,
+      method: 'GET',
+      path: '/identity/clients',
+      summary: 'The identity provider’s OAuth clients (never a secret)',
+      responses: { 200: { description: 'The clients.', schema: LIST_OF(CLIENT) } },
+      errors: ['GH_ERR_STORE_UNAVAILABLE'],
+      handle: listClients,
+    },
+    {
+      ...clients,
+      method: 'POST',
+      path: '/identity/clients',
+      summary: 'Add a client; a confidential one’s secret is in this answer only',
+      description:
+        'The fields of `identity.clients` in the configuration but the secret, checked by the same rules: a confidential client (the default) gets a generated secret, shown once in the 201 answer as `client_secret`; `public: true` makes one without. A client_id the configuration file declares is refused with 409 `GH_ERR_ADMIN_MANAGED_BY_CONFIG`; one taken with 409 `GH_ERR_ADMIN_CONFLICT`.',
+      body: { schema: newClientBody, name: 'IdentityClientWrite', required: true },
+      responses: { 201: { description: 'Added.', schema: NEW_CLIENT } },
+      errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_ADMIN_CONFLICT', ...changeErrors],
+      handle: addClient,
+    },
+    {
+      ...clients,
+      method: 'GET',
+      path: '/identity/clients/{client}',
+      summary: 'A client',
+      params: CLIENT_PARAM,
+      responses: { 200: { description: 'The client.', schema: CLIENT } },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: showClient,
+    },
+    {
+      ...clients,
+      method: 'DELETE',
+      path: '/identity/clients/{client}',
+      summary: 'Remove a client',
+      params: CLIENT_PARAM,
+      responses: { 204: { description: 'Removed.' } },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', ...changeErrors],
+      handle: deleteClient,
+    },
+    {
+      tag: TAG_KEYS,
+      identity: true,
+      method: 'GET',
+      path: '/identity/keys',
+      summary: 'The identity provider’s signing keys: kid, alg, state, dates (never key material)',
+      description: '`POST /signing-keys/{kid}/revoke` withdraws one at once, on every node.',
+      responses: { 200: { description: 'The keys.', schema: LIST_OF(KEY) } },
+      errors: ['GH_ERR_STORE_UNAVAILABLE'],
+      handle: listProviderKeys,
+    },
+    {
+      tag: TAG_KEYS,
+      identity: true,
+      method: 'POST',
+      path: '/identity/keys/rotate',
+      summary: 'Rotate now: the next key signs, the active one is retired',
+      description:
+        'For every algorithm of `identity.keys.algorithms`, or the body’s `alg`. The new key was not published ahead: verifiers fetch the JWKS again when they first see its kid. This node serves it before answering; the others within a second.',
+      body: { schema: rotateBody, name: 'IdentityKeyRotation', required: false },
+      responses: {
+        201: {
+          description: 'Rotated: what changed, and the keys now.',
+          schema: {
+            type: 'object',
+            properties: {
+              events: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { kid: { type: 'string' }, alg: { type: 'string' }, event: { type: 'string' } },
+                },
+              },
+              data: { type: 'array', items: KEY },
+            },
+          },
+        },
+      },
+      errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: rotateProviderKeys,
+    },
+  ]
+}
