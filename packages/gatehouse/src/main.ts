@@ -11,11 +11,19 @@ import { type WorkerCount, workerCount } from './cluster/worker-count.ts'
 import { loadConfigFile } from './config/load.ts'
 import type { GatewayConfig } from './config/model.ts'
 import { adminSettings } from './config/schema/settings.ts'
+import { storageLocation } from './config/schema/storage.ts'
 import { DatabaseSource } from './db-mode/source.ts'
 import { ConfigError } from './errors/errors.ts'
 import { Gateway, logNotices } from './gateway.ts'
 import { AccessLog } from './observability/access-log.ts'
-import { createLoggers, LOG_LEVELS, type Logger, type LogLevel } from './observability/logger.ts'
+import {
+  createLoggers,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type Logger,
+  type LogLevel,
+} from './observability/logger.ts'
 import { loadBundledPlugins } from './plugins/registry.ts'
 import { VERSION } from './version.ts'
 
@@ -27,6 +35,8 @@ export interface StartOptions {
   statusListen?: string | undefined
   /** `--workers`: a number or `auto`; else GATEHOUSE_WORKERS, else `proxy.workers`, else `defaultWorkers`. */
   workers?: string | undefined
+  /** `--log-format`; else GATEHOUSE_LOG_FORMAT, else `logging.format`. */
+  logFormat?: LogFormat | undefined
   /** Workers when nothing says: `auto` for `gatehouse start`; 1 (one process) for everything else. */
   defaultWorkers?: WorkerCount | undefined
   env?: NodeJS.ProcessEnv
@@ -51,10 +61,12 @@ export async function start(options: StartOptions): Promise<Gateway> {
 async function startGateway(options: StartOptions): Promise<Gateway> {
   const env = options.env ?? process.env
   const envLevel = logLevelFrom(env)
+  const envFormat = logFormatFrom(env)
   const registry = await loadBundledPlugins()
   const fileConfig = await loadConfigFile(options.configFile, { registry, env })
   const level = envLevel ?? fileConfig.settings.logging.level
-  const loggers = createLoggers({ level })
+  const format = options.logFormat ?? envFormat ?? fileConfig.settings.logging.format
+  const loggers = createLoggers({ level, format })
   const logger = loggers.logger
   // DB mode: the file gives the settings, the store the entities (db-mode/source.ts).
   const database =
@@ -63,8 +75,9 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
       : null
   const config = database?.config ?? fileConfig
   const workers = resolveWorkers(options, env, config, logger)
-  // Several workers: this process is their primary (cluster/primary.ts).
-  const node = workers > 1 ? new NodePrimary(workers, logger, loggers.writer) : null
+  // Several workers: this process is their primary (cluster/primary.ts). The workers write JSON and the
+  // primary, the one writer of the node's log, formats it: one place decides (and knows the terminal).
+  const node = workers > 1 ? new NodePrimary(workers, logger, loggers.stream) : null
   const gateway = new Gateway({
     config,
     registry,
@@ -114,6 +127,7 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
       ...(addresses.status !== '' ? { status: addresses.status } : {}),
       config: options.configFile,
       config_hash: config.hash,
+      store: storeLocation(config),
       workers,
     },
     'gatehouse started',
@@ -180,6 +194,28 @@ function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel | undefined {
   throw new ConfigError('GATEHOUSE_LOG_LEVEL', [
     { path: '', message: `unknown log level; expected one of ${LOG_LEVELS.join(', ')}` },
   ])
+}
+
+/** GATEHOUSE_LOG_FORMAT, when set and not empty; an unknown format is refused like a configuration error. */
+function logFormatFrom(env: NodeJS.ProcessEnv): LogFormat | undefined {
+  const value = env.GATEHOUSE_LOG_FORMAT
+  if (value === undefined || value === '') return undefined
+  if ((LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat
+  throw new ConfigError('GATEHOUSE_LOG_FORMAT', [
+    { path: '', message: `unknown log format; expected one of ${LOG_FORMATS.join(', ')}` },
+  ])
+}
+
+/**
+ * Where the node keeps its state, for the started line, so a `gatehouse.db` beside the configuration is
+ * never a surprise: the SQLite file's absolute path, "in memory", the PostgreSQL location without its
+ * password, or "none" when nothing uses a store (no identity provider, entities from the file).
+ */
+function storeLocation(config: GatewayConfig): string {
+  if (!config.settings.identity.enabled && config.settings.entities !== 'database') return 'none'
+  const storage = config.settings.storage
+  if (storage.sqlite?.path === ':memory:') return 'in memory'
+  return storageLocation(storage)
 }
 
 /** GATEHOUSE_ADMIN_TOKEN, when set and not empty, held to the same rule as admin.token in the file. */

@@ -1,6 +1,6 @@
 /**
  * `gatehouse config`:
- * - `check FILE`: loads the file and builds the runtime as `start` would, without listening;
+ * - `check FILE` (or `--config FILE`, or GATEHOUSE_CONFIG): loads the file and builds the runtime as `start` would, without listening;
  * - `export [--output FILE]`: the entities as a format 3.0 declarative file (YAML, or JSON for an
  *   `.json` output), flat lists with their ids: DB mode's stored ones, or on a DB-less node (storage.entities:
  *   file) the configuration file's own (db-mode/file-export.ts), without opening the store;
@@ -50,8 +50,16 @@ export async function configCommand(args: string[]): Promise<number> {
 }
 
 async function check(args: string[]): Promise<number> {
-  const [file, ...extra] = args
-  if (!file || extra.length > 0) throw new UsageError('config check takes exactly one FILE')
+  const { values, positionals } = parseArgs({ args, options: CONFIG_OPTION, allowPositionals: true })
+  if (positionals.length > 1) throw new UsageError('config check takes exactly one FILE')
+  // FILE as it always was, or --config FILE as every other command takes it; never both, which would
+  // leave a reader unsure which file was checked.
+  if (positionals.length === 1 && values.config !== undefined)
+    throw new UsageError(
+      `config check takes FILE or --config FILE, not both ('${positionals[0]}' and '${values.config}')`,
+    )
+  const file = positionals[0] ?? (values.config || process.env.GATEHOUSE_CONFIG)
+  if (!file) throw new UsageError('config check needs FILE (or --config FILE, or GATEHOUSE_CONFIG)')
   const registry = await loadBundledPlugins()
   const config = await loadConfigFile(file, { registry })
   await checkRuntime(config, registry)

@@ -1,58 +1,21 @@
 /**
  * The `gatehouse` command line: the table of command families, and how failures are reported. Every
  * failure prints one clear message to stderr and exits non-zero: 2 for a wrong command line (a bad
- * option value included), 1 for a configuration that cannot be used (one `FILE: path: message` line
+ * option value included: the message, the usage line of the command and where its --help is, never the
+ * whole manual), 1 for a configuration that cannot be used (one `FILE: path: message` line
  * per problem), a port that cannot be bound, or a request the store refuses. Each family is its own
  * module, loaded only when used, so `gatehouse --version` does not load SQLite.
  */
+
+import { closest } from '../config/did-you-mean.ts'
 import { ConfigError } from '../errors/errors.ts'
 import { StoreError } from '../storage/store.ts'
 import { VERSION } from '../version.ts'
+import { commandNamed, FAMILIES, subcommandsOf } from './commands.ts'
 import { CommandFailure, isArgError, UsageError } from './lib/errors.ts'
+import { commandHelp, familyHelp, overview, usageError } from './lib/help.ts'
 import { plural } from './lib/output.ts'
-
-const USAGE = `Usage:
-  gatehouse start --config FILE [--proxy-listen HOST:PORT|off] [--proxy-tls-listen HOST:PORT]
-      [--admin-listen HOST:PORT] [--status-listen HOST:PORT|off] [--workers N|auto]
-  gatehouse config check FILE
-  gatehouse config convert FILE [--output OUT]
-  gatehouse config export [--output FILE]
-  gatehouse config import FILE [--dry-run]
-  gatehouse migrate
-  gatehouse users add USERNAME [--email E] [--role R]... [--claim NAME=VALUE]...
-  gatehouse users list
-  gatehouse users disable|enable|passwd|unlock|remove USERNAME
-  gatehouse clients add CLIENT_ID [--redirect-uri URI]... [--post-logout-redirect-uri URI]...
-      [--grant authorization_code|refresh_token|client_credentials]... [--scope S]... [--resource URI]...
-      [--public] [--first-party] [--name NAME]
-  gatehouse clients list
-  gatehouse clients remove CLIENT_ID
-  gatehouse keys list
-  gatehouse keys rotate [--alg ALG]
-  gatehouse keys revoke KID [--reason TEXT] [--ttl SECONDS] [--admin URL]...
-  gatehouse identity start --config FILE [--listen HOST:PORT]
-  gatehouse revoke --subject SUB|--session ID|--grant ID|--profile SUB|--jwks ISSUER|--key KID
-      [--reason TEXT] [--ttl SECONDS]
-  gatehouse --version
-
-  migrate, users, clients, keys and config export|import take --config FILE (or GATEHOUSE_CONFIG) for the storage and identity
-  settings; revoke takes it for the redis section (every node applies the revocation within a second). users add and users passwd read the password from standard input, never from arguments.
-  config convert writes a Kong 1.1/2.1 file as format 3.0 with Kong's 2.x → 3.0 changes, one notice each on
-  stderr (to stdout, or to OUT; FILE is replaced only when OUT names it). config export writes the entities as a
-  format 3.0 file: DB mode's stored ones, or on a DB-less node its configuration file's own, secrets as that file
-  has them (keys and vault references as written; basic-auth passwords as their argon2id hashes).
-
-Environment:
-  GATEHOUSE_CONFIG            configuration file (instead of --config)
-  GATEHOUSE_PROXY_LISTEN      proxy listen address (default 0.0.0.0:8000), or off
-  GATEHOUSE_PROXY_TLS_LISTEN  HTTPS proxy listen address (default 0.0.0.0:8443; needs proxy.tls)
-  GATEHOUSE_ADMIN_LISTEN      admin API listen address (default 127.0.0.1:8001)
-  GATEHOUSE_ADMIN_TOKEN       bearer token required by the admin API
-  GATEHOUSE_STATUS_LISTEN     status listener (/status, /status/ready, /metrics; no token) address, or off
-  GATEHOUSE_WORKERS           worker processes for the proxy: a number, or auto (default: one per core)
-  GATEHOUSE_LOG_LEVEL         fatal | error | warn | info | debug | trace | silent
-
-Docs: docs/configuration.md, docs/plugins.md, docs/errors.md`
+import { splitSubcommand } from './lib/store-command.ts'
 
 /** Runs the command; resolves to its exit code, or -1 when it keeps running (`start`). */
 type Command = (args: string[]) => Promise<number>
@@ -71,6 +34,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
+  // The command (`start`, `users add`) a usage error names, once the words so far are known.
+  let name: string | undefined
   try {
     switch (command) {
       case '--version':
@@ -79,21 +44,93 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`gatehouse ${VERSION}\n`)
         return 0
       case undefined:
-      case 'help':
+        process.stderr.write(`${overview()}\n`)
+        return 2
       case '--help':
       case '-h':
-        process.stdout.write(`${USAGE}\n`)
-        return command === undefined ? 2 : 0
+        process.stdout.write(`${overview()}\n`)
+        return 0
+      case 'help':
+        return help(rest)
     }
     const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined
-    if (load === undefined) throw new UsageError(`unknown command '${command}'`)
+    if (load === undefined) throw new UsageError(unknown('command', command, Object.keys(COMMANDS)))
+    name = command
+    const subs = subcommandsOf(command)
+    if (subs.length > 0) {
+      const [sub] = splitSubcommand(rest)
+      if (sub === undefined) {
+        if (wantsHelp(rest)) return printHelp([command])
+        throw new UsageError(`${command} needs a command (${subs.join(', ')})`)
+      }
+      if (!subs.includes(sub)) throw new UsageError(unknown(`${command} command`, sub, subs))
+      name = `${command} ${sub}`
+    }
+    if (wantsHelp(rest)) return printHelp(name.split(' '))
     return await (await load())(rest)
   } catch (err) {
-    return reportFailure(err, command)
+    return reportFailure(err, command, name)
   }
 }
 
-function reportFailure(err: unknown, command: string | undefined): number {
+/** `--help` or `-h` anywhere before a `--` (after which words are arguments). */
+function wantsHelp(args: readonly string[]): boolean {
+  for (const arg of args) {
+    if (arg === '--') return false
+    if (arg === '--help' || arg === '-h') return true
+  }
+  return false
+}
+
+/** `gatehouse help [COMMAND [SUBCOMMAND]]`. */
+function help(words: readonly string[]): number {
+  const [family, sub] = words
+  if (family === undefined) {
+    process.stdout.write(`${overview()}\n`)
+    return 0
+  }
+  if (!Object.hasOwn(FAMILIES, family))
+    throw new UsageError(unknown('command', family, Object.keys(FAMILIES)))
+  const subs = subcommandsOf(family)
+  if (sub !== undefined && !subs.includes(sub))
+    throw new UsageError(
+      subs.length === 0 ? `${family} has no commands of its own` : unknown(`${family} command`, sub, subs),
+    )
+  return printHelp(sub === undefined ? [family] : [family, sub])
+}
+
+function printHelp(words: readonly string[]): number {
+  const command = commandNamed(words.join(' '))
+  process.stdout.write(`${command !== undefined ? commandHelp(command) : familyHelp(words[0]!)}\n`)
+  return 0
+}
+
+/** `unknown users command 'ad' (did you mean 'add'?)`, or the choices when nothing is close. */
+function unknown(what: string, word: string, known: readonly string[]): string {
+  const hint = closest(word, known)
+  return `unknown ${what} '${word}' (${hint !== undefined ? `did you mean '${hint}'?` : `expected: ${known.join(', ')}`})`
+}
+
+/**
+ * node:util parseArgs's messages, shortened to one line in our words, with a "did you mean" for a
+ * mistyped flag taken from the command's own flags.
+ */
+function argErrorMessage(err: NodeJS.ErrnoException, name: string | undefined): string {
+  const message = err.message
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const option = /^Unknown option '([^']*)'/.exec(message)?.[1] ?? message
+    const flags = [...(commandNamed(name ?? '')?.options.map((o) => o.flag) ?? []), '--help']
+    const hint = option.startsWith('--') ? closest(option, flags) : undefined
+    return `unknown option '${option}'${hint !== undefined ? ` (did you mean '${hint}'?)` : ''}`
+  }
+  const missing = /^Option '(?:-\w, )?(-[\w-]+)(?: <value>)?' argument missing/.exec(message)
+  if (missing) return `option '${missing[1]}' needs a value`
+  const positional = /^Unexpected argument '([^']*)'/.exec(message)
+  if (positional) return `unexpected argument '${positional[1]}'`
+  return message.charAt(0).toLowerCase() + message.slice(1)
+}
+
+function reportFailure(err: unknown, command: string | undefined, name: string | undefined): number {
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`)
     const found =
@@ -107,8 +144,12 @@ function reportFailure(err: unknown, command: string | undefined): number {
     process.stderr.write(`gatehouse: ${err.message}\n`)
     return 2
   }
-  if (err instanceof UsageError || isArgError(err)) {
-    process.stderr.write(`gatehouse: ${(err as Error).message}\n\n${USAGE}\n`)
+  if (err instanceof UsageError) {
+    process.stderr.write(usageError(err.message, name))
+    return 2
+  }
+  if (isArgError(err)) {
+    process.stderr.write(usageError(argErrorMessage(err as NodeJS.ErrnoException, name), name))
     return 2
   }
   if (err instanceof CommandFailure || err instanceof StoreError) {

@@ -14,6 +14,7 @@ export async function startCommand(args: string[]): Promise<number> {
       'admin-listen': { type: 'string' },
       'status-listen': { type: 'string' },
       workers: { type: 'string' },
+      'log-format': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -36,6 +37,9 @@ export async function startCommand(args: string[]): Promise<number> {
   const workers = values.workers
   if (workers !== undefined && workerCount(workers) === null)
     throw new UsageError(`--workers: '${workers}' is not a number of workers (1…1024) or auto`, false)
+  const logFormat = values['log-format']
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty')
+    throw new UsageError(`--log-format: '${logFormat}' is not json or pretty`, false)
   const { start } = await import('../main.ts')
   await start({
     configFile,
@@ -44,6 +48,7 @@ export async function startCommand(args: string[]): Promise<number> {
     adminListen,
     statusListen,
     workers,
+    logFormat,
     // A server started from the command line uses every core it is given; the demos and embedders, one.
     defaultWorkers: 'auto',
   })

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod'
 import type { ConfigIssue } from '../errors/errors.ts'
+import { closest } from './did-you-mean.ts'
 
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = ''
@@ -91,32 +92,4 @@ function unwrap(node: unknown): unknown {
     else return node
   }
   return node
-}
-
-/** The known key within edit distance 2 of `key`, if any. */
-function closest(key: string, known: string[]): string | undefined {
-  let best: string | undefined
-  let bestDistance = 3
-  for (const k of known) {
-    const d = editDistance(key, k)
-    if (d < bestDistance) {
-      best = k
-      bestDistance = d
-    }
-  }
-  return best
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return row[b.length]!
 }

@@ -7,10 +7,13 @@
  */
 import { pino } from 'pino'
 import { LineWriter } from './line-writer.ts'
+import { PrettyStream, wantsColour } from './pretty.ts'
 
 export type Logger = pino.Logger
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
+export const LOG_FORMATS = ['json', 'pretty'] as const
+export type LogFormat = (typeof LOG_FORMATS)[number]
 
 const SECRET_KEYS = [
   'authorization',
@@ -36,13 +39,18 @@ export interface CreateLoggerOptions {
   level: LogLevel
   /** File descriptor. Default: 1 (stdout). */
   destination?: number
+  /** `pretty`: human lines (pretty.ts) instead of JSON. Default: json. */
+  format?: LogFormat
 }
 
 export interface Loggers {
   /** Operational logs, with redaction. */
   logger: Logger
-  /** The raw line stream, shared with the access log. */
-  stream: { write(line: string): unknown }
+  /**
+   * The raw line stream, shared with the access log and the workers' relay: the writer itself, or for
+   * the pretty format the PrettyStream in front of it.
+   */
+  stream: { write(line: string): unknown; readonly pendingBytes?: number }
   /** The writer behind both: its pending bytes (the workers' log relay), its drop count (metrics). */
   writer: LineWriter
   /** Writes out whatever is buffered, synchronously (at exit). */
@@ -50,7 +58,10 @@ export interface Loggers {
 }
 
 export function createLoggers(options: CreateLoggerOptions): Loggers {
-  const destination = new LineWriter(options.destination ?? 1)
+  const fd = options.destination ?? 1
+  const destination = new LineWriter(fd)
+  const stream =
+    options.format === 'pretty' ? new PrettyStream(destination, { colour: wantsColour(fd) }) : destination
   const logger = pino(
     {
       level: options.level,
@@ -59,11 +70,11 @@ export function createLoggers(options: CreateLoggerOptions): Loggers {
       formatters: { level: (label: string) => ({ level: label }) },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     },
-    destination,
+    stream,
   )
   return {
     logger,
-    stream: destination,
+    stream,
     writer: destination,
     flush: () => destination.flushSync(),
   }

@@ -35,7 +35,8 @@ storage:
     path: gatehouse.db
 `
 
-const USAGE_START = /\n\nUsage:\n {2}gatehouse start/
+const USERS_USAGE =
+  /\nUsage: gatehouse users add\|list\|.* \.\.\.\nRun 'gatehouse users --help' for more\.\n$/
 
 /** One configuration and database for a describe block, removed after it. */
 function fixture(config = CONFIG) {
@@ -76,7 +77,10 @@ describe('gatehouse migrate', () => {
 
   it('exits 2 with the usage when no configuration file is given', async () => {
     const r = await runCli(['migrate'], ENV)
-    assert.match(r.stderr, /^gatehouse: migrate needs --config FILE \(or GATEHOUSE_CONFIG\)\n\nUsage:\n/)
+    assert.match(
+      r.stderr,
+      /^gatehouse: migrate needs --config FILE \(or GATEHOUSE_CONFIG\)\nUsage: gatehouse migrate \[--config FILE\]\n/,
+    )
     assert.equal(r.code, 2)
   })
 
@@ -261,7 +265,7 @@ describe('gatehouse users', () => {
       none.stderr,
       /^gatehouse: users needs a command \(add, list, disable, enable, passwd, unlock, remove\)/,
     )
-    assert.match(none.stderr, USAGE_START)
+    assert.match(none.stderr, USERS_USAGE)
     assert.equal(none.code, 2)
     const unknown = await run(['users', 'rename'])
     assert.match(unknown.stderr, /^gatehouse: unknown users command 'rename'/)

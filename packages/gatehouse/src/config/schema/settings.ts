@@ -205,6 +205,12 @@ export const loggingSettings = z
       .default('info')
       .describe('Minimum level written. Env `GATEHOUSE_LOG_LEVEL`. Default: `info`.'),
     access_log: z.boolean().default(true).describe('Write one JSON line per proxied request. Default: true.'),
+    format: z
+      .enum(['json', 'pretty'])
+      .default('json')
+      .describe(
+        '`json`: one JSON object per line, for log shippers. `pretty`: one human line per record for a terminal (time, level, message, key fields; requests as `GET /path → 200 12.3ms route=… consumer=…`), coloured when standard output is a terminal and `NO_COLOR` is unset; the same fields as JSON, so no secrets either. Env `GATEHOUSE_LOG_FORMAT`, flag `--log-format`. Default: `json`.',
+      ),
   })
   // Every key has its own default; `{}` through the schema fills them in, so they are written once.
   .prefault({})
@@ -227,5 +233,5 @@ export const RESTART_ONLY = {
     'workers',
   ],
   admin: ['listen', 'status_listen'],
-  logging: ['level'],
+  logging: ['level', 'format'],
 } as const satisfies Record<'proxy' | 'admin' | 'logging', readonly string[]>
