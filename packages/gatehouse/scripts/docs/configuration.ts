@@ -101,7 +101,8 @@ function intro(fields: readonly FieldDoc[], registry: PluginRegistry): string {
       : ` Kong's ${listText(unread.map(code))} are not read yet: a file with one of them is refused, naming it.`
   return `Gatehouse reads one declarative file, YAML or JSON. It is Kong's DB-less declarative format 3.0 \
 (\`_format_version: "3.0"\`), so a Kong 3.x file with services, routes, consumers and the plugins listed in \
-[plugins.md](plugins.md) loads unchanged. Gatehouse adds \
+[plugins.md](plugins.md) loads unchanged; [migrating-from-kong.md](migrating-from-kong.md) marks each Kong plugin and \
+entity field as supported, partial or not supported. Gatehouse adds \
 ${countText(own.length)} ${own.length === 1 ? 'section' : 'sections'} Kong does not have: \
 ${listText(own.map(link))}.${unreadText}
 
