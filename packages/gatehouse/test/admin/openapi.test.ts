@@ -71,6 +71,18 @@ async function call(gh: GatehouseProcess, method: string, path: string, body?: u
     headers: { ...AUTH, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   })
+  if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+    // A live stream (GET /stats/stream) never ends: its answer is the status and the first event.
+    const reader = res.body!.getReader()
+    const first = await reader.read()
+    await reader.cancel()
+    return {
+      status: res.status,
+      code: undefined,
+      message: undefined,
+      text: new TextDecoder().decode(first.value),
+    }
+  }
   const text = await res.text()
   let json: { code?: string; message?: string } = {}
   try {

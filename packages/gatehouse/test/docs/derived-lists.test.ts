@@ -94,12 +94,12 @@ test("every variable and flag that sets a configuration key is in configuration.
     variables.filter((v) => !inTable.has(v)),
     [],
   )
-  const help = await runCli(['--help'])
-  const start = help.stdout.slice(
-    help.stdout.indexOf('gatehouse start'),
-    help.stdout.indexOf('gatehouse config'),
-  )
-  const flags = [...start.matchAll(/--[a-z-]+/g)].map((m) => m[0]).filter((f) => f !== '--config')
+  const help = await runCli(['start', '--help'])
+  assert.equal(help.code, 0)
+  const options = help.stdout.slice(help.stdout.indexOf('Options:'), help.stdout.indexOf('Environment:'))
+  const flags = [...options.matchAll(/--[a-z-]+/g)]
+    .map((m) => m[0])
+    .filter((f) => f !== '--config' && f !== '--help')
   assert.ok(flags.includes('--workers'))
   assert.deepEqual(
     flags.filter((f) => !inTable.has(f)),

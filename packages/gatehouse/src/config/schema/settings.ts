@@ -209,7 +209,7 @@ export const loggingSettings = z
       .enum(['json', 'pretty'])
       .default('json')
       .describe(
-        '`json`: one JSON object per line, for log shippers. `pretty`: one human line per record for a terminal (time, level, message, key fields; requests as `GET /path → 200 12.3ms route=… consumer=…`), coloured when standard output is a terminal and `NO_COLOR` is unset; the same fields as JSON, so no secrets either. Env `GATEHOUSE_LOG_FORMAT`, flag `--log-format`. Default: `json`.',
+        '`json`: one JSON object per line, for log shippers. `pretty`: one human line per record for a terminal (time, level, message, key fields; requests as `GET /path → 200 12.3ms route=… consumer=…`), coloured when standard output is a terminal and `NO_COLOR` is unset; the same fields as JSON, so no secrets either. Flag `--log-format`, env `GATEHOUSE_LOG_FORMAT`. Default: `json`.',
       ),
   })
   // Every key has its own default; `{}` through the schema fills them in, so they are written once.
