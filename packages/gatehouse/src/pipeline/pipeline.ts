@@ -340,6 +340,8 @@ function onResponseClose(this: ServerResponse): void {
   const metrics = ctx !== null ? ctx.metrics : (state.builtin ?? pc.unmatchedMetrics)
   metrics.record(status, latency / 1000, upstreamSeconds)
   if (ctx !== null) {
+    state.finalStatus = status
+    state.totalLatency = latency
     runLogPhase(state, (err, plugin) =>
       pc.logger.error({ err, plugin, request_id: state.requestId }, 'plugin log phase failed'),
     )

@@ -99,11 +99,17 @@ export function runResponsePhase(state: RequestState): void {
   }
 }
 
+/**
+ * Runs every step's log handler, also of the steps whose access phase did not run because an earlier
+ * plugin answered: as in Kong, a refused or short-circuited request is still counted and logged by the
+ * logging plugins (prometheus, http-log), which come last in the chain. Those steps use the instance for
+ * the consumer as it is known at the end.
+ */
 export function runLogPhase(state: RequestState, onError: (err: unknown, plugin: string) => void): void {
-  const count = state.stepsRun
+  const ran = state.stepsRun
   const steps = state.route!.chain.steps
-  for (let i = 0; i < count; i++) {
-    const instance = chosenFor(steps, i, state)
+  for (let i = 0; i < steps.length; i++) {
+    const instance = i < ran ? chosenFor(steps, i, state) : instanceFor(steps[i]!, state)
     if (instance?.handler.log === undefined) continue
     try {
       instance.handler.log(state)

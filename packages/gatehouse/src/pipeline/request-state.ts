@@ -147,6 +147,13 @@ export class RequestState {
   attempts: number
   /** Response body bytes sent to the client. */
   bytesSent: number
+  /**
+   * The status the client got, as the access log and metrics count it (499 when the client left, 503 when
+   * the shutdown timeout cut the request); set when the log phase starts, 0 before.
+   */
+  finalStatus: number
+  /** Milliseconds from the request's arrival to the end of its response; set with `finalStatus`, -1 before. */
+  totalLatency: number
   /** The upstream exchange in flight, if any. */
   inflight: InflightUpstream | null
   /** Parts of a composition route that failed, for the access log; null elsewhere or when none did. */
@@ -222,6 +229,8 @@ export class RequestState {
     this.chosenInstances = null
     this.attempts = 0
     this.bytesSent = 0
+    this.finalStatus = 0
+    this.totalLatency = -1
     this.inflight = null
     this.failedParts = null
     this.responseTaps = null

@@ -77,6 +77,7 @@ export class GatewayRuntime {
           internalTokens: { ring: deps.internalKeys, settings: config.settings.internal_tokens },
           redis: config.settings.redis,
           identityProvider,
+          metrics: deps.metrics.registry,
           memo: <T>(key: string, build: () => T): T => {
             const k = `${entity.name}\0${key}`
             if (!memos.has(k)) memos.set(k, build())

@@ -11,6 +11,8 @@
  * }
  * ```
  */
+
+import type { Registry } from 'prom-client'
 import type { z } from 'zod'
 import type { ConsumerEntity, CredentialEntity } from '../config/model.ts'
 import type { InternalTokensSettings } from '../config/schema/internal-tokens.ts'
@@ -36,7 +38,12 @@ export interface PluginHandler {
    * sent. Synchronous: edit `state.response.headers`. Runs for every plugin whose `access` ran.
    */
   response?(state: RequestState): void
-  /** After the response was sent (or the client went away). Must not throw. */
+  /**
+   * After the response was sent (or the client went away), with `state.finalStatus` and
+   * `state.totalLatency` set. Runs for every plugin of the route, also when an earlier plugin answered
+   * and this one's `access` never ran (Kong's rule: refused requests are logged and counted too). Must
+   * not throw.
+   */
   log?(state: RequestState): void
   /**
    * For a plugin that may read the whole request body (`state.readBody`): whether it will for this
@@ -82,6 +89,8 @@ export interface PluginCreateContext {
    * public signing keys in process (a verifier of its tokens needs no HTTP fetch); null otherwise.
    */
   readonly identityProvider: { readonly issuer: string; readonly keys: ProviderKeys } | null
+  /** The gateway's metrics registry (/metrics), for a plugin that adds families of its own (prometheus). */
+  readonly metrics: Registry
 }
 
 /** What a credential definition's `build` receives. */

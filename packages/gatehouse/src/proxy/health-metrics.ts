@@ -14,6 +14,9 @@ export function registerHealthGauge(registry: Registry, balancers: () => Iterabl
     help: 'Health of each balanced endpoint: 1 for its current state (healthy, unhealthy, dns_error, healthchecks_off), 0 for the others.',
     labelNames: ['upstream', 'target', 'address', 'state'] as const,
     registers: [registry],
+    // Each worker checks its endpoints itself: across workers, 1 where any of them sees that state (a sum
+    // would count 2 for an endpoint two workers both see healthy).
+    aggregator: 'max',
     collect() {
       this.reset()
       for (const balancer of balancers()) {

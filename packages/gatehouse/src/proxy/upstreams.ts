@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto'
 import type { Registry } from 'prom-client'
 import { type Dispatcher, Pool } from 'undici'
 import type { GatewayConfig, ServiceEntity, TargetEntity, UpstreamEntity } from '../config/model.ts'
+import { kongMetricsFor } from '../observability/kong-metrics.ts'
 import type { Logger } from '../observability/logger.ts'
 import { BalancedUpstream } from './balanced-upstream.ts'
 import { Balancer } from './balancer.ts'
@@ -67,7 +68,11 @@ export class UpstreamRegistry {
   constructor(options: UpstreamRegistryOptions = {}) {
     this.#factory = options.factory ?? ((origin, o) => new Pool(origin, o))
     this.#options = options
-    if (options.metrics) registerHealthGauge(options.metrics, () => this.#balancers.values())
+    if (options.metrics) {
+      const balancers = () => this.#balancers.values()
+      registerHealthGauge(options.metrics, balancers)
+      kongMetricsFor(options.metrics).setBalancers(balancers)
+    }
   }
 
   /** The upstream for a service, created on first use; balanced when its host names one of `config.upstreams`. */

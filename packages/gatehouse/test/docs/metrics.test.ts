@@ -85,6 +85,19 @@ describe('docs/metrics.md', () => {
         services: [
           { name: 'shop', host: 'shop-upstream', routes: [{ name: 'catalog', paths: ['/catalog'] }] },
         ],
+        // Kong's families too (docs/metrics.md lists them): every option on.
+        plugins: [
+          {
+            name: 'prometheus',
+            config: {
+              per_consumer: true,
+              status_code_metrics: true,
+              latency_metrics: true,
+              bandwidth_metrics: true,
+              upstream_health_metrics: true,
+            },
+          },
+        ],
       },
     }))
     const requests: [string, number][] = [
