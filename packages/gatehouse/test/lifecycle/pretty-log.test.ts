@@ -36,7 +36,7 @@ async function startPretty(
     },
   )
   const gh = new GatehouseProcess(child, dir, file)
-  const deadline = Date.now() + 15_000
+  const deadline = Date.now() + 60_000
   for (;;) {
     const started = / INFO {2}gatehouse started .*\bproxy=(\S+)/.exec(gh.stdout)
     if (started) return { gh, proxyUrl: `http://${started[1]}` }
