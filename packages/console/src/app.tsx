@@ -6,6 +6,8 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { AdminError, adminGet, forgetToken, storedToken, storeToken } from './api.ts'
 import { Coming } from './coming.tsx'
+import { ExplainPage } from './explain/page.tsx'
+import { IdentityPage } from './identity/page.tsx'
 import { Overview } from './overview.tsx'
 import { PAGES, type Page } from './pages.ts'
 import { SignIn } from './sign-in.tsx'
@@ -144,7 +146,11 @@ function Shell({ token, onSignOut, onUnauthorized }: ShellProps) {
         </ul>
       </nav>
       <main id="main" class="content" tabIndex={-1}>
-        {page.coming === undefined ? (
+        {page.id === 'refused' ? (
+          <ExplainPage token={token} onUnauthorized={onUnauthorized} />
+        ) : page.id === 'identity' ? (
+          <IdentityPage token={token} onUnauthorized={onUnauthorized} />
+        ) : page.coming === undefined ? (
           <Overview token={token} onUnauthorized={onUnauthorized} />
         ) : (
           <Coming page={{ ...page, coming: page.coming }} />

@@ -24,25 +24,6 @@ export const PAGES: readonly Page[] = [
       meanwhile: ['GET /upstreams', 'GET /upstreams/{name}/health'],
     },
   },
-  {
-    id: 'identity',
-    title: 'Identity',
-    coming: {
-      what: "The identity provider's users and clients, its signing keys and the internal-token keys (rotate, withdraw), and revocations.",
-      meanwhile: [
-        'gatehouse users list',
-        'GET /signing-keys',
-        'GET /internal-tokens/keys',
-        'POST /revocations',
-      ],
-    },
-  },
-  {
-    id: 'refused',
-    title: 'Why was this refused?',
-    coming: {
-      what: "Pick a route, paste a token or an API key, and see each plugin's verdict in order with its stable reason code, without anything being forwarded upstream.",
-      meanwhile: ['the access log: its reason field', 'docs/errors.md'],
-    },
-  },
+  { id: 'identity', title: 'Identity' },
+  { id: 'refused', title: 'Why was this refused?' },
 ]
