@@ -6,9 +6,11 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { AdminError, adminGet, forgetToken, storedToken, storeToken } from './api.ts'
 import { Coming } from './coming.tsx'
+import { Entities } from './entities/page.tsx'
 import { Overview } from './overview.tsx'
 import { PAGES, type Page } from './pages.ts'
 import { SignIn } from './sign-in.tsx'
+import { Upstreams } from './upstreams.tsx'
 
 type Auth =
   | { readonly state: 'checking' }
@@ -22,7 +24,9 @@ type Auth =
 function pageOf(hash: string): Page | null {
   if (hash === '' || hash === '#' || hash === '#/') return PAGES[0]!
   if (!hash.startsWith('#/')) return null
-  return PAGES.find((p) => p.id === hash.slice(2)) ?? PAGES[0]!
+  // `#/entities/routes/<id>`: the page is the first segment, the rest is the page's own.
+  const id = hash.slice(2).split('/')[0]
+  return PAGES.find((p) => p.id === id) ?? PAGES[0]!
 }
 
 function useHashPage(): Page {
@@ -144,7 +148,11 @@ function Shell({ token, onSignOut, onUnauthorized }: ShellProps) {
         </ul>
       </nav>
       <main id="main" class="content" tabIndex={-1}>
-        {page.coming === undefined ? (
+        {page.id === 'entities' ? (
+          <Entities token={token} onUnauthorized={onUnauthorized} />
+        ) : page.id === 'upstreams' ? (
+          <Upstreams token={token} onUnauthorized={onUnauthorized} />
+        ) : page.coming === undefined ? (
           <Overview token={token} onUnauthorized={onUnauthorized} />
         ) : (
           <Coming page={{ ...page, coming: page.coming }} />

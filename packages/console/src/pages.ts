@@ -8,22 +8,8 @@ export interface Page {
 
 export const PAGES: readonly Page[] = [
   { id: 'overview', title: 'Overview' },
-  {
-    id: 'entities',
-    title: 'Entities',
-    coming: {
-      what: 'Services, routes, plugins, consumers and their credentials: lists with search and tags, details, the plugins that apply to a route in order; in DB mode, creating, editing and deleting them.',
-      meanwhile: ['GET /services', 'GET /routes', 'GET /plugins', 'GET /consumers', 'GET /key-auths'],
-    },
-  },
-  {
-    id: 'upstreams',
-    title: 'Upstreams',
-    coming: {
-      what: 'Upstreams and their targets: health, weights and recent failures.',
-      meanwhile: ['GET /upstreams', 'GET /upstreams/{name}/health'],
-    },
-  },
+  { id: 'entities', title: 'Entities' },
+  { id: 'upstreams', title: 'Upstreams' },
   {
     id: 'identity',
     title: 'Identity',
