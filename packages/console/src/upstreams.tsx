@@ -1,7 +1,7 @@
 /**
  * The Upstreams page: each upstream with its targets as this node sees them (GET /upstreams/{u}/health:
- * Kong's shape), their weights and health, and what the health report says about each address (its
- * health, weight and the failure counters the checks keep).
+ * Kong's shape), their weights and health, and each address the target resolves to with its own health.
+ * The report carries no failure counters today; any further field it gains is shown beside the address.
  */
 import { useEffect, useState } from 'preact/hooks'
 import { AdminError, adminGet } from './api.ts'
@@ -104,7 +104,7 @@ export function Upstreams({ token, onUnauthorized }: Props) {
                   <th scope="col">Health</th>
                   <th scope="col">Weight</th>
                   <th scope="col">Available weight</th>
-                  <th scope="col">Addresses and recent failures</th>
+                  <th scope="col">Addresses</th>
                 </tr>
               </thead>
               <tbody>
@@ -118,8 +118,8 @@ export function Upstreams({ token, onUnauthorized }: Props) {
                         {t.health}
                       </span>
                     </td>
-                    <td>{t.weight}</td>
-                    <td>
+                    <td data-field="weight">{t.weight}</td>
+                    <td data-field="available">
                       {t.data.weight.available} of {t.data.weight.total}
                     </td>
                     <td class="small">

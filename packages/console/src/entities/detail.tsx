@@ -28,6 +28,33 @@ function show(value: unknown): string {
   return String(value)
 }
 
+/** The entity kinds a reference field (`{ "id": … }`) points to, for a link to its detail. */
+const REFERENCES: Readonly<Record<string, string>> = {
+  service: 'services',
+  route: 'routes',
+  consumer: 'consumers',
+}
+
+/** A field's value: a reference as a link, a timestamp also as a UTC date, anything else as text. */
+function Value({ name, value }: { readonly name: string; readonly value: unknown }) {
+  const ref = (value as { id?: unknown } | null)?.id
+  if (name in REFERENCES && typeof ref === 'string')
+    return <a href={`#/entities/${REFERENCES[name]}/${encodeURIComponent(ref)}`}>{ref}</a>
+  // Kong's created_at/updated_at are Unix seconds; the raw number stays for scripts and comparisons.
+  if (name.endsWith('_at') && typeof value === 'number')
+    return (
+      <>
+        {new Date(value * 1000)
+          .toISOString()
+          .replace('T', ' ')
+          .replace(/\.\d+Z$/, ' UTC')}{' '}
+        <span class="muted small">({value})</span>
+      </>
+    )
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return <pre>{show(value)}</pre>
+  return <>{show(value)}</>
+}
+
 export function Detail({ kinds, kind, id, editing, writable, token }: Props) {
   const [entity, setEntity] = useState<Entity | null>(null)
   const [error, setError] = useState<string | null>(null)
@@ -108,7 +135,7 @@ export function Detail({ kinds, kind, id, editing, writable, token }: Props) {
               <div key={k} data-field={k}>
                 <dt>{k}</dt>
                 <dd>
-                  {typeof v === 'object' && v !== null && !Array.isArray(v) ? <pre>{show(v)}</pre> : show(v)}
+                  <Value name={k} value={v} />
                 </dd>
               </div>
             ))}
@@ -209,12 +236,17 @@ function Credentials({
   const [items, setItems] = useState<readonly Entity[] | null>(null)
   const [adding, setAdding] = useState(false)
   const [created, setCreated] = useState<Entity | null>(null)
+  const [failed, setFailed] = useState<string | null>(null)
   const base = kind.underConsumer?.replace('{consumer}', encodeURIComponent(consumer.id)) ?? null
   const load = () => {
     if (base === null) return
     adminGet<PageOf<Entity>>(base, token).then(
-      (p) => setItems(p.data),
-      () => setItems([]),
+      (p) => {
+        setItems(p.data)
+        setFailed(null)
+      },
+      // Said, not shown as "None": an empty list would claim the consumer has no such credential.
+      (err) => setFailed(err instanceof Error ? err.message : String(err)),
     )
   }
   useEffect(load, [base])
@@ -249,6 +281,11 @@ function Credentials({
           }}
           onCancel={() => setAdding(false)}
         />
+      )}
+      {failed !== null && (
+        <p class="notice notice-error" role="alert">
+          {failed}
+        </p>
       )}
       {items !== null && items.length === 0 && <p class="muted small">None.</p>}
       {items !== null && items.length > 0 && (

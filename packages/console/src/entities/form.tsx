@@ -99,7 +99,8 @@ interface Props {
 
 export function EntityForm({ kind, token, entity, createPath, fixed = [], onSaved, onCancel }: Props) {
   const props = Object.entries(kind.write?.properties ?? {}).filter(
-    ([name]) => !SKIPPED.has(name) && !fixed.includes(name),
+    // `_comment`/`_ignore` are notes for a declarative file's reader, not settings: not worth a field here.
+    ([name]) => !SKIPPED.has(name) && !name.startsWith('_') && !fixed.includes(name),
   )
   const fields = props.map(([name, s]) => ({ name, schema: s, widget: widgetOf(name, s) }))
   const [texts, setTexts] = useState<Record<string, string>>(() =>

@@ -37,7 +37,7 @@ describe('the effective plugins of a route', () => {
 
   const effective = async (route: string) => {
     const res = await gh.admin(`/routes/${route}/plugins/effective`)
-    return { status: res.status, body: (await res.json()) as Record<string, never> }
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> }
   }
 
   it('lists them by priority, the most specific instance for each, and the consumer-scoped overrides', async () => {
