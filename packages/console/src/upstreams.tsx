@@ -96,7 +96,7 @@ export function Upstreams({ token, onUnauthorized }: Props) {
           <h2 id={`upstream-${u.id}`}>
             {u.name} {u.algorithm !== undefined && <span class="muted small">({u.algorithm})</span>}
           </h2>
-          <div class="table-scroll">
+          <section class="table-scroll" tabIndex={0} aria-labelledby={`upstream-${u.id}`}>
             <table aria-labelledby={`upstream-${u.id}`} class="entity-table">
               <thead>
                 <tr>
@@ -136,7 +136,7 @@ export function Upstreams({ token, onUnauthorized }: Props) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </section>
         </div>
       ))}
     </section>

@@ -246,14 +246,16 @@ function List({
           ? 'Loading…'
           : `${shown.length} of ${items.length} shown${next !== null ? ' (more on the server)' : ''}`}
       </p>
-      <div class="table-scroll">
+      <section class="table-scroll" tabIndex={0} aria-labelledby="list-title">
         <table class="entity-table" aria-labelledby="list-title">
           <thead>
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Details</th>
               <th scope="col">Tags</th>
-              <th scope="col">Id</th>
+              <th scope="col" class="col-id">
+                Id
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -264,14 +266,14 @@ function List({
                 </td>
                 <td>{summaryOf(kind, e)}</td>
                 <td>{(e.tags ?? []).join(', ')}</td>
-                <td>
+                <td class="col-id">
                   <code class="small">{e.id}</code>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
-      </div>
+      </section>
       {next !== null && (
         <button type="button" onClick={() => void load(next, true)} disabled={loading}>
           Load more
