@@ -96,6 +96,7 @@ export function Upstreams({ token, onUnauthorized }: Props) {
           <h2 id={`upstream-${u.id}`}>
             {u.name} {u.algorithm !== undefined && <span class="muted small">({u.algorithm})</span>}
           </h2>
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a table that scrolls sideways (on a phone) must be reachable by keyboard */}
           <section class="table-scroll" tabIndex={0} aria-labelledby={`upstream-${u.id}`}>
             <table aria-labelledby={`upstream-${u.id}`} class="entity-table">
               <thead>

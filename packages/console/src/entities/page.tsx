@@ -246,6 +246,7 @@ function List({
           ? 'Loading…'
           : `${shown.length} of ${items.length} shown${next !== null ? ' (more on the server)' : ''}`}
       </p>
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a table that scrolls sideways (on a phone) must be reachable by keyboard */}
       <section class="table-scroll" tabIndex={0} aria-labelledby="list-title">
         <table class="entity-table" aria-labelledby="list-title">
           <thead>
