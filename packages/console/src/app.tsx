@@ -5,12 +5,13 @@
  */
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { AdminError, adminGet, forgetToken, storedToken, storeToken } from './api.ts'
-import { Coming } from './coming.tsx'
+import { Entities } from './entities/page.tsx'
 import { ExplainPage } from './explain/page.tsx'
 import { IdentityPage } from './identity/page.tsx'
 import { Overview } from './overview.tsx'
 import { PAGES, type Page } from './pages.ts'
 import { SignIn } from './sign-in.tsx'
+import { Upstreams } from './upstreams.tsx'
 
 type Auth =
   | { readonly state: 'checking' }
@@ -24,7 +25,9 @@ type Auth =
 function pageOf(hash: string): Page | null {
   if (hash === '' || hash === '#' || hash === '#/') return PAGES[0]!
   if (!hash.startsWith('#/')) return null
-  return PAGES.find((p) => p.id === hash.slice(2)) ?? PAGES[0]!
+  // `#/entities/routes/<id>`: the page is the first segment, the rest is the page's own.
+  const id = hash.slice(2).split('/')[0]
+  return PAGES.find((p) => p.id === id) ?? PAGES[0]!
 }
 
 function useHashPage(): Page {
@@ -139,21 +142,22 @@ function Shell({ token, onSignOut, onUnauthorized }: ShellProps) {
             <li key={p.id}>
               <a href={`#/${p.id}`} aria-current={p.id === page.id ? 'page' : undefined}>
                 {p.title}
-                {p.coming !== undefined && <span class="soon"> (soon)</span>}
               </a>
             </li>
           ))}
         </ul>
       </nav>
       <main id="main" class="content" tabIndex={-1}>
-        {page.id === 'refused' ? (
+        {page.id === 'entities' ? (
+          <Entities token={token} onUnauthorized={onUnauthorized} />
+        ) : page.id === 'upstreams' ? (
+          <Upstreams token={token} onUnauthorized={onUnauthorized} />
+        ) : page.id === 'refused' ? (
           <ExplainPage token={token} onUnauthorized={onUnauthorized} />
         ) : page.id === 'identity' ? (
           <IdentityPage token={token} onUnauthorized={onUnauthorized} />
-        ) : page.coming === undefined ? (
-          <Overview token={token} onUnauthorized={onUnauthorized} />
         ) : (
-          <Coming page={{ ...page, coming: page.coming }} />
+          <Overview token={token} onUnauthorized={onUnauthorized} />
         )}
       </main>
     </div>

@@ -14,6 +14,7 @@ import type { GatehouseErrorCode } from '../errors/errors.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import type { CredentialDefinition } from '../plugins/types.ts'
 import { listCredentials, showCredential } from './credentials.ts'
+import { showEffectivePlugins } from './effective-plugins.ts'
 import {
   type EntityType,
   listChildren,
@@ -263,6 +264,45 @@ export function entityRoutes(registry: PluginRegistry): AdminRoute[] {
       responses: { 200: { description: 'The service.', schema: ref('Service') } },
       errors: ['GH_ERR_ADMIN_NOT_FOUND'],
       handle: showRouteService,
+    },
+    {
+      method: 'GET',
+      path: '/routes/{route}/plugins/effective',
+      tag: 'Routes',
+      summary: 'The plugins that run on a route, in order',
+      description:
+        'From the chain the running configuration compiled for the route: one step per plugin name, sorted by priority (highest first) then name, as the proxy runs them. `instance` is the one that applies to callers without a consumer-scoped instance (Kong precedence: route+service, route, service, global); `consumer_scoped` lists those that replace it for their consumer. Disabled instances are left out.',
+      params: { route: "The route's id or `name`." },
+      entity: 'plugins',
+      responses: {
+        200: {
+          description: 'The route and its plugins in the order they run.',
+          schema: {
+            type: 'object',
+            properties: {
+              route: { type: 'object' },
+              data: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    order: { type: 'integer' },
+                    name: { type: 'string' },
+                    priority: { type: 'integer' },
+                    band: { type: ['string', 'null'] },
+                    instance: { type: ['object', 'null'] },
+                    consumer_scoped: { type: 'array', items: { type: 'object' } },
+                  },
+                  required: ['order', 'name', 'priority', 'instance', 'consumer_scoped'],
+                },
+              },
+            },
+            required: ['route', 'data'],
+          },
+        },
+      },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND'],
+      handle: showEffectivePlugins,
     },
     ...upstreamRoutes(),
   )
