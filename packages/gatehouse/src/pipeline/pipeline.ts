@@ -334,6 +334,7 @@ function onResponseClose(this: ServerResponse): void {
     status = 503
     state.error ??= new GatehouseError('GH_ERR_SERVER_SHUTTING_DOWN', 'closed by the shutdown timeout')
   } else if (unfinished) status = 499
+  state.finalStatus = status
   const latency = performance.now() - state.startedAt
   const ctx = state.route
   const upstreamSeconds = state.upstreamLatency >= 0 ? state.upstreamLatency / 1000 : -1

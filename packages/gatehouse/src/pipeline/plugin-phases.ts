@@ -99,11 +99,17 @@ export function runResponsePhase(state: RequestState): void {
   }
 }
 
+/**
+ * Every step's log handler, those after a plugin that answered included: a refusal (a 401 from key-auth,
+ * a 429) is what a log plugin most needs to record. Kong's log phase does the same: after an exit it still
+ * collects the remaining plugins and runs their `log`. A step that did not run uses the instance it would
+ * have chosen.
+ */
 export function runLogPhase(state: RequestState, onError: (err: unknown, plugin: string) => void): void {
   const count = state.stepsRun
   const steps = state.route!.chain.steps
-  for (let i = 0; i < count; i++) {
-    const instance = chosenFor(steps, i, state)
+  for (let i = 0; i < steps.length; i++) {
+    const instance = i < count ? chosenFor(steps, i, state) : instanceFor(steps[i]!, state)
     if (instance?.handler.log === undefined) continue
     try {
       instance.handler.log(state)

@@ -147,6 +147,11 @@ export class RequestState {
   attempts: number
   /** Response body bytes sent to the client. */
   bytesSent: number
+  /**
+   * The status the request is logged with, set when it finished, before the log phase: the response's,
+   * or 499 when the client left first, 503 when the shutdown timeout cut it (0 until then).
+   */
+  finalStatus: number
   /** The upstream exchange in flight, if any. */
   inflight: InflightUpstream | null
   /** Parts of a composition route that failed, for the access log; null elsewhere or when none did. */
@@ -222,6 +227,7 @@ export class RequestState {
     this.chosenInstances = null
     this.attempts = 0
     this.bytesSent = 0
+    this.finalStatus = 0
     this.inflight = null
     this.failedParts = null
     this.responseTaps = null

@@ -36,7 +36,11 @@ export interface PluginHandler {
    * sent. Synchronous: edit `state.response.headers`. Runs for every plugin whose `access` ran.
    */
   response?(state: RequestState): void
-  /** After the response was sent (or the client went away). Must not throw. */
+  /**
+   * After the response was sent (or the client went away), for every plugin on the route, also those
+   * after a plugin that answered (Kong's log phase). `state.finalStatus` is the status logged. Must not
+   * throw, and must not hold the request up: queue slow work (log-shipping plugins batch and send later).
+   */
   log?(state: RequestState): void
   /**
    * For a plugin that may read the whole request body (`state.readBody`): whether it will for this
