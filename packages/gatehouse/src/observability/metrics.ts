@@ -22,6 +22,7 @@ import {
   type MetricValue as PromValue,
   Registry,
 } from 'prom-client'
+import { logShipping } from './log-shipping.ts'
 
 /** Seconds. */
 export const LATENCY_BUCKETS = [
@@ -194,6 +195,23 @@ export class GatewayMetrics {
         'Log lines (operational and access) dropped: new lines while 16 MiB waited for the output, and every line held or written once the output was closed.',
         'counter',
         () => [{ labels: {}, value: this.#logWriter?.droppedTotal ?? 0 }],
+      ) as never,
+    )
+    // The log plugins' deliveries (file-log, http-log), from the process-wide tallies (log-shipping.ts).
+    this.registry.registerMetric(
+      new CollectedMetric(
+        'gatehouse_log_entries_sent_total',
+        'Log entries the log plugins delivered (written to the file, accepted by the HTTP receiver), by plugin.',
+        'counter',
+        () => logShipping.sentSeries(),
+      ) as never,
+    )
+    this.registry.registerMetric(
+      new CollectedMetric(
+        'gatehouse_log_entries_dropped_total',
+        'Log entries the log plugins dropped, by plugin and reason (queue_full, too_large, retries_exhausted, shutdown, unwritable).',
+        'counter',
+        () => logShipping.droppedSeries(),
       ) as never,
     )
     this.unmatched = this.forRoute('', '')

@@ -335,13 +335,13 @@ function onResponseClose(this: ServerResponse): void {
     state.error ??= new GatehouseError('GH_ERR_SERVER_SHUTTING_DOWN', 'closed by the shutdown timeout')
   } else if (unfinished) status = 499
   const latency = performance.now() - state.startedAt
+  state.finalStatus = status
+  state.totalLatency = latency
   const ctx = state.route
   const upstreamSeconds = state.upstreamLatency >= 0 ? state.upstreamLatency / 1000 : -1
   const metrics = ctx !== null ? ctx.metrics : (state.builtin ?? pc.unmatchedMetrics)
   metrics.record(status, latency / 1000, upstreamSeconds)
   if (ctx !== null) {
-    state.finalStatus = status
-    state.totalLatency = latency
     runLogPhase(state, (err, plugin) =>
       pc.logger.error({ err, plugin, request_id: state.requestId }, 'plugin log phase failed'),
     )

@@ -100,10 +100,10 @@ export function runResponsePhase(state: RequestState): void {
 }
 
 /**
- * Runs every step's log handler, also of the steps whose access phase did not run because an earlier
- * plugin answered: as in Kong, a refused or short-circuited request is still counted and logged by the
- * logging plugins (prometheus, http-log), which come last in the chain. Those steps use the instance for
- * the consumer as it is known at the end.
+ * Every step's log handler, those after a plugin that answered included: a refusal (a 401 from key-auth,
+ * a 429) is what a log plugin most needs to record. Kong's log phase does the same: after an exit it still
+ * collects the remaining plugins and runs their `log`. A step that did not run uses the instance it would
+ * have chosen.
  */
 export function runLogPhase(state: RequestState, onError: (err: unknown, plugin: string) => void): void {
   const ran = state.stepsRun

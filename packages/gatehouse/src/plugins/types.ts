@@ -39,10 +39,10 @@ export interface PluginHandler {
    */
   response?(state: RequestState): void
   /**
-   * After the response was sent (or the client went away), with `state.finalStatus` and
-   * `state.totalLatency` set. Runs for every plugin of the route, also when an earlier plugin answered
-   * and this one's `access` never ran (Kong's rule: refused requests are logged and counted too). Must
-   * not throw.
+   * After the response was sent (or the client went away), for every plugin on the route, also those
+   * after a plugin that answered (Kong's log phase: refused requests are logged and counted too), with
+   * `state.finalStatus` and `state.totalLatency` set. Must not throw, and must not hold the request up:
+   * queue slow work (log-shipping plugins batch and send later).
    */
   log?(state: RequestState): void
   /**
