@@ -27,12 +27,14 @@ import { BUILTIN_ROUTES, GatewayMetrics } from './observability/metrics.ts'
 import { checkReadiness, type Dependency, type Readiness } from './observability/readiness.ts'
 import { handleRequest, type MountedIdentity, type PipelineContext } from './pipeline/pipeline.ts'
 import { GatewayRuntime } from './pipeline/runtime.ts'
+import type { WebSockets } from './pipeline/websocket.ts'
 import type { PluginRegistry } from './plugins/registry.ts'
 import { type CertificateSet, loadCertificates } from './proxy/certificates.ts'
 import { createProxyServer, listen } from './proxy/server.ts'
 import { type TlsProxyListener, tlsListenerFor } from './proxy/tls.ts'
 import { checkUpstreamTls } from './proxy/upstream-tls.ts'
 import { UpstreamRegistry } from './proxy/upstreams.ts'
+import { TunnelSet } from './proxy/websocket-tunnel.ts'
 import { acquireRedis } from './redis/connections.ts'
 import { RedisPing } from './redis/ping.ts'
 import { VERSION } from './version.ts'
@@ -78,6 +80,11 @@ export class Gateway implements PipelineContext {
   readonly logger: Logger
   readonly #accessLog: AccessLog | null
   readonly metrics = new GatewayMetrics()
+  readonly websockets: WebSockets = {
+    tunnels: new TunnelSet(),
+    connections: this.metrics.websocketConnections,
+    handshakes: this.metrics.websocketHandshakes,
+  }
   readonly unmatchedMetrics = this.metrics.unmatched
   readonly jwksMetrics = this.metrics.internalJwks
   /** DB mode: where admin writes go (db-mode/source.ts, set by main.ts); null in DB-less mode. */
@@ -383,6 +390,8 @@ export class Gateway implements PipelineContext {
     this.logger.info({ reason, inflight: this.#inflight, timeout_ms: timeout }, 'shutting down')
     this.#proxy.close()
     this.#tls?.server.close()
+    // Open WebSockets get a close frame 1001 (Going Away) each way, and end as their peers answer.
+    this.websockets.tunnels.closeAll('gateway shutting down')
     this.#admin?.close()
     // Open /stats/stream responses end now (an `end` event), so none holds the admin listener open.
     this.liveStats?.stop()

@@ -229,16 +229,16 @@ plugins:
     )
     assert.deepEqual(
       problems('_format_version: "3.0"\nservices:\n- { name: rpc, protocol: gopher, host: rpc.internal }\n'),
-      ['gatehouse.yaml: services[0].protocol: expected http or https'],
+      ['gatehouse.yaml: services[0].protocol: expected one of http, https, ws, wss'],
     )
     assert.deepEqual(
       problems('_format_version: "3.0"\nservices:\n- { name: rpc, url: "grpc://rpc.internal:9000" }\n'),
-      ['gatehouse.yaml: services[0].url: expected an http:// or https:// URL'],
+      ['gatehouse.yaml: services[0].url: expected an http://, https://, ws:// or wss:// URL'],
     )
     assert.deepEqual(
-      problems(withService('  routes:\n  - { name: r, paths: [/r], protocols: [https, ws] }\n')),
+      problems(withService('  routes:\n  - { name: r, paths: [/r], protocols: [https, tcp] }\n')),
       [
-        "gatehouse.yaml: services[0].routes[0].protocols[1]: 'ws' routes are not supported yet; use http or https",
+        "gatehouse.yaml: services[0].routes[0].protocols[1]: 'tcp' routes are not supported yet; use http or https",
       ],
     )
   })

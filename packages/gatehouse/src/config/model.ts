@@ -28,6 +28,8 @@ export interface ServiceEntity {
   readonly read_timeout: number
   readonly enabled: boolean
   readonly tls_verify: boolean
+  /** An `Upgrade: websocket` on the service's http/https routes is proxied as a WebSocket (else refused). */
+  readonly websocket_upgrade: boolean
   /** Most intermediate CAs accepted in the upstream's chain; null: no limit. */
   readonly tls_verify_depth: number | null
   /** Trusted CAs for the upstream (file paths or PEM text, read by proxy/upstream-tls.ts); null: the system's. */

@@ -196,7 +196,8 @@ function buildService(
   issue: (path: string, message: string) => void,
   stamp: { created_at: number; updated_at: number },
 ): ServiceEntity {
-  let protocol: 'http' | 'https' = raw.protocol ?? 'http'
+  // Kong's ws/wss services are http/https to the upstream: the handshake is an HTTP/1.1 request.
+  let named: string = raw.protocol ?? 'http'
   let host = raw.host?.toLowerCase() ?? ''
   let port = raw.port
   let path = raw.path ?? null
@@ -213,7 +214,7 @@ function buildService(
     if (url.username || url.password || url.search || url.hash) {
       issue(`${at}.url`, 'must not contain credentials, a query or a fragment')
     }
-    protocol = url.protocol.slice(0, -1) as 'http' | 'https'
+    named = url.protocol.slice(0, -1)
     host = url.hostname.toLowerCase()
     port = url.port ? Number(url.port) : undefined
     // `http://x` has no path; `http://x/` has "/" (Kong keeps the difference).
@@ -221,6 +222,7 @@ function buildService(
   } else if (raw.host === undefined) {
     issue(`${at}.host`, 'required (or give url)')
   }
+  const protocol: 'http' | 'https' = named === 'https' || named === 'wss' ? 'https' : 'http'
   const clientCertificate = raw.client_certificate
   if (clientCertificate !== undefined && 'id' in clientCertificate)
     issue(`${at}.client_certificate`, 'certificate entities are not supported yet; give { cert, key }')
@@ -244,6 +246,7 @@ function buildService(
     read_timeout: raw.read_timeout,
     enabled: raw.enabled,
     tls_verify: raw.tls_verify ?? true,
+    websocket_upgrade: raw.websocket_upgrade ?? (named === 'ws' || named === 'wss'),
     tls_verify_depth: raw.tls_verify_depth ?? null,
     ca_certificates: raw.ca_certificates ?? null,
     client_certificate:

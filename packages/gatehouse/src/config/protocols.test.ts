@@ -1,6 +1,6 @@
 /**
- * Protocols as the proxy serves them (issue 15): routes and services take http and https only, and say so
- * for Kong's other protocols; a plugin's `protocols` keeps what the proxy serves, so a decK dump (which
+ * Protocols as the proxy serves them (issue 15): routes and services take http, https, ws and wss
+ * (issue 13), and say so for Kong's other protocols; a plugin's `protocols` keeps what the proxy serves, so a decK dump (which
  * writes Kong's default `[grpc, grpcs, http, https]` on every plugin) loads and shows `[http, https]`.
  */
 import assert from 'node:assert/strict'
@@ -49,8 +49,30 @@ routes:
       [
         "gatehouse.yaml: services[0].protocol: 'grpcs' services are not supported yet; use http or https",
         "gatehouse.yaml: routes[0].protocols[0]: 'tcp' routes are not supported yet; use http or https",
-        'gatehouse.yaml: routes[0].protocols[2]: expected http or https',
+        'gatehouse.yaml: routes[0].protocols[2]: expected one of http, https, ws, wss',
       ],
     )
+  })
+
+  it('takes ws and wss routes alone, never mixed with http or https on one route (as in Kong)', () => {
+    const routes = (protocols: string) =>
+      withService(`routes:\n- { name: r, service: orders, paths: [/r], protocols: ${protocols} }\n`)
+    assert.deepEqual(load(routes('[ws, wss]')).routes[0]!.protocols, ['ws', 'wss'])
+    assert.deepEqual(problems(routes('[http, ws]')), [
+      'gatehouse.yaml: routes[0].protocols: ws and wss cannot be combined with http or https on one route (as in Kong); use two routes',
+    ])
+  })
+
+  it('reads ws and wss services as http and https to the upstream, with websocket_upgrade on', () => {
+    const service = (lines: string) => load(`_format_version: "3.0"\nservices:\n- name: chat\n${lines}`)
+    const wss = service('  url: wss://chat.internal/socket\n').services[0]!
+    assert.deepEqual(
+      [wss.protocol, wss.port, wss.path, wss.websocket_upgrade],
+      ['https', 443, '/socket', true],
+    )
+    const ws = service('  protocol: ws\n  host: chat\n').services[0]!
+    assert.deepEqual([ws.protocol, ws.port, ws.websocket_upgrade], ['http', 80, true])
+    const plain = service('  url: http://chat\n').services[0]!
+    assert.equal(plain.websocket_upgrade, false)
   })
 })

@@ -35,6 +35,25 @@ export const ERROR_CODES = {
     summary:
       'The request body has a transfer coding other than chunked (e.g. `Transfer-Encoding: gzip, chunked`), which the gateway does not decode (RFC 9112 §6.1).',
   },
+  GH_ERR_UPGRADE_UNSUPPORTED: {
+    status: 400,
+    summary:
+      'The request asks to upgrade the connection to a protocol other than WebSocket (TLS/1.2, say): refused rather than answered as plain HTTP. An offer of h2c alone is answered as plain HTTP/1.1 instead (docs/websocket.md).',
+  },
+  GH_ERR_WEBSOCKET_NOT_ALLOWED: {
+    status: 400,
+    summary:
+      'A WebSocket handshake on an http/https route whose service has not set websocket_upgrade (use a ws/wss route, or set it): refused rather than passed on as plain HTTP.',
+  },
+  GH_ERR_WEBSOCKET_HANDSHAKE_INVALID: {
+    status: 400,
+    summary: 'A WebSocket handshake that breaks RFC 6455 §4.1: not GET, or no valid Sec-WebSocket-Key.',
+  },
+  GH_ERR_WEBSOCKET_VERSION_UNSUPPORTED: {
+    status: 426,
+    summary:
+      'A WebSocket handshake whose Sec-WebSocket-Version is not 13 (the answer names 13, RFC 6455 §4.4).',
+  },
   GH_ERR_REQUEST_METHOD_UNSUPPORTED: {
     status: 501,
     summary: 'CONNECT (an authority-form tunnel request): the gateway does not open tunnels.',

@@ -141,6 +141,18 @@ export class GatewayMetrics {
     help: 'Open client connections on the proxy listener.',
     registers: [this.registry],
   })
+  readonly websocketConnections = new Gauge({
+    name: 'gatehouse_websocket_connections',
+    help: 'Open WebSocket connections (tunnels between a client and an upstream), by service and route.',
+    labelNames: ['service', 'route'] as const,
+    registers: [this.registry],
+  })
+  readonly websocketHandshakes = new Counter({
+    name: 'gatehouse_websocket_handshakes_total',
+    help: 'WebSocket handshakes, by service, route and outcome (upgraded, refused, upstream_refused, failed).',
+    labelNames: ['service', 'route', 'outcome'] as const,
+    registers: [this.registry],
+  })
 
   /** For requests answered before any route matched. */
   readonly unmatched: RouteMetrics

@@ -171,7 +171,14 @@ export async function explainRequest(input: ExplainInput, ctx: ExplainContext): 
     state.route = route
     state.captures = match.captures
 
-    // 3. protocol
+    // 3. protocol. A described request is never a WebSocket handshake, which a ws/wss route alone takes.
+    if (route.websocketOnly) {
+      state.route = null
+      return refusedWith(
+        routing,
+        new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
+      )
+    }
     if (input.protocol === 'http' && !route.acceptsHttp) {
       const code = route.route.https_redirect_status_code
       const err = new GatehouseError('GH_ERR_ROUTE_PROTOCOL', 'Please use HTTPS protocol')

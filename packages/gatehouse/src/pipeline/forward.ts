@@ -15,6 +15,7 @@
  * Over 400 lines: UpstreamExchange's callbacks are one state machine (written, started, retried, done),
  * read best in one place; the body's replay lives in attempt-body.ts.
  */
+import type { Duplex } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import { GatehouseError } from '../errors/errors.ts'
 import type { Endpoint } from '../proxy/endpoint.ts'
@@ -28,6 +29,7 @@ import { runResponsePhase } from './plugin-phases.ts'
 import type { HeaderMap, RequestState, ResponseTap } from './request-state.ts'
 import { exitWithError, respondWithError, sendGatewayResponse } from './respond.ts'
 import { VIA } from './upstream-request.ts'
+import { openTunnel } from './websocket.ts'
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 
@@ -151,6 +153,8 @@ export function forwardUpstream(
       body: buffered ?? streamed,
       headersTimeout: service.read_timeout,
       bodyTimeout: service.read_timeout,
+      // A WebSocket handshake (websocket.ts): undici sends Connection/Upgrade and hands over a 101's socket.
+      upgrade: state.websocket === null ? null : 'websocket',
     },
     exchange,
   )
@@ -256,6 +260,27 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#controller = controller
     if (this.#abortReason) controller.abort(this.#abortReason)
     else if (this.#hasBody) this.#writeTimer = setTimeout(this.#onWriteTimeout, this.#writeTimeout)
+  }
+
+  /** The upstream switched protocols (only ever asked for a WebSocket handshake): open the tunnel. */
+  onRequestUpgrade(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    socket: Duplex,
+  ): void {
+    const state = this.#state
+    this.#responseStarted = true
+    this.#outcome = statusCode
+    state.upstreamLatency = performance.now() - state.upstreamStartedAt
+    this.#finish()
+    if (state.res.destroyed) {
+      socket.destroy()
+      return
+    }
+    state.response = { status: statusCode, headers: endToEndResponseHeaders(headers) }
+    runResponsePhase(state)
+    openTunnel(state, socket)
   }
 
   onBodySent(): void {

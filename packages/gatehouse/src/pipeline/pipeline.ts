@@ -6,12 +6,15 @@
  *                 `_` (drop or 400), the request line and Host: one       request-target.ts
  *                 canonical path (→ 400)
  *   2. match      a route, Kong's precedence (none → 404)                 ../router/router.ts
- *   3. protocol   https-only routes refuse http (426 or redirect)         (below)
+ *   3. protocol   https-only routes refuse http (426 or redirect);        (below)
+ *                 a WebSocket handshake needs a ws/wss route or a service  websocket.ts
+ *                 with websocket_upgrade; ws/wss routes take only those
  *   4. prepare    the upstream path and headers                           upstream-request.ts
  *   5. access     a body a plugin must read, announced too large → 413;   body-limit.ts
  *                 plugins by priority: tracing → CORS → authenticate →    plugin-phases.ts, phases.ts
  *                 authorise → limit → transform (a plugin may answer)
  *   6. forward    to the service's pool, streaming both ways              forward.ts
+ *                 (a handshake's 101 opens a WebSocket tunnel)             websocket.ts
  *      or compose several services' JSON into one (composition routes)    compose.ts
  *   7. response   plugins see the response head before it is sent         plugin-phases.ts
  *   8. log        metrics, one access-log line, plugins' log phase        (below)
@@ -49,6 +52,14 @@ import { readRequestTarget } from './request-target.ts'
 import { respondWithError, sendGatewayResponse } from './respond.ts'
 import type { GatewayRuntime } from './runtime.ts'
 import { prepareUpstreamRequest, upstreamPathFor } from './upstream-request.ts'
+import {
+  handshakeProblem,
+  isWebSocketUpgrade,
+  unsupportedUpgrade,
+  upgradeRequested,
+  type WebSockets,
+  webSocketNotAllowed,
+} from './websocket.ts'
 
 export interface PipelineContext extends ProxyContext {
   readonly runtime: GatewayRuntime
@@ -64,6 +75,8 @@ export interface PipelineContext extends ProxyContext {
   readonly internalKeys: InternalKeyRing
   /** Called when a request finishes, to count in-flight requests. */
   readonly onFinished: () => void
+  /** Open WebSocket tunnels and their metrics. */
+  readonly websockets: WebSockets
 }
 
 /**
@@ -136,11 +149,29 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
     respondWithError(state, underscoreRefusal(underscored))
     return
   }
+  // 1a. an Upgrade: WebSocket or a refusal, never an answer in plain HTTP the client did not ask for
+  const upgrade = upgradeRequested(state)
+  if (upgrade !== null) {
+    if (!isWebSocketUpgrade(upgrade)) {
+      respondWithError(state, unsupportedUpgrade())
+      return
+    }
+    state.websocket = { opened: false, closed: onTunnelClosed, websockets: pc.websockets }
+    const problem = handshakeProblem(state)
+    if (problem !== null) {
+      respondWithError(state, problem[0], problem[1])
+      return
+    }
+  }
 
   // 1b. the identity provider's own endpoints, when it is mounted here
   const identity = pc.identity
   if (identity?.matches(state.host, state.path)) {
     state.builtin = identity.metrics
+    if (state.websocket !== null) {
+      respondWithError(state, webSocketNotAllowed())
+      return
+    }
     // koa writes the response, not the pipeline: its bytes are counted as they go out.
     countBodyBytes(state)
     // The provider reads its own bodies (forms, token requests), bounded by its own limits.
@@ -152,6 +183,10 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   // 1c. the public keys of internal tokens, for services and their SDK
   if (state.path === runtime.config.settings.internal_tokens.jwks_path) {
     state.builtin = pc.jwksMetrics
+    if (state.websocket !== null) {
+      respondWithError(state, webSocketNotAllowed())
+      return
+    }
     if (state.method !== 'GET' && state.method !== 'HEAD') {
       const err = new GatehouseError('GH_ERR_ENDPOINT_METHOD_NOT_ALLOWED', 'Method not allowed', {
         detail: 'jwks_method_not_allowed',
@@ -184,17 +219,34 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   state.captures = match.captures
 
   // 3. protocol
-  if (state.protocol === 'http' && !ctx.acceptsHttp) {
+  if (ctx.websocketOnly) {
+    // A ws/wss route matches WebSocket handshakes only (Kong), wss over TLS only.
+    const tls = state.protocol === 'https'
+    if (state.websocket === null || (tls && !ctx.acceptsWss)) {
+      state.route = null
+      respondWithError(
+        state,
+        new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
+      )
+      return
+    }
+    if (!tls && !ctx.acceptsWs) {
+      refuseHttp(state, parsed.hostHeader)
+      return
+    }
+  } else if (state.protocol === 'http' && !ctx.acceptsHttp) {
     refuseHttp(state, parsed.hostHeader)
     return
-  }
-  if (state.protocol === 'https' && !ctx.acceptsHttps) {
+  } else if (state.protocol === 'https' && !ctx.acceptsHttps) {
     // An http-only route is not a match for https (Kong's router).
     state.route = null
     respondWithError(
       state,
       new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
     )
+    return
+  } else if (state.websocket !== null && ctx.service?.websocket_upgrade !== true) {
+    respondWithError(state, webSocketNotAllowed())
     return
   }
 
@@ -262,6 +314,10 @@ function proceed(state: RequestState): void {
   const ctx = state.route!
   // 6. compose (7. response runs inside, once the parts have answered)
   if (ctx.composition !== null) {
+    if (state.websocket !== null) {
+      respondWithError(state, webSocketNotAllowed())
+      return
+    }
     composeResponse(state)
     return
   }
@@ -334,13 +390,37 @@ function onResponseClose(this: ServerResponse): void {
     status = 503
     state.error ??= new GatehouseError('GH_ERR_SERVER_SHUTTING_DOWN', 'closed by the shutdown timeout')
   } else if (unfinished) status = 499
-  const latency = performance.now() - state.startedAt
+  logRequest(state, pc, status, performance.now() - state.startedAt)
+}
+
+/**
+ * A WebSocket tunnel closed: its handshake is logged now, status 101, with the connection's whole
+ * duration and the bytes relayed to the client (nginx's $request_time and $bytes_sent for an upgraded
+ * connection); the request metrics take the time to the 101, so tunnels' lifetimes stay out of the
+ * latency histogram.
+ */
+function onTunnelClosed(state: RequestState): void {
+  const pc = (state.res as ResponseWithState)[kContext]!
+  logRequest(state, pc, 101, performance.now() - state.startedAt)
+}
+
+function logRequest(state: RequestState, pc: PipelineContext, status: number, latency: number): void {
   state.finalStatus = status
   state.totalLatency = latency
   const ctx = state.route
   const upstreamSeconds = state.upstreamLatency >= 0 ? state.upstreamLatency / 1000 : -1
   const metrics = ctx !== null ? ctx.metrics : (state.builtin ?? pc.unmatchedMetrics)
-  metrics.record(status, latency / 1000, upstreamSeconds)
+  const handshake = state.websocket
+  if (handshake === null) metrics.record(status, latency / 1000, upstreamSeconds)
+  else if (handshake.opened) {
+    const toSwitch = state.upstreamStartedAt - state.startedAt + state.upstreamLatency
+    metrics.record(status, toSwitch / 1000, upstreamSeconds)
+  } else {
+    metrics.record(status, latency / 1000, upstreamSeconds)
+    // Not upgraded: refused by the gateway (route, plugins), answered otherwise by the upstream, or failed.
+    const outcome = state.upstreamLatency >= 0 ? 'upstream_refused' : status >= 500 ? 'failed' : 'refused'
+    pc.websockets.handshakes.labels(ctx?.serviceName ?? '', ctx?.routeName ?? '', outcome).inc()
+  }
   if (ctx !== null) {
     runLogPhase(state, (err, plugin) =>
       pc.logger.error({ err, plugin, request_id: state.requestId }, 'plugin log phase failed'),

@@ -14,6 +14,7 @@ import type { PluginInstance } from './plugin-chain.ts'
 import type { Principal } from './principal.ts'
 import type { RouteContext } from './route-context.ts'
 import type { GatewayRuntime } from './runtime.ts'
+import type { WebSockets } from './websocket.ts'
 
 export type HeaderValue = string | string[]
 export type HeaderMap = Record<string, HeaderValue>
@@ -30,6 +31,16 @@ export interface InternalTokenSource {
 }
 
 /** What the listener shares with every request it serves. */
+/** A WebSocket handshake on its way: what the tunnel reports to when it ends. */
+export interface WebSocketHandshake {
+  /** The tunnel is open (the upstream answered 101). */
+  opened: boolean
+  /** Called once, when the tunnel has closed both sides; logs and counts the request (pipeline.ts). */
+  readonly closed: (state: RequestState) => void
+  /** The node's tunnels and their metrics. */
+  readonly websockets: WebSockets
+}
+
 export interface ProxyContext {
   /** True once shutdown began: responses close their connection, no retries start. */
   readonly draining: boolean
@@ -173,6 +184,12 @@ export class RequestState {
    * what it would have done. Null for every real request.
    */
   dryRun: DryRun | null
+  /**
+   * Non-null when this request is a WebSocket handshake the route lets through (pipeline.ts, step 3):
+   * forward.ts asks the upstream to upgrade, and a 101 opens a tunnel (websocket.ts) that calls `closed`
+   * once both sides are gone.
+   */
+  websocket: WebSocketHandshake | null
 
   /** Scratch space for plugins, keyed by plugin name; created on first use. */
   #shared: Map<string, unknown> | null
@@ -237,6 +254,7 @@ export class RequestState {
     this.correlationId = null
     this.bodyLimit = null
     this.dryRun = null
+    this.websocket = null
     this.#shared = null
     this.#bodyRead = null
   }

@@ -22,6 +22,10 @@ export class RouteContext {
   readonly serviceName: string
   readonly acceptsHttp: boolean
   readonly acceptsHttps: boolean
+  /** A ws/wss route: WebSocket handshakes only (plain for ws, TLS for wss). */
+  readonly websocketOnly: boolean
+  readonly acceptsWs: boolean
+  readonly acceptsWss: boolean
   /**
    * The route sends an internal token instead of the caller's credential (internal-token plugin, mode
    * mint or forward, without keep_public_credential): auth plugins then remove the credential from the
@@ -47,6 +51,9 @@ export class RouteContext {
     this.serviceName = service ? (service.name ?? service.id) : ''
     this.acceptsHttp = route.protocols.includes('http')
     this.acceptsHttps = route.protocols.includes('https')
+    this.acceptsWs = route.protocols.includes('ws')
+    this.acceptsWss = route.protocols.includes('wss')
+    this.websocketOnly = !this.acceptsHttp && !this.acceptsHttps && (this.acceptsWs || this.acceptsWss)
     this.concealsCredentials = chain.steps.some((step) => {
       if (step.name !== 'internal-token' || step.instance === null) return false
       const config = step.instance.entity.config as { mode?: string; keep_public_credential?: boolean }

@@ -5,8 +5,9 @@
  * and answers refused requests the same way (client-errors.ts); the pipeline checks what Node's parser
  * lets through (pipeline/request-head.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo, Server as NetServer } from 'node:net'
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http'
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { MAX_HEADER_COUNT_LIMIT } from '../config/schema/settings.ts'
 import { listenAddress } from '../config/schema/typedefs.ts'
 import { answerClientErrors, trackResponses } from './client-errors.ts'
@@ -27,7 +28,35 @@ export function createProxyServer(
   deferContinue(server, handler)
   limitHeaderCount(server)
   answerClientErrors(server)
+  acceptUpgrades(server, handler)
   return server
+}
+
+/**
+ * Requests that ask to switch protocols (`Connection: upgrade` + `Upgrade`) go through the pipeline
+ * like any other, with a response bound to their socket: a refusal is an ordinary HTTP answer (then the
+ * connection closes), and a WebSocket handshake the upstream accepts takes the socket over
+ * (pipeline/websocket.ts). Without this, node:http would hand them to the request handler as plain
+ * requests and the upstream's 101 could never reach the client.
+ */
+export function acceptUpgrades(
+  server: NetServer,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): void {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Bytes the client sent after the handshake (its first frames) are read again by the tunnel.
+    if (head.length > 0) socket.unshift(head)
+    const res = new ServerResponse(req)
+    res.shouldKeepAlive = false
+    res.assignSocket(socket as Socket)
+    res.once('finish', () => {
+      // Answered without switching (a refusal, or the upstream's own answer): the connection ends.
+      const net = socket as Partial<Pick<Socket, 'destroySoon'>>
+      if (typeof net.destroySoon === 'function') net.destroySoon()
+      else socket.destroy()
+    })
+    handler(req, res)
+  })
 }
 
 /**
@@ -52,7 +81,22 @@ export function http1Options(options: ProxyServerOptions) {
     insecureHTTPParser: false,
     // The pipeline answers a missing Host itself, in the gateway's envelope (Node's 400 has no body).
     requireHostHeader: false,
+    shouldUpgradeCallback: takesUpgrade,
   }
+}
+
+/**
+ * Which upgrade requests go the upgrade way (acceptUpgrades): all but an offer of h2c alone. h2c is an
+ * option a client offers while speaking HTTP/1.1 (`curl --http2` on http://); RFC 9110 §7.8 lets a server
+ * ignore it, and RFC 9113 withdrew it, so it is answered as the plain request it also is (Upgrade and
+ * HTTP2-Settings are hop-by-hop and never reach the upstream). Anything else that asks to switch (a
+ * WebSocket handshake, or a protocol the gateway cannot speak, which is refused) is an upgrade. Node < 24.9
+ * ignores the option: there an h2c offer is refused as an unsupported upgrade.
+ */
+export function takesUpgrade(req: IncomingMessage): boolean {
+  const offered = req.headers.upgrade
+  if (offered === undefined) return true
+  return !offered.split(',').every((token) => token.trim().toLowerCase() === 'h2c')
 }
 
 /** Parses `HOST:PORT` (IPv6 in brackets), by the same rule the config schema applies to listen addresses. */

@@ -16,7 +16,7 @@ import { type CertificateSet, loadCertificates } from './certificates.ts'
 import { answerClientErrors, trackResponses } from './client-errors.ts'
 import { deferContinue } from './expect-continue.ts'
 import { GatewayHttp2Request, GatewayHttp2Response } from './http2-compat.ts'
-import { http1Options, limitHeaderCount, type ProxyServerOptions } from './server.ts'
+import { acceptUpgrades, http1Options, limitHeaderCount, type ProxyServerOptions } from './server.ts'
 
 export interface TlsProxyOptions extends ProxyServerOptions {
   readonly http2: boolean
@@ -60,6 +60,7 @@ export class TlsProxyListener {
     deferContinue(this.server as never, handler)
     limitHeaderCount(this.server as TlsServer & { maxHeadersCount: number | null })
     answerClientErrors(this.server)
+    acceptUpgrades(this.server, handler)
   }
 
   /** New handshakes get `certificates`; connections already open keep what they negotiated. */

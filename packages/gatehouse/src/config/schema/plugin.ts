@@ -2,8 +2,8 @@
 import { z } from 'zod'
 import {
   consumerReference,
+  HTTP_PROTOCOLS,
   name,
-  PROXY_PROTOCOLS,
   routeReference,
   serviceReference,
   tags,
@@ -19,7 +19,7 @@ import {
  */
 const pluginProtocols = z
   .array(
-    z.enum([...PROXY_PROTOCOLS, 'grpc', 'grpcs'], {
+    z.enum([...HTTP_PROTOCOLS, 'grpc', 'grpcs'], {
       error: 'expected http or https (grpc and grpcs, which Kong files carry, are accepted and ignored)',
     }),
   )
@@ -48,7 +48,7 @@ export const pluginFields = {
     .default(true)
     .describe('A disabled plugin is loaded and checked but never runs. Default: true.'),
   protocols: pluginProtocols
-    .default([...PROXY_PROTOCOLS])
+    .default([...HTTP_PROTOCOLS])
     .describe(
       "The protocols the plugin applies to: `http` and `https`, those the proxy serves. `grpc` and `grpcs`, Kong's default that decK writes on every plugin, are accepted and dropped. As in Kong, the list does not choose between http and https requests: the plugin runs for every request of its scope (limit the route's `protocols` instead; a list of one is loaded with a warning saying so). Default: `[http, https]`.",
     ),

@@ -1,7 +1,16 @@
 /** The `routes` entity: which requests go to which service (Kong's routes.lua). */
 import { z } from 'zod'
 import { compositionSchema } from './composition.ts'
-import { host, method, name, PROXY_PROTOCOLS, proxyProtocol, tags, uuid } from './typedefs.ts'
+import {
+  HTTP_PROTOCOLS,
+  host,
+  method,
+  name,
+  proxyProtocol,
+  tags,
+  uuid,
+  WEBSOCKET_PROTOCOLS,
+} from './typedefs.ts'
 
 /** A route path: a prefix starting with `/`, or a regular expression starting with `~`. */
 const routePath = z
@@ -27,9 +36,15 @@ export const routeFields = {
   protocols: z
     .array(proxyProtocol('routes'))
     .min(1)
-    .default([...PROXY_PROTOCOLS])
+    .refine(
+      (list) =>
+        list.every((p) => WEBSOCKET_PROTOCOLS.includes(p)) ||
+        !list.some((p) => WEBSOCKET_PROTOCOLS.includes(p)),
+      { error: 'ws and wss cannot be combined with http or https on one route (as in Kong); use two routes' },
+    )
+    .default([...HTTP_PROTOCOLS])
     .describe(
-      "Client protocols this route accepts. Kong's gRPC, stream and WebSocket protocols are not supported yet. Default: `[http, https]`.",
+      "Client protocols this route accepts: `http` and `https`, or `ws` and `wss` (WebSocket handshakes only: a request without `Upgrade: websocket` does not match; `wss` over TLS only; see docs/websocket.md). Kong's gRPC and stream protocols are not supported yet. Default: `[http, https]`.",
     ),
   methods: z.array(method).optional().describe('HTTP methods to match, e.g. `[GET, POST]`. Default: any.'),
   hosts: z

@@ -8,13 +8,21 @@ export const serviceFields = {
   id: uuid.optional().describe('Entity id. Default: a stable UUID derived from the name.'),
   name: name.optional().describe('Unique name, used by routes and plugins to refer to the service.'),
   url: z
-    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .url({ protocol: /^(https?|wss?)$/, error: 'expected an http://, https://, ws:// or wss:// URL' })
     .optional()
-    .describe('Shorthand for protocol, host, port and path at once, e.g. `http://orders:8080/v1`.'),
+    .describe(
+      'Shorthand for protocol, host, port and path at once, e.g. `http://orders:8080/v1` (`ws://` and `wss://` as for `protocol`).',
+    ),
   protocol: proxyProtocol('services')
     .optional()
     .describe(
-      "Protocol to the upstream. Kong's gRPC, stream and WebSocket protocols are not supported yet. Default: `http`.",
+      "Protocol to the upstream. `ws` and `wss` (Kong's WebSocket services) mean http and https to the upstream, and set `websocket_upgrade`. Kong's gRPC and stream protocols are not supported yet. Default: `http`.",
+    ),
+  websocket_upgrade: z
+    .boolean()
+    .optional()
+    .describe(
+      "Proxy an `Upgrade: websocket` handshake that arrives on this service's http/https routes as a WebSocket (Kong needs `ws`/`wss` routes for that, which are always proxied as WebSocket). Off, such a handshake is refused (400, GH_ERR_WEBSOCKET_NOT_ALLOWED), never passed on as plain HTTP. Default: false (true when `protocol` is `ws` or `wss`).",
     ),
   host: host.optional().describe('Upstream host name or IP. Required unless `url` is given.'),
   port: port.optional().describe('Upstream port. Default: 80 (443 when the url is https).'),

@@ -92,20 +92,20 @@ export const consumerReference = referenceTo('consumer', 'username')
 
 export type Reference = string | { id: string } | { name: string } | { username: string }
 
-/** The protocols the proxy serves, to clients and to upstreams. */
-export const PROXY_PROTOCOLS = ['http', 'https'] as const
+/**
+ * The protocols the proxy serves, to clients and to upstreams. `ws` and `wss` are WebSocket (issue 13):
+ * on a route, handshakes only (plain and TLS); on a service, http and https to the upstream.
+ */
+export const PROXY_PROTOCOLS = ['http', 'https', 'ws', 'wss'] as const
 
-/** Kong's other protocols (gRPC, streams, WebSocket): a Kong file may name them; this version serves none. */
-const KONG_ONLY_PROTOCOLS: readonly unknown[] = [
-  'grpc',
-  'grpcs',
-  'tcp',
-  'tls',
-  'tls_passthrough',
-  'udp',
-  'ws',
-  'wss',
-]
+/** Plain HTTP: a route's default protocols (Kong's), and what plugins' `protocols` name. */
+export const HTTP_PROTOCOLS = ['http', 'https'] as const
+
+/** The WebSocket protocols of a route or service. */
+export const WEBSOCKET_PROTOCOLS: readonly string[] = ['ws', 'wss']
+
+/** Kong's other protocols (gRPC, streams): a Kong file may name them; this version serves none. */
+const KONG_ONLY_PROTOCOLS: readonly unknown[] = ['grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough', 'udp']
 
 /**
  * One of PROXY_PROTOCOLS. A protocol Kong has but the proxy does not serve gets its own message, so a
@@ -116,7 +116,7 @@ export function proxyProtocol(kind: 'routes' | 'services') {
     error: (issue) =>
       KONG_ONLY_PROTOCOLS.includes(issue.input)
         ? `'${String(issue.input)}' ${kind} are not supported yet; use http or https`
-        : 'expected http or https',
+        : `expected one of ${PROXY_PROTOCOLS.join(', ')}`,
   })
 }
 
