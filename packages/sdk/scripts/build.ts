@@ -1,5 +1,5 @@
 /**
- * Builds @gatehouse/sdk for Node 20+ (`npm run build -w @gatehouse/sdk`): the repository's tsc, with
+ * Builds gatehouse-sdk for Node 20+ (`npm run build -w gatehouse-sdk`): the repository's tsc, with
  * tsconfig.build.json, emits dist/*.js and dist/*.d.ts, relative `.ts` imports rewritten to `.js`
  * (rewriteRelativeImportExtensions for the JavaScript, a rewrite here for the declarations), targeting ES2022 with the ES2023 library so nothing newer than
  * Node 20 slips in. Workspace code keeps importing src/*.ts through the package's `exports`.
@@ -50,4 +50,4 @@ if (out !== null) {
   writeFileSync(join(out, 'package.json'), `${JSON.stringify({ ...published, exports }, null, 2)}\n`)
   copyFileSync(join(root, 'README.md'), join(out, 'README.md'))
 }
-console.log(`@gatehouse/sdk built into ${out ?? dist}`)
+console.log(`gatehouse-sdk built into ${out ?? dist}`)

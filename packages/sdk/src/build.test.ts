@@ -19,10 +19,10 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const CONSUMER = `
 import { createServer } from 'node:http'
 import { generateKeyPair, exportJWK, SignJWT } from 'jose'
-import { createVerifier, VerificationError } from '@gatehouse/sdk'
-import { authenticate } from '@gatehouse/sdk/http'
-import * as express from '@gatehouse/sdk/express'
-import * as fastify from '@gatehouse/sdk/fastify'
+import { createVerifier, VerificationError } from 'gatehouse-sdk'
+import { authenticate } from 'gatehouse-sdk/http'
+import * as express from 'gatehouse-sdk/express'
+import * as fastify from 'gatehouse-sdk/fastify'
 
 const keys = []
 const signers = {}
