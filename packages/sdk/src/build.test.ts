@@ -91,7 +91,7 @@ describe('the published build', () => {
   it('verifies tokens under the system Node 20 from the built package', {
     skip: !existsSync(SYSTEM_NODE) && `${SYSTEM_NODE} is missing`,
   }, () => {
-    const pkg = join(temp, 'node_modules', '@gatehouse', 'sdk')
+    const pkg = join(temp, 'node_modules', 'gatehouse-sdk')
     const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.ts'), '--out', pkg], {
       encoding: 'utf8',
     })
