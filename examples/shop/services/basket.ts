@@ -10,8 +10,8 @@
  *
  * Only people have baskets: a program calling with client credentials gets 403. In memory, bounded.
  */
-import type { Identity } from '@gatehouse/sdk'
-import { authenticate } from '@gatehouse/sdk/http'
+import type { Identity } from 'gatehouse-sdk'
+import { authenticate } from 'gatehouse-sdk/http'
 import { productById, summary } from '../data/products.ts'
 import {
   HttpError,

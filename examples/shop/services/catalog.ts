@@ -5,7 +5,7 @@
  *   GET /products[?category=kitchen]   the list
  *   GET /products/{id}                 one product, 404 when unknown
  */
-import { authenticate } from '@gatehouse/sdk/http'
+import { authenticate } from 'gatehouse-sdk/http'
 import { PRODUCTS, productById } from '../data/products.ts'
 import { HttpError, json, methodNotAllowed, notFound, param, serve, verifierFor } from '../lib/service.ts'
 

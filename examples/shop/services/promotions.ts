@@ -6,7 +6,7 @@
  *
  *   GET /promotions[?product={id}]
  */
-import { authenticate } from '@gatehouse/sdk/http'
+import { authenticate } from 'gatehouse-sdk/http'
 import { productById } from '../data/products.ts'
 import { OFFERS } from '../data/promotions.ts'
 import { json, methodNotAllowed, notFound, serve, verifierFor } from '../lib/service.ts'

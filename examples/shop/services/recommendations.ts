@@ -5,7 +5,7 @@
  *
  *   GET /recommendations[?product={id}]   four products, each with the reason it was picked
  */
-import { authenticate } from '@gatehouse/sdk/http'
+import { authenticate } from 'gatehouse-sdk/http'
 import { BESTSELLERS, GLOBAL_BESTSELLERS, ORDER_HISTORY } from '../data/orders.ts'
 import { PRODUCTS, type Product, productById, summary } from '../data/products.ts'
 import { json, methodNotAllowed, notFound, serve, verifierFor } from '../lib/service.ts'

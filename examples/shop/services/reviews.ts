@@ -5,7 +5,7 @@
  *
  *   GET /reviews?product={id}
  */
-import { authenticate } from '@gatehouse/sdk/http'
+import { authenticate } from 'gatehouse-sdk/http'
 import { productById } from '../data/products.ts'
 import { REVIEWS, type Review } from '../data/reviews.ts'
 import { HttpError, json, methodNotAllowed, notFound, serve, verifierFor } from '../lib/service.ts'

@@ -5,8 +5,12 @@ import { existsSync } from 'node:fs'
 import * as nodeModule from 'node:module'
 import { fileURLToPath } from 'node:url'
 
+// In the repository Node runs the TypeScript sources; the published package (npm run pack) carries
+// them compiled into dist/ and no src/, because Node refuses to strip types under node_modules.
+const fromSource = existsSync(new URL('../src/cli/index.ts', import.meta.url))
+// node:crypto's argon2 (password hashing) arrived in 24.7; type stripping (22.18) and undici 8 (22.19) need less.
 const [major, minor] = process.versions.node.split('.').map(Number)
-if (major < 22 || (major === 22 && minor < 18)) {
+if (major < 24 || (major === 24 && minor < 7)) {
   // Started by an old system Node: use the Node 24 the repository installs, if it is there.
   const pinned = pinnedNode()
   if (pinned) {
@@ -17,22 +21,24 @@ if (major < 22 || (major === 22 && minor < 18)) {
     child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
   } else {
     process.stderr.write(
-      `gatehouse: Node.js >= 22.18 is required (this is ${process.version}).\n` +
-        'Install Node.js 24 LTS, or run `npm install` in the repository, which installs it.\n',
+      `gatehouse: Node.js >= 24.7 is required (this is ${process.version}).\n` +
+        (fromSource
+          ? 'Install Node.js 24 LTS, or run `npm install` in the repository, which installs it.\n'
+          : 'Install Node.js 24 LTS (https://nodejs.org).\n'),
     )
     process.exit(1)
   }
-} else if (!process.features.typescript) {
+} else if (fromSource && !process.features.typescript) {
   process.stderr.write(
     'gatehouse: this Node.js has TypeScript type stripping disabled (--no-experimental-strip-types).\n',
   )
   process.exit(1)
 } else {
-  // Compiled (type-stripped) modules are kept next to the code, writable by whoever can change the
-  // code itself (not a shared temp dir a neighbour could write): a start, and a worker replacing a
-  // crashed one, load in about half the time. A read-only install simply runs without it.
+  // Compiled modules are kept next to the code, writable by whoever can change the code itself (not a
+  // shared temp dir a neighbour could write): a start, and a worker replacing a crashed one, load in
+  // about half the time. A read-only install simply runs without it.
   nodeModule.enableCompileCache?.(fileURLToPath(new URL('../.compile-cache', import.meta.url)))
-  const { main } = await import('../src/cli/index.ts')
+  const { main } = await import(fromSource ? '../src/cli/index.ts' : '../dist/cli/index.js')
   const code = await main(process.argv.slice(2))
   if (code >= 0) process.exitCode = code
 }

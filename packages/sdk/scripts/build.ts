@@ -1,5 +1,5 @@
 /**
- * Builds @gatehouse/sdk for Node 20+ (`npm run build -w @gatehouse/sdk`): the repository's tsc, with
+ * Builds gatehouse-sdk for Node 20+ (`npm run build -w gatehouse-sdk`): the repository's tsc, with
  * tsconfig.build.json, emits dist/*.js and dist/*.d.ts, relative `.ts` imports rewritten to `.js`
  * (rewriteRelativeImportExtensions for the JavaScript, a rewrite here for the declarations), targeting ES2022 with the ES2023 library so nothing newer than
  * Node 20 slips in. Workspace code keeps importing src/*.ts through the package's `exports`.
@@ -7,7 +7,8 @@
  * `--out <dir>` also assembles the package as it is published, in <dir>: dist/, README.md, and a
  * package.json whose `exports` are its `publishConfig.exports` (dist/) and without its scripts and
  * devDependencies. Publish that directory (`npm publish <dir>`): npm, unlike pnpm and yarn, does not
- * apply `publishConfig.exports` itself.
+ * apply `publishConfig.exports` itself; the root `npm run pack` does both. As the package's `prepack` it
+ * refuses: `npm pack -w packages/sdk` would pack a manifest whose `exports` name the TypeScript sources.
  */
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,6 +17,13 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+if (process.env.npm_lifecycle_event === 'prepack') {
+  console.error(
+    'gatehouse-sdk: `npm pack` here would pack exports that name the TypeScript sources. Run\n' +
+      '`npm run pack` at the repository root: it builds the package as published and packs that.',
+  )
+  process.exit(1)
+}
 const args = process.argv.slice(2)
 const outAt = args.indexOf('--out')
 const outArg = outAt === -1 ? undefined : args[outAt + 1]
@@ -49,5 +57,6 @@ if (out !== null) {
   mkdirSync(out, { recursive: true })
   writeFileSync(join(out, 'package.json'), `${JSON.stringify({ ...published, exports }, null, 2)}\n`)
   copyFileSync(join(root, 'README.md'), join(out, 'README.md'))
+  copyFileSync(join(root, '..', '..', 'LICENSE'), join(out, 'LICENSE'))
 }
-console.log(`@gatehouse/sdk built into ${out ?? dist}`)
+console.log(`gatehouse-sdk built into ${out ?? dist}`)

@@ -53,12 +53,12 @@ export function answerFor(
 export function checkNames(kind: 'scope' | 'role', names: readonly string[]): readonly string[] {
   if (names.length === 0)
     throw new TypeError(
-      `@gatehouse/sdk: require${kind === 'scope' ? 'Scope' : 'Role'} needs at least one ${kind}`,
+      `gatehouse-sdk: require${kind === 'scope' ? 'Scope' : 'Role'} needs at least one ${kind}`,
     )
   for (const name of names)
     if (typeof name !== 'string' || !(kind === 'scope' ? SCOPE_TOKEN.test(name) : name !== ''))
       throw new TypeError(
-        `@gatehouse/sdk: ${kind} names must be non-empty strings${kind === 'scope' ? ' of RFC 6749 scope characters' : ''}`,
+        `gatehouse-sdk: ${kind} names must be non-empty strings${kind === 'scope' ? ' of RFC 6749 scope characters' : ''}`,
       )
   return Object.freeze([...names])
 }

@@ -19,10 +19,10 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const CONSUMER = `
 import { createServer } from 'node:http'
 import { generateKeyPair, exportJWK, SignJWT } from 'jose'
-import { createVerifier, VerificationError } from '@gatehouse/sdk'
-import { authenticate } from '@gatehouse/sdk/http'
-import * as express from '@gatehouse/sdk/express'
-import * as fastify from '@gatehouse/sdk/fastify'
+import { createVerifier, VerificationError } from 'gatehouse-sdk'
+import { authenticate } from 'gatehouse-sdk/http'
+import * as express from 'gatehouse-sdk/express'
+import * as fastify from 'gatehouse-sdk/fastify'
 
 const keys = []
 const signers = {}
@@ -91,7 +91,7 @@ describe('the published build', () => {
   it('verifies tokens under the system Node 20 from the built package', {
     skip: !existsSync(SYSTEM_NODE) && `${SYSTEM_NODE} is missing`,
   }, () => {
-    const pkg = join(temp, 'node_modules', '@gatehouse', 'sdk')
+    const pkg = join(temp, 'node_modules', 'gatehouse-sdk')
     const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.ts'), '--out', pkg], {
       encoding: 'utf8',
     })

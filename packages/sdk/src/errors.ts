@@ -80,7 +80,7 @@ export type VerificationErrorCode = keyof typeof ERROR_CODES
 /** A claim name that may appear inside a quoted description (RFC 6750 §3 auth-param characters). */
 const QUOTABLE = /^[\x21\x23-\x5b\x5d-\x7e]{1,64}$/
 
-const BRAND = Symbol.for('@gatehouse/sdk.VerificationError')
+const BRAND = Symbol.for('gatehouse-sdk.VerificationError')
 
 export interface VerificationErrorOptions {
   /** The claim or header parameter at fault, for GH_SDK_CLAIM_INVALID and friends. */

@@ -1,5 +1,5 @@
 /**
- * `@gatehouse/sdk/express` in a real Express 5 app on a real port: authenticate, requireScope (403 with
+ * `gatehouse-sdk/express` in a real Express 5 app on a real port: authenticate, requireScope (403 with
  * an `insufficient_scope` challenge naming the scopes), requireRole, optional mode, `req.identity`.
  */
 import assert from 'node:assert/strict'
@@ -18,7 +18,7 @@ import {
 } from './test-fixtures.ts'
 import { createVerifier } from './verifier.ts'
 
-describe('@gatehouse/sdk/express', () => {
+describe('gatehouse-sdk/express', () => {
   let key: SigningKey
   let server: Server
   let url: string

@@ -1,5 +1,5 @@
 /**
- * `@gatehouse/sdk/express`: Express middleware (tested with Express 5). Nothing from Express is imported:
+ * `gatehouse-sdk/express`: Express middleware (tested with Express 5). Nothing from Express is imported:
  * the middleware works on node:http's request and response, which Express's (4 and 5) and connect's
  * extend, and types `req.identity` by augmenting `Express.Request` (as Express's own plugins do).
  */
@@ -14,7 +14,7 @@ export type { AuthenticateOptions } from './extract.ts'
 declare global {
   namespace Express {
     interface Request {
-      /** Set by `@gatehouse/sdk/express` `authenticate`: null only in optional mode without a token. */
+      /** Set by `gatehouse-sdk/express` `authenticate`: null only in optional mode without a token. */
       identity?: Identity | null
     }
   }
@@ -30,8 +30,8 @@ export type Middleware = (req: Request, res: ServerResponse, next: (err?: unknow
  *
  * @example
  * import express from 'express'
- * import { createVerifier } from '@gatehouse/sdk'
- * import { authenticate, requireScope } from '@gatehouse/sdk/express'
+ * import { createVerifier } from 'gatehouse-sdk'
+ * import { authenticate, requireScope } from 'gatehouse-sdk/express'
  *
  * const app = express()
  * app.use(authenticate(createVerifier({ issuer, audience: 'orders', jwksUrl })))

@@ -43,17 +43,17 @@ export function readToken(value: string | string[] | undefined, bearer: boolean)
 
 export function createAuthenticator(verifier: Verifier, options: AuthenticateOptions = {}): Authenticator {
   if (typeof verifier?.verify !== 'function')
-    throw new TypeError('@gatehouse/sdk: authenticate needs a verifier from createVerifier()')
+    throw new TypeError('gatehouse-sdk: authenticate needs a verifier from createVerifier()')
   const header = (options.header ?? 'authorization').toLowerCase()
-  if (!HEADER_NAME.test(header)) throw new TypeError('@gatehouse/sdk: "header" must be an HTTP header name')
+  if (!HEADER_NAME.test(header)) throw new TypeError('gatehouse-sdk: "header" must be an HTTP header name')
   const bearer = header === 'authorization'
   const optional = options.optional === true
   const realm = options.realm ?? verifier.audience.find((a) => HEADER_TEXT.test(a)) ?? null
   if (realm !== null && !HEADER_TEXT.test(realm))
-    throw new TypeError('@gatehouse/sdk: "realm" must be printable ASCII (it goes into a header)')
+    throw new TypeError('gatehouse-sdk: "realm" must be printable ASCII (it goes into a header)')
   const onRefuse = options.onRefuse
   if (onRefuse !== undefined && typeof onRefuse !== 'function')
-    throw new TypeError('@gatehouse/sdk: "onRefuse" must be a function')
+    throw new TypeError('gatehouse-sdk: "onRefuse" must be a function')
   return {
     async authenticate(headers) {
       const token = readToken(headers[header], bearer)

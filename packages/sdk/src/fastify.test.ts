@@ -1,5 +1,5 @@
 /**
- * `@gatehouse/sdk/fastify` in a real Fastify 5 app on a real port: the plugin's hook covers the scope it
+ * `gatehouse-sdk/fastify` in a real Fastify 5 app on a real port: the plugin's hook covers the scope it
  * is registered in, decorates `request.identity`, answers 401/403 like the other adapters, and the
  * `authenticate` hook works alone on a chosen route (optional mode).
  */
@@ -17,7 +17,7 @@ import {
 } from './test-fixtures.ts'
 import { createVerifier } from './verifier.ts'
 
-describe('@gatehouse/sdk/fastify', () => {
+describe('gatehouse-sdk/fastify', () => {
   let key: SigningKey
   let app: FastifyInstance
   let url: string

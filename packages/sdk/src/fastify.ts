@@ -1,5 +1,5 @@
 /**
- * `@gatehouse/sdk/fastify`: a Fastify plugin and hooks (tested with Fastify 5; the few APIs used exist
+ * `gatehouse-sdk/fastify`: a Fastify plugin and hooks (tested with Fastify 5; the few APIs used exist
  * in Fastify 4 too). Only Fastify's types are imported; the
  * plugin marks itself as fastify-plugin does (`skip-override`), so its hook covers the scope it is
  * registered in: the whole app at the root, or just the routes of an encapsulated plugin.
@@ -14,7 +14,7 @@ export type { AuthenticateOptions } from './extract.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by `@gatehouse/sdk/fastify`: null only in optional mode without a token. */
+    /** Set by `gatehouse-sdk/fastify`: null only in optional mode without a token. */
     identity: Identity | null
   }
 }
@@ -78,8 +78,8 @@ const plugin: FastifyPluginCallback<GatehousePluginOptions> = (fastify, options,
  *
  * @example
  * import Fastify from 'fastify'
- * import { createVerifier } from '@gatehouse/sdk'
- * import { gatehouse, requireScope } from '@gatehouse/sdk/fastify'
+ * import { createVerifier } from 'gatehouse-sdk'
+ * import { gatehouse, requireScope } from 'gatehouse-sdk/fastify'
  *
  * const app = Fastify()
  * await app.register(gatehouse, { verifier: createVerifier({ issuer, audience: 'orders', jwksUrl }) })
@@ -89,6 +89,6 @@ const plugin: FastifyPluginCallback<GatehousePluginOptions> = (fastify, options,
  */
 export const gatehouse: FastifyPluginCallback<GatehousePluginOptions> = Object.assign(plugin, {
   [Symbol.for('skip-override')]: true,
-  [Symbol.for('fastify.display-name')]: '@gatehouse/sdk',
-  [Symbol.for('plugin-meta')]: { name: '@gatehouse/sdk', fastify: '>=4' },
+  [Symbol.for('fastify.display-name')]: 'gatehouse-sdk',
+  [Symbol.for('plugin-meta')]: { name: 'gatehouse-sdk', fastify: '>=4' },
 })

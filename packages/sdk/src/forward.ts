@@ -40,7 +40,7 @@ function requestIdOf(source: Identity | RequestWithIdentity, header: string): st
  * A `fetch` that adds the caller's internal token and request id to each request.
  *
  * @example
- * import { forwardingFetch } from '@gatehouse/sdk'
+ * import { forwardingFetch } from 'gatehouse-sdk'
  *
  * app.get('/basket', async (req, res) => {
  *   const fetchAsCaller = forwardingFetch(req)
@@ -55,12 +55,12 @@ export function forwardingFetch(
   const identity = source instanceof Identity ? source : source?.identity
   if (!(identity instanceof Identity))
     throw new TypeError(
-      '@gatehouse/sdk: forwardingFetch needs an identity, or a request the SDK authenticated',
+      'gatehouse-sdk: forwardingFetch needs an identity, or a request the SDK authenticated',
     )
   const header = (options.header ?? 'authorization').toLowerCase()
   const requestIdHeader = (options.requestIdHeader ?? 'x-request-id').toLowerCase()
   if (!HEADER_NAME.test(header) || !HEADER_NAME.test(requestIdHeader))
-    throw new TypeError('@gatehouse/sdk: "header" and "requestIdHeader" must be HTTP header names')
+    throw new TypeError('gatehouse-sdk: "header" and "requestIdHeader" must be HTTP header names')
   const base = options.fetch ?? fetch
   const credentials = header === 'authorization' ? `Bearer ${identity.token}` : identity.token
   const requestId = requestIdOf(source, requestIdHeader)
@@ -71,12 +71,12 @@ export function forwardingFetch(
     try {
       url = new URL(input instanceof Request ? input.url : String(input))
     } catch {
-      return Promise.reject(new TypeError('@gatehouse/sdk: forwardingFetch needs an absolute URL'))
+      return Promise.reject(new TypeError('gatehouse-sdk: forwardingFetch needs an absolute URL'))
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
       return Promise.reject(
         new TypeError(
-          `@gatehouse/sdk: forwardingFetch sends the token over http(s) only, not ${url.protocol}`,
+          `gatehouse-sdk: forwardingFetch sends the token over http(s) only, not ${url.protocol}`,
         ),
       )
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined))

@@ -1,5 +1,5 @@
 /**
- * `@gatehouse/sdk/http` on a real node:http server: the 401/503 answers (RFC 6750 challenges, JSON body,
+ * `gatehouse-sdk/http` on a real node:http server: the 401/503 answers (RFC 6750 challenges, JSON body,
  * no token echoed), `req.identity`, the custom header, optional mode, and the guard used directly.
  */
 import assert from 'node:assert/strict'
@@ -21,7 +21,7 @@ import {
 } from './test-fixtures.ts'
 import { createVerifier, type Verifier } from './verifier.ts'
 
-describe('@gatehouse/sdk/http', () => {
+describe('gatehouse-sdk/http', () => {
   let key: SigningKey
   let verifier: Verifier
   const servers: Server[] = []

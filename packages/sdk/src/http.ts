@@ -1,5 +1,5 @@
 /**
- * `@gatehouse/sdk/http`: the internal-token check for plain `node:http` servers (and connect-style
+ * `gatehouse-sdk/http`: the internal-token check for plain `node:http` servers (and connect-style
  * `(req, res, next)` stacks). No framework is imported.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -34,8 +34,8 @@ export interface Guard {
  *
  * @example
  * import { createServer } from 'node:http'
- * import { createVerifier } from '@gatehouse/sdk'
- * import { authenticate } from '@gatehouse/sdk/http'
+ * import { createVerifier } from 'gatehouse-sdk'
+ * import { authenticate } from 'gatehouse-sdk/http'
  *
  * const guard = authenticate(createVerifier({ issuer, audience: 'orders', jwksUrl }))
  * createServer(guard.protect((req, res) => {

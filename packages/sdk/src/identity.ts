@@ -12,7 +12,7 @@ export interface Consumer {
   readonly customId: string | null
 }
 
-const BRAND = Symbol.for('@gatehouse/sdk.Identity')
+const BRAND = Symbol.for('gatehouse-sdk.Identity')
 
 /**
  * Who is calling, as the gateway vouched for it. Frozen; `claims` holds every verified claim, including

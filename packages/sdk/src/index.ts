@@ -1,9 +1,9 @@
 /**
- * @gatehouse/sdk — what a service behind Gatehouse uses to trust the caller: verify the internal token
+ * gatehouse-sdk — what a service behind Gatehouse uses to trust the caller: verify the internal token
  * the gateway minted (signature against the gateway's JWKS, issuer, audience, expiry, token type, the
  * claims contract) and read the caller's identity from it, without calling any user service; then
  * forward the same token on chained calls. Depends only on `jose`. Middleware lives in the subpath
- * exports `@gatehouse/sdk/http`, `/express` and `/fastify`.
+ * exports `gatehouse-sdk/http`, `/express` and `/fastify`.
  */
 
 export type { AuthMethod, InternalTokenClaims, SubjectKind } from './claims.ts'

@@ -93,7 +93,7 @@ export interface ResolvedOptions {
 }
 
 function fail(option: string, message: string): never {
-  throw new TypeError(`@gatehouse/sdk: "${option}" ${message}`)
+  throw new TypeError(`gatehouse-sdk: "${option}" ${message}`)
 }
 
 function seconds(value: unknown, option: string, fallback: number, { positive = false } = {}): number {
@@ -180,7 +180,7 @@ function resolveJwks(value: unknown): JSONWebKeySet {
 /** Checks `options` and fills in the defaults; throws a TypeError naming the first wrong option. */
 export function resolveOptions(options: VerifierOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null)
-    throw new TypeError('@gatehouse/sdk: createVerifier needs an options object')
+    throw new TypeError('gatehouse-sdk: createVerifier needs an options object')
   const hasUrl = options.jwksUrl !== undefined
   const hasJwks = options.jwks !== undefined
   if (hasUrl === hasJwks) fail(hasUrl ? 'jwks' : 'jwksUrl', 'give exactly one of "jwksUrl" and "jwks"')

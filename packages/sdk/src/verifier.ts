@@ -61,7 +61,7 @@ export interface Verifier {
  * is wrong.
  *
  * @example
- * import { createVerifier } from '@gatehouse/sdk'
+ * import { createVerifier } from 'gatehouse-sdk'
  *
  * const verifier = createVerifier({
  *   issuer: 'https://gatehouse.internal',
@@ -112,7 +112,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   async function forgetKey(kid: string): Promise<void> {
     if (typeof kid !== 'string' || kid === '')
-      throw new TypeError('@gatehouse/sdk: forgetKey needs the kid, a non-empty string')
+      throw new TypeError('gatehouse-sdk: forgetKey needs the kid, a non-empty string')
     try {
       await keys.forget(kid)
     } catch (err) {

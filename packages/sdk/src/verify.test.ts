@@ -219,7 +219,7 @@ describe('VerificationError', () => {
   })
 
   it('is recognised by instanceof across copies of the SDK (Symbol.for brand)', () => {
-    const foreign = Object.assign(new Error('x'), { [Symbol.for('@gatehouse/sdk.VerificationError')]: true })
+    const foreign = Object.assign(new Error('x'), { [Symbol.for('gatehouse-sdk.VerificationError')]: true })
     assert.ok(foreign instanceof VerificationError)
     assert.ok(!(new Error('x') instanceof VerificationError))
   })

@@ -9,6 +9,7 @@
  * framing) and nosniff; hashed assets are immutable, index.html is revalidated. Files that were never
  * built get a 503 page saying how to build them, not a crash.
  */
+import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
@@ -54,8 +55,14 @@ const TYPES: Readonly<Record<string, string>> = {
 const BUILD_HINT =
   'run `npm install` (which builds them) or `npm run build:console` in the Gatehouse repository, then reload this page'
 
-/** Where the build puts the files: @gatehouse/console's dist/, or null when that package is not installed. */
+/**
+ * Where the built files are: the copy the published package carries (dist/console/, put there by
+ * scripts/build.ts, as @gatehouse/console is a workspace package that never reaches the registry), else
+ * @gatehouse/console's dist/ in the repository; null when neither is there.
+ */
 export function defaultConsoleDir(): string | null {
+  const packaged = new URL('../console/', import.meta.url)
+  if (existsSync(new URL('manifest.json', packaged))) return fileURLToPath(packaged)
   try {
     return fileURLToPath(new URL('./dist/', import.meta.resolve('@gatehouse/console/package.json')))
   } catch {

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url'
 import type { WorkerStats } from '../admin/context.ts'
 import type { GatewayConfig } from '../config/model.ts'
 import type { KeyRingState } from '../internal-tokens/key-ring.ts'
+import { MODULE_EXT } from '../module-ext.ts'
 import type { RouteDelta } from '../observability/live-stats.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { CounterPolicy } from '../plugins/rate-limiting/policies/policy.ts'
@@ -87,7 +88,7 @@ export class WorkerPool {
       failures: [],
     }))
     cluster.setupPrimary({
-      exec: fileURLToPath(new URL('./worker-main.ts', import.meta.url)),
+      exec: fileURLToPath(new URL(`./worker-main${MODULE_EXT}`, import.meta.url)),
       args: [],
       // stdout is relayed (one log per node); stderr is the terminal's, for a crash's last words.
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

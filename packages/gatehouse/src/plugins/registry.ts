@@ -4,6 +4,7 @@
  * plugin's folder removes it; nothing else lists plugins.
  */
 import { readdir } from 'node:fs/promises'
+import { MODULE_EXT } from '../module-ext.ts'
 import { PRIORITY_BANDS } from '../pipeline/phases.ts'
 import type { CredentialDefinition, GatewayPlugin } from './types.ts'
 
@@ -77,7 +78,9 @@ export function loadBundledPlugins(): Promise<PluginRegistry> {
     for (const folder of folders.sort()) {
       let mod: { plugin?: unknown }
       try {
-        mod = (await import(new URL(`./${folder}/plugin.ts`, pluginsDir).href)) as { plugin?: unknown }
+        mod = (await import(new URL(`./${folder}/plugin${MODULE_EXT}`, pluginsDir).href)) as {
+          plugin?: unknown
+        }
       } catch (err) {
         problems.push(`plugin '${folder}': cannot load plugin.ts: ${(err as Error).message}`)
         continue

@@ -3,7 +3,7 @@
  * Kong-style JWT from a login server, (b) an access token from Gatehouse's built-in identity provider
  * (a real sign-in through its pages), (c) an access token from an independent OpenID provider, (d) an
  * API key — and each reaches services that trust nothing but the internal token, verified with
- * @gatehouse/sdk against the gateway's JWKS: right subject, right kind, the enriched or mapped profile, and never
+ * gatehouse-sdk against the gateway's JWKS: right subject, right kind, the enriched or mapped profile, and never
  * the public credential. Chained calls work exactly where `aud` allows; a third-party verifier (jose
  * alone) accepts the tokens; a scheduled key rotation under steady traffic fails no request.
  */

@@ -1,13 +1,13 @@
 /**
  * The parts of the identity-propagation tests that stand in for a real deployment: services that trust
- * only the internal token (verified with @gatehouse/sdk against the gateway's JWKS, as a team would
+ * only the internal token (verified with gatehouse-sdk against the gateway's JWKS, as a team would
  * write them), a user-info service, and an independent OpenID provider (oidc-provider, configured here
  * and nowhere near Gatehouse's code) acting as the "external" IdP a team already has.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { createVerifier, forwardingFetch, type Identity, type Verifier } from '@gatehouse/sdk'
-import { authenticate } from '@gatehouse/sdk/http'
+import { createVerifier, forwardingFetch, type Identity, type Verifier } from 'gatehouse-sdk'
+import { authenticate } from 'gatehouse-sdk/http'
 import { exportJWK, generateKeyPair } from 'jose'
 import Provider from 'oidc-provider'
 import { trackServer } from '../harness/resources.ts'

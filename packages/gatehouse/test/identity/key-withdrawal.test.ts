@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { createVerifier } from '@gatehouse/sdk'
+import { createVerifier } from 'gatehouse-sdk'
 import { runCli } from '../harness/gatehouse.ts'
 import { startUpstream, type Upstream } from '../harness/upstream.ts'
 import { within } from '../scale-out/support.ts'

@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { createVerifier } from '@gatehouse/sdk'
+import { createVerifier } from 'gatehouse-sdk'
 import { type GatehouseProcess, runCli, startGatehouse, writeTempConfig } from '../harness/gatehouse.ts'
 import { type PostgresServer, postgresSkipReason, startPostgres } from '../harness/postgres.ts'
 import { type RedisServer, redisSkipReason, startRedis } from '../harness/redis.ts'
