@@ -1,7 +1,8 @@
 /**
  * The Upstreams page: each upstream with its targets as this node sees them (GET /upstreams/{u}/health:
- * Kong's shape), their weights and health, and each address the target resolves to with its own health.
- * The report carries no failure counters today; any further field it gains is shown beside the address.
+ * Kong's shape), their weights and health, each address the target resolves to with its own health, and
+ * the failures each address showed (connection failures, timeouts, failing statuses; the latest with its
+ * time), which the report adds to Kong's shape.
  */
 import { useEffect, useState } from 'preact/hooks'
 import { AdminError, adminGet } from './api.ts'
@@ -17,13 +18,28 @@ interface Upstream {
   readonly algorithm?: string
 }
 
+interface Failures {
+  readonly tcp_failures: number
+  readonly timeouts: number
+  readonly http_failures: number
+  readonly last: { readonly kind: string; readonly at: string } | null
+}
+
+interface Address {
+  readonly ip: string
+  readonly port: number
+  readonly health: string
+  readonly weight: number
+  readonly failures?: Failures
+}
+
 interface TargetHealth {
   readonly id: string
   readonly target: string
   readonly weight: number
   readonly health: string
   readonly data: {
-    readonly addresses: readonly Readonly<Record<string, unknown>>[]
+    readonly addresses: readonly Address[]
     readonly weight: { readonly total: number; readonly available: number; readonly unavailable: number }
   }
 }
@@ -34,12 +50,28 @@ function badge(health: string): string {
   return health === 'HEALTHY' ? 'badge badge-ok' : health === 'HEALTHCHECKS_OFF' ? 'badge' : 'badge badge-bad'
 }
 
-/** An address's extra fields (failure counters, last error…), in words. */
-function extras(a: Readonly<Record<string, unknown>>): string {
-  return Object.entries(a)
-    .filter(([k]) => !['ip', 'port', 'health', 'weight'].includes(k))
-    .map(([k, v]) => `${k.replaceAll('_', ' ')}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join('; ')
+const KIND: Readonly<Record<string, string>> = {
+  tcp_failure: 'connection failure',
+  timeout: 'timeout',
+  http_failure: 'failing status',
+}
+
+/** An address's failures in words: "2 connection failures, 1 timeout; last: timeout at 12:03:04". */
+function failuresText(f: Failures | undefined): string {
+  if (f === undefined) return '—'
+  const parts = [
+    [f.tcp_failures, 'connection failure'],
+    [f.timeouts, 'timeout'],
+    [f.http_failures, 'failing status'],
+  ]
+    .filter(([n]) => (n as number) > 0)
+    .map(([n, what]) => `${n} ${what}${n === 1 ? '' : 's'}`)
+  if (parts.length === 0) return 'none'
+  const last =
+    f.last === null
+      ? ''
+      : `; last: ${KIND[f.last.kind] ?? f.last.kind} at ${new Date(f.last.at).toLocaleTimeString()}`
+  return `${parts.join(', ')}${last}`
 }
 
 export function Upstreams({ token, onUnauthorized }: Props) {
@@ -106,6 +138,7 @@ export function Upstreams({ token, onUnauthorized }: Props) {
                   <th scope="col">Weight</th>
                   <th scope="col">Available weight</th>
                   <th scope="col">Addresses</th>
+                  <th scope="col">Recent failures</th>
                 </tr>
               </thead>
               <tbody>
@@ -128,8 +161,17 @@ export function Upstreams({ token, onUnauthorized }: Props) {
                         ? '—'
                         : t.data.addresses.map((a) => (
                             <div key={`${a.ip}:${a.port}`}>
-                              {String(a.ip)}:{String(a.port)} {String(a.health)}
-                              {extras(a) !== '' && ` — ${extras(a)}`}
+                              {a.ip}:{a.port} {a.health}
+                            </div>
+                          ))}
+                    </td>
+                    <td class="small" data-field="failures">
+                      {t.data.addresses.length === 0
+                        ? '—'
+                        : t.data.addresses.map((a) => (
+                            <div key={`${a.ip}:${a.port}`}>
+                              {t.data.addresses.length > 1 && `${a.ip}:${a.port}: `}
+                              {failuresText(a.failures)}
                             </div>
                           ))}
                     </td>

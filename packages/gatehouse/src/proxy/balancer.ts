@@ -16,7 +16,14 @@ import { ActiveChecker } from './active-checks.ts'
 import { leastConnections, type Pick, roundRobin } from './algorithms.ts'
 import { type Clock, DnsName, type Resolve } from './dns.ts'
 import { Endpoint } from './endpoint.ts'
-import { compileHealthPolicy, type HealthPolicy, type Observation, type Outcome, observe } from './health.ts'
+import {
+  compileHealthPolicy,
+  type FailureRecord,
+  type HealthPolicy,
+  type Observation,
+  type Outcome,
+  observe,
+} from './health.ts'
 
 export interface BalancerOptions {
   readonly logger: Logger | null
@@ -32,7 +39,14 @@ export type HealthState = 'HEALTHY' | 'UNHEALTHY' | 'DNS_ERROR' | 'HEALTHCHECKS_
 export interface TargetHealth {
   readonly target: TargetEntity
   readonly health: HealthState
-  readonly addresses: readonly { ip: string; port: number; health: HealthState; weight: number }[]
+  readonly addresses: readonly {
+    ip: string
+    port: number
+    health: HealthState
+    weight: number
+    /** Failures seen on this address (proxied traffic and probes) since it was resolved. */
+    failures: FailureRecord
+  }[]
   /** Where the addresses came from: `IP`, `A`, `AAAA`, `lookup`; `error` while a name does not resolve. */
   readonly dns: string
 }
@@ -110,8 +124,11 @@ export class Balancer {
       } else endpoint.trialAt = performance.now() + this.policy.halfOpenAfter
       return
     }
-    if (this.policy.off) return
     const observation = observe(outcome, this.policy.passive)
+    if (this.policy.off) {
+      if (observation !== null) endpoint.health.note(observation)
+      return
+    }
     if (observation !== null && endpoint.health.record(observation, this.policy.passive))
       this.#changed(endpoint, observation, 'passive check')
   }
@@ -167,6 +184,7 @@ export class Balancer {
           port: e.port,
           health: state(e),
           weight: e.weight,
+          failures: e.health.failures(),
         })),
         dns:
           slot.dns === null ? 'IP' : slot.dns.failing || unresolved ? 'error' : (slot.dns.source ?? 'error'),

@@ -104,16 +104,48 @@ export function outcomeOfError(err: Error & { code?: string }): Outcome {
   return TIMEOUT_CODES.has(code) ? 'timeout' : 'tcp_failure'
 }
 
-/** Consecutive counts of one endpoint. */
+/** The failures an endpoint showed since it was created (for operators: the health report, the console). */
+export interface FailureRecord {
+  readonly tcp_failures: number
+  readonly timeouts: number
+  readonly http_failures: number
+  /** The latest failure: its kind and when (ISO 8601), or null when there was none. */
+  readonly last: { readonly kind: Exclude<Observation, 'success'>; readonly at: string } | null
+}
+
+/** Consecutive counts of one endpoint, and its failures since it was created. */
 export class HealthCounters {
   healthy = true
   #successes = 0
   #tcpFailures = 0
   #timeouts = 0
   #httpFailures = 0
+  #failures = { tcp_failures: 0, timeouts: 0, http_failures: 0 }
+  #lastFailure: { kind: Exclude<Observation, 'success'>; at: number } | null = null
+
+  /**
+   * Notes a failure for the report without judging health: with health checks off, failures are still
+   * worth showing to an operator (only on failures, so the proxy's success path pays nothing).
+   */
+  note(observation: Observation): void {
+    if (observation === 'success') return
+    if (observation === 'tcp_failure') this.#failures.tcp_failures++
+    else if (observation === 'timeout') this.#failures.timeouts++
+    else this.#failures.http_failures++
+    this.#lastFailure = { kind: observation, at: Date.now() }
+  }
+
+  failures(): FailureRecord {
+    const last = this.#lastFailure
+    return {
+      ...this.#failures,
+      last: last === null ? null : { kind: last.kind, at: new Date(last.at).toISOString() },
+    }
+  }
 
   /** Counts one observation; true when it changed `healthy`. */
   record(observation: Observation, rules: HealthRules): boolean {
+    this.note(observation)
     if (observation === 'success') {
       this.#tcpFailures = this.#timeouts = this.#httpFailures = 0
       if (this.healthy || rules.successes === 0) return false

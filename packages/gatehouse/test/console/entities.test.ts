@@ -258,6 +258,12 @@ describe('the Entities and Upstreams pages on a DB-less node', { skip: NO_CHROMI
       assert.equal(((await cell(`127.0.0.1:${live.port}`, 'weight')) ?? '').trim(), '100')
       assert.equal(((await cell(`127.0.0.1:${live.port}`, 'available')) ?? '').trim(), '100 of 100')
       assert.equal(((await cell('127.0.0.1:9', 'available')) ?? '').trim(), '0 of 100')
+      // The probes that took port 9 out failed to connect: counted, with the latest one's time.
+      assert.match(
+        (await cell('127.0.0.1:9', 'failures')) ?? '',
+        /^\d+ connection failures?; last: connection failure at \S/,
+      )
+      assert.equal(((await cell(`127.0.0.1:${live.port}`, 'failures')) ?? '').trim(), 'none')
       assert.deepEqual(await axeViolations(page), [], `upstreams on a ${size}`)
       await screenshot(page, `upstreams-${size}`)
     }

@@ -163,9 +163,21 @@ describe('no failed request when a target dies', () => {
       `POSTs were retried (${retried.length} retried requests)`,
     )
     const health = (await (await gh.admin('/upstreams/steady/health')).json()) as {
-      data: { target: string; health: string }[]
+      data: {
+        target: string
+        health: string
+        data: {
+          addresses: { failures: { tcp_failures: number; last: { kind: string; at: string } | null } }[]
+        }
+      }[]
     }
-    assert.equal(health.data.find((d) => d.target === steadyA.address)?.health, 'UNHEALTHY')
+    const ejected = health.data.find((d) => d.target === steadyA.address)
+    assert.equal(ejected?.health, 'UNHEALTHY')
+    // The report says why: the failures the passive checks counted, the latest with its time.
+    const failures = ejected!.data.addresses[0]!.failures
+    assert.ok(failures.tcp_failures > 0, JSON.stringify(failures))
+    assert.equal(failures.last?.kind, 'tcp_failure')
+    assert.ok(Math.abs(Date.parse(failures.last!.at) - Date.now()) < 600_000, failures.last!.at)
   })
 
   for (const refuse of [false, true]) {
