@@ -123,7 +123,15 @@ describe('the admin API of upstreams and targets', () => {
       ],
     )
     assert.deepEqual(body.data[0]!.data, {
-      addresses: [{ ip: '127.0.0.1', port: live.port, health: 'HEALTHY', weight: 100 }],
+      addresses: [
+        {
+          ip: '127.0.0.1',
+          port: live.port,
+          health: 'HEALTHY',
+          weight: 100,
+          failures: { tcp_failures: 0, timeouts: 0, http_failures: 0, last: null },
+        },
+      ],
       dns: 'IP',
       weight: { total: 100, available: 100, unavailable: 0 },
     })
