@@ -97,6 +97,22 @@ interface Props {
   readonly onCancel: () => void
 }
 
+/**
+ * A schema description as the docs show it: the admin API's descriptions are the configuration
+ * reference's (Markdown), so `code` spans become code and a link's text stays, without its target.
+ */
+function Described({ text }: { text: string }) {
+  const plain = text.replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+  return (
+    <>
+      {plain.split('`').map((part, i) =>
+        // Odd pieces lay between backticks; the pieces of one fixed string, so the index is a stable key.
+        i % 2 === 1 ? <code key={i}>{part}</code> : part,
+      )}
+    </>
+  )
+}
+
 export function EntityForm({ kind, token, entity, createPath, fixed = [], onSaved, onCancel }: Props) {
   const props = Object.entries(kind.write?.properties ?? {}).filter(
     // `_comment`/`_ignore` are notes for a declarative file's reader, not settings: not worth a field here.
@@ -218,7 +234,7 @@ export function EntityForm({ kind, token, entity, createPath, fixed = [], onSave
             )}
             {f.schema.description !== undefined && (
               <p class="muted small help" id={`${id}-help`}>
-                {f.schema.description}
+                <Described text={f.schema.description} />
               </p>
             )}
           </div>
