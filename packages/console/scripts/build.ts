@@ -80,6 +80,12 @@ const result = await build({
   logLevel: 'warning',
   define: { 'process.env.NODE_ENV': '"production"' },
 })
+// A warning (an unbalanced brace in the stylesheet, say) means the page is not what its source says:
+// refuse to ship it.
+if (result.warnings.length > 0) {
+  rmSync(staging, { recursive: true, force: true })
+  throw new Error(`console: the build has ${result.warnings.length} warning(s), shown above; fix them`)
+}
 const outputs = Object.keys(result.metafile.outputs).map((p) => relative(staging, join(process.cwd(), p)))
 const script = outputs.find((f) => f.endsWith('.js'))
 const style = outputs.find((f) => f.endsWith('.css'))
