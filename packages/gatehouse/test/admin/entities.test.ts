@@ -128,6 +128,7 @@ describe('the admin entity endpoints in DB-less mode', () => {
       tls_verify_depth: null,
       ca_certificates: null,
       client_certificate: null,
+      websocket_upgrade: false,
       tags: ['shop', 'core'],
     })
     const users = page.data.find((s) => s.name === 'users')!
