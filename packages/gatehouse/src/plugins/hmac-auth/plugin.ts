@@ -6,11 +6,11 @@
  * messages and `WWW-Authenticate: hmac[ realm="…"]`; the credential's username goes upstream in
  * X-Credential-Identifier; `anonymous` makes it a logical OR.
  *
- * Differs from Kong where Kong is unsafe: the credentials are removed (hide_credentials, or a route that
- * mints an internal token) before the date is checked, so an anonymous fallback never forwards them;
- * `@request-target` and `request-line` are never read from request headers (signature.ts). Signatures
- * are compared in constant time; secrets are looked up in a Map built once per configuration and never
- * appear in a message or a log line.
+ * Differs from Kong where Kong leaks: the credentials are removed (hide_credentials, or a route that
+ * mints an internal token) before the date is checked, so an anonymous fallback never forwards them.
+ * enforce_headers compares names case-insensitively, as header names are. Signatures are compared in
+ * constant time; secrets are looked up in a Map built once per configuration and never appear in a
+ * message or a log line.
  */
 import type { ConsumerEntity } from '../../config/model.ts'
 import type { GatehouseErrorCode } from '../../errors/errors.ts'

@@ -4,9 +4,9 @@
  * it), `@request-target: <method lower-cased> <path?query>`, and for `request-line`
  * `<METHOD> <path?query> HTTP/<major.minor>`, the path and query exactly as the client sent them.
  *
- * Unlike Kong, `@request-target` and `request-line` always mean the request itself: Kong uses a request
- * header of that name when there is one, so a replayed signature for `GET /a` opened `GET /b` sent with
- * `request-line: GET /a HTTP/1.1`.
+ * The two pseudo-headers always mean the request itself (Kong reads a header of that name first; no
+ * client can send `@request-target`, and a `request-line` header would sign as `request-line: …`, so
+ * the result is the same).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
