@@ -18,7 +18,14 @@ export const REQUIRED_CLAIMS: readonly string[] = Object.freeze(['exp', 'iat', '
 export type SubjectKind = 'user' | 'client'
 
 /** How the caller authenticated at the gateway; other strings may come from newer gateways. */
-export type AuthMethod = 'jwt' | 'key-auth' | 'basic-auth' | 'openid-connect' | 'session' | (string & {})
+export type AuthMethod =
+  | 'jwt'
+  | 'key-auth'
+  | 'basic-auth'
+  | 'hmac-auth'
+  | 'openid-connect'
+  | 'session'
+  | (string & {})
 
 /** The claims of a verified internal token, as the gateway writes them. */
 export interface InternalTokenClaims {

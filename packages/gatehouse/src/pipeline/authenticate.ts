@@ -72,14 +72,19 @@ export function consumerName(consumer: ConsumerEntity): string {
   return consumer.username ?? consumer.custom_id ?? consumer.id
 }
 
-/** The principal of a caller identified by a credential the gateway holds (API key, password). */
-export function consumerPrincipal(consumer: ConsumerEntity, method: 'key-auth' | 'basic-auth'): Principal {
+/** The principal of a caller identified by a credential the gateway holds (API key, password, HMAC secret). */
+export function consumerPrincipal(
+  consumer: ConsumerEntity,
+  method: 'key-auth' | 'basic-auth' | 'hmac-auth',
+): Principal {
+  // API keys and HMAC secrets are programs' credentials; a password is a person's.
+  const client = method !== 'basic-auth'
   return Object.freeze({
     subject: consumerName(consumer),
-    kind: method === 'key-auth' ? 'client' : 'user',
+    kind: client ? 'client' : 'user',
     method,
     issuer: null,
-    clientId: method === 'key-auth' ? consumerName(consumer) : null,
+    clientId: client ? consumerName(consumer) : null,
     scopes: [],
     attributes: {},
     claims: {},

@@ -8,7 +8,7 @@
  */
 
 /** How the caller authenticated at the edge (the `auth.method` claim of internal tokens). */
-export type AuthMethod = 'jwt' | 'key-auth' | 'basic-auth' | 'openid-connect' | 'session'
+export type AuthMethod = 'jwt' | 'key-auth' | 'basic-auth' | 'hmac-auth' | 'openid-connect' | 'session'
 
 export interface Principal {
   /** The subject services see (`sub` of internal tokens). */

@@ -130,6 +130,7 @@ describe('the admin API’s OpenAPI document, DB-less', () => {
             plugins: [{ name: 'request-id', config: { echo_downstream: false } }],
             keyauth_credentials: [{ key: API_KEY }],
             basicauth_credentials: [{ username: 'alice', password: PASSWORD }],
+            hmacauth_credentials: [{ username: 'alice-hmac' }],
             jwt_secrets: [{ key: 'alice-jwt', secret: JWT_SECRET }],
             acls: [{ group: 'staff' }],
           },
@@ -311,6 +312,7 @@ async function entityIds(gh: GatehouseProcess): Promise<Record<string, string>> 
     consumerPlugin: await first('/plugins', (p) => p.consumer !== null),
     acl: await first('/acls'),
     basic_auth: await first('/basic-auths'),
+    hmac_auth: await first('/hmac-auths'),
     jwt: await first('/jwts'),
     key_auth: await first('/key-auths'),
     upstream: await first('/upstreams'),
@@ -359,6 +361,7 @@ describe('the admin API’s OpenAPI document, DB mode on SQLite', () => {
     ids.consumerPlugin = await made('/consumers/alice/plugins', { name: 'request-id' })
     ids.key_auth = await made('/consumers/alice/key-auth', {})
     ids.basic_auth = await made('/consumers/alice/basic-auth', { username: 'alice', password: PASSWORD })
+    ids.hmac_auth = await made('/consumers/alice/hmac-auth', { username: 'alice-hmac' })
     ids.jwt = await made('/consumers/alice/jwt', {})
     ids.acl = await made('/consumers/alice/acls', { group: 'staff' })
     const value = (param: string, before: string) => {
