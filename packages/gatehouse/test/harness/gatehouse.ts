@@ -82,7 +82,7 @@ export class GatehouseProcess {
   }
 
   /** Resolves with the first log line (already seen or future) that matches. */
-  waitForLog(match: (l: LogLine) => boolean, timeout = 10_000): Promise<LogLine> {
+  waitForLog(match: (l: LogLine) => boolean, timeout = 20_000): Promise<LogLine> {
     const seen = this.lines.find(match)
     if (seen) return Promise.resolve(seen)
     return new Promise((resolve, reject) => {
@@ -179,7 +179,8 @@ export async function startGatehouse(options: StartOptions): Promise<GatehousePr
     await gh.exited
     rmSync(dir, { recursive: true, force: true })
   })
-  const started = gh.waitForLog((l) => l.msg === 'gatehouse started', options.timeout ?? 15_000)
+  // Generous: on a shared, loaded machine a start (compile cache cold, workers) can take a while.
+  const started = gh.waitForLog((l) => l.msg === 'gatehouse started', options.timeout ?? 30_000)
   const failed = gh.exited.then(({ code }) => {
     throw new Error(`gatehouse exited with ${code} before starting\n${gh.stderr}\n${gh.stdout}`)
   })
