@@ -30,6 +30,8 @@ import { GatewayRuntime } from './pipeline/runtime.ts'
 import type { WebSockets } from './pipeline/websocket.ts'
 import type { PluginRegistry } from './plugins/registry.ts'
 import { type CertificateSet, loadCertificates } from './proxy/certificates.ts'
+import { http2Sessions } from './proxy/h2-sessions.ts'
+import { closePriorKnowledgeSessions } from './proxy/h2c.ts'
 import { createProxyServer, listen } from './proxy/server.ts'
 import { type TlsProxyListener, tlsListenerFor } from './proxy/tls.ts'
 import { checkUpstreamTls } from './proxy/upstream-tls.ts'
@@ -169,6 +171,7 @@ export class Gateway implements PipelineContext {
         keepAliveTimeout: proxy.keepalive_timeout,
         headersTimeout: proxy.headers_timeout,
         maxHeaderSize: proxy.max_header_size,
+        h2c: proxy.h2c,
       },
       this.#onRequest,
     )
@@ -389,6 +392,8 @@ export class Gateway implements PipelineContext {
     const timeout = this.runtime.config.settings.proxy.shutdown_timeout
     this.logger.info({ reason, inflight: this.#inflight, timeout_ms: timeout }, 'shutting down')
     this.#proxy.close()
+    closePriorKnowledgeSessions(this.#proxy)
+    http2Sessions.closeAll()
     this.#tls?.server.close()
     // Open WebSockets get a close frame 1001 (Going Away) each way, and end as their peers answer.
     this.websockets.tunnels.closeAll('gateway shutting down')

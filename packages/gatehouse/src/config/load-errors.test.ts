@@ -222,18 +222,20 @@ plugins:
     ])
   })
 
-  it('rejects a service protocol this version cannot proxy, such as grpc', () => {
+  it('rejects a service protocol this version cannot proxy, such as tcp', () => {
     assert.deepEqual(
-      problems('_format_version: "3.0"\nservices:\n- { name: rpc, protocol: grpc, host: rpc.internal }\n'),
-      ["gatehouse.yaml: services[0].protocol: 'grpc' services are not supported yet; use http or https"],
+      problems('_format_version: "3.0"\nservices:\n- { name: rpc, protocol: tcp, host: rpc.internal }\n'),
+      ["gatehouse.yaml: services[0].protocol: 'tcp' services are not supported yet; use http or https"],
     )
     assert.deepEqual(
       problems('_format_version: "3.0"\nservices:\n- { name: rpc, protocol: gopher, host: rpc.internal }\n'),
-      ['gatehouse.yaml: services[0].protocol: expected one of http, https, ws, wss'],
+      ['gatehouse.yaml: services[0].protocol: expected one of http, https, ws, wss, grpc, grpcs'],
     )
     assert.deepEqual(
-      problems('_format_version: "3.0"\nservices:\n- { name: rpc, url: "grpc://rpc.internal:9000" }\n'),
-      ['gatehouse.yaml: services[0].url: expected an http://, https://, ws:// or wss:// URL'],
+      problems('_format_version: "3.0"\nservices:\n- { name: rpc, url: "ftp://rpc.internal:9000" }\n'),
+      [
+        'gatehouse.yaml: services[0].url: expected an http://, https://, ws://, wss://, grpc:// or grpcs:// URL',
+      ],
     )
     assert.deepEqual(
       problems(withService('  routes:\n  - { name: r, paths: [/r], protocols: [https, tcp] }\n')),

@@ -30,6 +30,8 @@ export interface ServiceEntity {
   readonly tls_verify: boolean
   /** An `Upgrade: websocket` on the service's http/https routes is proxied as a WebSocket (else refused). */
   readonly websocket_upgrade: boolean
+  /** The upstream speaks gRPC over HTTP/2 (Kong's grpc/grpcs services): h2c for http, TLS for https. */
+  readonly grpc: boolean
   /** Most intermediate CAs accepted in the upstream's chain; null: no limit. */
   readonly tls_verify_depth: number | null
   /** Trusted CAs for the upstream (file paths or PEM text, read by proxy/upstream-tls.ts); null: the system's. */

@@ -27,7 +27,7 @@ import { normalizeComposition } from './normalize-composition.ts'
 import { normalizeCredentials } from './normalize-credentials.ts'
 import { normalizeUpstreams } from './normalize-upstreams.ts'
 import type { DeclarativeDocument } from './schema/root.ts'
-import type { Reference } from './schema/typedefs.ts'
+import { GRPC_PROTOCOLS, type Reference } from './schema/typedefs.ts'
 import { stableId } from './stable-id.ts'
 import { checkUnderscoreHeaders } from './underscore-headers.ts'
 
@@ -222,7 +222,12 @@ function buildService(
   } else if (raw.host === undefined) {
     issue(`${at}.host`, 'required (or give url)')
   }
-  const protocol: 'http' | 'https' = named === 'https' || named === 'wss' ? 'https' : 'http'
+  const protocol: 'http' | 'https' =
+    named === 'https' || named === 'wss' || named === 'grpcs' ? 'https' : 'http'
+  // gRPC names a method by the whole path (/package.Service/Method): nothing may be put before it (Kong).
+  const grpc = named === 'grpc' || named === 'grpcs'
+  if (grpc && path !== null)
+    issue(`${at}.path`, `must not be set when the protocol is '${named}' (as in Kong)`)
   const clientCertificate = raw.client_certificate
   if (clientCertificate !== undefined && 'id' in clientCertificate)
     issue(`${at}.client_certificate`, 'certificate entities are not supported yet; give { cert, key }')
@@ -247,6 +252,7 @@ function buildService(
     enabled: raw.enabled,
     tls_verify: raw.tls_verify ?? true,
     websocket_upgrade: raw.websocket_upgrade ?? (named === 'ws' || named === 'wss'),
+    grpc,
     tls_verify_depth: raw.tls_verify_depth ?? null,
     ca_certificates: raw.ca_certificates ?? null,
     client_certificate:
@@ -266,7 +272,22 @@ function buildRoute(
   stamp: { created_at: number; updated_at: number },
 ): RouteEntity {
   const hasHeaders = raw.headers !== undefined && Object.keys(raw.headers).length > 0
-  if (!raw.methods?.length && !raw.hosts?.length && !raw.paths?.length && !hasHeaders) {
+  const grpc = raw.protocols.some((p) => GRPC_PROTOCOLS.includes(p))
+  if (grpc) {
+    // Kong's grpc route subschema: gRPC requests are all POSTs to the method's own path.
+    const named = raw.protocols.includes('grpcs') ? 'grpcs' : 'grpc'
+    if (raw.methods !== undefined)
+      issue(`${at}.methods`, "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'")
+    if (raw.strip_path === true)
+      issue(`${at}.strip_path`, "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'")
+    if (!raw.hosts?.length && !raw.paths?.length && !hasHeaders && !(named === 'grpcs' && raw.snis?.length))
+      issue(
+        at,
+        named === 'grpcs'
+          ? "must set one of 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'grpcs'"
+          : "must set one of 'hosts', 'headers', 'paths' when 'protocols' is 'grpc'",
+      )
+  } else if (!raw.methods?.length && !raw.hosts?.length && !raw.paths?.length && !hasHeaders) {
     issue(at, "must set one of 'methods', 'hosts', 'headers', 'paths'")
   }
   if (raw.sources?.length || raw.destinations?.length) {
@@ -317,7 +338,7 @@ function buildRoute(
     headers,
     https_redirect_status_code: raw.https_redirect_status_code,
     regex_priority: raw.regex_priority,
-    strip_path: raw.strip_path,
+    strip_path: raw.strip_path ?? !grpc,
     path_handling: raw.path_handling,
     preserve_host: raw.preserve_host,
     request_buffering: raw.request_buffering,

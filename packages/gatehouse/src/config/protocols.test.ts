@@ -47,9 +47,10 @@ routes:
 `),
       ),
       [
-        "gatehouse.yaml: services[0].protocol: 'grpcs' services are not supported yet; use http or https",
         "gatehouse.yaml: routes[0].protocols[0]: 'tcp' routes are not supported yet; use http or https",
-        'gatehouse.yaml: routes[0].protocols[2]: expected one of http, https, ws, wss',
+        'gatehouse.yaml: routes[0].protocols[2]: expected one of http, https, ws, wss, grpc, grpcs',
+        // grpcs is a protocol now: beside withService's url, it is one of both given
+        'gatehouse.yaml: services[0].url: set either url or protocol/host/port/path, not both',
       ],
     )
   })
@@ -61,6 +62,26 @@ routes:
     assert.deepEqual(problems(routes('[http, ws]')), [
       'gatehouse.yaml: routes[0].protocols: ws and wss cannot be combined with http or https on one route (as in Kong); use two routes',
     ])
+  })
+
+  it("takes grpc and grpcs routes and services by Kong's rules", () => {
+    const routes = (route: string) => withService(`routes:\n- { name: r, service: orders, ${route} }\n`)
+    const route = load(routes('paths: [/pkg.Svc/], protocols: [grpc, grpcs]')).routes[0]!
+    assert.deepEqual([route.protocols, route.strip_path], [['grpc', 'grpcs'], false])
+    assert.deepEqual(problems(routes('paths: [/p], protocols: [grpc, http]')), [
+      'gatehouse.yaml: routes[0].protocols: grpc and grpcs cannot be combined with other protocols on one route (as in Kong); use two routes',
+    ])
+    assert.deepEqual(problems(routes('paths: [/p], methods: [POST], strip_path: true, protocols: [grpc]')), [
+      "gatehouse.yaml: routes[0].methods: cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'",
+      "gatehouse.yaml: routes[0].strip_path: cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'",
+    ])
+    const service = (lines: string) => load(`_format_version: "3.0"\nservices:\n- name: rpc\n${lines}`)
+    const grpcs = service('  url: grpcs://rpc.internal\n').services[0]!
+    assert.deepEqual([grpcs.protocol, grpcs.port, grpcs.grpc], ['https', 443, true])
+    assert.deepEqual(
+      problems('_format_version: "3.0"\nservices:\n- { name: rpc, url: "grpc://rpc.internal/v1" }\n'),
+      ["gatehouse.yaml: services[0].path: must not be set when the protocol is 'grpc' (as in Kong)"],
+    )
   })
 
   it('reads ws and wss services as http and https to the upstream, with websocket_upgrade on', () => {

@@ -40,6 +40,16 @@ export const ERROR_CODES = {
     summary:
       'The request asks to upgrade the connection to a protocol other than WebSocket (TLS/1.2, say): refused rather than answered as plain HTTP. An offer of h2c alone is answered as plain HTTP/1.1 instead (docs/websocket.md).',
   },
+  GH_ERR_GRPC_ROUTE_REQUIRED: {
+    status: 404,
+    summary:
+      'A gRPC request (content-type application/grpc) matched an http/https route: gRPC is proxied only on grpc/grpcs routes (as in Kong), never passed on as HTTP/1.1. Answered as gRPC status NOT_FOUND (5).',
+  },
+  GH_ERR_GRPC_DEADLINE_EXCEEDED: {
+    status: 504,
+    summary:
+      "The gRPC call's deadline (grpc-timeout) passed before the upstream answered: the upstream's stream is cancelled and the client gets DEADLINE_EXCEEDED (4).",
+  },
   GH_ERR_WEBSOCKET_NOT_ALLOWED: {
     status: 400,
     summary:

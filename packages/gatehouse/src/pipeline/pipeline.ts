@@ -7,6 +7,8 @@
  *                 canonical path (→ 400)
  *   2. match      a route, Kong's precedence (none → 404)                 ../router/router.ts
  *   3. protocol   https-only routes refuse http (426 or redirect);        (below)
+ *                 grpc/grpcs routes take gRPC calls over HTTP/2 only, and  grpc-status.ts
+ *                 a gRPC call needs one (refusals go out as gRPC statuses)
  *                 a WebSocket handshake needs a ws/wss route or a service  websocket.ts
  *                 with websocket_upgrade; ws/wss routes take only those
  *   4. prepare    the upstream path and headers                           upstream-request.ts
@@ -15,6 +17,7 @@
  *                 authorise → limit → transform (a plugin may answer)
  *   6. forward    to the service's pool, streaming both ways              forward.ts
  *                 (a handshake's 101 opens a WebSocket tunnel)             websocket.ts
+ *      or over HTTP/2 with trailers and deadlines (grpc/grpcs routes)     grpc-forward.ts
  *      or compose several services' JSON into one (composition routes)    compose.ts
  *   7. response   plugins see the response head before it is sent         plugin-phases.ts
  *   8. log        metrics, one access-log line, plugins' log phase        (below)
@@ -45,6 +48,8 @@ import { bodyTooLarge } from './body-limit.ts'
 import { composeResponse } from './compose.ts'
 import { countBodyBytes } from './count-body-bytes.ts'
 import { ClientGoneError, forwardUpstream } from './forward.ts'
+import { forwardGrpc } from './grpc-forward.ts'
+import { isGrpcRequest } from './grpc-status.ts'
 import { runAccessPhase, runLogPhase } from './plugin-phases.ts'
 import { checkRequestHead } from './request-head.ts'
 import { type ProxyContext, RequestState } from './request-state.ts'
@@ -125,6 +130,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
     host: parsed?.host ?? '',
     clientIp: trustedPeer ? clientAddress(runtime.trustedProxies, peer, headers['x-forwarded-for']) : peer,
   })
+  state.grpc = isGrpcRequest(headers)
   const r = res as ResponseWithState
   r[kState] = state
   r[kContext] = pc
@@ -219,7 +225,32 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   state.captures = match.captures
 
   // 3. protocol
-  if (ctx.websocketOnly) {
+  if (ctx.grpcOnly) {
+    // A grpc/grpcs route matches gRPC calls over HTTP/2 only (Kong), grpcs over TLS only.
+    const tls = state.protocol === 'https'
+    if (!state.grpc || state.req.httpVersionMajor !== 2 || (tls && !ctx.acceptsGrpcs)) {
+      state.route = null
+      respondWithError(
+        state,
+        new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
+      )
+      return
+    }
+    if (!tls && !ctx.acceptsGrpc) {
+      refuseHttp(state, parsed.hostHeader)
+      return
+    }
+  } else if (state.grpc) {
+    // Never passed on as HTTP/1.1: the upstream's trailers, where gRPC puts the call's status, would be lost.
+    respondWithError(
+      state,
+      new GatehouseError(
+        'GH_ERR_GRPC_ROUTE_REQUIRED',
+        'gRPC requests need a route with protocols grpc or grpcs; this route takes http and https',
+      ),
+    )
+    return
+  } else if (ctx.websocketOnly) {
     // A ws/wss route matches WebSocket handshakes only (Kong), wss over TLS only.
     const tls = state.protocol === 'https'
     if (state.websocket === null || (tls && !ctx.acceptsWss)) {
@@ -333,7 +364,8 @@ function proceed(state: RequestState): void {
     return
   }
   // 6. forward (7. response runs inside, when the upstream's head arrives)
-  forwardUpstream(state)
+  if (ctx.grpcOnly) forwardGrpc(state)
+  else forwardUpstream(state)
 }
 
 function fail(state: RequestState, err: unknown): void {
@@ -379,7 +411,8 @@ function onResponseClose(this: ServerResponse): void {
   const unfinished = !this.writableFinished
   if (unfinished && state.inflight !== null) state.inflight.abort(new ClientGoneError('connection closed'))
   // Unfinished: the gateway cut it at the shutdown timeout (503), or the client left (nginx's 499).
-  let status = this.statusCode
+  // A gRPC refusal went out as 200 + grpc-status: the log and metrics keep the status it stood for.
+  let status = state.grpcRefusedStatus !== 0 ? state.grpcRefusedStatus : this.statusCode
   const refused = unfinished ? clientErrorOf(this) : null
   if (refused !== null) {
     // The parser found this request's body malformed and client-errors.ts answered it (400).

@@ -190,6 +190,13 @@ export class RequestState {
    * once both sides are gone.
    */
   websocket: WebSocketHandshake | null
+  /**
+   * A gRPC request (content-type application/grpc…, as Kong tells one): the gateway's own answers go
+   * out as gRPC statuses (grpc-status.ts), and a grpc route forwards it over HTTP/2 (grpc-forward.ts).
+   */
+  grpc: boolean
+  /** The HTTP status a gRPC refusal stands for (it is sent as 200 + grpc-status), for logs and metrics; 0 if none. */
+  grpcRefusedStatus: number
 
   /** Scratch space for plugins, keyed by plugin name; created on first use. */
   #shared: Map<string, unknown> | null
@@ -255,6 +262,8 @@ export class RequestState {
     this.bodyLimit = null
     this.dryRun = null
     this.websocket = null
+    this.grpc = false
+    this.grpcRefusedStatus = 0
     this.#shared = null
     this.#bodyRead = null
   }

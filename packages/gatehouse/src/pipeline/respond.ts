@@ -4,6 +4,7 @@
  */
 import type { GatehouseError } from '../errors/errors.ts'
 import { ERROR_CODE_HEADER, errorBody } from '../errors/respond.ts'
+import { sendGrpcAnswer } from './grpc-status.ts'
 import { runResponsePhase } from './plugin-phases.ts'
 import type { HeaderMap, RequestState } from './request-state.ts'
 
@@ -43,6 +44,10 @@ export function sendGatewayResponse(state: RequestState): void {
     return
   }
   if (state.route !== null) runResponsePhase(state)
+  if (state.grpc) {
+    sendGrpcAnswer(state)
+    return
+  }
   const head = state.response!
   const body = state.responseBody
   if (body !== null) head.headers['content-length'] = String(Buffer.byteLength(body))

@@ -26,6 +26,10 @@ export class RouteContext {
   readonly websocketOnly: boolean
   readonly acceptsWs: boolean
   readonly acceptsWss: boolean
+  /** A grpc/grpcs route: gRPC calls over HTTP/2 only (h2c for grpc, TLS for grpcs), forwarded over HTTP/2. */
+  readonly grpcOnly: boolean
+  readonly acceptsGrpc: boolean
+  readonly acceptsGrpcs: boolean
   /**
    * The route sends an internal token instead of the caller's credential (internal-token plugin, mode
    * mint or forward, without keep_public_credential): auth plugins then remove the credential from the
@@ -53,6 +57,9 @@ export class RouteContext {
     this.acceptsHttps = route.protocols.includes('https')
     this.acceptsWs = route.protocols.includes('ws')
     this.acceptsWss = route.protocols.includes('wss')
+    this.acceptsGrpc = route.protocols.includes('grpc')
+    this.acceptsGrpcs = route.protocols.includes('grpcs')
+    this.grpcOnly = this.acceptsGrpc || this.acceptsGrpcs
     this.websocketOnly = !this.acceptsHttp && !this.acceptsHttps && (this.acceptsWs || this.acceptsWss)
     this.concealsCredentials = chain.steps.some((step) => {
       if (step.name !== 'internal-token' || step.instance === null) return false

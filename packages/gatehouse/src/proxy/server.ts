@@ -12,11 +12,14 @@ import { MAX_HEADER_COUNT_LIMIT } from '../config/schema/settings.ts'
 import { listenAddress } from '../config/schema/typedefs.ts'
 import { answerClientErrors, trackResponses } from './client-errors.ts'
 import { deferContinue } from './expect-continue.ts'
+import { acceptPriorKnowledge } from './h2c.ts'
 
 export interface ProxyServerOptions {
   keepAliveTimeout: number
   headersTimeout: number
   maxHeaderSize: number
+  /** Also serve HTTP/2 with prior knowledge (h2c.ts); the plain listener only. */
+  h2c?: boolean
 }
 
 export function createProxyServer(
@@ -29,6 +32,7 @@ export function createProxyServer(
   limitHeaderCount(server)
   answerClientErrors(server)
   acceptUpgrades(server, handler)
+  if (options.h2c === true) acceptPriorKnowledge(server, options, handler)
   return server
 }
 

@@ -7,6 +7,8 @@
  * the last suite runs the gateway under NODE_OPTIONS=--insecure-http-parser to prove it cannot.
  */
 import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import { connect } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
 import {
@@ -256,8 +258,13 @@ describe('strict HTTP/1.1 parsing on the proxy listener', () => {
       await refused('GET /legit HTTP/2.0\r\nHost: x\r\n\r\n', 505, 'GH_ERR_REQUEST_VERSION_UNSUPPORTED')
     })
 
-    it("refuses HTTP/2's prior-knowledge preface with 505: HTTP/2 is offered over TLS", async () => {
-      await refused('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 505, 'GH_ERR_REQUEST_VERSION_UNSUPPORTED')
+    it("answers HTTP/2's prior-knowledge preface as HTTP/2 (proxy.h2c, for gRPC): a SETTINGS frame", async () => {
+      const socket = connect(port, '127.0.0.1')
+      socket.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n')
+      const [first] = (await once(socket, 'data')) as [Buffer]
+      socket.destroy()
+      // A frame header: 24-bit length, then type 0x4 (SETTINGS), not an HTTP/1.1 status line.
+      assert.equal(first[3], 0x04)
     })
 
     it('refuses other versions, a lower-case method and an unknown method with 400', async () => {

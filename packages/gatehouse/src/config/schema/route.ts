@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { compositionSchema } from './composition.ts'
 import {
+  GRPC_PROTOCOLS,
   HTTP_PROTOCOLS,
   host,
   method,
@@ -11,6 +12,10 @@ import {
   uuid,
   WEBSOCKET_PROTOCOLS,
 } from './typedefs.ts'
+
+/** Kong's protocol groups: one route takes protocols of one group only. */
+const groupOf = (p: string) =>
+  WEBSOCKET_PROTOCOLS.includes(p) ? 'ws' : GRPC_PROTOCOLS.includes(p) ? 'grpc' : 'http'
 
 /** A route path: a prefix starting with `/`, or a regular expression starting with `~`. */
 const routePath = z
@@ -42,9 +47,13 @@ export const routeFields = {
         !list.some((p) => WEBSOCKET_PROTOCOLS.includes(p)),
       { error: 'ws and wss cannot be combined with http or https on one route (as in Kong); use two routes' },
     )
+    .refine((list) => !list.some((p) => groupOf(p) === 'grpc') || list.every((p) => groupOf(p) === 'grpc'), {
+      error:
+        'grpc and grpcs cannot be combined with other protocols on one route (as in Kong); use two routes',
+    })
     .default([...HTTP_PROTOCOLS])
     .describe(
-      "Client protocols this route accepts: `http` and `https`, or `ws` and `wss` (WebSocket handshakes only: a request without `Upgrade: websocket` does not match; `wss` over TLS only; see docs/websocket.md). Kong's gRPC and stream protocols are not supported yet. Default: `[http, https]`.",
+      "Client protocols this route accepts: `http` and `https`, or `ws` and `wss` (WebSocket handshakes only: a request without `Upgrade: websocket` does not match; `wss` over TLS only; see docs/websocket.md), or `grpc` and `grpcs` (gRPC over HTTP/2: `grpc` on the plain listener with prior knowledge, `grpcs` on the HTTPS listener; no `methods`, no `strip_path`; see docs/grpc.md). Kong's stream protocols are not supported yet. Default: `[http, https]`.",
     ),
   methods: z.array(method).optional().describe('HTTP methods to match, e.g. `[GET, POST]`. Default: any.'),
   hosts: z
@@ -74,8 +83,10 @@ export const routeFields = {
     .describe('Order among routes with regex paths that otherwise tie; higher first. Default: 0.'),
   strip_path: z
     .boolean()
-    .default(true)
-    .describe('Remove the matched path prefix before proxying. Default: true.'),
+    .optional()
+    .describe(
+      'Remove the matched path prefix before proxying. Default: true (false on grpc/grpcs routes, where it cannot be set: a gRPC path is the method itself, as in Kong).',
+    ),
   path_handling: z
     .enum(['v0', 'v1'])
     .default('v0')

@@ -8,15 +8,18 @@ export const serviceFields = {
   id: uuid.optional().describe('Entity id. Default: a stable UUID derived from the name.'),
   name: name.optional().describe('Unique name, used by routes and plugins to refer to the service.'),
   url: z
-    .url({ protocol: /^(https?|wss?)$/, error: 'expected an http://, https://, ws:// or wss:// URL' })
+    .url({
+      protocol: /^(https?|wss?|grpcs?)$/,
+      error: 'expected an http://, https://, ws://, wss://, grpc:// or grpcs:// URL',
+    })
     .optional()
     .describe(
-      'Shorthand for protocol, host, port and path at once, e.g. `http://orders:8080/v1` (`ws://` and `wss://` as for `protocol`).',
+      'Shorthand for protocol, host, port and path at once, e.g. `http://orders:8080/v1` (`ws://`, `wss://`, `grpc://` and `grpcs://` as for `protocol`; a gRPC URL has no path).',
     ),
   protocol: proxyProtocol('services')
     .optional()
     .describe(
-      "Protocol to the upstream. `ws` and `wss` (Kong's WebSocket services) mean http and https to the upstream, and set `websocket_upgrade`. Kong's gRPC and stream protocols are not supported yet. Default: `http`.",
+      "Protocol to the upstream. `ws` and `wss` (Kong's WebSocket services) mean http and https to the upstream, and set `websocket_upgrade`. `grpc` and `grpcs` are gRPC over HTTP/2, cleartext (h2c) or TLS (with this service's TLS settings), for grpc/grpcs routes; they take no `path` (as in Kong). Kong's stream protocols are not supported yet. Default: `http`.",
     ),
   websocket_upgrade: z
     .boolean()

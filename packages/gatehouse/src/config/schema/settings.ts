@@ -92,6 +92,12 @@ export const proxySettings = z
       .describe(
         'Most header lines an HTTP/1.x request may have; more gets 431 (Node would drop the extra lines silently). HTTP/2 has its own bound of 128 fields. Default: 100.',
       ),
+    h2c: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Also take HTTP/2 with prior knowledge (h2c, RFC 9113 §3.3) on the plain listener, as gRPC clients send to `grpc` routes: a connection that opens with HTTP/2's preface is served as HTTP/2, any other as HTTP/1.1 (the first bytes of each connection are looked at once, nothing per request). Off, such a connection gets HTTP/1.1's 400 and closes. Default: true.",
+      ),
     max_buffered_body_size: z
       .int()
       .min(1024)
@@ -230,6 +236,7 @@ export const RESTART_ONLY = {
     'max_header_size',
     'tls.listen',
     'tls.http2',
+    'h2c',
     'workers',
   ],
   admin: ['listen', 'status_listen'],

@@ -94,9 +94,10 @@ export type Reference = string | { id: string } | { name: string } | { username:
 
 /**
  * The protocols the proxy serves, to clients and to upstreams. `ws` and `wss` are WebSocket (issue 13):
- * on a route, handshakes only (plain and TLS); on a service, http and https to the upstream.
+ * on a route, handshakes only (plain and TLS); on a service, http and https to the upstream. `grpc` and
+ * `grpcs` are gRPC over HTTP/2 (cleartext with prior knowledge, and TLS), to clients and upstreams.
  */
-export const PROXY_PROTOCOLS = ['http', 'https', 'ws', 'wss'] as const
+export const PROXY_PROTOCOLS = ['http', 'https', 'ws', 'wss', 'grpc', 'grpcs'] as const
 
 /** Plain HTTP: a route's default protocols (Kong's), and what plugins' `protocols` name. */
 export const HTTP_PROTOCOLS = ['http', 'https'] as const
@@ -104,8 +105,11 @@ export const HTTP_PROTOCOLS = ['http', 'https'] as const
 /** The WebSocket protocols of a route or service. */
 export const WEBSOCKET_PROTOCOLS: readonly string[] = ['ws', 'wss']
 
-/** Kong's other protocols (gRPC, streams): a Kong file may name them; this version serves none. */
-const KONG_ONLY_PROTOCOLS: readonly unknown[] = ['grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough', 'udp']
+/** The gRPC protocols of a route or service. */
+export const GRPC_PROTOCOLS: readonly string[] = ['grpc', 'grpcs']
+
+/** Kong's other protocols (streams): a Kong file may name them; this version serves none. */
+const KONG_ONLY_PROTOCOLS: readonly unknown[] = ['tcp', 'tls', 'tls_passthrough', 'udp']
 
 /**
  * One of PROXY_PROTOCOLS. A protocol Kong has but the proxy does not serve gets its own message, so a
