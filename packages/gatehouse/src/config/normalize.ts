@@ -155,7 +155,7 @@ export function normalizeDocument(
     if (!plugin) continue
     if (plugin.protocols.length === 1)
       notices.push(
-        `${pending.at}.protocols: lists only ${plugin.protocols[0]}, but a plugin runs for http and https requests alike (as in Kong); limit the route's protocols instead`,
+        `${pending.at}.protocols: lists only ${plugin.protocols[0]}, but a plugin runs for every request of its scope whatever its protocol (as in Kong); limit the route's protocols instead`,
       )
     const scopeKey = `${plugin.name}|${plugin.service?.id ?? ''}|${plugin.route?.id ?? ''}|${plugin.consumer?.id ?? ''}`
     const first = pluginScopes.get(scopeKey)

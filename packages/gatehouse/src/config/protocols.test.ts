@@ -12,7 +12,12 @@ const plugin = (protocols: string) =>
 
 describe('protocols', () => {
   it('keeps http and https of a plugin written as decK dumps it, and defaults to them', () => {
-    assert.deepEqual(load(plugin('[grpc, grpcs, http, https]')).plugins[0]!.protocols, ['http', 'https'])
+    assert.deepEqual(load(plugin('[grpc, grpcs, http, https]')).plugins[0]!.protocols, [
+      'grpc',
+      'grpcs',
+      'http',
+      'https',
+    ])
     assert.deepEqual(load(plugin('[https, http, https]')).plugins[0]!.protocols, ['https', 'http'])
     assert.deepEqual(load(withService('plugins:\n- name: request-id\n')).plugins[0]!.protocols, [
       'http',
@@ -20,22 +25,20 @@ describe('protocols', () => {
     ])
   })
 
-  it('refuses a plugin that would run for no protocol the proxy serves, and a protocol plugins never take', () => {
-    assert.deepEqual(problems(plugin('[grpc, grpcs]')), [
-      'gatehouse.yaml: plugins[0].protocols: lists only gRPC, which the proxy does not serve, so the plugin would never run; add http and https',
-    ])
+  it("refuses a protocol plugins never take (Kong's stream protocols)", () => {
     assert.deepEqual(problems(plugin('[http, tcp]')), [
-      'gatehouse.yaml: plugins[0].protocols[1]: expected http or https (grpc and grpcs, which Kong files carry, are accepted and ignored)',
+      "gatehouse.yaml: plugins[0].protocols[1]: expected one of http, https, grpc, grpcs, ws, wss (Kong's stream protocols tcp, tls, udp are not served)",
     ])
   })
 
-  it('warns that a plugin listing only https still runs for http requests, as in Kong', () => {
-    const config = load(plugin('[grpcs, https]'))
+  it('warns that a plugin listing only one protocol still runs for every request of its scope, as in Kong', () => {
+    const config = load(plugin('[https, https]'))
     assert.deepEqual(config.plugins[0]!.protocols, ['https'])
     assert.deepEqual(config.notices, [
-      "plugins[0].protocols: lists only https, but a plugin runs for http and https requests alike (as in Kong); limit the route's protocols instead",
+      "plugins[0].protocols: lists only https, but a plugin runs for every request of its scope whatever its protocol (as in Kong); limit the route's protocols instead",
     ])
     assert.deepEqual(load(plugin('[http, https]')).notices, [])
+    assert.deepEqual(load(plugin('[grpc, grpcs]')).notices, [])
   })
 
   it("refuses Kong's other protocols on routes and services by name, and anything else as unknown", () => {

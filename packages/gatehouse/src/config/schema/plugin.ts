@@ -10,30 +10,23 @@ import {
   uuid,
 } from './typedefs.ts'
 
+/** The protocols of Kong's http subsystem, which a plugin's `protocols` may name. */
+const PLUGIN_PROTOCOLS = ['http', 'https', 'grpc', 'grpcs', 'ws', 'wss'] as const
+
 /**
- * Kong's plugin `protocols`, as the proxy can honour it. Kong reads it only to choose the subsystem a
- * plugin runs in (http or stream: `should_process_plugin` in kong/runloop/plugins_iterator.lua), never the
- * request's scheme, so a plugin runs for every request of its scope, http and https alike; so it does
- * here. `grpc` and `grpcs` are Kong's default, which decK writes on every plugin it dumps: accepted, so
- * such a file loads, and dropped, since the proxy serves no gRPC. A list of only those would never run.
+ * Kong's plugin `protocols`. Kong reads it only to choose the subsystem a plugin runs in (http or stream:
+ * `should_process_plugin` in kong/runloop/plugins_iterator.lua), never the request's protocol, so a plugin
+ * runs for every request of its scope, http, https, gRPC and WebSocket alike; so it does here. decK writes
+ * Kong's default (`grpc, grpcs, http, https`) on every plugin it dumps.
  */
 const pluginProtocols = z
   .array(
-    z.enum([...HTTP_PROTOCOLS, 'grpc', 'grpcs'], {
-      error: 'expected http or https (grpc and grpcs, which Kong files carry, are accepted and ignored)',
+    z.enum(PLUGIN_PROTOCOLS, {
+      error: `expected one of ${PLUGIN_PROTOCOLS.join(', ')} (Kong's stream protocols tcp, tls, udp are not served)`,
     }),
   )
   .min(1)
-  .transform((list, ctx) => {
-    const served = [...new Set(list.filter((p) => p === 'http' || p === 'https'))]
-    if (served.length === 0)
-      ctx.addIssue({
-        code: 'custom',
-        message:
-          'lists only gRPC, which the proxy does not serve, so the plugin would never run; add http and https',
-      })
-    return served
-  })
+  .transform((list) => [...new Set(list)])
 
 export const pluginFields = {
   id: uuid.optional().describe('Entity id. Default: a stable UUID derived from the plugin name and scope.'),
@@ -50,7 +43,7 @@ export const pluginFields = {
   protocols: pluginProtocols
     .default([...HTTP_PROTOCOLS])
     .describe(
-      "The protocols the plugin applies to: `http` and `https`, those the proxy serves. `grpc` and `grpcs`, Kong's default that decK writes on every plugin, are accepted and dropped. As in Kong, the list does not choose between http and https requests: the plugin runs for every request of its scope (limit the route's `protocols` instead; a list of one is loaded with a warning saying so). Default: `[http, https]`.",
+      "The protocols the plugin applies to, among `http`, `https`, `grpc`, `grpcs`, `ws` and `wss` (Kong's default, which decK writes on every plugin, is `grpc, grpcs, http, https`). As in Kong, the list does not choose between requests: the plugin runs for every request of its scope, whatever its protocol (limit the route's `protocols` instead; a list of one is loaded with a warning saying so). Default: `[http, https]`.",
     ),
   tags,
 }
