@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ConsumerEntity } from '../config/model.ts'
 import type { GatehouseError } from '../errors/errors.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
+import type { RequestTrace } from '../observability/tracing/request-trace.ts'
 import { letBodyCome } from '../proxy/expect-continue.ts'
 import { announcedOver, bodyLimitError, type StreamedBodyLimit } from './body-limit.ts'
 import type { DryRun } from './dry-run.ts'
@@ -190,6 +191,11 @@ export class RequestState {
    * once both sides are gone.
    */
   websocket: WebSocketHandshake | null
+  /**
+   * The request's trace when a tracing plugin (opentelemetry) applies to it; null otherwise, and then
+   * no span is made anywhere (every tracing step checks this field first).
+   */
+  trace: RequestTrace | null
 
   /** Scratch space for plugins, keyed by plugin name; created on first use. */
   #shared: Map<string, unknown> | null
@@ -255,6 +261,7 @@ export class RequestState {
     this.bodyLimit = null
     this.dryRun = null
     this.websocket = null
+    this.trace = null
     this.#shared = null
     this.#bodyRead = null
   }
