@@ -21,6 +21,7 @@ function state(overrides: Partial<Record<keyof RequestState, unknown>> = {}): Re
     failedParts: null,
     correlationId: null,
     error: null,
+    trace: null,
     ...overrides,
   } as unknown as RequestState
 }
@@ -75,6 +76,14 @@ describe('access-log lines', () => {
     const line = lineFor(state({ route: null, builtin }))
     assert.equal(line.route, 'gatehouse:internal-jwks')
     assert.equal(line.service, null)
+  })
+
+  it('carry the trace and SERVER span ids of a traced request (the opentelemetry plugin), else neither', () => {
+    const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' }
+    const line = lineFor(state({ trace }))
+    assert.equal(line.trace_id, trace.traceId)
+    assert.equal(line.span_id, trace.spanId)
+    assert.equal('trace_id' in lineFor(state()), false)
   })
 
   it('name retries, the error code and its server-side detail when there was one', () => {

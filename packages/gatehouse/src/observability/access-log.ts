@@ -1,6 +1,6 @@
 /**
  * One JSON line per request. It names what happened (route, service, consumer, status, timings, request
- * id, the correlation-id plugin's id, error code, a composition's failed parts) and deliberately holds no headers, cookies, query string
+ * id, the correlation-id plugin's id, the trace and SERVER span ids of a traced request, error code, a composition's failed parts) and deliberately holds no headers, cookies, query string
  * or body: those are where tokens and secrets travel. Lines have pino's shape (`level`, `time`, `pid`,
  * then `type: "access"`, the fields, `msg: "request"`) so one parser reads both kinds, but are built
  * here, field by field, because this runs once per request.
@@ -92,6 +92,9 @@ export class AccessLog {
     const correlationId = state.correlationId
     if (correlationId !== null)
       line += `,"correlation_id":${str(correlationId.length > 200 ? `${correlationId.slice(0, 200)}…` : correlationId)}`
+    // Only a traced request (a tracing plugin applies) has them: hex ids, safe to write unquoted-checked.
+    const trace = state.trace
+    if (trace !== null) line += `,"trace_id":"${trace.traceId}","span_id":"${trace.spanId}"`
     if (state.attempts > 1) line += `,"attempts":${state.attempts}`
     if (state.failedParts !== null) line += failedPartsText(state.failedParts)
     const error = state.error

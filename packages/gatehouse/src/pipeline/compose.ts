@@ -14,6 +14,7 @@ import { renderTemplate } from '../composition/path-template.ts'
 import type { PlannedPart } from '../composition/plan.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import { toGatehouseError } from '../errors/respond.ts'
+import { endClientSpan, upstreamAttributes } from '../observability/tracing/request-trace.ts'
 import type { HeaderMap, RequestState } from './request-state.ts'
 import { exitWithError, respondWithError, sendGatewayResponse } from './respond.ts'
 import { VIA } from './upstream-request.ts'
@@ -39,14 +40,26 @@ export function composeResponse(state: RequestState): void {
   state.inflight = { abort: (reason) => cancel.abort(reason) }
   state.upstreamStartedAt = performance.now()
   const common = commonHeaders(state)
-  const calls = parts.map((part) =>
-    callPart(
-      part,
-      renderTemplate(part.target, state.captures),
-      headersFor(state, part, common),
-      cancel.signal,
-    ),
-  )
+  const trace = state.trace
+  const calls = parts.map((part) => {
+    const path = renderTemplate(part.target, state.captures)
+    if (trace === null) return callPart(part, path, headersFor(state, part, common), cancel.signal)
+    // A traced request: each part is a CLIENT span, and the part's traceparent names it as the parent.
+    const own = { ...common }
+    const s = part.service
+    const span = trace.client(
+      `part ${part.name}`,
+      upstreamAttributes('GET', s.protocol, s.host, s.port, path),
+      own,
+    )
+    const call = callPart(part, path, headersFor(state, part, own), cancel.signal)
+    if (span === null) return call
+    span.setAttribute('gatehouse.part', part.name)
+    return call.then((result) => {
+      endClientSpan(span, result.ok ? null : result.status, result.ok ? null : result.code)
+      return result
+    })
+  })
   Promise.all(calls)
     .then((results) => respond(state, parts, results))
     .catch((err: unknown) => {

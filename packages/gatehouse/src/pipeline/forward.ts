@@ -15,9 +15,12 @@
  * Over 400 lines: UpstreamExchange's callbacks are one state machine (written, started, retried, done),
  * read best in one place; the body's replay lives in attempt-body.ts.
  */
+
 import type { Duplex } from 'node:stream'
+import type { Span } from '@opentelemetry/api'
 import type { Dispatcher } from 'undici'
 import { GatehouseError } from '../errors/errors.ts'
+import { endClientSpan, upstreamAttributes } from '../observability/tracing/request-trace.ts'
 import type { Endpoint } from '../proxy/endpoint.ts'
 import { letBodyCome } from '../proxy/expect-continue.ts'
 import { type Outcome, outcomeOfError } from '../proxy/health.ts'
@@ -142,6 +145,21 @@ export function forwardUpstream(
       : null
   if (streamed !== null) letBodyCome(state.res)
   const exchange = new UpstreamExchange(state, hasBody, streamed, service.write_timeout, endpoint, tried)
+  const trace = state.trace
+  if (trace !== null) {
+    // One CLIENT span per attempt, its context the upstream's traceparent (so a retry's is its own).
+    exchange.span = trace.client(
+      `upstream ${ctx.serviceName}`,
+      upstreamAttributes(
+        state.upstreamMethod,
+        service.protocol,
+        service.host,
+        service.port,
+        state.upstreamPath,
+      ),
+      state.upstreamHeaders,
+    )
+  }
   state.attempts++
   state.inflight = exchange
   state.upstreamStartedAt = performance.now()
@@ -232,6 +250,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   #abortReason: Error | null = null
   /** The taps (state.responseTaps) that asked to see this response's body; null when none did. */
   #taps: ResponseTap[] | null = null
+  /** This attempt's CLIENT span when the request is traced and sampled (forwardUpstream sets it). */
+  span: Span | null = null
 
   constructor(
     state: RequestState,
@@ -274,6 +294,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#outcome = statusCode
     state.upstreamLatency = performance.now() - state.upstreamStartedAt
     this.#finish()
+    this.#endSpan(null)
     if (state.res.destroyed) {
       socket.destroy()
       return
@@ -344,6 +365,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.#finish()
+    this.#endSpan(null)
     this.#releaseBody()
     if (!this.#ended) this.#state.res.end()
     this.#endTaps()
@@ -355,6 +377,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     this.#taps = null
     if (taps !== null) for (const tap of taps) tap.abort()
     this.#finish()
+    this.#endSpan(err.code ?? err.name)
     if (!this.#retriedAfter(err)) this.#releaseBody()
   }
 
@@ -393,6 +416,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       sendGatewayResponse(state)
     } else respondWithError(state, failure)
     return false
+  }
+
+  #endSpan(failure: string | null): void {
+    const span = this.span
+    if (span === null) return
+    this.span = null
+    endClientSpan(span, this.#responseStarted ? (this.#outcome as number) : null, failure)
   }
 
   #finish(): void {

@@ -174,6 +174,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   const identity = pc.identity
   if (identity?.matches(state.host, state.path)) {
     state.builtin = identity.metrics
+    runtime.builtinTracer?.traceBuiltin?.(state)
     if (state.websocket !== null) {
       respondWithError(state, webSocketNotAllowed())
       return
@@ -189,6 +190,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   // 1c. the public keys of internal tokens, for services and their SDK
   if (state.path === runtime.config.settings.internal_tokens.jwks_path) {
     state.builtin = pc.jwksMetrics
+    runtime.builtinTracer?.traceBuiltin?.(state)
     if (state.websocket !== null) {
       respondWithError(state, webSocketNotAllowed())
       return
@@ -454,6 +456,9 @@ function logRequest(state: RequestState, pc: PipelineContext, status: number, la
     const outcome = state.upstreamLatency >= 0 ? 'upstream_refused' : status >= 500 ? 'failed' : 'refused'
     pc.websockets.handshakes.labels(ctx?.serviceName ?? '', ctx?.routeName ?? '', outcome).inc()
   }
+  // The SERVER span ends with the status the client got, before log plugins run (they may be slow to
+  // return, and the span is about the request).
+  if (state.trace !== null) state.trace.end(state)
   if (ctx !== null) {
     runLogPhase(state, (err, plugin) =>
       pc.logger.error({ err, plugin, request_id: state.requestId }, 'plugin log phase failed'),

@@ -2,6 +2,7 @@
  * Running a route's plugin chain for one phase. The access phase stays synchronous until a handler
  * returns a promise, so chains of synchronous plugins cost no microtask per step.
  */
+import { type Span, SpanStatusCode } from '@opentelemetry/api'
 import { GatehouseError } from '../errors/errors.ts'
 import type { DryRun } from './dry-run.ts'
 import type { PluginInstance, PluginStep } from './plugin-chain.ts'
@@ -27,20 +28,30 @@ export function runAccessPhase(state: RequestState, from = 0): Promise<void> | u
     const instance = instanceFor(steps[i]!, state)
     if (state.chosenInstances !== null) state.chosenInstances[i] = instance
     if (instance?.handler.access === undefined) continue
+    // A traced request: each plugin's access phase is a child span (null when not traced or sampled).
+    const span = state.trace !== null ? state.trace.child(`access ${instance.entity.name}`, PLUGIN) : null
     let result: void | Promise<void>
     try {
       result = instance.handler.access(state)
     } catch (err) {
-      throw asPluginError(err, instance)
+      const error = asPluginError(err, instance)
+      if (span !== null) endPluginSpan(span, state, error)
+      throw error
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
       return (result as Promise<void>).then(
-        () => (state.exited ? undefined : runAccessPhase(state, i + 1)),
+        () => {
+          if (span !== null) endPluginSpan(span, state, null)
+          return state.exited ? undefined : runAccessPhase(state, i + 1)
+        },
         (err: unknown) => {
-          throw asPluginError(err, instance)
+          const error = asPluginError(err, instance)
+          if (span !== null) endPluginSpan(span, state, error)
+          throw error
         },
       )
     }
+    if (span !== null) endPluginSpan(span, state, null)
     if (state.exited) return undefined
   }
   return undefined
@@ -117,6 +128,18 @@ export function runLogPhase(state: RequestState, onError: (err: unknown, plugin:
       onError(err, instance.entity.name)
     }
   }
+}
+
+const PLUGIN = { 'gatehouse.phase': 'access' }
+
+/** A plugin's access span: an error when it threw, and the status when it answered the request itself. */
+function endPluginSpan(span: Span, state: RequestState, error: GatehouseError | null): void {
+  if (error !== null) {
+    span.setAttribute('gatehouse.error_code', error.code)
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.code })
+  } else if (state.exited && state.response !== null)
+    span.setAttribute('gatehouse.exit_status', state.response.status)
+  span.end()
 }
 
 function asPluginError(err: unknown, instance: PluginInstance): GatehouseError {

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ConsumerEntity } from '../config/model.ts'
 import type { GatehouseError } from '../errors/errors.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
+import type { RequestTrace } from '../observability/tracing/request-trace.ts'
 import { letBodyCome } from '../proxy/expect-continue.ts'
 import { announcedOver, bodyLimitError, type StreamedBodyLimit } from './body-limit.ts'
 import type { DryRun } from './dry-run.ts'
@@ -197,6 +198,11 @@ export class RequestState {
   grpc: boolean
   /** The HTTP status a gRPC refusal stands for (it is sent as 200 + grpc-status), for logs and metrics; 0 if none. */
   grpcRefusedStatus: number
+  /**
+   * The request's trace when a tracing plugin (opentelemetry) applies to it; null otherwise, and then
+   * no span is made anywhere (every tracing step checks this field first).
+   */
+  trace: RequestTrace | null
 
   /** Scratch space for plugins, keyed by plugin name; created on first use. */
   #shared: Map<string, unknown> | null
@@ -264,6 +270,7 @@ export class RequestState {
     this.websocket = null
     this.grpc = false
     this.grpcRefusedStatus = 0
+    this.trace = null
     this.#shared = null
     this.#bodyRead = null
   }

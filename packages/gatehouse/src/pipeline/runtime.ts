@@ -12,6 +12,7 @@ import type { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { GatewayMetrics } from '../observability/metrics.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
+import type { PluginHandler } from '../plugins/types.ts'
 import { IDENTITY_HEADERS } from '../proxy/identity-headers.ts'
 import type { UpstreamRegistry } from '../proxy/upstreams.ts'
 import { Router } from '../router/router.ts'
@@ -47,6 +48,11 @@ export class GatewayRuntime {
    * this configuration's plugins declare (GatewayPlugin.identityHeaders).
    */
   readonly identityHeaders: ReadonlySet<string>
+  /**
+   * The global tracing instance (opentelemetry) that traces the gateway's own answers before routing
+   * (PluginHandler.traceBuiltin); null without one, and then those requests cost nothing more.
+   */
+  readonly builtinTracer: PluginHandler | null
 
   constructor(config: GatewayConfig, deps: RuntimeDependencies) {
     this.config = config
@@ -122,6 +128,11 @@ export class GatewayRuntime {
     this.upstreamKeys = keys
     this.trustedProxies = buildBlockList(config.settings.proxy.trusted_ips)
     this.identityHeaders = identityHeadersOf(config, deps.registry)
+    this.builtinTracer =
+      this.pluginInstances.find(
+        ({ entity: p, handler }) =>
+          handler.traceBuiltin !== undefined && p.enabled && !p.route && !p.service && !p.consumer,
+      )?.handler ?? null
   }
 
   /** Lets plugin instances release what they hold. */

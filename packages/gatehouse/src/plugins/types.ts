@@ -53,6 +53,12 @@ export interface PluginHandler {
    * plugins decide), it says no and `readBody` still refuses the announced length before reading.
    */
   readsBody?(state: RequestState): boolean
+  /**
+   * A tracing plugin's global instance: opens the trace (`state.trace`) of a request the gateway answers
+   * itself before routing (the identity provider's endpoints, the internal-token JWKS), which has no
+   * route and so runs no chain. Called for the first such global instance only.
+   */
+  traceBuiltin?(state: RequestState): void
   /** Called when the configuration that created this instance is replaced. */
   close?(): void | Promise<void>
 }

@@ -2,7 +2,8 @@
  * The log entry of a finished request for the log plugins (file-log, http-log): Kong's basic serializer
  * (`kong.log.serialize()`, kong/pdk/log.lua) with the same member names and nesting, built from what the
  * gateway knows. What it cannot know is left out (docs/plugins.md lists it): `request.size`, `tries`,
- * `workspace`, `workspace_name`, `trace_id`, `request.tls.client_verify`.
+ * `workspace`, `workspace_name`, `request.tls.client_verify`. `trace_id` (Kong's `{ w3c: <hex> }`) is
+ * there when the opentelemetry plugin traced the request.
  *
  * Unlike Kong, which redacts only Authorization and Proxy-Authorization and logs the rest raw, nothing
  * secret is written here (issue 13): credential headers, Cookie and Set-Cookie, and every header and
@@ -244,6 +245,8 @@ export function serializeLogEntry(state: RequestState, nowMs: number = performan
     started_at: Math.round(performance.timeOrigin + state.startedAt),
     source,
     correlation_id: state.correlationId ?? undefined,
+    // Kong's shape: the trace id by header format, present when a tracing plugin traced the request.
+    trace_id: state.trace !== null ? { w3c: state.trace.traceId } : undefined,
   }
   // The route and service are JSON compiled once per route, appended rather than serialised again.
   const text = JSON.stringify(entry)

@@ -19,6 +19,7 @@
  * likewise asked again once the subject's profile changed or the subject was revoked (enrichment.ts).
  */
 
+import { type Span, SpanStatusCode } from '@opentelemetry/api'
 import {
   INTERNAL_TOKEN_TYPE,
   internalClaims,
@@ -51,6 +52,14 @@ const NONE: Readonly<Record<string, unknown>> = Object.freeze({})
 
 /** What a dry run puts where the token would go: no token is ever signed for it. */
 const DRY_RUN_TOKEN = '(not signed: dry run)'
+
+const ENRICHMENT = { 'gatehouse.plugin': 'internal-token' }
+
+/** The enrichment lookup's span: an error when the user-info service failed (its reason, no claim values). */
+function endEnrichmentSpan(span: Span, found: Profile | EnrichmentFailed): void {
+  if (found instanceof EnrichmentFailed) span.setStatus({ code: SpanStatusCode.ERROR, message: found.reason })
+  span.end()
+}
 
 /** No signing key yet (before the key ring started): a 503, not a logged failure. */
 class NoSigningKey extends Error {}
@@ -303,7 +312,14 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
         if (enricher === null) return mint(state, p, null)
         if (state.dryRun !== null) return dryLookup(state, p, enricher)
         const found = enricher.lookup(p, state.requestId)
-        if (found instanceof Promise) return found.then((f) => enriched(state, p, f))
+        if (found instanceof Promise) {
+          // Only a lookup that waits on the user-info service is a span; a cached answer is not worth one.
+          const span = state.trace !== null ? state.trace.child('enrichment', ENRICHMENT) : null
+          return found.then((f) => {
+            if (span !== null) endEnrichmentSpan(span, f)
+            return enriched(state, p, f)
+          })
+        }
         return enriched(state, p, found)
       },
       async close() {
