@@ -50,7 +50,8 @@ describe('npm install on the Node that runs npm', () => {
   it('passes there with Node 22.19 or newer', () => {
     for (const version of ['22.19.0', '22.23.5', '24.0.0', '24.21.0', '25.1.0'])
       assert.equal(check('darwin', 'arm64', version).status, 0, version)
-    for (const version of ['22.18.0', '21.7.3']) assert.equal(check('darwin', 'arm64', version).status, 1, version)
+    for (const version of ['22.18.0', '21.7.3'])
+      assert.equal(check('darwin', 'arm64', version).status, 1, version)
   })
 
   it('npm reads loglevel=error from the repository (no EBADENGINE noise on the first run)', () => {
