@@ -1,7 +1,7 @@
 /**
  * The first run's output (issue 15): npm prints only errors in this repository (.npmrc), and the
  * preinstall check refuses, with what to do, exactly where npm's hidden EBADENGINE warnings would have
- * been true — a platform without the pinned Node 24 and a Node older than 24.7.
+ * been true — a platform without the pinned Node 24 and a Node older than 22.19.
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -42,15 +42,16 @@ describe('npm install on the Node that runs npm', () => {
     ]) {
       const r = check(platform!, arch!, '20.20.2')
       assert.equal(r.status, 1, `${platform}-${arch}`)
-      assert.match(r.stderr, /needs Node\.js 24\.7 or newer/)
+      assert.match(r.stderr, /needs Node\.js 22\.19 or newer/)
       assert.match(r.stderr, new RegExp(`${platform}-${arch}.*20\\.20\\.2`))
     }
   })
 
-  it('passes there with Node 24.7 or newer', () => {
-    for (const version of ['24.7.0', '24.21.0', '25.1.0'])
+  it('passes there with Node 22.19 or newer', () => {
+    for (const version of ['22.19.0', '22.23.5', '24.0.0', '24.21.0', '25.1.0'])
       assert.equal(check('darwin', 'arm64', version).status, 0, version)
-    assert.equal(check('darwin', 'arm64', '24.6.9').status, 1)
+    for (const version of ['22.18.0', '21.7.3'])
+      assert.equal(check('darwin', 'arm64', version).status, 1, version)
   })
 
   it('npm reads loglevel=error from the repository (no EBADENGINE noise on the first run)', () => {

@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url'
 // In the repository Node runs the TypeScript sources; the published package (npm run pack) carries
 // them compiled into dist/ and no src/, because Node refuses to strip types under node_modules.
 const fromSource = existsSync(new URL('../src/cli/index.ts', import.meta.url))
-// node:crypto's argon2 (password hashing) arrived in 24.7; type stripping (22.18) and undici 8 (22.19) need less.
+// undici 8 needs 22.19 (its engines), which also strips types without a flag (22.18). Password hashing
+// does not raise it: node:crypto's argon2 (24.7) is used where it exists, else @node-rs/argon2.
 const [major, minor] = process.versions.node.split('.').map(Number)
-if (major < 24 || (major === 24 && minor < 7)) {
+if (major < 22 || (major === 22 && minor < 19)) {
   // Started by an old system Node: use the Node 24 the repository installs, if it is there.
   const pinned = pinnedNode()
   if (pinned) {
@@ -21,7 +22,7 @@ if (major < 24 || (major === 24 && minor < 7)) {
     child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
   } else {
     process.stderr.write(
-      `gatehouse: Node.js >= 24.7 is required (this is ${process.version}).\n` +
+      `gatehouse: Node.js >= 22.19 is required (this is ${process.version}).\n` +
         (fromSource
           ? 'Install Node.js 24 LTS, or run `npm install` in the repository, which installs it.\n'
           : 'Install Node.js 24 LTS (https://nodejs.org).\n'),

@@ -12,6 +12,7 @@ import { loadConfigFile } from './config/load.ts'
 import type { GatewayConfig } from './config/model.ts'
 import { adminSettings } from './config/schema/settings.ts'
 import { storageLocation } from './config/schema/storage.ts'
+import { argon2idKdf } from './crypto/argon2id-kdf.ts'
 import { DatabaseSource } from './db-mode/source.ts'
 import { ConfigError } from './errors/errors.ts'
 import { Gateway, logNotices } from './gateway.ts'
@@ -121,6 +122,7 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
     {
       version: VERSION,
       node: process.version,
+      argon2: argon2idKdf.name,
       proxy: addresses.proxy,
       ...(addresses.proxyTls !== '' ? { proxy_tls: addresses.proxyTls } : {}),
       admin: addresses.admin,

@@ -3,9 +3,12 @@
  * unpadded standard base64), as the reference implementation and every argon2 library write them.
  * New hashes use OWASP's parameters (Password Storage Cheat Sheet: 19 MiB, 2 passes, 1 lane). Hashes
  * from elsewhere are accepted up to fixed bounds, so a configuration cannot make one check arbitrarily
- * expensive.
+ * expensive. The function itself comes from argon2id-kdf.ts (node:crypto's, or @node-rs/argon2's on Node
+ * 22); hashing and verifying take the implementation as an optional last argument, which tests use to
+ * check that each verifies what the other hashed.
  */
-import { argon2, argon2Sync, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { type Argon2idKdf, argon2idKdf } from './argon2id-kdf.ts'
 
 /** Parameters of new hashes (OWASP), with a 16-byte random salt and a 32-byte tag. */
 export const NEW_HASH = { memory: 19_456, passes: 2, parallelism: 1, saltBytes: 16, tagBytes: 32 } as const
@@ -35,39 +38,18 @@ export function looksHashed(value: string): boolean {
 }
 
 /** Hashes a password with the parameters of new hashes (synchronous: runs when a file is loaded). */
-export function hashPassword(password: string): string {
+export function hashPassword(password: string, kdf: Argon2idKdf = argon2idKdf): string {
   const salt = randomBytes(NEW_HASH.saltBytes)
-  const tag = argon2Sync('argon2id', {
-    message: password,
-    nonce: salt,
-    memory: NEW_HASH.memory,
-    passes: NEW_HASH.passes,
-    parallelism: NEW_HASH.parallelism,
-    tagLength: NEW_HASH.tagBytes,
-  })
-  return formatPhc({ ...NEW_HASH, salt, tag })
+  return formatPhc({ ...NEW_HASH, salt, tag: kdf.deriveSync(password, salt, NEW_HASH, NEW_HASH.tagBytes) })
 }
 
 /**
  * `hashPassword` off the event loop (libuv's thread pool), for a password set while the gateway serves
  * (the admin API): ~30 ms of hashing must not hold up the proxy's requests.
  */
-export function hashPasswordAsync(password: string): Promise<string> {
+export async function hashPasswordAsync(password: string, kdf: Argon2idKdf = argon2idKdf): Promise<string> {
   const salt = randomBytes(NEW_HASH.saltBytes)
-  return new Promise((resolve, reject) => {
-    argon2(
-      'argon2id',
-      {
-        message: password,
-        nonce: salt,
-        memory: NEW_HASH.memory,
-        passes: NEW_HASH.passes,
-        parallelism: NEW_HASH.parallelism,
-        tagLength: NEW_HASH.tagBytes,
-      },
-      (err, tag) => (err ? reject(err) : resolve(formatPhc({ ...NEW_HASH, salt, tag }))),
-    )
-  })
+  return formatPhc({ ...NEW_HASH, salt, tag: await kdf.derive(password, salt, NEW_HASH, NEW_HASH.tagBytes) })
 }
 
 const cacheKey = randomBytes(32)
@@ -125,21 +107,12 @@ function unpaddedBase64(text: string): Buffer | null {
  * Whether `password` matches the hash, computed on libuv's threadpool (the event loop keeps serving),
  * the tags compared in constant time.
  */
-export function verifyPassword(hash: Argon2idHash, password: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    argon2(
-      'argon2id',
-      {
-        message: password,
-        nonce: hash.salt,
-        memory: hash.memory,
-        passes: hash.passes,
-        parallelism: hash.parallelism,
-        tagLength: hash.tag.length,
-      },
-      (err, derived) => (err ? reject(err) : resolve(timingSafeEqual(derived, hash.tag))),
-    )
-  })
+export async function verifyPassword(
+  hash: Argon2idHash,
+  password: string,
+  kdf: Argon2idKdf = argon2idKdf,
+): Promise<boolean> {
+  return timingSafeEqual(await kdf.derive(password, hash.salt, hash, hash.tag.length), hash.tag)
 }
 
 /**
