@@ -6,14 +6,15 @@
  * `tags` (`a,b` all of, `a/b` any of). Each export is one route's handler (routes.ts); writes are
  * writes.ts, and a DB-less node's 405 for them is dispatch.ts's.
  */
-import type {
-  EntityRef,
-  GatewayConfig,
-  PluginEntity,
-  RouteEntity,
-  ServiceEntity,
-  TargetEntity,
-  UpstreamEntity,
+import {
+  type EntityRef,
+  type GatewayConfig,
+  kongService,
+  type PluginEntity,
+  type RouteEntity,
+  type ServiceEntity,
+  type TargetEntity,
+  type UpstreamEntity,
 } from '../config/model.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import { type AdminHandler, type AdminRequest, sendError, sendJson } from './http.ts'
@@ -272,12 +273,14 @@ export function setTargetHealth(healthy: boolean): AdminHandler {
  * A service as the admin API shows it: the private key of its upstream client certificate (mTLS) as
  * its vault reference, its file path, or "[redacted]" when it was written as PEM text.
  */
-export function presentService(config: GatewayConfig): (s: ServiceEntity) => ServiceEntity {
+export function presentService(
+  config: GatewayConfig,
+): (s: ServiceEntity) => Omit<ServiceEntity, 'grpc' | 'protocol'> & { protocol: string } {
   return (s) => {
     const cc = s.client_certificate
-    if (cc === null || cc === undefined) return s
+    if (cc === null || cc === undefined) return kongService(s)
     const key = config.vaultReferences.get(cc.key) ?? (cc.key.includes('-----BEGIN') ? '[redacted]' : cc.key)
-    return { ...s, client_certificate: { ...cc, key } }
+    return kongService({ ...s, client_certificate: { ...cc, key } })
   }
 }
 

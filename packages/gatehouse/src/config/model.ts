@@ -43,6 +43,18 @@ export interface ServiceEntity {
   readonly updated_at: number
 }
 
+/**
+ * A service in Kong's shape, for the admin API, DB mode's store and exports: a gRPC service's protocol as
+ * `grpc`/`grpcs` (the model keeps `protocol` as what the connection is, http or https, plus `grpc`), so
+ * what is shown can be written back and loads as the same service.
+ */
+export function kongService<S extends Pick<ServiceEntity, 'protocol' | 'grpc'>>(
+  service: S,
+): Omit<S, 'grpc' | 'protocol'> & { protocol: string } {
+  const { grpc, protocol, ...rest } = service
+  return { ...rest, protocol: grpc ? (protocol === 'https' ? 'grpcs' : 'grpc') : protocol }
+}
+
 export interface RouteEntity {
   readonly id: string
   readonly name: string | null

@@ -11,7 +11,7 @@
  * references replaced by the ids they resolved to, so renaming a service never detaches its routes.
  */
 import { isDeepStrictEqual } from 'node:util'
-import type { GatewayConfig } from '../config/model.ts'
+import { type GatewayConfig, kongService, type ServiceEntity } from '../config/model.ts'
 import type { StoredEntity } from '../storage/store.ts'
 import type { EntityKind } from './kinds.ts'
 
@@ -68,7 +68,8 @@ export function storedDocument(kind: EntityKind, config: GatewayConfig, id: stri
   if (entity === undefined) throw new Error(`${kind.type} ${id} is missing from the loaded configuration`)
   if (kind.type !== 'routes' && kind.type !== 'plugins') {
     const { created_at: _c, updated_at: _u, ...fields } = entity
-    return withReferences(withoutNulls(fields), config.vaultReferences) as Doc
+    const document = kind.type === 'services' ? kongService(fields as unknown as ServiceEntity) : fields
+    return withReferences(withoutNulls(document as Doc), config.vaultReferences) as Doc
   }
   // As written, but for the nested lists (stored apart), the references (now ids) and the keys Kong's
   // format lets a file carry for its reader (_comment, _ignore), which are not part of the entity.

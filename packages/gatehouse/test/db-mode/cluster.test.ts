@@ -123,7 +123,7 @@ services:
     assert.equal(refused.code, 1)
     assert.match(
       refused.stderr,
-      /entities\.yaml: services\[0\]\.url: expected an http:\/\/ or https:\/\/ URL/,
+      /entities\.yaml: services\[0\]\.url: expected an http:\/\/, https:\/\/, ws:\/\/, wss:\/\/, grpc:\/\/ or grpcs:\/\/ URL/,
     )
     assert.equal((await runCli(['config', 'export', '--config', configFile], env)).stdout, before.stdout)
   })

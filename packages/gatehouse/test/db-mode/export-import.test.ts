@@ -117,7 +117,7 @@ consumers:
     assert.equal(
       refused.stderr,
       [
-        `${bad}: services[0].url: expected an http://, https://, ws:// or wss:// URL`,
+        `${bad}: services[0].url: expected an http://, https://, ws://, wss://, grpc:// or grpcs:// URL`,
         `${bad}: services[0].routes[0].paths[0]: must start with "/" (prefix) or "~" (regular expression)`,
         `${bad}: consumers[0].keyauth_credentials[1].key: must be unique; the same value is at consumers[0].keyauth_credentials[0]`,
         'gatehouse: 3 problems in the configuration',

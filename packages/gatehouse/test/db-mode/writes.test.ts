@@ -37,6 +37,21 @@ describe('DB mode on one node (SQLite)', () => {
   const running = async () =>
     (await admin(gh, 'GET', '/config')).body as { config_hash: string; source: string }
 
+  it('keeps a gRPC service a gRPC service: shown, patched and stored with protocol grpc/grpcs', async () => {
+    const created = await admin(gh, 'POST', '/services', { name: 'greeter', url: 'grpc://127.0.0.1:50051' })
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    assert.equal(created.body.protocol, 'grpc')
+    assert.equal('grpc' in created.body, false, 'the model\'s own flag is not shown')
+    // What a read shows can be sent back as it is (PATCH merges over the stored document).
+    const patched = await admin(gh, 'PATCH', '/services/greeter', { tags: ['rpc'] })
+    assert.equal(patched.status, 200, JSON.stringify(patched.body))
+    assert.equal(patched.body.protocol, 'grpc')
+    const tls = await admin(gh, 'PATCH', '/services/greeter', { protocol: 'grpcs', port: 50052 })
+    assert.equal(tls.status, 200, JSON.stringify(tls.body))
+    assert.equal((await admin(gh, 'GET', '/services/greeter')).body.protocol, 'grpcs')
+    assert.equal((await admin(gh, 'DELETE', '/services/greeter')).status, 204)
+  })
+
   it('creates a service and a route that answers on the proxy, reads them back in Kong shape, updates and deletes them', async () => {
     const service = await admin(gh, 'POST', '/services', { name: 'orders', url: `${upstream.url}/v1` })
     assert.equal(service.status, 201)
