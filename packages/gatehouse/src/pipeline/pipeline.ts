@@ -410,7 +410,9 @@ function onResponseClose(this: ServerResponse): void {
   const r = this as ResponseWithState
   const state = r[kState]!
   const pc = r[kContext]!
-  const unfinished = !this.writableFinished
+  // Both: an HTTP/2 response whose stream the client reset says writableFinished (Node's compat layer)
+  // but never ended, and an HTTP/1 response may have ended without reaching the client.
+  const unfinished = !this.writableEnded || !this.writableFinished
   if (unfinished && state.inflight !== null) state.inflight.abort(new ClientGoneError('connection closed'))
   // Unfinished: the gateway cut it at the shutdown timeout (503), or the client left (nginx's 499).
   // A gRPC refusal went out as 200 + grpc-status: the log and metrics keep the status it stood for.

@@ -387,8 +387,13 @@ describe('the admin API’s OpenAPI document, DB mode on SQLite', () => {
     const answer = await admin(gh, 'POST', '/services', { name: 'bad', url: 'ftp://x' })
     assert.equal(answer.status, 400)
     assert.equal(answer.body.code, 'GH_ERR_CONFIG_INVALID')
-    assert.equal(answer.body.message, 'schema violation (url: expected an http://, https://, ws://, wss://, grpc:// or grpcs:// URL)')
-    assert.deepEqual(answer.body.fields, { url: 'expected an http://, https://, ws://, wss://, grpc:// or grpcs:// URL' })
+    assert.equal(
+      answer.body.message,
+      'schema violation (url: expected an http://, https://, ws://, wss://, grpc:// or grpcs:// URL)',
+    )
+    assert.deepEqual(answer.body.fields, {
+      url: 'expected an http://, https://, ws://, wss://, grpc:// or grpcs:// URL',
+    })
     const nested = await admin(gh, 'POST', '/services', { name: 'nested', url: 'http://x', routes: [] })
     assert.equal(nested.status, 400)
     assert.equal(

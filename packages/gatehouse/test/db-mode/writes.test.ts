@@ -41,7 +41,7 @@ describe('DB mode on one node (SQLite)', () => {
     const created = await admin(gh, 'POST', '/services', { name: 'greeter', url: 'grpc://127.0.0.1:50051' })
     assert.equal(created.status, 201, JSON.stringify(created.body))
     assert.equal(created.body.protocol, 'grpc')
-    assert.equal('grpc' in created.body, false, 'the model\'s own flag is not shown')
+    assert.equal('grpc' in created.body, false, "the model's own flag is not shown")
     // What a read shows can be sent back as it is (PATCH merges over the stored document).
     const patched = await admin(gh, 'PATCH', '/services/greeter', { tags: ['rpc'] })
     assert.equal(patched.status, 200, JSON.stringify(patched.body))
