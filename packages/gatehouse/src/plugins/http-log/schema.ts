@@ -4,6 +4,7 @@
  * (`retry_count`, `queue_size`, `flush_timeout`; plugin.ts applies them as Kong's get_plugin_params does).
  */
 import { z } from 'zod'
+import { kongQueueSchema } from '../_shared/kong-queue.ts'
 
 /** Kong's `typedefs.header_name` and the names http-log reserves, with Kong's messages; null when fine. */
 function headerNameProblem(name: string): string | null {
@@ -19,74 +20,28 @@ function headerNameProblem(name: string): string | null {
 /** A value Node can put in a header: no control characters or line breaks (RFC 9110 §5.5). */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/
 
-const between = (min: number, max: number) => ({ error: `value should be between ${min} and ${max}` })
-
 /** Kong's queue record (kong/tools/queue_schema.lua), same names, defaults and bounds. */
-export const queueSchema = z
-  .strictObject({
-    max_batch_size: z
-      .int({ error: 'expected an integer' })
-      .min(1, between(1, 1_000_000))
-      .max(1_000_000, between(1, 1_000_000))
-      .default(1)
-      .describe(
-        'Most entries sent in one request. 1 sends each entry alone as a JSON object; more sends a JSON array of up to this many. Default: 1.',
-      ),
-    max_coalescing_delay: z
-      .number({ error: 'expected a number' })
-      .min(0, between(0, 3600))
-      .max(3600, between(0, 3600))
-      .default(1)
-      .describe(
-        'Seconds (fractions allowed) to wait after the first entry of a batch for more, before sending it; no effect when max_batch_size is 1. Default: 1.',
-      ),
-    max_entries: z
-      .int({ error: 'expected an integer' })
-      .min(1, between(1, 1_000_000))
-      .max(1_000_000, between(1, 1_000_000))
-      .default(10_000)
-      .describe(
-        'Most entries waiting to be sent. When the queue is full the oldest entry is dropped for the new one (Kong\'s rule), counted in gatehouse_log_entries_dropped_total{reason="queue_full"} and warned about. Default: 10000.',
-      ),
-    max_bytes: z
-      .int({ error: 'expected an integer' })
-      .min(1, { error: 'value must be greater than 0' })
-      .nullish()
-      .describe(
-        'Most bytes of entries waiting to be sent; the oldest are dropped to make room, and an entry larger than this alone is dropped. Default: unset (no byte bound).',
-      ),
-    max_retry_time: z
-      .number({ error: 'expected a number' })
-      .default(60)
-      .describe(
-        'Seconds a failing batch is retried before it is dropped (counted as `retries_exhausted`); -1: never retried. Default: 60.',
-      ),
-    initial_retry_delay: z
-      .number({ error: 'expected a number' })
-      .min(0.001, between(0.001, 1_000_000))
-      .max(1_000_000, between(0.001, 1_000_000))
-      .default(0.01)
-      .describe('Seconds before the first retry of a failed batch; each next delay doubles. Default: 0.01.'),
-    max_retry_delay: z
-      .number({ error: 'expected a number' })
-      .min(0.001, between(0.001, 1_000_000))
-      .max(1_000_000, between(0.001, 1_000_000))
-      .default(60)
-      .describe('Seconds between retries at most: the cap of the doubling. Default: 60.'),
-    concurrency_limit: z
-      .union([z.literal(1), z.literal(-1)], { error: 'expected one of: -1, 1' })
-      .default(1)
-      .describe(
-        'Batches in flight at once: 1 (one after the other, in order), or -1 (Kong: no queue, each entry sent at once, unordered; here a bounded queue still holds them, sent with up to 16 requests in flight). Default: 1.',
-      ),
-    name: z
-      .string()
-      .nullish()
-      .describe(
-        "Kong's internal queue name; accepted and unused (instances with the same endpoint and settings share a queue anyway).",
-      ),
-  })
-  .describe("Kong 3.x's queue: how entries are batched, bounded and retried.")
+export const queueSchema = kongQueueSchema({
+  whole: "Kong 3.x's queue: how entries are batched, bounded and retried.",
+  describe: {
+    max_batch_size:
+      'Most entries sent in one request. 1 sends each entry alone as a JSON object; more sends a JSON array of up to this many. Default: 1.',
+    max_coalescing_delay:
+      'Seconds (fractions allowed) to wait after the first entry of a batch for more, before sending it; no effect when max_batch_size is 1. Default: 1.',
+    max_entries:
+      'Most entries waiting to be sent. When the queue is full the oldest entry is dropped for the new one (Kong\'s rule), counted in gatehouse_log_entries_dropped_total{reason="queue_full"} and warned about. Default: 10000.',
+    max_bytes:
+      'Most bytes of entries waiting to be sent; the oldest are dropped to make room, and an entry larger than this alone is dropped. Default: unset (no byte bound).',
+    max_retry_time:
+      'Seconds a failing batch is retried before it is dropped (counted as `retries_exhausted`); -1: never retried. Default: 60.',
+    initial_retry_delay:
+      'Seconds before the first retry of a failed batch; each next delay doubles. Default: 0.01.',
+    max_retry_delay: 'Seconds between retries at most: the cap of the doubling. Default: 60.',
+    concurrency_limit:
+      'Batches in flight at once: 1 (one after the other, in order), or -1 (Kong: no queue, each entry sent at once, unordered; here a bounded queue still holds them, sent with up to 16 requests in flight). Default: 1.',
+    name: "Kong's internal queue name; accepted and unused (instances with the same endpoint and settings share a queue anyway).",
+  },
+})
 
 export type QueueConfig = z.output<typeof queueSchema>
 

@@ -10,6 +10,7 @@
  * Kong's OTLP logs export (`logs_endpoint`) is refused likewise.
  */
 import { z } from 'zod'
+import { kongQueueSchema } from '../_shared/kong-queue.ts'
 
 /** Kong's `typedefs.header_name`, with Kong's message; null when fine. */
 function headerNameProblem(name: string): string | null {
@@ -46,58 +47,23 @@ const timeout = (what: string, fallback: number) =>
 
 const deprecated = (text: string) => `Deprecated (Kong 2.x): ${text}`
 
-export const openTelemetryQueueSchema = z
-  .strictObject({
-    max_batch_size: z
-      .int({ error: 'expected an integer' })
-      .min(1, between(1, 1_000_000))
-      .max(1_000_000, between(1, 1_000_000))
-      .default(200)
-      .describe('Most spans sent in one export request. Default: 200 (Kong).'),
-    max_coalescing_delay: z
-      .number({ error: 'expected a number' })
-      .min(0, between(0, 3600))
-      .max(3600, between(0, 3600))
-      .default(1)
-      .describe('Seconds (fractions allowed) between two exports of what has queued. Default: 1.'),
-    max_entries: z
-      .int({ error: 'expected an integer' })
-      .min(1, between(1, 1_000_000))
-      .max(1_000_000, between(1, 1_000_000))
-      .default(10_000)
-      .describe(
-        'Most spans waiting to be exported; beyond it new spans are dropped (never the request). Default: 10000.',
-      ),
-    max_bytes: z
-      .int({ error: 'expected an integer' })
-      .min(1, { error: 'value must be greater than 0' })
-      .nullish()
-      .describe("Kong's byte bound on the queue; accepted and unused (the queue is bounded by max_entries)."),
-    max_retry_time: z
-      .number({ error: 'expected a number' })
-      .default(60)
-      .describe(
-        "Kong's retry window; accepted and unused: the OTLP exporter retries a failed export itself (with backoff) within its timeout, then drops the batch.",
-      ),
-    initial_retry_delay: z
-      .number({ error: 'expected a number' })
-      .min(0.001, between(0.001, 1_000_000))
-      .max(1_000_000, between(0.001, 1_000_000))
-      .default(0.01)
-      .describe("Kong's first retry delay; accepted and unused (see max_retry_time)."),
-    max_retry_delay: z
-      .number({ error: 'expected a number' })
-      .min(0.001, between(0.001, 1_000_000))
-      .max(1_000_000, between(0.001, 1_000_000))
-      .default(60)
-      .describe("Kong's retry delay cap; accepted and unused (see max_retry_time)."),
-    concurrency_limit: z
-      .union([z.literal(1), z.literal(-1)], { error: 'expected one of: -1, 1' })
-      .default(1)
-      .describe('Accepted for Kong files; exports are always sent one at a time. Default: 1.'),
-    name: z.string().nullish().describe("Kong's internal queue name; accepted and unused."),
-  })
-  .describe("Kong 3.x's queue: how spans are batched and bounded before export.")
+export const openTelemetryQueueSchema = kongQueueSchema({
+  whole: "Kong 3.x's queue: how spans are batched and bounded before export.",
+  maxBatchSize: 200,
+  describe: {
+    max_batch_size: 'Most spans sent in one export request. Default: 200 (Kong).',
+    max_coalescing_delay: 'Seconds (fractions allowed) between two exports of what has queued. Default: 1.',
+    max_entries:
+      'Most spans waiting to be exported; beyond it new spans are dropped (never the request). Default: 10000.',
+    max_bytes: "Kong's byte bound on the queue; accepted and unused (the queue is bounded by max_entries).",
+    max_retry_time:
+      "Kong's retry window; accepted and unused: the OTLP exporter retries a failed export itself (with backoff) within its timeout, then drops the batch.",
+    initial_retry_delay: "Kong's first retry delay; accepted and unused (see max_retry_time).",
+    max_retry_delay: "Kong's retry delay cap; accepted and unused (see max_retry_time).",
+    concurrency_limit: 'Accepted for Kong files; exports are always sent one at a time. Default: 1.',
+    name: "Kong's internal queue name; accepted and unused.",
+  },
+})
 
 export const propagationSchema = z
   .strictObject({
