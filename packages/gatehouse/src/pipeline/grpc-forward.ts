@@ -14,7 +14,9 @@ import {
   type OutgoingHttpHeaders,
 } from 'node:http2'
 import { isIP } from 'node:net'
+import type { Span } from '@opentelemetry/api'
 import { GatehouseError } from '../errors/errors.ts'
+import { endClientSpan, upstreamAttributes } from '../observability/tracing/request-trace.ts'
 import type { Endpoint } from '../proxy/endpoint.ts'
 import { http2Sessions } from '../proxy/h2-sessions.ts'
 import { type Outcome, outcomeOfError } from '../proxy/health.ts'
@@ -70,6 +72,9 @@ class GrpcExchange {
   #deadline: NodeJS.Timeout | null = null
   #outcome: Outcome = null
   #done = false
+  /** The call's CLIENT span when the request is traced and sampled; its context is the upstream's traceparent. */
+  #span: Span | null = null
+  #failure: string | null = null
 
   constructor(state: RequestState, endpoint: Endpoint | null) {
     this.#state = state
@@ -80,6 +85,19 @@ class GrpcExchange {
     const state = this.#state
     const service = state.route!.service!
     const timeout = grpcTimeoutMs(state.req.headers['grpc-timeout'])
+    const trace = state.trace
+    if (trace !== null)
+      this.#span = trace.client(
+        `upstream ${state.route!.serviceName}`,
+        upstreamAttributes(
+          'POST',
+          service.grpc ? (service.protocol === 'https' ? 'grpcs' : 'grpc') : service.protocol,
+          service.host,
+          service.port,
+          state.upstreamPath,
+        ),
+        state.upstreamHeaders,
+      )
     const headers = this.#requestHeaders(timeout)
     state.attempts++
     state.inflight = this
@@ -100,6 +118,9 @@ class GrpcExchange {
     })
     stream.on('response', (head, flags) => this.#onResponse(head, flags))
     stream.on('trailers', (trailers) => {
+      const grpcStatus = Number(trailers['grpc-status'])
+      if (this.#span !== null && Number.isInteger(grpcStatus))
+        this.#span.setAttribute('rpc.grpc.status_code', grpcStatus)
       const out = endToEnd(trailers)
       if (Object.keys(out).length > 0) state.res.addTrailers(out)
     })
@@ -123,11 +144,11 @@ class GrpcExchange {
     state.req.pipe(stream)
   }
 
-  abort(reason: Error): void {
+  abort(reason: Error & { code?: string }): void {
     if (this.#done) return
+    this.#failure = reason.code ?? reason.name
     this.#finish()
     this.#stream?.close(constants.NGHTTP2_CANCEL)
-    void reason
   }
 
   #requestHeaders(timeout: number): OutgoingHttpHeaders {
@@ -192,6 +213,7 @@ class GrpcExchange {
   #fail(err: Error & { code?: string }): void {
     if (this.#done) return
     if (this.#outcome === null) this.#outcome = outcomeOfError(err)
+    this.#failure = err.code ?? err.name
     this.#finish()
     this.#stream?.close(constants.NGHTTP2_CANCEL)
     const state = this.#state
@@ -215,6 +237,11 @@ class GrpcExchange {
     if (this.#deadline !== null) clearTimeout(this.#deadline)
     if (this.#endpoint !== null) this.#state.route!.upstream!.balanced!.release(this.#endpoint, this.#outcome)
     if (this.#state.inflight === this) this.#state.inflight = null
+    const span = this.#span
+    if (span !== null) {
+      this.#span = null
+      endClientSpan(span, typeof this.#outcome === 'number' ? this.#outcome : null, this.#failure)
+    }
   }
 }
 

@@ -13,6 +13,7 @@ import { createServer as createH2Server } from 'node:http2'
 import { after, before, describe, it } from 'node:test'
 import * as grpc from '@grpc/grpc-js'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
+import { OtlpReceiver } from '../harness/otlp-receiver.ts'
 import { trackServer } from '../harness/resources.ts'
 import { Pki } from '../tls/support.ts'
 
@@ -127,12 +128,14 @@ describe('gRPC proxying', () => {
   let client: grpc.Client
   let silent: Awaited<ReturnType<typeof startSilentUpstream>>
   let secure: Upstream
+  const receiver = new OtlpReceiver()
   const pki = new Pki()
   const ca = pki.issue('ca', { subject: '/CN=grpc test CA', isCa: true })
   const leaf = pki.issue('upstream', { subject: '/CN=localhost', san: ['DNS:localhost'], ca })
 
   before(async () => {
     up = await startUpstream()
+    await receiver.listen()
     silent = await startSilentUpstream()
     secure = await startUpstream(
       grpc.ServerCredentials.createSsl(null, [
@@ -157,6 +160,17 @@ describe('gRPC proxying', () => {
                 protocols: ['grpc'],
                 headers: { 'x-route': ['private'] },
                 plugins: [{ name: 'key-auth' }, { name: 'internal-token', config: { audience: 'echo' } }],
+              },
+              {
+                name: 'traced',
+                protocols: ['grpc'],
+                headers: { 'x-route': ['traced'] },
+                plugins: [
+                  {
+                    name: 'opentelemetry',
+                    config: { traces_endpoint: receiver.url, queue: { max_coalescing_delay: 0.1 } },
+                  },
+                ],
               },
               {
                 name: 'admins-only',
@@ -201,6 +215,7 @@ describe('gRPC proxying', () => {
     up?.close()
     silent?.close()
     secure?.close()
+    void receiver.close()
     pki.remove()
   })
 
@@ -243,6 +258,21 @@ describe('gRPC proxying', () => {
     assert.deepEqual(upstreamMd.get('apikey'), [])
     assert.match(String(upstreamMd.get('authorization')[0]), /^Bearer ey/)
     assert.deepEqual(upstreamMd.get('x-consumer-username'), ['alice'])
+  })
+
+  it('traces a call: a CLIENT span for the upstream call, whose context the upstream receives', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
+    const md = new grpc.Metadata()
+    md.set('x-route', 'traced')
+    md.set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`)
+    assert.equal((await unary(client, 'say', 'traced', md)).value, 'hello traced')
+    const spans = await receiver.waitForSpan(traceId, 'upstream echo')
+    const call = spans.find((sp) => sp.name === 'upstream echo')!
+    assert.equal(call.kind, 3, 'CLIENT')
+    assert.equal(call.attributes['rpc.grpc.status_code'], 0)
+    assert.equal(call.attributes['url.full'], `grpc://127.0.0.1:${up.port}/test.Echo/Say`)
+    const sent = String(up.seen.at(-1)!.get('traceparent')[0])
+    assert.equal(sent, `00-${traceId}-${call.spanId}-01`)
   })
 
   it('refuses a consumer outside the ACL group as PERMISSION_DENIED', async () => {
