@@ -46,6 +46,7 @@ export function acceptPriorKnowledge(
       if (prefaceSoFar && n < PREFACE.length) return
       socket.off('data', onData)
       socket.off('close', onClose)
+      socket.off('end', onEnd)
       clearTimeout(timer)
       socket.pause()
       socket.unshift(seen)
@@ -56,8 +57,12 @@ export function acceptPriorKnowledge(
       }
     }
     const onClose = () => clearTimeout(timer)
+    // The server socket is half-open capable (node:http's choice), and node:http, which would end it on
+    // the client's FIN, has not seen it yet: a client that leaves before its first byte is closed here.
+    const onEnd = () => socket.destroy()
     socket.on('data', onData)
     socket.once('close', onClose)
+    socket.once('end', onEnd)
   })
 }
 
