@@ -42,8 +42,9 @@ function KeyTable({ id, title, list, rotate, rotateWhat, ...props }: Props) {
   const [status, setStatus] = useState<{ message: string; tone: 'ok' | 'error' } | null>(null)
   const act = async (run: () => Promise<unknown>, done: string) => {
     const failed = await attempt(run, props.onUnauthorized)
-    setStatus(failed === null ? { message: done, tone: 'ok' } : { message: failed, tone: 'error' })
+    // The list first, then the message: when "withdrawn" is announced, the list already says so.
     await reload()
+    setStatus(failed === null ? { message: done, tone: 'ok' } : { message: failed, tone: 'error' })
   }
   return (
     <section aria-labelledby={`${id}-title`}>

@@ -30,8 +30,9 @@ export function Users(props: SectionProps) {
       const result = await run()
       if (typeof result === 'string') said = result
     }, props.onUnauthorized)
-    setStatus(failed === null ? { message: said, tone: 'ok' } : { message: failed, tone: 'error' })
+    // The list first, then the message: when it is announced, the list already says so.
     await reload()
+    setStatus(failed === null ? { message: said, tone: 'ok' } : { message: failed, tone: 'error' })
   }
   // The answer says whether there was anything to clear: "unlocked" for a user never locked would mislead.
   const unlock = (u: User) =>

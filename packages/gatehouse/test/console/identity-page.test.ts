@@ -201,7 +201,12 @@ describe('the Identity page', { skip: NO_CHROMIUM }, () => {
         .getByRole('status')
         .filter({ hasText: `${kid} withdrawn.` })
         .waitFor()
-      assert.equal(await page.locator(`#idp-keys-table tr[data-kid="${kid}"]`).count(), 0)
+      // The list is read again after the message: wait for it, as a person would.
+      await until(
+        async () => (await page.locator(`#idp-keys-table tr[data-kid="${kid}"]`).count()) === 0,
+        5000,
+        'the withdrawn key leaves the list',
+      )
 
       // Revoke: an empty id is named next to the field without asking; a subject is revoked after asking.
       await page.getByRole('button', { name: 'Revoke', exact: true }).click()
