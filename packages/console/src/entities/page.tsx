@@ -88,7 +88,8 @@ export function Entities({ token, onUnauthorized }: Props) {
                 <li key={k.collection}>
                   <a
                     href={`#/entities/${k.collection}`}
-                    aria-current={k === kind ? 'page' : undefined}
+                    // `location`, not `page`: the page is Entities (the main navigation says so); this is where in it.
+                    aria-current={k === kind ? 'location' : undefined}
                     data-kind={k.collection}
                   >
                     {k.title}

@@ -258,7 +258,10 @@ describe('the admin console in a browser, with an admin token', { skip: NO_CHROM
             await page.locator('#node-version').waitFor()
             await page.getByRole('status').filter({ hasText: 'Live' }).waitFor()
           }
-          assert.equal(await page.locator(`nav a[aria-current="page"]`).getAttribute('href'), `#/${id}`)
+          assert.equal(
+            await page.locator(`nav[aria-label="Console pages"] a[aria-current="page"]`).getAttribute('href'),
+            `#/${id}`,
+          )
           assert.deepEqual(await axeViolations(page), [], `${id} on a ${size}`)
           const width = await page.evaluate<number>('document.documentElement.scrollWidth')
           assert.ok(width <= SIZES[size].width, `${id} fits a ${size} (${width} px wide)`)
