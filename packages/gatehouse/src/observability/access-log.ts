@@ -1,6 +1,6 @@
 /**
  * One JSON line per request. It names what happened (route, service, consumer, status, timings, request
- * id, the correlation-id plugin's id, the trace and SERVER span ids of a traced request, error code, a composition's failed parts) and deliberately holds no headers, cookies, query string
+ * id, the correlation-id plugin's id, the trace and SERVER span ids of a traced request, a gRPC call's grpc-status, error code, a composition's failed parts) and deliberately holds no headers, cookies, query string
  * or body: those are where tokens and secrets travel. Lines have pino's shape (`level`, `time`, `pid`,
  * then `type: "access"`, the fields, `msg: "request"`) so one parser reads both kinds, but are built
  * here, field by field, because this runs once per request.
@@ -95,6 +95,7 @@ export class AccessLog {
     // Only a traced request (a tracing plugin applies) has them: hex ids, safe to write unquoted-checked.
     const trace = state.trace
     if (trace !== null) line += `,"trace_id":"${trace.traceId}","span_id":"${trace.spanId}"`
+    if (state.grpc && state.grpcStatus >= 0) line += `,"grpc_status":${state.grpcStatus}`
     if (state.attempts > 1) line += `,"attempts":${state.attempts}`
     if (state.failedParts !== null) line += failedPartsText(state.failedParts)
     const error = state.error

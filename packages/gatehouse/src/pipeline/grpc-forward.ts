@@ -118,9 +118,9 @@ class GrpcExchange {
     })
     stream.on('response', (head, flags) => this.#onResponse(head, flags))
     stream.on('trailers', (trailers) => {
-      const grpcStatus = Number(trailers['grpc-status'])
-      if (this.#span !== null && Number.isInteger(grpcStatus))
-        this.#span.setAttribute('rpc.grpc.status_code', grpcStatus)
+      const grpcStatus = grpcStatusIn(trailers)
+      state.grpcStatus = grpcStatus
+      if (this.#span !== null && grpcStatus >= 0) this.#span.setAttribute('rpc.grpc.status_code', grpcStatus)
       const out = endToEnd(trailers)
       if (Object.keys(out).length > 0) state.res.addTrailers(out)
     })
@@ -186,6 +186,7 @@ class GrpcExchange {
     const headers = state.response.headers
     if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
       // Trailers-only (a status without messages): kept one HEADERS frame, as the client expects.
+      state.grpcStatus = grpcStatusIn(head)
       this.#finish()
       for (const name in headers) res.setHeader(name, headers[name] as string | string[])
       res.statusCode = state.response.status
@@ -205,6 +206,7 @@ class GrpcExchange {
     if (state.res.destroyed || state.res.writableEnded) return
     if (state.res.headersSent) {
       state.error = err
+      state.grpcStatus = 4
       state.res.addTrailers({ 'grpc-status': '4', 'grpc-message': 'Deadline Exceeded' })
       state.res.end()
     } else respondWithError(state, err)
@@ -224,6 +226,7 @@ class GrpcExchange {
     if (res.headersSent) {
       // Messages already went out: the call ends with a status in the trailers.
       state.error = failure
+      state.grpcStatus = 14
       res.addTrailers({ 'grpc-status': '14', 'grpc-message': failure.message })
       res.end()
       return
@@ -254,4 +257,10 @@ function endToEnd(headers: IncomingHttpHeaders): HeaderMap {
     if (value !== undefined) out[name] = value
   }
   return out
+}
+
+/** The `grpc-status` an upstream sent (0–16 are defined, but any integer is passed on), or -1 for none. */
+function grpcStatusIn(headers: IncomingHttpHeaders): number {
+  const value = headers['grpc-status']
+  return typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : -1
 }

@@ -79,7 +79,9 @@ export function sendGrpcAnswer(state: RequestState): void {
   // An upstream that cannot be reached is UNAVAILABLE (14), the status gRPC clients retry on (gRPC's
   // own mapping of 502), where Kong's table would say INTERNAL (13).
   const code = state.error?.code === 'GH_ERR_UPSTREAM_UNAVAILABLE' ? 14 : grpcStatusOf(status)
-  res.setHeader('grpc-status', String(headers['grpc-status'] ?? code))
+  const sent = headers['grpc-status'] ?? String(code)
+  state.grpcStatus = Number(sent)
+  res.setHeader('grpc-status', sent)
   res.setHeader('grpc-message', encodeGrpcMessage(messageOf(state)))
   res.statusCode = 200
   // No writeHead: ending an HTTP/2 response whose head is not sent yet sends one HEADERS frame with

@@ -199,6 +199,11 @@ export class RequestState {
   /** The HTTP status a gRPC refusal stands for (it is sent as 200 + grpc-status), for logs and metrics; 0 if none. */
   grpcRefusedStatus: number
   /**
+   * The call's gRPC status as the client got it (the upstream's `grpc-status`, or the gateway's own for a
+   * refusal, a deadline or a broken call), for the access log; -1 when none was sent (not gRPC, or cut).
+   */
+  grpcStatus: number
+  /**
    * The request's trace when a tracing plugin (opentelemetry) applies to it; null otherwise, and then
    * no span is made anywhere (every tracing step checks this field first).
    */
@@ -270,6 +275,7 @@ export class RequestState {
     this.websocket = null
     this.grpc = false
     this.grpcRefusedStatus = 0
+    this.grpcStatus = -1
     this.trace = null
     this.#shared = null
     this.#bodyRead = null

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { createServer as createH2Server } from 'node:http2'
+import { connect as connectH2, createServer as createH2Server } from 'node:http2'
 import { after, before, describe, it } from 'node:test'
 import * as grpc from '@grpc/grpc-js'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
@@ -227,11 +227,10 @@ describe('gRPC proxying', () => {
     assert.equal(value, 'hello world')
     assert.deepEqual(trailers?.get('x-trailer'), ['from-upstream'])
     assert.deepEqual(up.seen.at(-1)?.get('x-caller'), ['test'])
-    const line = await gh.waitForLog(
-      (l) => l.msg === 'access' || (l.route === 'say' && typeof l.status === 'number'),
-      5000,
-    )
+    const line = await gh.waitForLog((l) => l.type === 'access' && l.route === 'say', 5000)
     assert.equal(line.status, 200)
+    // The call's own outcome, from the upstream's trailers: what a gRPC operator reads.
+    assert.equal(line.grpc_status, 0)
   })
 
   it('streams a server-streaming call', async () => {
@@ -250,6 +249,12 @@ describe('gRPC proxying', () => {
     assert.equal(err?.code, grpc.status.UNAUTHENTICATED)
     assert.equal(err?.details, 'No API key found in request')
     assert.deepEqual(err?.metadata.get('x-gatehouse-error'), ['GH_ERR_AUTH_CREDENTIALS_MISSING'])
+    const refused = await gh.waitForLog(
+      (l) => l.type === 'access' && l.error_code === 'GH_ERR_AUTH_CREDENTIALS_MISSING',
+      5000,
+    )
+    assert.equal(refused.status, 401)
+    assert.equal(refused.grpc_status, grpc.status.UNAUTHENTICATED)
     md.set('apikey', KEY)
     const ok = await unary(client, 'say', 'alice', md)
     assert.equal(ok.err, null)
@@ -295,6 +300,41 @@ describe('gRPC proxying', () => {
     for (let i = 0; i < 60 && !silent.closed.includes('/test.Echo/Say'); i++)
       await new Promise((r) => setTimeout(r, 50))
     assert.deepEqual(silent.closed, ['/test.Echo/Say'])
+  })
+
+  it("answers a passed deadline with the gateway's own DEADLINE_EXCEEDED, logged as the call's grpc_status", async () => {
+    // grpc-js cancels at its own deadline too, so which side ends the call first is a race; a client that
+    // leaves the deadline to the server (only grpc-timeout) hears the gateway's answer every time.
+    const session = connectH2(gh.proxyUrl)
+    try {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/test.Echo/Say',
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        'grpc-timeout': '300m',
+        'x-route': 'silent',
+      })
+      stream.end(Buffer.from([0, 0, 0, 0, 1, 0x78]))
+      const trailers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        let head: Record<string, unknown> = {}
+        stream.on('response', (h) => {
+          head = h
+        })
+        stream.on('trailers', (t) => resolve(t))
+        stream.on('end', () => resolve(head))
+        stream.on('error', reject)
+        stream.resume()
+      })
+      assert.equal(trailers['grpc-status'], String(grpc.status.DEADLINE_EXCEEDED))
+    } finally {
+      session.close()
+    }
+    const line = await gh.waitForLog(
+      (l) => l.type === 'access' && l.error_code === 'GH_ERR_GRPC_DEADLINE_EXCEEDED',
+      5000,
+    )
+    assert.equal(line.grpc_status, grpc.status.DEADLINE_EXCEEDED)
   })
 
   it('cancels the upstream call when the client cancels', async () => {
