@@ -137,7 +137,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   res.on('close', onResponseClose)
   if (headError !== null) {
     closeAfter(req, res)
-    respondWithError(state, headError, CLOSE)
+    refuseUnrouted(state, headError, CLOSE)
     return
   }
   if (parsed === null) {
@@ -147,25 +147,25 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
     // close, as for a bad head. A path form the policy refuses is a well-formed request: keep the connection.
     if (refused.code === 'GH_ERR_REQUEST_INVALID') {
       closeAfter(req, res)
-      respondWithError(state, error, CLOSE)
-    } else respondWithError(state, error)
+      refuseUnrouted(state, error, CLOSE)
+    } else refuseUnrouted(state, error)
     return
   }
   if (underscored !== null) {
-    respondWithError(state, underscoreRefusal(underscored))
+    refuseUnrouted(state, underscoreRefusal(underscored))
     return
   }
   // 1a. an Upgrade: WebSocket or a refusal, never an answer in plain HTTP the client did not ask for
   const upgrade = upgradeRequested(state)
   if (upgrade !== null) {
     if (!isWebSocketUpgrade(upgrade)) {
-      respondWithError(state, unsupportedUpgrade())
+      refuseUnrouted(state, unsupportedUpgrade())
       return
     }
     state.websocket = { opened: false, closed: onTunnelClosed, websockets: pc.websockets }
     const problem = handshakeProblem(state)
     if (problem !== null) {
-      respondWithError(state, problem[0], problem[1])
+      refuseUnrouted(state, problem[0], problem[1])
       return
     }
   }
@@ -216,10 +216,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
     headers,
   })
   if (match === null) {
-    respondWithError(
-      state,
-      new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
-    )
+    refuseUnrouted(state, new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'))
     return
   }
   const ctx = match.target
@@ -232,7 +229,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
     const tls = state.protocol === 'https'
     if (!state.grpc || state.req.httpVersionMajor !== 2 || (tls && !ctx.acceptsGrpcs)) {
       state.route = null
-      respondWithError(
+      refuseUnrouted(
         state,
         new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
       )
@@ -257,7 +254,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
     const tls = state.protocol === 'https'
     if (state.websocket === null || (tls && !ctx.acceptsWss)) {
       state.route = null
-      respondWithError(
+      refuseUnrouted(
         state,
         new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
       )
@@ -403,6 +400,20 @@ function serveJwks(keys: InternalKeyRing, state: RequestState): void {
     state.bytesSent = length
     res.end(body)
   }
+}
+
+/**
+ * Answers a request that has no route (refused before routing, or matched none) with `error`. A global
+ * tracing instance traces it, as it does the built-in endpoints: what no route takes (scans, mistakes,
+ * refused attacks) is what an operator looks for in the traces.
+ */
+function refuseUnrouted(
+  state: RequestState,
+  error: GatehouseError,
+  headers?: Parameters<typeof respondWithError>[2],
+): void {
+  state.runtime.builtinTracer?.traceBuiltin?.(state)
+  respondWithError(state, error, headers)
 }
 
 // 8. log — runs once per request, when the response is done or the client went away.

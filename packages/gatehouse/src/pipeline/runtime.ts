@@ -49,8 +49,9 @@ export class GatewayRuntime {
    */
   readonly identityHeaders: ReadonlySet<string>
   /**
-   * The global tracing instance (opentelemetry) that traces the gateway's own answers before routing
-   * (PluginHandler.traceBuiltin); null without one, and then those requests cost nothing more.
+   * The global tracing instance (opentelemetry) that traces requests without a route: the gateway's own
+   * endpoints, unmatched and refused-before-routing requests (PluginHandler.traceBuiltin); null without
+   * one, and then those requests cost nothing more.
    */
   readonly builtinTracer: PluginHandler | null
 

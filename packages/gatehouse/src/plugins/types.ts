@@ -54,9 +54,10 @@ export interface PluginHandler {
    */
   readsBody?(state: RequestState): boolean
   /**
-   * A tracing plugin's global instance: opens the trace (`state.trace`) of a request the gateway answers
-   * itself before routing (the identity provider's endpoints, the internal-token JWKS), which has no
-   * route and so runs no chain. Called for the first such global instance only.
+   * A tracing plugin's global instance: opens the trace (`state.trace`) of a request that has no route
+   * and so runs no chain: the gateway's own endpoints (the identity provider's, the internal-token JWKS),
+   * a request no route matched, and one refused before routing. Called for the first such global
+   * instance only.
    */
   traceBuiltin?(state: RequestState): void
   /** Called when the configuration that created this instance is replaced. */

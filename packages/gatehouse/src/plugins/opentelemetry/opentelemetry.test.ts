@@ -336,4 +336,21 @@ describe('the opentelemetry plugin on the identity provider', () => {
     assert.equal(server.attributes['url.path'], line.path)
     assert.equal(server.attributes['http.response.status_code'], 200)
   })
+
+  it('traces a request that no route matches, and one refused before routing', async () => {
+    for (const [path, status] of [
+      ['/no-route-takes-this', 404],
+      ['/x/..%2Fy', 400],
+    ] as const) {
+      const res = await fetch(new URL(path, issuer).origin + path)
+      assert.equal(res.status, status, path)
+      await res.body?.cancel()
+      const line = await gh.waitForLog((l) => l.type === 'access' && l.status === status)
+      assert.match(String(line.trace_id), /^[0-9a-f]{32}$/, path)
+      const server = only(await receiver.waitForSpan(line.trace_id as string, 'GET'), 'GET')
+      assert.equal(server.spanId, line.span_id)
+      assert.equal(server.attributes['http.response.status_code'], status)
+      assert.equal(server.attributes['http.route'], undefined)
+    }
+  })
 })
