@@ -40,6 +40,8 @@ export interface Explanation {
     readonly status?: number
     readonly code?: string
     readonly reason?: string | null
+    /** A gRPC call's refusal: the grpc-status its client reads (sent as HTTP 200). */
+    readonly grpc_status?: number
     readonly service?: { readonly name?: string | null; readonly id?: string } | null
     readonly upstream?: { readonly method: string; readonly path: string } | null
   }
@@ -52,6 +54,9 @@ function Outcome({ outcome, message }: { outcome: Explanation['outcome']; messag
       return (
         <p id="explain-outcome" class="notice notice-error" data-result="refused">
           <strong>Refused</strong> with {outcome.status} <code>{outcome.code}</code>
+          {outcome.grpc_status !== undefined && (
+            <> (the gRPC client reads grpc-status {outcome.grpc_status})</>
+          )}
           {outcome.reason != null && (
             <>
               {' '}

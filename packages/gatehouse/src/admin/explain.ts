@@ -15,7 +15,7 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
 import { GatehouseError } from '../errors/errors.ts'
-import { explainRequest } from '../pipeline/explain.ts'
+import { type ExplainProtocol, explainRequest } from '../pipeline/explain.ts'
 import type { RouteContext } from '../pipeline/route-context.ts'
 import { checkedBody } from './checked-body.ts'
 import { describeSent, scrub, secretsOf } from './explain-credentials.ts'
@@ -90,9 +90,11 @@ export const explainBody = z
         'Request headers as the client sends them (a list repeats a header), e.g. `{"Authorization": "Bearer …", "Cookie": "…"}`.',
       ),
     protocol: z
-      .enum(['http', 'https'])
+      .enum(['http', 'https', 'ws', 'wss', 'grpc', 'grpcs'])
       .optional()
-      .describe('How the client reached the gateway. Default: the named route’s first protocol, else http.'),
+      .describe(
+        'How the client reached the gateway: `ws`/`wss` explains a WebSocket handshake (a GET with its Upgrade headers; give `Sec-WebSocket-Protocol` and the like in `headers`), `grpc`/`grpcs` a gRPC call over HTTP/2 (refusals say the grpc-status the client reads). Default: the named route’s first protocol, else http.',
+      ),
     client_ip: z
       .string()
       .refine((ip) => isIP(ip) !== 0, { error: 'expected an IPv4 or IPv6 address' })
@@ -158,11 +160,14 @@ export const explain: AdminHandler = async (ctx, a, env) => {
 /** The request line and Host: the body's, or what the named route takes. */
 function requestOf(body: ExplainBody, route: RouteContext | null) {
   const r = route?.route
+  const first = r?.protocols[0]
+  const protocol: ExplainProtocol =
+    body.protocol ?? (first !== undefined && isExplainProtocol(first) ? first : 'http')
   return {
-    method: body.method ?? r?.methods?.[0] ?? 'GET',
+    method: body.method ?? r?.methods?.[0] ?? (protocol === 'grpc' || protocol === 'grpcs' ? 'POST' : 'GET'),
     host: body.host ?? r?.hosts?.find((h) => !h.includes('*')) ?? 'localhost',
     path: body.path ?? r?.paths?.find((p) => !p.startsWith('~')) ?? '/',
-    protocol: body.protocol ?? (r?.protocols[0] === 'https' ? 'https' : 'http'),
+    protocol,
   } as const
 }
 
@@ -172,4 +177,10 @@ function pairs(record: Readonly<Record<string, string | string[]>> | undefined):
   for (const [name, value] of Object.entries(record ?? {}))
     for (const v of Array.isArray(value) ? value : [value]) out.push([name, v])
   return out
+}
+
+const EXPLAIN_PROTOCOLS: ReadonlySet<string> = new Set(['http', 'https', 'ws', 'wss', 'grpc', 'grpcs'])
+
+function isExplainProtocol(p: string): p is ExplainProtocol {
+  return EXPLAIN_PROTOCOLS.has(p)
 }

@@ -8,6 +8,7 @@
 import { GatehouseError } from '../errors/errors.ts'
 import { IDENTITY_HEADERS } from '../proxy/identity-headers.ts'
 import type { DryRun } from './dry-run.ts'
+import { grpcAnswerStatus } from './grpc-status.ts'
 import { runResponsePhase } from './plugin-phases.ts'
 import type { HeaderMap, RequestState } from './request-state.ts'
 import { exitWithError } from './respond.ts'
@@ -20,6 +21,11 @@ export type Outcome =
       /** The reason, as the access log's `error_detail`. */
       readonly reason: string | null
       readonly message: string
+      /**
+       * For a gRPC call: the grpc-status the client reads (the answer goes out as HTTP 200 with it, and
+       * `status` is the HTTP status it stands for, as in the access log).
+       */
+      readonly grpc_status?: number
       readonly headers: HeaderMap
       /** The JSON body, or null for another body (a page), whose size `body_bytes` gives. */
       readonly body: unknown
@@ -77,7 +83,7 @@ export function outcomeOf(state: RequestState, dryRun: DryRun): Outcome {
   for (const name of Object.keys(headers).sort()) if (IDENTITY.has(name)) identity[name] = headers[name]!
   return {
     result: 'forwarded',
-    what: `would be forwarded to service '${ctx.serviceName}' (nothing was sent in this dry run)`,
+    what: `would be forwarded${state.websocket !== null ? ' as a WebSocket handshake' : state.grpc ? ' as a gRPC call over HTTP/2' : ''} to service '${ctx.serviceName}' (nothing was sent in this dry run)`,
     service: {
       id: service.id,
       name: service.name ?? null,
@@ -120,6 +126,7 @@ function answer(state: RequestState, dryRun: DryRun | null): Outcome {
     code: error.code,
     reason: error.detail ?? null,
     message: error.expose ? error.message : 'An unexpected error occurred',
+    ...(state.grpc ? { grpc_status: grpcAnswerStatus(state, head.status) } : {}),
     headers,
     body: jsonOf(raw, headers['content-type']),
     body_bytes: bytes,

@@ -12,6 +12,7 @@
  * credential: header and query values are not in it (admin/explain.ts describes them and scrubs the
  * answer), upstream headers are named, and only the identity headers the gateway sets are shown.
  */
+import { randomBytes } from 'node:crypto'
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
 import { GatehouseError } from '../errors/errors.ts'
@@ -22,15 +23,20 @@ import { isPathRefusal } from '../router/path-policy.ts'
 import { Router } from '../router/router.ts'
 import { DryRun, type StepVerdict } from './dry-run.ts'
 import { type Outcome, outcomeOf } from './explain-outcome.ts'
+import { isGrpcRequest } from './grpc-status.ts'
 import { runAccessPhaseDry } from './plugin-phases.ts'
 import { type HeaderMap, RequestState } from './request-state.ts'
 import { readRequestTarget } from './request-target.ts'
 import { exitWithError } from './respond.ts'
 import type { RouteContext } from './route-context.ts'
+import { routeProtocolVerdict } from './route-protocol.ts'
 import type { GatewayRuntime } from './runtime.ts'
 import { prepareUpstreamRequest, upstreamPathFor } from './upstream-request.ts'
+import { handshakeProblem } from './websocket.ts'
 
 export type { Outcome } from './explain-outcome.ts'
+
+export type ExplainProtocol = 'http' | 'https' | 'ws' | 'wss' | 'grpc' | 'grpcs'
 
 /** The request to explain, as a client would send it (validated by the admin API). */
 export interface ExplainInput {
@@ -39,7 +45,11 @@ export interface ExplainInput {
   readonly host: string
   /** The request target in origin form: the path and the query string. */
   readonly target: string
-  readonly protocol: 'http' | 'https'
+  /**
+   * How the client reached the gateway: `ws`/`wss` is a WebSocket handshake (an HTTP/1.1 GET with its
+   * Upgrade headers) and `grpc`/`grpcs` a gRPC call (HTTP/2, `application/grpc`), over TLS for the `s` forms.
+   */
+  readonly protocol: ExplainProtocol
   /** The address the request comes from (the connection's peer). */
   readonly peer: string
   /** Header lines after Host, as [name, value, name, value, ...]. */
@@ -60,7 +70,7 @@ export interface Explanation {
     readonly method: string
     readonly host: string
     readonly path: string
-    readonly protocol: 'http' | 'https'
+    readonly protocol: ExplainProtocol
     readonly client_ip: string
     readonly request_id: string
     /** Header names the gateway dropped before anything read them (proxy.headers_with_underscores). */
@@ -103,15 +113,18 @@ export async function explainRequest(input: ExplainInput, ctx: ExplainContext): 
       method: input.method,
       path: parsed?.path ?? input.target.split('?')[0]!,
       query: parsed?.query ?? '',
-      protocol: input.protocol,
+      protocol: isTls(input.protocol) ? 'https' : 'http',
       host: parsed?.host ?? '',
       clientIp: trustedPeer
         ? clientAddress(runtime.trustedProxies, input.peer, req.headers['x-forwarded-for'])
         : input.peer,
     })
+    state.grpc = isGrpcRequest(req.headers)
+    if (input.protocol === 'ws' || input.protocol === 'wss')
+      state.websocket = { opened: false, closed: () => {}, websockets: null }
     const dryRun = new DryRun()
     const explained = (routing: string, outcome: Outcome): Explanation =>
-      explanation(state, dropped, routing, dryRun, outcome)
+      explanation(state, input.protocol, dropped, routing, dryRun, outcome)
     const refusedWith = (routing: string, err: GatehouseError, headers?: HeaderMap): Explanation => {
       exitWithError(state, err, err.status, undefined, headers)
       return explained(routing, outcomeOf(state, dryRun))
@@ -129,6 +142,10 @@ export async function explainRequest(input: ExplainInput, ctx: ExplainContext): 
           detail: 'header_underscore',
         }),
       )
+    if (state.websocket !== null) {
+      const problem = handshakeProblem(state)
+      if (problem !== null) return refusedWith('not routed', problem[0], problem[1])
+    }
     const path = state.path
     // 1b, 1c. answered before routing
     if (input.route === null && ctx.identity?.matches(state.host, path))
@@ -145,7 +162,7 @@ export async function explainRequest(input: ExplainInput, ctx: ExplainContext): 
       })
 
     // 2. match: the router's choice, or the named route (matched alone, for strip_path and captures)
-    const port = target.port ?? (input.protocol === 'https' ? 443 : 80)
+    const port = target.port ?? (state.protocol === 'https' ? 443 : 80)
     const facts = { method: state.method, host: state.host, port, path, headers: req.headers }
     const routed = runtime.router.match(facts)
     let routing = 'matched by the router'
@@ -171,15 +188,16 @@ export async function explainRequest(input: ExplainInput, ctx: ExplainContext): 
     state.route = route
     state.captures = match.captures
 
-    // 3. protocol. A described request is never a WebSocket handshake, which a ws/wss route alone takes.
-    if (route.websocketOnly) {
+    // 3. protocol, as pipeline.ts decides it
+    const verdict = routeProtocolVerdict(state, route)
+    if (verdict === 'no-match') {
       state.route = null
       return refusedWith(
         routing,
         new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
       )
     }
-    if (input.protocol === 'http' && !route.acceptsHttp) {
+    if (verdict === 'use-https') {
       const code = route.route.https_redirect_status_code
       const err = new GatehouseError('GH_ERR_ROUTE_PROTOCOL', 'Please use HTTPS protocol')
       if (code === 426)
@@ -188,14 +206,7 @@ export async function explainRequest(input: ExplainInput, ctx: ExplainContext): 
       state.exit(code, undefined, { location: `https://${input.host}${input.target}` })
       return explained(routing, outcomeOf(state, dryRun))
     }
-    if (input.protocol === 'https' && !route.acceptsHttps) {
-      // An http-only route is not a match for https (Kong's router).
-      state.route = null
-      return refusedWith(
-        routing,
-        new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
-      )
-    }
+    if (verdict !== null) return refusedWith(routing, verdict)
 
     // 4. prepare
     const upstream = upstreamPathFor(route.route, route.service, path, match.matchedLength)
@@ -221,14 +232,24 @@ export async function explainRequest(input: ExplainInput, ctx: ExplainContext): 
 function syntheticRequest(input: ExplainInput) {
   const socket = new Socket()
   Object.defineProperty(socket, 'remoteAddress', { value: input.peer })
-  if (input.protocol === 'https') Object.defineProperty(socket, 'encrypted', { value: true })
+  if (isTls(input.protocol)) Object.defineProperty(socket, 'encrypted', { value: true })
   const req = new IncomingMessage(socket)
   req.method = input.method
   req.url = input.target
-  req.httpVersion = '1.1'
-  req.httpVersionMajor = 1
-  req.httpVersionMinor = 1
+  const grpc = input.protocol === 'grpc' || input.protocol === 'grpcs'
+  req.httpVersion = grpc ? '2.0' : '1.1'
+  req.httpVersionMajor = grpc ? 2 : 1
+  req.httpVersionMinor = grpc ? 0 : 1
   const raw = ['Host', input.host, ...input.rawHeaders]
+  const named = (name: string) => input.rawHeaders.some((v, i) => i % 2 === 0 && v.toLowerCase() === name)
+  if (input.protocol === 'ws' || input.protocol === 'wss') {
+    // The handshake's own headers (a client cannot give Connection or Upgrade here); a key when none is given.
+    raw.push('Connection', 'Upgrade', 'Upgrade', 'websocket')
+    if (!named('sec-websocket-version')) raw.push('Sec-WebSocket-Version', '13')
+    if (!named('sec-websocket-key')) raw.push('Sec-WebSocket-Key', randomBytes(16).toString('base64'))
+    ;(req as IncomingMessage & { upgrade: boolean }).upgrade = true
+  }
+  if (grpc && !named('content-type')) raw.push('Content-Type', 'application/grpc')
   ;(req as unknown as { _addHeaderLines(lines: string[], n: number): void })._addHeaderLines(raw, raw.length)
   req.push(null)
   return { req, res: new ServerResponse(req), socket }
@@ -236,6 +257,7 @@ function syntheticRequest(input: ExplainInput) {
 
 function explanation(
   state: RequestState,
+  protocol: ExplainProtocol,
   dropped: readonly string[],
   routing: string,
   dryRun: DryRun,
@@ -249,7 +271,7 @@ function explanation(
       method: state.method,
       host: state.host,
       path: state.path,
-      protocol: state.protocol,
+      protocol,
       client_ip: state.clientIp,
       request_id: state.requestId,
       dropped_headers: dropped,
@@ -283,4 +305,9 @@ function explanation(
           },
     outcome,
   }
+}
+
+/** Whether the client reached the gateway over TLS. */
+function isTls(protocol: ExplainProtocol): boolean {
+  return protocol === 'https' || protocol === 'wss' || protocol === 'grpcs'
 }

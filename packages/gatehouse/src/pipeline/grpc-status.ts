@@ -58,6 +58,13 @@ export function encodeGrpcMessage(message: string): string {
   return out
 }
 
+/** The grpc-status of the gateway's own answer with this HTTP status. */
+export function grpcAnswerStatus(state: RequestState, status: number): number {
+  // An upstream that cannot be reached is UNAVAILABLE (14), the status gRPC clients retry on (gRPC's
+  // own mapping of 502), where Kong's table would say INTERNAL (13).
+  return state.error?.code === 'GH_ERR_UPSTREAM_UNAVAILABLE' ? 14 : grpcStatusOf(status)
+}
+
 /**
  * Sends the gateway's answer in `state.response` as a trailers-only gRPC response. The HTTP status it
  * stood for is kept in `grpcRefusedStatus` for the access log and metrics.
@@ -76,10 +83,7 @@ export function sendGrpcAnswer(state: RequestState): void {
     if (value !== undefined) res.setHeader(name, value as string | string[])
   }
   res.setHeader('content-type', 'application/grpc')
-  // An upstream that cannot be reached is UNAVAILABLE (14), the status gRPC clients retry on (gRPC's
-  // own mapping of 502), where Kong's table would say INTERNAL (13).
-  const code = state.error?.code === 'GH_ERR_UPSTREAM_UNAVAILABLE' ? 14 : grpcStatusOf(status)
-  const sent = headers['grpc-status'] ?? String(code)
+  const sent = headers['grpc-status'] ?? String(grpcAnswerStatus(state, status))
   state.grpcStatus = Number(sent)
   res.setHeader('grpc-status', sent)
   res.setHeader('grpc-message', encodeGrpcMessage(messageOf(state)))

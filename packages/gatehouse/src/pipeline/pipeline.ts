@@ -55,6 +55,7 @@ import { checkRequestHead } from './request-head.ts'
 import { type ProxyContext, RequestState } from './request-state.ts'
 import { readRequestTarget } from './request-target.ts'
 import { respondWithError, sendGatewayResponse } from './respond.ts'
+import { routeProtocolVerdict } from './route-protocol.ts'
 import type { GatewayRuntime } from './runtime.ts'
 import { prepareUpstreamRequest, upstreamPathFor } from './upstream-request.ts'
 import {
@@ -224,59 +225,17 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   state.captures = match.captures
 
   // 3. protocol
-  if (ctx.grpcOnly) {
-    // A grpc/grpcs route matches gRPC calls over HTTP/2 only (Kong), grpcs over TLS only.
-    const tls = state.protocol === 'https'
-    if (!state.grpc || state.req.httpVersionMajor !== 2 || (tls && !ctx.acceptsGrpcs)) {
+  const verdict = routeProtocolVerdict(state, ctx)
+  if (verdict !== null) {
+    if (verdict === 'use-https') refuseHttp(state, parsed.hostHeader)
+    else if (verdict !== 'no-match') respondWithError(state, verdict)
+    else {
       state.route = null
       refuseUnrouted(
         state,
         new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
       )
-      return
     }
-    if (!tls && !ctx.acceptsGrpc) {
-      refuseHttp(state, parsed.hostHeader)
-      return
-    }
-  } else if (state.grpc) {
-    // Never passed on as HTTP/1.1: the upstream's trailers, where gRPC puts the call's status, would be lost.
-    respondWithError(
-      state,
-      new GatehouseError(
-        'GH_ERR_GRPC_ROUTE_REQUIRED',
-        'gRPC requests need a route with protocols grpc or grpcs; this route takes http and https',
-      ),
-    )
-    return
-  } else if (ctx.websocketOnly) {
-    // A ws/wss route matches WebSocket handshakes only (Kong), wss over TLS only.
-    const tls = state.protocol === 'https'
-    if (state.websocket === null || (tls && !ctx.acceptsWss)) {
-      state.route = null
-      refuseUnrouted(
-        state,
-        new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
-      )
-      return
-    }
-    if (!tls && !ctx.acceptsWs) {
-      refuseHttp(state, parsed.hostHeader)
-      return
-    }
-  } else if (state.protocol === 'http' && !ctx.acceptsHttp) {
-    refuseHttp(state, parsed.hostHeader)
-    return
-  } else if (state.protocol === 'https' && !ctx.acceptsHttps) {
-    // An http-only route is not a match for https (Kong's router).
-    state.route = null
-    respondWithError(
-      state,
-      new GatehouseError('GH_ERR_ROUTE_NOT_FOUND', 'no Route matched with those values'),
-    )
-    return
-  } else if (state.websocket !== null && ctx.service?.websocket_upgrade !== true) {
-    respondWithError(state, webSocketNotAllowed())
     return
   }
 

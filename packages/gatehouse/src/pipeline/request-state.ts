@@ -38,8 +38,8 @@ export interface WebSocketHandshake {
   opened: boolean
   /** Called once, when the tunnel has closed both sides; logs and counts the request (pipeline.ts). */
   readonly closed: (state: RequestState) => void
-  /** The node's tunnels and their metrics. */
-  readonly websockets: WebSockets
+  /** The node's tunnels and their metrics; null in a dry run (explain.ts), which never opens a tunnel. */
+  readonly websockets: WebSockets | null
 }
 
 export interface ProxyContext {

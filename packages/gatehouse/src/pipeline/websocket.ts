@@ -97,7 +97,7 @@ export function handshakeProblem(state: RequestState): [GatehouseError, HeaderMa
  */
 export function openTunnel(state: RequestState, upstream: Duplex): void {
   const handshake = state.websocket!
-  const websockets = handshake.websockets
+  const websockets = handshake.websockets!
   const client = state.req.socket
   const ctx = state.route!
   state.res.detachSocket(client)

@@ -80,6 +80,20 @@ describe('POST /explain', () => {
               },
             ],
           },
+          {
+            name: 'chat',
+            url: upstream.url.replace('http:', 'ws:'),
+            routes: [
+              { name: 'chat-ws', protocols: ['ws'], paths: ['/chat'], plugins: [{ name: 'key-auth' }] },
+            ],
+          },
+          {
+            name: 'echo-grpc',
+            url: upstream.url.replace('http:', 'grpc:'),
+            routes: [
+              { name: 'echo', protocols: ['grpc'], paths: ['/test.Echo/'], plugins: [{ name: 'key-auth' }] },
+            ],
+          },
         ],
         consumers: [
           { username: 'alice', keyauth_credentials: [{ key: ALICE_KEY }], acls: [{ group: 'staff' }] },
@@ -268,6 +282,38 @@ describe('POST /explain', () => {
       'headers.bad header',
       'path',
     ])
+  })
+
+  it('explains a WebSocket handshake on a ws route: its plugins on the handshake, and what is forwarded', async () => {
+    // The route's own protocol by default: a handshake, with the Upgrade headers a client sends.
+    const refused = await explain({ route: 'chat-ws' })
+    assert.equal(refused.body.request.protocol, 'ws')
+    assert.deepEqual(verdicts(refused.body), [['key-auth', 'refused']])
+    assert.equal(refused.body.outcome.status, 401)
+    const ok = await explain({ path: '/chat', protocol: 'ws', headers: { apikey: ALICE_KEY } })
+    assert.equal(ok.body.route.name, 'chat-ws')
+    assert.equal(ok.body.outcome.result, 'forwarded')
+    assert.match(ok.body.outcome.what, /as a WebSocket handshake to service 'chat'/)
+    // A plain request is no match for a ws route (as in the proxy: 404).
+    const plain = await explain({ path: '/chat', protocol: 'http', headers: { apikey: ALICE_KEY } })
+    assert.equal(plain.body.outcome.code, 'GH_ERR_ROUTE_NOT_FOUND')
+    // A handshake on an http route whose service does not allow the upgrade is refused, as the proxy does.
+    const onHttp = await explain({ path: '/keys/x', protocol: 'ws', headers: { apikey: ALICE_KEY } })
+    assert.equal(onHttp.body.outcome.code, 'GH_ERR_WEBSOCKET_NOT_ALLOWED')
+  })
+
+  it('explains a gRPC call: refusals say the grpc-status the client reads', async () => {
+    const refused = await explain({ path: '/test.Echo/Say', protocol: 'grpc' })
+    assert.equal(refused.body.route.name, 'echo')
+    assert.equal(refused.body.request.method, 'POST')
+    assert.equal(refused.body.outcome.status, 401)
+    assert.equal(refused.body.outcome.grpc_status, 16, 'UNAUTHENTICATED')
+    const ok = await explain({ route: 'echo', headers: { apikey: ALICE_KEY } })
+    assert.match(ok.body.outcome.what, /as a gRPC call over HTTP\/2 to service 'echo-grpc'/)
+    // A gRPC call on an http route is refused, never passed on as HTTP/1.1.
+    const onHttp = await explain({ path: '/keys/x', protocol: 'grpc', headers: { apikey: ALICE_KEY } })
+    assert.equal(onHttp.body.outcome.code, 'GH_ERR_GRPC_ROUTE_REQUIRED')
+    assert.equal(onHttp.body.outcome.grpc_status, 5, 'NOT_FOUND')
   })
 
   it('writes neither the token nor a key into the log', async () => {
