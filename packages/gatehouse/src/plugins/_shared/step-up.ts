@@ -85,11 +85,14 @@ export function authContextOf(claims: Readonly<Record<string, unknown>> | null):
   }
 }
 
-/** The first requirement the context fails, or null when it meets them all. `now` in epoch seconds. */
+/**
+ * The first requirement the context fails, or null when it meets them all. `now` in epoch seconds. A
+ * missing factor is named before an old sign-in: it is what the person has to do something about.
+ */
 export function unmet(r: Requirement, ctx: AuthContext, now: number): Unmet | null {
-  if (r.max_age !== undefined && (ctx.authTime === null || now - ctx.authTime > r.max_age)) return 'max_age'
   if (r.acr !== undefined && (ctx.acr === null || !r.acr.includes(ctx.acr))) return 'acr'
   if (r.amr !== undefined && (ctx.amr === null || !r.amr.every((m) => ctx.amr!.includes(m)))) return 'amr'
+  if (r.max_age !== undefined && (ctx.authTime === null || now - ctx.authTime > r.max_age)) return 'max_age'
   return null
 }
 

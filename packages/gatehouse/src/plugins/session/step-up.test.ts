@@ -17,13 +17,14 @@ const PWD = { acr: 'urn:gatehouse:acr:1fa', amr: ['pwd'], authTime: NOW - 60 }
 const UNKNOWN = { acr: null, amr: null, authTime: null }
 
 describe('step-up requirements', () => {
-  it('checks acr (one of), amr (every one) and max_age (auth_time no older), max_age first', () => {
+  it('checks acr (one of), amr (every one) and max_age (auth_time no older), a missing factor first', () => {
     const r = requireSchema.parse({ amr: ['mfa'], max_age: 600 })!
     assert.equal(unmet(r, MFA, NOW), null)
     assert.equal(unmet(r, PWD, NOW), 'amr')
     assert.equal(unmet(r, { ...MFA, authTime: NOW - 601 }, NOW), 'max_age')
-    assert.equal(unmet(r, { ...PWD, authTime: null }, NOW), 'max_age')
-    assert.equal(unmet(r, UNKNOWN, NOW), 'max_age')
+    assert.equal(unmet(r, { ...MFA, authTime: null }, NOW), 'max_age')
+    assert.equal(unmet(r, { ...PWD, authTime: NOW - 3600 }, NOW), 'amr')
+    assert.equal(unmet(r, UNKNOWN, NOW), 'amr')
     const acr = requireSchema.parse({ acr: ['a', ACR_2FA] })!
     assert.equal(unmet(acr, MFA, NOW), null)
     assert.equal(unmet(acr, PWD, NOW), 'acr')
