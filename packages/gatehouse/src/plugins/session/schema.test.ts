@@ -55,7 +55,8 @@ describe('session configuration', () => {
 
   it('takes a step-up requirement, and names what is wrong with one', () => {
     const require = { amr: ['mfa'], max_age: 600 }
-    assert.deepEqual(load(withPlugin({ ...BASE, require })).plugins[0]!.config.require, require)
+    const config = load(withPlugin({ ...BASE, require })).plugins[0]!.config as { require?: unknown }
+    assert.deepEqual(config.require, require)
     assert.deepEqual(problems(withPlugin({ ...BASE, require: {} })), [
       `${AT}.require: must set at least one of acr, amr, max_age`,
     ])
