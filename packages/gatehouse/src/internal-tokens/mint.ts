@@ -99,7 +99,7 @@ export function internalClaims(r: MintRequest, now: number): Record<string, unkn
   }
   claims.auth = p.issuer !== null ? { method: p.method, iss: p.issuer } : { method: p.method }
   if (r.requestId !== null) claims.txn = r.requestId
-  if (p.method === 'openid-connect' || p.method === 'session') Object.assign(claims, authentication(p))
+  Object.assign(claims, authenticationOf(p))
   return claims
 }
 
@@ -112,8 +112,13 @@ export async function mintInternalToken(r: MintRequest, key: RingKey): Promise<M
   return { token, exp: claims.exp as number, kid: key.kid }
 }
 
-/** The principal's acr, amr and auth_time, where its verified claims have them in their standard shapes. */
-function authentication(p: Principal): Record<string, unknown> {
+/**
+ * The principal's acr, amr and auth_time, where its verified claims have them in their standard shapes
+ * and it authenticated with a provider's token (openid-connect, session); {} otherwise. Part of what
+ * makes a minted token reusable: a step-up gives the same person a new one.
+ */
+export function authenticationOf(p: Principal): Readonly<Record<string, unknown>> {
+  if (p.method !== 'openid-connect' && p.method !== 'session') return NO_AUTHENTICATION
   const { acr, amr, auth_time: authTime } = p.claims
   const out: Record<string, unknown> = {}
   if (typeof acr === 'string' && acr !== '') out.acr = acr
@@ -121,6 +126,8 @@ function authentication(p: Principal): Record<string, unknown> {
   if (Number.isSafeInteger(authTime) && (authTime as number) >= 0) out.auth_time = authTime
   return out
 }
+
+const NO_AUTHENTICATION: Readonly<Record<string, unknown>> = Object.freeze({})
 
 function isStringList(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string')
