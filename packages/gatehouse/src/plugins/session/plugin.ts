@@ -13,8 +13,9 @@
  *   the principal's token for internal-token's `forward` mode. The plugin's cookies never reach the
  *   upstream.
  * - A session that does not meet the route's `require` (step-up, issue 14, step-up.ts): a page navigation
- *   is sent to login_path asking the provider for it (`acr_values`, `max_age`) and comes
- *   back; a script's call gets RFC 9470's 401 `insufficient_user_authentication` challenge.
+ *   is sent to login_path asking the provider for it (`acr_values`, `max_age`) and comes back; a script's
+ *   call gets RFC 9470's 401 `insufficient_user_authentication` challenge. Whatever `anonymous` or
+ *   `optional` say: the person is signed in, and going on without them would drop who they are.
  * - Without a usable session: the `anonymous` consumer, or no caller with `optional`, else 401, or for a
  *   page navigation a redirect to login_path that comes back (navigation.ts); a cookie that does not open
  *   (tampered, expired, ended, revoked) is cleared. A CSRF failure is 403 whatever the fallback. A
