@@ -2,8 +2,9 @@
  * The shop's API over HTTP, without a browser. GET /api/products/{id} is one request the gateway answers
  * from five services (the `composition` route in gatehouse.yaml): complete and personal with every
  * service up, still there in time with one service stopped (that part null and named), gone without the
- * catalog, its one required part. Basket changes need this site's Origin or the CSRF token. And the
- * services trust nothing but the gateway's token: called directly, they refuse.
+ * catalog, its one required part. Basket changes need this site's Origin or the CSRF token. Placing an
+ * order needs a second factor within 10 minutes (step-up): a password-only session gets the RFC 9470
+ * challenge. And the services trust nothing but the gateway's token: called directly, they refuse.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -95,6 +96,32 @@ describe('the shop’s API', { timeout: 60_000 }, () => {
     const added = await add({ 'x-csrf-token': csrf })
     assert.equal(added.status, 201)
     assert.equal(((await added.json()) as { count: number }).count, 2)
+  })
+
+  it('asks a password-only session for a second factor before placing an order (RFC 9470)', async () => {
+    await alice.fetch(`${shop.base}/api/basket/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: shop.base },
+      body: JSON.stringify({ product_id: 'p-03', quantity: 1 }),
+    })
+    const order = await alice.fetch(`${shop.base}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: shop.base, accept: 'application/json' },
+      body: '{}',
+    })
+    assert.equal(order.status, 401)
+    assert.equal(
+      order.headers.get('www-authenticate'),
+      'Bearer error="insufficient_user_authentication", error_description="A stronger authentication is required", acr_values="urn:gatehouse:acr:2fa", max_age=600',
+    )
+    const body = (await order.json()) as Record<string, string>
+    assert.equal(body.code, 'GH_ERR_AUTH_STEP_UP_REQUIRED')
+    assert.equal(body.login, '/login?acr_values=urn%3Agatehouse%3Aacr%3A2fa&amr=mfa&max_age=600')
+    // Nothing was ordered: the basket is as it was.
+    const basket = (await (await alice.fetch(`${shop.base}/api/basket`)).json()) as { count: number }
+    assert.ok(basket.count > 0)
+    // The basket service decides too: a token without mfa cannot order even on a route that let it through.
+    assert.equal((await fetch(`${shop.services.basket.url}/orders`, { method: 'POST' })).status, 401)
   })
 
   it('leaves every service refusing a caller that did not come through the gateway', async () => {

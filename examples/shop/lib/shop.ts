@@ -149,6 +149,7 @@ export async function startShop(options: ShopOptions = {}): Promise<Shop> {
         SHOP_WEB_URL: services.web.url,
         SHOP_CATALOG_URL: `${services.catalog.url}/products`,
         SHOP_BASKET_URL: `${services.basket.url}/basket`,
+        SHOP_ORDERS_URL: `${services.basket.url}/orders`,
         SHOP_REVIEWS_URL: services.reviews.url,
         SHOP_RECOMMENDATIONS_URL: services.recommendations.url,
         SHOP_PROMOTIONS_URL: services.promotions.url,

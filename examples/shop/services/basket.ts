@@ -7,6 +7,10 @@
  *   GET    /basket                 the caller's basket
  *   POST   /basket/items           { product_id, quantity = 1 } → 201 the basket
  *   DELETE /basket/items/{id}      removes that product → the basket (404 when it is not in it)
+ *   POST   /orders                 places the order for the basket → 201 the order, the basket emptied
+ *                                  (409 when it is empty). The gateway's orders route requires a second
+ *                                  factor within 10 minutes (step-up); this checks the token's amr and
+ *                                  auth_time again, so a route misconfigured without it cannot order.
  *
  * Only people have baskets: a program calling with client credentials gets 403. In memory, bounded.
  */
@@ -28,6 +32,9 @@ const guard = authenticate(verifierFor('basket'))
 const MAX_QUANTITY = 10
 const MAX_LINES = 50
 const MAX_BASKETS = 10_000
+/** Seconds since the second factor within which an order may be placed (the gateway's max_age). */
+const ORDER_MAX_AGE = 600
+let orderCount = 0
 
 /** subject → product id → quantity. */
 const baskets = new Map<string, Map<string, number>>()
@@ -69,10 +76,25 @@ async function addItem(req: Parameters<typeof readJson>[0], identity: Identity) 
   return view(basket)
 }
 
+function placeOrder(identity: Identity) {
+  if (!identity.hasAmr('mfa') || !identity.authenticatedWithin(ORDER_MAX_AGE))
+    throw new HttpError(403, 'step_up_required', 'Placing an order needs a second factor within 10 minutes')
+  const basket = basketOf(identity, false)
+  if (basket === undefined || basket.size === 0)
+    throw new HttpError(409, 'basket_empty', 'The basket is empty: there is nothing to order')
+  const order = { id: `o-${++orderCount}`, ...view(basket), placed_at: new Date().toISOString() }
+  baskets.delete(identity.subject)
+  return order
+}
+
 serve('basket', async (req, res, { method, path }) => {
   const identity = await guard(req, res)
   if (identity === null) return
   if (identity.kind !== 'user') throw new HttpError(403, 'forbidden', 'Only people have baskets')
+  if (path === '/orders') {
+    if (method !== 'POST') return methodNotAllowed(res, 'POST')
+    return json(res, 201, placeOrder(identity))
+  }
   if (path === '/basket') {
     if (method !== 'GET') return methodNotAllowed(res, 'GET')
     return json(res, 200, view(basketOf(identity, false)))

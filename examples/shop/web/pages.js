@@ -102,5 +102,46 @@ function renderBasket(heading, basket) {
       h('span', { text: `${basket.count} ${basket.count === 1 ? 'item' : 'items'}` }),
       h('span', { id: 'basket-total', text: money(basket.total_cents) }),
     ),
+    orderForm(heading),
   )
+}
+
+/**
+ * Placing the order. The gateway requires a second factor within 10 minutes for it (step-up): without
+ * one, it answers 401 insufficient_user_authentication with a `login` link that asks the identity
+ * provider for it; the browser follows it and comes back here to place the order with the stronger
+ * session.
+ */
+function orderForm(heading) {
+  const status = h('p', { class: 'status', role: 'status', id: 'order-status' })
+  const button = h('button', { type: 'submit', id: 'place-order' }, 'Place order')
+  const form = h('form', { class: 'order', 'aria-label': 'Place the order' }, button, status)
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    button.disabled = true
+    status.className = 'status'
+    status.textContent = 'Placing your order…'
+    const res = await api('/api/orders', { method: 'POST', body: '{}' })
+    if (res.status === 201) {
+      setBasketCount(0)
+      return show(
+        heading,
+        h(
+          'p',
+          { class: 'status', role: 'status', id: 'order-placed' },
+          `Thank you: order ${res.body.id} is placed.`,
+        ),
+        link('/', {}, 'Back to the products'),
+      )
+    }
+    if (res.status === 401 && res.body?.error === 'insufficient_user_authentication' && res.body.login) {
+      status.textContent = 'Placing an order needs a second sign-in step. Taking you there…'
+      return location.assign(`${res.body.login}&return_to=${encodeURIComponent(location.pathname)}`)
+    }
+    if (res.status === 401) return signIn(heading)
+    button.disabled = false
+    status.className = 'status error'
+    status.textContent = messageOf(res)
+  })
+  return form
 }

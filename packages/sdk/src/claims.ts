@@ -45,6 +45,12 @@ export interface InternalTokenClaims {
   readonly auth: { readonly method: AuthMethod; readonly iss?: string }
   /** The request id (X-Request-ID) of the request the gateway minted this token for. */
   readonly txn?: string
+  /** How the person authenticated at their provider (OIDC `acr`), e.g. `urn:gatehouse:acr:2fa`. */
+  readonly acr?: string
+  /** The authentication methods they used (RFC 8176), e.g. `["pwd", "otp", "mfa"]`. */
+  readonly amr?: readonly string[]
+  /** When they last authenticated (epoch seconds). */
+  readonly auth_time?: number
   /** Profile claims the gateway mapped (`email`, `country`, …), top level. */
   readonly [claim: string]: unknown
 }
@@ -81,6 +87,10 @@ export function checkContract(claims: JWTPayload): InternalTokenClaims {
   if (!isObject(auth) || !isText(auth.method)) throw invalid('auth')
   optionalString(auth, 'iss', 'auth')
   optionalString(c, 'txn')
+  optionalString(c, 'acr')
+  if (Object.hasOwn(c, 'amr') && !(Array.isArray(c.amr) && c.amr.every(isText))) throw invalid('amr')
+  if (Object.hasOwn(c, 'auth_time') && !(Number.isSafeInteger(c.auth_time) && (c.auth_time as number) >= 0))
+    throw invalid('auth_time')
   return claims as unknown as InternalTokenClaims
 }
 

@@ -50,6 +50,12 @@ export class Identity {
   readonly authIssuer: string | null
   /** `consumer`: the gateway consumer the caller matched, if any. */
   readonly consumer: Consumer | null
+  /** `acr`: how strongly the person authenticated at their provider (e.g. `urn:gatehouse:acr:2fa`), if said. */
+  readonly acr: string | null
+  /** `amr`: the authentication methods they used (RFC 8176: `pwd`, `otp`, `hwk`, `mfa`, …); empty if not said. */
+  readonly amr: readonly string[]
+  /** `auth_time`: when they last authenticated, if said. */
+  readonly authTime: Date | null
   /** Every verified claim. */
   readonly claims: InternalTokenClaims
   /** The internal token itself, to forward on chained calls (see `forwardingFetch`). Never log it. */
@@ -83,6 +89,9 @@ export class Identity {
             username: consumer.username || null,
             customId: consumer.custom_id || null,
           })
+    this.acr = claims.acr || null
+    this.amr = claims.amr ?? Object.freeze([])
+    this.authTime = claims.auth_time !== undefined ? new Date(claims.auth_time * 1000) : null
     this.claims = claims
     this.token = token
     this.#scopes = new Set(scopes)
@@ -101,10 +110,25 @@ export class Identity {
     return roles.every((r) => this.#roles.has(r))
   }
 
+  /** Whether the person used every one of `methods` (`amr`), e.g. `hasAmr('mfa')` for a second factor. */
+  hasAmr(...methods: string[]): boolean {
+    return methods.every((m) => this.amr.includes(m))
+  }
+
+  /** Whether the person authenticated no more than `seconds` ago (false when the token does not say). */
+  authenticatedWithin(seconds: number, now = Date.now()): boolean {
+    return this.authTime !== null && now - this.authTime.getTime() <= seconds * 1000
+  }
+
   /** Never the token: identities end up in logs. */
   toJSON(): Record<string, unknown> {
     const { token: _token, claims: _claims, ...rest } = { ...this }
-    return { ...rest, issuedAt: this.issuedAt.toISOString(), expiresAt: this.expiresAt.toISOString() }
+    return {
+      ...rest,
+      issuedAt: this.issuedAt.toISOString(),
+      expiresAt: this.expiresAt.toISOString(),
+      authTime: this.authTime?.toISOString() ?? null,
+    }
   }
 
   static [Symbol.hasInstance](value: unknown): boolean {

@@ -47,6 +47,38 @@ describe('verifying internal tokens', () => {
     assert.equal(identity.claims.email, 'alice@example.test')
     assert.equal(identity.claims.country, 'NL')
     assert.equal(identity.token, token)
+    assert.equal(identity.acr, null)
+    assert.deepEqual(identity.amr, [])
+    assert.equal(identity.authTime, null)
+    assert.equal(identity.hasAmr('mfa'), false)
+  })
+
+  it('reads how the person signed in (acr, amr, auth_time), and refuses those claims in other shapes', async () => {
+    const authTime = Math.floor(Date.now() / 1000) - 30
+    const claims = internalClaims({
+      acr: 'urn:gatehouse:acr:2fa',
+      amr: ['pwd', 'otp', 'mfa'],
+      auth_time: authTime,
+    })
+    const identity = await verifier().verify(await jwks.sign('es-1', claims))
+    assert.equal(identity.acr, 'urn:gatehouse:acr:2fa')
+    assert.deepEqual(identity.amr, ['pwd', 'otp', 'mfa'])
+    assert.equal(identity.authTime?.getTime(), authTime * 1000)
+    assert.ok(identity.hasAmr('mfa', 'otp') && !identity.hasAmr('hwk'))
+    assert.ok(identity.authenticatedWithin(600) && !identity.authenticatedWithin(10))
+    for (const [claim, value] of [
+      ['amr', 'mfa'],
+      ['amr', ['pwd', 1]],
+      ['auth_time', '1700000000'],
+      ['acr', 2],
+    ] as const) {
+      const bad = await jwks.sign('es-1', internalClaims({ [claim]: value }))
+      await assert.rejects(verifier().verify(bad), (err: Error & { code?: string; claim?: string }) => {
+        assert.equal(err.code, 'GH_SDK_CLAIM_INVALID')
+        assert.equal(err.claim, claim)
+        return true
+      })
+    }
   })
 
   it('accepts an EdDSA (Ed25519) token', async () => {

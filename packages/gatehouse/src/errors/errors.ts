@@ -161,6 +161,16 @@ export const ERROR_CODES = {
     summary:
       'The tokens of a browser session do not fit in the session cookie (cookie.max_size): keep sessions at the gateway, with storage: redis (several nodes) or storage: server (one node: its sessions are not shared).',
   },
+  GH_ERR_AUTH_STEP_UP_REQUIRED: {
+    status: 401,
+    summary:
+      "The session or access token is not strong or recent enough for the route's `require` (acr, amr, max_age): RFC 9470 `insufficient_user_authentication`, with `acr_values` and `max_age` in WWW-Authenticate. A page load with a session is sent through the provider again instead.",
+  },
+  GH_ERR_AUTH_STEP_UP_FAILED: {
+    status: 403,
+    summary:
+      'A step-up sign-in came back without what it asked for (the provider ignored acr_values or max_age, or answered unmet_authentication_requirements); refused after one attempt, never a loop.',
+  },
   GH_ERR_AUTH_SCOPE_INSUFFICIENT: {
     status: 403,
     summary: 'The access token lacks a scope the route requires (insufficient_scope, RFC 6750 §3.1).',

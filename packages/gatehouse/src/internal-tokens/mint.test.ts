@@ -97,4 +97,27 @@ describe('internal token claims', () => {
     assert.equal('scope' in claims, false)
     assert.equal(claims.txn, 'r-1')
   })
+
+  it('passes on how a person authenticated (acr, amr, auth_time) from a provider, never from a profile', () => {
+    const stepped = {
+      ...principal,
+      claims: { acr: 'urn:gatehouse:acr:2fa', amr: ['pwd', 'otp', 'mfa'], auth_time: 900 },
+    }
+    const claims = internalClaims(
+      request({ principal: stepped, profile: [{ acr: 'forged', amr: ['hwk'], auth_time: 999 }] }),
+      1000,
+    )
+    assert.equal(claims.acr, 'urn:gatehouse:acr:2fa')
+    assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa'])
+    assert.equal(claims.auth_time, 900)
+    const session = internalClaims(request({ principal: { ...stepped, method: 'session' } }), 1000)
+    assert.deepEqual(session.amr, ['pwd', 'otp', 'mfa'])
+    // A Kong-style jwt is the consumer's own assertion: its amr says nothing a service may rely on.
+    const jwt = internalClaims(request({ principal: { ...stepped, method: 'jwt' } }), 1000)
+    assert.equal('acr' in jwt || 'amr' in jwt || 'auth_time' in jwt, false)
+    // Shapes other than the standard ones are left out.
+    const odd = { ...principal, claims: { acr: 2, amr: 'mfa', auth_time: 'yesterday' } }
+    const none = internalClaims(request({ principal: odd }), 1000)
+    assert.equal('acr' in none || 'amr' in none || 'auth_time' in none, false)
+  })
 })

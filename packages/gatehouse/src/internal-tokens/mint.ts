@@ -3,12 +3,18 @@
  *
  *   header  { alg: ES256 | EdDSA, kid, typ: "gatehouse-internal+jwt" }
  *   claims  iss, sub, aud [target, ...also], iat, nbf, exp, jti, sub_type (user | client), client_id?,
- *           scope?, consumer? {id, username?, custom_id?}, auth {method, iss?}, txn?, then profile claims
+ *           scope?, consumer? {id, username?, custom_id?}, auth {method, iss?}, txn?, acr?, amr?,
+ *           auth_time?, then profile claims
  *
  * The dedicated `typ` (RFC 8725 §3.11) keeps an internal token from passing as an OAuth access token
  * (`at+jwt`) or an ID token at any verifier that pins its type, and the other way round; `aud` is always
  * an array so services check membership, not equality. Profile claims never take a reserved name
  * (schema.ts refuses such mappings; here they are skipped again, for values from outside).
+ *
+ * `acr`, `amr` and `auth_time` (issue 14) say how the person authenticated, so a service can decide for
+ * itself (an order needs a second factor): taken from the verified access token (openid-connect) or the
+ * ID token the browser session was made from (session), and only from those — a Kong-style jwt or an API
+ * key is the consumer's own assertion, not a provider's.
  */
 import { randomUUID } from 'node:crypto'
 import { SignJWT } from 'jose'
@@ -40,6 +46,9 @@ export const RESERVED_CLAIMS = [
   'cnf',
   'act',
   'azp',
+  'acr',
+  'amr',
+  'auth_time',
 ] as const
 
 export interface MintRequest {
@@ -90,6 +99,7 @@ export function internalClaims(r: MintRequest, now: number): Record<string, unkn
   }
   claims.auth = p.issuer !== null ? { method: p.method, iss: p.issuer } : { method: p.method }
   if (r.requestId !== null) claims.txn = r.requestId
+  Object.assign(claims, authenticationOf(p))
   return claims
 }
 
@@ -101,6 +111,23 @@ export async function mintInternalToken(r: MintRequest, key: RingKey): Promise<M
     .sign(key.privateKey)
   return { token, exp: claims.exp as number, kid: key.kid }
 }
+
+/**
+ * The principal's acr, amr and auth_time, where its verified claims have them in their standard shapes
+ * and it authenticated with a provider's token (openid-connect, session); {} otherwise. Part of what
+ * makes a minted token reusable: a step-up gives the same person a new one.
+ */
+export function authenticationOf(p: Principal): Readonly<Record<string, unknown>> {
+  if (p.method !== 'openid-connect' && p.method !== 'session') return NO_AUTHENTICATION
+  const { acr, amr, auth_time: authTime } = p.claims
+  const out: Record<string, unknown> = {}
+  if (typeof acr === 'string' && acr !== '') out.acr = acr
+  if (isStringList(amr) && amr.length > 0) out.amr = [...amr]
+  if (Number.isSafeInteger(authTime) && (authTime as number) >= 0) out.auth_time = authTime
+  return out
+}
+
+const NO_AUTHENTICATION: Readonly<Record<string, unknown>> = Object.freeze({})
 
 function isStringList(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === 'string')

@@ -57,6 +57,10 @@ describe('browser sessions kept in an encrypted cookie', () => {
     assert.equal(body.csrf_token, alice.jar.cookies.get('gh_csrf'))
     assert.ok(Number(body.expires_at) > Date.now() / 1000)
     assert.deepEqual(Object.keys(body).sort(), [
+      // How alice signed in (step-up, issue 14): null where the provider's ID token does not say.
+      'acr',
+      'amr',
+      'auth_time',
       'authenticated',
       'csrf_token',
       'email',

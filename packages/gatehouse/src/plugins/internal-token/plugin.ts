@@ -21,6 +21,7 @@
 
 import { type Span, SpanStatusCode } from '@opentelemetry/api'
 import {
+  authenticationOf,
   INTERNAL_TOKEN_TYPE,
   internalClaims,
   type MintRequest,
@@ -139,6 +140,8 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
           p.scopes,
           p.attributes,
           picked(p),
+          // How the person signed in: after a step-up the service must see the new amr, not a reused token.
+          authenticationOf(p),
         ])
         m = { base, consumer: '', profile: null, aud: [], key: '' }
         principalKeys.set(p, m)

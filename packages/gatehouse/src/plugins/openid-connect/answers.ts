@@ -9,6 +9,7 @@
  */
 import { challenge } from '../../pipeline/authenticate.ts'
 import type { HeaderMap } from '../../pipeline/request-state.ts'
+import { challengeParams, type Requirement, type Unmet } from '../_shared/step-up.ts'
 import type { Failure } from './failures.ts'
 
 export interface Refusal {
@@ -29,6 +30,8 @@ export interface AnswerOptions {
   readonly verbose: boolean
   readonly dpopAlgorithms: readonly string[]
   readonly dpopRequired: boolean
+  /** The route's `require` (step-up, RFC 9470), for `acr_values` and `max_age` in its challenge. */
+  readonly require: Requirement | null
 }
 
 export const TERSE_TOKEN = 'The access token is invalid'
@@ -65,7 +68,9 @@ export class Answers {
     }
     if (verbose) body.reason = failure.reason
     let params = ''
-    if (failure.error !== null) {
+    if (failure.error === 'insufficient_user_authentication' && this.#o.require !== null)
+      params = `, ${challengeParams(this.#o.require, failure.reason.slice('oidc_step_up_'.length) as Unmet)}`
+    else if (failure.error !== null) {
       params = `, error="${failure.error}", error_description="${description}"`
       if (failure.error === 'insufficient_scope') params += `, scope="${requiredScopes.join(' ')}"`
     }

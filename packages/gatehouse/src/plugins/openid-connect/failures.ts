@@ -6,13 +6,19 @@
  * key — without `"` or `\`, since they are quoted in WWW-Authenticate (RFC 6750 §3).
  */
 import type { GatehouseErrorCode } from '../../errors/errors.ts'
+import { UNMET_DESCRIPTIONS, type Unmet } from '../_shared/step-up.ts'
 
 export interface Failure {
   readonly reason: string
   /** The precise description: always with `verbose_errors`, and for `kept` failures also without. */
   readonly description: string
   /** null: no credentials were sent, so the challenge carries no error (RFC 6750 §3.1). */
-  readonly error: 'invalid_token' | 'invalid_dpop_proof' | 'insufficient_scope' | null
+  readonly error:
+    | 'invalid_token'
+    | 'invalid_dpop_proof'
+    | 'insufficient_scope'
+    | 'insufficient_user_authentication'
+    | null
   readonly status: 401 | 403
   readonly code: GatehouseErrorCode
   /**
@@ -75,6 +81,20 @@ function claimFailure(kind: 'missing' | 'invalid', claim: string): Failure {
   }
   return failure
 }
+
+/** RFC 9470: the token is good, but its acr, amr or auth_time do not meet the route's `require`. */
+export const stepUpFailures = ((): Readonly<Record<Unmet, Failure>> => {
+  const one = (why: Unmet): Failure =>
+    Object.freeze({
+      reason: `oidc_step_up_${why}`,
+      description: UNMET_DESCRIPTIONS[why],
+      error: 'insufficient_user_authentication',
+      status: 401,
+      code: 'GH_ERR_AUTH_STEP_UP_REQUIRED',
+      kept: true,
+    })
+  return Object.freeze({ acr: one('acr'), amr: one('amr'), max_age: one('max_age') })
+})()
 
 export const failures = {
   noToken: missing('A bearer access token is required'),

@@ -12,7 +12,7 @@
  *   allow-list, exp/nbf/iat with leeway, optional maximum age (issuer.ts); remembered until the first
  *   instant any of these could fail. Per request: revocation of its subject (src/redis/revocation.ts), a
  *   DPoP-bound token's proof (dpop-proof.ts; used proofs in this process or, `dpop.replay: redis`, shared
- *   by every node), required scopes.
+ *   by every node), required scopes, and the route's `require` (step-up, RFC 9470: acr, amr, auth_time).
  * - Answers: RFC 6750 / RFC 9449 challenges and `{error, error_description}` bodies, terse unless
  *   `verbose_errors` (answers.ts); every refusal is recorded with a GH_ERR_AUTH_* code and a stable reason
  *   for the access log (failures.ts). An unreachable issuer is a 401 like any token that cannot be
@@ -32,6 +32,7 @@ import type { RequestState } from '../../pipeline/request-state.ts'
 import type { Revocations } from '../../redis/revocation.ts'
 import { acquireRevocations } from '../../redis/revocation-leases.ts'
 import { consumersByName, HEADER_SAFE, identify } from '../_shared/caller.ts'
+import { authContextOf, unmet } from '../_shared/step-up.ts'
 import type { GatewayPlugin, PluginCreateContext } from '../types.ts'
 import { AccessTokens, type Outcome } from './access-tokens.ts'
 import { Answers, type Scheme } from './answers.ts'
@@ -39,7 +40,7 @@ import { ClaimMapping } from './attributes.ts'
 import { Discovery } from './discovery.ts'
 import { DpopProofs } from './dpop-proof.ts'
 import { presentedToken } from './extract.ts'
-import { type Failure, failures } from './failures.ts'
+import { type Failure, failures, stepUpFailures } from './failures.ts'
 import { type AccessToken, TrustedIssuer } from './issuer.ts'
 import { IssuerKeys, type TokenKeys } from './key-set.ts'
 import { ProviderKeySet } from './provider-key-set.ts'
@@ -116,9 +117,11 @@ export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
       verbose: config.verbose_errors,
       dpopAlgorithms: dpop.algorithms,
       dpopRequired: dpop.required,
+      require: config.require ?? null,
     })
     const noToken = dpop.required ? failures.noDpopToken : failures.noToken
     const requiredScopes = config.required_scopes
+    const requirement = config.require
     const headerMaps: readonly HeaderMapping[] = [
       ...Object.entries(config.claims_to_headers ?? {}).map(([claim, header]) => ({
         header: header.toLowerCase(),
@@ -137,6 +140,14 @@ export const plugin: GatewayPlugin<OpenIdConnectConfig> = {
       if (requiredScopes.length > 0 && !hasScopes(token.claims.scope, requiredScopes)) {
         decline(state, failures.insufficientScope, scheme)
         return
+      }
+      if (requirement !== undefined) {
+        // Per request, not cached with the token: max_age depends on the time now.
+        const why = unmet(requirement, authContextOf(token.claims), Math.floor(Date.now() / 1000))
+        if (why !== null) {
+          decline(state, stepUpFailures[why], scheme)
+          return
+        }
       }
       identify(state, token.caller, consumers.get(token.caller.name))
       for (const { header, read, structured } of headerMaps) {

@@ -44,6 +44,21 @@ describe('openid-connect configuration', () => {
     })
   })
 
+  it('takes a step-up requirement, and names what is wrong with one', () => {
+    const require = { amr: ['mfa'], max_age: 600 }
+    const config = load(withPlugin({ ...BASE, require })).plugins[0]!.config as { require?: unknown }
+    assert.deepEqual(config.require, require)
+    assert.deepEqual(problems(withPlugin({ ...BASE, require: {} })), [
+      `${AT}.require: must set at least one of acr, amr, max_age`,
+    ])
+    assert.deepEqual(problems(withPlugin({ ...BASE, require: { amr: ['m"fa'] } })), [
+      `${AT}.require.amr[0]: must be an amr value: printable ASCII, no spaces or quotes`,
+    ])
+    assert.equal(problems(withPlugin({ ...BASE, require: { max_age: -1 } })).length, 1)
+    assert.equal(problems(withPlugin({ ...BASE, require: { acr: [] } })).length, 1)
+    assert.equal(problems(withPlugin({ ...BASE, require: { amr: ['mfa'], level: 2 } })).length, 1)
+  })
+
   it('refuses proofs remembered in Redis without the top-level redis section, naming the key', () => {
     assert.deepEqual(problems(withPlugin({ ...BASE, dpop: { replay: 'redis' } })), [
       `${AT}.dpop.replay: 'redis' needs a Redis server: add the top-level \`redis\` section (shared by every plugin)`,

@@ -7,6 +7,7 @@
 import { z } from 'zod'
 import { HOP_BY_HOP } from '../../proxy/hop-headers.ts'
 import { IDENTITY_HEADERS } from '../../proxy/identity-headers.ts'
+import { requireSchema } from '../_shared/step-up.ts'
 import {
   ASYMMETRIC_ALGORITHMS,
   algorithm,
@@ -55,6 +56,9 @@ export const openIdConnectSchema = z
       .describe(
         'Scopes the token must all carry in its space-separated `scope` claim; otherwise 403 insufficient_scope. Default: `[]`.',
       ),
+    require: requireSchema.describe(
+      "Step-up (RFC 9470): how the caller must have authenticated, checked against the access token's `acr`, `amr` and `auth_time` claims (RFC 9068 §2.2.1): `acr` one of these, every `amr` value present, `auth_time` no older than `max_age` (a token without `auth_time` fails it). Otherwise 401 `insufficient_user_authentication` (`GH_ERR_AUTH_STEP_UP_REQUIRED`) with `acr_values` and `max_age` in the `WWW-Authenticate` challenge, so the client gets a new token with those in its authorization request; with `anonymous`, the request goes on as that consumer instead, as for any refusal. Default: unset.",
+    ),
     anonymous: z
       .string()
       .min(1, { error: 'must not be empty' })

@@ -5,10 +5,14 @@
  * parameter (RFC 9207). The new session always gets a new random id and CSRF token (no fixation: a
  * session the browser already had is ended), its cookies are set, the sign-in cookie is cleared, and the
  * browser goes on to `return_to` or `post_login_redirect`. Anything that goes wrong is a small page with
- * a link to sign in again, never a session and never a 500.
+ * a link to sign in again, never a session and never a 500. A step-up sign-in (step-up.ts) must also come
+ * back with what it asked for (acr, amr, auth_time in the new ID token): otherwise the session it made is
+ * kept (it is a real sign-in) but the browser is shown why, not sent back to a page that would send it
+ * round again.
  */
 import type { RequestState } from '../../pipeline/request-state.ts'
 import { HEADER_SAFE } from '../_shared/caller.ts'
+import { authContextOf } from '../_shared/step-up.ts'
 import type { SessionContext } from './context.ts'
 import { readCookie } from './cookies.ts'
 import { type LoginTransaction, transactionOf } from './login.ts'
@@ -17,6 +21,7 @@ import { type Problem, problems, sendProblem } from './pages.ts'
 import { ProviderError, type TokenResponse } from './provider-client.ts'
 import { epochSeconds, logId } from './resolve.ts'
 import { accessExpiry, displayClaim, jwtClaims, randomId, type SessionRecord } from './session.ts'
+import { stepUpMet } from './step-up.ts'
 import { SessionStoreUnavailable } from './store.ts'
 
 export async function completeLogin(state: RequestState, c: SessionContext): Promise<void> {
@@ -33,7 +38,7 @@ export async function completeLogin(state: RequestState, c: SessionContext): Pro
   if (params.get('state') !== tx.state) return fail(problems.stateMismatch)
   const error = params.get('error')
   if (error !== null)
-    return fail(error === 'access_denied' ? problems.denied : problems.providerError, {
+    return fail(problemFor(error, tx), {
       error: /^[\x20-\x7e]{1,64}$/.test(error) ? error : 'invalid_error',
     })
 
@@ -68,11 +73,34 @@ export async function completeLogin(state: RequestState, c: SessionContext): Pro
   }
   await endPrevious(state, c)
   c.logger.info({ session: logId(record), request_id: state.requestId }, 'session started')
+  const cookies = [c.clearLoginCookie(https), ...c.sessionCookies(value, record, https, now)]
+  const short = tx.stepUp !== null ? stepUpMet(tx.stepUp, record.auth, now, tx.startedAt) : null
+  if (short !== null) {
+    c.logger.info(
+      {
+        reason: problems.stepUpUnmet.reason,
+        unmet: short,
+        session: logId(record),
+        request_id: state.requestId,
+      },
+      'session step-up not met by the new sign-in',
+    )
+    return sendProblem(state, problems.stepUpUnmet, retry, { 'set-cookie': cookies })
+  }
   state.exit(302, undefined, {
     location: destination(tx, c),
     'cache-control': 'no-store',
-    'set-cookie': [c.clearLoginCookie(https), ...c.sessionCookies(value, record, https, now)],
+    'set-cookie': cookies,
   })
+}
+
+/** The page for an `error` the provider sent back. */
+function problemFor(error: string, tx: LoginTransaction): Problem {
+  if (error === 'access_denied') return problems.denied
+  // OIDC Core §3.1.2.6 (errata): the provider cannot give the acr or max_age a step-up asked for.
+  if (error === 'unmet_authentication_requirements' || (tx.stepUp !== null && error === 'login_required'))
+    return problems.stepUpRefused
+  return problems.providerError
 }
 
 /** The session for the tokens of a completed sign-in; null when the ID token's `sub` cannot name a caller. */
@@ -105,6 +133,7 @@ async function newSession(c: SessionContext, tokens: TokenResponse): Promise<Ses
     csrf: randomId(),
     createdAt: now,
     seenAt: now,
+    auth: Object.freeze(authContextOf(id ?? null)),
   })
 }
 

@@ -214,7 +214,9 @@ export class SessionContext {
     const now = Date.now()
     const cached = this.#callers.get(r.accessToken, now)
     if (cached !== undefined && cached.caller.name === r.sub) return cached.caller
-    const claims = jwtClaims(r.accessToken) ?? jwtClaims(r.idToken) ?? {}
+    // The session's own acr, amr and auth_time (its ID token's) are what the caller proved, whatever the
+    // access token says: the internal token passes them on (issue 14).
+    const claims = withAuth(jwtClaims(r.accessToken) ?? jwtClaims(r.idToken) ?? {}, r)
     const scope = r.scope ?? (typeof claims.scope === 'string' ? claims.scope : null)
     const clientId = this.config.client_id
     const caller: Caller = {
@@ -237,4 +239,13 @@ export class SessionContext {
     this.#callers.set(r.accessToken, { caller, until }, now)
     return caller
   }
+}
+
+/** `claims` with the session's acr, amr and auth_time in place of the token's (left out when unknown). */
+function withAuth(claims: Record<string, unknown>, r: SessionRecord): Record<string, unknown> {
+  const { acr: _acr, amr: _amr, auth_time: _authTime, ...rest } = claims
+  if (r.auth.acr !== null) rest.acr = r.auth.acr
+  if (r.auth.amr !== null) rest.amr = r.auth.amr
+  if (r.auth.authTime !== null) rest.auth_time = r.auth.authTime
+  return rest
 }

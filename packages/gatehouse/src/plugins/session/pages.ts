@@ -87,6 +87,27 @@ export const problems = {
     'Session cannot be stored',
     'You signed in, but your session is too large to keep in a browser cookie. The site’s operator can keep sessions at the gateway instead (session plugin, storage: redis or server).',
   ),
+  badStepUp: problem(
+    400,
+    'GH_ERR_REQUEST_INVALID',
+    'session_step_up_invalid',
+    'Sign-in not possible',
+    'This sign-in link asks for a stronger sign-in in a form that is not understood (acr_values, amr, max_age or prompt).',
+  ),
+  stepUpUnmet: problem(
+    403,
+    'GH_ERR_AUTH_STEP_UP_FAILED',
+    'session_step_up_unmet',
+    'Stronger sign-in needed',
+    'This page needs a stronger or more recent sign-in than the one just completed (for example a second factor). Sign in again with it, or ask the site’s operator.',
+  ),
+  stepUpRefused: problem(
+    403,
+    'GH_ERR_AUTH_STEP_UP_FAILED',
+    'session_step_up_refused',
+    'Stronger sign-in not possible',
+    'The identity provider could not give the stronger sign-in this page needs (for example, no second factor is set up for this account).',
+  ),
   csrf: problem(
     403,
     'GH_ERR_AUTH_ACCESS_DENIED',

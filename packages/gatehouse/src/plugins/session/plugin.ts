@@ -12,6 +12,10 @@
  *   then identified with Kong's headers and `state.principal` (method `session`), the access token being
  *   the principal's token for internal-token's `forward` mode. The plugin's cookies never reach the
  *   upstream.
+ * - A session that does not meet the route's `require` (step-up, issue 14, step-up.ts): a page navigation
+ *   is sent to login_path asking the provider for it (`acr_values`, `max_age`) and comes back; a script's
+ *   call gets RFC 9470's 401 `insufficient_user_authentication` challenge. Whatever `anonymous` or
+ *   `optional` say: the person is signed in, and going on without them would drop who they are.
  * - Without a usable session: the `anonymous` consumer, or no caller with `optional`, else 401, or for a
  *   page navigation a redirect to login_path that comes back (navigation.ts); a cookie that does not open
  *   (tampered, expired, ended, revoked) is cleared. A CSRF failure is 403 whatever the fallback. A
@@ -30,6 +34,7 @@ import { exitWithError } from '../../pipeline/respond.ts'
 import { acquireRevocations } from '../../redis/revocation-leases.ts'
 import { consumersByName, identify } from '../_shared/caller.ts'
 import { withoutCookies } from '../_shared/conceal.ts'
+import { challengeParams, UNMET_DESCRIPTIONS, unmet } from '../_shared/step-up.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { completeLogin } from './callback.ts'
 import { SessionContext } from './context.ts'
@@ -39,7 +44,9 @@ import { logout } from './logout.ts'
 import { isNavigation, loginLocation } from './navigation.ts'
 import { type Resolved, resolveSession } from './resolve.ts'
 import { type SessionConfig, sessionSchema } from './schema.ts'
+import type { SessionRecord } from './session.ts'
 import { sessionInfo } from './session-info.ts'
+import { stepUpLocation, stepUpQuery } from './step-up.ts'
 
 const UNAVAILABLE = { message: 'The sign-in service cannot be reached; try again shortly' }
 const CSRF = { message: 'Cross-site request refused: send the CSRF token or make the request from this site' }
@@ -97,8 +104,42 @@ export const plugin: GatewayPlugin<SessionConfig> = {
     const noSessionBody = { message: 'Unauthorized', login: config.login_path }
     const challenge = { 'www-authenticate': 'Session' }
 
+    const requirement = config.require
+    /** Refuses a session that lacks the route's `require`: true when it did. */
+    const stepUp = (state: RequestState, record: SessionRecord): boolean => {
+      if (requirement === undefined) return false
+      const why = unmet(requirement, record.auth, Math.floor(Date.now() / 1000))
+      if (why === null) return false
+      const description = UNMET_DESCRIPTIONS[why]
+      state.dryRun?.note('session', `the session does not meet require (${why}): step-up`)
+      if (config.redirect_navigations && isNavigation(state.method, state.req.headers)) {
+        state.error = new GatehouseError('GH_ERR_AUTH_STEP_UP_REQUIRED', 'sent to sign in again (step-up)', {
+          detail: `session_step_up_${why}`,
+        })
+        state.exit(302, undefined, {
+          location: stepUpLocation(state, config.login_path, requirement),
+          ...NAVIGATION_HEADERS,
+        })
+        return true
+      }
+      // RFC 9470 §3; `login` is where a page sends the browser for the step-up (adding its own return_to).
+      const body = {
+        error: 'insufficient_user_authentication',
+        error_description: description,
+        message: description,
+        login: `${config.login_path}?${stepUpQuery(requirement, null)}`,
+      }
+      const headers = {
+        'www-authenticate': `Bearer ${challengeParams(requirement, why)}`,
+        ...NAVIGATION_HEADERS,
+      }
+      refuse(state, 401, body, headers, 'GH_ERR_AUTH_STEP_UP_REQUIRED', `session_step_up_${why}`)
+      return true
+    }
+
     const settle = (state: RequestState, resolved: Resolved): void => {
       if ('record' in resolved) {
+        if (stepUp(state, resolved.record)) return
         identify(state, c.caller(resolved.record), consumers.get(resolved.record.sub))
         return
       }

@@ -53,6 +53,21 @@ describe('session configuration', () => {
     })
   })
 
+  it('takes a step-up requirement, and names what is wrong with one', () => {
+    const require = { amr: ['mfa'], max_age: 600 }
+    const config = load(withPlugin({ ...BASE, require })).plugins[0]!.config as { require?: unknown }
+    assert.deepEqual(config.require, require)
+    assert.deepEqual(problems(withPlugin({ ...BASE, require: {} })), [
+      `${AT}.require: must set at least one of acr, amr, max_age`,
+    ])
+    assert.deepEqual(problems(withPlugin({ ...BASE, require: { amr: ['m"fa'] } })), [
+      `${AT}.require.amr[0]: must be an amr value: printable ASCII, no spaces or quotes`,
+    ])
+    assert.equal(problems(withPlugin({ ...BASE, require: { max_age: -1 } })).length, 1)
+    assert.equal(problems(withPlugin({ ...BASE, require: { acr: [] } })).length, 1)
+    assert.equal(problems(withPlugin({ ...BASE, require: { amr: ['mfa'], level: 2 } })).length, 1)
+  })
+
   it('keeps sessions in Redis only with the top-level redis section, and names the key otherwise', () => {
     assert.deepEqual(problems(withPlugin({ ...BASE, storage: 'redis' })), [
       `${AT}.storage: 'redis' needs a Redis server: add the top-level \`redis\` section (shared by every plugin)`,

@@ -4,6 +4,7 @@
  * load; cross-field rules are in the `superRefine` at the end.
  */
 import { z } from 'zod'
+import { requireSchema } from '../_shared/step-up.ts'
 import { trustedUrl } from '../_shared/trusted-url.ts'
 
 /** A path the plugin answers itself: absolute, no query, no fragment, no dot segments. */
@@ -220,6 +221,9 @@ export const sessionSchema = z
       })
       .prefault({})
       .describe('Cross-site request forgery protection for requests made with the session cookie.'),
+    require: requireSchema.describe(
+      "Step-up (RFC 9470): how the person must have signed in for this route, checked against the `acr`, `amr` and `auth_time` of the ID token the session was made from (a refresh keeps them). A page load whose session lacks it is sent through the provider again (login_path with `acr_values`, `amr` and `max_age`, which makes the provider sign the person in again when the sign-in is too old) and comes back with the stronger session; a script's call gets 401 `insufficient_user_authentication` (`GH_ERR_AUTH_STEP_UP_REQUIRED`) with `acr_values` and `max_age` in WWW-Authenticate and a `login` link in the body. A session that lacks it is refused whatever `anonymous` or `optional` say. Default: unset.",
+    ),
     anonymous: z
       .string()
       .min(1, { error: 'must not be empty' })

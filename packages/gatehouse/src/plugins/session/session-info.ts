@@ -1,7 +1,8 @@
 /**
  * GET session_info_path: who is signed in, for the page to show, as JSON that never holds a token:
- * `{ authenticated: true, subject, name, email, csrf_token, expires_at, session_id }` (expires_at: epoch
- * seconds when the session ends unless used again; session_id: the public id, for support and `POST
+ * `{ authenticated: true, subject, name, email, csrf_token, expires_at, session_id, acr, amr, auth_time }`
+ * (expires_at: epoch seconds when the session ends unless used again; acr, amr, auth_time: how the person
+ * signed in, null when the provider did not say; session_id: the public id, for support and `POST
  * /revocations`, never the cookie), or `{ authenticated: false }` (200 either way: not being signed in
  * is an answer, not an error). Counts as a use of the session, and sets the CSRF cookie again.
  */
@@ -40,6 +41,9 @@ export function sessionInfo(state: RequestState, c: SessionContext, resolved: Re
       csrf_token: r.csrf,
       expires_at: endsAt(r, c.lifetimes),
       session_id: publicSessionId(r.sid),
+      acr: r.auth.acr,
+      amr: r.auth.amr,
+      auth_time: r.auth.authTime,
     },
     HEADERS,
   )

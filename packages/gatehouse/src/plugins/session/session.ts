@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { decodeJwt } from 'jose'
+import { type AuthContext, authContextOf } from '../_shared/step-up.ts'
 
 export interface SessionRecord {
   /** Random id: the cookie value with server storage; with cookie storage it names the session in logs and caches. */
@@ -26,6 +27,11 @@ export interface SessionRecord {
   readonly createdAt: number
   /** Epoch seconds of the last request that counted as use. */
   readonly seenAt: number
+  /**
+   * How the person signed in, from the ID token the session was made from (step-up, issue 14): its `acr`,
+   * `amr` and `auth_time`. A refresh keeps them: it proves nothing new about the person.
+   */
+  readonly auth: AuthContext
 }
 
 export interface Lifetimes {
@@ -86,6 +92,9 @@ export function toClaims(r: SessionRecord): Record<string, unknown> {
     cs: r.csrf,
     ca: r.createdAt,
     sa: r.seenAt,
+    ac: r.auth.acr,
+    am: r.auth.amr,
+    au: r.auth.authTime,
   }
 }
 
@@ -93,7 +102,10 @@ const str = (v: unknown): v is string => typeof v === 'string' && v !== ''
 const strOrNull = (v: unknown): v is string | null => v === null || str(v)
 const int = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
 
-/** A record from its sealed form; null when a member is missing or of the wrong type. */
+/**
+ * A record from its sealed form; null when a member is missing or of the wrong type. A session sealed
+ * before step-up existed has no `ac`/`am`/`au`: its authentication is unknown, which meets no requirement.
+ */
 export function fromClaims(c: Record<string, unknown>): SessionRecord | null {
   if (!str(c.sid) || !str(c.sub) || !str(c.at) || !str(c.cs)) return null
   if (!strOrNull(c.nm) || !strOrNull(c.em) || !strOrNull(c.rt) || !strOrNull(c.it) || !strOrNull(c.sc))
@@ -112,6 +124,7 @@ export function fromClaims(c: Record<string, unknown>): SessionRecord | null {
     csrf: c.cs,
     createdAt: c.ca,
     seenAt: c.sa,
+    auth: Object.freeze(authContextOf({ acr: c.ac, amr: c.am, auth_time: c.au })),
   })
 }
 

@@ -23,6 +23,7 @@ export function record(overrides: Partial<SessionRecord> = {}): SessionRecord {
     csrf: 'csrf-token',
     createdAt: 1_700_000_000,
     seenAt: 1_700_000_000,
+    auth: { acr: 'urn:gatehouse:acr:2fa', amr: ['pwd', 'otp', 'mfa'], authTime: 1_700_000_000 },
     ...overrides,
   })
 }
