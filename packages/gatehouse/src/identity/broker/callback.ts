@@ -21,8 +21,9 @@ export async function handleBrokerCallback(
   query: string,
   clientIp: string,
 ): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.setHeader('allow', 'GET, HEAD')
+  // GET only: the callback uses up the sign-in, which a HEAD (a link checker, a prefetch) must not.
+  if (req.method !== 'GET') {
+    res.setHeader('allow', 'GET')
     return problem(405, 'Not allowed', 'This page cannot be used that way.', null)
   }
   const id = cookieId(req)
