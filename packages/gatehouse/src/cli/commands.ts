@@ -206,6 +206,15 @@ export const COMMANDS: readonly CommandHelp[] = [
     examples: ['gatehouse users unlock alice --config gatehouse.yaml'],
   },
   {
+    name: 'users remove',
+    args: 'USERNAME [--config FILE]',
+    summary: 'delete a user',
+    details: [USERNAME_NOTE],
+    options: [STORE_CONFIG],
+    env: ['GATEHOUSE_CONFIG'],
+    examples: ['gatehouse users remove alice --config gatehouse.yaml'],
+  },
+  {
     name: 'users links',
     args: 'USER [--config FILE]',
     summary: "list a user's links to external OpenID Connect providers",
@@ -226,15 +235,6 @@ export const COMMANDS: readonly CommandHelp[] = [
     options: [STORE_CONFIG],
     env: ['GATEHOUSE_CONFIG'],
     examples: ['gatehouse users unlink alice google --config gatehouse.yaml'],
-  },
-  {
-    name: 'users remove',
-    args: 'USERNAME [--config FILE]',
-    summary: 'delete a user',
-    details: [USERNAME_NOTE],
-    options: [STORE_CONFIG],
-    env: ['GATEHOUSE_CONFIG'],
-    examples: ['gatehouse users remove alice --config gatehouse.yaml'],
   },
   {
     name: 'clients add',

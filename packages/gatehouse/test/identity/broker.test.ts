@@ -30,6 +30,8 @@ function externalProviders(issuer: string) {
   return [
     { ...common, name: 'ext', display_name: 'Example ID', create_accounts: true, trust_amr: true },
     { ...common, name: 'corp', display_name: 'Corp SSO' },
+    // Used by one test only, so its keys are first fetched while the provider publishes the wrong ones.
+    { ...common, name: 'alt', display_name: 'Alt ID', create_accounts: true },
   ]
 }
 
@@ -311,6 +313,30 @@ describe('signing in with another OpenID Connect provider', () => {
     for (const reason of ['state_mismatch', 'broker_transaction_unknown', 'broker_refused'])
       await gh.waitForLog((l) => l.msg === 'external sign-in failed' && l.reason === reason)
     assert.doesNotMatch(gh.stdout + gh.stderr, new RegExp(EXT_CLIENT_SECRET))
+  })
+
+  it('refuses an ID token whose signature does not verify with the keys the provider publishes', async () => {
+    ext.wrongKeys = true
+    try {
+      const s = await start('alt')
+      await page(
+        await backAt(
+          s,
+          await atProvider(s, { account: { sub: 'alt-mallory', preferred_username: 'mallory' } }),
+        ),
+        400,
+        'Sign-in refused',
+      )
+    } finally {
+      ext.wrongKeys = false
+    }
+    const store = await storeOf(gh)
+    try {
+      assert.equal(await store.links.find('alt', 'alt-mallory'), undefined)
+      assert.equal(await store.users.findByUsername('mallory'), undefined)
+    } finally {
+      await store.close()
+    }
   })
 
   it('shows a refusal at the provider as a page, and keeps a disabled user out', async () => {

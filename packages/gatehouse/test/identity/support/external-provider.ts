@@ -30,6 +30,8 @@ export interface ExternalProvider {
   next: NextSignIn
   /** The interactions it served, in order (the sub signed in, or the error). */
   readonly served: string[]
+  /** Publish another key under the signing key's kid: its ID tokens then fail their signature check. */
+  wrongKeys: boolean
   close(): Promise<void>
 }
 
@@ -41,6 +43,10 @@ export async function startExternalProvider(redirectUri: string): Promise<Extern
   const accounts = new Map<string, ExternalAccount>()
   const { privateKey } = await generateKeyPair('RS256', { extractable: true })
   const jwk = { ...(await exportJWK(privateKey)), kid: 'ext-1', alg: 'RS256', use: 'sig' }
+  const impostor = (await generateKeyPair('RS256', { extractable: true })).publicKey
+  const wrongJwks = JSON.stringify({
+    keys: [{ ...(await exportJWK(impostor)), kid: 'ext-1', alg: 'RS256', use: 'sig' }],
+  })
 
   const provider = new Provider(issuer, {
     clients: [
@@ -89,6 +95,7 @@ export async function startExternalProvider(redirectUri: string): Promise<Extern
     issuer,
     next: { error: 'access_denied' },
     served: [],
+    wrongKeys: false,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()
@@ -96,6 +103,8 @@ export async function startExternalProvider(redirectUri: string): Promise<Extern
       }),
   }
   server.on('request', (req, res) => {
+    if (req.url === '/jwks' && ext.wrongKeys)
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(wrongJwks)
     if (!req.url?.startsWith('/interaction/')) return void callback(req, res)
     void (async () => {
       await provider.interactionDetails(req, res)
