@@ -62,7 +62,8 @@ export async function handleInteraction(
   const method = req.method ?? 'GET'
   // GET /interaction/:uid/broker is the way back from an external provider; POST …/broker/:name leaves.
   const page = action === undefined || (action === 'broker' && broker === undefined)
-  const allowed = page ? ['GET', 'HEAD'] : ['POST']
+  // Not HEAD on the way back: it would complete the sign-in.
+  const allowed = page ? (action === 'broker' ? ['GET'] : ['GET', 'HEAD']) : ['POST']
   if (!allowed.includes(method)) {
     res.setHeader('allow', allowed.join(', '))
     fail({ res }, 405, 'Not allowed', 'This page cannot be used that way.')
