@@ -6,6 +6,7 @@ import { newClientBody } from '../identity/manage/clients.ts'
 import { newUserBody, passwordBody } from '../identity/manage/users.ts'
 import { addClient, deleteClient, listClients, showClient } from './identity-clients.ts'
 import { listProviderKeys, rotateBody, rotateProviderKeys } from './identity-keys.ts'
+import { deleteLink, listLinks } from './identity-links.ts'
 import {
   addUser,
   deleteUser,
@@ -107,6 +108,29 @@ const KEY: JsonSchema = {
     retired_at: { ...TIME, type: ['integer', 'null'] },
     delete_after: { ...TIME, type: ['integer', 'null'] },
   },
+}
+
+const LINK: JsonSchema = {
+  type: 'object',
+  description:
+    'A link between the user and an identity at an external OpenID Connect provider (`identity.external_providers`): a sign-in with that identity signs in as the user.',
+  properties: {
+    broker: { type: 'string', description: 'The provider’s configured `name`.' },
+    display_name: {
+      type: ['string', 'null'],
+      description:
+        'The provider’s `display_name`; null when it is no longer configured (the link cannot sign in).',
+    },
+    subject: { type: 'string', description: 'The provider’s `sub` for the person: the link’s key.' },
+    email: {
+      type: ['string', 'null'],
+      description: 'As the provider last sent it; for display, never matched on.',
+    },
+    username: { type: ['string', 'null'], description: 'The provider’s `preferred_username`; for display.' },
+    created_at: TIME,
+    last_used_at: { ...TIME, type: ['integer', 'null'] },
+  },
+  required: ['broker', 'subject', 'created_at'],
 }
 
 const LIST_OF = (items: JsonSchema): JsonSchema => ({
@@ -223,6 +247,28 @@ export function identityRoutes(): AdminRoute[] {
       },
       errors: ['GH_ERR_STORE_UNAVAILABLE'],
       handle: unlockUser,
+    },
+    {
+      ...users,
+      method: 'GET',
+      path: '/identity/users/{user}/links',
+      summary: 'A user’s links to external OpenID Connect providers',
+      params: USER_PARAM,
+      responses: { 200: { description: 'The links, oldest first.', schema: LIST_OF(LINK) } },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: listLinks,
+    },
+    {
+      ...users,
+      method: 'DELETE',
+      path: '/identity/users/{user}/links/{provider}',
+      summary: 'Remove a user’s link to an external provider',
+      description:
+        'That identity no longer signs in as the user; its next sign-in is treated as a first one. Allowed for the configuration file’s users too. A user left with neither a password nor a link cannot sign in until given one (`PUT /identity/users/{user}/password`).',
+      params: { ...USER_PARAM, provider: 'The provider’s configured `name`.' },
+      responses: { 204: { description: 'Removed.' } },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: deleteLink,
     },
     {
       ...clients,

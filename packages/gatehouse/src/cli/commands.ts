@@ -215,6 +215,28 @@ export const COMMANDS: readonly CommandHelp[] = [
     examples: ['gatehouse users remove alice --config gatehouse.yaml'],
   },
   {
+    name: 'users links',
+    args: 'USER [--config FILE]',
+    summary: "list a user's links to external OpenID Connect providers",
+    details: [
+      'USER is an id or a username. Links are made by signing in with a provider (identity.external_providers).',
+    ],
+    options: [STORE_CONFIG],
+    env: ['GATEHOUSE_CONFIG'],
+    examples: ['gatehouse users links alice --config gatehouse.yaml'],
+  },
+  {
+    name: 'users unlink',
+    args: 'USER PROVIDER [--config FILE]',
+    summary: "remove a user's link to an external provider",
+    details: [
+      'That identity no longer signs in as the user; its next sign-in is treated as a first one. Allowed for every user, those the configuration file declares too.',
+    ],
+    options: [STORE_CONFIG],
+    env: ['GATEHOUSE_CONFIG'],
+    examples: ['gatehouse users unlink alice google --config gatehouse.yaml'],
+  },
+  {
     name: 'clients add',
     args: 'CLIENT_ID [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant G]... [--scope S]... [--resource URI]... [--public] [--first-party] [--name NAME] [--config FILE]',
     summary: "add an OAuth client to the identity provider's store",

@@ -7,11 +7,13 @@
 import { parseArgs } from 'node:util'
 import { identityUser } from '../config/schema/identity.ts'
 import { hashPassword } from '../crypto/argon2id.ts'
+import { linksOf, signInLeft, unlink } from '../identity/broker/links.ts'
 import { IdentityChangeRefused } from '../identity/manage/refusal.ts'
 import {
   changeableUser,
   checkAvailable,
   createUser,
+  findUser,
   passwordProblem,
   removeUser,
   setDisabled,
@@ -31,7 +33,7 @@ import {
   withStore,
 } from './lib/store-command.ts'
 
-const SUBCOMMANDS = 'add, list, disable, enable, passwd, unlock, remove'
+const SUBCOMMANDS = 'add, list, disable, enable, passwd, unlock, remove, links, unlink'
 
 export async function usersCommand(args: string[]): Promise<number> {
   const [sub, rest] = splitSubcommand(args)
@@ -58,6 +60,10 @@ export async function usersCommand(args: string[]): Promise<number> {
       })
     case 'unlock':
       return unlockUser(rest)
+    case 'links':
+      return listLinks(rest)
+    case 'unlink':
+      return unlinkUser(rest)
     default:
       throw new UsageError(
         sub === undefined
@@ -183,6 +189,51 @@ async function unlockUser(args: string[]): Promise<number> {
     return 0
   })
 }
+
+/** A user's links to external providers (any user: links are not in the file). */
+async function listLinks(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: CONFIG_OPTION, allowPositionals: true })
+  if (positionals.length !== 1) throw new UsageError('users links takes exactly one USER')
+  const reference = positionals[0]!
+  return withStore(configFileFrom(values.config, 'users links'), async ({ store, config }) => {
+    const user = await findUser(store, reference)
+    if (user === undefined) throw new CommandFailure(`no user '${reference}'`)
+    const links = await linksOf(store, config.settings.identity, user.id)
+    if (links.length === 0) say(`'${user.username}' has no links to external providers`)
+    else
+      printTable(
+        ['PROVIDER', 'SUBJECT', 'EMAIL', 'USERNAME', 'CREATED', 'LAST USED'],
+        links.map((l) => [
+          l.display_name === null ? `${l.broker} (not configured)` : l.broker,
+          l.subject,
+          l.email ?? '-',
+          l.username ?? '-',
+          isoTime(l.created_at),
+          l.last_used_at === null ? '-' : isoTime(l.last_used_at),
+        ]),
+      )
+    return 0
+  })
+}
+
+/** Removes a user's link to one external provider (any user: links are not in the file). */
+async function unlinkUser(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: CONFIG_OPTION, allowPositionals: true })
+  if (positionals.length !== 2) throw new UsageError('users unlink takes a USER and a PROVIDER')
+  const [reference, broker] = positionals as [string, string]
+  return withStore(configFileFrom(values.config, 'users unlink'), async ({ store }) => {
+    const user = await findUser(store, reference)
+    if (user === undefined) throw new CommandFailure(`no user '${reference}'`)
+    if (!(await unlink(store, user, broker)))
+      throw new CommandFailure(`user '${user.username}' has no link to '${broker}'`)
+    say(`link of '${user.username}' to '${broker}' removed`)
+    if (!(await signInLeft(store, user)))
+      say(`'${user.username}' has no password and no other link now: set one with gatehouse users passwd`)
+    return 0
+  })
+}
+
+const isoTime = (seconds: number): string => new Date(seconds * 1000).toISOString().slice(0, 19) + 'Z'
 
 async function newPassword(username: string, email: string | null): Promise<string> {
   const password = await readPassword(`Password for '${username}': `)

@@ -9,6 +9,7 @@
 import { createHmac, hkdfSync } from 'node:crypto'
 import type { z } from 'zod'
 import { hashPasswordOnce, looksHashed, parsePhc } from '../crypto/argon2id.ts'
+import { checkExternalProviders } from './schema/external-providers.ts'
 import type { identityClient, identitySettings } from './schema/identity.ts'
 
 type RawIdentity = z.output<typeof identitySettings>
@@ -158,6 +159,8 @@ export function normalizeIdentity(
       disabled: u.disabled,
     }
   })
+
+  checkExternalProviders(raw.external_providers, issue)
 
   const { users: _u, clients: _c, ...rest } = raw
   return { ...rest, users, clients }

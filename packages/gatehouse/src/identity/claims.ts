@@ -4,7 +4,8 @@
  * userinfo unless listed here; APIs get their configured claims in access tokens instead (resources.ts).
  */
 export const SCOPE_CLAIMS = {
-  openid: ['sub'],
+  // How and how strongly the user signed in (issue 14, RFC 8176): with every ID token.
+  openid: ['sub', 'acr', 'amr'],
   profile: [
     'name',
     'family_name',

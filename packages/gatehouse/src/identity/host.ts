@@ -18,6 +18,7 @@ import type { Logger } from '../observability/logger.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import { openStore } from '../storage/open.ts'
 import type { Store } from '../storage/store.ts'
+import { Brokers } from './broker/registry.ts'
 import { LoginThrottle } from './interactions/throttle.ts'
 import { publicJwk } from './keys/generate.ts'
 import type { ProviderKeys } from './keys/provider-keys.ts'
@@ -181,6 +182,7 @@ export class IdentityHost {
         csrfKey: csrfKey(identity.secret!),
         throttle: new LoginThrottle(this.store.throttle, identity.login),
         basePath: issuer.pathname === '/' ? '' : issuer.pathname,
+        brokers: new Brokers(identity),
       },
     })
     this.#keysVersion = version

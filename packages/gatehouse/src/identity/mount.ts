@@ -15,6 +15,8 @@ import type Provider from 'oidc-provider'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import type { MountedIdentity } from '../pipeline/pipeline.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
+import { handleBrokerCallback } from './broker/callback.ts'
+import { CALLBACK_PATH } from './broker/registry.ts'
 import type { InteractionContext } from './interactions/context.ts'
 import { handleInteraction } from './interactions/handler.ts'
 import { errorPage } from './views/messages.ts'
@@ -81,6 +83,10 @@ export class IdentityMount implements MountedIdentity {
       handleInteraction(served.interactions, req, res, rest, clientIp).catch(() => res.destroy())
       return
     }
+    if (rest === CALLBACK_PATH) {
+      brokerCallback(served.interactions, req, res, query, clientIp)
+      return
+    }
     void callback(req, res)
   }
 
@@ -95,6 +101,25 @@ export class IdentityMount implements MountedIdentity {
     req.headers['x-forwarded-for'] = ip
     return ip
   }
+}
+
+/** The external providers' callback (broker/callback.ts); an unexpected failure is a page, never a 500 body. */
+function brokerCallback(
+  c: InteractionContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: string,
+  clientIp: string,
+): void {
+  handleBrokerCallback(c, req, res, query, clientIp).catch((err: unknown) => {
+    if (res.headersSent) return void res.destroy()
+    c.logger.error({ err }, 'external sign-in callback failed')
+    const page = errorPage(
+      'Something went wrong',
+      'The sign-in could not be completed. Go back to the application and try again.',
+    )
+    sendPage(res, 500, page.title, page.body)
+  })
 }
 
 /** An IPv4 address as itself, not IPv4-mapped IPv6 (one throttle key per client, whatever the listener). */

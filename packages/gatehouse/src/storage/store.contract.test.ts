@@ -14,6 +14,7 @@ import {
   StoreConflictError,
   type StoredClient,
   type StoredEntity,
+  type StoredLink,
   type StoredSigningKey,
   type StoredUser,
   StoreError,
@@ -80,6 +81,19 @@ function seed(u: StoredUser) {
 function clientSeed(c: StoredClient) {
   const { source: _s, created_at: _c, updated_at: _u, ...rest } = c
   return rest
+}
+
+function link(overrides: Partial<StoredLink> = {}): StoredLink {
+  return {
+    broker: 'google',
+    subject: '1034567890',
+    user_id: 'u-alice',
+    email: 'alice@gmail.example',
+    username: null,
+    created_at: T0,
+    last_used_at: null,
+    ...overrides,
+  }
 }
 
 async function conflictField(promise: Promise<unknown>): Promise<string> {
@@ -648,6 +662,79 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       it('opens and stops a watch (notifications, where the backend has them, are tested with two nodes)', async () => {
         const stop = await store.entities.watch(() => {})
         await stop()
+      })
+    })
+
+    describe('links to external providers', () => {
+      it('finds a link by provider and subject, and lists a user’s links oldest first', async () => {
+        await store.users.insert(user())
+        const google = link()
+        const corp = link({ broker: 'corp', subject: 'alice', created_at: T0 - 5, username: 'alice' })
+        await store.links.insert(google)
+        await store.links.insert(corp)
+        assert.deepEqual(await store.links.find('google', '1034567890'), google)
+        assert.equal(await store.links.find('google', 'alice'), undefined)
+        assert.equal(await store.links.find('corp', '1034567890'), undefined)
+        assert.deepEqual(await store.links.listByUser('u-alice'), [corp, google])
+        assert.deepEqual(await store.links.listByUser('nobody'), [])
+      })
+
+      it('refuses a second link of one external identity (subject) and a second link of a user to one provider (broker)', async () => {
+        await store.users.insert(user())
+        await store.users.insert(user({ id: 'u-bob', username: 'bob', email: null }))
+        await store.links.insert(link())
+        assert.equal(await conflictField(store.links.insert(link({ user_id: 'u-bob' }))), 'subject')
+        assert.equal(await conflictField(store.links.insert(link({ subject: 'other' }))), 'broker')
+        assert.deepEqual(await store.links.listByUser('u-bob'), [])
+      })
+
+      it('refuses a link to a user that does not exist', async () => {
+        await assert.rejects(store.links.insert(link({ user_id: 'nobody' })), StoreNotFoundError)
+      })
+
+      it('writes a new user and its link together, or neither', async () => {
+        await store.links.insertUserWithLink(user(), link())
+        assert.equal((await store.users.get('u-alice'))?.username, 'Alice')
+        assert.equal((await store.links.find('google', '1034567890'))?.user_id, 'u-alice')
+        const bob = user({ id: 'u-bob', username: 'bob', email: null })
+        // The identity is linked already: no user either.
+        assert.equal(
+          await conflictField(store.links.insertUserWithLink(bob, link({ user_id: 'u-bob' }))),
+          'subject',
+        )
+        assert.equal(await store.users.get('u-bob'), undefined)
+        // The username is taken: no link either.
+        const taken = user({ id: 'u-carol', email: null })
+        assert.equal(
+          await conflictField(
+            store.links.insertUserWithLink(taken, link({ subject: 'c', user_id: 'u-carol' })),
+          ),
+          'username',
+        )
+        assert.equal(await store.links.find('google', 'c'), undefined)
+      })
+
+      it('records a use with the display copies, removes one link, and removes every link with its user', async () => {
+        await store.users.insert(user())
+        await store.links.insert(link())
+        await store.links.insert(link({ broker: 'corp', subject: 'a' }))
+        await store.links.touch(
+          'google',
+          '1034567890',
+          { email: 'new@gmail.example', username: 'al' },
+          T0 + 9,
+        )
+        assert.deepEqual(await store.links.find('google', '1034567890'), {
+          ...link(),
+          email: 'new@gmail.example',
+          username: 'al',
+          last_used_at: T0 + 9,
+        })
+        assert.equal(await store.links.remove('u-alice', 'corp'), true)
+        assert.equal(await store.links.remove('u-alice', 'corp'), false)
+        assert.equal(await store.links.find('corp', 'a'), undefined)
+        await store.users.remove('u-alice')
+        assert.equal(await store.links.find('google', '1034567890'), undefined)
       })
     })
 

@@ -77,6 +77,48 @@ export interface ThrottleState {
   readonly locked_until: number | null
 }
 
+/**
+ * The password_hash of an account that has none (created by a first sign-in with an external provider):
+ * no password matches it, and the login page answers as for a wrong password until one is set.
+ */
+export const NO_PASSWORD = '!'
+
+/** A local user's link to an identity at an external OpenID Connect provider (identity/broker/). */
+export interface StoredLink {
+  /** The provider's configured name (identity.external_providers[].name). */
+  readonly broker: string
+  /** The provider's `sub`: with `broker`, the one key of an external identity. */
+  readonly subject: string
+  readonly user_id: string
+  /** For display only, as the provider last said (never used to match). */
+  readonly email: string | null
+  readonly username: string | null
+  readonly created_at: number
+  readonly last_used_at: number | null
+}
+
+export interface LinkStore {
+  find(broker: string, subject: string): Promise<StoredLink | undefined>
+  /** A user's links, oldest first. */
+  listByUser(userId: string): Promise<StoredLink[]>
+  /**
+   * Throws StoreConflictError (field `subject`: the external identity is linked already; `broker`: the
+   * user has a link to that provider already), StoreNotFoundError when the user does not exist.
+   */
+  insert(link: StoredLink): Promise<void>
+  /** The user and its first link in one transaction: neither is written without the other. */
+  insertUserWithLink(user: StoredUser, link: StoredLink): Promise<void>
+  /** Records a sign-in through the link, and the display copies the provider sent with it. */
+  touch(
+    broker: string,
+    subject: string,
+    seen: { email: string | null; username: string | null },
+    now: number,
+  ): Promise<void>
+  /** Removes the user's link to `broker`; false when there was none. */
+  remove(userId: string, broker: string): Promise<boolean>
+}
+
 export interface UserStore {
   get(id: string): Promise<StoredUser | undefined>
   findByUsername(username: string): Promise<StoredUser | undefined>
@@ -213,6 +255,8 @@ export interface Store {
   readonly oidc: OidcStore
   readonly keys: KeyStore
   readonly throttle: ThrottleStore
+  /** Users' links to external OpenID Connect providers; removed with the user. */
+  readonly links: LinkStore
   /** The gateway's own entities in DB mode. */
   readonly entities: EntityStore
   /** Applies pending migrations (versioned, in order, in a transaction); returns the names it applied. */

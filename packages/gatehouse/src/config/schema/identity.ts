@@ -5,6 +5,7 @@
  * users and clients listed here are seeded into the store at load; the CLI manages others.
  */
 import { z } from 'zod'
+import { externalProviders } from './external-providers.ts'
 import { name } from './typedefs.ts'
 
 const seconds = (max: number) => z.int().min(1).max(max)
@@ -231,6 +232,7 @@ export const identitySettings = z
       .array(identityUser)
       .default([])
       .describe('Users seeded into the store at load (others: `gatehouse users add`).'),
+    external_providers: externalProviders,
   })
   .prefault({})
   .describe('The built-in OAuth 2.0 / OpenID Connect identity provider.')

@@ -4,6 +4,7 @@ import type Provider from 'oidc-provider'
 import type { IdentityConfig } from '../../config/normalize-identity.ts'
 import type { Logger } from '../../observability/logger.ts'
 import type { Store } from '../../storage/store.ts'
+import type { Brokers } from '../broker/registry.ts'
 import type { LoginThrottle } from './throttle.ts'
 
 export interface InteractionContext {
@@ -15,6 +16,8 @@ export interface InteractionContext {
   readonly throttle: LoginThrottle
   /** The issuer's path ('' or '/oidc'): pages post to `<basePath>/interaction/<uid>/...`. */
   readonly basePath: string
+  /** The external providers people may sign in with (identity.external_providers). */
+  readonly brokers: Brokers
 }
 
 /** One request to an interaction page. */

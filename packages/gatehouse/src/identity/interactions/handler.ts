@@ -6,6 +6,8 @@
  *   POST /interaction/:uid/login     username + password                       login.ts
  *   POST /interaction/:uid/confirm   decision=allow|deny                        grants.ts
  *   POST /interaction/:uid/abort     cancel: the client gets access_denied
+ *   POST /interaction/:uid/broker/:name, GET /interaction/:uid/broker, POST /interaction/:uid/link
+ *                                    sign-in with an external provider                   ../broker/
  *
  * Every form carries a CSRF token bound to the interaction (csrf.ts); a missing or wrong one is 403.
  * An expired or unknown interaction (no `_interaction` cookie for it) gets an error page, never a
@@ -13,6 +15,8 @@
  */
 import type { Interaction } from 'oidc-provider'
 import { errors } from 'oidc-provider'
+import { resumeBrokeredSignIn, submitLink } from '../broker/resume.ts'
+import { startBrokeredSignIn } from '../broker/start.ts'
 import { clientFacts } from '../client-metadata.ts'
 import { applyConsent } from '../grants.ts'
 import { errorPage } from '../views/messages.ts'
@@ -23,7 +27,8 @@ import { FormError, readForm } from './form.ts'
 import { submitLogin } from './login.ts'
 import { showConsent, showLogin } from './pages.ts'
 
-const PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/
+const PATH =
+  /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|link)|\/(broker)(?:\/([a-z0-9-]{1,32}))?)?$/
 
 function fail(r: Pick<InteractionRequest, 'res'>, status: number, heading: string, message: string): void {
   const page = errorPage(heading, message)
@@ -52,9 +57,13 @@ export async function handleInteraction(
     return
   }
   const uid = m[1]!
-  const action = m[2]
+  const action = m[2] ?? m[3]
+  const broker = m[4]
   const method = req.method ?? 'GET'
-  const allowed = action === undefined ? ['GET', 'HEAD'] : ['POST']
+  // GET /interaction/:uid/broker is the way back from an external provider; POST …/broker/:name leaves.
+  const page = action === undefined || (action === 'broker' && broker === undefined)
+  // Not HEAD on the way back: it would complete the sign-in.
+  const allowed = page ? (action === 'broker' ? ['GET'] : ['GET', 'HEAD']) : ['POST']
   if (!allowed.includes(method)) {
     res.setHeader('allow', allowed.join(', '))
     fail({ res }, 405, 'Not allowed', 'This page cannot be used that way.')
@@ -71,6 +80,10 @@ export async function handleInteraction(
     }
     if (interaction.uid !== uid) return expired(r)
     if (action === undefined) return await show(c, r, interaction)
+    if (page) {
+      if (interaction.prompt.name !== 'login') return expired(r)
+      return await resumeBrokeredSignIn(c, r, interaction)
+    }
 
     const form = await readForm(req)
     if (!csrfValid(c.csrfKey, interaction, form.get('csrf'))) {
@@ -86,6 +99,12 @@ export async function handleInteraction(
       case 'login':
         if (interaction.prompt.name !== 'login') return expired(r)
         return await submitLogin(c, r, interaction, form)
+      case 'broker':
+      case 'link':
+        if (interaction.prompt.name !== 'login') return expired(r)
+        return action === 'link'
+          ? await submitLink(c, r, interaction, form)
+          : await startBrokeredSignIn(c, r, interaction, broker!)
       case 'confirm':
         if (interaction.prompt.name !== 'consent') return expired(r)
         return await confirm(c, r, interaction, form.get('decision'))

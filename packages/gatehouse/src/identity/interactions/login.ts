@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Interaction } from 'oidc-provider'
 import { decoyHash, parsePhc, verifyPassword } from '../../crypto/argon2id.ts'
 import { scheduleCheck } from '../../crypto/password-checks.ts'
-import type { StoredUser } from '../../storage/store.ts'
+import { NO_PASSWORD, type StoredUser } from '../../storage/store.ts'
 import { errorPage } from '../views/messages.ts'
 import { sendPage } from '../views/page.ts'
 import type { InteractionContext, InteractionRequest } from './context.ts'
@@ -44,7 +44,12 @@ export async function submitLogin(
     return
   }
   const user = await findUser(c, identifier)
-  if (user !== undefined && typeof parsePhc(user.password_hash) === 'string')
+  // An account made by an external sign-in has no password (NO_PASSWORD): a wrong one, not a problem.
+  if (
+    user !== undefined &&
+    user.password_hash !== NO_PASSWORD &&
+    typeof parsePhc(user.password_hash) === 'string'
+  )
     c.logger.warn({ user_id: user.id, reason: 'password_hash_invalid' }, 'stored password hash unusable')
   const keys = throttleKeys(user?.username ?? identifier, r.clientIp)
   const now = () => Math.floor(Date.now() / 1000)

@@ -30,6 +30,10 @@ export async function showLogin(
     clientName: name,
     username: state.username,
     error: state.error,
+    brokers: c.brokers.list().map((b) => ({
+      action: `${base}/broker/${b.config.name}`,
+      label: b.config.display_name,
+    })),
   })
   sendPage(r.res, status, page.title, page.body)
 }

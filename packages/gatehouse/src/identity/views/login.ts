@@ -8,6 +8,8 @@ export interface LoginView {
   readonly clientName: string
   readonly username?: string | undefined
   readonly error?: string | undefined
+  /** "Sign in with …" buttons (identity.external_providers), each a form posting to `action`. */
+  readonly brokers?: readonly { readonly action: string; readonly label: string }[] | undefined
 }
 
 export function loginPage(v: LoginView): { title: string; body: SafeHtml } {
@@ -25,9 +27,27 @@ ${v.error !== undefined && html`<p id="login-error" class="error" role="alert">$
 <input type="password" id="password" name="password" autocomplete="current-password" required${v.error !== undefined && html` autofocus`}${describedBy !== undefined && html` aria-describedby="${describedBy}"`}>
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>
+${brokerButtons(v)}
 <form method="post" action="${v.abortAction}">
 <input type="hidden" name="csrf" value="${v.csrf}">
 <div class="actions"><button type="submit" class="secondary">Cancel</button></div>
 </form>`,
   }
+}
+
+/** POST forms with the CSRF token, not links: another site cannot start an external sign-in. */
+function brokerButtons(v: LoginView): SafeHtml | false {
+  const brokers = v.brokers ?? []
+  return (
+    brokers.length > 0 &&
+    html`<section aria-labelledby="brokers-heading">
+<h2 id="brokers-heading" class="muted">Or sign in with</h2>
+${brokers.map(
+  (b) => html`<form method="post" action="${b.action}">
+<input type="hidden" name="csrf" value="${v.csrf}">
+<div class="actions"><button type="submit" class="secondary">Sign in with ${b.label}</button></div>
+</form>`,
+)}
+</section>`
+  )
 }

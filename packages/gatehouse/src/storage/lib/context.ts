@@ -27,6 +27,10 @@ const FIELDS: Readonly<Record<string, string>> = {
   // SQLite names the first column of the (entity_type, name) key; PostgreSQL the constraint (dialect.ts).
   'entities.entity_type': 'name',
   'entities.name': 'name',
+  // identity_links: (broker, subject) taken means the external identity is linked already; (user_id,
+  // broker) that the user has a link to that provider already.
+  'identity_links.broker': 'subject',
+  'identity_links.user_id': 'broker',
 }
 
 /**

@@ -85,6 +85,8 @@ const PG_UNIQUE_CONSTRAINTS: Readonly<Record<string, string>> = {
   clients_pkey: 'clients.client_id',
   signing_keys_pkey: 'signing_keys.kid',
   entities_name_unique: 'entities.name',
+  identity_links_pk: 'identity_links.broker',
+  identity_links_user_broker_unique: 'identity_links.user_id',
 }
 
 export const postgresDialect: SqlDialect = {

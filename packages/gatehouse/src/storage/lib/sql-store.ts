@@ -9,6 +9,7 @@ import type { SqlContext } from './context.ts'
 import type { SqlDialect } from './dialect.ts'
 import { SqlEntityStore } from './entities.ts'
 import { SqlKeyStore } from './keys.ts'
+import { SqlLinkStore } from './links.ts'
 import { checkSchema, migrateToLatest } from './migrate.ts'
 import { SqlOidcStore } from './oidc.ts'
 import { SqlThrottleStore } from './throttle.ts'
@@ -20,6 +21,7 @@ export class SqlStore implements Store {
   readonly oidc: SqlOidcStore
   readonly keys: SqlKeyStore
   readonly throttle: SqlThrottleStore
+  readonly links: SqlLinkStore
   readonly entities: SqlEntityStore
   readonly #db: Kysely<unknown>
   readonly #dialect: SqlDialect
@@ -34,6 +36,7 @@ export class SqlStore implements Store {
     this.oidc = new SqlOidcStore(ctx)
     this.keys = new SqlKeyStore(ctx)
     this.throttle = new SqlThrottleStore(ctx)
+    this.links = new SqlLinkStore(ctx)
     this.entities = new SqlEntityStore(ctx)
   }
 

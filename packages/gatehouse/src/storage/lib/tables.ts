@@ -92,6 +92,18 @@ export interface Database {
   login_throttle: ThrottleRow
   entities: EntityRow
   config_version: ConfigVersionRow
+  identity_links: LinkRow
+}
+
+/** A user's link to an external provider's identity (migration 004, lib/links.ts). */
+export interface LinkRow {
+  broker: string
+  subject: string
+  user_id: string
+  email: string | null
+  username: string | null
+  created_at: number
+  last_used_at: number | null
 }
 
 /**

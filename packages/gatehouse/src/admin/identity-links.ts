@@ -1,0 +1,52 @@
+/**
+ * A user's links to external OpenID Connect providers on the admin API (issue 14), the same as
+ * `gatehouse users links|unlink` (identity/broker/links.ts):
+ *   GET    /identity/users/{user}/links             the user's links (provider, its subject, display copies)
+ *   DELETE /identity/users/{user}/links/{provider}  removes one: that identity no longer signs in as the user
+ * Allowed for every user, the configuration file's too (a link is not in the file). Each removal is logged.
+ */
+import { GatehouseError } from '../errors/errors.ts'
+import { linksOf, signInLeft, unlink } from '../identity/broker/links.ts'
+import { findUser } from '../identity/manage/users.ts'
+import type { AdminHandler } from './http.ts'
+import { sendError, sendJson } from './http.ts'
+import { identityFor } from './identity-requests.ts'
+
+/** `GET /identity/users/{user}/links`. */
+export const listLinks: AdminHandler = async (ctx, a) => {
+  const found = identityFor(ctx, a)
+  if (found === null) return
+  const reference = a.params.user!
+  const user = await findUser(found.host.store, reference)
+  if (user === undefined)
+    return sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', `no user '${reference}'`))
+  sendJson(a.res, 200, { data: await linksOf(found.host.store, found.identity, user.id) })
+}
+
+/** `DELETE /identity/users/{user}/links/{provider}`. */
+export const deleteLink: AdminHandler = async (ctx, a, env) => {
+  const found = identityFor(ctx, a)
+  if (found === null) return
+  const { store } = found.host
+  const reference = a.params.user!
+  const broker = a.params.provider!
+  const user = await findUser(store, reference)
+  if (user === undefined)
+    return sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', `no user '${reference}'`))
+  if (!(await unlink(store, user, broker)))
+    return sendError(
+      a.res,
+      new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', `user '${user.username}' has no link to '${broker}'`),
+    )
+  env.logger.info(
+    {
+      user_id: user.id,
+      user: user.username,
+      broker,
+      actor: 'admin',
+      no_sign_in_left: !(await signInLeft(store, user)) || undefined,
+    },
+    'identity link removed',
+  )
+  a.res.writeHead(204, { 'cache-control': 'no-store' }).end()
+}
