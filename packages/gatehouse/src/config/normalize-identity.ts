@@ -10,6 +10,7 @@ import { createHmac, hkdfSync } from 'node:crypto'
 import type { z } from 'zod'
 import { hashPasswordOnce, looksHashed, parsePhc } from '../crypto/argon2id.ts'
 import type { identityClient, identitySettings } from './schema/identity.ts'
+import { checkSelfService } from './schema/identity-self-service-rules.ts'
 
 type RawIdentity = z.output<typeof identitySettings>
 
@@ -89,6 +90,7 @@ export function normalizeIdentity(
         'is required when the identity provider is enabled; use {vault://env/GATEHOUSE_IDENTITY_SECRET}',
       )
   }
+  checkSelfService(raw, issue)
   if (raw.issuer !== undefined && new URL(raw.issuer).protocol === 'http:') {
     const host = new URL(raw.issuer).hostname
     if (!['localhost', '127.0.0.1', '[::1]'].includes(host))

@@ -34,8 +34,10 @@ import { pollIntervalMs } from './keys/schedule.ts'
 import { signingJwks } from './keys/signing-keys.ts'
 import { IdentityMount } from './mount.ts'
 import { buildProvider } from './provider.ts'
+import { Mailer } from './recovery/mailer.ts'
 import { IdentityRevocations } from './revocations.ts'
 import { csrfKey } from './secrets.ts'
+import { selfServiceKeys } from './self-service.ts'
 
 export const CLEANUP_INTERVAL_MS = 60_000
 /**
@@ -157,15 +159,18 @@ export class IdentityHost {
     const version = await this.store.keys.version()
     const keys = await this.store.keys.list()
     const jwks = signingJwks(keys, identity)
+    const revocations = this.#revocations.use(settings.redis)
     const provider = buildProvider({
       identity,
       store: this.store,
       logger: this.#logger,
       jwks,
       trustProxy: settings.proxy.trusted_ips.length > 0,
-      revocations: this.#revocations.use(settings.redis),
+      revocations,
     })
     const issuer = new URL(identity.issuer!)
+    const basePath = issuer.pathname === '/' ? '' : issuer.pathname
+    const throttle = new LoginThrottle(this.store.throttle, identity.login)
     // Before the provider serves: a token it signs must verify on the very next request.
     const published = jwks.map(publicJwk)
     this.#providerKeys?.publish(identity.issuer!, published, () => this.#serially(() => this.#follow()))
@@ -179,8 +184,20 @@ export class IdentityHost {
         identity,
         logger: this.#logger,
         csrfKey: csrfKey(identity.secret!),
-        throttle: new LoginThrottle(this.store.throttle, identity.login),
-        basePath: issuer.pathname === '/' ? '' : issuer.pathname,
+        throttle,
+        basePath,
+      },
+      selfService: {
+        provider,
+        store: this.store,
+        identity,
+        logger: this.#logger,
+        throttle,
+        basePath,
+        issuer: identity.issuer!,
+        revocations,
+        mailer: identity.email !== undefined ? new Mailer(identity.email, this.#logger) : null,
+        keys: selfServiceKeys(identity.secret!),
       },
     })
     this.#keysVersion = version

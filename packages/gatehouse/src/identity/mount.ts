@@ -17,6 +17,7 @@ import type { MountedIdentity } from '../pipeline/pipeline.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
 import type { InteractionContext } from './interactions/context.ts'
 import { handleInteraction } from './interactions/handler.ts'
+import { handleSelfService, isSelfServicePath, type SelfServiceContext } from './self-service.ts'
 import { errorPage } from './views/messages.ts'
 import { sendPage } from './views/page.ts'
 
@@ -24,6 +25,8 @@ import { sendPage } from './views/page.ts'
 export interface ServedProvider {
   readonly provider: Provider
   readonly interactions: InteractionContext
+  /** The account, reset and registration pages (issue 14). */
+  readonly selfService?: SelfServiceContext | undefined
 }
 
 export interface IdentityMountOptions {
@@ -77,6 +80,11 @@ export class IdentityMount implements MountedIdentity {
     const rest = path.slice(this.#path.length) || '/'
     req.url = rest + query
     const clientIp = this.#clientIp(req)
+    if (served.selfService !== undefined && isSelfServicePath(rest)) {
+      const r = { req, res, path: rest, query: new URLSearchParams(query.slice(1)), clientIp }
+      handleSelfService(served.selfService, r).catch(() => res.destroy())
+      return
+    }
     if (rest.startsWith('/interaction/')) {
       handleInteraction(served.interactions, req, res, rest, clientIp).catch(() => res.destroy())
       return

@@ -5,6 +5,12 @@
  * users and clients listed here are seeded into the store at load; the CLI manages others.
  */
 import { z } from 'zod'
+import {
+  identityAccount,
+  identityEmail,
+  identityPasswordReset,
+  identityRegistration,
+} from './identity-self-service.ts'
 import { name } from './typedefs.ts'
 
 const seconds = (max: number) => z.int().min(1).max(max)
@@ -231,6 +237,10 @@ export const identitySettings = z
       .array(identityUser)
       .default([])
       .describe('Users seeded into the store at load (others: `gatehouse users add`).'),
+    account: identityAccount,
+    email: identityEmail,
+    registration: identityRegistration,
+    password_reset: identityPasswordReset,
   })
   .prefault({})
   .describe('The built-in OAuth 2.0 / OpenID Connect identity provider.')

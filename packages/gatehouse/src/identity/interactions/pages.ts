@@ -30,6 +30,8 @@ export async function showLogin(
     clientName: name,
     username: state.username,
     error: state.error,
+    resetUrl: c.identity.password_reset.enabled ? `${c.basePath}/password-reset` : undefined,
+    registerUrl: c.identity.registration.enabled ? `${c.basePath}/register` : undefined,
   })
   sendPage(r.res, status, page.title, page.body)
 }
