@@ -30,8 +30,9 @@ import {
   splitSubcommand,
   withStore,
 } from './lib/store-command.ts'
+import { signOutUser, userSessions } from './users-sessions.ts'
 
-const SUBCOMMANDS = 'add, list, disable, enable, passwd, unlock, remove'
+const SUBCOMMANDS = 'add, list, disable, enable, passwd, unlock, remove, sessions, signout'
 
 export async function usersCommand(args: string[]): Promise<number> {
   const [sub, rest] = splitSubcommand(args)
@@ -58,6 +59,10 @@ export async function usersCommand(args: string[]): Promise<number> {
       })
     case 'unlock':
       return unlockUser(rest)
+    case 'sessions':
+      return userSessions(rest)
+    case 'signout':
+      return signOutUser(rest)
     default:
       throw new UsageError(
         sub === undefined

@@ -16,6 +16,7 @@ import type { GatewaySettings } from '../config/model.ts'
 import { storageLocation } from '../config/schema/storage.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
+import type { Revocations } from '../redis/revocation.ts'
 import { openStore } from '../storage/open.ts'
 import type { Store } from '../storage/store.ts'
 import { LoginThrottle } from './interactions/throttle.ts'
@@ -32,6 +33,7 @@ import {
 } from './keys/rotation.ts'
 import { pollIntervalMs } from './keys/schedule.ts'
 import { signingJwks } from './keys/signing-keys.ts'
+import { type AccountSession, listSessions, type SignedOut, signOutEverywhere } from './manage/sessions.ts'
 import { IdentityMount } from './mount.ts'
 import { buildProvider } from './provider.ts'
 import { Mailer } from './recovery/mailer.ts'
@@ -75,6 +77,8 @@ export class IdentityHost {
   /** Serialises rebuilds: a reload and a key poll never build at once. */
   #queue: Promise<unknown> = Promise.resolve()
   #closed = false
+  /** The revocations the provider being served checks (the running configuration's `redis`). */
+  #currentRevocations: Revocations | null = null
 
   /** Opens the store and serves the provider of `settings` (identity enabled). */
   static async start(settings: GatewaySettings, options: IdentityHostOptions): Promise<IdentityHost> {
@@ -160,6 +164,7 @@ export class IdentityHost {
     const keys = await this.store.keys.list()
     const jwks = signingJwks(keys, identity)
     const revocations = this.#revocations.use(settings.redis)
+    this.#currentRevocations = revocations
     const provider = buildProvider({
       identity,
       store: this.store,
@@ -285,6 +290,20 @@ export class IdentityHost {
       return withdrawal
     })
     return done ?? null
+  }
+
+  /** The provider sessions of the account (issue 14: account page, admin API). */
+  listSessions(userId: string): Promise<AccountSession[]> {
+    return listSessions(this.store, userId)
+  }
+
+  /**
+   * Ends every session, grant and token of the account, and records a subject revocation so internal
+   * tokens and gateway sessions end on every node (issue 14). Rejects when the revocation could not be
+   * recorded (the store is cleared all the same).
+   */
+  signOutEverywhere(userId: string, reason: string): Promise<SignedOut> {
+    return signOutEverywhere(this.store, this.#currentRevocations, userId, reason)
   }
 
   /** A `key` revocation heard (from any node): withdraws it here too when it is one of ours. */
