@@ -145,7 +145,13 @@ async function mailLink(c: SelfServiceContext, identifier: string, ip: string): 
 async function userOfLink(c: SelfServiceContext, token: string): Promise<StoredUser | undefined> {
   const id = peekLink(token, PURPOSE)?.['u']
   const user = id !== undefined ? await c.store.users.get(id) : undefined
-  if (user === undefined || user.disabled || user.source === 'config') return undefined
+  if (
+    user === undefined ||
+    user.disabled ||
+    user.source === 'config' ||
+    declaredInFile(c.identity, user.username)
+  )
+    return undefined
   return linkValid(c.keys.links, token, PURPOSE, user.password_hash) ? user : undefined
 }
 
