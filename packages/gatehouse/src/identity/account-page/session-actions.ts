@@ -15,12 +15,21 @@ export const endOneSession: AccountAction = async (c, _r, who, form): Promise<Ac
 }
 
 export const endEverySession: AccountAction = async (c, _r, who): Promise<ActionOutcome> => {
-  const out = await signOutEverywhere(
-    c.store,
-    c.revocations,
-    who.user.id,
-    'signed out everywhere by its owner',
-  )
+  let out: Awaited<ReturnType<typeof signOutEverywhere>>
+  try {
+    out = await signOutEverywhere(c.store, c.revocations, who.user.id, 'signed out everywhere by its owner')
+  } catch (err) {
+    // Deleted from the store; only the revocation for the other nodes is missing (Redis down).
+    c.logger.warn(
+      { err, user_id: who.user.id, actor: who.user.id },
+      'account signed out, revocation not recorded',
+    )
+    return {
+      problem:
+        'Your sessions were ended here, but not every server could be told yet. Try "Sign out everywhere" again in a moment.',
+      status: 503,
+    }
+  }
   c.logger.info(
     { user_id: who.user.id, actor: who.user.id, sessions_ended: out.sessions, revoked: out.revoked },
     'account signed out everywhere',

@@ -172,7 +172,14 @@ async function setNewPassword(c: SelfServiceContext, r: SelfServiceRequest): Pro
   const current = await c.store.users.get(user.id)
   if (current === undefined || current.password_hash !== user.password_hash) return linkExpired(r)
   await setPasswordHash(c.store, user, hash)
-  const out = await signOutEverywhere(c.store, c.revocations, user.id, 'password reset by e-mail')
+  // The password is set: a revocation that cannot reach Redis must not turn that into an error page
+  // (this node's store is cleared regardless; the other nodes' sessions lapse with their tokens).
+  const out = await signOutEverywhere(c.store, c.revocations, user.id, 'password reset by e-mail').catch(
+    (err: unknown) => {
+      c.logger.warn({ err, user_id: user.id }, 'password reset: subject revocation not recorded')
+      return { sessions: 0, artefacts: 0, revoked: false }
+    },
+  )
   await unlock(c.store, user.username)
   c.logger.info(
     {
