@@ -21,8 +21,6 @@ export class Mailer {
   readonly #transport: Transporter
   readonly #from: string
   readonly #logger: Logger
-  /** Messages handed to the server but not yet accepted (tests and shutdown can wait for them). */
-  #pending = new Set<Promise<void>>()
 
   constructor(email: NonNullable<IdentityConfig['email']>, logger: Logger) {
     const { smtp } = email
@@ -50,7 +48,7 @@ export class Mailer {
   /** Queues `message`; returns at once. */
   send(message: Message): void {
     const log = { kind: message.kind, user_id: message.userId }
-    const sending = this.#transport
+    void this.#transport
       .sendMail({ from: this.#from, to: message.to, subject: message.subject, text: message.text })
       .then(
         () => this.#logger.info(log, 'mail sent'),
@@ -60,12 +58,5 @@ export class Mailer {
             'mail not sent',
           ),
       )
-      .finally(() => this.#pending.delete(sending))
-    this.#pending.add(sending)
-  }
-
-  /** Resolves once every queued message was accepted or failed. */
-  async idle(): Promise<void> {
-    await Promise.all([...this.#pending])
   }
 }

@@ -24,7 +24,7 @@ import type { SelfServiceContext, SelfServiceRequest } from '../self-service.ts'
 import { sendPage } from '../views/page.ts'
 import { checkedForm, csrfFor, fail, notFound, withinLimit } from './forms.ts'
 import { openLink, sealLink } from './links.ts'
-import { activatePage, doneWithLinkPage, registerPage, registerSentPage } from './views.ts'
+import { activatePage, doneWithLinkPage, lifetime, registerPage, registerSentPage } from './views.ts'
 
 const PURPOSE = 'register'
 const email = z.email()
@@ -100,7 +100,7 @@ async function submit(c: SelfServiceContext, r: SelfServiceRequest): Promise<voi
   if (declaredInFile(c.identity, username) || (await c.store.users.findByUsername(username)) !== undefined)
     return showForm(c, r, 200, values, 'That username is not available. Choose another.')
   const ttl = c.identity.registration.link_ttl
-  const page = registerSentPage(Math.round(ttl / 3600))
+  const page = registerSentPage(ttl)
   sendPage(r.res, 200, page.title, page.body)
   setImmediate(() => {
     mailLink(c, address, username, password, r.clientIp).catch((err: unknown) =>
@@ -137,7 +137,7 @@ async function mailLink(
   c.mailer!.send({
     to: address,
     subject: 'Create your account',
-    text: `Open this link to create your account ${username}:\n\n${c.issuer}/register/verify?token=${token}\n\nThe link works for ${Math.round(ttl / 3600)} hours. If you did not ask for an account, ignore this message: nothing is created.\n`,
+    text: `Open this link to create your account ${username}:\n\n${c.issuer}/register/verify?token=${token}\n\nThe link works for ${lifetime(ttl)}. If you did not ask for an account, ignore this message: nothing is created.\n`,
     kind: 'registration',
   })
   c.logger.info({ ip }, 'registration link sent')

@@ -24,7 +24,7 @@ import type { SelfServiceContext, SelfServiceRequest } from '../self-service.ts'
 import { sendPage } from '../views/page.ts'
 import { checkedForm, csrfFor, fail, notFound, withinLimit } from './forms.ts'
 import { linkValid, peekLink, signLink } from './links.ts'
-import { doneWithLinkPage, newPasswordPage, resetRequestPage, resetSentPage } from './views.ts'
+import { doneWithLinkPage, lifetime, newPasswordPage, resetRequestPage, resetSentPage } from './views.ts'
 
 const PURPOSE = 'password-reset'
 const MAX_IDENTIFIER = 320
@@ -99,7 +99,7 @@ async function requestLink(c: SelfServiceContext, r: SelfServiceRequest): Promis
       'Too many reset requests came from your network. Try again later.',
     )
   }
-  const page = resetSentPage(Math.round(ttl / 60))
+  const page = resetSentPage(ttl)
   sendPage(r.res, 200, page.title, page.body)
   // After the answer: nothing below changes it, or how long it took.
   setImmediate(() => {
@@ -134,7 +134,7 @@ async function mailLink(c: SelfServiceContext, identifier: string, ip: string): 
   c.mailer!.send({
     to: user.email,
     subject: 'Reset your password',
-    text: `Someone (hopefully you) asked to reset the password of your account ${user.username}.\n\nOpen this link to set a new password:\n\n${c.issuer}/password-reset/confirm?token=${token}\n\nThe link works once, for ${Math.round(ttl / 60)} minutes. If you did not ask, ignore this message: your password stays as it is.\n`,
+    text: `Someone (hopefully you) asked to reset the password of your account ${user.username}.\n\nOpen this link to set a new password:\n\n${c.issuer}/password-reset/confirm?token=${token}\n\nThe link works once, for ${lifetime(ttl)}. If you did not ask, ignore this message: your password stays as it is.\n`,
     kind: 'password_reset',
     userId: user.id,
   })

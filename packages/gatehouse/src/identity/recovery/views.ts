@@ -23,11 +23,11 @@ ${error(v.error)}
   }
 }
 
-export function resetSentPage(minutes: number): Page {
+export function resetSentPage(ttl: number): Page {
   return {
     title: 'Check your e-mail',
     body: html`<h1>Check your e-mail</h1>
-<p role="status">If an account exists for what you entered, we have sent a link to its e-mail address. The link works once, for ${minutes} minutes.</p>`,
+<p role="status">If an account exists for what you entered, we have sent a link to its e-mail address. The link works once, for ${lifetime(ttl)}.</p>`,
   }
 }
 
@@ -92,11 +92,16 @@ ${error(v.error)}
   }
 }
 
-export function registerSentPage(hours: number): Page {
+/** A link's lifetime in words: minutes up to two hours, then hours. */
+export function lifetime(seconds: number): string {
+  return seconds < 7200 ? `${Math.round(seconds / 60)} minutes` : `${Math.round(seconds / 3600)} hours`
+}
+
+export function registerSentPage(ttl: number): Page {
   return {
     title: 'Check your e-mail',
     body: html`<h1>Check your e-mail</h1>
-<p role="status">We have sent a link to the address you entered. Your account is created when you open it (within ${hours} hours).</p>`,
+<p role="status">We have sent a link to the address you entered. Your account is created when you open it (within ${lifetime(ttl)}).</p>`,
   }
 }
 
