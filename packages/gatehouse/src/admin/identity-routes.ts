@@ -124,6 +124,8 @@ const SESSION: JsonSchema = {
     amr: { type: 'array', items: { type: 'string' } },
     clients: { type: 'array', items: { type: 'string' } },
     expires_at: { type: ['integer', 'null'] },
+    last_ip: { type: ['string', 'null'] },
+    user_agent: { type: ['string', 'null'] },
   },
 }
 
@@ -242,7 +244,7 @@ export function identityRoutes(): AdminRoute[] {
       path: '/identity/users/{user}/sessions',
       summary: 'A user’s sessions at the identity provider',
       description:
-        'Each session by its public `uid` (never its cookie value), when the person signed in (`login_at`, epoch seconds), how (`amr`), the clients it signed into and when it expires.',
+        'Each session by its public `uid` (never its cookie value), when the person signed in (`login_at`, epoch seconds), how (`amr`), the clients it signed into, when it expires, and the client address and User-Agent it was last used from (null when not recorded).',
       params: USER_PARAM,
       responses: { 200: { description: 'The sessions, oldest first.', schema: LIST_OF(SESSION) } },
       errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],

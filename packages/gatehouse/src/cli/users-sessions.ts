@@ -29,10 +29,11 @@ export async function userSessions(args: string[]): Promise<number> {
     if (sessions.length === 0) say(`'${user.username}' has no sessions`)
     else
       printTable(
-        ['SESSION', 'SIGNED IN', 'METHODS', 'CLIENTS', 'EXPIRES'],
+        ['SESSION', 'SIGNED IN', 'FROM', 'METHODS', 'CLIENTS', 'EXPIRES'],
         sessions.map((s) => [
           s.uid,
           when(s.login_at),
+          s.last_ip ?? '-',
           s.amr.join(',') || '-',
           s.clients.join(',') || '-',
           when(s.expires_at),

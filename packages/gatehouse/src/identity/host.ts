@@ -19,6 +19,7 @@ import type { RouteMetrics } from '../observability/metrics.ts'
 import type { Revocations } from '../redis/revocation.ts'
 import { openStore } from '../storage/open.ts'
 import type { Store } from '../storage/store.ts'
+import { recordSessionOrigins } from './account-page/session-origin.ts'
 import { LoginThrottle } from './interactions/throttle.ts'
 import { publicJwk } from './keys/generate.ts'
 import type { ProviderKeys } from './keys/provider-keys.ts'
@@ -173,6 +174,7 @@ export class IdentityHost {
       trustProxy: settings.proxy.trusted_ips.length > 0,
       revocations,
     })
+    recordSessionOrigins(provider, this.store, this.#logger)
     const issuer = new URL(identity.issuer!)
     const basePath = issuer.pathname === '/' ? '' : issuer.pathname
     const throttle = new LoginThrottle(this.store.throttle, identity.login)

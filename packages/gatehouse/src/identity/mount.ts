@@ -15,6 +15,7 @@ import type Provider from 'oidc-provider'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import type { MountedIdentity } from '../pipeline/pipeline.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
+import { withRequestOrigin } from './account-page/session-origin.ts'
 import type { InteractionContext } from './interactions/context.ts'
 import { handleInteraction } from './interactions/handler.ts'
 import { handleSelfService, isSelfServicePath, type SelfServiceContext } from './self-service.ts'
@@ -89,7 +90,8 @@ export class IdentityMount implements MountedIdentity {
       handleInteraction(served.interactions, req, res, rest, clientIp).catch(() => res.destroy())
       return
     }
-    void callback(req, res)
+    const origin = { ip: clientIp, userAgent: String(req.headers['user-agent'] ?? '') }
+    void withRequestOrigin(origin, () => callback(req, res))
   }
 
   #clientIp(req: IncomingMessage): string {

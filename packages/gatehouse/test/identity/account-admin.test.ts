@@ -33,7 +33,16 @@ describe('account sessions on the admin API and the CLI', () => {
     assert.deepEqual(s!['clients'], ['web-app'])
     assert.deepEqual(s!['amr'], ['pwd'])
     assert.equal(typeof s!['login_at'], 'number')
-    assert.deepEqual(Object.keys(s!).sort(), ['amr', 'clients', 'expires_at', 'login_at', 'uid'])
+    assert.deepEqual(Object.keys(s!).sort(), [
+      'amr',
+      'clients',
+      'expires_at',
+      'last_ip',
+      'login_at',
+      'uid',
+      'user_agent',
+    ])
+    assert.equal(s!['last_ip'], '127.0.0.1')
 
     const cli = await runCli(['users', 'sessions', 'alice', '--config', gw.gh.configFile])
     assert.equal(cli.code, 0, cli.stderr)

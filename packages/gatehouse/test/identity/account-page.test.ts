@@ -215,7 +215,9 @@ describe('the account page, password reset and registration', { skip: NO_CHROMIU
     const context = await openContext(browser, 'desktop')
     const page = await openAccount(context, gw)
     assert.equal(await page.locator('ul.sessions > li').count(), 3)
-    assert.match((await page.locator('ul.sessions').textContent()) ?? '', /Applications: web-app/)
+    const list = (await page.locator('ul.sessions').textContent()) ?? ''
+    assert.match(list, /Applications: web-app/)
+    assert.match(list, /Last used from 127\.0\.0\.1, Chrome on Linux/)
     await assertClean(page)
 
     // Sign out the second browser's session (the newest one before this one).

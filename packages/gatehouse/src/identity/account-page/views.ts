@@ -4,6 +4,7 @@
  */
 import { html, type SafeHtml } from '../views/html.ts'
 import type { AccountView } from './sections.ts'
+import { describeAgent } from './session-origin.ts'
 
 export function when(seconds: number | null): string {
   if (seconds === null) return 'unknown time'
@@ -89,6 +90,7 @@ ${v.sessions.map((s) => {
   const apps = s.clients.filter((c) => c !== 'gatehouse-account')
   return html`<li>
 <strong>Signed in ${when(s.login_at)}</strong>${current && html` (this browser)`}<br>
+${s.last_ip !== null && html`<span class="muted">Last used from ${s.last_ip}${s.user_agent !== null && describeAgent(s.user_agent) !== '' ? `, ${describeAgent(s.user_agent)}` : ''}</span><br>`}
 <span class="muted">${apps.length > 0 ? `Applications: ${apps.join(', ')}` : 'No applications yet'}</span>
 ${
   !current &&

@@ -12,6 +12,7 @@
  */
 import type { Revocations } from '../../redis/revocation.ts'
 import type { Store } from '../../storage/store.ts'
+import { ORIGIN_MODEL } from '../account-page/session-origin.ts'
 
 export interface AccountSession {
   /** The session's public id. */
@@ -24,16 +25,33 @@ export interface AccountSession {
   /** Its grants (one per client). */
   readonly grants: readonly string[]
   readonly expires_at: number | null
+  /** Where it was last used from, when recorded (account-page/session-origin.ts). */
+  readonly last_ip: string | null
+  readonly user_agent: string | null
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
 export async function listSessions(store: Store, accountId: string): Promise<AccountSession[]> {
-  const records = await store.oidc.listByAccount('Session', accountId, nowSeconds())
-  return records.map((r) => sessionOf(r.payload, r.expires_at))
+  const now = nowSeconds()
+  const records = await store.oidc.listByAccount('Session', accountId, now)
+  const origins = new Map(
+    (await store.oidc.listByAccount(ORIGIN_MODEL, accountId, now)).map((o) => [o.id, o.payload]),
+  )
+  return records.map((r) => {
+    const origin = origins.get(String(r.payload['uid'] ?? ''))
+    return {
+      ...sessionOf(r.payload, r.expires_at),
+      last_ip: typeof origin?.['ip'] === 'string' ? origin['ip'] : null,
+      user_agent: typeof origin?.['userAgent'] === 'string' ? origin['userAgent'] : null,
+    }
+  })
 }
 
-function sessionOf(payload: Record<string, unknown>, expires: number | null): AccountSession {
+function sessionOf(
+  payload: Record<string, unknown>,
+  expires: number | null,
+): Omit<AccountSession, 'last_ip' | 'user_agent'> {
   const authorizations = (payload['authorizations'] ?? {}) as Record<string, { grantId?: unknown }>
   const loginTs = payload['loginTs']
   return {
@@ -59,6 +77,7 @@ export async function signOutSession(
   if (record === undefined) return false
   const session = sessionOf(record.payload, record.expires_at)
   await store.oidc.destroy('Session', record.id)
+  await store.oidc.destroy(ORIGIN_MODEL, uid)
   await revokeGrants(store, revocations, session.grants, reason)
   return true
 }
@@ -79,7 +98,10 @@ export async function signOutOthers(
   const kept = sessions.find((s) => s.id === keepSessionId)
   const keep = new Set(kept === undefined ? [] : sessionOf(kept.payload, kept.expires_at).grants)
   const others = sessions.filter((s) => s.id !== keepSessionId)
-  for (const s of others) await store.oidc.destroy('Session', s.id)
+  for (const s of others) {
+    await store.oidc.destroy('Session', s.id)
+    await store.oidc.destroy(ORIGIN_MODEL, String(s.payload['uid'] ?? ''))
+  }
   const grants = await store.oidc.listByAccount('Grant', accountId, now)
   await revokeGrants(
     store,
