@@ -7,6 +7,7 @@ import { newUserBody, passwordBody } from '../identity/manage/users.ts'
 import { addClient, deleteClient, listClients, showClient } from './identity-clients.ts'
 import { listProviderKeys, rotateBody, rotateProviderKeys } from './identity-keys.ts'
 import { deleteLink, listLinks } from './identity-links.ts'
+import { listUserSessions, signOutUser } from './identity-sessions.ts'
 import {
   addUser,
   deleteUser,
@@ -139,6 +140,19 @@ const LIST_OF = (items: JsonSchema): JsonSchema => ({
   required: ['data'],
 })
 
+const SESSION: JsonSchema = {
+  type: 'object',
+  properties: {
+    uid: { type: 'string' },
+    login_at: { type: ['integer', 'null'] },
+    amr: { type: 'array', items: { type: 'string' } },
+    clients: { type: 'array', items: { type: 'string' } },
+    expires_at: { type: ['integer', 'null'] },
+    last_ip: { type: ['string', 'null'] },
+    user_agent: { type: ['string', 'null'] },
+  },
+}
+
 const USER_PARAM = { user: 'The user: its id, or its username.' }
 const CLIENT_PARAM = { client: 'The client_id.' }
 const TAG_USERS = 'Identity: users'
@@ -269,6 +283,44 @@ export function identityRoutes(): AdminRoute[] {
       responses: { 204: { description: 'Removed.' } },
       errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],
       handle: deleteLink,
+    },
+    {
+      ...users,
+      method: 'GET',
+      path: '/identity/users/{user}/sessions',
+      summary: 'A user’s sessions at the identity provider',
+      description:
+        'Each session by its public `uid` (never its cookie value), when the person signed in (`login_at`, epoch seconds), how (`amr`), the clients it signed into, when it expires, and the client address and User-Agent it was last used from (null when not recorded).',
+      params: USER_PARAM,
+      responses: { 200: { description: 'The sessions, oldest first.', schema: LIST_OF(SESSION) } },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: listUserSessions,
+    },
+    {
+      ...users,
+      method: 'POST',
+      path: '/identity/users/{user}/signout',
+      summary: 'Sign a user out everywhere',
+      description:
+        'Deletes every session, grant, code and token of the account, and records a subject revocation, so internal tokens and gateway sessions issued until now end on every node (`POST /revocations` with `{"subject": "<id>"}`). Allowed for the configuration file’s users too: the user itself is unchanged.',
+      params: USER_PARAM,
+      responses: {
+        200: {
+          description: 'Signed out.',
+          schema: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              username: { type: 'string' },
+              sessions_ended: { type: 'integer' },
+              artefacts_deleted: { type: 'integer' },
+              subject_revoked: { type: 'boolean' },
+            },
+          },
+        },
+      },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_IDENTITY_SIGNOUT_INCOMPLETE', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: signOutUser,
     },
     {
       ...clients,

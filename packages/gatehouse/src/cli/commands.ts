@@ -206,6 +206,26 @@ export const COMMANDS: readonly CommandHelp[] = [
     examples: ['gatehouse users unlock alice --config gatehouse.yaml'],
   },
   {
+    name: 'users sessions',
+    args: 'USERNAME [--config FILE]',
+    summary: "list a user's sessions at the identity provider",
+    details: ['Allowed for every user, those the configuration file declares too.'],
+    options: [STORE_CONFIG],
+    env: ['GATEHOUSE_CONFIG'],
+    examples: ['gatehouse users sessions alice --config gatehouse.yaml'],
+  },
+  {
+    name: 'users signout',
+    args: 'USERNAME [--reason TEXT] [--config FILE]',
+    summary: 'sign a user out everywhere',
+    details: [
+      "Deletes every session, grant and token of the account from the store, and, when the configuration has a redis section, records a subject revocation there, so internal tokens and gateway sessions end on every node within a second. Without redis, use POST /identity/users/{user}/signout on each node's admin API for those.",
+    ],
+    options: [REASON, STORE_CONFIG],
+    env: ['GATEHOUSE_CONFIG'],
+    examples: ['gatehouse users signout alice --reason "lost phone" --config gatehouse.yaml'],
+  },
+  {
     name: 'users remove',
     args: 'USERNAME [--config FILE]',
     summary: 'delete a user',

@@ -32,8 +32,9 @@ import {
   splitSubcommand,
   withStore,
 } from './lib/store-command.ts'
+import { signOutUser, userSessions } from './users-sessions.ts'
 
-const SUBCOMMANDS = 'add, list, disable, enable, passwd, unlock, remove, links, unlink'
+const SUBCOMMANDS = 'add, list, disable, enable, passwd, unlock, remove, links, unlink, sessions, signout'
 
 export async function usersCommand(args: string[]): Promise<number> {
   const [sub, rest] = splitSubcommand(args)
@@ -64,6 +65,10 @@ export async function usersCommand(args: string[]): Promise<number> {
       return listLinks(rest)
     case 'unlink':
       return unlinkUser(rest)
+    case 'sessions':
+      return userSessions(rest)
+    case 'signout':
+      return signOutUser(rest)
     default:
       throw new UsageError(
         sub === undefined

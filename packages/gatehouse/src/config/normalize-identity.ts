@@ -11,6 +11,7 @@ import type { z } from 'zod'
 import { hashPasswordOnce, looksHashed, parsePhc } from '../crypto/argon2id.ts'
 import { checkExternalProviders } from './schema/external-providers.ts'
 import type { identityClient, identitySettings } from './schema/identity.ts'
+import { checkSelfService } from './schema/identity-self-service-rules.ts'
 
 type RawIdentity = z.output<typeof identitySettings>
 
@@ -90,6 +91,7 @@ export function normalizeIdentity(
         'is required when the identity provider is enabled; use {vault://env/GATEHOUSE_IDENTITY_SECRET}',
       )
   }
+  checkSelfService(raw, issue)
   if (raw.issuer !== undefined && new URL(raw.issuer).protocol === 'http:') {
     const host = new URL(raw.issuer).hostname
     if (!['localhost', '127.0.0.1', '[::1]'].includes(host))

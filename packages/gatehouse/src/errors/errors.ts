@@ -185,6 +185,11 @@ export const ERROR_CODES = {
     summary:
       'A DPoP-bound access token came without a valid DPoP proof (RFC 9449: signature by the bound key, htm, htu, iat, jti replay, ath), or the route requires DPoP and the token is not bound.',
   },
+  GH_ERR_IDENTITY_SIGNOUT_INCOMPLETE: {
+    status: 503,
+    summary:
+      "POST /identity/users/{user}/signout: the account's sessions, grants and tokens were deleted from the store, but the subject revocation could not be recorded in the shared revocations (Redis), so other nodes and internal tokens may not know yet; retry.",
+  },
   GH_ERR_IDENTITY_ENRICHMENT_UNAVAILABLE: {
     status: 503,
     summary:

@@ -30,7 +30,13 @@ function payloadOf(record: OidcRecord | undefined): AdapterPayload | undefined {
 
 export type AdapterClass = new (model: string) => Adapter
 
-export function storeAdapter(store: Store, logger: Logger, revocations: Revocations | null): AdapterClass {
+export function storeAdapter(
+  store: Store,
+  logger: Logger,
+  revocations: Revocations | null,
+  /** Clients the provider has built in (the account page's, issue 14), before the store's. */
+  builtInClient: (id: string) => AdapterPayload | undefined = () => undefined,
+): AdapterClass {
   /** The payload, unless revocations refuse it (then its grant, or itself, is deleted). */
   const unrevoked = async (
     model: string,
@@ -66,7 +72,7 @@ export function storeAdapter(store: Store, logger: Logger, revocations: Revocati
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
-      if (this.model === 'Client') return findClient(store, logger, id)
+      if (this.model === 'Client') return builtInClient(id) ?? findClient(store, logger, id)
       return unrevoked(this.model, id, payloadOf(await store.oidc.find(this.model, id, nowSeconds())))
     }
 

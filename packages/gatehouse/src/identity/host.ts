@@ -16,8 +16,10 @@ import type { GatewaySettings } from '../config/model.ts'
 import { storageLocation } from '../config/schema/storage.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { RouteMetrics } from '../observability/metrics.ts'
+import type { Revocations } from '../redis/revocation.ts'
 import { openStore } from '../storage/open.ts'
 import type { Store } from '../storage/store.ts'
+import { recordSessionOrigins } from './account-page/session-origin.ts'
 import { Brokers } from './broker/registry.ts'
 import { LoginThrottle } from './interactions/throttle.ts'
 import { publicJwk } from './keys/generate.ts'
@@ -33,10 +35,13 @@ import {
 } from './keys/rotation.ts'
 import { pollIntervalMs } from './keys/schedule.ts'
 import { signingJwks } from './keys/signing-keys.ts'
+import { type AccountSession, listSessions, type SignedOut, signOutEverywhere } from './manage/sessions.ts'
 import { IdentityMount } from './mount.ts'
 import { buildProvider } from './provider.ts'
+import { Mailer } from './recovery/mailer.ts'
 import { IdentityRevocations } from './revocations.ts'
 import { csrfKey } from './secrets.ts'
+import { selfServiceKeys } from './self-service.ts'
 
 export const CLEANUP_INTERVAL_MS = 60_000
 /**
@@ -74,6 +79,8 @@ export class IdentityHost {
   /** Serialises rebuilds: a reload and a key poll never build at once. */
   #queue: Promise<unknown> = Promise.resolve()
   #closed = false
+  /** The revocations the provider being served checks (the running configuration's `redis`). */
+  #currentRevocations: Revocations | null = null
 
   /** Opens the store and serves the provider of `settings` (identity enabled). */
   static async start(settings: GatewaySettings, options: IdentityHostOptions): Promise<IdentityHost> {
@@ -158,15 +165,20 @@ export class IdentityHost {
     const version = await this.store.keys.version()
     const keys = await this.store.keys.list()
     const jwks = signingJwks(keys, identity)
+    const revocations = this.#revocations.use(settings.redis)
+    this.#currentRevocations = revocations
     const provider = buildProvider({
       identity,
       store: this.store,
       logger: this.#logger,
       jwks,
       trustProxy: settings.proxy.trusted_ips.length > 0,
-      revocations: this.#revocations.use(settings.redis),
+      revocations,
     })
+    recordSessionOrigins(provider, this.store, this.#logger)
     const issuer = new URL(identity.issuer!)
+    const basePath = issuer.pathname === '/' ? '' : issuer.pathname
+    const throttle = new LoginThrottle(this.store.throttle, identity.login)
     // Before the provider serves: a token it signs must verify on the very next request.
     const published = jwks.map(publicJwk)
     this.#providerKeys?.publish(identity.issuer!, published, () => this.#serially(() => this.#follow()))
@@ -180,9 +192,21 @@ export class IdentityHost {
         identity,
         logger: this.#logger,
         csrfKey: csrfKey(identity.secret!),
-        throttle: new LoginThrottle(this.store.throttle, identity.login),
-        basePath: issuer.pathname === '/' ? '' : issuer.pathname,
+        throttle,
+        basePath,
         brokers: new Brokers(identity),
+      },
+      selfService: {
+        provider,
+        store: this.store,
+        identity,
+        logger: this.#logger,
+        throttle,
+        basePath,
+        issuer: identity.issuer!,
+        revocations,
+        mailer: identity.email !== undefined ? new Mailer(identity.email, this.#logger) : null,
+        keys: selfServiceKeys(identity.secret!),
       },
     })
     this.#keysVersion = version
@@ -270,6 +294,20 @@ export class IdentityHost {
       return withdrawal
     })
     return done ?? null
+  }
+
+  /** The provider sessions of the account (issue 14: account page, admin API). */
+  listSessions(userId: string): Promise<AccountSession[]> {
+    return listSessions(this.store, userId)
+  }
+
+  /**
+   * Ends every session, grant and token of the account, and records a subject revocation so internal
+   * tokens and gateway sessions end on every node (issue 14). Rejects when the revocation could not be
+   * recorded (the store is cleared all the same).
+   */
+  signOutEverywhere(userId: string, reason: string): Promise<SignedOut> {
+    return signOutEverywhere(this.store, this.#currentRevocations, userId, reason)
   }
 
   /** A `key` revocation heard (from any node): withdraws it here too when it is one of ours. */

@@ -15,10 +15,12 @@ import type Provider from 'oidc-provider'
 import type { RouteMetrics } from '../observability/metrics.ts'
 import type { MountedIdentity } from '../pipeline/pipeline.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
+import { withRequestOrigin } from './account-page/session-origin.ts'
 import { handleBrokerCallback } from './broker/callback.ts'
 import { CALLBACK_PATH } from './broker/registry.ts'
 import type { InteractionContext } from './interactions/context.ts'
 import { handleInteraction } from './interactions/handler.ts'
+import { handleSelfService, isSelfServicePath, type SelfServiceContext } from './self-service.ts'
 import { errorPage } from './views/messages.ts'
 import { sendPage } from './views/page.ts'
 
@@ -26,6 +28,8 @@ import { sendPage } from './views/page.ts'
 export interface ServedProvider {
   readonly provider: Provider
   readonly interactions: InteractionContext
+  /** The account, reset and registration pages (issue 14). */
+  readonly selfService?: SelfServiceContext | undefined
 }
 
 export interface IdentityMountOptions {
@@ -79,6 +83,11 @@ export class IdentityMount implements MountedIdentity {
     const rest = path.slice(this.#path.length) || '/'
     req.url = rest + query
     const clientIp = this.#clientIp(req)
+    if (served.selfService !== undefined && isSelfServicePath(rest)) {
+      const r = { req, res, path: rest, query: new URLSearchParams(query.slice(1)), clientIp }
+      handleSelfService(served.selfService, r).catch(() => res.destroy())
+      return
+    }
     if (rest.startsWith('/interaction/')) {
       handleInteraction(served.interactions, req, res, rest, clientIp).catch(() => res.destroy())
       return
@@ -87,7 +96,8 @@ export class IdentityMount implements MountedIdentity {
       brokerCallback(served.interactions, req, res, query, clientIp)
       return
     }
-    void callback(req, res)
+    const origin = { ip: clientIp, userAgent: String(req.headers['user-agent'] ?? '') }
+    void withRequestOrigin(origin, () => callback(req, res))
   }
 
   #clientIp(req: IncomingMessage): string {

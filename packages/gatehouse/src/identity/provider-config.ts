@@ -18,12 +18,19 @@
  *   issuer (provider.ts), the session cookie scoped to the issuer's path.
  */
 import type { JWK } from 'jose'
-import { type Client, type Configuration, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider'
+import {
+  type AdapterPayload,
+  type Client,
+  type Configuration,
+  interactionPolicy,
+  type KoaContextWithOIDC,
+} from 'oidc-provider'
 import type { IdentityConfig } from '../config/normalize-identity.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { Revocations } from '../redis/revocation.ts'
 import type { Store } from '../storage/store.ts'
 import { findAccountIn } from './account.ts'
+import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-page/account-client.ts'
 import { storeAdapter } from './adapter.ts'
 import { SCOPE_CLAIMS } from './claims.ts'
 import { EXTRA_CLIENT_METADATA } from './client-metadata.ts'
@@ -64,7 +71,11 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
     )
 
   return {
-    adapter: storeAdapter(o.store, o.logger, o.revocations ?? null),
+    adapter: storeAdapter(o.store, o.logger, o.revocations ?? null, (id) =>
+      id === ACCOUNT_CLIENT_ID && identity.account.enabled
+        ? (accountClientMetadata(identity.issuer!) as AdapterPayload)
+        : undefined,
+    ),
     jwks: { keys: o.jwks.map((k) => ({ ...k })) as never },
     cookies: {
       keys: [cookieKey(identity.secret!)],

@@ -422,6 +422,27 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         assert.ok(await store.oidc.find('Session', 's', T0))
       })
 
+      it("lists an account's artefacts of one model, oldest first and unexpired, and deletes all of them", async () => {
+        await store.oidc.upsert('Session', 's2', { accountId: 'a1', uid: 'u2', iat: T0 + 5 }, 600, T0)
+        await store.oidc.upsert('Session', 's1', { accountId: 'a1', uid: 'u1', iat: T0 }, 600, T0)
+        await store.oidc.upsert('Session', 'gone', { accountId: 'a1', iat: T0 }, 10, T0)
+        await store.oidc.upsert('Session', 'theirs', { accountId: 'a2', iat: T0 }, 600, T0)
+        await store.oidc.upsert('RefreshToken', 'r1', { accountId: 'a1', grantId: 'g1' }, 600, T0)
+        await store.oidc.upsert('AccessToken', 'cc', { clientId: 'c' }, 600, T0)
+        const listed = await store.oidc.listByAccount('Session', 'a1', T0 + 20)
+        assert.deepEqual(
+          listed.map((r) => [r.id, r.payload.uid]),
+          [
+            ['s1', 'u1'],
+            ['s2', 'u2'],
+          ],
+        )
+        assert.equal(await store.oidc.deleteByAccount('a1'), 4)
+        assert.equal(await store.oidc.find('RefreshToken', 'r1', T0), undefined)
+        assert.ok(await store.oidc.find('Session', 'theirs', T0))
+        assert.ok(await store.oidc.find('AccessToken', 'cc', T0))
+      })
+
       it('finds by uid and by user code within the model, never an expired one', async () => {
         await store.oidc.upsert('Session', 's1', { uid: 'uid-1' }, 60, T0)
         await store.oidc.upsert('DeviceCode', 'd1', { userCode: 'ABCD-EFGH' }, 60, T0)

@@ -174,6 +174,14 @@ export interface OidcStore {
   revokeByGrantId(grantId: string): Promise<void>
   /** Deletes expired artefacts; returns how many. */
   deleteExpired(now: number): Promise<number>
+  /** The unexpired artefacts of `model` that belong to the account, oldest first (issue 14, account page). */
+  listByAccount(
+    model: string,
+    accountId: string,
+    now: number,
+  ): Promise<(OidcRecord & { readonly id: string })[]>
+  /** Deletes every artefact (any model) of the account; returns how many. */
+  deleteByAccount(accountId: string): Promise<number>
 }
 
 export interface KeyStore {

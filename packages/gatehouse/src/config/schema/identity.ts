@@ -6,6 +6,12 @@
  */
 import { z } from 'zod'
 import { externalProviders } from './external-providers.ts'
+import {
+  identityAccount,
+  identityEmail,
+  identityPasswordReset,
+  identityRegistration,
+} from './identity-self-service.ts'
 import { name } from './typedefs.ts'
 
 const seconds = (max: number) => z.int().min(1).max(max)
@@ -233,6 +239,10 @@ export const identitySettings = z
       .default([])
       .describe('Users seeded into the store at load (others: `gatehouse users add`).'),
     external_providers: externalProviders,
+    account: identityAccount,
+    email: identityEmail,
+    registration: identityRegistration,
+    password_reset: identityPasswordReset,
   })
   .prefault({})
   .describe('The built-in OAuth 2.0 / OpenID Connect identity provider.')

@@ -34,6 +34,8 @@ export async function showLogin(
       action: `${base}/broker/${b.config.name}`,
       label: b.config.display_name,
     })),
+    resetUrl: c.identity.password_reset.enabled ? `${c.basePath}/password-reset` : undefined,
+    registerUrl: c.identity.registration.enabled ? `${c.basePath}/register` : undefined,
   })
   sendPage(r.res, status, page.title, page.body)
 }

@@ -10,6 +10,10 @@ export interface LoginView {
   readonly error?: string | undefined
   /** "Sign in with …" buttons (identity.external_providers), each a form posting to `action`. */
   readonly brokers?: readonly { readonly action: string; readonly label: string }[] | undefined
+  /** "Forgot password?" (issue 14), when password reset is on. */
+  readonly resetUrl?: string | undefined
+  /** "Create an account" (issue 14), when registration is on. */
+  readonly registerUrl?: string | undefined
 }
 
 export function loginPage(v: LoginView): { title: string; body: SafeHtml } {
@@ -27,6 +31,8 @@ ${v.error !== undefined && html`<p id="login-error" class="error" role="alert">$
 <input type="password" id="password" name="password" autocomplete="current-password" required${v.error !== undefined && html` autofocus`}${describedBy !== undefined && html` aria-describedby="${describedBy}"`}>
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>
+${v.resetUrl !== undefined && html`<p><a href="${v.resetUrl}">Forgot password?</a></p>`}
+${v.registerUrl !== undefined && html`<p>New here? <a href="${v.registerUrl}">Create an account</a></p>`}
 ${brokerButtons(v)}
 <form method="post" action="${v.abortAction}">
 <input type="hidden" name="csrf" value="${v.csrf}">

@@ -33,6 +33,7 @@ export class SqlOidcStore implements OidcStore {
       grant_id: stringOrNull(payload.grantId),
       uid: stringOrNull(payload.uid),
       user_code: stringOrNull(payload.userCode),
+      account_id: stringOrNull(payload.accountId),
       expires_at: expiresInSeconds === undefined ? null : now + expiresInSeconds,
       consumed_at: null,
     }
@@ -45,6 +46,7 @@ export class SqlOidcStore implements OidcStore {
           grant_id: eb.ref('excluded.grant_id'),
           uid: eb.ref('excluded.uid'),
           user_code: eb.ref('excluded.user_code'),
+          account_id: eb.ref('excluded.account_id'),
           expires_at: eb.ref('excluded.expires_at'),
         })),
       )
@@ -87,6 +89,37 @@ export class SqlOidcStore implements OidcStore {
       .deleteFrom('oidc_artifacts')
       .where('expires_at', 'is not', null)
       .where('expires_at', '<=', now)
+      .executeTakeFirst()
+    return Number(result.numDeletedRows)
+  }
+
+  async listByAccount(
+    model: string,
+    accountId: string,
+    now: number,
+  ): Promise<(OidcRecord & { readonly id: string })[]> {
+    const rows = await this.#ctx.db
+      .selectFrom('oidc_artifacts')
+      .select(['id', 'payload', 'expires_at', 'consumed_at'])
+      .where('account_id', '=', accountId)
+      .where('model', '=', model)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .execute()
+    const records = rows.map((row) => ({
+      id: row.id,
+      payload: this.#ctx.dialect.readJson(row.payload) as Record<string, unknown>,
+      expires_at: row.expires_at,
+      consumed_at: row.consumed_at,
+    }))
+    const iat = (r: { payload: Record<string, unknown> }) =>
+      typeof r.payload.iat === 'number' ? r.payload.iat : 0
+    return records.sort((a, b) => iat(a) - iat(b) || (a.id < b.id ? -1 : 1))
+  }
+
+  async deleteByAccount(accountId: string): Promise<number> {
+    const result = await this.#ctx.db
+      .deleteFrom('oidc_artifacts')
+      .where('account_id', '=', accountId)
       .executeTakeFirst()
     return Number(result.numDeletedRows)
   }

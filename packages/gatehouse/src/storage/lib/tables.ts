@@ -57,6 +57,8 @@ export interface OidcRow {
   user_code: string | null
   expires_at: number | null
   consumed_at: number | null
+  /** The payload's accountId (migration 005), for the account page's session list and sign-out. */
+  account_id: string | null
 }
 
 export interface SigningKeyRow {

@@ -10,6 +10,7 @@ import type { SqlDialect } from '../lib/dialect.ts'
 import * as m001 from './001_identity.ts'
 import * as m002 from './002_entities.ts'
 import * as m004 from './004_identity_links.ts'
+import * as m005 from './005_account.ts'
 
 /** The column types a migration may need to tell the dialects apart. */
 export type MigrationDialect = Pick<SqlDialect, 'name' | 'jsonType' | 'rawJsonType' | 'flagType'>
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, GatehouseMigration>> = Object.f
   '001_identity': m001,
   '002_entities': m002,
   '004_identity_links': m004,
+  '005_account': m005,
 })
 
 /** The migrations as kysely's Migrator runs them, for one dialect. */
