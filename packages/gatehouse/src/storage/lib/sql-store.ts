@@ -8,6 +8,7 @@ import { SqlClientStore } from './clients.ts'
 import type { SqlContext } from './context.ts'
 import type { SqlDialect } from './dialect.ts'
 import { SqlEntityStore } from './entities.ts'
+import { SqlFactorStore } from './factors.ts'
 import { SqlKeyStore } from './keys.ts'
 import { checkSchema, migrateToLatest } from './migrate.ts'
 import { SqlOidcStore } from './oidc.ts'
@@ -20,6 +21,7 @@ export class SqlStore implements Store {
   readonly oidc: SqlOidcStore
   readonly keys: SqlKeyStore
   readonly throttle: SqlThrottleStore
+  readonly factors: SqlFactorStore
   readonly entities: SqlEntityStore
   readonly #db: Kysely<unknown>
   readonly #dialect: SqlDialect
@@ -34,6 +36,7 @@ export class SqlStore implements Store {
     this.oidc = new SqlOidcStore(ctx)
     this.keys = new SqlKeyStore(ctx)
     this.throttle = new SqlThrottleStore(ctx)
+    this.factors = new SqlFactorStore(ctx)
     this.entities = new SqlEntityStore(ctx)
   }
 

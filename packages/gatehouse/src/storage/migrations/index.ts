@@ -9,6 +9,7 @@ import type { MigrationProvider } from 'kysely/migration'
 import type { SqlDialect } from '../lib/dialect.ts'
 import * as m001 from './001_identity.ts'
 import * as m002 from './002_entities.ts'
+import * as m003 from './003_factors.ts'
 
 /** The column types a migration may need to tell the dialects apart. */
 export type MigrationDialect = Pick<SqlDialect, 'name' | 'jsonType' | 'rawJsonType' | 'flagType'>
@@ -20,6 +21,7 @@ export interface GatehouseMigration {
 export const MIGRATIONS: Readonly<Record<string, GatehouseMigration>> = Object.freeze({
   '001_identity': m001,
   '002_entities': m002,
+  '003_factors': m003,
 })
 
 /** The migrations as kysely's Migrator runs them, for one dialect. */
