@@ -206,6 +206,23 @@ export const COMMANDS: readonly CommandHelp[] = [
     examples: ['gatehouse users unlock alice --config gatehouse.yaml'],
   },
   {
+    name: 'users mfa',
+    args: 'list|reset|set USERNAME [off|optional|required|none] [--config FILE]',
+    summary: "a user's second factors: list them (never a secret), reset them, set the user's own policy",
+    details: [
+      '`reset` removes every second factor and recovery code (a lost device); where a policy requires a second factor, the user sets one up again at the next sign-in.',
+      "`set` gives the user a policy of their own (`none` removes it); the strictest of the user's, the client's `mfa` and `identity.mfa` applies.",
+      'Allowed for every user, those the configuration file declares too.',
+    ],
+    options: [STORE_CONFIG],
+    env: ['GATEHOUSE_CONFIG'],
+    examples: [
+      'gatehouse users mfa list alice --config gatehouse.yaml',
+      'gatehouse users mfa reset alice --config gatehouse.yaml',
+      'gatehouse users mfa set alice required --config gatehouse.yaml',
+    ],
+  },
+  {
     name: 'users remove',
     args: 'USERNAME [--config FILE]',
     summary: 'delete a user',

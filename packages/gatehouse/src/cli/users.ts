@@ -30,8 +30,9 @@ import {
   splitSubcommand,
   withStore,
 } from './lib/store-command.ts'
+import { usersMfaCommand } from './users-mfa.ts'
 
-const SUBCOMMANDS = 'add, list, disable, enable, passwd, unlock, remove'
+const SUBCOMMANDS = 'add, list, disable, enable, passwd, unlock, remove, mfa'
 
 export async function usersCommand(args: string[]): Promise<number> {
   const [sub, rest] = splitSubcommand(args)
@@ -58,6 +59,8 @@ export async function usersCommand(args: string[]): Promise<number> {
       })
     case 'unlock':
       return unlockUser(rest)
+    case 'mfa':
+      return usersMfaCommand(rest)
     default:
       throw new UsageError(
         sub === undefined

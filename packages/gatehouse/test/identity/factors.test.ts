@@ -10,6 +10,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { decodeJwt } from 'jose'
 import type { Store } from '../../src/storage/store.ts'
+import { runCli } from '../harness/gatehouse.ts'
 import { Browser } from './support/browser.ts'
 import {
   awayFromStepEdge,
@@ -330,5 +331,26 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     const later = new Browser()
     const again = await start(later, 'plain')
     assert.ok((await password(later, again.step, HUGO)) instanceof URL)
+  })
+
+  it('lists, resets and sets with gatehouse users mfa, as the admin API does', async () => {
+    const cli = (...args: string[]) => runCli(['users', 'mfa', ...args, '--config', gw.gh.configFile])
+    const frank = (await store.users.findByUsername('frank'))!
+    const list = await cli('list', 'frank')
+    assert.equal(list.code, 0, list.stderr)
+    assert.match(list.stdout, /\btotp\b/)
+    assert.match(list.stdout, /recovery codes left: 0; own policy: none/)
+    const set = await cli('set', 'frank', 'required')
+    assert.deepEqual([set.stdout, set.code], ["mfa policy of 'frank' set to required\n", 0])
+    assert.equal(await store.factors.policy(frank.id), 'required')
+    assert.equal((await cli('set', 'frank', 'sometimes')).code, 2)
+    const reset = await cli('reset', 'frank')
+    assert.deepEqual(
+      [reset.stdout, reset.code],
+      ["removed 1 second factor and the recovery codes of 'frank'\n", 0],
+    )
+    assert.deepEqual(await store.factors.list(frank.id), [])
+    const nobody = await cli('reset', 'nobody')
+    assert.deepEqual([nobody.stderr, nobody.code], ["gatehouse: no user 'nobody'\n", 1])
   })
 })
