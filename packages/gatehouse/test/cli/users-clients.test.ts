@@ -67,7 +67,7 @@ describe('gatehouse migrate', () => {
     const first = await run(['migrate'])
     assert.equal(
       first.stdout,
-      `applied 001_identity\napplied 002_entities\n${database}: schema up to date (2 migrations applied)\n`,
+      `applied 001_identity\napplied 002_entities\napplied 003_factors\n${database}: schema up to date (3 migrations applied)\n`,
     )
     assert.equal(first.code, 0)
     const again = await runCli(['migrate'], { ...ENV, GATEHOUSE_CONFIG: file })
@@ -263,7 +263,7 @@ describe('gatehouse users', () => {
     const none = await run(['users'])
     assert.match(
       none.stderr,
-      /^gatehouse: users needs a command \(add, list, disable, enable, passwd, unlock, remove\)/,
+      /^gatehouse: users needs a command \(add, list, disable, enable, passwd, unlock, mfa, remove\)/,
     )
     assert.match(none.stderr, USERS_USAGE)
     assert.equal(none.code, 2)

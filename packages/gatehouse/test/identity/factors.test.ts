@@ -242,6 +242,8 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     await gw.gh.waitForLog(
       (l) => l.msg === 'second factor failed' && l.user_id === erin.id && l.locked === 'account',
     )
+    // Counted against the address as well, as wrong passwords are.
+    assert.ok(((await store.throttle.get('ip:127.0.0.1'))?.failures ?? 0) >= 3)
     // Locked: the right password is refused now, as after wrong passwords.
     const later = new Browser()
     const retry = await start(later, 'spa')
