@@ -115,7 +115,8 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
           app('spa', { mfa: 'optional' }),
           app('plain'),
           app('portal', {
-            scopes: ['openid', 'profile', 'orders:read'],
+            grant_types: ['authorization_code', 'refresh_token'],
+            scopes: ['openid', 'profile', 'offline_access', 'orders:read'],
             resources: [ORDERS_API],
             mfa: 'optional',
           }),
@@ -182,13 +183,19 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
 
   it('asks the code after the password when the user has a factor; the access token carries acr, amr and auth_time', async () => {
     const browser = new Browser()
-    const { step, exchange } = await start(browser, 'portal', { scope: 'openid profile orders:read' })
+    const { step, exchange } = await start(browser, 'portal', {
+      scope: 'openid profile offline_access orders:read',
+      prompt: 'consent',
+    })
     const second = await password(browser, step, DAVE)
     assert.equal(titleOf(second), 'Verify it is you')
     assert.doesNotMatch(page(second), /name="password"/)
     await awayFromStepEdge()
     daveCode = totpCode(daveSecret, 1)
-    const tokens = await exchange(await submit(browser, second, origin, '/otp', { code: daveCode }))
+    // prompt=consent (offline_access needs it): the consent page comes after both factors.
+    const consent = await submit(browser, second, origin, '/otp', { code: daveCode })
+    assert.equal(titleOf(consent), 'Allow access')
+    const tokens = await exchange(await submit(browser, consent, origin, '/confirm', { decision: 'allow' }))
     assert.deepEqual(tokens.claims()!.amr, ['pwd', 'otp', 'mfa'])
     const { payload } = await new TokenVerifier(await config('portal')).accessToken(
       tokens.access_token,
@@ -197,6 +204,17 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     assert.deepEqual(payload.amr, ['pwd', 'otp', 'mfa'])
     assert.equal(payload.acr, ACR_2FA)
     assert.equal(payload.auth_time, tokens.claims()!.auth_time)
+    // A refreshed access token still says how the user signed in.
+    assert.ok(tokens.refresh_token, 'a refresh token')
+    const refreshed = await client.refreshTokenGrant(await config('portal'), tokens.refresh_token, {
+      resource: ORDERS_API,
+    })
+    const again = await new TokenVerifier(await config('portal')).accessToken(
+      refreshed.access_token,
+      ORDERS_API,
+    )
+    assert.deepEqual([again.payload.amr, again.payload.acr], [['pwd', 'otp', 'mfa'], ACR_2FA])
+    assert.equal(again.payload.auth_time, payload.auth_time)
   })
 
   it('refuses a code that was already used, and counts it as a failure', async () => {
@@ -288,6 +306,10 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     const end = await password(browser, step, GINA)
     assert.ok(end instanceof URL)
     assert.equal(end.searchParams.get('error'), 'unmet_authentication_requirements')
+    // Where the policy lets users enrol (the client's optional), the same request sets an app up instead.
+    const other = new Browser()
+    const optional = await start(other, 'spa', { acr_values: ACR_2FA })
+    assert.equal(titleOf(await password(other, optional.step, GINA)), 'Set up two-step verification')
   })
 
   it("shows a user's factors on the admin API without secrets, resets them, and the next sign-in enrols again", async () => {
