@@ -233,7 +233,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'clients add',
-    args: 'CLIENT_ID [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant G]... [--scope S]... [--resource URI]... [--public] [--first-party] [--name NAME] [--config FILE]',
+    args: 'CLIENT_ID [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant G]... [--scope S]... [--resource URI]... [--public] [--first-party] [--mfa off|optional|required] [--name NAME] [--config FILE]',
     summary: "add an OAuth client to the identity provider's store",
     details: [
       "A confidential client's secret is generated, printed once, and stored only as a hash keyed by identity.secret.",
@@ -251,6 +251,11 @@ export const COMMANDS: readonly CommandHelp[] = [
       { flag: '--resource', value: 'URI', repeat: true, text: 'a resource indicator (identity.resources)' },
       { flag: '--public', text: 'a public client (no secret, PKCE)' },
       { flag: '--first-party', text: 'skip the consent screen' },
+      {
+        flag: '--mfa',
+        value: 'POLICY',
+        text: 'second factor for its sign-ins: off, optional or required (the strictest of this, the user’s and identity.mfa applies)',
+      },
       { flag: '--name', value: 'NAME', text: 'the name shown on the consent screen' },
       STORE_CONFIG,
     ],

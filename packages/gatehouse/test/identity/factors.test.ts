@@ -357,7 +357,7 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     assert.ok((await password(later, again.step, HUGO)) instanceof URL)
   })
 
-  it('lists, resets and sets with gatehouse users mfa, as the admin API does', async () => {
+  it('lists, resets and sets with gatehouse users mfa, as the admin API does, and adds a client with its own mfa', async () => {
     const cli = (...args: string[]) => runCli(['users', 'mfa', ...args, '--config', gw.gh.configFile])
     const frank = (await store.users.findByUsername('frank'))!
     const list = await cli('list', 'frank')
@@ -374,6 +374,24 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
       ["removed 1 second factor and the recovery codes of 'frank'\n", 0],
     )
     assert.deepEqual(await store.factors.list(frank.id), [])
+    const addClient = (mfa: string) =>
+      runCli([
+        'clients',
+        'add',
+        `cli-${mfa}`,
+        '--public',
+        '--redirect-uri',
+        CALLBACK,
+        '--mfa',
+        mfa,
+        '--config',
+        gw.gh.configFile,
+      ])
+    assert.equal((await addClient('required')).code, 0)
+    assert.equal((await store.clients.get('cli-required'))?.mfa, 'required')
+    const badClient = await addClient('sometimes')
+    assert.equal(badClient.code, 2)
+    assert.match(badClient.stderr, /--mfa 'sometimes'/)
     const nobody = await cli('reset', 'nobody')
     assert.deepEqual([nobody.stderr, nobody.code], ["gatehouse: no user 'nobody'\n", 1])
   })
