@@ -7,8 +7,12 @@
  * tokens are checked by openid-client and jose. The pages in a real browser: factors-browser.test.ts.
  */
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { decodeJwt } from 'jose'
+import { Secret } from 'otpauth'
+import { sealSecret } from '../../src/identity/factors/seal.ts'
+import { factorSealKey } from '../../src/identity/secrets.ts'
 import type { Store } from '../../src/storage/store.ts'
 import { runCli } from '../harness/gatehouse.ts'
 import { Browser } from './support/browser.ts'
@@ -38,6 +42,7 @@ const ERIN = user('erin')
 const FRANK = user('frank')
 const GINA = user('gina')
 const HUGO = user('hugo')
+const JADE = user('jade')
 const ACR_1FA = 'urn:gatehouse:acr:1fa'
 const ACR_2FA = 'urn:gatehouse:acr:2fa'
 const WRONG_CODE = 'That code is not valid.'
@@ -109,7 +114,7 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
       identity: {
         mfa: 'off',
         login: { max_failures: 3, lockout: 600, backoff: 1 },
-        users: [DAVE, ERIN, FRANK, GINA, HUGO],
+        users: [DAVE, ERIN, FRANK, GINA, HUGO, JADE],
         clients: [
           app('secure-app', { mfa: 'required' }),
           app('spa', { mfa: 'optional' }),
@@ -394,5 +399,30 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     assert.match(badClient.stderr, /--mfa 'sometimes'/)
     const nobody = await cli('reset', 'nobody')
     assert.deepEqual([nobody.stderr, nobody.code], ["gatehouse: no user 'nobody'\n", 1])
+  })
+
+  it('refuses codes of a factor sealed under another identity.secret, saying so in the log, without failing', async () => {
+    const jade = (await store.users.findByUsername('jade'))!
+    const secret = new Secret({ size: 20 }).base32
+    const id = randomUUID()
+    const otherKey = factorSealKey('another-identity-secret-0123456789abcdefghij')
+    await store.factors.insert({
+      id,
+      user_id: jade.id,
+      kind: 'totp',
+      name: 'Old app',
+      secret: sealSecret(otherKey, id, secret),
+      last_step: null,
+      created_at: 0,
+      last_used_at: null,
+    })
+    const browser = new Browser()
+    const { step } = await start(browser, 'spa')
+    const refused = await submit(browser, await password(browser, step, JADE), origin, '/otp', {
+      code: totpCode(secret),
+    })
+    assert.equal(refused instanceof URL ? 0 : refused.status, 200)
+    assert.ok(page(refused).includes(WRONG_CODE))
+    await gw.gh.waitForLog((l) => l.reason === 'factor_secret_unusable' && l.factor_id === id)
   })
 })

@@ -20,7 +20,7 @@ import { clientFacts } from '../client-metadata.ts'
 import { acrOf, amrOf, asksTwoFactors } from '../factors/policy.ts'
 import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode } from '../factors/recovery-codes.ts'
 import { secondStepFor } from '../factors/requirement.ts'
-import { openSecret, sealSecret } from '../factors/seal.ts'
+import { FactorSecretError, openSecret, sealSecret } from '../factors/seal.ts'
 import { groupedKey, matchTotp, newTotpSecret, qrSvg, totpUri } from '../factors/totp.ts'
 import { factorSealKey, recoveryCodeKey } from '../secrets.ts'
 import { enrolPage, recoveryCodesPage } from '../views/enrol.ts'
@@ -225,7 +225,16 @@ export function submitCode(
     const typed = code.replace(/\s/g, '')
     for (const factor of await c.store.factors.list(user.id)) {
       if (factor.kind !== 'totp') continue
-      const step = matchTotp(openSecret(key, factor.id, factor.secret), typed, now * 1000)
+      const secret = openedOrNull(key, factor)
+      if (secret === null) {
+        // Sealed under another identity.secret: unusable until that secret is restored (or a reset).
+        c.logger.warn(
+          { user_id: user.id, factor_id: factor.id, reason: 'factor_secret_unusable' },
+          'second factor unusable',
+        )
+        continue
+      }
+      const step = matchTotp(secret, typed, now * 1000)
       if (step === null) continue
       if (await c.store.factors.acceptStep(factor.id, step, now)) return { ok: true, factor }
       return { ok: false, reason: 'code_replayed' }
@@ -340,4 +349,13 @@ async function finish(
     { login: { accountId, amr, acr } },
     { mergeWithLastSubmission: false },
   )
+}
+
+function openedOrNull(key: Buffer, factor: StoredFactor): string | null {
+  try {
+    return openSecret(key, factor.id, factor.secret)
+  } catch (err) {
+    if (err instanceof FactorSecretError) return null
+    throw err
+  }
 }
