@@ -3,8 +3,10 @@
  * signing keys, served while `identity.enabled` (dispatch.ts answers 404 naming the setting otherwise).
  */
 import { newClientBody } from '../identity/manage/clients.ts'
+import { mfaBody } from '../identity/manage/factors.ts'
 import { newUserBody, passwordBody } from '../identity/manage/users.ts'
 import { addClient, deleteClient, listClients, showClient } from './identity-clients.ts'
+import { deleteFactors, listFactors, putUserMfa } from './identity-factors.ts'
 import { listProviderKeys, rotateBody, rotateProviderKeys } from './identity-keys.ts'
 import { deleteLink, listLinks } from './identity-links.ts'
 import { listUserSessions, signOutUser } from './identity-sessions.ts'
@@ -78,6 +80,11 @@ const CLIENT: JsonSchema = {
     scopes: STRINGS,
     resources: STRINGS,
     first_party: { type: 'boolean' },
+    mfa: {
+      type: ['string', 'null'],
+      enum: ['off', 'optional', 'required', null],
+      description: 'The client’s own second-factor policy, or null for none of its own.',
+    },
     source: SOURCE,
     read_only: READ_ONLY,
     created_at: TIME,
@@ -151,6 +158,36 @@ const SESSION: JsonSchema = {
     last_ip: { type: ['string', 'null'] },
     user_agent: { type: ['string', 'null'] },
   },
+}
+
+const MFA: JsonSchema = {
+  type: ['string', 'null'],
+  enum: ['off', 'optional', 'required', null],
+  description: 'The user’s own second-factor policy, or null for none of their own.',
+}
+
+const FACTORS: JsonSchema = {
+  type: 'object',
+  description: 'A user’s second factors (never a secret), unused recovery codes, and own mfa policy.',
+  properties: {
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          kind: { type: 'string', enum: ['totp', 'passkey'] },
+          name: { type: 'string' },
+          created_at: TIME,
+          last_used_at: { ...TIME, type: ['integer', 'null'] },
+        },
+        required: ['id', 'kind', 'name', 'created_at', 'last_used_at'],
+      },
+    },
+    recovery_codes_left: { type: 'integer', minimum: 0 },
+    mfa: MFA,
+  },
+  required: ['data', 'recovery_codes_left', 'mfa'],
 }
 
 const USER_PARAM = { user: 'The user: its id, or its username.' }
@@ -321,6 +358,52 @@ export function identityRoutes(): AdminRoute[] {
       },
       errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_IDENTITY_SIGNOUT_INCOMPLETE', 'GH_ERR_STORE_UNAVAILABLE'],
       handle: signOutUser,
+    },
+    {
+      ...users,
+      method: 'GET',
+      path: '/identity/users/{user}/factors',
+      summary: 'A user’s second factors (never a secret) and recovery codes left',
+      params: USER_PARAM,
+      responses: { 200: { description: 'The factors.', schema: FACTORS } },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: listFactors,
+    },
+    {
+      ...users,
+      method: 'DELETE',
+      path: '/identity/users/{user}/factors',
+      summary: 'Remove every second factor and recovery code of a user (a lost device)',
+      description:
+        'For any user, the configuration file’s too. Where a policy requires a second factor, the user sets one up again at the next sign-in. Sessions already signed in with two factors stay so until they end (`POST /revocations` ends them).',
+      params: USER_PARAM,
+      responses: {
+        200: {
+          description: 'Removed; how many factors, and the factors now.',
+          schema: {
+            ...FACTORS,
+            properties: {
+              ...(FACTORS.properties as Record<string, JsonSchema>),
+              factors_removed: { type: 'integer', minimum: 0 },
+            },
+          },
+        },
+      },
+      errors: ['GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: deleteFactors,
+    },
+    {
+      ...users,
+      method: 'PUT',
+      path: '/identity/users/{user}/mfa',
+      summary: 'Set a user’s own second-factor policy',
+      description:
+        'The strictest of the user’s, the client’s `mfa` and `identity.mfa` applies. For any user, the configuration file’s too.',
+      params: USER_PARAM,
+      body: { schema: mfaBody, name: 'IdentityUserMfaWrite', required: true },
+      responses: { 200: { description: 'Set; the factors and policy now.', schema: FACTORS } },
+      errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: putUserMfa,
     },
     {
       ...clients,

@@ -56,6 +56,7 @@ async function addClient(args: string[]): Promise<number> {
       resource: { type: 'string', multiple: true },
       public: { type: 'boolean' },
       'first-party': { type: 'boolean' },
+      mfa: { type: 'string' },
       name: { type: 'string' },
     },
     allowPositionals: true,
@@ -72,6 +73,7 @@ async function addClient(args: string[]): Promise<number> {
     ...(values.scope !== undefined && { scopes: values.scope }),
     resources: values.resource ?? [],
     first_party: values['first-party'] ?? false,
+    ...(values.mfa !== undefined && { mfa: values.mfa }),
   }
   const parsed = identityClient.safeParse(input)
   if (!parsed.success)
@@ -158,6 +160,7 @@ interface ClientInput {
   readonly scopes?: readonly string[]
   readonly resources: readonly string[]
   readonly first_party: boolean
+  readonly mfa?: string
   readonly client_secret?: string
 }
 
@@ -171,6 +174,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   scopes: '--scope',
   resources: '--resource',
   first_party: '--first-party',
+  mfa: '--mfa',
 }
 
 /**

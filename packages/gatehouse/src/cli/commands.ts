@@ -226,6 +226,23 @@ export const COMMANDS: readonly CommandHelp[] = [
     examples: ['gatehouse users signout alice --reason "lost phone" --config gatehouse.yaml'],
   },
   {
+    name: 'users mfa',
+    args: 'list|reset|set USERNAME [off|optional|required|none] [--config FILE]',
+    summary: "a user's second factors: list them (never a secret), reset them, set the user's own policy",
+    details: [
+      '`reset` removes every second factor and recovery code (a lost device); where a policy requires a second factor, the user sets one up again at the next sign-in.',
+      "`set` gives the user a policy of their own (`none` removes it); the strictest of the user's, the client's `mfa` and `identity.mfa` applies.",
+      'Allowed for every user, those the configuration file declares too.',
+    ],
+    options: [STORE_CONFIG],
+    env: ['GATEHOUSE_CONFIG'],
+    examples: [
+      'gatehouse users mfa list alice --config gatehouse.yaml',
+      'gatehouse users mfa reset alice --config gatehouse.yaml',
+      'gatehouse users mfa set alice required --config gatehouse.yaml',
+    ],
+  },
+  {
     name: 'users remove',
     args: 'USERNAME [--config FILE]',
     summary: 'delete a user',
@@ -258,7 +275,7 @@ export const COMMANDS: readonly CommandHelp[] = [
   },
   {
     name: 'clients add',
-    args: 'CLIENT_ID [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant G]... [--scope S]... [--resource URI]... [--public] [--first-party] [--name NAME] [--config FILE]',
+    args: 'CLIENT_ID [--redirect-uri URI]... [--post-logout-redirect-uri URI]... [--grant G]... [--scope S]... [--resource URI]... [--public] [--first-party] [--mfa off|optional|required] [--name NAME] [--config FILE]',
     summary: "add an OAuth client to the identity provider's store",
     details: [
       "A confidential client's secret is generated, printed once, and stored only as a hash keyed by identity.secret.",
@@ -276,6 +293,11 @@ export const COMMANDS: readonly CommandHelp[] = [
       { flag: '--resource', value: 'URI', repeat: true, text: 'a resource indicator (identity.resources)' },
       { flag: '--public', text: 'a public client (no secret, PKCE)' },
       { flag: '--first-party', text: 'skip the consent screen' },
+      {
+        flag: '--mfa',
+        value: 'POLICY',
+        text: 'second factor for its sign-ins: off, optional or required (the strictest of this, the user’s and identity.mfa applies)',
+      },
       { flag: '--name', value: 'NAME', text: 'the name shown on the consent screen' },
       STORE_CONFIG,
     ],

@@ -32,9 +32,11 @@ import {
   splitSubcommand,
   withStore,
 } from './lib/store-command.ts'
+import { usersMfaCommand } from './users-mfa.ts'
 import { signOutUser, userSessions } from './users-sessions.ts'
 
-const SUBCOMMANDS = 'add, list, disable, enable, passwd, unlock, remove, links, unlink, sessions, signout'
+const SUBCOMMANDS =
+  'add, list, disable, enable, passwd, unlock, remove, mfa, links, unlink, sessions, signout'
 
 export async function usersCommand(args: string[]): Promise<number> {
   const [sub, rest] = splitSubcommand(args)
@@ -61,6 +63,8 @@ export async function usersCommand(args: string[]): Promise<number> {
       })
     case 'unlock':
       return unlockUser(rest)
+    case 'mfa':
+      return usersMfaCommand(rest)
     case 'links':
       return listLinks(rest)
     case 'unlink':

@@ -38,6 +38,8 @@ export interface IdentityClientSeed {
   readonly scopes: readonly string[]
   readonly resources: readonly string[]
   readonly first_party: boolean
+  /** The client's own second-factor policy, or null. */
+  readonly mfa: 'off' | 'optional' | 'required' | null
 }
 
 export type IdentityConfig = Omit<RawIdentity, 'users' | 'clients'> & {
@@ -123,6 +125,7 @@ export function normalizeIdentity(
       scopes: c.scopes,
       resources: c.resources,
       first_party: c.first_party,
+      mfa: c.mfa ?? null,
     }
   })
 

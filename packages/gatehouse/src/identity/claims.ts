@@ -4,8 +4,9 @@
  * userinfo unless listed here; APIs get their configured claims in access tokens instead (resources.ts).
  */
 export const SCOPE_CLAIMS = {
-  // How and how strongly the user signed in (issue 14, RFC 8176): with every ID token.
-  openid: ['sub', 'acr', 'amr'],
+  // How and when the user signed in (issue 14): in every ID token, not only when a client asks for it
+  // (oidc-provider otherwise releases acr with acr_values and auth_time with max_age only).
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
   profile: [
     'name',
     'family_name',

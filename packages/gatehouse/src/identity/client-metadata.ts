@@ -6,15 +6,22 @@
  * allow-list), API scopes stay in `gatehouse_scopes` and meet the resource's own in resources.ts.
  */
 import type { Client, ClientMetadata } from 'oidc-provider'
-import type { StoredClient } from '../storage/store.ts'
+import type { MfaPolicy, StoredClient } from '../storage/store.ts'
 
 /** Our own client metadata, kept on oidc-provider's Client objects under these (snake_case) names. */
-export const EXTRA_CLIENT_METADATA = ['gatehouse_resources', 'gatehouse_scopes', 'gatehouse_first_party']
+export const EXTRA_CLIENT_METADATA = [
+  'gatehouse_resources',
+  'gatehouse_scopes',
+  'gatehouse_first_party',
+  'gatehouse_mfa',
+]
 
 export interface GatehouseClientFacts {
   readonly resources: readonly string[]
   readonly scopes: readonly string[]
   readonly firstParty: boolean
+  /** The client's own second-factor policy (factors/policy.ts), or null. */
+  readonly mfa: MfaPolicy | null
 }
 
 export function toClientMetadata(client: StoredClient, openidScopes: ReadonlySet<string>): ClientMetadata {
@@ -37,6 +44,7 @@ export function toClientMetadata(client: StoredClient, openidScopes: ReadonlySet
     gatehouse_resources: [...client.resources],
     gatehouse_scopes: [...client.scopes],
     gatehouse_first_party: client.first_party,
+    gatehouse_mfa: client.mfa,
   }
 }
 
@@ -47,5 +55,6 @@ export function clientFacts(client: Client): GatehouseClientFacts {
     resources: (c['gatehouse_resources'] as string[] | undefined) ?? [],
     scopes: (c['gatehouse_scopes'] as string[] | undefined) ?? [],
     firstParty: c['gatehouse_first_party'] === true,
+    mfa: (c['gatehouse_mfa'] as MfaPolicy | null | undefined) ?? null,
   }
 }

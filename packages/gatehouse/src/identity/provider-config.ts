@@ -12,6 +12,10 @@
  * - access tokens for APIs are RFC 9068 JWTs scoped to one resource (resources.ts); opaque ones only
  *   for userinfo; refresh tokens rotate on every use, and a reused one revokes its whole grant
  *   (oidc-provider's refresh_token grant with `rotateRefreshToken: true`; RFC 9700 §4.14);
+ * - second factors (factors/, interactions/second-factor.ts): sessions carry `amr` (RFC 8176) and
+ *   `acr` (urn:gatehouse:acr:1fa or 2fa); `acr_values` asking for 2fa on a 1fa session asks the second
+ *   factor only, `max_age` and `prompt=login` the password too; ID tokens and JWT access tokens carry
+ *   acr, amr and auth_time (resources.ts);
  * - DPoP (RFC 9449) for sender-constrained tokens, proofs' jti kept (ReplayDetection) against replay;
  * - introspection only for a confidential client's own tokens, revocation for any client's own;
  * - cookies signed with a key from identity.secret, HttpOnly, SameSite=Lax, Secure under an https
@@ -33,8 +37,11 @@ import { findAccountIn } from './account.ts'
 import { ACCOUNT_CLIENT_ID, accountClientMetadata } from './account-page/account-client.ts'
 import { storeAdapter } from './adapter.ts'
 import { SCOPE_CLAIMS } from './claims.ts'
-import { EXTRA_CLIENT_METADATA } from './client-metadata.ts'
+import { clientFacts, EXTRA_CLIENT_METADATA } from './client-metadata.ts'
+import { ACR_2FA, ACR_VALUES, asksTwoFactors } from './factors/policy.ts'
+import { secondStepFor } from './factors/requirement.ts'
 import { loadExistingGrant } from './grants.ts'
+import { SECOND_FACTOR_CHECK } from './interactions/second-factor.ts'
 import { CLOCK_TOLERANCE_SECONDS } from './keys/schedule.ts'
 import { resourcePolicy } from './resources.ts'
 import { cookieKey } from './secrets.ts'
@@ -69,6 +76,23 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
         Boolean(ctx.oidc.session?.accountId && ctx.oidc.account === undefined),
       ),
     )
+  // A session with one factor where two are needed (the policies, or the client's acr_values): only the
+  // second factor is asked (interactions/second-factor.ts), unless another check wants the password.
+  policy.get('login')!.checks.add(
+    new interactionPolicy.Check(SECOND_FACTOR_CHECK, 'a second factor is required', async (ctx) => {
+      const session = ctx.oidc.session
+      if (!session?.accountId || ctx.oidc.account === undefined || session.acr === ACR_2FA) return false
+      const client = ctx.oidc.client
+      const need = await secondStepFor(
+        o.store,
+        identity.mfa,
+        client ? clientFacts(client).mfa : null,
+        session.accountId,
+        asksTwoFactors(ctx.oidc.params?.['acr_values']),
+      )
+      return need.step !== 'none'
+    }),
+  )
 
   return {
     adapter: storeAdapter(o.store, o.logger, o.revocations ?? null, (id) =>
@@ -96,6 +120,8 @@ export function providerConfiguration(o: ProviderConfigOptions): Configuration {
     extraClientMetadata: { properties: EXTRA_CLIENT_METADATA, validator() {} },
     scopes: ['openid', 'offline_access'],
     claims: SCOPE_CLAIMS,
+    // Discovery's acr_values_supported; a session's acr is the strongest it proved (factors/policy.ts).
+    acrValues: [...ACR_VALUES],
     findAccount: findAccountIn(o.store),
     interactions: {
       url: (_ctx: KoaContextWithOIDC, interaction: { uid: string }) =>

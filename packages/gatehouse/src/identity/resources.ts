@@ -5,6 +5,9 @@
  * configured to receive. A client may only get tokens for the resources it lists; one with a single
  * resource gets it without asking (`resource` may be left out at both endpoints).
  *
+ * A user's access token also says how and when they signed in (auth_time, acr, amr), so an API can
+ * demand a second factor or a recent sign-in as the gateway's `require` does.
+ *
  * client_credentials tokens carry no user claims: their `sub` is the client_id, and the client is the
  * only party they speak for (RFC 9700 §4.15; adapter.ts keeps client ids and user ids apart).
  */
@@ -100,12 +103,12 @@ export function resourcePolicy(
 
     async extraTokenClaims(ctx, token) {
       if (token.kind !== 'AccessToken' || token.accountId === undefined) return undefined
+      const claims: Record<string, unknown> = authenticationClaims(ctx)
       const indicator = token.resourceServer?.identifier()
       const resource = indicator !== undefined ? byIndicator.get(indicator) : undefined
-      if (resource === undefined || resource.claims.length === 0) return undefined
+      if (resource === undefined || resource.claims.length === 0) return claims
       const user = await userFor(ctx, store, token.accountId)
-      if (user === undefined) return undefined
-      const claims: Record<string, unknown> = {}
+      if (user === undefined) return claims
       for (const name of resource.claims) {
         if (RESERVED_CLAIMS.has(name)) continue
         if (name === 'roles') claims['roles'] = [...user.roles]
@@ -116,6 +119,21 @@ export function resourcePolicy(
       return claims
     },
   }
+}
+
+/**
+ * How and when the user signed in (RFC 9068 §2.2.1: `auth_time`, `acr`, `amr`), from what the token is
+ * issued for: the authorization code, or the refresh token being rotated (which carries the code's).
+ */
+function authenticationClaims(ctx: KoaContextWithOIDC): Record<string, unknown> {
+  const source = (ctx.oidc.entities.AuthorizationCode ?? ctx.oidc.entities.RefreshToken) as
+    | { acr?: string; amr?: string[]; authTime?: number }
+    | undefined
+  const claims: Record<string, unknown> = {}
+  if (source?.authTime !== undefined) claims['auth_time'] = source.authTime
+  if (source?.acr !== undefined) claims['acr'] = source.acr
+  if (source?.amr !== undefined) claims['amr'] = [...source.amr]
+  return claims
 }
 
 /** The user behind the token: the account oidc-provider just loaded for this request, else the store's. */

@@ -26,3 +26,13 @@ export function cookieKey(secret: string): string {
 export function csrfKey(secret: string): Buffer {
   return derive(secret, 'interaction csrf')
 }
+
+/** AES-256-GCM key that seals second-factor secrets (TOTP seeds) at rest. */
+export function factorSealKey(secret: string): Buffer {
+  return derive(secret, 'second factors')
+}
+
+/** HMAC key of the recovery-code hashes. */
+export function recoveryCodeKey(secret: string): Buffer {
+  return derive(secret, 'recovery codes')
+}

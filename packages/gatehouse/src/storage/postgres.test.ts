@@ -105,6 +105,7 @@ describe('PostgreSQL', { skip }, () => {
           scopes: [],
           resources: [],
           first_party: false,
+          mfa: null,
         }
         await Promise.all([
           a.clients.syncConfigClients([client], 1000),

@@ -14,6 +14,7 @@ import {
   StoreConflictError,
   type StoredClient,
   type StoredEntity,
+  type StoredFactor,
   type StoredLink,
   type StoredSigningKey,
   type StoredUser,
@@ -51,6 +52,7 @@ function client(overrides: Partial<StoredClient> = {}): StoredClient {
     scopes: ['openid', 'profile'],
     resources: ['https://api.shop.example'],
     first_party: true,
+    mfa: 'required',
     source: 'cli',
     created_at: T0,
     updated_at: T0,
@@ -68,6 +70,20 @@ function signingKey(overrides: Partial<StoredSigningKey> = {}): StoredSigningKey
     activate_at: T0,
     retired_at: null,
     delete_after: null,
+    ...overrides,
+  }
+}
+
+function factor(overrides: Partial<StoredFactor> = {}): StoredFactor {
+  return {
+    id: 'f1',
+    user_id: 'u-alice',
+    kind: 'totp',
+    name: 'Phone',
+    secret: 'v1.iv.sealed.tag',
+    last_step: null,
+    created_at: T0,
+    last_used_at: null,
     ...overrides,
   }
 }
@@ -548,6 +564,111 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
           Array.from({ length: 50 }, (_, i) => i + 1),
         )
         assert.equal((await store.throttle.get('user:bob'))?.failures, 50)
+      })
+    })
+
+    describe('second factors', () => {
+      it("lists a user's factors oldest first, gets one by id, and removes it", async () => {
+        await store.users.insert(user())
+        await store.users.insert(user({ id: 'u-bob', username: 'bob', email: null }))
+        await store.factors.insert(factor({ id: 'f2', created_at: T0 + 5, name: 'Tablet' }))
+        await store.factors.insert(factor())
+        await store.factors.insert(factor({ id: 'f3', user_id: 'u-bob' }))
+        assert.deepEqual(
+          (await store.factors.list('u-alice')).map((f) => f.id),
+          ['f1', 'f2'],
+        )
+        assert.deepEqual(await store.factors.get('f1'), factor())
+        assert.equal(await store.factors.remove('f1'), true)
+        assert.equal(await store.factors.remove('f1'), false)
+        assert.equal(await store.factors.get('f1'), undefined)
+        assert.deepEqual(
+          (await store.factors.list('u-bob')).map((f) => f.id),
+          ['f3'],
+        )
+      })
+
+      it('refuses a factor for a user that does not exist, and a taken id', async () => {
+        await assert.rejects(store.factors.insert(factor()), StoreNotFoundError)
+        await store.users.insert(user())
+        await store.factors.insert(factor())
+        assert.equal(await conflictField(store.factors.insert(factor())), 'id')
+      })
+
+      it('accepts each TOTP time step once, and none earlier than the last accepted', async () => {
+        await store.users.insert(user())
+        await store.factors.insert(factor())
+        assert.equal(await store.factors.acceptStep('f1', 100, T0), true)
+        assert.equal(await store.factors.acceptStep('f1', 100, T0 + 1), false)
+        assert.equal(await store.factors.acceptStep('f1', 99, T0 + 1), false)
+        assert.equal(await store.factors.acceptStep('f1', 101, T0 + 30), true)
+        const f = await store.factors.get('f1')
+        assert.deepEqual([f?.last_step, f?.last_used_at], [101, T0 + 30])
+        assert.equal(await store.factors.acceptStep('nope', 200, T0), false)
+      })
+
+      it('lets exactly one of many concurrent uses of the same time step through', async () => {
+        await store.users.insert(user())
+        await store.factors.insert(factor())
+        const accepted = await Promise.all(
+          Array.from({ length: 20 }, () => store.factors.acceptStep('f1', 500, T0)),
+        )
+        assert.equal(accepted.filter(Boolean).length, 1)
+      })
+
+      it('uses each recovery code once, replaces a set whole, and counts what is left', async () => {
+        await store.users.insert(user())
+        await assert.rejects(store.factors.replaceRecoveryCodes('u-nobody', ['h1'], T0), StoreNotFoundError)
+        await store.factors.replaceRecoveryCodes('u-alice', ['h1', 'h2', 'h3'], T0)
+        assert.equal(await store.factors.recoveryCodesLeft('u-alice'), 3)
+        assert.equal(await store.factors.consumeRecoveryCode('u-alice', 'h2', T0), true)
+        assert.equal(await store.factors.consumeRecoveryCode('u-alice', 'h2', T0), false)
+        assert.equal(await store.factors.consumeRecoveryCode('u-alice', 'h9', T0), false)
+        assert.equal(await store.factors.recoveryCodesLeft('u-alice'), 2)
+        const both = await Promise.all([
+          store.factors.consumeRecoveryCode('u-alice', 'h1', T0),
+          store.factors.consumeRecoveryCode('u-alice', 'h1', T0),
+        ])
+        assert.deepEqual(both.sort(), [false, true])
+        await store.factors.replaceRecoveryCodes('u-alice', ['h4'], T0 + 1)
+        assert.equal(await store.factors.consumeRecoveryCode('u-alice', 'h3', T0), false)
+        assert.equal(await store.factors.recoveryCodesLeft('u-alice'), 1)
+      })
+
+      it('removes every factor and recovery code of a user at once, and all of them with the user', async () => {
+        await store.users.insert(user())
+        await store.factors.insert(factor())
+        await store.factors.insert(factor({ id: 'f2' }))
+        await store.factors.replaceRecoveryCodes('u-alice', ['h1'], T0)
+        assert.equal(await store.factors.removeAll('u-alice'), 2)
+        assert.deepEqual(await store.factors.list('u-alice'), [])
+        assert.equal(await store.factors.recoveryCodesLeft('u-alice'), 0)
+        await store.factors.insert(factor())
+        await store.factors.replaceRecoveryCodes('u-alice', ['h1'], T0)
+        await store.factors.setPolicy('u-alice', 'required', T0)
+        await store.users.remove('u-alice')
+        assert.equal(await store.factors.get('f1'), undefined)
+        assert.equal(await store.factors.recoveryCodesLeft('u-alice'), 0)
+        assert.equal(await store.factors.policy('u-alice'), null)
+      })
+
+      it("keeps a user's own mfa policy, changes and clears it", async () => {
+        await store.users.insert(user())
+        assert.equal(await store.factors.policy('u-alice'), null)
+        await store.factors.setPolicy('u-alice', 'required', T0)
+        assert.equal(await store.factors.policy('u-alice'), 'required')
+        await store.factors.setPolicy('u-alice', 'off', T0 + 1)
+        assert.equal(await store.factors.policy('u-alice'), 'off')
+        await store.factors.setPolicy('u-alice', null, T0 + 2)
+        assert.equal(await store.factors.policy('u-alice'), null)
+        await assert.rejects(store.factors.setPolicy('u-nobody', 'off', T0), StoreNotFoundError)
+      })
+
+      it("keeps a client's mfa policy, and none for a client without one", async () => {
+        await store.clients.insert(client())
+        await store.clients.insert(client({ client_id: 'other', mfa: null }))
+        assert.equal((await store.clients.get('shop-web'))?.mfa, 'required')
+        assert.equal((await store.clients.get('other'))?.mfa, null)
       })
     })
 

@@ -32,6 +32,29 @@ export interface ClientMetadata {
   readonly scopes: readonly string[]
   readonly resources: readonly string[]
   readonly first_party: boolean
+  /** The client's second-factor policy, or null: it sets none (the provider's default and the user's decide). */
+  readonly mfa: MfaPolicy | null
+}
+
+/** Whether a sign-in asks for a second factor (identity/factors/policy.ts): the strictest setting wins. */
+export type MfaPolicy = 'off' | 'optional' | 'required'
+
+/** The kinds of second factor; `passkey` is reserved for WebAuthn (a later migration adds its columns). */
+export type FactorKind = 'totp' | 'passkey'
+
+/** One second factor of a user: an authenticator app (TOTP) now. */
+export interface StoredFactor {
+  readonly id: string
+  readonly user_id: string
+  readonly kind: FactorKind
+  /** What the user calls it ("Phone"); shown, never secret. */
+  readonly name: string
+  /** The factor's secret, sealed (identity/factors/seal.ts): never stored in clear. */
+  readonly secret: string
+  /** The last TOTP time step accepted; null before the first. */
+  readonly last_step: number | null
+  readonly created_at: number
+  readonly last_used_at: number | null
 }
 
 export interface StoredClient extends ClientMetadata {
@@ -208,6 +231,37 @@ export interface ThrottleStore {
 }
 
 /**
+ * Second factors, recovery codes and each user's own `mfa` policy. Everything here goes when its user
+ * is removed. Recovery codes arrive hashed (the caller hashes), so the store never sees one in clear.
+ */
+export interface FactorStore {
+  /** The user's factors, oldest first. */
+  list(userId: string): Promise<StoredFactor[]>
+  get(id: string): Promise<StoredFactor | undefined>
+  /** StoreNotFoundError when the user does not exist, StoreConflictError when the id is taken. */
+  insert(factor: StoredFactor): Promise<void>
+  remove(id: string): Promise<boolean>
+  /**
+   * Accepts TOTP time step `step` for the factor when it is later than every step accepted before, and
+   * records it with `now` as last use, atomically (one conditional UPDATE: of two nodes racing with the
+   * same code, one wins). False: the step, or a later one, was already used (a replay), or no factor.
+   */
+  acceptStep(id: string, step: number, now: number): Promise<boolean>
+  /** Replaces all of the user's recovery codes by these hashes (a new set invalidates the old one). */
+  replaceRecoveryCodes(userId: string, hashes: readonly string[], now: number): Promise<void>
+  /** Marks the unused code with this hash used, atomically; false when there is none (used, or never). */
+  consumeRecoveryCode(userId: string, hash: string, now: number): Promise<boolean>
+  /** How many of the user's recovery codes are unused. */
+  recoveryCodesLeft(userId: string): Promise<number>
+  /** Removes every factor and recovery code of the user in one transaction; returns how many factors. */
+  removeAll(userId: string): Promise<number>
+  /** The user's own mfa policy, or null when they have none. */
+  policy(userId: string): Promise<MfaPolicy | null>
+  /** Sets (null: clears) the user's own policy; StoreNotFoundError when the user does not exist. */
+  setPolicy(userId: string, mfa: MfaPolicy | null, now: number): Promise<void>
+}
+
+/**
  * A gateway entity in DB mode (`storage.entities: database`): a service, route, consumer, plugin or
  * credential, kept as the declarative document that describes it (db-mode/ decides what goes in it).
  */
@@ -263,6 +317,8 @@ export interface Store {
   readonly oidc: OidcStore
   readonly keys: KeyStore
   readonly throttle: ThrottleStore
+  /** Users' second factors, recovery codes and mfa policies. */
+  readonly factors: FactorStore
   /** Users' links to external OpenID Connect providers; removed with the user. */
   readonly links: LinkStore
   /** The gateway's own entities in DB mode. */

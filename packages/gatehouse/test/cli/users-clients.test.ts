@@ -67,7 +67,7 @@ describe('gatehouse migrate', () => {
     const first = await run(['migrate'])
     assert.equal(
       first.stdout,
-      `applied 001_identity\napplied 002_entities\napplied 004_identity_links\n${database}: schema up to date (3 migrations applied)\n`,
+      `applied 001_identity\napplied 002_entities\napplied 003_factors\napplied 004_identity_links\napplied 005_account\n${database}: schema up to date (5 migrations applied)\n`,
     )
     assert.equal(first.code, 0)
     const again = await runCli(['migrate'], { ...ENV, GATEHOUSE_CONFIG: file })
@@ -263,7 +263,7 @@ describe('gatehouse users', () => {
     const none = await run(['users'])
     assert.match(
       none.stderr,
-      /^gatehouse: users needs a command \(add, list, disable, enable, passwd, unlock, remove, links, unlink\)/,
+      /^gatehouse: users needs a command \(add, list, disable, enable, passwd, unlock, mfa, remove, links, unlink, sessions, signout\)/,
     )
     assert.match(none.stderr, USERS_USAGE)
     assert.equal(none.code, 2)

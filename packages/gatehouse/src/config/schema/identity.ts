@@ -54,6 +54,9 @@ export const resourceServer = z.strictObject({
     ),
 })
 
+/** A second-factor policy: the strictest of the provider's, the client's and the user's applies. */
+export const mfaPolicy = z.enum(['off', 'optional', 'required'])
+
 export const identityClient = z.strictObject({
   client_id: z
     .string()
@@ -108,6 +111,11 @@ export const identityClient = z.strictObject({
     .boolean()
     .default(false)
     .describe('Skip the consent page for this client (your own applications). Default: false.'),
+  mfa: mfaPolicy
+    .optional()
+    .describe(
+      "Second factor for sign-ins to this client: `off`, `optional` (asked when the user has one) or `required` (a user without one enrols while signing in). The strictest of this, the user's own and `identity.mfa` applies. Default: none of its own.",
+    ),
 })
 
 export const identityUser = z.strictObject({
@@ -226,6 +234,11 @@ export const identitySettings = z
       })
       .prefault({})
       .describe('Brute-force protection of the login page. `gatehouse users unlock` clears a lock.'),
+    mfa: mfaPolicy
+      .default('optional')
+      .describe(
+        "Second factor (one-time codes) for every sign-in, unless a client or user asks for more: `off` (never asked unless a client requests `acr_values` urn:gatehouse:acr:2fa), `optional` (asked when the user has one; a user may enrol when a client asks for it) or `required` (a user without one enrols while signing in). The strictest of this, the client's `mfa` and the user's applies. Default: optional.",
+      ),
     resources: z
       .array(resourceServer)
       .default([])

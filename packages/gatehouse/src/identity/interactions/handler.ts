@@ -8,6 +8,7 @@
  *   POST /interaction/:uid/abort     cancel: the client gets access_denied
  *   POST /interaction/:uid/broker/:name, GET /interaction/:uid/broker, POST /interaction/:uid/link
  *                                    sign-in with an external provider                   ../broker/
+ *   POST /interaction/:uid/otp, /recovery, /enrol, /finish    the second factor   second-factor.ts
  *
  * Every form carries a CSRF token bound to the interaction (csrf.ts); a missing or wrong one is 403.
  * An expired or unknown interaction (no `_interaction` cookie for it) gets an error page, never a
@@ -26,9 +27,19 @@ import { csrfValid } from './csrf.ts'
 import { FormError, readForm } from './form.ts'
 import { submitLogin } from './login.ts'
 import { showConsent, showLogin } from './pages.ts'
+import { loadProgress } from './progress.ts'
+import {
+  isStepUpOnly,
+  showSecondStep,
+  startStepUp,
+  submitCode,
+  submitEnrol,
+  submitFinish,
+  submitRecoveryCode,
+} from './second-factor.ts'
 
 const PATH =
-  /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|link)|\/(broker)(?:\/([a-z0-9-]{1,32}))?)?$/
+  /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|link|otp|recovery|enrol|finish)|\/(broker)(?:\/([a-z0-9-]{1,32}))?)?$/
 
 function fail(r: Pick<InteractionRequest, 'res'>, status: number, heading: string, message: string): void {
   const page = errorPage(heading, message)
@@ -108,6 +119,17 @@ export async function handleInteraction(
       case 'confirm':
         if (interaction.prompt.name !== 'consent') return expired(r)
         return await confirm(c, r, interaction, form.get('decision'))
+      case 'otp':
+      case 'recovery':
+      case 'enrol':
+      case 'finish': {
+        const progress = interaction.prompt.name === 'login' ? await loadProgress(c, interaction) : undefined
+        if (progress === undefined) return expired(r)
+        if (action === 'otp') return await submitCode(c, r, interaction, progress, form.get('code') ?? '')
+        if (action === 'enrol') return await submitEnrol(c, r, interaction, progress, form.get('code') ?? '')
+        if (action === 'finish') return await submitFinish(c, r, interaction, progress)
+        return await submitRecoveryCode(c, r, interaction, progress, form.get('recovery_code') ?? '')
+      }
       default:
         return await c.provider.interactionFinished(
           req,
@@ -135,8 +157,12 @@ export async function handleInteraction(
 
 async function show(c: InteractionContext, r: InteractionRequest, interaction: Interaction): Promise<void> {
   switch (interaction.prompt.name) {
-    case 'login':
+    case 'login': {
+      const progress = await loadProgress(c, interaction)
+      if (progress !== undefined) return showSecondStep(c, r, interaction, progress)
+      if (isStepUpOnly(interaction) && (await startStepUp(c, r, interaction))) return
       return showLogin(c, r, interaction, 200)
+    }
     case 'consent':
       return showConsent(c, r, interaction)
     default:

@@ -14,6 +14,7 @@ import { errorPage } from '../views/messages.ts'
 import { sendPage } from '../views/page.ts'
 import type { InteractionContext, InteractionRequest } from './context.ts'
 import { showLogin } from './pages.ts'
+import { continueSignIn } from './second-factor.ts'
 import { throttleKeys } from './throttle.ts'
 
 export const INVALID_CREDENTIALS = 'Invalid username or password.'
@@ -86,14 +87,10 @@ export async function submitLogin(
     ip: r.clientIp,
   }
   if (reason === null && user !== undefined) {
-    await c.throttle.success(keys)
-    c.logger.info(log, 'login succeeded')
-    await c.provider.interactionFinished(
-      r.req,
-      r.res,
-      { login: { accountId: user.id, amr: ['pwd'] } },
-      { mergeWithLastSubmission: false },
-    )
+    // The account's failure count is cleared once the whole sign-in succeeds (second-factor.ts): a
+    // right password must not reset the count of wrong codes that follow it.
+    c.logger.info(log, 'password accepted')
+    await continueSignIn(c, r, interaction, user, ['pwd'])
     return
   }
   // A locked login is not counted again: the lock would never end while someone keeps trying.

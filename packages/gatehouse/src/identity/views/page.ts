@@ -24,7 +24,13 @@ button.secondary{background:#fff;color:#1d4ed8}
 :focus-visible{outline:3px solid #f59e0b;outline-offset:2px}
 .error{padding:.75rem;margin:0 0 1rem;border:1px solid #b91c1c;border-radius:4px;background:#fef2f2;color:#7f1d1d}
 .muted{color:#4b5563;font-size:.9rem}
-dt{font-weight:600}dd{margin:0 0 .5rem 1rem}`
+dt{font-weight:600}dd{margin:0 0 .5rem 1rem}
+h2{font-size:1.1rem;margin:1.5rem 0 .75rem}
+section+section{border-top:1px solid #d0d4da;margin-top:1.5rem}
+.qr-figure{margin:0 0 1rem;text-align:center}.qr{width:12rem;height:12rem}figcaption{font-size:.9rem;color:#4b5563}
+code{font-family:ui-monospace,Menlo,Consolas,monospace}.key{font-size:1.1rem;word-spacing:.3rem}
+.codes{columns:2;list-style:none;padding:0}.codes li{margin:0 0 .25rem}
+a{color:#1d4ed8}`
 
 const CSS_HASH = createHash('sha256').update(CSS).digest('base64')
 const STYLE = trusted(CSS)

@@ -108,6 +108,7 @@ export class SqlClientStore implements ClientStore {
       scopes: JSON.stringify(client.scopes),
       resources: JSON.stringify(client.resources),
       first_party: this.#ctx.dialect.toFlag(client.first_party),
+      mfa: client.mfa,
     }
   }
 
@@ -123,6 +124,7 @@ export class SqlClientStore implements ClientStore {
       scopes: list(row.scopes),
       resources: list(row.resources),
       first_party: fromFlag(row.first_party),
+      mfa: row.mfa,
       source: row.source,
       created_at: row.created_at,
       updated_at: row.updated_at,
@@ -139,6 +141,7 @@ const SEED_FIELDS = [
   'scopes',
   'resources',
   'first_party',
+  'mfa',
 ] as const
 
 function differs(client: StoredClient, seed: ClientSeed): boolean {

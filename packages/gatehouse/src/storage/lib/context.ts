@@ -24,6 +24,7 @@ const FIELDS: Readonly<Record<string, string>> = {
   'users.email_key': 'email',
   'clients.client_id': 'client_id',
   'signing_keys.kid': 'kid',
+  'factors.id': 'id',
   // SQLite names the first column of the (entity_type, name) key; PostgreSQL the constraint (dialect.ts).
   'entities.entity_type': 'name',
   'entities.name': 'name',

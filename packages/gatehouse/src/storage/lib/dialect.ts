@@ -84,6 +84,7 @@ const PG_UNIQUE_CONSTRAINTS: Readonly<Record<string, string>> = {
   users_email_key_unique: 'users.email_key',
   clients_pkey: 'clients.client_id',
   signing_keys_pkey: 'signing_keys.kid',
+  factors_pkey: 'factors.id',
   entities_name_unique: 'entities.name',
   identity_links_pk: 'identity_links.broker',
   identity_links_user_broker_unique: 'identity_links.user_id',

@@ -8,6 +8,7 @@ import { SqlClientStore } from './clients.ts'
 import type { SqlContext } from './context.ts'
 import type { SqlDialect } from './dialect.ts'
 import { SqlEntityStore } from './entities.ts'
+import { SqlFactorStore } from './factors.ts'
 import { SqlKeyStore } from './keys.ts'
 import { SqlLinkStore } from './links.ts'
 import { checkSchema, migrateToLatest } from './migrate.ts'
@@ -21,6 +22,7 @@ export class SqlStore implements Store {
   readonly oidc: SqlOidcStore
   readonly keys: SqlKeyStore
   readonly throttle: SqlThrottleStore
+  readonly factors: SqlFactorStore
   readonly links: SqlLinkStore
   readonly entities: SqlEntityStore
   readonly #db: Kysely<unknown>
@@ -36,6 +38,7 @@ export class SqlStore implements Store {
     this.oidc = new SqlOidcStore(ctx)
     this.keys = new SqlKeyStore(ctx)
     this.throttle = new SqlThrottleStore(ctx)
+    this.factors = new SqlFactorStore(ctx)
     this.links = new SqlLinkStore(ctx)
     this.entities = new SqlEntityStore(ctx)
   }

@@ -41,6 +41,8 @@ export interface ClientRow {
   scopes: JsonColumn
   resources: JsonColumn
   first_party: Flag
+  /** off | optional | required, or null: the client sets no policy (migration 003). */
+  mfa: 'off' | 'optional' | 'required' | null
   source: 'config' | 'cli'
   created_at: number
   updated_at: number
@@ -94,7 +96,38 @@ export interface Database {
   login_throttle: ThrottleRow
   entities: EntityRow
   config_version: ConfigVersionRow
+  factors: FactorRow
+  recovery_codes: RecoveryCodeRow
+  factor_settings: FactorSettingsRow
   identity_links: LinkRow
+}
+
+/** One second factor of a user (migration 003, lib/factors.ts). */
+export interface FactorRow {
+  id: string
+  user_id: string
+  kind: 'totp' | 'passkey'
+  name: string
+  /** Sealed (AES-256-GCM), never the secret in clear. */
+  secret: string
+  /** The last TOTP time step accepted (RFC 6238 replay protection); null before the first. */
+  last_step: number | null
+  created_at: number
+  last_used_at: number | null
+}
+
+export interface RecoveryCodeRow {
+  user_id: string
+  /** Keyed hash of the code. */
+  code_hash: string
+  created_at: number
+  used_at: number | null
+}
+
+export interface FactorSettingsRow {
+  user_id: string
+  mfa: 'off' | 'optional' | 'required'
+  updated_at: number
 }
 
 /** A user's link to an external provider's identity (migration 004, lib/links.ts). */

@@ -9,6 +9,7 @@ import type { MigrationProvider } from 'kysely/migration'
 import type { SqlDialect } from '../lib/dialect.ts'
 import * as m001 from './001_identity.ts'
 import * as m002 from './002_entities.ts'
+import * as m003 from './003_factors.ts'
 import * as m004 from './004_identity_links.ts'
 import * as m005 from './005_account.ts'
 
@@ -22,6 +23,7 @@ export interface GatehouseMigration {
 export const MIGRATIONS: Readonly<Record<string, GatehouseMigration>> = Object.freeze({
   '001_identity': m001,
   '002_entities': m002,
+  '003_factors': m003,
   '004_identity_links': m004,
   '005_account': m005,
 })

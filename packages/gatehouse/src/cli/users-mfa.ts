@@ -1,0 +1,88 @@
+/**
+ * `gatehouse users mfa ...`: a user's second factors in the store (identity/manage/factors.ts, which the
+ * admin API uses too): list them (never a secret), reset them (a lost device: every factor and recovery
+ * code goes, the user enrols again where a policy requires it), set the user's own policy. For every
+ * user, the file's too: none of this is in the configuration file.
+ */
+import { parseArgs } from 'node:util'
+import { factorsOf, resetFactors, setUserMfa } from '../identity/manage/factors.ts'
+import { findUser } from '../identity/manage/users.ts'
+import type { MfaPolicy, StoredUser } from '../storage/store.ts'
+import { CommandFailure, UsageError } from './lib/errors.ts'
+import { plural, printTable, say } from './lib/output.ts'
+import {
+  CONFIG_OPTION,
+  configFileFrom,
+  type StoreCommandContext,
+  splitSubcommand,
+  withStore,
+} from './lib/store-command.ts'
+
+const SUBCOMMANDS = 'list, reset, set'
+const POLICIES: readonly string[] = ['off', 'optional', 'required', 'none']
+
+export async function usersMfaCommand(args: string[]): Promise<number> {
+  const [sub, rest] = splitSubcommand(args)
+  switch (sub) {
+    case 'list':
+      return onUser(rest, sub, 1, async ({ store }, user) => {
+        const view = await factorsOf(store, user)
+        if (view.data.length === 0) say(`'${user.username}' has no second factor`)
+        else
+          printTable(
+            ['ID', 'KIND', 'NAME', 'CREATED', 'LAST USED'],
+            view.data.map((f) => [
+              String(f['id']),
+              String(f['kind']),
+              String(f['name']),
+              time(f['created_at']),
+              time(f['last_used_at']),
+            ]),
+          )
+        say(`recovery codes left: ${view.recovery_codes_left}; own policy: ${view.mfa ?? 'none'}`)
+      })
+    case 'reset':
+      return onUser(rest, sub, 1, async ({ store }, user) => {
+        const removed = await resetFactors(store, user)
+        say(`removed ${plural(removed, 'second factor')} and the recovery codes of '${user.username}'`)
+      })
+    case 'set':
+      return onUser(rest, sub, 2, async ({ store }, user, policy) => {
+        if (!POLICIES.includes(policy!))
+          throw new UsageError(
+            `users mfa set: policy '${policy}' must be one of ${POLICIES.join(', ')}`,
+            false,
+          )
+        const mfa = policy === 'none' ? null : (policy as MfaPolicy)
+        await setUserMfa(store, user, mfa)
+        say(`mfa policy of '${user.username}' ${mfa === null ? 'cleared' : `set to ${mfa}`}`)
+      })
+    default:
+      throw new UsageError(
+        sub === undefined
+          ? `users mfa needs a command (${SUBCOMMANDS})`
+          : `unknown users mfa command '${sub}' (expected: ${SUBCOMMANDS})`,
+      )
+  }
+}
+
+const time = (value: unknown) => (typeof value === 'number' ? new Date(value * 1000).toISOString() : '-')
+
+async function onUser(
+  args: string[],
+  sub: string,
+  count: 1 | 2,
+  run: (ctx: StoreCommandContext, user: StoredUser, policy?: string) => Promise<void>,
+): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: CONFIG_OPTION, allowPositionals: true })
+  if (positionals.length !== count)
+    throw new UsageError(
+      `users mfa ${sub} takes ${count === 1 ? 'exactly one USERNAME' : 'a USERNAME and a POLICY'}`,
+    )
+  return withStore(configFileFrom(values.config, `users mfa ${sub}`), async (ctx) => {
+    const user = await findUser(ctx.store, positionals[0]!)
+    if (user === undefined) throw new CommandFailure(`no user '${positionals[0]}'`)
+    await run(ctx, user, positionals[1])
+    return 0
+  })
+}

@@ -1,0 +1,53 @@
+/**
+ * A user's second factors as administrators see and change them, the same for the admin API
+ * (admin/identity-factors.ts) and `gatehouse users mfa` (cli/users-mfa.ts): the list without any secret,
+ * a reset that removes every factor and recovery code (the user enrols again where a policy needs it),
+ * and the user's own mfa policy. Allowed for every user, the file's too: none of it is in the file.
+ */
+import { z } from 'zod'
+import { mfaPolicy } from '../../config/schema/identity.ts'
+import type { MfaPolicy, Store, StoredFactor, StoredUser } from '../../storage/store.ts'
+
+/** The body of `PUT /identity/users/{user}/mfa`. */
+export const mfaBody = z.strictObject({
+  mfa: mfaPolicy
+    .nullable()
+    .describe(
+      "The user's own second-factor policy: `off`, `optional`, `required`, or null for none of their own. The strictest of this, the client's `mfa` and `identity.mfa` applies.",
+    ),
+})
+
+/** A factor as shown to administrators: never its secret, sealed or not. */
+export function presentFactor(factor: StoredFactor): Record<string, unknown> {
+  return {
+    id: factor.id,
+    kind: factor.kind,
+    name: factor.name,
+    created_at: factor.created_at,
+    last_used_at: factor.last_used_at,
+  }
+}
+
+export interface FactorsView {
+  readonly data: Record<string, unknown>[]
+  readonly recovery_codes_left: number
+  readonly mfa: MfaPolicy | null
+}
+
+export async function factorsOf(store: Store, user: StoredUser): Promise<FactorsView> {
+  const [factors, left, mfa] = await Promise.all([
+    store.factors.list(user.id),
+    store.factors.recoveryCodesLeft(user.id),
+    store.factors.policy(user.id),
+  ])
+  return { data: factors.map(presentFactor), recovery_codes_left: left, mfa }
+}
+
+/** Removes every factor and recovery code of the user; returns how many factors there were. */
+export function resetFactors(store: Store, user: StoredUser): Promise<number> {
+  return store.factors.removeAll(user.id)
+}
+
+export function setUserMfa(store: Store, user: StoredUser, mfa: MfaPolicy | null): Promise<void> {
+  return store.factors.setPolicy(user.id, mfa, Math.floor(Date.now() / 1000))
+}
