@@ -36,7 +36,7 @@ import { usersMfaCommand } from './users-mfa.ts'
 import { signOutUser, userSessions } from './users-sessions.ts'
 
 const SUBCOMMANDS =
-  'add, list, disable, enable, passwd, unlock, remove, mfa, links, unlink, sessions, signout'
+  'add, list, disable, enable, passwd, unlock, remove, mfa, sessions, signout, links, unlink'
 
 export async function usersCommand(args: string[]): Promise<number> {
   const [sub, rest] = splitSubcommand(args)

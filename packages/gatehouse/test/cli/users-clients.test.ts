@@ -263,7 +263,7 @@ describe('gatehouse users', () => {
     const none = await run(['users'])
     assert.match(
       none.stderr,
-      /^gatehouse: users needs a command \(add, list, disable, enable, passwd, unlock, mfa, remove, links, unlink, sessions, signout\)/,
+      /^gatehouse: users needs a command \(add, list, disable, enable, passwd, unlock, remove, mfa, sessions, signout, links, unlink\)/,
     )
     assert.match(none.stderr, USERS_USAGE)
     assert.equal(none.code, 2)

@@ -467,11 +467,12 @@ describe('openid-client and Chromium against the identity provider', { skip: NO_
 
     // Structured (JWT) access tokens are self-contained: oidc-provider neither introspects nor revokes
     // them (RFC 7009 §2.2.1's unsupported_token_type); they end at `exp`.
+    // One at a time: a second call started beside the first could reject before anything awaits it.
     for (const call of [
-      client.tokenIntrospection(backend, tokens.access_token),
-      client.tokenRevocation(backend, tokens.access_token),
+      () => client.tokenIntrospection(backend, tokens.access_token),
+      () => client.tokenRevocation(backend, tokens.access_token),
     ])
-      assert.deepEqual(await oauthError(call), { error: 'unsupported_token_type', status: 400 })
+      assert.deepEqual(await oauthError(call()), { error: 'unsupported_token_type', status: 400 })
     t.diagnostic(
       `client_credentials, gateway, introspection/revocation: ${Math.round(performance.now() - started)} ms`,
     )
