@@ -87,7 +87,11 @@ describe('POST /explain on the session plugin’s routes', () => {
     await sleep(UNTIL_REFRESH_MS)
     const r = await explain({ route: 'orders', headers: { Cookie: alice.jar.header() } })
     assert.equal(r.body.plugins[0].verdict, 'passed')
-    assert.match(r.body.plugins[0].notes.refresh, /a real request refreshes it now; not done in a dry run/)
+    // Within refresh_before, or already expired when the machine is slow: either way a refresh is due.
+    assert.match(
+      r.body.plugins[0].notes.refresh,
+      /a real request refreshes it (at the provider )?now.*; not (done|asked) in a dry run/,
+    )
     const before = alice.jar.cookies.get('gh_session')
     const real = await gw.call(alice.jar, '/api/orders')
     assert.equal(real.status, 200)
