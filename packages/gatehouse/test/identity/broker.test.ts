@@ -19,6 +19,7 @@ import {
   type NextSignIn,
   startExternalProvider,
 } from './support/external-provider.ts'
+import { awayFromStepEdge, seedTotp, totpCode } from './support/factors.ts'
 import { ALICE, BOB, CALLBACK, freePort, identitySection, storeOf } from './support/gateway.ts'
 import { authorization, client, configFor } from './support/oidc.ts'
 
@@ -364,6 +365,72 @@ describe('signing in with another OpenID Connect provider', () => {
       403,
       'Sign-in refused',
     )
+  })
+
+  it('asks a user whose policy requires a second factor for the code after the external sign-in, then says otp and mfa', async () => {
+    const store = await storeOf(gh)
+    let secret: string
+    try {
+      const bob = await store.users.findByUsername(BOB.username)
+      for (const broker of ['corp', 'ext'])
+        await store.links.insert({
+          broker,
+          subject: `${broker}-bob`,
+          user_id: bob!.id,
+          email: null,
+          username: null,
+          created_at: 1,
+          last_used_at: null,
+        })
+      secret = await seedTotp(store, BOB.username)
+    } finally {
+      await store.close()
+    }
+    const set = await gh.admin('/identity/users/bob/mfa', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mfa: 'required' }),
+    })
+    assert.equal(set.status, 200)
+    try {
+      // Untrusted amr (corp): the external sign-in is one factor of unknown kind, the code the second.
+      // Trusted amr (ext): its RFC 8176 methods come first. The provider's own `mfa` is not a code here.
+      for (const [step, [broker, amr, expected]] of [
+        ['corp', ['pwd', 'mfa'], ['otp', 'mfa']],
+        ['ext', ['pwd'], ['pwd', 'otp', 'mfa']],
+      ].entries() as Iterable<[number, [string, string[], string[]]]>) {
+        const s = await start(broker)
+        const html = await page(
+          await backAt(s, await atProvider(s, { account: { sub: `${broker}-bob` }, amr })),
+          200,
+          'Verify it is you',
+        )
+        await awayFromStepEdge()
+        const form = formTo(html, '/otp')
+        const claims = await tokensFor(
+          s,
+          await s.browser.follow(
+            await s.browser.post(new URL(form.action, origin), {
+              ...form.fields,
+              code: totpCode(secret, step),
+            }),
+            origin,
+          ),
+        )
+        assert.deepEqual(claims.amr, expected)
+        assert.equal(claims.acr, 'urn:gatehouse:acr:2fa')
+        await gh.waitForLog(
+          (l) => l.msg === 'external sign-in accepted' && l.broker === broker && l.user_id === claims.sub,
+        )
+      }
+    } finally {
+      const reset = await gh.admin('/identity/users/bob/mfa', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ mfa: null }),
+      })
+      assert.equal(reset.status, 200)
+    }
   })
 
   it('lists and removes a user’s links on the admin API and with the CLI', async () => {
