@@ -433,6 +433,61 @@ describe('signing in with another OpenID Connect provider', () => {
     }
   })
 
+  it('steps a brokered session up with a code (acr_values 2fa): otp and mfa, though the provider’s amr was not trusted', async () => {
+    const added = await gh.admin('/identity/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'gina', password: 'gina-password-12345' }),
+    })
+    assert.equal(added.status, 201)
+    const gina = (await added.json()) as { id: string }
+    const store = await storeOf(gh)
+    try {
+      await store.links.insert({
+        broker: 'corp',
+        subject: 'corp-gina',
+        user_id: gina.id,
+        email: null,
+        username: null,
+        created_at: 1,
+        last_used_at: null,
+      })
+    } finally {
+      await store.close()
+    }
+    // No factor, mfa optional: the external sign-in alone, one factor of unknown kind.
+    const s = await start('corp')
+    const first = await tokensFor(
+      s,
+      await backAt(s, await atProvider(s, { account: { sub: 'corp-gina' }, amr: ['pwd'] })),
+    )
+    assert.deepEqual([first.amr, first.acr], [[], 'urn:gatehouse:acr:1fa'])
+
+    // The client asks for two factors on the same browser session: only the second is asked (set up here).
+    const auth = await authorization(spa, { scope: 'openid', acr_values: 'urn:gatehouse:acr:2fa' })
+    const html = await page(
+      await s.browser.follow(await s.browser.get(auth.url), origin),
+      200,
+      'Set up two-step verification',
+    )
+    const key = /id="manual-key" class="key">([^<]+)</.exec(html)?.[1]
+    assert.ok(key)
+    await awayFromStepEdge()
+    const enrol = formTo(html, '/enrol')
+    const codes = await page(
+      await s.browser.post(new URL(enrol.action, origin), { ...enrol.fields, code: totpCode(key) }),
+      200,
+      'Save your recovery codes',
+    )
+    const finish = formTo(codes, '/finish')
+    const claims = await tokensFor(
+      { ...s, auth },
+      await s.browser.follow(await s.browser.post(new URL(finish.action, origin), finish.fields), origin),
+    )
+    assert.equal(claims.sub, gina.id)
+    assert.deepEqual([claims.amr, claims.acr], [['otp', 'mfa'], 'urn:gatehouse:acr:2fa'])
+  })
+
   it('lists and removes a user’s links on the admin API and with the CLI', async () => {
     const listed = await gh.admin('/identity/users/alice/links')
     assert.equal(listed.status, 200)
