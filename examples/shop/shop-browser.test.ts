@@ -5,7 +5,8 @@
  * login page and see their own offers, reviews and basket. Logging out is a POST from the shop's button
  * (a GET of /logout only asks to confirm), which pages of other sites cannot make; opening the basket
  * signed out goes to the login page and back (issue 15). Placing an order asks the provider for a second
- * factor (step-up, issue 14).
+ * factor (step-up, issue 14): alice sets up an authenticator app (the test computes its codes with
+ * otpauth), comes back to her basket, and the order is placed.
  *
  * Skipped only when there is no Chromium. A screenshot of alice's product page is kept for humans, in
  * $GATEHOUSE_TEST_SCREENSHOTS or a temp folder; the test prints where.
@@ -15,6 +16,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Secret, TOTP } from 'otpauth'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { Shop } from './lib/shop.ts'
 import {
@@ -297,8 +300,8 @@ describe('the shop in a browser', { skip: NO_CHROMIUM, timeout: 180_000 }, () =>
     assert.deepEqual(problems, [])
   })
 
-  it('placing the order sends alice to the identity provider for a second factor, and nothing is ordered yet', async () => {
-    const { page } = await tab()
+  it('placing the order takes alice through the provider’s second factor (enrolling an app) and back, and the order is placed', async (t) => {
+    const { page, problems } = await tab()
     await page.goto(`${shop.base}/basket`)
     await page.getByLabel('Username or e-mail', { exact: true }).fill(shop.accounts.alice.username)
     await page.getByLabel('Password', { exact: true }).fill(shop.accounts.alice.password)
@@ -315,8 +318,41 @@ describe('the shop in a browser', { skip: NO_CHROMIUM, timeout: 180_000 }, () =>
     assert.equal(url.searchParams.get('acr_values'), 'urn:gatehouse:acr:2fa')
     assert.equal(url.searchParams.get('max_age'), '600')
     assert.equal(url.searchParams.get('client_id'), 'shop-web')
-    // What the provider does next (a second-factor page) is its own; the basket still holds the kettle.
-    assert.match((await fetchAs(page, `${shop.base}/api/basket`)).body, /"count":2/)
+
+    // alice has no authenticator app yet: the provider sets one up (identity.mfa is optional, and the
+    // client asked for two factors), asking only that, not the password again. The test is the app.
+    await page.getByRole('heading', { name: 'Set up two-step verification' }).waitFor()
+    assert.match((await fetchAs(page, `${shop.base}/api/basket`)).body, /"count":2/, 'nothing ordered yet')
+    const key = ((await page.locator('#manual-key').textContent()) ?? '').replace(/\s/g, '')
+    if (TOTP.remaining({ period: 30 }) < 3000) await sleep(TOTP.remaining({ period: 30 }) + 200)
+    await page
+      .getByLabel('6-digit code from the app')
+      .fill(TOTP.generate({ secret: Secret.fromBase32(key), algorithm: 'SHA1', digits: 6, period: 30 }))
+    await page.getByRole('button', { name: 'Turn on', exact: true }).click()
+    await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor()
+    const placed = page.waitForResponse(
+      (r) =>
+        new URL(r.url()).pathname === '/api/orders' && r.request().method() === 'POST' && r.status() === 201,
+    )
+    await page.getByRole('button', { name: 'Continue', exact: true }).click()
+
+    // Back on the basket, the order she asked for is placed without a second press: the basket service
+    // saw amr with mfa and a fresh auth_time in its internal token (it refuses the order otherwise).
+    const order = (await (await placed).json()) as { id: string; count: number }
+    assert.equal(order.count, 2)
+    await page.locator('#order-placed').waitFor()
+    assert.equal(new URL(page.url()).pathname, '/basket', 'back on the page the order began at')
+    assert.equal(await text(page, '#order-placed'), `Thank you: order ${order.id} is placed.`)
+    assert.match((await fetchAs(page, `${shop.base}/api/basket`)).body, /"count":0/)
+    const { amr, acr } = JSON.parse((await fetchAs(page, '/session')).body) as {
+      amr?: string[]
+      acr?: string
+    }
+    assert.deepEqual([amr, acr], [['pwd', 'otp', 'mfa'], 'urn:gatehouse:acr:2fa'])
+    const shot = join(screenshotDir(), 'shop-order-placed.png')
+    await page.screenshot({ path: shot, fullPage: true })
+    t.diagnostic(`screenshot of the placed order: ${shot}`)
+    assert.deepEqual(problems, [])
   })
 
   it('bob’s product page says what is missing when the recommendations service is down', async (t) => {

@@ -105,6 +105,11 @@ describe('npm start', { skip: NO_PROC, timeout: 90_000 }, () => {
     // npm passes a Ctrl-C on as its own exit signal; the shop itself stops cleanly and says so.
     assert.ok(code === 0 || signal === 'SIGINT', `npm exited with ${signal ?? code}\n${r.output}`)
     assert.match(r.output, /Stopping…/)
+    // A newcomer learns how to get past the order's step-up (issue 14).
+    assert.match(
+      r.output,
+      /"Place order" asks for a second factor: the first time, set up any authenticator app/,
+    )
     assert.doesNotMatch(r.output, /stopped on its own|could not start/)
     await waitUntil(() => processes.every((p) => !alive(p.pid)), 15_000)
     assert.deepEqual(

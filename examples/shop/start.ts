@@ -62,6 +62,8 @@ function announce(shop: Shop): void {
   Store        ${url}
   Log in as    alice  ${accounts.alice.password.padEnd(width)}   (${accounts.alice.summary})
                bob    ${accounts.bob.password.padEnd(width)}   (${accounts.bob.summary})
+  Orders       "Place order" asks for a second factor: the first time, set up any authenticator app
+               (scan the QR code or type the key), then enter its 6-digit code
   Identity     ${shop.issuer}/.well-known/openid-configuration
   Admin API    ${shop.adminUrl}   (loopback only)
   Console      ${shop.adminUrl}/console/   (the node and its traffic, live: docs/console.md)

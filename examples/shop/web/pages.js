@@ -49,10 +49,12 @@ export async function basketPage() {
   document.title = 'Your basket · Gatehouse Shop'
   const heading = h('h1', { text: 'Your basket' })
   if (!session.authenticated) return signIn(heading)
+  // Read (and forgotten) at every load of this page, so an intent left behind never fires later.
+  const resume = orderToResume()
   const res = await api('/api/basket')
   if (res.status === 401) return signIn(heading)
   if (!res.ok) return show(heading, problem('The basket is unavailable', messageOf(res)))
-  renderBasket(heading, res.body)
+  renderBasket(heading, res.body, resume)
 }
 
 function signIn(heading) {
@@ -60,7 +62,7 @@ function signIn(heading) {
   location.replace(loginHref())
 }
 
-function renderBasket(heading, basket) {
+function renderBasket(heading, basket, resume = false) {
   setBasketCount(basket.count)
   if (basket.items.length === 0)
     return show(
@@ -102,22 +104,36 @@ function renderBasket(heading, basket) {
       h('span', { text: `${basket.count} ${basket.count === 1 ? 'item' : 'items'}` }),
       h('span', { id: 'basket-total', text: money(basket.total_cents) }),
     ),
-    orderForm(heading),
+    orderForm(heading, resume),
   )
 }
 
 /**
  * Placing the order. The gateway requires a second factor within 10 minutes for it (step-up): without
  * one, it answers 401 insufficient_user_authentication with a `login` link that asks the identity
- * provider for it; the browser follows it and comes back here to place the order with the stronger
- * session.
+ * provider for it; the browser follows it and comes back here, and the order the person asked for is
+ * placed with the stronger session, without a second press. That intent is kept in this tab's
+ * sessionStorage, which no other site can write (a link or a return_to cannot place an order), for this
+ * one return only and at most 10 minutes: a step-up that did not happen (cancelled at the provider) is
+ * not asked again by itself, the button is back.
  */
-function orderForm(heading) {
+const RESUME_ORDER = 'gatehouse-shop:order-after-step-up'
+const RESUME_WITHIN_MS = 600_000
+
+function orderToResume() {
+  const at = Number(sessionStorage.getItem(RESUME_ORDER))
+  sessionStorage.removeItem(RESUME_ORDER)
+  return at > 0 && Date.now() - at < RESUME_WITHIN_MS
+}
+
+function orderForm(heading, resume) {
   const status = h('p', { class: 'status', role: 'status', id: 'order-status' })
   const button = h('button', { type: 'submit', id: 'place-order' }, 'Place order')
   const form = h('form', { class: 'order', 'aria-label': 'Place the order' }, button, status)
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
+  let automatic = resume
+  const place = async () => {
+    const resumed = automatic
+    automatic = false
     button.disabled = true
     status.className = 'status'
     status.textContent = 'Placing your order…'
@@ -134,14 +150,23 @@ function orderForm(heading) {
         link('/', {}, 'Back to the products'),
       )
     }
-    if (res.status === 401 && res.body?.error === 'insufficient_user_authentication' && res.body.login) {
+    const stepUp = res.status === 401 && res.body?.error === 'insufficient_user_authentication'
+    if (stepUp && res.body.login && !resumed) {
       status.textContent = 'Placing an order needs a second sign-in step. Taking you there…'
+      sessionStorage.setItem(RESUME_ORDER, String(Date.now()))
       return location.assign(`${res.body.login}&return_to=${encodeURIComponent(location.pathname)}`)
     }
-    if (res.status === 401) return signIn(heading)
+    if (res.status === 401 && !stepUp) return signIn(heading)
     button.disabled = false
     status.className = 'status error'
-    status.textContent = messageOf(res)
+    status.textContent = stepUp
+      ? 'The second sign-in step was not completed, so nothing was ordered. Press "Place order" to try again.'
+      : messageOf(res)
+  }
+  form.addEventListener('submit', (event) => {
+    event.preventDefault()
+    void place()
   })
+  if (resume) queueMicrotask(place)
   return form
 }

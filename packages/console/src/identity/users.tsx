@@ -1,12 +1,15 @@
 /**
  * The identity provider's users: list (the file's read-only, saying why), add with a password, disable and
- * enable, reset a password, unlock after failed sign-ins, remove. Every destructive action asks first; the
+ * enable, reset a password, unlock after failed sign-ins, remove, and open a user's sign-in security
+ * (second factors, external links, sessions: user-security.tsx). Every destructive action asks first; the
  * admin API's field problems show next to the field. Passwords live in this component's state only.
  */
+import { Fragment } from 'preact'
 import { useState } from 'preact/hooks'
 import { SecretInput } from '../secret-input.tsx'
 import { adminSend, describeError, fieldProblems } from '../send.ts'
 import { attempt, ConfirmButton, FieldError, Scroll, type SectionProps, Status, useList } from './shared.tsx'
+import { UserSecurity } from './user-security.tsx'
 
 interface User {
   readonly id: string
@@ -23,6 +26,14 @@ const path = (u: User) => `/identity/users/${encodeURIComponent(u.id)}`
 export function Users(props: SectionProps) {
   const { data, error, reload } = useList<User>('/identity/users', props)
   const [status, setStatus] = useState<{ message: string; tone: 'ok' | 'error' } | null>(null)
+  /** The users whose second factors, links and sessions are shown (user-security.tsx). */
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set())
+  const toggle = (id: string) =>
+    setOpen((o) => {
+      const next = new Set(o)
+      if (!next.delete(id)) next.add(id)
+      return next
+    })
   /** Runs `run`; its status line is `done`, or what `run` returned when that is a sentence. */
   const act = async (run: () => Promise<unknown>, done: string) => {
     let said = done
@@ -61,78 +72,97 @@ export function Users(props: SectionProps) {
             </thead>
             <tbody>
               {data.map((u) => (
-                <tr key={u.id} data-user={u.username}>
-                  <th scope="row">
-                    {u.username}
-                    <span class="detail">{u.id}</span>
-                  </th>
-                  <td>{u.email ?? '–'}</td>
-                  <td>{u.roles.join(', ') || '–'}</td>
-                  <td data-field="state">
-                    <span class={`badge ${u.disabled ? 'badge-bad' : 'badge-ok'}`}>
-                      {u.disabled ? 'Disabled' : 'Enabled'}
-                    </span>
-                  </td>
-                  <td class="wrap">
-                    {u.read_only && (
-                      <span class="detail">
-                        Declared in the configuration file (identity.users): change it there. Only unlock
-                        works here.
+                <Fragment key={u.id}>
+                  <tr data-user={u.username}>
+                    <th scope="row">
+                      {u.username}
+                      <span class="detail">{u.id}</span>
+                    </th>
+                    <td>{u.email ?? '–'}</td>
+                    <td>{u.roles.join(', ') || '–'}</td>
+                    <td data-field="state">
+                      <span class={`badge ${u.disabled ? 'badge-bad' : 'badge-ok'}`}>
+                        {u.disabled ? 'Disabled' : 'Enabled'}
                       </span>
-                    )}
-                    <div class="actions">
-                      <button
-                        type="button"
-                        class="small ghost"
-                        aria-label={`Unlock ${u.username}`}
-                        onClick={() => unlock(u)}
-                      >
-                        Unlock
-                      </button>
-                      {!u.read_only && u.disabled && (
+                    </td>
+                    <td class="wrap">
+                      {u.read_only && (
+                        <span class="detail">
+                          Declared in the configuration file (identity.users): change it there. Only unlock
+                          and its sign-in security work here.
+                        </span>
+                      )}
+                      <div class="actions">
                         <button
                           type="button"
                           class="small ghost"
-                          aria-label={`Enable ${u.username}`}
-                          onClick={() =>
-                            act(
-                              () => adminSend('POST', `${path(u)}/enable`, props.token),
-                              `${u.username} enabled.`,
-                            )
-                          }
+                          aria-label={`Sign-in security of ${u.username}`}
+                          aria-expanded={open.has(u.id)}
+                          aria-controls={open.has(u.id) ? `security-row-${u.id}` : undefined}
+                          onClick={() => toggle(u.id)}
                         >
-                          Enable
+                          Security
                         </button>
-                      )}
-                      {!u.read_only && !u.disabled && (
-                        <ConfirmButton
-                          label={`Disable ${u.username}`}
-                          text="Disable"
-                          question={`Disable ${u.username}? They can no longer sign in or refresh tokens; access tokens already issued live until they expire.`}
-                          confirm="Disable"
-                          onConfirm={() =>
-                            act(
-                              () => adminSend('POST', `${path(u)}/disable`, props.token),
-                              `${u.username} disabled.`,
-                            )
-                          }
-                        />
-                      )}
-                      {!u.read_only && <ResetPassword user={u} {...props} onDone={act} />}
-                      {!u.read_only && (
-                        <ConfirmButton
-                          label={`Remove ${u.username}`}
-                          text="Remove"
-                          question={`Remove ${u.username}? This cannot be undone.`}
-                          confirm="Remove"
-                          onConfirm={() =>
-                            act(() => adminSend('DELETE', path(u), props.token), `${u.username} removed.`)
-                          }
-                        />
-                      )}
-                    </div>
-                  </td>
-                </tr>
+                        <button
+                          type="button"
+                          class="small ghost"
+                          aria-label={`Unlock ${u.username}`}
+                          onClick={() => unlock(u)}
+                        >
+                          Unlock
+                        </button>
+                        {!u.read_only && u.disabled && (
+                          <button
+                            type="button"
+                            class="small ghost"
+                            aria-label={`Enable ${u.username}`}
+                            onClick={() =>
+                              act(
+                                () => adminSend('POST', `${path(u)}/enable`, props.token),
+                                `${u.username} enabled.`,
+                              )
+                            }
+                          >
+                            Enable
+                          </button>
+                        )}
+                        {!u.read_only && !u.disabled && (
+                          <ConfirmButton
+                            label={`Disable ${u.username}`}
+                            text="Disable"
+                            question={`Disable ${u.username}? They can no longer sign in or refresh tokens; access tokens already issued live until they expire.`}
+                            confirm="Disable"
+                            onConfirm={() =>
+                              act(
+                                () => adminSend('POST', `${path(u)}/disable`, props.token),
+                                `${u.username} disabled.`,
+                              )
+                            }
+                          />
+                        )}
+                        {!u.read_only && <ResetPassword user={u} {...props} onDone={act} />}
+                        {!u.read_only && (
+                          <ConfirmButton
+                            label={`Remove ${u.username}`}
+                            text="Remove"
+                            question={`Remove ${u.username}? This cannot be undone.`}
+                            confirm="Remove"
+                            onConfirm={() =>
+                              act(() => adminSend('DELETE', path(u), props.token), `${u.username} removed.`)
+                            }
+                          />
+                        )}
+                      </div>
+                    </td>
+                  </tr>
+                  {open.has(u.id) && (
+                    <tr id={`security-row-${u.id}`} data-security={u.username}>
+                      <td colSpan={5} class="wrap">
+                        <UserSecurity user={u} {...props} />
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
               ))}
             </tbody>
           </table>

@@ -20,6 +20,7 @@ import type { Revocations } from '../redis/revocation.ts'
 import { openStore } from '../storage/open.ts'
 import type { Store } from '../storage/store.ts'
 import { recordSessionOrigins } from './account-page/session-origin.ts'
+import { linksOf } from './broker/links.ts'
 import { Brokers } from './broker/registry.ts'
 import { LoginThrottle } from './interactions/throttle.ts'
 import { publicJwk } from './keys/generate.ts'
@@ -207,6 +208,7 @@ export class IdentityHost {
         revocations,
         mailer: identity.email !== undefined ? new Mailer(identity.email, this.#logger) : null,
         keys: selfServiceKeys(identity.secret!),
+        linksOf: (userId) => linksOf(this.store, identity, userId),
       },
     })
     this.#keysVersion = version

@@ -13,6 +13,7 @@ import type { Logger } from '../observability/logger.ts'
 import type { Revocations } from '../redis/revocation.ts'
 import type { Store } from '../storage/store.ts'
 import { handleAccount } from './account-page/handler.ts'
+import type { LinkView } from './broker/links.ts'
 import type { LoginThrottle } from './interactions/throttle.ts'
 import type { Mailer } from './recovery/mailer.ts'
 import { handleRegister } from './recovery/register.ts'
@@ -44,6 +45,8 @@ export interface SelfServiceContext {
   /** Null without identity.email. */
   readonly mailer: Mailer | null
   readonly keys: SelfServiceKeys
+  /** The user's links to external providers, as the broker presents them (broker/links.ts `linksOf`). */
+  readonly linksOf: (userId: string) => Promise<LinkView[]>
 }
 
 export interface SelfServiceRequest {

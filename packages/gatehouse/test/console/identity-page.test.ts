@@ -5,7 +5,9 @@
  * a too-short password shows the admin API's problem next to the field; a confidential client's secret is
  * shown once and forgotten when dismissed; the internal-token keys rotate (after a confirmation); the
  * file's users are read-only with the reason, and Unlock lifts the lock failed sign-ins put on one; a user
- * and a client are removed, a subject revoked and a provider key withdrawn, each after a confirmation. With
+ * and a client are removed, a subject revoked and a provider key withdrawn, each after a confirmation; a
+ * user's second factors, external links and sessions are shown (no secret) and reset, unlinked and signed
+ * out everywhere, each after a confirmation (issue 14). With
  * the provider off the page says so, naming identity.enabled. axe finds no serious or critical violation,
  * desktop and phone; screenshots go to test-results/console/.
  */
@@ -15,8 +17,16 @@ import type { Browser as Chromium, Page } from 'playwright-core'
 import { launchBrowser } from '../harness/browser.ts'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
 import { Browser, formTo } from '../identity/support/browser.ts'
-import { BOB, type IdentityGateway, startIdentityGateway, WEB_SECRET } from '../identity/support/gateway.ts'
-import { authorization, type client, configFor } from '../identity/support/oidc.ts'
+import { seedTotp } from '../identity/support/factors.ts'
+import {
+  ALICE,
+  BOB,
+  type IdentityGateway,
+  startIdentityGateway,
+  storeOf,
+  WEB_SECRET,
+} from '../identity/support/gateway.ts'
+import { authorization, type client, codeFlow, configFor } from '../identity/support/oidc.ts'
 import {
   axeViolations,
   cspViolations,
@@ -52,7 +62,21 @@ describe('the Identity page', { skip: NO_CHROMIUM }, () => {
   before(async () => {
     // Three failures lock an account, without the back-off delay, so the unlock test is quick.
     ;[gw, chromium] = await Promise.all([
-      startIdentityGateway({ identity: { login: { max_failures: 3, lockout: 900, backoff: 0 } } }),
+      startIdentityGateway({
+        identity: {
+          login: { max_failures: 3, lockout: 900, backoff: 0 },
+          // Never reached (discovery is on first use): it gives alice's link a display name.
+          external_providers: [
+            {
+              name: 'corp',
+              display_name: 'Corp SSO',
+              issuer: 'http://127.0.0.1:9/corp',
+              client_id: 'gatehouse',
+              client_secret: 'corp-client-secret-0123456789abcdef',
+            },
+          ],
+        },
+      }),
       launchBrowser(),
     ])
     web = await configFor(gw.issuer, 'web-app', WEB_SECRET)
@@ -222,6 +246,82 @@ describe('the Identity page', { skip: NO_CHROMIUM }, () => {
       await revoked.waitFor()
       assert.match(await text(revoked), /subject.*left the company/s)
       await screenshot(page, 'identity-keys-revocations-desktop')
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('shows a user’s second factors, external links and sessions, and resets, unlinks and signs out after asking', async () => {
+    // A session first (alice has no second factor yet), then an authenticator app and a link.
+    await codeFlow(await configFor(gw.issuer, 'spa'), ALICE, { scope: 'openid' })
+    const store = await storeOf(gw.gh)
+    let secret: string
+    try {
+      secret = await seedTotp(store, ALICE.username)
+      const alice = await store.users.findByUsername(ALICE.username)
+      await store.links.insert({
+        broker: 'corp',
+        subject: 'corp-alice',
+        user_id: alice!.id,
+        email: 'alice@corp.test',
+        username: null,
+        created_at: Math.floor(Date.now() / 1000),
+        last_used_at: null,
+      })
+    } finally {
+      await store.close()
+    }
+    const context = await openContext(chromium, 'desktop')
+    try {
+      const page = await context.newPage()
+      const problems = watch(page)
+      await openPage(page, gw.gh, null, 'identity')
+      const toggle = userRow(page, 'alice').getByRole('button', { name: 'Sign-in security of alice' })
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'false')
+      await toggle.click()
+      assert.equal(await toggle.getAttribute('aria-expanded'), 'true')
+      const panel = page.getByRole('region', { name: 'Sign-in security of alice' })
+      const list = (name: string) => panel.locator(`[data-list="${name}"] li`)
+      await list('sessions').first().waitFor()
+      assert.match(await text(list('factors')), /Seeded app · Authenticator app \(TOTP\)\s*Added/)
+      assert.match(await text(list('links')), /Corp SSO · alice@corp\.test\s*Linked .*; last used –/)
+      assert.match(await text(list('sessions')), /Signed in .* · pwd\s*Applications: spa/)
+      assert.ok(!(await page.content()).includes(secret), 'never a factor’s secret')
+      const found = await axeViolations(page)
+      assert.deepEqual(found, [], `a user’s security shown: ${JSON.stringify(found)}`)
+      await screenshot(page, 'identity-user-security-desktop')
+
+      await panel.getByRole('button', { name: 'Reset second factors of alice' }).click()
+      assert.match(
+        await text(page.getByRole('alertdialog')),
+        /Remove every second factor and recovery code of alice\?/,
+      )
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Reset' }).click()
+      await panel.getByRole('status').filter({ hasText: 'alice: 1 second factor removed.' }).waitFor()
+      assert.equal(await list('factors').count(), 0)
+
+      await panel.getByRole('button', { name: 'Unlink alice from Corp SSO' }).click()
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Unlink' }).click()
+      await panel.getByRole('status').filter({ hasText: 'alice: unlinked from Corp SSO.' }).waitFor()
+      assert.equal(await list('links').count(), 0)
+
+      await panel.getByRole('button', { name: 'Sign out everywhere (alice)' }).click()
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Sign out everywhere' }).click()
+      await panel
+        .getByRole('status')
+        .filter({ hasText: /alice: signed out everywhere \(1 session ended\)/ })
+        .waitFor()
+      assert.equal(await list('sessions').count(), 0)
+      assert.match(await text(panel), /Not signed in anywhere/)
+      assert.deepEqual(await axeViolations(page), [], 'after the changes')
+
+      // The admin API agrees.
+      const read = async (what: string) =>
+        ((await (await gw.gh.admin(`/identity/users/alice/${what}`)).json()) as { data: unknown[] }).data
+      assert.deepEqual([await read('factors'), await read('links'), await read('sessions')], [[], [], []])
+      await gw.gh.waitForLog((l) => l.msg === 'identity link removed' && l.actor === 'admin')
+      assert.deepEqual(await cspViolations(page), [])
+      assert.deepEqual(problems.errors, [])
     } finally {
       await context.close()
     }

@@ -203,4 +203,82 @@ describe('signing in with another provider in Chromium', { skip: NO_CHROMIUM }, 
       [],
     )
   })
+
+  it('lists the linked sign-ins on the account page, removes one, and refuses to remove the only way in', async () => {
+    let frankId: string
+    const store = await storeOf(gh)
+    try {
+      const frank = await store.users.findByUsername('frank')
+      assert.ok(frank, 'made by the first test')
+      frankId = frank.id
+      await store.links.insert({
+        broker: 'corp',
+        subject: 'corp-frank',
+        user_id: frank.id,
+        email: 'frank@corp.test',
+        username: null,
+        created_at: Math.floor(Date.now() / 1000) - 86_400,
+        last_used_at: null,
+      })
+    } finally {
+      await store.close()
+    }
+    const context = await browser.newContext({ viewport: { width: 1024, height: 768 } })
+    contexts.push(context)
+    const page = await context.newPage()
+    await page.goto(`${issuer}/account`)
+    assert.equal(await page.locator('h1').textContent(), 'Sign in')
+    ext.next = { account: { sub: 'ext-frank', email: 'frank@ext.test', preferred_username: 'frank' } }
+    await Promise.all([
+      page.waitForURL(/\/account(\?|$)/),
+      page.getByRole('button', { name: 'Sign in with Example ID' }).click(),
+    ])
+    assert.equal(await page.locator('h1').textContent(), 'Your account')
+    const section = page.getByRole('region', { name: 'Linked sign-ins' })
+    const items = async () =>
+      (await section.getByRole('listitem').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim())
+    const listed = await items()
+    assert.equal(listed.length, 2)
+    // Oldest link first.
+    assert.match(
+      listed[1]!,
+      /^Example ID: frank@ext\.test Linked \d{4}-\d\d-\d\d \d\d:\d\d UTC; last used \d{4}-/,
+    )
+    assert.match(listed[0]!, /^Corp SSO: frank@corp\.test Linked .* UTC; not used yet/)
+    assert.deepEqual(await axeViolations(page), [])
+
+    await Promise.all([
+      page.waitForURL(/done=unlinked/),
+      page.getByRole('button', { name: 'Remove the link to Corp SSO' }).click(),
+    ])
+    assert.match((await page.getByRole('status').textContent()) ?? '', /linked sign-in was removed/)
+    assert.equal((await items()).length, 1)
+    await gh.waitForLog(
+      (l) =>
+        l.msg === 'identity link removed' &&
+        l.broker === 'corp' &&
+        l.actor === frankId &&
+        l.user_id === frankId,
+    )
+
+    // frank has no password: the last link is the only way in, and stays.
+    const [refused] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/account/links/remove')),
+      page.getByRole('button', { name: 'Remove the link to Example ID' }).click(),
+    ])
+    assert.equal(refused.status(), 409)
+    await page.waitForLoadState('load')
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /only way into your account/)
+    assert.equal((await items()).length, 1)
+    assert.deepEqual(await axeViolations(page), [])
+    const after = await storeOf(gh)
+    try {
+      assert.deepEqual(
+        (await after.links.listByUser(frankId)).map((l) => l.broker),
+        ['ext'],
+      )
+    } finally {
+      await after.close()
+    }
+  })
 })

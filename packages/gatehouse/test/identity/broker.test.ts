@@ -19,6 +19,7 @@ import {
   type NextSignIn,
   startExternalProvider,
 } from './support/external-provider.ts'
+import { awayFromStepEdge, seedTotp, totpCode } from './support/factors.ts'
 import { ALICE, BOB, CALLBACK, freePort, identitySection, storeOf } from './support/gateway.ts'
 import { authorization, client, configFor } from './support/oidc.ts'
 
@@ -364,6 +365,127 @@ describe('signing in with another OpenID Connect provider', () => {
       403,
       'Sign-in refused',
     )
+  })
+
+  it('asks a user whose policy requires a second factor for the code after the external sign-in, then says otp and mfa', async () => {
+    const store = await storeOf(gh)
+    let secret: string
+    try {
+      const bob = await store.users.findByUsername(BOB.username)
+      for (const broker of ['corp', 'ext'])
+        await store.links.insert({
+          broker,
+          subject: `${broker}-bob`,
+          user_id: bob!.id,
+          email: null,
+          username: null,
+          created_at: 1,
+          last_used_at: null,
+        })
+      secret = await seedTotp(store, BOB.username)
+    } finally {
+      await store.close()
+    }
+    const set = await gh.admin('/identity/users/bob/mfa', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mfa: 'required' }),
+    })
+    assert.equal(set.status, 200)
+    try {
+      // Untrusted amr (corp): the external sign-in is one factor of unknown kind, the code the second.
+      // Trusted amr (ext): its RFC 8176 methods come first. The provider's own `mfa` is not a code here.
+      for (const [step, [broker, amr, expected]] of [
+        ['corp', ['pwd', 'mfa'], ['otp', 'mfa']],
+        ['ext', ['pwd'], ['pwd', 'otp', 'mfa']],
+      ].entries() as Iterable<[number, [string, string[], string[]]]>) {
+        const s = await start(broker)
+        const html = await page(
+          await backAt(s, await atProvider(s, { account: { sub: `${broker}-bob` }, amr })),
+          200,
+          'Verify it is you',
+        )
+        await awayFromStepEdge()
+        const form = formTo(html, '/otp')
+        const claims = await tokensFor(
+          s,
+          await s.browser.follow(
+            await s.browser.post(new URL(form.action, origin), {
+              ...form.fields,
+              code: totpCode(secret, step),
+            }),
+            origin,
+          ),
+        )
+        assert.deepEqual(claims.amr, expected)
+        assert.equal(claims.acr, 'urn:gatehouse:acr:2fa')
+        await gh.waitForLog(
+          (l) => l.msg === 'external sign-in accepted' && l.broker === broker && l.user_id === claims.sub,
+        )
+      }
+    } finally {
+      const reset = await gh.admin('/identity/users/bob/mfa', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ mfa: null }),
+      })
+      assert.equal(reset.status, 200)
+    }
+  })
+
+  it('steps a brokered session up with a code (acr_values 2fa): otp and mfa, though the provider’s amr was not trusted', async () => {
+    const added = await gh.admin('/identity/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'gina', password: 'gina-password-12345' }),
+    })
+    assert.equal(added.status, 201)
+    const gina = (await added.json()) as { id: string }
+    const store = await storeOf(gh)
+    try {
+      await store.links.insert({
+        broker: 'corp',
+        subject: 'corp-gina',
+        user_id: gina.id,
+        email: null,
+        username: null,
+        created_at: 1,
+        last_used_at: null,
+      })
+    } finally {
+      await store.close()
+    }
+    // No factor, mfa optional: the external sign-in alone, one factor of unknown kind.
+    const s = await start('corp')
+    const first = await tokensFor(
+      s,
+      await backAt(s, await atProvider(s, { account: { sub: 'corp-gina' }, amr: ['pwd'] })),
+    )
+    assert.deepEqual([first.amr, first.acr], [[], 'urn:gatehouse:acr:1fa'])
+
+    // The client asks for two factors on the same browser session: only the second is asked (set up here).
+    const auth = await authorization(spa, { scope: 'openid', acr_values: 'urn:gatehouse:acr:2fa' })
+    const html = await page(
+      await s.browser.follow(await s.browser.get(auth.url), origin),
+      200,
+      'Set up two-step verification',
+    )
+    const key = /id="manual-key" class="key">([^<]+)</.exec(html)?.[1]
+    assert.ok(key)
+    await awayFromStepEdge()
+    const enrol = formTo(html, '/enrol')
+    const codes = await page(
+      await s.browser.post(new URL(enrol.action, origin), { ...enrol.fields, code: totpCode(key) }),
+      200,
+      'Save your recovery codes',
+    )
+    const finish = formTo(codes, '/finish')
+    const claims = await tokensFor(
+      { ...s, auth },
+      await s.browser.follow(await s.browser.post(new URL(finish.action, origin), finish.fields), origin),
+    )
+    assert.equal(claims.sub, gina.id)
+    assert.deepEqual([claims.amr, claims.acr], [['otp', 'mfa'], 'urn:gatehouse:acr:2fa'])
   })
 
   it('lists and removes a user’s links on the admin API and with the CLI', async () => {

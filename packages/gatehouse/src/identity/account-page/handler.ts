@@ -18,14 +18,7 @@ import type { SelfServiceContext, SelfServiceRequest } from '../self-service.ts'
 import { errorPage } from '../views/messages.ts'
 import { sendPage } from '../views/page.ts'
 import { formToken, formTokenValid } from './form-guard.ts'
-import {
-  ACCOUNT_SECTIONS,
-  type AccountAction,
-  type AccountView,
-  LINKED_IDENTITY_SOURCES,
-  NOTICES,
-  render,
-} from './sections.ts'
+import { ACCOUNT_SECTIONS, type AccountAction, type AccountView, NOTICES, render } from './sections.ts'
 import { finishSignIn, type SignedIn, signedIn, startSignIn } from './sign-in.ts'
 import { accountPage, signedOutEverywherePage } from './views.ts'
 
@@ -125,7 +118,6 @@ async function show(
 ): Promise<void> {
   // Re-read: an action may just have changed it.
   const user = (await c.store.users.get(who.user.id)) ?? who.user
-  const linked = (await Promise.all(LINKED_IDENTITY_SOURCES.map((source) => source(c, user)))).flat()
   const view: AccountView = {
     basePath: c.basePath,
     csrf: formToken(c.keys.forms, CSRF_PURPOSE, who.sessionId),
@@ -133,7 +125,7 @@ async function show(
     managed: user.source === 'config' || declaredInFile(c.identity, user.username),
     sessions: await listSessions(c.store, user.id),
     currentSessionUid: who.sessionUid,
-    linked,
+    linked: await c.linksOf(user.id),
     errors,
     values,
   }

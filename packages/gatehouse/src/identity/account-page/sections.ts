@@ -1,37 +1,20 @@
 /**
  * The account page's sections, in page order. A section is a heading, its markup and the form actions
  * it posts to (`POST <issuer>/account/<action>`); a module adds one by adding an entry here (the
- * second-factor devices of issue 14's factors work are one). Linked identities come from
- * LINKED_IDENTITY_SOURCES, which brokering fills; without any, that section shows nothing.
+ * second-factor devices of issue 14's factors work are one). Linked sign-ins come from the broker
+ * (`SelfServiceContext.linksOf`); without any, that section shows nothing.
  */
 import type { StoredUser } from '../../storage/store.ts'
+import type { LinkView } from '../broker/links.ts'
 import type { AccountSession } from '../manage/sessions.ts'
 import type { SelfServiceContext, SelfServiceRequest } from '../self-service.ts'
 import type { SafeHtml } from '../views/html.ts'
+import { linkedSection, removeLink } from './linked.ts'
 import { changePassword } from './password.ts'
 import { updateProfile } from './profile.ts'
 import { endEverySession, endOneSession } from './session-actions.ts'
 import type { SignedIn } from './sign-in.ts'
-import {
-  linkedSection,
-  passwordSection,
-  profileSection,
-  sessionsSection,
-  signOutEverywhereSection,
-} from './views.ts'
-
-export interface LinkedIdentity {
-  /** The provider's display name. */
-  readonly provider: string
-  /** What the person is known as there (an e-mail address, a username). */
-  readonly label: string
-}
-
-/** Where linked identities come from (the broker adds its source); empty: the section is not shown. */
-export const LINKED_IDENTITY_SOURCES: ((
-  c: SelfServiceContext,
-  user: StoredUser,
-) => Promise<LinkedIdentity[]>)[] = []
+import { passwordSection, profileSection, sessionsSection, signOutEverywhereSection } from './views.ts'
 
 /** What every section renders from. */
 export interface AccountView {
@@ -42,7 +25,8 @@ export interface AccountView {
   readonly managed: boolean
   readonly sessions: readonly AccountSession[]
   readonly currentSessionUid: string
-  readonly linked: readonly LinkedIdentity[]
+  /** The user's links to external providers (broker/links.ts). */
+  readonly linked: readonly LinkView[]
   /** Per section id, a problem with what was submitted. */
   readonly errors: Readonly<Record<string, string>>
   /** Per field, what was submitted (re-shown after a problem); never a password. */
@@ -74,7 +58,7 @@ export const ACCOUNT_SECTIONS: AccountSection[] = [
   { id: 'password', render: passwordSection, actions: { password: changePassword } },
   { id: 'sessions', render: sessionsSection, actions: { 'sessions/signout': endOneSession } },
   { id: 'everywhere', render: signOutEverywhereSection, actions: { 'signout-everywhere': endEverySession } },
-  { id: 'linked', render: linkedSection, actions: {} },
+  { id: 'linked', render: linkedSection, actions: { 'links/remove': removeLink } },
 ]
 
 /** The notices an action may leave for the next page, by code (the query carries only the code). */
@@ -84,6 +68,7 @@ export const NOTICES: Readonly<Record<string, string>> = {
   password: 'Your password was changed. Every other session was signed out.',
   session: 'That session was signed out.',
   verified: 'Your e-mail address is verified.',
+  unlinked: 'The linked sign-in was removed.',
 }
 
 export function render(sections: readonly AccountSection[], v: AccountView): SafeHtml[] {

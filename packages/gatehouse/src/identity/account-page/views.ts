@@ -118,14 +118,6 @@ ${csrfField(v)}
 </section>`
 }
 
-export function linkedSection(v: AccountView): SafeHtml {
-  if (v.linked.length === 0) return html``
-  return html`<section aria-labelledby="linked-heading">
-<h2 id="linked-heading">Linked sign-ins</h2>
-<ul>${v.linked.map((l) => html`<li>${l.provider}: ${l.label}</li>`)}</ul>
-</section>`
-}
-
 export function signedOutEverywherePage(basePath: string): { title: string; body: SafeHtml } {
   return {
     title: 'Signed out everywhere',

@@ -1,12 +1,14 @@
 /**
- * The one way a brokered sign-in ends: the local user is signed in to the interaction with the amr/acr
- * the external sign-in earned (amr.ts). A brokered sign-in is a first factor: the second-factor step
- * (issue 14, mfa policy) belongs here, before `interactionFinished`, so a user with `mfa: required` is
- * asked for it whichever way the first factor was proved. The `_gh_broker` cookie is cleared with it.
+ * The one way a brokered sign-in ends. A brokered sign-in is a first factor, like a password: the link is
+ * touched, and the rest is the sign-in form's own path (interactions/second-factor.ts `continueSignIn`),
+ * so the mfa policy (the strictest of provider, client and user) asks for the second factor, enrols one
+ * or refuses exactly as after a password, and a code after it makes the sign-in two factors (`otp`,
+ * `mfa`, urn:gatehouse:acr:2fa) whatever the provider's amr said. The `_gh_broker` cookie is cleared here.
  */
 import type { Interaction } from 'oidc-provider'
 import type { StoredUser } from '../../storage/store.ts'
 import type { InteractionContext, InteractionRequest } from '../interactions/context.ts'
+import { continueSignIn } from '../interactions/second-factor.ts'
 import { brokeredAuthentication } from './amr.ts'
 import type { ExternalProviderClient } from './client.ts'
 import { type BrokerResult, consumeResult, setCookie } from './transaction.ts'
@@ -26,23 +28,18 @@ export async function completeBrokeredSignIn(
     { email: result.identity.email, username: result.identity.username },
     now,
   )
-  const { amr, acr } = brokeredAuthentication(provider.config, result.identity.amr)
+  const first = brokeredAuthentication(provider.config, result.identity.amr)
   c.logger.info(
     {
       user_id: user.id,
       broker: provider.config.name,
       client_id: interaction.params['client_id'],
       ip: r.clientIp,
-      amr,
-      acr,
+      amr: first.amr,
+      acr: first.acr,
     },
-    'login succeeded',
+    'external sign-in accepted',
   )
   r.res.appendHeader('set-cookie', setCookie(null, c.brokers.cookie))
-  await c.provider.interactionFinished(
-    r.req,
-    r.res,
-    { login: { accountId: user.id, amr, acr } },
-    { mergeWithLastSubmission: false },
-  )
+  await continueSignIn(c, r, interaction, user, first)
 }

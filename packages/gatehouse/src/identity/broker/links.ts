@@ -44,3 +44,19 @@ export function unlink(store: Store, user: StoredUser, broker: string): Promise<
 export async function signInLeft(store: Store, user: StoredUser): Promise<boolean> {
   return user.password_hash !== NO_PASSWORD || (await store.links.listByUser(user.id)).length > 0
 }
+
+/**
+ * Whether `user` could still sign in after losing the link to `broker`: a password, or another link to
+ * a provider still configured (a link to a removed provider signs nobody in). The account page refuses
+ * a removal that would leave nothing.
+ */
+export async function signInLeftWithout(
+  store: Store,
+  identity: IdentityConfig,
+  user: StoredUser,
+  broker: string,
+): Promise<boolean> {
+  if (user.password_hash !== NO_PASSWORD) return true
+  const configured = new Set(identity.external_providers.map((p) => p.name))
+  return (await store.links.listByUser(user.id)).some((l) => l.broker !== broker && configured.has(l.broker))
+}

@@ -51,3 +51,14 @@ export function amrOf(methods: readonly string[]): string[] {
 export function acrOf(amr: readonly string[]): string {
   return amr.includes('mfa') ? ACR_2FA : ACR_1FA
 }
+
+/**
+ * The `amr` of a sign-in whose first factor proved `first` (possibly `[]`: an external provider whose
+ * methods are not trusted is still one factor) and then `second`: both methods, each once, and `mfa`,
+ * since two distinct factors were proved even when the first one's kind is unknown.
+ */
+export function withSecondFactor(first: readonly string[], second: string): string[] {
+  const out = [...new Set([...first.filter((m) => m !== 'mfa'), second])]
+  out.push('mfa')
+  return out
+}

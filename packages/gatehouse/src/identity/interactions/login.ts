@@ -14,7 +14,7 @@ import { errorPage } from '../views/messages.ts'
 import { sendPage } from '../views/page.ts'
 import type { InteractionContext, InteractionRequest } from './context.ts'
 import { showLogin } from './pages.ts'
-import { continueSignIn } from './second-factor.ts'
+import { continueSignIn, PASSWORD } from './second-factor.ts'
 import { throttleKeys } from './throttle.ts'
 
 export const INVALID_CREDENTIALS = 'Invalid username or password.'
@@ -90,7 +90,7 @@ export async function submitLogin(
     // The account's failure count is cleared once the whole sign-in succeeds (second-factor.ts): a
     // right password must not reset the count of wrong codes that follow it.
     c.logger.info(log, 'password accepted')
-    await continueSignIn(c, r, interaction, user, ['pwd'])
+    await continueSignIn(c, r, interaction, user, PASSWORD)
     return
   }
   // A locked login is not counted again: the lock would never end while someone keeps trying.

@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { errors, type Interaction } from 'oidc-provider'
 import type { StoredFactor, StoredUser } from '../../storage/store.ts'
 import { clientFacts } from '../client-metadata.ts'
-import { acrOf, amrOf, asksTwoFactors } from '../factors/policy.ts'
+import { ACR_1FA, ACR_2FA, acrOf, asksTwoFactors, withSecondFactor } from '../factors/policy.ts'
 import { hashRecoveryCode, newRecoveryCodes, normalizeRecoveryCode } from '../factors/recovery-codes.ts'
 import { secondStepFor } from '../factors/requirement.ts'
 import { FactorSecretError, openSecret, sealSecret } from '../factors/seal.ts'
@@ -55,17 +55,28 @@ async function clientOf(c: InteractionContext, interaction: Interaction) {
   return { name: client?.clientName ?? clientId, mfa: client ? clientFacts(client).mfa : null }
 }
 
+/** What the first factor of a sign-in proved: RFC 8176 methods (`[]` when unknown) and its acr. */
+export interface FirstFactor {
+  readonly amr: readonly string[]
+  readonly acr: string
+}
+
+/** A password: the first factor of the sign-in form (and of the broker's link page). */
+export const PASSWORD: FirstFactor = { amr: ['pwd'], acr: ACR_1FA }
+
 /**
- * After the first factor (`amr`, the methods proved): finishes the sign-in when nothing more is
- * needed, refuses it when two factors are asked of a user who has none and may not enrol, else keeps
- * the progress and sends the browser to the second step (303, so a reload does not post again).
+ * After the first factor (a password, a brokered sign-in, or a step-up's session): finishes the sign-in
+ * when nothing more is needed, refuses it when two factors are asked of a user who has none and may not
+ * enrol, else keeps the progress and sends the browser to the second step (303, so a reload does not
+ * post again). A first factor that already proved two (a trusted external provider's `mfa`) meets a
+ * client's `acr_values` by itself, but the user's and client's mfa policy still asks for a code.
  */
 export async function continueSignIn(
   c: InteractionContext,
   r: InteractionRequest,
   interaction: Interaction,
   user: StoredUser,
-  amr: readonly string[],
+  first: FirstFactor,
 ): Promise<void> {
   const client = await clientOf(c, interaction)
   const need = await secondStepFor(
@@ -73,11 +84,11 @@ export async function continueSignIn(
     c.identity.mfa,
     client.mfa,
     user.id,
-    asksTwoFactors(interaction.params['acr_values']),
+    asksTwoFactors(interaction.params['acr_values']) && first.acr !== ACR_2FA,
   )
   if (need.step === 'none') {
     await c.throttle.success(throttleKeys(user.username, r.clientIp))
-    return finish(c, r, interaction, user.id, amr)
+    return finish(c, r, interaction, user.id, first)
   }
   if (need.step === 'unmet') {
     c.logger.info(
@@ -94,7 +105,7 @@ export async function continueSignIn(
       { mergeWithLastSubmission: false },
     )
   }
-  await saveProgress(c, interaction, { accountId: user.id, amr })
+  await saveProgress(c, interaction, { accountId: user.id, amr: first.amr })
   r.res.writeHead(303, {
     location: `${c.basePath}/interaction/${interaction.uid}`,
     'cache-control': 'no-store',
@@ -106,8 +117,10 @@ export async function continueSignIn(
 export async function startStepUp(c: InteractionContext, r: InteractionRequest, interaction: Interaction) {
   const user = await c.store.users.get(interaction.session!.accountId)
   if (user === undefined || user.disabled) return false
+  // The session is the first factor, whatever it was (a brokered one may have `amr: []`).
   const amr = (interaction.session?.amr as string[] | undefined) ?? ['pwd']
-  await continueSignIn(c, r, interaction, user, amr)
+  const acr = (interaction.session?.acr as string | undefined) ?? acrOf(amr)
+  await continueSignIn(c, r, interaction, user, { amr, acr })
   return true
 }
 
@@ -209,7 +222,7 @@ async function attempt(
   await c.throttle.success(keys)
   c.logger.info({ ...log, factor_id: result.factor?.id }, 'second factor verified')
   await dropProgress(c, interaction)
-  await finish(c, r, interaction, user.id, [...progress.amr, 'otp'])
+  await finish(c, r, interaction, user.id, twoFactors(progress.amr, 'otp'))
 }
 
 /** `POST /otp`: a code from any of the user's authenticator apps, each time step once. */
@@ -306,8 +319,8 @@ export async function submitEnrol(
     { user_id: progress.accountId, actor: 'user', factor_id: id, kind: 'totp', recovery_codes: codes.length },
     'identity factor enrolled',
   )
-  const amr = amrOf([...progress.amr, 'otp'])
-  await saveProgress(c, interaction, { accountId: progress.accountId, amr, done: { amr, acr: acrOf(amr) } })
+  const done = twoFactors(progress.amr, 'otp')
+  await saveProgress(c, interaction, { accountId: progress.accountId, amr: done.amr, done })
   const user = await c.store.users.get(progress.accountId)
   if (user !== undefined) await c.throttle.success(throttleKeys(user.username, r.clientIp))
   const page = recoveryCodesPage({
@@ -327,7 +340,12 @@ export async function submitFinish(
 ): Promise<void> {
   if (progress.done === undefined) return showSecondStep(c, r, interaction, progress)
   await dropProgress(c, interaction)
-  await finish(c, r, interaction, progress.accountId, progress.done.amr)
+  await finish(c, r, interaction, progress.accountId, progress.done)
+}
+
+/** The first factor's methods with a second one proved after it: two factors, whatever the first was. */
+function twoFactors(first: readonly string[], second: string): FirstFactor {
+  return { amr: withSecondFactor(first, second), acr: ACR_2FA }
 }
 
 async function finish(
@@ -335,10 +353,9 @@ async function finish(
   r: InteractionRequest,
   interaction: Interaction,
   accountId: string,
-  methods: readonly string[],
+  proved: FirstFactor,
 ): Promise<void> {
-  const amr = amrOf(methods)
-  const acr = acrOf(amr)
+  const { amr, acr } = proved
   c.logger.info(
     { user_id: accountId, client_id: interaction.params['client_id'], amr, acr },
     'login succeeded',
@@ -346,7 +363,7 @@ async function finish(
   await c.provider.interactionFinished(
     r.req,
     r.res,
-    { login: { accountId, amr, acr } },
+    { login: { accountId, amr: [...amr], acr } },
     { mergeWithLastSubmission: false },
   )
 }
