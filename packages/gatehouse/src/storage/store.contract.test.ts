@@ -483,6 +483,21 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       })
     })
 
+    describe('single-use artefacts', () => {
+      it('takes an artefact once, whoever races for it, and never an expired one', async () => {
+        await store.oidc.upsert('Challenge', 'c1', { challenge: 'abc' }, 60, T0)
+        const taken = await Promise.all(Array.from({ length: 10 }, () => store.oidc.take('Challenge', 'c1', T0)))
+        assert.deepEqual(
+          taken.filter((t) => t !== undefined),
+          [{ challenge: 'abc' }],
+        )
+        assert.equal(await store.oidc.find('Challenge', 'c1', T0), undefined)
+        await store.oidc.upsert('Challenge', 'c2', { challenge: 'old' }, 60, T0)
+        assert.equal(await store.oidc.take('Challenge', 'c2', T0 + 60), undefined, 'expired')
+        assert.equal(await store.oidc.take('Other', 'c2', T0), undefined, 'another model')
+      })
+    })
+
     describe('signing keys', () => {
       it('lists keys by creation time, then kid, and refuses a taken kid', async () => {
         const k2 = signingKey({ kid: 'k2', state: 'next', activate_at: T0 + 86_400 })

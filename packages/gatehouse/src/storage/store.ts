@@ -209,6 +209,11 @@ export interface OidcStore {
   findByUserCode(model: string, userCode: string, now: number): Promise<OidcRecord | undefined>
   consume(model: string, id: string, now: number): Promise<void>
   destroy(model: string, id: string): Promise<void>
+  /**
+   * Deletes the unexpired artefact and returns its payload, in one statement: of many concurrent takes
+   * of the same artefact exactly one gets it (a single-use value, a WebAuthn challenge).
+   */
+  take(model: string, id: string, now: number): Promise<Record<string, unknown> | undefined>
   /** Deletes every artefact (any model) of the grant. */
   revokeByGrantId(grantId: string): Promise<void>
   /** Deletes expired artefacts; returns how many. */

@@ -7,6 +7,7 @@ import { loginPage } from '../views/login.ts'
 import { sendPage } from '../views/page.ts'
 import type { InteractionContext, InteractionRequest } from './context.ts'
 import { csrfToken } from './csrf.ts'
+import { loginPasskeyOffer, passkeyScript } from './passkey.ts'
 
 async function clientOf(c: InteractionContext, interaction: Interaction) {
   const clientId = String(interaction.params['client_id'])
@@ -36,8 +37,9 @@ export async function showLogin(
     })),
     resetUrl: c.identity.password_reset.enabled ? `${c.basePath}/password-reset` : undefined,
     registerUrl: c.identity.registration.enabled ? `${c.basePath}/register` : undefined,
+    passkey: await loginPasskeyOffer(c, interaction),
   })
-  sendPage(r.res, status, page.title, page.body)
+  sendPage(r.res, status, page.title, page.body, { script: passkeyScript(c) })
 }
 
 export async function showConsent(
