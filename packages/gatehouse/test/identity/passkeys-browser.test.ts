@@ -15,7 +15,8 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { axeViolations, cspViolations, NO_CHROMIUM, openContext } from '../console/pages-support.ts'
 import { launchBrowser } from '../harness/browser.ts'
 import { awayFromStepEdge, totpCode } from './support/factors.ts'
-import { type IdentityGateway, startIdentityGateway } from './support/gateway.ts'
+import { runCli } from '../harness/gatehouse.ts'
+import { type IdentityGateway, startIdentityGateway, storeOf } from './support/gateway.ts'
 import { authorization, client, configFor } from './support/oidc.ts'
 import { type RelyingParty, startRelyingParty } from './support/relying-party.ts'
 
@@ -157,6 +158,16 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     const line = await gw.gh.waitForLog((l) => l.msg === 'identity factor enrolled' && l.kind === 'passkey')
     assert.doesNotMatch(JSON.stringify(line), new RegExp(credentials[0]!.credentialId.slice(0, 20)))
 
+    // Administrators see it, never its credential id or public key.
+    const listed = await gw.gh.admin(`/identity/users/${PAT.username}/factors`)
+    const text = await listed.text()
+    const [factor] = (JSON.parse(text) as { data: Record<string, unknown>[] }).data
+    assert.equal(factor?.['kind'], 'passkey')
+    assert.equal(factor?.['name'], 'Laptop')
+    assert.match(String((factor?.['passkey'] as { credential: string }).credential), /^[0-9a-f]{12}$/)
+    const credentialId = Buffer.from(credentials[0]!.credentialId, 'base64').toString('base64url')
+    assert.ok(!text.includes(credentialId), 'no credential id in the admin API')
+
     const auth = await startSignIn()
     await assertClean(page, 'the login page with the passkey button')
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click()
@@ -276,5 +287,46 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     ])
     assert.match((await page.getByRole('alert').textContent()) ?? '', /could not be used to sign in/)
     await gw.gh.waitForLog((l) => l.msg === 'login failed' && l.reason === 'passkey_unknown')
+  })
+
+  it("signs in no disabled user with their passkey, and `gatehouse users mfa` lists and resets passkeys", async () => {
+    await openAccount()
+    await page.getByLabel('Name of the new passkey').fill('Phone')
+    await page.locator('#passkey-add-password').fill(PAT.password)
+    await Promise.all([
+      page.waitForURL(/done=passkey-added/),
+      page.getByRole('button', { name: 'Add a passkey' }).click(),
+    ])
+
+    const store = await storeOf(gw.gh)
+    try {
+      const pat = (await store.users.findByUsername(PAT.username))!
+      await store.users.update(pat.id, { disabled: true })
+      await startSignIn()
+      await Promise.all([
+        page.waitForNavigation(),
+        page.getByRole('button', { name: 'Sign in with a passkey' }).click(),
+      ])
+      assert.match((await page.getByRole('alert').textContent()) ?? '', /could not be used to sign in/)
+      await gw.gh.waitForLog((l) => l.msg === 'login failed' && l.reason === 'user_disabled' && l.method === 'passkey')
+      await store.users.update(pat.id, { disabled: false })
+    } finally {
+      await store.close()
+    }
+
+    const cli = (...args: string[]) => runCli(['users', 'mfa', ...args, '--config', gw.gh.configFile])
+    const list = await cli('list', PAT.username)
+    assert.equal(list.code, 0, list.stderr)
+    assert.match(list.stdout, /passkey\s+Phone\s.*\s[0-9a-f]{12}\n/)
+    const reset = await cli('reset', PAT.username)
+    assert.equal(reset.code, 0, reset.stderr)
+    assert.match(reset.stdout, /removed 1 second factor/)
+
+    await startSignIn()
+    await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('button', { name: 'Sign in with a passkey' }).click(),
+    ])
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /could not be used to sign in/)
   })
 })

@@ -41,7 +41,7 @@ const PASSKEY_WRONG = 'That passkey could not be verified. Try again, or use ano
 const LOCKED = 'Too many failed attempts. Wait a while, then try again.'
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 
-type Purpose = 'login' | 'verify' | 'enrol'
+type Purpose = 'login' | 'verify' | 'enrol' | 'link'
 const challengeKey = (interaction: Interaction, purpose: Purpose) =>
   `interaction:${interaction.uid}:${purpose}`
 
@@ -56,6 +56,13 @@ export async function loginPasskeyOffer(c: InteractionContext, interaction: Inte
     action: `${c.basePath}/interaction/${interaction.uid}/passkey`,
     options: JSON.stringify(options),
   }
+}
+
+/** The broker's link page: an existing account proved with its passkey (any of this RP, UV required). */
+export async function linkPasskeyOffer(c: InteractionContext, interaction: Interaction) {
+  const challenge = await issueChallenge(c.store.oidc, challengeKey(interaction, 'link'))
+  const options = await authenticationOptions(relyingParty(c.identity.issuer!), undefined, 'required', challenge)
+  return { options: JSON.stringify(options) }
 }
 
 /** The second step's passkey section: the user's passkeys listed, UV preferred. */
@@ -92,9 +99,10 @@ interface Asserted {
 
 /**
  * Checks an assertion against the challenge of `purpose`, throttled under the user's and the
- * address's keys. `expectUser`: the passkey must be this user's (the second step).
+ * address's keys. `expectUser`: the passkey must be this user's (the second step). A passkey alone
+ * (`login`, `link`: it is the whole proof of the account) must have verified its user.
  */
-async function assertPasskey(
+export async function assertPasskey(
   c: InteractionContext,
   r: InteractionRequest,
   interaction: Interaction,
@@ -126,7 +134,7 @@ async function assertPasskey(
     response,
     challenge,
     found.passkey,
-    purpose === 'login',
+    purpose === 'login' || purpose === 'link',
   )
   if (!checked.ok) {
     if (checked.reason === 'passkey_counter_replayed')
@@ -136,7 +144,8 @@ async function assertPasskey(
       )
     return refuse(checked.reason, checked.detail)
   }
-  if (purpose === 'login' && !checked.value.userVerified) return refuse('passkey_user_not_verified')
+  if ((purpose === 'login' || purpose === 'link') && !checked.value.userVerified)
+    return refuse('passkey_user_not_verified')
   if (!(await c.store.factors.acceptCounter(found.factor.id, checked.value.counter, nowSeconds()))) {
     c.logger.warn(
       { user_id: user.id, factor_id: found.factor.id, reason: 'passkey_counter_replayed' },
