@@ -185,10 +185,16 @@ const FACTORS: JsonSchema = {
             description:
               'A passkey’s credential, `kind` passkey only: never its public key or credential id, a short fingerprint of the id instead.',
             properties: {
-              credential: { type: 'string', description: 'The first 12 hex digits of SHA-256 of the credential id.' },
+              credential: {
+                type: 'string',
+                description: 'The first 12 hex digits of SHA-256 of the credential id.',
+              },
               backed_up: { type: 'boolean', description: 'Synced by its provider (a passkey manager).' },
               transports: { type: 'array', items: { type: 'string' } },
-              aaguid: { type: 'string', description: 'The authenticator model (all zeroes when not attested).' },
+              aaguid: {
+                type: 'string',
+                description: 'The authenticator model (all zeroes when not attested).',
+              },
             },
             required: ['credential', 'backed_up', 'transports', 'aaguid'],
           },

@@ -486,7 +486,9 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     describe('single-use artefacts', () => {
       it('takes an artefact once, whoever races for it, and never an expired one', async () => {
         await store.oidc.upsert('Challenge', 'c1', { challenge: 'abc' }, 60, T0)
-        const taken = await Promise.all(Array.from({ length: 10 }, () => store.oidc.take('Challenge', 'c1', T0)))
+        const taken = await Promise.all(
+          Array.from({ length: 10 }, () => store.oidc.take('Challenge', 'c1', T0)),
+        )
         assert.deepEqual(
           taken.filter((t) => t !== undefined),
           [{ challenge: 'abc' }],

@@ -14,8 +14,8 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { axeViolations, cspViolations, NO_CHROMIUM, openContext } from '../console/pages-support.ts'
 import { launchBrowser } from '../harness/browser.ts'
-import { awayFromStepEdge, totpCode } from './support/factors.ts'
 import { runCli } from '../harness/gatehouse.ts'
+import { awayFromStepEdge, totpCode } from './support/factors.ts'
 import { type IdentityGateway, startIdentityGateway, storeOf } from './support/gateway.ts'
 import { authorization, client, configFor } from './support/oidc.ts'
 import { type RelyingParty, startRelyingParty } from './support/relying-party.ts'
@@ -71,9 +71,15 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     if ((await heading(p)) === 'Sign in') {
       await p.getByLabel('Username or e-mail').fill(PAT.username)
       await p.getByLabel('Password', { exact: true }).fill(PAT.password)
-      await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Sign in', exact: true }).click()])
+      await Promise.all([
+        p.waitForNavigation(),
+        p.getByRole('button', { name: 'Sign in', exact: true }).click(),
+      ])
       if ((await heading(p)) === 'Verify it is you')
-        await Promise.all([p.waitForURL(/\/account(\?|$)/), p.getByRole('button', { name: 'Use a passkey' }).click()])
+        await Promise.all([
+          p.waitForURL(/\/account(\?|$)/),
+          p.getByRole('button', { name: 'Use a passkey' }).click(),
+        ])
       else await p.waitForURL(/\/account(\?|$)/)
     }
     assert.equal(await heading(p), 'Your account')
@@ -161,10 +167,10 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     // Administrators see it, never its credential id or public key.
     const listed = await gw.gh.admin(`/identity/users/${PAT.username}/factors`)
     const text = await listed.text()
-    const [factor] = (JSON.parse(text) as { data: Record<string, unknown>[] }).data
-    assert.equal(factor?.['kind'], 'passkey')
-    assert.equal(factor?.['name'], 'Laptop')
-    assert.match(String((factor?.['passkey'] as { credential: string }).credential), /^[0-9a-f]{12}$/)
+    const factor = (JSON.parse(text) as { data: Record<string, unknown>[] }).data[0]!
+    assert.equal(factor['kind'], 'passkey')
+    assert.equal(factor['name'], 'Laptop')
+    assert.match((factor['passkey'] as { credential: string }).credential, /^[0-9a-f]{12}$/)
     const credentialId = Buffer.from(credentials[0]!.credentialId, 'base64').toString('base64url')
     assert.ok(!text.includes(credentialId), 'no credential id in the admin API')
 
@@ -180,7 +186,10 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     const auth = await startSignIn()
     await page.getByLabel('Username or e-mail').fill(PAT.username)
     await page.getByLabel('Password', { exact: true }).fill(PAT.password)
-    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in', exact: true }).click()])
+    await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
+    ])
     assert.equal(await heading(page), 'Verify it is you')
     await assertClean(page, 'the second step with a passkey')
     await page.getByRole('button', { name: 'Use a passkey' }).click()
@@ -228,7 +237,10 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     const secret = ((await page.locator('#manual-key').textContent()) ?? '').replace(/\s/g, '')
     await awayFromStepEdge()
     await page.getByLabel('6-digit code from the app').fill(totpCode(secret))
-    await Promise.all([page.waitForURL(/done=totp-added/), page.getByRole('button', { name: 'Turn on' }).click()])
+    await Promise.all([
+      page.waitForURL(/done=totp-added/),
+      page.getByRole('button', { name: 'Turn on' }).click(),
+    ])
     assert.equal(await page.getByRole('status').first().textContent(), 'Your authenticator app was added.')
 
     await page.locator('#recovery-password').fill(PAT.password)
@@ -270,7 +282,10 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
   it('renames a passkey, removes it, and the removed passkey signs nobody in', async () => {
     await openAccount()
     await page.getByLabel('New name for Laptop').fill('Work laptop')
-    await Promise.all([page.waitForURL(/done=passkey-renamed/), page.getByRole('button', { name: 'Rename' }).click()])
+    await Promise.all([
+      page.waitForURL(/done=passkey-renamed/),
+      page.getByRole('button', { name: 'Rename' }).click(),
+    ])
     await page.locator('#passkey-remove-password-0').fill(PAT.password)
     await Promise.all([
       page.waitForURL(/done=passkey-removed/),
@@ -289,7 +304,7 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     await gw.gh.waitForLog((l) => l.msg === 'login failed' && l.reason === 'passkey_unknown')
   })
 
-  it("signs in no disabled user with their passkey, and `gatehouse users mfa` lists and resets passkeys", async () => {
+  it('signs in no disabled user with their passkey, and `gatehouse users mfa` lists and resets passkeys', async () => {
     await openAccount()
     await page.getByLabel('Name of the new passkey').fill('Phone')
     await page.locator('#passkey-add-password').fill(PAT.password)
@@ -308,7 +323,9 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
         page.getByRole('button', { name: 'Sign in with a passkey' }).click(),
       ])
       assert.match((await page.getByRole('alert').textContent()) ?? '', /could not be used to sign in/)
-      await gw.gh.waitForLog((l) => l.msg === 'login failed' && l.reason === 'user_disabled' && l.method === 'passkey')
+      await gw.gh.waitForLog(
+        (l) => l.msg === 'login failed' && l.reason === 'user_disabled' && l.method === 'passkey',
+      )
       await store.users.update(pat.id, { disabled: false })
     } finally {
       await store.close()

@@ -142,5 +142,7 @@ async function show(
     security: await loadSecurity(c, who, user),
   }
   const page = accountPage(view, render(ACCOUNT_SECTIONS, view), notice)
-  sendPage(r.res, status, page.title, page.body, { script: `${c.basePath}${PASSKEY_SCRIPT_PATH}` })
+  sendPage(r.res, status, page.title, page.body, {
+    script: view.security?.registration != null ? `${c.basePath}${PASSKEY_SCRIPT_PATH}` : undefined,
+  })
 }

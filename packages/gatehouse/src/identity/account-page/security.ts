@@ -23,6 +23,7 @@ import { issueChallenge, takeChallenge } from '../factors/challenges.ts'
 import {
   MAX_PASSKEY_NAME,
   parseCredential,
+  passkeysAvailable,
   registrationOptions,
   relyingParty,
   verifyRegistration,
@@ -51,8 +52,8 @@ const pendingBinding = (who: SignedIn) => `account-enrol:${who.sessionUid}`
 export interface SecurityView {
   readonly factors: readonly StoredFactor[]
   readonly recoveryCodesLeft: number
-  /** The WebAuthn registration options for "Add a passkey" (a fresh challenge per page). */
-  readonly registration: string
+  /** The WebAuthn registration options for "Add a passkey" (a fresh challenge per page); null: none possible. */
+  readonly registration: string | null
 }
 
 export async function loadSecurity(
@@ -65,6 +66,7 @@ export async function loadSecurity(
     c.store.factors.recoveryCodesLeft(user.id),
     c.store.factors.passkeys(user.id),
   ])
+  if (!passkeysAvailable(c.issuer)) return { factors, recoveryCodesLeft: left, registration: null }
   const challenge = await issueChallenge(c.store.oidc, registerKey(who))
   const options = await registrationOptions(relyingParty(c.issuer), user, passkeys, challenge)
   return { factors, recoveryCodesLeft: left, registration: JSON.stringify(options) }
@@ -81,7 +83,8 @@ export function securitySection(v: AccountView): SafeHtml {
   const passkeys = s.factors.filter((f) => f.kind === 'passkey')
   const totp = s.factors.filter((f) => f.kind === 'totp')
   const message = v.errors['security']
-  const used = (f: StoredFactor) => (f.last_used_at === null ? 'never used' : `last used ${when(f.last_used_at)}`)
+  const used = (f: StoredFactor) =>
+    f.last_used_at === null ? 'never used' : `last used ${when(f.last_used_at)}`
   return html`<section aria-labelledby="security-heading">
 <h2 id="security-heading">Security</h2>
 ${message !== undefined && html`<p id="security-error" class="error" role="alert">${message}</p>`}
@@ -106,17 +109,21 @@ ${passwordField(`passkey-remove-password-${i}`, `Current password (to remove ${f
 </li>`,
       )}</ul>`
 }
-${passkeyForm({
-  id: 'passkey-add',
-  action: `${v.basePath}/account/passkeys/add`,
-  csrf: v.csrf,
-  mode: 'create',
-  options: s.registration,
-  label: 'Add a passkey',
-  fields: html`<label for="passkey-new-name">Name of the new passkey</label>
+${
+  s.registration === null
+    ? html`<p class="muted">Passkeys need this site to be on a domain name, not an IP address.</p>`
+    : passkeyForm({
+        id: 'passkey-add',
+        action: `${v.basePath}/account/passkeys/add`,
+        csrf: v.csrf,
+        mode: 'create',
+        options: s.registration,
+        label: 'Add a passkey',
+        fields: html`<label for="passkey-new-name">Name of the new passkey</label>
 <input type="text" id="passkey-new-name" name="name" value="Passkey" maxlength="${MAX_PASSKEY_NAME}" required>
 ${passwordField('passkey-add-password')}`,
-})}
+      })
+}
 <h3>Authenticator app</h3>
 ${
   totp.length === 0
@@ -127,7 +134,8 @@ ${passwordField('totp-start-password')}
 <div class="actions"><button type="submit" class="secondary">Set up an authenticator app</button></div>
 </form>`
     : html`<ul class="factors">${totp.map(
-        (f) => html`<li><strong>${f.name}</strong><br><span class="muted">Added ${when(f.created_at)}, ${used(f)}</span></li>`,
+        (f) =>
+          html`<li><strong>${f.name}</strong><br><span class="muted">Added ${when(f.created_at)}, ${used(f)}</span></li>`,
       )}</ul>
 <form method="post" action="${v.basePath}/account/totp/remove" novalidate>
 ${csrfField(v)}
@@ -174,7 +182,10 @@ const addPasskey: AccountAction = async (c, r, who, form) => {
     return { problem: 'The passkey was not created. Try again.', status: 400 }
   const checked = await verifyRegistration(relyingParty(c.issuer), response, challenge)
   if (!checked.ok) {
-    c.logger.info({ user_id: who.user.id, reason: checked.reason, detail: checked.detail }, 'passkey registration refused')
+    c.logger.info(
+      { user_id: who.user.id, reason: checked.reason, detail: checked.detail },
+      'passkey registration refused',
+    )
     return { problem: 'That passkey could not be registered. Try again.', status: 400 }
   }
   const factor = await storePasskey(c, who.user, checked.value, name, who.user.id)
@@ -182,7 +193,12 @@ const addPasskey: AccountAction = async (c, r, who, form) => {
   return { done: 'passkey-added' }
 }
 
-async function ownFactor(c: SelfServiceContext, who: SignedIn, form: URLSearchParams, kind: StoredFactor['kind']) {
+async function ownFactor(
+  c: SelfServiceContext,
+  who: SignedIn,
+  form: URLSearchParams,
+  kind: StoredFactor['kind'],
+) {
   const factor = await c.store.factors.get(form.get('factor') ?? '')
   return factor !== undefined && factor.user_id === who.user.id && factor.kind === kind ? factor : undefined
 }
@@ -285,7 +301,10 @@ const startTotp: AccountAction = async (c, r, who, form) => {
   const denied = await reauth(c, r, who, form)
   if (denied !== null) return denied
   if ((await c.store.factors.list(who.user.id)).some((f) => f.kind === 'totp'))
-    return { problem: 'You have an authenticator app already; remove it first to set up another.', status: 409 }
+    return {
+      problem: 'You have an authenticator app already; remove it first to set up another.',
+      status: 409,
+    }
   const sealed = sealSecret(factorSealKey(c.identity.secret!), pendingBinding(who), newTotpSecret())
   await c.store.oidc.upsert(PENDING_TOTP, who.sessionUid, { sealed }, PENDING_TTL, nowSeconds())
   return totpPage(c, who, form.get('csrf') ?? '', sealed)
@@ -308,7 +327,7 @@ const confirmTotp: AccountAction = async (c, _r, who, form) => {
       sealed,
       'That code is not valid. Enter the code your authenticator app shows now.',
     )
-  if (await c.store.oidc.take(PENDING_TOTP, who.sessionUid, now) === undefined)
+  if ((await c.store.oidc.take(PENDING_TOTP, who.sessionUid, now)) === undefined)
     return { problem: 'The authenticator app setup expired. Start it again.', status: 400 }
   const id = randomUUID()
   await c.store.factors.insert({
@@ -321,7 +340,10 @@ const confirmTotp: AccountAction = async (c, _r, who, form) => {
     created_at: now,
     last_used_at: now,
   })
-  c.logger.info({ user_id: who.user.id, actor: who.user.id, factor_id: id, kind: 'totp' }, 'identity factor enrolled')
+  c.logger.info(
+    { user_id: who.user.id, actor: who.user.id, factor_id: id, kind: 'totp' },
+    'identity factor enrolled',
+  )
   return { done: 'totp-added' }
 }
 
@@ -329,7 +351,10 @@ const regenerateCodes: AccountAction = async (c, r, who, form) => {
   const denied = await reauth(c, r, who, form)
   if (denied !== null) return denied
   if ((await c.store.factors.list(who.user.id)).length === 0)
-    return { problem: 'Add a passkey or an authenticator app first: recovery codes stand in for one.', status: 409 }
+    return {
+      problem: 'Add a passkey or an authenticator app first: recovery codes stand in for one.',
+      status: 409,
+    }
   const codes = newRecoveryCodes()
   const key = recoveryCodeKey(c.identity.secret!)
   await c.store.factors.replaceRecoveryCodes(

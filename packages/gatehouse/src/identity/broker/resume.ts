@@ -110,7 +110,9 @@ export async function submitLink(
         'account link refused',
       )
       return showLinkPage(c, r, interaction, p, 200, {
-        error: proved.locked ? 'Too many failed attempts. Wait a while, then try again.' : PASSKEY_NOT_ACCEPTED,
+        error: proved.locked
+          ? 'Too many failed attempts. Wait a while, then try again.'
+          : PASSKEY_NOT_ACCEPTED,
       })
     }
     await c.throttle.success(throttleKeys(proved.value.user.username, r.clientIp))
@@ -213,6 +215,7 @@ async function showLinkPage(
 ): Promise<void> {
   const base = `${c.basePath}/interaction/${interaction.uid}`
   const { identity } = p.result
+  const passkey = await linkPasskeyOffer(c, interaction)
   const page = linkAccountPage({
     action: `${base}/link`,
     abortAction: `${base}/abort`,
@@ -222,9 +225,11 @@ async function showLinkPage(
     canCreate: p.provider.config.create_accounts,
     username: state.username,
     error: state.error,
-    passkey: await linkPasskeyOffer(c, interaction),
+    passkey,
   })
-  sendPage(r.res, status, page.title, page.body, { script: passkeyScript(c) })
+  sendPage(r.res, status, page.title, page.body, {
+    script: passkey !== undefined ? passkeyScript(c) : undefined,
+  })
 }
 
 function refuseDisabled(c: InteractionContext, r: InteractionRequest, p: Pending, userId: string): void {

@@ -12,6 +12,7 @@
  * browser, which only echoes it inside the signed client data.
  */
 import { createHash } from 'node:crypto'
+import { isIP } from 'node:net'
 import {
   type AuthenticationResponseJSON,
   generateAuthenticationOptions,
@@ -36,6 +37,15 @@ export interface RelyingParty {
   /** The issuer's origin (scheme, host, port): where the browser must have made the response. */
   readonly origin: string
   readonly name: string
+}
+
+/**
+ * Whether passkeys can work for this issuer at all: WebAuthn scopes them to a domain name and browsers
+ * refuse an IP address as the RP ID, so an issuer on an address offers none (rather than a button that
+ * always fails).
+ */
+export function passkeysAvailable(issuer: string): boolean {
+  return isIP(new URL(issuer).hostname.replace(/^\[|\]$/g, '')) === 0
 }
 
 export function relyingParty(issuer: string): RelyingParty {

@@ -24,6 +24,7 @@ export async function showLogin(
 ): Promise<void> {
   const { name } = await clientOf(c, interaction)
   const base = `${c.basePath}/interaction/${interaction.uid}`
+  const passkey = await loginPasskeyOffer(c, interaction)
   const page = loginPage({
     action: `${base}/login`,
     abortAction: `${base}/abort`,
@@ -37,9 +38,11 @@ export async function showLogin(
     })),
     resetUrl: c.identity.password_reset.enabled ? `${c.basePath}/password-reset` : undefined,
     registerUrl: c.identity.registration.enabled ? `${c.basePath}/register` : undefined,
-    passkey: await loginPasskeyOffer(c, interaction),
+    passkey,
   })
-  sendPage(r.res, status, page.title, page.body, { script: passkeyScript(c) })
+  sendPage(r.res, status, page.title, page.body, {
+    script: passkey !== undefined ? passkeyScript(c) : undefined,
+  })
 }
 
 export async function showConsent(

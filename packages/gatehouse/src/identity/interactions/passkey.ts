@@ -25,6 +25,7 @@ import {
   credentialFingerprint,
   type PasskeyCheck,
   parseCredential,
+  passkeysAvailable,
   registrationOptions,
   relyingParty,
   verifyAssertion,
@@ -50,8 +51,14 @@ export const passkeyScript = (c: InteractionContext): string => `${c.basePath}${
 
 /** The login page's "Sign in with a passkey": any discoverable passkey of this RP, UV required. */
 export async function loginPasskeyOffer(c: InteractionContext, interaction: Interaction) {
+  if (!passkeysAvailable(c.identity.issuer!)) return undefined
   const challenge = await issueChallenge(c.store.oidc, challengeKey(interaction, 'login'))
-  const options = await authenticationOptions(relyingParty(c.identity.issuer!), undefined, 'required', challenge)
+  const options = await authenticationOptions(
+    relyingParty(c.identity.issuer!),
+    undefined,
+    'required',
+    challenge,
+  )
   return {
     action: `${c.basePath}/interaction/${interaction.uid}/passkey`,
     options: JSON.stringify(options),
@@ -60,8 +67,14 @@ export async function loginPasskeyOffer(c: InteractionContext, interaction: Inte
 
 /** The broker's link page: an existing account proved with its passkey (any of this RP, UV required). */
 export async function linkPasskeyOffer(c: InteractionContext, interaction: Interaction) {
+  if (!passkeysAvailable(c.identity.issuer!)) return undefined
   const challenge = await issueChallenge(c.store.oidc, challengeKey(interaction, 'link'))
-  const options = await authenticationOptions(relyingParty(c.identity.issuer!), undefined, 'required', challenge)
+  const options = await authenticationOptions(
+    relyingParty(c.identity.issuer!),
+    undefined,
+    'required',
+    challenge,
+  )
   return { options: JSON.stringify(options) }
 }
 
@@ -72,7 +85,12 @@ export async function verifyPasskeyOffer(
   passkeys: readonly StoredPasskey[],
 ) {
   const challenge = await issueChallenge(c.store.oidc, challengeKey(interaction, 'verify'))
-  const options = await authenticationOptions(relyingParty(c.identity.issuer!), passkeys, 'preferred', challenge)
+  const options = await authenticationOptions(
+    relyingParty(c.identity.issuer!),
+    passkeys,
+    'preferred',
+    challenge,
+  )
   return {
     kind: 'passkey' as const,
     action: `${c.basePath}/interaction/${interaction.uid}/passkey-verify`,
@@ -82,6 +100,7 @@ export async function verifyPasskeyOffer(
 
 /** The enrolment page's passkey section. */
 export async function enrolPasskeyOffer(c: InteractionContext, interaction: Interaction, user: StoredUser) {
+  if (!passkeysAvailable(c.identity.issuer!)) return undefined
   const challenge = await issueChallenge(c.store.oidc, challengeKey(interaction, 'enrol'))
   const existing = await c.store.factors.passkeys(user.id)
   const options = await registrationOptions(relyingParty(c.identity.issuer!), user, existing, challenge)
@@ -120,7 +139,11 @@ export async function assertPasskey(
   const gate = await c.throttle.gate(keys, nowSeconds())
   if (gate.delayMs > 0) await sleep(gate.delayMs)
   if (gate.locked !== null)
-    return { ok: false, reason: gate.locked === 'account' ? 'account_locked' : 'address_locked', locked: true }
+    return {
+      ok: false,
+      reason: gate.locked === 'account' ? 'account_locked' : 'address_locked',
+      locked: true,
+    }
   const refuse = async (reason: string, detail?: string) => {
     const locked = await c.throttle.failure(keys, nowSeconds())
     return { ok: false as const, reason, detail, locked: locked !== null }
@@ -166,7 +189,10 @@ export async function submitPasskeyLogin(
   const result = await assertPasskey(c, r, interaction, 'login', form.get('credential'), undefined)
   const log = { client_id: interaction.params['client_id'], ip: r.clientIp, method: 'passkey' }
   if (!result.ok) {
-    c.logger.info({ ...log, reason: result.reason, detail: result.detail, locked: result.locked }, 'login failed')
+    c.logger.info(
+      { ...log, reason: result.reason, detail: result.detail, locked: result.locked },
+      'login failed',
+    )
     return showLogin(c, r, interaction, 200, { error: result.locked ? LOCKED : PASSKEY_FAILED })
   }
   const { user, factor } = result.value
@@ -197,7 +223,10 @@ export async function submitPasskeyVerify(
     method: 'passkey',
   }
   if (!result.ok) {
-    c.logger.info({ ...log, reason: result.reason, detail: result.detail, locked: result.locked }, 'second factor failed')
+    c.logger.info(
+      { ...log, reason: result.reason, detail: result.detail, locked: result.locked },
+      'second factor failed',
+    )
     return showSecondStep(c, r, interaction, progress, {
       error: { form: 'passkey', message: result.locked ? LOCKED : PASSKEY_WRONG },
     })
@@ -225,10 +254,16 @@ export async function submitPasskeyEnrol(
   const challenge = await takeChallenge(c.store.oidc, challengeKey(interaction, 'enrol'))
   const checked =
     response === null || challenge === undefined
-      ? ({ ok: false, reason: response === null ? 'passkey_response_malformed' : 'passkey_challenge_missing' } as const)
+      ? ({
+          ok: false,
+          reason: response === null ? 'passkey_response_malformed' : 'passkey_challenge_missing',
+        } as const)
       : await verifyRegistration(relyingParty(c.identity.issuer!), response, challenge)
   if (!checked.ok) {
-    c.logger.info({ user_id: user.id, reason: checked.reason, detail: 'detail' in checked ? checked.detail : undefined }, 'passkey registration refused')
+    c.logger.info(
+      { user_id: user.id, reason: checked.reason, detail: 'detail' in checked ? checked.detail : undefined },
+      'passkey registration refused',
+    )
     return showSecondStep(c, r, interaction, progress, {
       error: { form: 'passkey', message: 'That passkey could not be registered. Try again.' },
     })

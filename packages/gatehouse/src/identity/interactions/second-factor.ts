@@ -164,6 +164,7 @@ async function showEnrol(
   const secret = openSecret(key, enrolBinding(interaction.uid), sealed)
   const user = await c.store.users.get(progress.accountId)
   const uri = totpUri(secret, new URL(c.identity.issuer!).host, user?.username ?? progress.accountId)
+  const offer = user !== undefined ? await enrolPasskeyOffer(c, interaction, user) : undefined
   const base = `${c.basePath}/interaction/${interaction.uid}`
   const page = enrolPage({
     action: `${base}/enrol`,
@@ -175,14 +176,11 @@ async function showEnrol(
     uri,
     error: error?.form === 'totp' ? error.message : undefined,
     passkey:
-      user !== undefined
-        ? {
-            ...(await enrolPasskeyOffer(c, interaction, user)),
-            error: error?.form === 'passkey' ? error.message : undefined,
-          }
+      offer !== undefined
+        ? { ...offer, error: error?.form === 'passkey' ? error.message : undefined }
         : undefined,
   })
-  sendPage(r.res, 200, page.title, page.body, { script: passkeyScript(c) })
+  sendPage(r.res, 200, page.title, page.body, { script: offer !== undefined ? passkeyScript(c) : undefined })
 }
 
 type Attempt = (
@@ -339,7 +337,10 @@ export async function enrolled(
     codes.map((code) => hashRecoveryCode(hashKey, code)),
     now,
   )
-  c.logger.info({ user_id: user.id, actor: 'user', recovery_codes: codes.length }, 'identity recovery codes issued')
+  c.logger.info(
+    { user_id: user.id, actor: 'user', recovery_codes: codes.length },
+    'identity recovery codes issued',
+  )
   const amr = amrOf([...progress.amr, method])
   await saveProgress(c, interaction, { accountId: user.id, amr, done: { amr, acr: acrOf(amr) } })
   await c.throttle.success(throttleKeys(user.username, r.clientIp))

@@ -54,7 +54,12 @@ export async function factorsOf(store: Store, user: StoredUser): Promise<Factors
     store.factors.policy(user.id),
   ])
   return {
-    data: factors.map((f) => presentFactor(f, passkeys.find((p) => p.factor_id === f.id))),
+    data: factors.map((f) =>
+      presentFactor(
+        f,
+        passkeys.find((p) => p.factor_id === f.id),
+      ),
+    ),
     recovery_codes_left: left,
     mfa,
   }

@@ -100,7 +100,9 @@ export function sendPage(
 export function sendPasskeyScript(req: IncomingMessage, res: ServerResponse): void {
   const method = req.method ?? 'GET'
   if (method !== 'GET' && method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('Method Not Allowed\n')
+    res
+      .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+      .end('Method Not Allowed\n')
     return
   }
   const headers = {

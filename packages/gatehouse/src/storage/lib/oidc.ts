@@ -84,7 +84,9 @@ export class SqlOidcStore implements OidcStore {
       .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
       .returning('payload')
       .executeTakeFirst()
-    return row === undefined ? undefined : (this.#ctx.dialect.readJson(row.payload) as Record<string, unknown>)
+    return row === undefined
+      ? undefined
+      : (this.#ctx.dialect.readJson(row.payload) as Record<string, unknown>)
   }
 
   async destroy(model: string, id: string): Promise<void> {
