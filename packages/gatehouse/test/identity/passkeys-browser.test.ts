@@ -15,12 +15,19 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { axeViolations, cspViolations, NO_CHROMIUM, openContext } from '../console/pages-support.ts'
 import { launchBrowser } from '../harness/browser.ts'
 import { runCli } from '../harness/gatehouse.ts'
+import {
+  EXT_CLIENT_ID,
+  EXT_CLIENT_SECRET,
+  type ExternalProvider,
+  startExternalProvider,
+} from './support/external-provider.ts'
 import { awayFromStepEdge, totpCode } from './support/factors.ts'
-import { type IdentityGateway, startIdentityGateway, storeOf } from './support/gateway.ts'
+import { freePort, type IdentityGateway, startIdentityGateway, storeOf } from './support/gateway.ts'
 import { authorization, client, configFor } from './support/oidc.ts'
 import { type RelyingParty, startRelyingParty } from './support/relying-party.ts'
 
 const PAT = { username: 'pat', email: 'pat@example.test', password: 'pat-passkey-password-1234' }
+const QUINN = { username: 'quinn', email: 'quinn@example.test', password: 'quinn-passkey-password-1234' }
 
 async function heading(page: Page): Promise<string> {
   return ((await page.locator('h1').textContent()) ?? '').trim()
@@ -57,11 +64,14 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
   let page: Page
   let device: { cdp: CDPSession; id: string }
 
-  async function addUser(): Promise<void> {
+  let strict: client.Configuration
+  let ext: ExternalProvider
+
+  async function addUser(user: typeof PAT): Promise<void> {
     const res = await gw.gh.admin('/identity/users', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(PAT),
+      body: JSON.stringify(user),
     })
     assert.equal(res.status, 201, await res.text())
   }
@@ -94,9 +104,13 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     return auth
   }
 
-  async function tokensAfter(p: Page, auth: Awaited<ReturnType<typeof authorization>>) {
+  async function tokensAfter(
+    p: Page,
+    auth: Awaited<ReturnType<typeof authorization>>,
+    config: client.Configuration = web,
+  ) {
     await p.waitForURL((url) => url.href.startsWith(rp.callback))
-    return client.authorizationCodeGrant(web, new URL(p.url()), {
+    return client.authorizationCodeGrant(config, new URL(p.url()), {
       pkceCodeVerifier: auth.verifier,
       expectedState: auth.state,
       expectedNonce: auth.nonce,
@@ -106,10 +120,30 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
 
   before(async () => {
     rp = await startRelyingParty()
+    const port = await freePort()
+    ext = await startExternalProvider(`http://localhost:${port}/oidc/broker/callback`)
     gw = await startIdentityGateway({
       host: 'localhost',
+      port,
       identity: {
+        external_providers: [
+          {
+            issuer: ext.issuer,
+            client_id: EXT_CLIENT_ID,
+            client_secret: EXT_CLIENT_SECRET,
+            name: 'corp',
+            display_name: 'Corp SSO',
+          },
+        ],
         clients: [
+          {
+            client_id: 'strict-app',
+            client_name: 'Strict App',
+            redirect_uris: [rp.callback],
+            scopes: ['openid', 'profile'],
+            first_party: true,
+            mfa: 'required',
+          },
           {
             client_id: 'web-app',
             client_name: 'Web App',
@@ -121,7 +155,9 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
       },
     })
     web = await configFor(gw.issuer, 'web-app')
-    await addUser()
+    strict = await configFor(gw.issuer, 'strict-app')
+    await addUser(PAT)
+    await addUser(QUINN)
     browser = await launchBrowser()
     context = await openContext(browser, 'desktop')
     page = await context.newPage()
@@ -131,6 +167,7 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
   after(async () => {
     await browser?.close()
     await gw?.gh.stop()
+    await ext?.close()
     await rp?.close()
   })
 
@@ -196,6 +233,55 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     const tokens = await tokensAfter(page, auth)
     assert.deepEqual(tokens.claims()!.amr, ['pwd', 'hwk', 'mfa'])
     assert.equal(tokens.claims()!.acr, 'urn:gatehouse:acr:2fa')
+  })
+
+  it('links an external identity to the account with a passkey instead of the password', async () => {
+    const auth = await startSignIn()
+    ext.next = { account: { sub: 'corp-pat', email: 'pat@corp.test', preferred_username: 'pat.c' } }
+    await page.getByRole('button', { name: 'Sign in with Corp SSO' }).click()
+    await page.waitForURL(/\/interaction\/[^/]+\/broker$/)
+    assert.equal(await heading(page), 'Link your account')
+    await assertClean(page, 'the link page with a passkey')
+    await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('button', { name: 'Link with a passkey' }).click(),
+    ])
+    // Linked; the sign-in then goes on as a brokered one, which asks the account's second factor.
+    assert.equal(await heading(page), 'Verify it is you')
+    await page.getByRole('button', { name: 'Use a passkey' }).click()
+    const tokens = await tokensAfter(page, auth)
+    const store = await storeOf(gw.gh)
+    try {
+      const pat = (await store.users.findByUsername(PAT.username))!
+      assert.equal(tokens.claims()!.sub, pat.id)
+      assert.equal((await store.links.find('corp', 'corp-pat'))?.user_id, pat.id)
+    } finally {
+      await store.close()
+    }
+    await gw.gh.waitForLog((l) => l.msg === 'identity link created' && l.how === 'passkey')
+  })
+
+  it('offers a passkey where a second factor must be set up while signing in, then the recovery codes', async () => {
+    const ctx = await openContext(browser, 'desktop')
+    const p = await ctx.newPage()
+    await authenticator(p)
+    const auth = await authorization(strict, { scope: 'openid profile', redirect_uri: rp.callback })
+    await p.goto(auth.url.href)
+    await p.getByLabel('Username or e-mail').fill(QUINN.username)
+    await p.getByLabel('Password', { exact: true }).fill(QUINN.password)
+    await Promise.all([
+      p.waitForNavigation(),
+      p.getByRole('button', { name: 'Sign in', exact: true }).click(),
+    ])
+    assert.equal(await heading(p), 'Set up two-step verification')
+    await assertClean(p, 'the enrolment page with a passkey')
+    await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Add a passkey' }).click()])
+    assert.equal(await heading(p), 'Save your recovery codes')
+    assert.equal((await p.locator('.codes code').allTextContents()).length, 10)
+    await p.getByRole('button', { name: 'Continue' }).click()
+    const tokens = await tokensAfter(p, auth, strict)
+    assert.deepEqual(tokens.claims()!.amr, ['pwd', 'hwk', 'mfa'])
+    await ctx.close()
   })
 
   it("refuses another authenticator's credential the provider does not know", async () => {

@@ -74,7 +74,7 @@ export async function loadSecurity(
 
 const csrfField = (v: AccountView) => html`<input type="hidden" name="csrf" value="${v.csrf}">`
 
-const passwordField = (id: string, label = 'Current password') => html`<label for="${id}">${label}</label>
+const passwordField = (id: string, label: string) => html`<label for="${id}">${label}</label>
 <input type="password" id="${id}" name="current_password" autocomplete="current-password" required>`
 
 export function securitySection(v: AccountView): SafeHtml {
@@ -121,7 +121,7 @@ ${
         label: 'Add a passkey',
         fields: html`<label for="passkey-new-name">Name of the new passkey</label>
 <input type="text" id="passkey-new-name" name="name" value="Passkey" maxlength="${MAX_PASSKEY_NAME}" required>
-${passwordField('passkey-add-password')}`,
+${passwordField('passkey-add-password', 'Current password (to add a passkey)')}`,
       })
 }
 <h3>Authenticator app</h3>
@@ -130,7 +130,7 @@ ${
     ? html`<p>No authenticator app.</p>
 <form method="post" action="${v.basePath}/account/totp/start" novalidate>
 ${csrfField(v)}
-${passwordField('totp-start-password')}
+${passwordField('totp-start-password', 'Current password (to set up the app)')}
 <div class="actions"><button type="submit" class="secondary">Set up an authenticator app</button></div>
 </form>`
     : html`<ul class="factors">${totp.map(
@@ -139,7 +139,7 @@ ${passwordField('totp-start-password')}
       )}</ul>
 <form method="post" action="${v.basePath}/account/totp/remove" novalidate>
 ${csrfField(v)}
-${passwordField('totp-remove-password')}
+${passwordField('totp-remove-password', 'Current password (to remove the app)')}
 <div class="actions"><button type="submit" class="secondary">Remove the authenticator app</button></div>
 </form>`
 }
@@ -147,7 +147,7 @@ ${passwordField('totp-remove-password')}
 <p id="recovery-left">${s.recoveryCodesLeft === 1 ? '1 recovery code left.' : `${s.recoveryCodesLeft} recovery codes left.`}</p>
 <form method="post" action="${v.basePath}/account/recovery/regenerate" novalidate>
 ${csrfField(v)}
-${passwordField('recovery-password')}
+${passwordField('recovery-password', 'Current password (for new recovery codes)')}
 <div class="actions"><button type="submit" class="secondary">Make new recovery codes</button></div>
 </form>
 </section>`

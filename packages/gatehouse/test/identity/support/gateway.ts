@@ -37,6 +37,8 @@ export interface IdentityOptions {
   scheme?: 'http' | 'https'
   /** The issuer's host (default 127.0.0.1); passkeys need a name (`localhost`): WebAuthn refuses IP addresses. */
   host?: string
+  /** The port (default: a free one), when something must know the issuer before the start. */
+  port?: number
   /** Replaces keys of the `identity` section. */
   identity?: Record<string, unknown>
   /** Extra top-level keys (services, routes, plugins), or a function of the issuer making them. */
@@ -114,7 +116,7 @@ export interface IdentityGateway {
 }
 
 export async function startIdentityGateway(options: IdentityOptions = {}): Promise<IdentityGateway> {
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const issuer = `${options.scheme ?? 'http'}://${options.host ?? '127.0.0.1'}:${port}/oidc`
   const config = {
     _format_version: '3.0',
