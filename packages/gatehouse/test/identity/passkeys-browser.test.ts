@@ -250,6 +250,9 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     assert.equal(await heading(page), 'Verify it is you')
     await page.getByRole('button', { name: 'Use a passkey' }).click()
     const tokens = await tokensAfter(page, auth)
+    // The external sign-in (a factor of no named kind) and the passkey: two factors.
+    assert.deepEqual(tokens.claims()!.amr, ['hwk', 'mfa'])
+    assert.equal(tokens.claims()!.acr, 'urn:gatehouse:acr:2fa')
     const store = await storeOf(gw.gh)
     try {
       const pat = (await store.users.findByUsername(PAT.username))!

@@ -33,7 +33,7 @@ import {
 } from '../factors/passkey.ts'
 import type { InteractionContext, InteractionRequest } from './context.ts'
 import { showLogin } from './pages.ts'
-import { dropProgress, type SignInProgress } from './progress.ts'
+import { dropProgress, type SignInProgress, withSecondFactor } from './progress.ts'
 import { enrolled, finishSignIn, showSecondStep } from './second-factor.ts'
 import { throttleKeys } from './throttle.ts'
 
@@ -234,7 +234,7 @@ export async function submitPasskeyVerify(
   await c.throttle.success(throttleKeys(result.value.user.username, r.clientIp))
   c.logger.info({ ...log, factor_id: result.value.factor.id }, 'second factor verified')
   await dropProgress(c, interaction)
-  await finishSignIn(c, r, interaction, progress.accountId, [...progress.amr, 'hwk'])
+  await finishSignIn(c, r, interaction, progress.accountId, withSecondFactor(progress, 'hwk'))
 }
 
 /** `POST /passkey-enrol`: registers the passkey, then the recovery codes (shown once), as for an app. */

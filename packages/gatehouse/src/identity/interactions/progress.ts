@@ -15,6 +15,11 @@ export interface SignInProgress {
   readonly accountId: string
   /** The RFC 8176 methods proved in this sign-in so far (`pwd`; a step-up starts from the session's). */
   readonly amr: readonly string[]
+  /**
+   * The session proved a first factor of a kind it does not name (a brokered sign-in without trusted
+   * amr: `amr: []`): whatever is proved now is a second, distinct factor, so the result is `mfa`.
+   */
+  readonly priorFactor?: true | undefined
   /** A TOTP secret being enrolled, sealed (factors/seal.ts) to `enrolBinding(uid)`. */
   readonly enrolSecret?: string | undefined
   /** Every factor proved: only the "continue" after the recovery codes is left. */
@@ -22,6 +27,13 @@ export interface SignInProgress {
 }
 
 export const enrolBinding = (uid: string): string => `enrol:${uid}`
+
+/** The methods proved once `method` (a second factor) is: with `mfa` where the first is unnamed. */
+export const withSecondFactor = (progress: SignInProgress, method: string): string[] => [
+  ...progress.amr,
+  method,
+  ...(progress.priorFactor === true ? ['mfa'] : []),
+]
 
 const nowSeconds = () => Math.floor(Date.now() / 1000)
 

@@ -30,7 +30,13 @@ import { type SecondFactorMethod, secondFactorPage } from '../views/second-facto
 import type { InteractionContext, InteractionRequest } from './context.ts'
 import { csrfToken } from './csrf.ts'
 import { enrolPasskeyOffer, passkeyScript, verifyPasskeyOffer } from './passkey.ts'
-import { dropProgress, enrolBinding, type SignInProgress, saveProgress } from './progress.ts'
+import {
+  dropProgress,
+  enrolBinding,
+  type SignInProgress,
+  saveProgress,
+  withSecondFactor,
+} from './progress.ts'
 import { throttleKeys } from './throttle.ts'
 
 /** The login prompt's check (provider-config.ts) that asks for the second factor on a 1fa session. */
@@ -68,6 +74,7 @@ export async function continueSignIn(
   interaction: Interaction,
   user: StoredUser,
   amr: readonly string[],
+  priorFactor = false,
 ): Promise<void> {
   const client = await clientOf(c, interaction)
   const need = await secondStepFor(
@@ -96,7 +103,7 @@ export async function continueSignIn(
       { mergeWithLastSubmission: false },
     )
   }
-  await saveProgress(c, interaction, { accountId: user.id, amr })
+  await saveProgress(c, interaction, { accountId: user.id, amr, priorFactor: priorFactor || undefined })
   r.res.writeHead(303, {
     location: `${c.basePath}/interaction/${interaction.uid}`,
     'cache-control': 'no-store',
@@ -109,7 +116,8 @@ export async function startStepUp(c: InteractionContext, r: InteractionRequest, 
   const user = await c.store.users.get(interaction.session!.accountId)
   if (user === undefined || user.disabled) return false
   const amr = (interaction.session?.amr as string[] | undefined) ?? ['pwd']
-  await continueSignIn(c, r, interaction, user, amr)
+  // A brokered session's factor has no name (amr []); it is one all the same (progress.ts).
+  await continueSignIn(c, r, interaction, user, amr, amr.length === 0)
   return true
 }
 
@@ -223,7 +231,7 @@ async function attempt(
   await c.throttle.success(keys)
   c.logger.info({ ...log, factor_id: result.factor?.id }, 'second factor verified')
   await dropProgress(c, interaction)
-  await finishSignIn(c, r, interaction, user.id, [...progress.amr, 'otp'])
+  await finishSignIn(c, r, interaction, user.id, withSecondFactor(progress, 'otp'))
 }
 
 /** `POST /otp`: a code from any of the user's authenticator apps, each time step once. */
@@ -341,7 +349,7 @@ export async function enrolled(
     { user_id: user.id, actor: 'user', recovery_codes: codes.length },
     'identity recovery codes issued',
   )
-  const amr = amrOf([...progress.amr, method])
+  const amr = amrOf(withSecondFactor(progress, method))
   await saveProgress(c, interaction, { accountId: user.id, amr, done: { amr, acr: acrOf(amr) } })
   await c.throttle.success(throttleKeys(user.username, r.clientIp))
   const page = recoveryCodesPage({
