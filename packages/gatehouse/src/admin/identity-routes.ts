@@ -180,6 +180,24 @@ const FACTORS: JsonSchema = {
           name: { type: 'string' },
           created_at: TIME,
           last_used_at: { ...TIME, type: ['integer', 'null'] },
+          passkey: {
+            type: 'object',
+            description:
+              'A passkey’s credential, `kind` passkey only: never its public key or credential id, a short fingerprint of the id instead.',
+            properties: {
+              credential: {
+                type: 'string',
+                description: 'The first 12 hex digits of SHA-256 of the credential id.',
+              },
+              backed_up: { type: 'boolean', description: 'Synced by its provider (a passkey manager).' },
+              transports: { type: 'array', items: { type: 'string' } },
+              aaguid: {
+                type: 'string',
+                description: 'The authenticator model (all zeroes when not attested).',
+              },
+            },
+            required: ['credential', 'backed_up', 'transports', 'aaguid'],
+          },
         },
         required: ['id', 'kind', 'name', 'created_at', 'last_used_at'],
       },

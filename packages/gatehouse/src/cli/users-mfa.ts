@@ -30,13 +30,15 @@ export async function usersMfaCommand(args: string[]): Promise<number> {
         if (view.data.length === 0) say(`'${user.username}' has no second factor`)
         else
           printTable(
-            ['ID', 'KIND', 'NAME', 'CREATED', 'LAST USED'],
+            ['ID', 'KIND', 'NAME', 'CREATED', 'LAST USED', 'CREDENTIAL'],
             view.data.map((f) => [
               String(f['id']),
               String(f['kind']),
               String(f['name']),
               time(f['created_at']),
               time(f['last_used_at']),
+              // A passkey's fingerprint (never its id or key); an app has none.
+              String((f['passkey'] as { credential?: string } | undefined)?.credential ?? '-'),
             ]),
           )
         say(`recovery codes left: ${view.recovery_codes_left}; own policy: ${view.mfa ?? 'none'}`)

@@ -16,13 +16,14 @@ import type { RouteMetrics } from '../observability/metrics.ts'
 import type { MountedIdentity } from '../pipeline/pipeline.ts'
 import { clientAddress, isTrusted } from '../proxy/forwarded.ts'
 import { withRequestOrigin } from './account-page/session-origin.ts'
+import { PASSKEY_SCRIPT_PATH } from './assets/passkey-script.ts'
 import { handleBrokerCallback } from './broker/callback.ts'
 import { CALLBACK_PATH } from './broker/registry.ts'
 import type { InteractionContext } from './interactions/context.ts'
 import { handleInteraction } from './interactions/handler.ts'
 import { handleSelfService, isSelfServicePath, type SelfServiceContext } from './self-service.ts'
 import { errorPage } from './views/messages.ts'
-import { sendPage } from './views/page.ts'
+import { sendPage, sendPasskeyScript } from './views/page.ts'
 
 /** One built provider with its pages; a rotation or reload swaps in another. */
 export interface ServedProvider {
@@ -86,6 +87,10 @@ export class IdentityMount implements MountedIdentity {
     if (served.selfService !== undefined && isSelfServicePath(rest)) {
       const r = { req, res, path: rest, query: new URLSearchParams(query.slice(1)), clientIp }
       handleSelfService(served.selfService, r).catch(() => res.destroy())
+      return
+    }
+    if (rest === PASSKEY_SCRIPT_PATH) {
+      sendPasskeyScript(req, res)
       return
     }
     if (rest.startsWith('/interaction/')) {

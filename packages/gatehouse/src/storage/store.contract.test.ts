@@ -483,6 +483,23 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       })
     })
 
+    describe('single-use artefacts', () => {
+      it('takes an artefact once, whoever races for it, and never an expired one', async () => {
+        await store.oidc.upsert('Challenge', 'c1', { challenge: 'abc' }, 60, T0)
+        const taken = await Promise.all(
+          Array.from({ length: 10 }, () => store.oidc.take('Challenge', 'c1', T0)),
+        )
+        assert.deepEqual(
+          taken.filter((t) => t !== undefined),
+          [{ challenge: 'abc' }],
+        )
+        assert.equal(await store.oidc.find('Challenge', 'c1', T0), undefined)
+        await store.oidc.upsert('Challenge', 'c2', { challenge: 'old' }, 60, T0)
+        assert.equal(await store.oidc.take('Challenge', 'c2', T0 + 60), undefined, 'expired')
+        assert.equal(await store.oidc.take('Other', 'c2', T0), undefined, 'another model')
+      })
+    })
+
     describe('signing keys', () => {
       it('lists keys by creation time, then kid, and refuses a taken kid', async () => {
         const k2 = signingKey({ kid: 'k2', state: 'next', activate_at: T0 + 86_400 })
@@ -662,6 +679,63 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         await store.factors.setPolicy('u-alice', null, T0 + 2)
         assert.equal(await store.factors.policy('u-alice'), null)
         await assert.rejects(store.factors.setPolicy('u-nobody', 'off', T0), StoreNotFoundError)
+      })
+
+      it('keeps a passkey with its factor, finds it by credential id, renames it, and removes it with the factor', async () => {
+        await store.users.insert(user())
+        const pk = factor({ id: 'p1', kind: 'passkey', name: 'Laptop', secret: '' })
+        const cred = {
+          factor_id: 'p1',
+          credential_id: 'cred-AAA',
+          public_key: 'pQECAyYgASFYIA',
+          counter: 0,
+          transports: ['internal', 'hybrid'],
+          backed_up: true,
+          aaguid: '00000000-0000-0000-0000-000000000000',
+        }
+        await store.factors.insertPasskey(pk, cred)
+        assert.deepEqual(await store.factors.findPasskey('cred-AAA'), { factor: pk, passkey: cred })
+        assert.equal(await store.factors.findPasskey('cred-BBB'), undefined)
+        assert.deepEqual(await store.factors.passkeys('u-alice'), [cred])
+        assert.equal(
+          await conflictField(store.factors.insertPasskey({ ...pk, id: 'p2' }, { ...cred, factor_id: 'p2' })),
+          'credential_id',
+        )
+        assert.equal(await store.factors.rename('u-alice', 'p1', 'Work laptop'), true)
+        assert.equal(await store.factors.rename('u-bob', 'p1', 'Stolen'), false)
+        assert.equal((await store.factors.get('p1'))?.name, 'Work laptop')
+        assert.equal(await store.factors.remove('p1'), true)
+        assert.equal(await store.factors.findPasskey('cred-AAA'), undefined)
+        assert.deepEqual(await store.factors.passkeys('u-alice'), [])
+      })
+
+      it("moves a passkey's counter only forward (0 after 0 allowed), one of many racing uses winning", async () => {
+        await store.users.insert(user())
+        const cred = (id: string, counter: number) => ({
+          factor_id: id,
+          credential_id: `cred-${id}`,
+          public_key: 'pk',
+          counter,
+          transports: [],
+          backed_up: false,
+          aaguid: 'a',
+        })
+        await store.factors.insertPasskey(factor({ id: 'p0', kind: 'passkey', secret: '' }), cred('p0', 0))
+        assert.equal(await store.factors.acceptCounter('p0', 0, T0), true, 'no counter kept')
+        assert.equal((await store.factors.get('p0'))?.last_used_at, T0)
+        await store.factors.insertPasskey(factor({ id: 'p5', kind: 'passkey', secret: '' }), cred('p5', 5))
+        assert.equal(await store.factors.acceptCounter('p5', 5, T0), false, 'the same counter again')
+        assert.equal(await store.factors.acceptCounter('p5', 4, T0), false, 'backwards')
+        assert.equal(await store.factors.acceptCounter('p5', 0, T0), false, 'back to 0')
+        assert.equal(await store.factors.acceptCounter('p5', 6, T0 + 1), true)
+        const raced = await Promise.all(
+          Array.from({ length: 10 }, () => store.factors.acceptCounter('p5', 9, T0 + 2)),
+        )
+        assert.equal(raced.filter(Boolean).length, 1)
+        assert.equal((await store.factors.passkeys('u-alice')).find((p) => p.factor_id === 'p5')?.counter, 9)
+        assert.equal(await store.factors.acceptCounter('nope', 10, T0), false)
+        await store.users.remove('u-alice')
+        assert.equal(await store.factors.findPasskey('cred-p5'), undefined)
       })
 
       it("keeps a client's mfa policy, and none for a client without one", async () => {

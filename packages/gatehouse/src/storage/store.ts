@@ -39,7 +39,7 @@ export interface ClientMetadata {
 /** Whether a sign-in asks for a second factor (identity/factors/policy.ts): the strictest setting wins. */
 export type MfaPolicy = 'off' | 'optional' | 'required'
 
-/** The kinds of second factor; `passkey` is reserved for WebAuthn (a later migration adds its columns). */
+/** The kinds of second factor: an authenticator app, or a passkey (WebAuthn; its data in StoredPasskey). */
 export type FactorKind = 'totp' | 'passkey'
 
 /** One second factor of a user: an authenticator app (TOTP) now. */
@@ -55,6 +55,22 @@ export interface StoredFactor {
   readonly last_step: number | null
   readonly created_at: number
   readonly last_used_at: number | null
+}
+
+/** What a `passkey` factor adds (migration 006): the WebAuthn credential, none of it secret. */
+export interface StoredPasskey {
+  readonly factor_id: string
+  /** base64url credential id, unique across users (a passkey alone finds its account by it). */
+  readonly credential_id: string
+  /** base64url COSE public key. */
+  readonly public_key: string
+  /** The authenticator's signature counter (0: the authenticator keeps none). */
+  readonly counter: number
+  readonly transports: readonly string[]
+  /** The credential is synced (backed up) by its provider. */
+  readonly backed_up: boolean
+  /** The authenticator model's AAGUID (all zeroes with attestation `none` on most). */
+  readonly aaguid: string
 }
 
 export interface StoredClient extends ClientMetadata {
@@ -193,6 +209,11 @@ export interface OidcStore {
   findByUserCode(model: string, userCode: string, now: number): Promise<OidcRecord | undefined>
   consume(model: string, id: string, now: number): Promise<void>
   destroy(model: string, id: string): Promise<void>
+  /**
+   * Deletes the unexpired artefact and returns its payload, in one statement: of many concurrent takes
+   * of the same artefact exactly one gets it (a single-use value, a WebAuthn challenge).
+   */
+  take(model: string, id: string, now: number): Promise<Record<string, unknown> | undefined>
   /** Deletes every artefact (any model) of the grant. */
   revokeByGrantId(grantId: string): Promise<void>
   /** Deletes expired artefacts; returns how many. */
@@ -247,6 +268,20 @@ export interface FactorStore {
    * same code, one wins). False: the step, or a later one, was already used (a replay), or no factor.
    */
   acceptStep(id: string, step: number, now: number): Promise<boolean>
+  /** Stores a `passkey` factor and its credential in one transaction (StoreConflictError: id taken). */
+  insertPasskey(factor: StoredFactor, passkey: StoredPasskey): Promise<void>
+  /** The passkey with this credential id and its factor, whoever's it is. */
+  findPasskey(credentialId: string): Promise<{ factor: StoredFactor; passkey: StoredPasskey } | undefined>
+  /** The user's passkeys (their credentials), oldest first. */
+  passkeys(userId: string): Promise<StoredPasskey[]>
+  /**
+   * Records a use of the passkey: its counter becomes `counter` only while the stored one is lower
+   * (or both are 0, an authenticator that keeps no counter), in one conditional UPDATE. False: the
+   * counter did not go forward (a cloned authenticator, or a replay), or no such passkey.
+   */
+  acceptCounter(factorId: string, counter: number, now: number): Promise<boolean>
+  /** Renames a factor of the user; false when the user has no such factor. */
+  rename(userId: string, id: string, name: string): Promise<boolean>
   /** Replaces all of the user's recovery codes by these hashes (a new set invalidates the old one). */
   replaceRecoveryCodes(userId: string, hashes: readonly string[], now: number): Promise<void>
   /** Marks the unused code with this hash used, atomically; false when there is none (used, or never). */

@@ -67,7 +67,7 @@ describe('gatehouse migrate', () => {
     const first = await run(['migrate'])
     assert.equal(
       first.stdout,
-      `applied 001_identity\napplied 002_entities\napplied 003_factors\napplied 004_identity_links\napplied 005_account\n${database}: schema up to date (5 migrations applied)\n`,
+      `applied 001_identity\napplied 002_entities\napplied 003_factors\napplied 004_identity_links\napplied 005_account\napplied 006_passkeys\n${database}: schema up to date (6 migrations applied)\n`,
     )
     assert.equal(first.code, 0)
     const again = await runCli(['migrate'], { ...ENV, GATEHOUSE_CONFIG: file })

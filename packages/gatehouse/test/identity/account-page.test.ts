@@ -43,7 +43,7 @@ async function signInOnPage(page: Page, username: string, password: string): Pro
   await page.getByLabel('Password', { exact: true }).fill(password)
   await Promise.all([
     page.waitForURL(/\/account(\?|$)/),
-    page.getByRole('button', { name: 'Sign in' }).click(),
+    page.getByRole('button', { name: 'Sign in', exact: true }).click(),
   ])
 }
 

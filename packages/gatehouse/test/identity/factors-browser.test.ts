@@ -59,7 +59,10 @@ describe('the second-factor pages in Chromium', { skip: NO_CHROMIUM }, () => {
     await page.goto(auth.url.href)
     await page.getByLabel('Username or e-mail').fill(IVY.username)
     await page.getByLabel('Password').fill(IVY.password)
-    await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in' }).click()])
+    await Promise.all([
+      page.waitForNavigation(),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
+    ])
     return auth
   }
 

@@ -10,6 +10,7 @@
  * problem re-renders the page with it beside its section.
  */
 
+import { PASSKEY_SCRIPT_PATH } from '../assets/passkey-script.ts'
 import { FormError, readForm } from '../interactions/form.ts'
 import { listSessions } from '../manage/sessions.ts'
 import { declaredInFile } from '../manage/users.ts'
@@ -19,6 +20,7 @@ import { errorPage } from '../views/messages.ts'
 import { sendPage } from '../views/page.ts'
 import { formToken, formTokenValid } from './form-guard.ts'
 import { ACCOUNT_SECTIONS, type AccountAction, type AccountView, NOTICES, render } from './sections.ts'
+import { loadSecurity } from './security.ts'
 import { finishSignIn, type SignedIn, signedIn, startSignIn } from './sign-in.ts'
 import { accountPage, signedOutEverywherePage } from './views.ts'
 
@@ -97,6 +99,7 @@ export async function handleAccount(c: SelfServiceContext, r: SelfServiceRequest
     const page = signedOutEverywherePage(c.basePath)
     return sendPage(r.res, 200, page.title, page.body)
   }
+  if ('page' in outcome) return sendPage(r.res, 200, outcome.page.title, outcome.page.body)
   const section = ACCOUNT_SECTIONS.find((s) => action in s.actions)?.id ?? 'profile'
   return show(c, r, who, outcome.status, { [section]: outcome.problem }, outcome.values ?? {})
 }
@@ -128,7 +131,10 @@ async function show(
     linked: await c.linksOf(user.id),
     errors,
     values,
+    security: await loadSecurity(c, who, user),
   }
   const page = accountPage(view, render(ACCOUNT_SECTIONS, view), notice)
-  sendPage(r.res, status, page.title, page.body)
+  sendPage(r.res, status, page.title, page.body, {
+    script: view.security?.registration != null ? `${c.basePath}${PASSKEY_SCRIPT_PATH}` : undefined,
+  })
 }

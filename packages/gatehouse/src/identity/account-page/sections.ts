@@ -12,6 +12,7 @@ import type { SafeHtml } from '../views/html.ts'
 import { linkedSection, removeLink } from './linked.ts'
 import { changePassword } from './password.ts'
 import { updateProfile } from './profile.ts'
+import { SECURITY_ACTIONS, SECURITY_NOTICES, type SecurityView, securitySection } from './security.ts'
 import { endEverySession, endOneSession } from './session-actions.ts'
 import type { SignedIn } from './sign-in.ts'
 import { passwordSection, profileSection, sessionsSection, signOutEverywhereSection } from './views.ts'
@@ -31,6 +32,8 @@ export interface AccountView {
   readonly errors: Readonly<Record<string, string>>
   /** Per field, what was submitted (re-shown after a problem); never a password. */
   readonly values: Readonly<Record<string, string>>
+  /** The person's factors and what the Security section offers (security.ts). */
+  readonly security?: SecurityView | undefined
 }
 
 /** The result of an action: a notice for the page after the redirect, or a problem to show at once. */
@@ -38,6 +41,8 @@ export type ActionOutcome =
   | { readonly done: string }
   | { readonly problem: string; readonly status: number; readonly values?: Record<string, string> }
   | { readonly signedOut: true }
+  /** A page of its own (something shown once: new recovery codes, a new app's QR code). */
+  | { readonly page: { readonly title: string; readonly body: SafeHtml } }
 
 export type AccountAction = (
   c: SelfServiceContext,
@@ -58,6 +63,7 @@ export const ACCOUNT_SECTIONS: AccountSection[] = [
   { id: 'password', render: passwordSection, actions: { password: changePassword } },
   { id: 'sessions', render: sessionsSection, actions: { 'sessions/signout': endOneSession } },
   { id: 'everywhere', render: signOutEverywhereSection, actions: { 'signout-everywhere': endEverySession } },
+  { id: 'security', render: securitySection, actions: SECURITY_ACTIONS },
   { id: 'linked', render: linkedSection, actions: { 'links/remove': removeLink } },
 ]
 
@@ -69,6 +75,7 @@ export const NOTICES: Readonly<Record<string, string>> = {
   session: 'That session was signed out.',
   verified: 'Your e-mail address is verified.',
   unlinked: 'The linked sign-in was removed.',
+  ...SECURITY_NOTICES,
 }
 
 export function render(sections: readonly AccountSection[], v: AccountView): SafeHtml[] {

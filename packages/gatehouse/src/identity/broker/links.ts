@@ -40,13 +40,15 @@ export function unlink(store: Store, user: StoredUser, broker: string): Promise<
   return store.links.remove(user.id, broker)
 }
 
-/** Whether `user` can still sign in some way: a password, or a link. */
+/** Whether `user` can still sign in some way: a password, a passkey (it signs in alone), or a link. */
 export async function signInLeft(store: Store, user: StoredUser): Promise<boolean> {
-  return user.password_hash !== NO_PASSWORD || (await store.links.listByUser(user.id)).length > 0
+  if (user.password_hash !== NO_PASSWORD) return true
+  if ((await store.factors.passkeys(user.id)).length > 0) return true
+  return (await store.links.listByUser(user.id)).length > 0
 }
 
 /**
- * Whether `user` could still sign in after losing the link to `broker`: a password, or another link to
+ * Whether `user` could still sign in after losing the link to `broker`: a password, a passkey, or another link to
  * a provider still configured (a link to a removed provider signs nobody in). The account page refuses
  * a removal that would leave nothing.
  */
@@ -57,6 +59,7 @@ export async function signInLeftWithout(
   broker: string,
 ): Promise<boolean> {
   if (user.password_hash !== NO_PASSWORD) return true
+  if ((await store.factors.passkeys(user.id)).length > 0) return true
   const configured = new Set(identity.external_providers.map((p) => p.name))
   return (await store.links.listByUser(user.id)).some((l) => l.broker !== broker && configured.has(l.broker))
 }

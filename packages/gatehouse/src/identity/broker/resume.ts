@@ -6,7 +6,8 @@
  *                                   refused); otherwise a new account (`create_accounts`, unless an
  *                                   account has the identity's e-mail address), or the link page
  *   POST /interaction/:uid/link     the link page: an existing account's username and password link it
- *                                   (the login page's throttle and answers), or `choice=create`
+ *                                   (the login page's throttle and answers), or its passkey
+ *                                   (`choice=passkey`, user verification required), or `choice=create`
  *
  * An e-mail address equal to a local account's never links by itself, verified or not: an address is
  * not proof of an account (a provider may let anyone claim any address, and addresses are reassigned).
@@ -19,6 +20,7 @@ import { scheduleCheck } from '../../crypto/password-checks.ts'
 import { StoreConflictError, type StoredUser } from '../../storage/store.ts'
 import type { InteractionContext, InteractionRequest } from '../interactions/context.ts'
 import { csrfToken } from '../interactions/csrf.ts'
+import { assertPasskey, linkPasskeyOffer, passkeyScript } from '../interactions/passkey.ts'
 import { throttleKeys } from '../interactions/throttle.ts'
 import { brokerProblemPage, linkAccountPage } from '../views/link-account.ts'
 import { errorPage } from '../views/messages.ts'
@@ -29,6 +31,7 @@ import { completeBrokeredSignIn } from './finish.ts'
 import { type BrokerResult, cookieId, findResult } from './transaction.ts'
 
 export const INVALID_CREDENTIALS = 'Invalid username or password.'
+const PASSKEY_NOT_ACCEPTED = 'That passkey could not be used. Try again, or use your username and password.'
 const MAX_IDENTIFIER = 320
 const MAX_PASSWORD = 1024
 const decoy = decoyHash()
@@ -99,6 +102,22 @@ export async function submitLink(
     const user = await createBrokeredAccount(c, p.provider, p.result.identity)
     return completeBrokeredSignIn(c, r, interaction, { user, ...p })
   }
+  if (form.get('choice') === 'passkey') {
+    const proved = await assertPasskey(c, r, interaction, 'link', form.get('credential'), undefined)
+    if (!proved.ok) {
+      c.logger.info(
+        { broker: p.provider.config.name, ip: r.clientIp, reason: proved.reason, detail: proved.detail },
+        'account link refused',
+      )
+      return showLinkPage(c, r, interaction, p, 200, {
+        error: proved.locked
+          ? 'Too many failed attempts. Wait a while, then try again.'
+          : PASSKEY_NOT_ACCEPTED,
+      })
+    }
+    await c.throttle.success(throttleKeys(proved.value.user.username, r.clientIp))
+    return linkAndSignIn(c, r, interaction, p, proved.value.user, 'passkey', '')
+  }
   const identifier = (form.get('username') ?? '').trim()
   const password = form.get('password') ?? ''
   if (
@@ -146,6 +165,21 @@ export async function submitLink(
     return showLinkPage(c, r, interaction, p, 200, { username: identifier, error: INVALID_CREDENTIALS })
   }
   await c.throttle.success(keys)
+  return linkAndSignIn(c, r, interaction, p, user, 'password', identifier)
+}
+
+/** Links the pending external identity to `user`, proved by `how`, and finishes the sign-in. */
+async function linkAndSignIn(
+  c: InteractionContext,
+  r: InteractionRequest,
+  interaction: Interaction,
+  p: Pending,
+  user: StoredUser,
+  how: 'password' | 'passkey',
+  identifier: string,
+): Promise<void> {
+  const now = () => Math.floor(Date.now() / 1000)
+  const log = { broker: p.provider.config.name, user_id: user.id, ip: r.clientIp }
   const broker = p.provider.config.name
   const { identity } = p.result
   try {
@@ -167,20 +201,21 @@ export async function submitLink(
       error: `This account is already linked to another ${p.provider.config.display_name} identity. Remove that link first.`,
     })
   }
-  c.logger.info({ user_id: user.id, broker, actor: 'self', how: 'password' }, 'identity link created')
+  c.logger.info({ user_id: user.id, broker, actor: 'self', how }, 'identity link created')
   return completeBrokeredSignIn(c, r, interaction, { user, ...p })
 }
 
-function showLinkPage(
+async function showLinkPage(
   c: InteractionContext,
   r: InteractionRequest,
   interaction: Interaction,
   p: Pending,
   status: number,
   state: { username?: string; error?: string } = {},
-): void {
+): Promise<void> {
   const base = `${c.basePath}/interaction/${interaction.uid}`
   const { identity } = p.result
+  const passkey = await linkPasskeyOffer(c, interaction)
   const page = linkAccountPage({
     action: `${base}/link`,
     abortAction: `${base}/abort`,
@@ -190,8 +225,11 @@ function showLinkPage(
     canCreate: p.provider.config.create_accounts,
     username: state.username,
     error: state.error,
+    passkey,
   })
-  sendPage(r.res, status, page.title, page.body)
+  sendPage(r.res, status, page.title, page.body, {
+    script: passkey !== undefined ? passkeyScript(c) : undefined,
+  })
 }
 
 function refuseDisabled(c: InteractionContext, r: InteractionRequest, p: Pending, userId: string): void {

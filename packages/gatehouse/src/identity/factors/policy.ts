@@ -40,11 +40,12 @@ export function secondStep(policy: MfaPolicy, hasFactor: boolean, twoFactorsAske
 
 /**
  * RFC 8176 `amr` of the methods proved, in order, each once; `mfa` added when two distinct factors were
- * proved (a password and a one-time code are something known and something held).
+ * proved (a password and a one-time code are something known and something held), or kept when one
+ * method proved two by itself (a passkey that verified its user: held, and known or are) — `mfa` last.
  */
 export function amrOf(methods: readonly string[]): string[] {
   const out = [...new Set(methods.filter((m) => m !== 'mfa'))]
-  if (out.length >= 2) out.push('mfa')
+  if (out.length >= 2 || methods.includes('mfa')) out.push('mfa')
   return out
 }
 

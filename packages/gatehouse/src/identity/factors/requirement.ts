@@ -4,7 +4,7 @@ import { type SecondStep, secondStep, strictest } from './policy.ts'
 
 export interface SecondStepNeed {
   readonly step: SecondStep
-  /** The user's factors that can be asked now (TOTP; passkeys join this list). */
+  /** The user's factors that can be asked now (authenticator apps and passkeys). */
   readonly factors: readonly StoredFactor[]
 }
 
@@ -16,7 +16,7 @@ export async function secondStepFor(
   twoFactorsAsked: boolean,
 ): Promise<SecondStepNeed> {
   const [factors, userPolicy] = await Promise.all([store.factors.list(userId), store.factors.policy(userId)])
-  const usable = factors.filter((f) => f.kind === 'totp')
+  const usable = factors.filter((f) => f.kind === 'totp' || f.kind === 'passkey')
   const policy = strictest(providerPolicy, clientPolicy, userPolicy)
   return { step: secondStep(policy, usable.length > 0, twoFactorsAsked), factors: usable }
 }

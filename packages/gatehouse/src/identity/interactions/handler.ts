@@ -9,6 +9,7 @@
  *   POST /interaction/:uid/broker/:name, GET /interaction/:uid/broker, POST /interaction/:uid/link
  *                                    sign-in with an external provider                   ../broker/
  *   POST /interaction/:uid/otp, /recovery, /enrol, /finish    the second factor   second-factor.ts
+ *   POST /interaction/:uid/passkey, /passkey-verify, /passkey-enrol   passkeys          passkey.ts
  *
  * Every form carries a CSRF token bound to the interaction (csrf.ts); a missing or wrong one is 403.
  * An expired or unknown interaction (no `_interaction` cookie for it) gets an error page, never a
@@ -27,6 +28,7 @@ import { csrfValid } from './csrf.ts'
 import { FormError, readForm } from './form.ts'
 import { submitLogin } from './login.ts'
 import { showConsent, showLogin } from './pages.ts'
+import { submitPasskeyEnrol, submitPasskeyLogin, submitPasskeyVerify } from './passkey.ts'
 import { loadProgress } from './progress.ts'
 import {
   isStepUpOnly,
@@ -39,7 +41,7 @@ import {
 } from './second-factor.ts'
 
 const PATH =
-  /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|link|otp|recovery|enrol|finish)|\/(broker)(?:\/([a-z0-9-]{1,32}))?)?$/
+  /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|link|otp|recovery|enrol|finish|passkey|passkey-verify|passkey-enrol)|\/(broker)(?:\/([a-z0-9-]{1,32}))?)?$/
 
 function fail(r: Pick<InteractionRequest, 'res'>, status: number, heading: string, message: string): void {
   const page = errorPage(heading, message)
@@ -110,6 +112,9 @@ export async function handleInteraction(
       case 'login':
         if (interaction.prompt.name !== 'login') return expired(r)
         return await submitLogin(c, r, interaction, form)
+      case 'passkey':
+        if (interaction.prompt.name !== 'login') return expired(r)
+        return await submitPasskeyLogin(c, r, interaction, form)
       case 'broker':
       case 'link':
         if (interaction.prompt.name !== 'login') return expired(r)
@@ -122,12 +127,16 @@ export async function handleInteraction(
       case 'otp':
       case 'recovery':
       case 'enrol':
-      case 'finish': {
+      case 'finish':
+      case 'passkey-verify':
+      case 'passkey-enrol': {
         const progress = interaction.prompt.name === 'login' ? await loadProgress(c, interaction) : undefined
         if (progress === undefined) return expired(r)
         if (action === 'otp') return await submitCode(c, r, interaction, progress, form.get('code') ?? '')
         if (action === 'enrol') return await submitEnrol(c, r, interaction, progress, form.get('code') ?? '')
         if (action === 'finish') return await submitFinish(c, r, interaction, progress)
+        if (action === 'passkey-verify') return await submitPasskeyVerify(c, r, interaction, progress, form)
+        if (action === 'passkey-enrol') return await submitPasskeyEnrol(c, r, interaction, progress, form)
         return await submitRecoveryCode(c, r, interaction, progress, form.get('recovery_code') ?? '')
       }
       default:

@@ -7,6 +7,7 @@ import { loginPage } from '../views/login.ts'
 import { sendPage } from '../views/page.ts'
 import type { InteractionContext, InteractionRequest } from './context.ts'
 import { csrfToken } from './csrf.ts'
+import { loginPasskeyOffer, passkeyScript } from './passkey.ts'
 
 async function clientOf(c: InteractionContext, interaction: Interaction) {
   const clientId = String(interaction.params['client_id'])
@@ -23,6 +24,7 @@ export async function showLogin(
 ): Promise<void> {
   const { name } = await clientOf(c, interaction)
   const base = `${c.basePath}/interaction/${interaction.uid}`
+  const passkey = await loginPasskeyOffer(c, interaction)
   const page = loginPage({
     action: `${base}/login`,
     abortAction: `${base}/abort`,
@@ -36,8 +38,11 @@ export async function showLogin(
     })),
     resetUrl: c.identity.password_reset.enabled ? `${c.basePath}/password-reset` : undefined,
     registerUrl: c.identity.registration.enabled ? `${c.basePath}/register` : undefined,
+    passkey,
   })
-  sendPage(r.res, status, page.title, page.body)
+  sendPage(r.res, status, page.title, page.body, {
+    script: passkey !== undefined ? passkeyScript(c) : undefined,
+  })
 }
 
 export async function showConsent(

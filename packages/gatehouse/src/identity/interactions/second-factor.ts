@@ -6,6 +6,7 @@
  *   POST /interaction/:uid/recovery   a recovery code (single use)
  *   POST /interaction/:uid/enrol      the first code of a new authenticator app (enrolment)
  *   POST /interaction/:uid/finish     after the recovery codes were shown: finish the sign-in
+ *   POST /interaction/:uid/passkey-verify, /passkey-enrol   the same with a passkey      passkey.ts
  *
  * What was proved so far lives in progress.ts (server-side, bound to the interaction). A wrong or
  * replayed code counts against the account and the address exactly as a wrong password does
@@ -25,9 +26,10 @@ import { groupedKey, matchTotp, newTotpSecret, qrSvg, totpUri } from '../factors
 import { factorSealKey, recoveryCodeKey } from '../secrets.ts'
 import { enrolPage, recoveryCodesPage } from '../views/enrol.ts'
 import { sendPage } from '../views/page.ts'
-import { secondFactorPage } from '../views/second-factor.ts'
+import { type SecondFactorMethod, secondFactorPage } from '../views/second-factor.ts'
 import type { InteractionContext, InteractionRequest } from './context.ts'
 import { csrfToken } from './csrf.ts'
+import { enrolPasskeyOffer, passkeyScript, verifyPasskeyOffer } from './passkey.ts'
 import { dropProgress, enrolBinding, type SignInProgress, saveProgress } from './progress.ts'
 import { throttleKeys } from './throttle.ts'
 
@@ -88,7 +90,7 @@ export async function continueSignIn(
   )
   if (need.step === 'none') {
     await c.throttle.success(throttleKeys(user.username, r.clientIp))
-    return finish(c, r, interaction, user.id, first)
+    return finishSignIn(c, r, interaction, user.id, first)
   }
   if (need.step === 'unmet') {
     c.logger.info(
@@ -130,7 +132,7 @@ export async function showSecondStep(
   r: InteractionRequest,
   interaction: Interaction,
   progress: SignInProgress,
-  state: { error?: { form: 'totp' | 'recovery'; message: string }; status?: number } = {},
+  state: { error?: { form: 'totp' | 'recovery' | 'passkey'; message: string }; status?: number } = {},
 ): Promise<void> {
   const base = `${c.basePath}/interaction/${interaction.uid}`
   const csrf = csrfToken(c.csrfKey, interaction)
@@ -139,17 +141,24 @@ export async function showSecondStep(
     return sendPage(r.res, 200, page.title, page.body)
   }
   const client = await clientOf(c, interaction)
-  const factors = (await c.store.factors.list(progress.accountId)).filter((f) => f.kind === 'totp')
-  if (factors.length === 0) return showEnrol(c, r, interaction, progress, state.error?.message)
+  const factors = await c.store.factors.list(progress.accountId)
+  const hasTotp = factors.some((f) => f.kind === 'totp')
+  const passkeys = await c.store.factors.passkeys(progress.accountId)
+  if (!hasTotp && passkeys.length === 0) return showEnrol(c, r, interaction, progress, state.error)
+  const methods: SecondFactorMethod[] = []
+  if (passkeys.length > 0) methods.push(await verifyPasskeyOffer(c, interaction, passkeys))
+  if (hasTotp) methods.push({ kind: 'totp', action: `${base}/otp` })
   const page = secondFactorPage({
-    methods: [{ kind: 'totp', action: `${base}/otp` }],
+    methods,
     recoveryAction: `${base}/recovery`,
     abortAction: `${base}/abort`,
     csrf,
     clientName: client.name,
     error: state.error,
   })
-  sendPage(r.res, state.status ?? 200, page.title, page.body)
+  sendPage(r.res, state.status ?? 200, page.title, page.body, {
+    script: passkeys.length > 0 ? passkeyScript(c) : undefined,
+  })
 }
 
 async function showEnrol(
@@ -157,7 +166,7 @@ async function showEnrol(
   r: InteractionRequest,
   interaction: Interaction,
   progress: SignInProgress,
-  error?: string,
+  error?: { form: 'totp' | 'recovery' | 'passkey'; message: string },
 ): Promise<void> {
   const key = factorSealKey(c.identity.secret!)
   let sealed = progress.enrolSecret
@@ -168,6 +177,7 @@ async function showEnrol(
   const secret = openSecret(key, enrolBinding(interaction.uid), sealed)
   const user = await c.store.users.get(progress.accountId)
   const uri = totpUri(secret, new URL(c.identity.issuer!).host, user?.username ?? progress.accountId)
+  const offer = user !== undefined ? await enrolPasskeyOffer(c, interaction, user) : undefined
   const base = `${c.basePath}/interaction/${interaction.uid}`
   const page = enrolPage({
     action: `${base}/enrol`,
@@ -177,9 +187,13 @@ async function showEnrol(
     qrSvg: await qrSvg(uri),
     manualKey: groupedKey(secret),
     uri,
-    error,
+    error: error?.form === 'totp' ? error.message : undefined,
+    passkey:
+      offer !== undefined
+        ? { ...offer, error: error?.form === 'passkey' ? error.message : undefined }
+        : undefined,
   })
-  sendPage(r.res, 200, page.title, page.body)
+  sendPage(r.res, 200, page.title, page.body, { script: offer !== undefined ? passkeyScript(c) : undefined })
 }
 
 type Attempt = (
@@ -222,7 +236,7 @@ async function attempt(
   await c.throttle.success(keys)
   c.logger.info({ ...log, factor_id: result.factor?.id }, 'second factor verified')
   await dropProgress(c, interaction)
-  await finish(c, r, interaction, user.id, twoFactors(progress.amr, 'otp'))
+  await finishSignIn(c, r, interaction, user.id, twoFactors(progress.amr, 'otp'))
 }
 
 /** `POST /otp`: a code from any of the user's authenticator apps, each time step once. */
@@ -295,7 +309,7 @@ export async function submitEnrol(
   const secret = openSecret(key, enrolBinding(interaction.uid), progress.enrolSecret)
   const now = nowSeconds()
   const step = matchTotp(secret, code.replace(/\s/g, ''), now * 1000)
-  if (step === null) return showEnrol(c, r, interaction, progress, WRONG_CODE)
+  if (step === null) return showEnrol(c, r, interaction, progress, { form: 'totp', message: WRONG_CODE })
   const id = randomUUID()
   const factor: StoredFactor = {
     id,
@@ -308,21 +322,41 @@ export async function submitEnrol(
     last_used_at: now,
   }
   await c.store.factors.insert(factor)
+  c.logger.info(
+    { user_id: progress.accountId, actor: 'user', factor_id: id, kind: 'totp' },
+    'identity factor enrolled',
+  )
+  const user = await c.store.users.get(progress.accountId)
+  if (user !== undefined) await enrolled(c, r, interaction, progress, user, 'otp')
+}
+
+/**
+ * After a first factor was enrolled during a sign-in (`method`: its amr): ten recovery codes replace
+ * any old ones and are shown this once; the sign-in finishes with the next "continue".
+ */
+export async function enrolled(
+  c: InteractionContext,
+  r: InteractionRequest,
+  interaction: Interaction,
+  progress: SignInProgress,
+  user: StoredUser,
+  method: string,
+): Promise<void> {
+  const now = nowSeconds()
   const codes = newRecoveryCodes()
   const hashKey = recoveryCodeKey(c.identity.secret!)
   await c.store.factors.replaceRecoveryCodes(
-    progress.accountId,
+    user.id,
     codes.map((code) => hashRecoveryCode(hashKey, code)),
     now,
   )
   c.logger.info(
-    { user_id: progress.accountId, actor: 'user', factor_id: id, kind: 'totp', recovery_codes: codes.length },
-    'identity factor enrolled',
+    { user_id: user.id, actor: 'user', recovery_codes: codes.length },
+    'identity recovery codes issued',
   )
-  const done = twoFactors(progress.amr, 'otp')
-  await saveProgress(c, interaction, { accountId: progress.accountId, amr: done.amr, done })
-  const user = await c.store.users.get(progress.accountId)
-  if (user !== undefined) await c.throttle.success(throttleKeys(user.username, r.clientIp))
+  const done = twoFactors(progress.amr, method)
+  await saveProgress(c, interaction, { accountId: user.id, amr: done.amr, done })
+  await c.throttle.success(throttleKeys(user.username, r.clientIp))
   const page = recoveryCodesPage({
     action: `${c.basePath}/interaction/${interaction.uid}/finish`,
     csrf: csrfToken(c.csrfKey, interaction),
@@ -340,15 +374,16 @@ export async function submitFinish(
 ): Promise<void> {
   if (progress.done === undefined) return showSecondStep(c, r, interaction, progress)
   await dropProgress(c, interaction)
-  await finish(c, r, interaction, progress.accountId, progress.done)
+  await finishSignIn(c, r, interaction, progress.accountId, progress.done)
 }
 
 /** The first factor's methods with a second one proved after it: two factors, whatever the first was. */
-function twoFactors(first: readonly string[], second: string): FirstFactor {
+export function twoFactors(first: readonly string[], second: string): FirstFactor {
   return { amr: withSecondFactor(first, second), acr: ACR_2FA }
 }
 
-async function finish(
+/** Ends the sign-in with the methods proved (amr and acr from them, policy.ts). */
+export async function finishSignIn(
   c: InteractionContext,
   r: InteractionRequest,
   interaction: Interaction,

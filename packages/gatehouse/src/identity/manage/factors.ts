@@ -6,7 +6,8 @@
  */
 import { z } from 'zod'
 import { mfaPolicy } from '../../config/schema/identity.ts'
-import type { MfaPolicy, Store, StoredFactor, StoredUser } from '../../storage/store.ts'
+import type { MfaPolicy, Store, StoredFactor, StoredPasskey, StoredUser } from '../../storage/store.ts'
+import { credentialFingerprint } from '../factors/passkey.ts'
 
 /** The body of `PUT /identity/users/{user}/mfa`. */
 export const mfaBody = z.strictObject({
@@ -17,14 +18,25 @@ export const mfaBody = z.strictObject({
     ),
 })
 
-/** A factor as shown to administrators: never its secret, sealed or not. */
-export function presentFactor(factor: StoredFactor): Record<string, unknown> {
+/**
+ * A factor as shown to administrators: never its secret, sealed or not; for a passkey, never its public
+ * key or credential id (a fingerprint tells two apart), but whether it is synced and what model it is.
+ */
+export function presentFactor(factor: StoredFactor, passkey?: StoredPasskey): Record<string, unknown> {
   return {
     id: factor.id,
     kind: factor.kind,
     name: factor.name,
     created_at: factor.created_at,
     last_used_at: factor.last_used_at,
+    ...(passkey !== undefined && {
+      passkey: {
+        credential: credentialFingerprint(passkey.credential_id),
+        backed_up: passkey.backed_up,
+        transports: passkey.transports,
+        aaguid: passkey.aaguid,
+      },
+    }),
   }
 }
 
@@ -35,15 +47,25 @@ export interface FactorsView {
 }
 
 export async function factorsOf(store: Store, user: StoredUser): Promise<FactorsView> {
-  const [factors, left, mfa] = await Promise.all([
+  const [factors, passkeys, left, mfa] = await Promise.all([
     store.factors.list(user.id),
+    store.factors.passkeys(user.id),
     store.factors.recoveryCodesLeft(user.id),
     store.factors.policy(user.id),
   ])
-  return { data: factors.map(presentFactor), recovery_codes_left: left, mfa }
+  return {
+    data: factors.map((f) =>
+      presentFactor(
+        f,
+        passkeys.find((p) => p.factor_id === f.id),
+      ),
+    ),
+    recovery_codes_left: left,
+    mfa,
+  }
 }
 
-/** Removes every factor and recovery code of the user; returns how many factors there were. */
+/** Removes every factor (passkeys too) and recovery code of the user; returns how many factors there were. */
 export function resetFactors(store: Store, user: StoredUser): Promise<number> {
   return store.factors.removeAll(user.id)
 }

@@ -4,6 +4,7 @@
  * After it, the recovery codes, shown this once.
  */
 import { html, type SafeHtml, trusted } from './html.ts'
+import { passkeyForm } from './passkey.ts'
 
 export interface EnrolView {
   readonly action: string
@@ -15,13 +16,29 @@ export interface EnrolView {
   readonly manualKey: string
   readonly uri: string
   readonly error?: string | undefined
+  /** A passkey may be registered instead of an app: where it posts, its options, its problem. */
+  readonly passkey?:
+    | { readonly action: string; readonly options: string; readonly error?: string | undefined }
+    | undefined
 }
 
 export function enrolPage(v: EnrolView): { title: string; body: SafeHtml } {
   return {
     title: 'Set up two-step verification',
     body: html`<h1>Set up two-step verification</h1>
-<p><strong>${v.clientName}</strong> needs a second step when you sign in. Add this account to an authenticator app (such as one on your phone), then enter the code it shows.</p>
+<p><strong>${v.clientName}</strong> needs a second step when you sign in.${v.passkey !== undefined && ' Add a passkey, or an authenticator app.'}</p>
+${
+  v.passkey !== undefined &&
+  html`<section aria-labelledby="enrol-passkey-heading">
+<h2 id="enrol-passkey-heading">A passkey</h2>
+<p>Your device or security key keeps it, unlocked with your fingerprint, face or screen lock.</p>
+${v.passkey.error !== undefined && html`<p id="enrol-passkey-error" class="error" role="alert">${v.passkey.error}</p>`}
+${passkeyForm({ id: 'passkey-enrol', action: v.passkey.action, csrf: v.csrf, mode: 'create', options: v.passkey.options, label: 'Add a passkey' })}
+</section>`
+}
+<section aria-labelledby="enrol-app-heading">
+<h2 id="enrol-app-heading">An authenticator app</h2>
+<p>Add this account to an authenticator app (such as one on your phone), then enter the code it shows.</p>
 <figure class="qr-figure">${trusted(v.qrSvg)}<figcaption id="qr-label">QR code to scan with your authenticator app</figcaption></figure>
 <p>Cannot scan it? Enter this key in the app instead (time-based, 6 digits):</p>
 <p><code id="manual-key" class="key">${v.manualKey}</code></p>
@@ -33,6 +50,7 @@ ${v.error !== undefined && html`<p id="enrol-error" class="error" role="alert">$
 <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]*" maxlength="6" spellcheck="false" required autofocus${v.error !== undefined && html` aria-describedby="enrol-error"`}>
 <div class="actions"><button type="submit">Turn on</button></div>
 </form>
+</section>
 <form method="post" action="${v.abortAction}">
 <input type="hidden" name="csrf" value="${v.csrf}">
 <div class="actions"><button type="submit" class="secondary">Cancel</button></div>

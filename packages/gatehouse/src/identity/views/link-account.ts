@@ -1,9 +1,10 @@
 /**
  * The page after a sign-in with an external provider that no local account is linked to: prove an
- * existing account with its password to link them, or (when the provider may create accounts) create a
+ * existing account with its password or one of its passkeys to link them, or (when the provider may create accounts) create a
  * new one, or cancel. Nothing here is decided by the e-mail address the provider sent.
  */
 import { html, type SafeHtml } from './html.ts'
+import { passkeyForm } from './passkey.ts'
 
 export interface LinkAccountView {
   readonly action: string
@@ -15,6 +16,8 @@ export interface LinkAccountView {
   readonly canCreate: boolean
   readonly username?: string | undefined
   readonly error?: string | undefined
+  /** "Link with a passkey": the WebAuthn options (its challenge kept server-side). */
+  readonly passkey?: { readonly options: string } | undefined
 }
 
 export function linkAccountPage(v: LinkAccountView): { title: string; body: SafeHtml } {
@@ -33,6 +36,19 @@ ${v.error !== undefined && html`<p id="link-error" class="error" role="alert">${
 <input type="password" id="password" name="password" autocomplete="current-password" required${v.error !== undefined && html` autofocus`}${describedBy}>
 <div class="actions"><button type="submit">Link and sign in</button></div>
 </form>
+${
+  v.passkey !== undefined &&
+  passkeyForm({
+    id: 'passkey-link',
+    action: v.action,
+    csrf: v.csrf,
+    mode: 'get',
+    options: v.passkey.options,
+    label: 'Link with a passkey',
+    secondary: true,
+    fields: html`<input type="hidden" name="choice" value="passkey">`,
+  })
+}
 ${
   v.canCreate &&
   html`<form method="post" action="${v.action}">

@@ -1,5 +1,6 @@
 /** The sign-in form: username or e-mail and password, one generic error, a cancel button. */
 import { html, type SafeHtml } from './html.ts'
+import { passkeyForm } from './passkey.ts'
 
 export interface LoginView {
   readonly action: string
@@ -14,6 +15,8 @@ export interface LoginView {
   readonly resetUrl?: string | undefined
   /** "Create an account" (issue 14), when registration is on. */
   readonly registerUrl?: string | undefined
+  /** "Sign in with a passkey" (a discoverable credential, no username): where it posts, its options. */
+  readonly passkey?: { readonly action: string; readonly options: string } | undefined
 }
 
 export function loginPage(v: LoginView): { title: string; body: SafeHtml } {
@@ -31,6 +34,18 @@ ${v.error !== undefined && html`<p id="login-error" class="error" role="alert">$
 <input type="password" id="password" name="password" autocomplete="current-password" required${v.error !== undefined && html` autofocus`}${describedBy !== undefined && html` aria-describedby="${describedBy}"`}>
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>
+${
+  v.passkey !== undefined &&
+  passkeyForm({
+    id: 'passkey-login',
+    action: v.passkey.action,
+    csrf: v.csrf,
+    mode: 'get',
+    options: v.passkey.options,
+    label: 'Sign in with a passkey',
+    secondary: true,
+  })
+}
 ${v.resetUrl !== undefined && html`<p><a href="${v.resetUrl}">Forgot password?</a></p>`}
 ${v.registerUrl !== undefined && html`<p>New here? <a href="${v.registerUrl}">Create an account</a></p>`}
 ${brokerButtons(v)}

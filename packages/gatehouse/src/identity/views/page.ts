@@ -8,7 +8,8 @@
  * and the last redirect of a login goes to the client's own origin.
  */
 import { createHash } from 'node:crypto'
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { PASSKEY_SCRIPT, PASSKEY_SCRIPT_ETAG } from '../assets/passkey-script.ts'
 import { html, markupOf, type SafeHtml, trusted } from './html.ts'
 
 const CSS = `*{box-sizing:border-box}
@@ -44,7 +45,27 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 }
 
-export function renderPage(title: string, body: SafeHtml): string {
+/**
+ * A page that offers passkeys loads the one script of the provider, from its own origin (never inline,
+ * never another origin): its CSP adds `script-src 'self'` and nothing else.
+ */
+export interface PageOptions {
+  /** The script's URL (`<issuer path>/assets/passkey.js`), or none. */
+  readonly script?: string | undefined
+}
+
+const headersFor = (options: PageOptions): Record<string, string> =>
+  options.script === undefined
+    ? PAGE_HEADERS
+    : {
+        ...PAGE_HEADERS,
+        'content-security-policy': PAGE_HEADERS['content-security-policy']!.replace(
+          "default-src 'none';",
+          "default-src 'none'; script-src 'self';",
+        ),
+      }
+
+export function renderPage(title: string, body: SafeHtml, options: PageOptions = {}): string {
   return markupOf(html`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -53,6 +74,7 @@ export function renderPage(title: string, body: SafeHtml): string {
 <meta name="referrer" content="no-referrer">
 <title>${title}</title>
 <style>${STYLE}</style>
+${options.script !== undefined && html`<script src="${options.script}" defer></script>`}
 </head>
 <body>
 <main>
@@ -62,8 +84,37 @@ ${body}
 </html>`)
 }
 
-export function sendPage(res: ServerResponse, status: number, title: string, body: SafeHtml): void {
-  const text = renderPage(title, body)
-  res.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(text) })
+export function sendPage(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  body: SafeHtml,
+  options: PageOptions = {},
+): void {
+  const text = renderPage(title, body, options)
+  res.writeHead(status, { ...headersFor(options), 'content-length': Buffer.byteLength(text) })
   res.end(text)
+}
+
+/** `GET <issuer>/assets/passkey.js`: the passkey script, cacheable (it names no user or interaction). */
+export function sendPasskeyScript(req: IncomingMessage, res: ServerResponse): void {
+  const method = req.method ?? 'GET'
+  if (method !== 'GET' && method !== 'HEAD') {
+    res
+      .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+      .end('Method Not Allowed\n')
+    return
+  }
+  const headers = {
+    'content-type': 'text/javascript; charset=utf-8',
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'public, max-age=3600',
+    etag: PASSKEY_SCRIPT_ETAG,
+  }
+  if (req.headers['if-none-match'] === PASSKEY_SCRIPT_ETAG) {
+    res.writeHead(304, headers).end()
+    return
+  }
+  res.writeHead(200, { ...headers, 'content-length': Buffer.byteLength(PASSKEY_SCRIPT) })
+  res.end(method === 'HEAD' ? undefined : PASSKEY_SCRIPT)
 }

@@ -1,11 +1,16 @@
 /**
  * The second step of a sign-in: one section per way the user can prove a second factor (a code from
- * an authenticator app now; passkeys join the list), then a recovery code as the way out.
+ * a passkey, a code from an authenticator app), then a recovery code as the way out.
  */
 import { html, type SafeHtml } from './html.ts'
+import { passkeyForm } from './passkey.ts'
 
 /** One way to prove the second factor, offered as a section of its own. */
-export type SecondFactorMethod = { readonly kind: 'totp'; readonly action: string }
+export type SecondFactorMethod =
+  | { readonly kind: 'totp'; readonly action: string }
+  | { readonly kind: 'passkey'; readonly action: string; readonly options: string }
+
+type FormName = 'totp' | 'recovery' | 'passkey'
 
 export interface SecondFactorView {
   readonly methods: readonly SecondFactorMethod[]
@@ -14,17 +19,24 @@ export interface SecondFactorView {
   readonly csrf: string
   readonly clientName: string
   /** Which form the error belongs to. */
-  readonly error?: { readonly form: 'totp' | 'recovery'; readonly message: string } | undefined
+  readonly error?: { readonly form: FormName; readonly message: string } | undefined
 }
 
 export function secondFactorPage(v: SecondFactorView): { title: string; body: SafeHtml } {
-  const errorOf = (form: 'totp' | 'recovery') =>
+  const errorOf = (form: FormName) =>
     v.error?.form === form
       ? html`<p id="${form}-error" class="error" role="alert">${v.error.message}</p>`
       : ''
-  const describedBy = (form: 'totp' | 'recovery') =>
+  const describedBy = (form: FormName) =>
     v.error?.form === form ? html` aria-describedby="${form}-error"` : ''
-  const method = (m: SecondFactorMethod) => html`<section aria-labelledby="totp-heading">
+  const method = (m: SecondFactorMethod) =>
+    m.kind === 'passkey'
+      ? html`<section aria-labelledby="passkey-heading">
+<h2 id="passkey-heading">Passkey</h2>
+${errorOf('passkey')}
+${passkeyForm({ id: 'passkey-verify', action: m.action, csrf: v.csrf, mode: 'get', options: m.options, label: 'Use a passkey' })}
+</section>`
+      : html`<section aria-labelledby="totp-heading">
 <h2 id="totp-heading">Code from your authenticator app</h2>
 ${errorOf('totp')}
 <form method="post" action="${m.action}" novalidate>

@@ -32,6 +32,9 @@ const FIELDS: Readonly<Record<string, string>> = {
   // broker) that the user has a link to that provider already.
   'identity_links.broker': 'subject',
   'identity_links.user_id': 'broker',
+  // A passkey's credential is registered already (to this account or another).
+  'passkeys.credential_id': 'credential_id',
+  'passkeys.factor_id': 'id',
 }
 
 /**

@@ -88,6 +88,8 @@ const PG_UNIQUE_CONSTRAINTS: Readonly<Record<string, string>> = {
   entities_name_unique: 'entities.name',
   identity_links_pk: 'identity_links.broker',
   identity_links_user_broker_unique: 'identity_links.user_id',
+  passkeys_credential_id_key: 'passkeys.credential_id',
+  passkeys_pkey: 'passkeys.factor_id',
 }
 
 export const postgresDialect: SqlDialect = {

@@ -4,9 +4,16 @@
  * taken only while it is later than the last one taken, a recovery code only while it is unused.
  */
 import type { Transaction } from 'kysely'
-import { type FactorStore, type MfaPolicy, type StoredFactor, StoreNotFoundError } from '../store.ts'
+import {
+  type FactorStore,
+  type MfaPolicy,
+  type StoredFactor,
+  type StoredPasskey,
+  StoreNotFoundError,
+} from '../store.ts'
 import { conflictsNamed, type SqlContext } from './context.ts'
-import type { Database } from './tables.ts'
+import { fromFlag } from './dialect.ts'
+import type { Database, PasskeyRow } from './tables.ts'
 
 export class SqlFactorStore implements FactorStore {
   readonly #ctx: SqlContext
@@ -55,6 +62,80 @@ export class SqlFactorStore implements FactorStore {
       .set({ last_step: step, last_used_at: now })
       .where('id', '=', id)
       .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
+      .executeTakeFirst()
+    return result.numUpdatedRows > 0n
+  }
+
+  async insertPasskey(factor: StoredFactor, passkey: StoredPasskey): Promise<void> {
+    await conflictsNamed(
+      this.#ctx,
+      () =>
+        this.#ctx.db.transaction().execute(async (trx) => {
+          await userMustExist(trx, factor.user_id)
+          await trx
+            .insertInto('factors')
+            .values({ ...factor })
+            .execute()
+          await trx
+            .insertInto('passkeys')
+            .values({
+              ...passkey,
+              factor_id: factor.id,
+              transports: JSON.stringify(passkey.transports),
+              backed_up: this.#ctx.dialect.toFlag(passkey.backed_up),
+            })
+            .execute()
+        }),
+      () => `factor id '${factor.id}' or this passkey is already registered`,
+    )
+  }
+
+  async findPasskey(
+    credentialId: string,
+  ): Promise<{ factor: StoredFactor; passkey: StoredPasskey } | undefined> {
+    const row = await this.#ctx.db
+      .selectFrom('passkeys')
+      .selectAll()
+      .where('credential_id', '=', credentialId)
+      .executeTakeFirst()
+    if (row === undefined) return undefined
+    const factor = await this.get(row.factor_id)
+    return factor === undefined ? undefined : { factor, passkey: passkeyOf(row) }
+  }
+
+  async passkeys(userId: string): Promise<StoredPasskey[]> {
+    const rows = await this.#ctx.db
+      .selectFrom('passkeys')
+      .innerJoin('factors', 'factors.id', 'passkeys.factor_id')
+      .selectAll('passkeys')
+      .where('factors.user_id', '=', userId)
+      .orderBy('factors.created_at')
+      .orderBy('factors.id')
+      .execute()
+    return rows.map(passkeyOf)
+  }
+
+  async acceptCounter(factorId: string, counter: number, now: number): Promise<boolean> {
+    return this.#ctx.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('passkeys')
+        .set({ counter })
+        .where('factor_id', '=', factorId)
+        // 0 after 0: an authenticator that keeps no counter (most synced passkeys); else strictly up.
+        .where('counter', counter === 0 ? '=' : '<', counter)
+        .executeTakeFirst()
+      if (result.numUpdatedRows === 0n) return false
+      await trx.updateTable('factors').set({ last_used_at: now }).where('id', '=', factorId).execute()
+      return true
+    })
+  }
+
+  async rename(userId: string, id: string, name: string): Promise<boolean> {
+    const result = await this.#ctx.db
+      .updateTable('factors')
+      .set({ name })
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
       .executeTakeFirst()
     return result.numUpdatedRows > 0n
   }
@@ -122,6 +203,18 @@ export class SqlFactorStore implements FactorStore {
         .onConflict((oc) => oc.column('user_id').doUpdateSet({ mfa, updated_at: now }))
         .execute()
     })
+  }
+}
+
+function passkeyOf(row: PasskeyRow): StoredPasskey {
+  return {
+    factor_id: row.factor_id,
+    credential_id: row.credential_id,
+    public_key: row.public_key,
+    counter: Number(row.counter),
+    transports: JSON.parse(row.transports) as string[],
+    backed_up: fromFlag(row.backed_up),
+    aaguid: row.aaguid,
   }
 }
 

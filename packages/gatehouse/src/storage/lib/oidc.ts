@@ -76,6 +76,19 @@ export class SqlOidcStore implements OidcStore {
       .execute()
   }
 
+  async take(model: string, id: string, now: number): Promise<Record<string, unknown> | undefined> {
+    const row = await this.#ctx.db
+      .deleteFrom('oidc_artifacts')
+      .where('model', '=', model)
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .returning('payload')
+      .executeTakeFirst()
+    return row === undefined
+      ? undefined
+      : (this.#ctx.dialect.readJson(row.payload) as Record<string, unknown>)
+  }
+
   async destroy(model: string, id: string): Promise<void> {
     await this.#ctx.db.deleteFrom('oidc_artifacts').where('model', '=', model).where('id', '=', id).execute()
   }

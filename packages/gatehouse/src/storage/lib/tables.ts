@@ -100,6 +100,7 @@ export interface Database {
   recovery_codes: RecoveryCodeRow
   factor_settings: FactorSettingsRow
   identity_links: LinkRow
+  passkeys: PasskeyRow
 }
 
 /** One second factor of a user (migration 003, lib/factors.ts). */
@@ -114,6 +115,20 @@ export interface FactorRow {
   last_step: number | null
   created_at: number
   last_used_at: number | null
+}
+
+/** What a passkey factor needs beyond 003's columns (migration 006, lib/factors.ts). */
+export interface PasskeyRow {
+  factor_id: string
+  /** base64url, as WebAuthn's JSON carries it. */
+  credential_id: string
+  /** base64url COSE public key: it verifies, it is not a secret. */
+  public_key: string
+  counter: number
+  /** JSON array of the authenticator's transports ("internal", "usb", "hybrid", ...). */
+  transports: string
+  backed_up: Flag
+  aaguid: string
 }
 
 export interface RecoveryCodeRow {

@@ -12,6 +12,7 @@ import * as m002 from './002_entities.ts'
 import * as m003 from './003_factors.ts'
 import * as m004 from './004_identity_links.ts'
 import * as m005 from './005_account.ts'
+import * as m006 from './006_passkeys.ts'
 
 /** The column types a migration may need to tell the dialects apart. */
 export type MigrationDialect = Pick<SqlDialect, 'name' | 'jsonType' | 'rawJsonType' | 'flagType'>
@@ -26,6 +27,7 @@ export const MIGRATIONS: Readonly<Record<string, GatehouseMigration>> = Object.f
   '003_factors': m003,
   '004_identity_links': m004,
   '005_account': m005,
+  '006_passkeys': m006,
 })
 
 /** The migrations as kysely's Migrator runs them, for one dialect. */

@@ -35,6 +35,10 @@ export function freePort(): Promise<number> {
 export interface IdentityOptions {
   /** The issuer's scheme: https means TLS ends in front of the gateway (which listens on http). */
   scheme?: 'http' | 'https'
+  /** The issuer's host (default 127.0.0.1); passkeys need a name (`localhost`): WebAuthn refuses IP addresses. */
+  host?: string
+  /** The port (default: a free one), when something must know the issuer before the start. */
+  port?: number
   /** Replaces keys of the `identity` section. */
   identity?: Record<string, unknown>
   /** Extra top-level keys (services, routes, plugins), or a function of the issuer making them. */
@@ -112,8 +116,8 @@ export interface IdentityGateway {
 }
 
 export async function startIdentityGateway(options: IdentityOptions = {}): Promise<IdentityGateway> {
-  const port = await freePort()
-  const issuer = `${options.scheme ?? 'http'}://127.0.0.1:${port}/oidc`
+  const port = options.port ?? (await freePort())
+  const issuer = `${options.scheme ?? 'http'}://${options.host ?? '127.0.0.1'}:${port}/oidc`
   const config = {
     _format_version: '3.0',
     identity: identitySection(issuer, options.identity),
