@@ -99,7 +99,7 @@ describe('the account page, password reset and registration', { skip: NO_CHROMIU
   it('changes the name; a new e-mail address needs the current password and is verified by a mailed link', async () => {
     const context = await openContext(browser, 'desktop')
     const page = await openAccount(context, gw)
-    await page.getByLabel('Name').fill('Dave Renamed')
+    await page.getByLabel('Name', { exact: true }).fill('Dave Renamed')
     await Promise.all([
       page.waitForURL(/done=profile/),
       page.getByRole('button', { name: 'Save profile' }).click(),

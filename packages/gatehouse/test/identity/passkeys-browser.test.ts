@@ -314,23 +314,44 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     await other.close()
   })
 
-  it('manages the authenticator app and recovery codes, and keeps the last factor where mfa is required', async () => {
-    await openAccount()
-    await page.locator('#totp-start-password').fill(PAT.password)
+  it('manages authenticator apps (several, named) and recovery codes, and keeps the last factor where mfa is required', async () => {
+    const addApp = async (name: string) => {
+      await openAccount()
+      await page.locator('#totp-new-name').fill(name)
+      await page.locator('#totp-start-password').fill(PAT.password)
+      await Promise.all([
+        page.waitForNavigation(),
+        page.getByRole('button', { name: 'Set up an authenticator app' }).click(),
+      ])
+      assert.equal(await heading(page), 'Set up an authenticator app')
+      await assertClean(page, 'the authenticator app setup')
+      const secret = ((await page.locator('#manual-key').textContent()) ?? '').replace(/\s/g, '')
+      await awayFromStepEdge()
+      await page.getByLabel('6-digit code from the app').fill(totpCode(secret))
+      await Promise.all([
+        page.waitForURL(/done=totp-added/),
+        page.getByRole('button', { name: 'Turn on' }).click(),
+      ])
+      assert.equal(await page.getByRole('status').first().textContent(), 'Your authenticator app was added.')
+    }
+    await addApp('Phone')
+    await addApp('Tablet')
+    await page.getByLabel('New name for Tablet').fill('Old tablet')
     await Promise.all([
-      page.waitForNavigation(),
-      page.getByRole('button', { name: 'Set up an authenticator app' }).click(),
+      page.waitForURL(/done=totp-renamed/),
+      page.getByRole('button', { name: 'Rename Tablet' }).click(),
     ])
-    assert.equal(await heading(page), 'Set up an authenticator app')
-    await assertClean(page, 'the authenticator app setup')
-    const secret = ((await page.locator('#manual-key').textContent()) ?? '').replace(/\s/g, '')
-    await awayFromStepEdge()
-    await page.getByLabel('6-digit code from the app').fill(totpCode(secret))
+    const apps = await gw.gh.admin(`/identity/users/${PAT.username}/factors`)
+    const names = ((await apps.json()) as { data: { kind: string; name: string }[] }).data
+      .filter((f) => f.kind === 'totp')
+      .map((f) => f.name)
+    assert.deepEqual(names.sort(), ['Old tablet', 'Phone'])
+    await assertClean(page, 'two authenticator apps')
+    await page.getByLabel('Current password (to remove Old tablet)').fill(PAT.password)
     await Promise.all([
-      page.waitForURL(/done=totp-added/),
-      page.getByRole('button', { name: 'Turn on' }).click(),
+      page.waitForURL(/done=totp-removed/),
+      page.getByRole('button', { name: 'Remove Old tablet' }).click(),
     ])
-    assert.equal(await page.getByRole('status').first().textContent(), 'Your authenticator app was added.')
 
     await page.locator('#recovery-password').fill(PAT.password)
     await Promise.all([
@@ -343,10 +364,10 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     await openAccount()
     assert.equal(await page.locator('#recovery-left').textContent(), '10 recovery codes left.')
 
-    await page.locator('#totp-remove-password').fill(PAT.password)
+    await page.getByLabel('Current password (to remove Phone)').fill(PAT.password)
     await Promise.all([
       page.waitForURL(/done=totp-removed/),
-      page.getByRole('button', { name: 'Remove the authenticator app' }).click(),
+      page.getByRole('button', { name: 'Remove Phone' }).click(),
     ])
 
     // Required for this user: the last passkey stays.

@@ -5,9 +5,10 @@
  *   POST /account/passkeys/add       current password + a new passkey (WebAuthn registration) + its name
  *   POST /account/passkeys/rename    a new name for one of their passkeys
  *   POST /account/passkeys/remove    current password; removes one passkey
- *   POST /account/totp/start         current password; shows a new authenticator app's QR code
- *   POST /account/totp/confirm       the app's first code: the app is added
- *   POST /account/totp/remove        current password; removes the authenticator app
+ *   POST /account/totp/start         current password + a name; shows a new authenticator app's QR code
+ *   POST /account/totp/confirm       the app's first code: the app is added (several may be; any signs in)
+ *   POST /account/totp/rename        a new name for one of their apps
+ *   POST /account/totp/remove        current password; removes one app
  *   POST /account/recovery/regenerate  current password; ten new codes, shown once, the old ones void
  *
  * Adding or removing a factor and new recovery codes need the current password (the proof the page's
@@ -124,25 +125,34 @@ ${
 ${passwordField('passkey-add-password', 'Current password (to add a passkey)')}`,
       })
 }
-<h3>Authenticator app</h3>
+<h3 id="totp-heading">Authenticator apps</h3>
 ${
   totp.length === 0
-    ? html`<p>No authenticator app.</p>
+    ? html`<p>No authenticator app.</p>`
+    : html`<ul class="factors" aria-labelledby="totp-heading">${totp.map(
+        (f, i) => html`<li>
+<strong>${f.name}</strong><br><span class="muted">Added ${when(f.created_at)}, ${used(f)}</span>
+<form method="post" action="${v.basePath}/account/totp/rename" novalidate>
+${csrfField(v)}<input type="hidden" name="factor" value="${f.id}">
+<label for="totp-name-${i}">New name for ${f.name}</label>
+<input type="text" id="totp-name-${i}" name="name" value="${f.name}" maxlength="${MAX_PASSKEY_NAME}" required>
+<div class="actions"><button type="submit" class="secondary">Rename ${f.name}</button></div>
+</form>
+<form method="post" action="${v.basePath}/account/totp/remove" novalidate>
+${csrfField(v)}<input type="hidden" name="factor" value="${f.id}">
+${passwordField(`totp-remove-password-${i}`, `Current password (to remove ${f.name})`)}
+<div class="actions"><button type="submit" class="secondary">Remove ${f.name}</button></div>
+</form>
+</li>`,
+      )}</ul>`
+}
 <form method="post" action="${v.basePath}/account/totp/start" novalidate>
 ${csrfField(v)}
-${passwordField('totp-start-password', 'Current password (to set up the app)')}
+<label for="totp-new-name">Name of the app</label>
+<input type="text" id="totp-new-name" name="name" value="${totp.length === 0 ? 'Authenticator app' : `Authenticator app ${totp.length + 1}`}" maxlength="${MAX_PASSKEY_NAME}" required>
+${passwordField('totp-start-password', 'Current password (to set up an app)')}
 <div class="actions"><button type="submit" class="secondary">Set up an authenticator app</button></div>
-</form>`
-    : html`<ul class="factors">${totp.map(
-        (f) =>
-          html`<li><strong>${f.name}</strong><br><span class="muted">Added ${when(f.created_at)}, ${used(f)}</span></li>`,
-      )}</ul>
-<form method="post" action="${v.basePath}/account/totp/remove" novalidate>
-${csrfField(v)}
-${passwordField('totp-remove-password', 'Current password (to remove the app)')}
-<div class="actions"><button type="submit" class="secondary">Remove the authenticator app</button></div>
-</form>`
-}
+</form>
 <h3>Recovery codes</h3>
 <p id="recovery-left">${s.recoveryCodesLeft === 1 ? '1 recovery code left.' : `${s.recoveryCodesLeft} recovery codes left.`}</p>
 <form method="post" action="${v.basePath}/account/recovery/regenerate" novalidate>
@@ -203,18 +213,21 @@ async function ownFactor(
   return factor !== undefined && factor.user_id === who.user.id && factor.kind === kind ? factor : undefined
 }
 
-const renamePasskey: AccountAction = async (c, _r, who, form) => {
-  const factor = await ownFactor(c, who, form, 'passkey')
-  if (factor === undefined) return { problem: 'That passkey is not one of yours.', status: 404 }
-  const name = nameOf(form)
-  if (name === null) return { problem: NAME_PROBLEM, status: 400 }
-  await c.store.factors.rename(who.user.id, factor.id, name)
-  c.logger.info(
-    { user_id: who.user.id, actor: who.user.id, factor_id: factor.id, changed: ['name'] },
-    'identity factor renamed',
-  )
-  return { done: 'passkey-renamed' }
-}
+/** Renames one of the person's factors of `kind` (no password asked: a name changes nothing it guards). */
+const renameFactor =
+  (kind: StoredFactor['kind'], what: string): AccountAction =>
+  async (c, _r, who, form) => {
+    const factor = await ownFactor(c, who, form, kind)
+    if (factor === undefined) return { problem: `That ${what} is not one of yours.`, status: 404 }
+    const name = nameOf(form)
+    if (name === null) return { problem: NAME_PROBLEM, status: 400 }
+    await c.store.factors.rename(who.user.id, factor.id, name)
+    c.logger.info(
+      { user_id: who.user.id, actor: who.user.id, factor_id: factor.id, kind, changed: ['name'] },
+      'identity factor renamed',
+    )
+    return { done: `${kind}-renamed` }
+  }
 
 /**
  * Removes factors of the person after the password, unless they are all of the factors and the policy
@@ -261,9 +274,9 @@ const removePasskey: AccountAction = async (c, r, who, form) => {
 }
 
 const removeTotp: AccountAction = async (c, r, who, form) => {
-  const apps = (await c.store.factors.list(who.user.id)).filter((f) => f.kind === 'totp')
-  if (apps.length === 0) return { problem: 'There is no authenticator app to remove.', status: 404 }
-  return removeFactors(c, r, who, form, apps, 'totp-removed')
+  const factor = await ownFactor(c, who, form, 'totp')
+  if (factor === undefined) return { problem: 'That authenticator app is not one of yours.', status: 404 }
+  return removeFactors(c, r, who, form, [factor], 'totp-removed')
 }
 
 /** The page that shows a new app's QR code and asks its first code (the pending secret kept server-side). */
@@ -300,19 +313,17 @@ ${error !== undefined && html`<p id="totp-error" class="error" role="alert">${er
 const startTotp: AccountAction = async (c, r, who, form) => {
   const denied = await reauth(c, r, who, form)
   if (denied !== null) return denied
-  if ((await c.store.factors.list(who.user.id)).some((f) => f.kind === 'totp'))
-    return {
-      problem: 'You have an authenticator app already; remove it first to set up another.',
-      status: 409,
-    }
+  const name = nameOf(form)
+  if (name === null) return { problem: NAME_PROBLEM, status: 400 }
   const sealed = sealSecret(factorSealKey(c.identity.secret!), pendingBinding(who), newTotpSecret())
-  await c.store.oidc.upsert(PENDING_TOTP, who.sessionUid, { sealed }, PENDING_TTL, nowSeconds())
+  await c.store.oidc.upsert(PENDING_TOTP, who.sessionUid, { sealed, name }, PENDING_TTL, nowSeconds())
   return totpPage(c, who, form.get('csrf') ?? '', sealed)
 }
 
 const confirmTotp: AccountAction = async (c, _r, who, form) => {
   const pending = await c.store.oidc.find(PENDING_TOTP, who.sessionUid, nowSeconds())
   const sealed = pending?.payload['sealed']
+  const pendingName = pending?.payload['name']
   if (typeof sealed !== 'string')
     return { problem: 'The authenticator app setup expired. Start it again.', status: 400 }
   const key = factorSealKey(c.identity.secret!)
@@ -334,7 +345,7 @@ const confirmTotp: AccountAction = async (c, _r, who, form) => {
     id,
     user_id: who.user.id,
     kind: 'totp',
-    name: 'Authenticator app',
+    name: typeof pendingName === 'string' ? pendingName : 'Authenticator app',
     secret: sealSecret(key, id, secret),
     last_step: step,
     created_at: now,
@@ -379,10 +390,11 @@ const regenerateCodes: AccountAction = async (c, r, who, form) => {
 
 export const SECURITY_ACTIONS: Readonly<Record<string, AccountAction>> = {
   'passkeys/add': addPasskey,
-  'passkeys/rename': renamePasskey,
+  'passkeys/rename': renameFactor('passkey', 'passkey'),
   'passkeys/remove': removePasskey,
   'totp/start': startTotp,
   'totp/confirm': confirmTotp,
+  'totp/rename': renameFactor('totp', 'authenticator app'),
   'totp/remove': removeTotp,
   'recovery/regenerate': regenerateCodes,
 }
@@ -392,5 +404,6 @@ export const SECURITY_NOTICES: Readonly<Record<string, string>> = {
   'passkey-renamed': 'Your passkey was renamed.',
   'passkey-removed': 'Your passkey was removed.',
   'totp-added': 'Your authenticator app was added.',
+  'totp-renamed': 'Your authenticator app was renamed.',
   'totp-removed': 'Your authenticator app was removed.',
 }
