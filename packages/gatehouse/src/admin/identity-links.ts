@@ -7,32 +7,25 @@
  */
 import { GatehouseError } from '../errors/errors.ts'
 import { linksOf, signInLeft, unlink } from '../identity/broker/links.ts'
-import { findUser } from '../identity/manage/users.ts'
 import type { AdminHandler } from './http.ts'
 import { sendError, sendJson } from './http.ts'
-import { identityFor } from './identity-requests.ts'
+import { identityUserFor } from './identity-requests.ts'
 
 /** `GET /identity/users/{user}/links`. */
 export const listLinks: AdminHandler = async (ctx, a) => {
-  const found = identityFor(ctx, a)
+  const found = await identityUserFor(ctx, a)
   if (found === null) return
-  const reference = a.params.user!
-  const user = await findUser(found.host.store, reference)
-  if (user === undefined)
-    return sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', `no user '${reference}'`))
+  const { user } = found
   sendJson(a.res, 200, { data: await linksOf(found.host.store, found.identity, user.id) })
 }
 
 /** `DELETE /identity/users/{user}/links/{provider}`. */
 export const deleteLink: AdminHandler = async (ctx, a, env) => {
-  const found = identityFor(ctx, a)
+  const found = await identityUserFor(ctx, a)
   if (found === null) return
   const { store } = found.host
-  const reference = a.params.user!
+  const { user } = found
   const broker = a.params.provider!
-  const user = await findUser(store, reference)
-  if (user === undefined)
-    return sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', `no user '${reference}'`))
   if (!(await unlink(store, user, broker)))
     return sendError(
       a.res,

@@ -8,6 +8,8 @@ import type { IdentityConfig } from '../config/normalize-identity.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import type { IdentityHost } from '../identity/host.ts'
 import { IdentityChangeRefused } from '../identity/manage/refusal.ts'
+import { findUser } from '../identity/manage/users.ts'
+import type { StoredUser } from '../storage/store.ts'
 import { type Answer, fieldsOf, fieldsRefusal, sendRefusal } from './checked-body.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminRequest, sendError } from './http.ts'
@@ -32,6 +34,25 @@ export function identityFor(
     return null
   }
   return { host, identity: ctx.config().settings.identity }
+}
+
+/**
+ * The user `{user}` of the route names (its id or username), with the running provider; null (404 sent)
+ * when the provider is off or there is no such user.
+ */
+export async function identityUserFor(
+  ctx: AdminContext,
+  a: AdminRequest,
+): Promise<{ host: IdentityHost; identity: IdentityConfig; user: StoredUser } | null> {
+  const found = identityFor(ctx, a)
+  if (found === null) return null
+  const reference = a.params.user!
+  const user = await findUser(found.host.store, reference)
+  if (user === undefined) {
+    sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', `no user '${reference}'`))
+    return null
+  }
+  return { ...found, user }
 }
 
 /** Runs a change; a refusal of the shared checks becomes its answer (and `undefined` is returned). */

@@ -6,31 +6,24 @@
  * Allowed for every user, the configuration file's too: neither changes the user. Audited.
  */
 import { GatehouseError } from '../errors/errors.ts'
-import { findUser } from '../identity/manage/users.ts'
 import type { AdminHandler } from './http.ts'
 import { sendError, sendJson } from './http.ts'
-import { identityFor } from './identity-requests.ts'
+import { identityUserFor } from './identity-requests.ts'
 
 /** `GET /identity/users/{user}/sessions`. */
 export const listUserSessions: AdminHandler = async (ctx, a) => {
-  const found = identityFor(ctx, a)
+  const found = await identityUserFor(ctx, a)
   if (found === null) return
-  const reference = a.params.user!
-  const user = await findUser(found.host.store, reference)
-  if (user === undefined)
-    return sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', `no user '${reference}'`))
+  const { user } = found
   const sessions = await found.host.listSessions(user.id)
   sendJson(a.res, 200, { data: sessions.map(({ grants: _g, ...s }) => s) })
 }
 
 /** `POST /identity/users/{user}/signout`. */
 export const signOutUser: AdminHandler = async (ctx, a, env) => {
-  const found = identityFor(ctx, a)
+  const found = await identityUserFor(ctx, a)
   if (found === null) return
-  const reference = a.params.user!
-  const user = await findUser(found.host.store, reference)
-  if (user === undefined)
-    return sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', `no user '${reference}'`))
+  const { user } = found
   let out: Awaited<ReturnType<typeof found.host.signOutEverywhere>>
   try {
     out = await found.host.signOutEverywhere(user.id, 'signed out everywhere by an administrator')

@@ -14,7 +14,6 @@
  */
 import type { IdentityConfig } from '../config/normalize-identity.ts'
 import { hashPasswordAsync } from '../crypto/argon2id.ts'
-import { GatehouseError } from '../errors/errors.ts'
 import {
   changeableUser,
   createUser,
@@ -32,8 +31,8 @@ import {
 import type { Store, StoredUser } from '../storage/store.ts'
 import { checkedBody, fieldsRefusal, sendRefusal } from './checked-body.ts'
 import type { AdminContext } from './context.ts'
-import { type AdminHandler, type AdminRequest, sendError, sendJson } from './http.ts'
-import { identityFor, refusedAnswered } from './identity-requests.ts'
+import { type AdminHandler, type AdminRequest, sendJson } from './http.ts'
+import { identityFor, identityUserFor, refusedAnswered } from './identity-requests.ts'
 
 /** `GET /identity/users`. */
 export const listUsers: AdminHandler = async (ctx, a) => {
@@ -63,12 +62,9 @@ export const addUser: AdminHandler = async (ctx, a, env) => {
 
 /** `GET /identity/users/{user}`: also its login throttle (recent failures, lock). */
 export const showUser: AdminHandler = async (ctx, a) => {
-  const found = identityFor(ctx, a)
+  const found = await identityUserFor(ctx, a)
   if (found === null) return
-  const reference = a.params.user!
-  const user = await findUser(found.host.store, reference)
-  if (user === undefined)
-    return sendError(a.res, new GatehouseError('GH_ERR_ADMIN_NOT_FOUND', `no user '${reference}'`))
+  const { user } = found
   const throttle = await loginThrottleOf(found.host.store, user.username)
   sendJson(a.res, 200, {
     ...presentUser(user, found.identity),
