@@ -16,7 +16,7 @@
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server'
-import { errors, type Interaction } from 'oidc-provider'
+import type { Interaction } from 'oidc-provider'
 import type { StoredFactor, StoredPasskey, StoredUser } from '../../storage/store.ts'
 import { PASSKEY_SCRIPT_PATH } from '../assets/passkey-script.ts'
 import { issueChallenge, takeChallenge } from '../factors/challenges.ts'
@@ -34,7 +34,7 @@ import {
 import { ACR_2FA } from '../factors/policy.ts'
 import type { InteractionContext, InteractionRequest } from './context.ts'
 import { showLogin } from './pages.ts'
-import { dropProgress, type SignInProgress } from './progress.ts'
+import { dropProgress, progressAccount, type SignInProgress } from './progress.ts'
 import { enrolled, finishSignIn, showSecondStep, twoFactors } from './second-factor.ts'
 import { throttleKeys } from './throttle.ts'
 
@@ -211,11 +211,7 @@ export async function submitPasskeyVerify(
   progress: SignInProgress,
   form: URLSearchParams,
 ): Promise<void> {
-  const current = await c.store.users.get(progress.accountId)
-  if (current === undefined || current.disabled) {
-    await dropProgress(c, interaction)
-    throw new errors.SessionNotFound('the account is no longer available')
-  }
+  await progressAccount(c, interaction, progress)
   const result = await assertPasskey(c, r, interaction, 'verify', form.get('credential'), progress.accountId)
   const log = {
     user_id: progress.accountId,
@@ -246,11 +242,7 @@ export async function submitPasskeyEnrol(
   progress: SignInProgress,
   form: URLSearchParams,
 ): Promise<void> {
-  const user = await c.store.users.get(progress.accountId)
-  if (user === undefined || user.disabled) {
-    await dropProgress(c, interaction)
-    throw new errors.SessionNotFound('the account is no longer available')
-  }
+  const user = await progressAccount(c, interaction, progress)
   const response = parseCredential<RegistrationResponseJSON>(form.get('credential'))
   const challenge = await takeChallenge(c.store.oidc, challengeKey(interaction, 'enrol'))
   const checked =

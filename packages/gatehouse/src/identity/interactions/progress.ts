@@ -5,7 +5,8 @@
  * so it cannot outlive the interaction it was made for. oidc-provider's own `result` is not used for
  * this: a result with `login` in it finishes the sign-in as soon as the browser goes to the resume URL.
  */
-import type { Interaction } from 'oidc-provider'
+import { errors, type Interaction } from 'oidc-provider'
+import type { StoredUser } from '../../storage/store.ts'
 import type { InteractionContext } from './context.ts'
 
 const MODEL = 'GatehouseSignIn'
@@ -47,4 +48,21 @@ export async function saveProgress(
 
 export async function dropProgress(c: InteractionContext, interaction: Interaction): Promise<void> {
   await c.store.oidc.destroy(MODEL, interaction.uid)
+}
+
+/**
+ * The account a sign-in in progress is for, still there and enabled; else the progress is dropped and
+ * the sign-in ends as expired (a user disabled or deleted between the steps signs nobody in).
+ */
+export async function progressAccount(
+  c: InteractionContext,
+  interaction: Interaction,
+  progress: SignInProgress,
+): Promise<StoredUser> {
+  const user = await c.store.users.get(progress.accountId)
+  if (user === undefined || user.disabled) {
+    await dropProgress(c, interaction)
+    throw new errors.SessionNotFound('the account is no longer available')
+  }
+  return user
 }

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { errors, type Interaction } from 'oidc-provider'
+import type { Interaction } from 'oidc-provider'
 import type { StoredFactor, StoredUser } from '../../storage/store.ts'
 import { clientFacts } from '../client-metadata.ts'
 import { ACR_1FA, ACR_2FA, acrOf, asksTwoFactors, withSecondFactor } from '../factors/policy.ts'
@@ -30,7 +30,7 @@ import { type SecondFactorMethod, secondFactorPage } from '../views/second-facto
 import type { InteractionContext, InteractionRequest } from './context.ts'
 import { csrfToken } from './csrf.ts'
 import { enrolPasskeyOffer, passkeyScript, verifyPasskeyOffer } from './passkey.ts'
-import { dropProgress, enrolBinding, type SignInProgress, saveProgress } from './progress.ts'
+import { dropProgress, enrolBinding, progressAccount, type SignInProgress, saveProgress } from './progress.ts'
 import { throttleKeys } from './throttle.ts'
 
 /** The login prompt's check (provider-config.ts) that asks for the second factor on a 1fa session. */
@@ -210,11 +210,7 @@ async function attempt(
   form: 'totp' | 'recovery',
   check: Attempt,
 ): Promise<void> {
-  const user = await c.store.users.get(progress.accountId)
-  if (user === undefined || user.disabled) {
-    await dropProgress(c, interaction)
-    throw new errors.SessionNotFound('the account is no longer available')
-  }
+  const user = await progressAccount(c, interaction, progress)
   const keys = throttleKeys(user.username, r.clientIp)
   const gate = await c.throttle.gate(keys, nowSeconds())
   if (gate.delayMs > 0) await sleep(gate.delayMs)
