@@ -121,7 +121,12 @@ function argErrorMessage(err: NodeJS.ErrnoException, name: string | undefined): 
     const option = /^Unknown option '([^']*)'/.exec(message)?.[1] ?? message
     const flags = [...(commandNamed(name ?? '')?.options.map((o) => o.flag) ?? []), '--help']
     const hint = option.startsWith('--') ? closest(option, flags) : undefined
-    return `unknown option '${option}'${hint !== undefined ? ` (did you mean '${hint}'?)` : ''}`
+    if (hint !== undefined) return `unknown option '${option}' (did you mean '${hint}'?)`
+    // A short option we never define: most likely a value that starts with '-' (a key id is base64url,
+    // and 1 in 64 begins with one), which parseArgs reads as flags. `--` ends the options.
+    if (!option.startsWith('--'))
+      return `unknown option '${option}' (a value that starts with '-', such as a key id, goes after '--': gatehouse keys revoke -- -KID)`
+    return `unknown option '${option}'`
   }
   const missing = /^Option '(?:-\w, )?(-[\w-]+)(?: <value>)?' argument missing/.exec(message)
   if (missing) return `option '${missing[1]}' needs a value`

@@ -116,6 +116,13 @@ describe('gatehouse, on a wrong command line', () => {
     const sub = await runCli(['users', 'add', 'alice', '--emial', 'a@example.com'], CLEAN_ENV)
     assertShortUsageError(sub.stderr, "unknown option '--emial' (did you mean '--email'?)", 'users add')
     assert.equal(sub.code, 2)
+    // A key id that starts with '-' reads as options: the answer says to put it after `--`.
+    const kid = await runCli(['keys', 'revoke', '-mKZr3xQ', '--config', 'x.yaml'], CLEAN_ENV)
+    assert.match(
+      kid.stderr,
+      /^gatehouse: unknown option '-m' \(a value that starts with '-', such as a key id, goes after '--'/,
+    )
+    assert.equal(kid.code, 2)
   })
 
   it('says which flag lacks its value, and names an unexpected argument', async () => {

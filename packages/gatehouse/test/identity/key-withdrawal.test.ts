@@ -168,7 +168,17 @@ describe('signing keys withdrawn at once, on one gateway', () => {
     })
     assert.equal((await verifier.verify(minted)).subject, 'partner')
 
-    const cli = await runCli(['keys', 'revoke', kid, '--config', gw.gh.configFile, '--admin', gw.gh.adminUrl])
+    // `--` before the key id: a base64url kid may start with '-' (1 in 64), which would read as an option.
+    const cli = await runCli([
+      'keys',
+      'revoke',
+      '--config',
+      gw.gh.configFile,
+      '--admin',
+      gw.gh.adminUrl,
+      '--',
+      kid,
+    ])
     assert.equal(cli.code, 0, cli.stderr)
     const replacement = new RegExp(
       `^internal-token ${kid} \\(active\\) withdrawn by the node at ${gw.gh.adminUrl}/; (\\S+) signs from now$`,

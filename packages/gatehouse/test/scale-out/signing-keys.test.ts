@@ -64,7 +64,13 @@ describe('signing keys withdrawn at once, on two nodes sharing PostgreSQL and Re
     await Promise.all([redis?.stop(), postgres?.stop()])
   })
 
-  const cli = (args: string[]) => runCli([...args, '--config', a.configFile], env)
+  // The options first and the arguments after `--`: a key id may start with '-' (base64url).
+  const cli = (args: string[]) => {
+    const end = args.indexOf('--')
+    return end === -1
+      ? runCli([...args, '--config', a.configFile], env)
+      : runCli([...args.slice(0, end), '--config', a.configFile, ...args.slice(end)], env)
+  }
 
   it('accepts a token signed with the key `gatehouse keys rotate` brought in on the very next request, on the node that has not switched yet', async () => {
     const old = await accessToken(a)
@@ -101,7 +107,7 @@ describe('signing keys withdrawn at once, on two nodes sharing PostgreSQL and Re
     for (const node of [a, b])
       assert.equal((await callOrders(node, old)).status, 200, 'verified and remembered')
 
-    const revoked = await cli(['keys', 'revoke', kid, '--reason', 'compromised'])
+    const revoked = await cli(['keys', 'revoke', '--reason', 'compromised', '--', kid])
     assert.equal(revoked.code, 0, revoked.stderr)
     assert.match(
       revoked.stdout,
@@ -190,7 +196,7 @@ describe('signing keys withdrawn at once, on two nodes sharing PostgreSQL and Re
     const minted = (await callOrders(a, await accessToken(a))).internal!
     const kid = kidOf(minted)
     await within(3000, async () => (await internalKids(b)).includes(kid), "b lists a's key")
-    const revoked = await cli(['keys', 'revoke', kid])
+    const revoked = await cli(['keys', 'revoke', '--', kid])
     assert.equal(revoked.code, 0, revoked.stderr)
     assert.match(
       revoked.stdout,
