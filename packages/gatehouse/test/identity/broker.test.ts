@@ -433,6 +433,73 @@ describe('signing in with another OpenID Connect provider', () => {
     }
   })
 
+  it('a right password on the link page keeps the account’s failure count until the second factor is proved', async () => {
+    const password = 'hana-password-12345'
+    const added = await gh.admin('/identity/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'hana', password }),
+    })
+    assert.equal(added.status, 201)
+    const hana = (await added.json()) as { id: string }
+    const required = await gh.admin('/identity/users/hana/mfa', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ mfa: 'required' }),
+    })
+    assert.equal(required.status, 200)
+    const store = await storeOf(gh)
+    try {
+      const secret = await seedTotp(store, 'hana')
+      const s = await start('corp')
+      let html = await page(
+        await backAt(s, await atProvider(s, { account: { sub: 'corp-hana' } })),
+        200,
+        'Link your account',
+      )
+      const link = formTo(html, '/link')
+      html = await page(
+        await s.browser.post(new URL(link.action, origin), {
+          ...link.fields,
+          username: 'hana',
+          password: 'wrong-password-123',
+        }),
+        200,
+        'Link your account',
+      )
+      assert.equal((await store.throttle.get('user:hana'))?.failures, 1)
+
+      // Otherwise the password (known to whoever guesses codes) would reset the count of wrong codes.
+      html = await page(
+        await s.browser.follow(
+          await s.browser.post(new URL(link.action, origin), {
+            ...formTo(html, '/link').fields,
+            username: 'hana',
+            password,
+          }),
+          origin,
+        ),
+        200,
+        'Verify it is you',
+      )
+      assert.equal((await store.throttle.get('user:hana'))?.failures, 1)
+
+      await awayFromStepEdge()
+      const otp = formTo(html, '/otp')
+      const claims = await tokensFor(
+        s,
+        await s.browser.follow(
+          await s.browser.post(new URL(otp.action, origin), { ...otp.fields, code: totpCode(secret) }),
+          origin,
+        ),
+      )
+      assert.equal(claims.sub, hana.id)
+      assert.equal(await store.throttle.get('user:hana'), undefined, 'cleared once the sign-in succeeded')
+    } finally {
+      await store.close()
+    }
+  })
+
   it('steps a brokered session up with a code (acr_values 2fa): otp and mfa, though the provider’s amr was not trusted', async () => {
     const added = await gh.admin('/identity/users', {
       method: 'POST',

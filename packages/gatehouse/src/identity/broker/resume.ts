@@ -6,35 +6,34 @@
  *                                   refused); otherwise a new account (`create_accounts`, unless an
  *                                   account has the identity's e-mail address), or the link page
  *   POST /interaction/:uid/link     the link page: an existing account's username and password link it
- *                                   (the login page's throttle and answers), or its passkey
+ *                                   (the login form's check and answers, password-check.ts), or its passkey
  *                                   (`choice=passkey`, user verification required), or `choice=create`
  *
  * An e-mail address equal to a local account's never links by itself, verified or not: an address is
  * not proof of an account (a provider may let anyone claim any address, and addresses are reassigned).
  * It only sends the person to the link page instead of making a second account.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Interaction } from 'oidc-provider'
-import { decoyHash, parsePhc, verifyPassword } from '../../crypto/argon2id.ts'
-import { scheduleCheck } from '../../crypto/password-checks.ts'
 import { StoreConflictError, type StoredUser } from '../../storage/store.ts'
 import type { InteractionContext, InteractionRequest } from '../interactions/context.ts'
 import { csrfToken } from '../interactions/csrf.ts'
 import { assertPasskey, linkPasskeyOffer, passkeyScript } from '../interactions/passkey.ts'
+import {
+  checkPassword,
+  INVALID_CREDENTIALS,
+  MAX_IDENTIFIER,
+  MISSING_CREDENTIALS,
+  sendBusy,
+} from '../interactions/password-check.ts'
 import { throttleKeys } from '../interactions/throttle.ts'
 import { brokerProblemPage, linkAccountPage } from '../views/link-account.ts'
-import { errorPage } from '../views/messages.ts'
 import { sendPage } from '../views/page.ts'
 import { createBrokeredAccount } from './accounts.ts'
 import type { ExternalProviderClient } from './client.ts'
 import { completeBrokeredSignIn } from './finish.ts'
 import { type BrokerResult, cookieId, findResult } from './transaction.ts'
 
-export const INVALID_CREDENTIALS = 'Invalid username or password.'
 const PASSKEY_NOT_ACCEPTED = 'That passkey could not be used. Try again, or use your username and password.'
-const MAX_IDENTIFIER = 320
-const MAX_PASSWORD = 1024
-const decoy = decoyHash()
 
 interface Pending {
   readonly provider: ExternalProviderClient
@@ -119,53 +118,20 @@ export async function submitLink(
     return linkAndSignIn(c, r, interaction, p, proved.value.user, 'passkey', '')
   }
   const identifier = (form.get('username') ?? '').trim()
-  const password = form.get('password') ?? ''
-  if (
-    identifier === '' ||
-    password === '' ||
-    identifier.length > MAX_IDENTIFIER ||
-    password.length > MAX_PASSWORD
-  )
+  const verdict = await checkPassword(c, {
+    account: { identifier },
+    password: form.get('password') ?? '',
+    clientIp: r.clientIp,
+    audit: { message: 'account link refused', fields: { broker: p.provider.config.name } },
+  })
+  if (verdict.ok) return linkAndSignIn(c, r, interaction, p, verdict.user, 'password', identifier)
+  if (verdict.reason === 'bounds')
     return showLinkPage(c, r, interaction, p, 400, {
       username: identifier.slice(0, MAX_IDENTIFIER),
-      error: 'Enter your username or e-mail and your password.',
+      error: MISSING_CREDENTIALS,
     })
-
-  const user =
-    (await c.store.users.findByUsername(identifier)) ??
-    (identifier.includes('@') ? await c.store.users.findByEmail(identifier) : undefined)
-  const keys = throttleKeys(user?.username ?? identifier, r.clientIp)
-  const now = () => Math.floor(Date.now() / 1000)
-  const gate = await c.throttle.gate(keys, now())
-  if (gate.delayMs > 0) await sleep(gate.delayMs)
-  let reason: string | null =
-    gate.locked === null ? null : `${gate.locked === 'account' ? 'account' : 'address'}_locked`
-  if (reason === null) {
-    const matched = await checkPassword(user, password)
-    if (matched === 'busy') {
-      const page = errorPage(
-        'Try again shortly',
-        'Too many sign-ins are being checked right now. Wait a moment and submit the form again.',
-      )
-      return sendPage(r.res, 503, page.title, page.body)
-    }
-    reason =
-      user === undefined
-        ? 'unknown_user'
-        : !matched
-          ? 'wrong_password'
-          : user.disabled
-            ? 'user_disabled'
-            : null
-  }
-  const log = { broker: p.provider.config.name, user_id: user?.id, ip: r.clientIp }
-  if (reason !== null || user === undefined) {
-    const locked = gate.locked === null ? await c.throttle.failure(keys, now()) : null
-    c.logger.info({ ...log, reason, locked: locked ?? undefined }, 'account link refused')
-    return showLinkPage(c, r, interaction, p, 200, { username: identifier, error: INVALID_CREDENTIALS })
-  }
-  await c.throttle.success(keys)
-  return linkAndSignIn(c, r, interaction, p, user, 'password', identifier)
+  if (verdict.reason === 'busy') return sendBusy(r.res)
+  return showLinkPage(c, r, interaction, p, 200, { username: identifier, error: INVALID_CREDENTIALS })
 }
 
 /** Links the pending external identity to `user`, proved by `how`, and finishes the sign-in. */
@@ -243,14 +209,4 @@ function refuseDisabled(c: InteractionContext, r: InteractionRequest, p: Pending
     null,
   )
   sendPage(r.res, 403, page.title, page.body)
-}
-
-/** Whether the password matches (a decoy check for an unknown user or one without a password). */
-async function checkPassword(user: StoredUser | undefined, password: string): Promise<boolean | 'busy'> {
-  const parsed = user !== undefined ? parsePhc(user.password_hash) : decoy
-  const hash = typeof parsed === 'string' ? decoy : parsed
-  const check = scheduleCheck(() => verifyPassword(hash, password))
-  if (check === null) return 'busy'
-  const matched = await check
-  return matched && user !== undefined && typeof parsed !== 'string'
 }
