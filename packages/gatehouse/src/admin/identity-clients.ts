@@ -10,6 +10,7 @@
  * provider reads clients from the store on each use, so a change applies on every node at once.
  */
 import { GatehouseError } from '../errors/errors.ts'
+import { clientDetail, clientTarget } from '../identity/manage/audit.ts'
 import {
   changeableClient,
   createClient,
@@ -22,6 +23,7 @@ import {
 import { IdentityChangeRefused } from '../identity/manage/refusal.ts'
 import { checkedBody } from './checked-body.ts'
 import { type AdminHandler, sendError, sendJson } from './http.ts'
+import { audited } from './identity-audit.ts'
 import { identityFor, refusedAnswered } from './identity-requests.ts'
 
 /** `GET /identity/clients`. */
@@ -49,10 +51,11 @@ export const addClient: AdminHandler = async (ctx, a, env) => {
     }
   })
   if (added === undefined) return
-  env.logger.info(
-    { client_id: added.client_id, type: secret === undefined ? 'public' : 'confidential' },
-    'identity client added',
-  )
+  await audited(ctx, a, env, {
+    action: 'client.added',
+    target: clientTarget(added),
+    detail: clientDetail(added),
+  })
   sendJson(a.res, 201, {
     ...presentClient(added, found.identity),
     ...(secret !== undefined && { client_secret: secret }),
@@ -81,7 +84,7 @@ export const deleteClient: AdminHandler = async (ctx, a, env) => {
     return client
   })
   if (removed === undefined) return
-  env.logger.info({ client_id: removed.client_id }, 'identity client removed')
+  await audited(ctx, a, env, { action: 'client.removed', target: clientTarget(removed), detail: {} })
   a.res.writeHead(204, { 'cache-control': 'no-store' }).end()
 }
 

@@ -1,16 +1,15 @@
+import { userTarget } from '../identity/manage/audit.ts'
 import { factorsOf, mfaBody, resetFactors, setUserMfa } from '../identity/manage/factors.ts'
-import type { StoredUser } from '../storage/store.ts'
 import { checkedBody } from './checked-body.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminHandler, type AdminRequest, sendJson } from './http.ts'
+import { audited } from './identity-audit.ts'
 import { identityUserFor } from './identity-requests.ts'
 
 async function userOf(ctx: AdminContext, a: AdminRequest) {
   const found = await identityUserFor(ctx, a)
   return found === null ? null : { store: found.host.store, user: found.user }
 }
-
-const who = (user: StoredUser) => ({ user: user.username, id: user.id, actor: 'admin' })
 
 /** `GET /identity/users/{user}/factors`. */
 export const listFactors: AdminHandler = async (ctx, a) => {
@@ -24,7 +23,11 @@ export const deleteFactors: AdminHandler = async (ctx, a, env) => {
   const found = await userOf(ctx, a)
   if (found === null) return
   const removed = await resetFactors(found.store, found.user)
-  env.logger.info({ ...who(found.user), factors_removed: removed }, 'identity factors reset')
+  await audited(ctx, a, env, {
+    action: 'user.mfa_reset',
+    target: userTarget(found.user),
+    detail: { factors_removed: removed },
+  })
   sendJson(a.res, 200, { factors_removed: removed, ...(await factorsOf(found.store, found.user)) })
 }
 
@@ -35,6 +38,10 @@ export const putUserMfa: AdminHandler = async (ctx, a, env) => {
   const found = await userOf(ctx, a)
   if (found === null) return
   await setUserMfa(found.store, found.user, body.mfa)
-  env.logger.info({ ...who(found.user), mfa: body.mfa }, 'identity user mfa policy set')
+  await audited(ctx, a, env, {
+    action: 'user.mfa_policy_set',
+    target: userTarget(found.user),
+    detail: { mfa: body.mfa },
+  })
   sendJson(a.res, 200, await factorsOf(found.store, found.user))
 }

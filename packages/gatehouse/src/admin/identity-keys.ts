@@ -8,8 +8,10 @@
  */
 import { z } from 'zod'
 import { listKeys } from '../identity/keys/rotation.ts'
+import { rotations } from '../identity/manage/audit.ts'
 import { checkedBody, fieldsRefusal, sendRefusal } from './checked-body.ts'
 import { type AdminHandler, sendJson } from './http.ts'
+import { audited } from './identity-audit.ts'
 import { identityFor } from './identity-requests.ts'
 
 /** The (optional) body of `POST /identity/keys/rotate`. */
@@ -48,6 +50,6 @@ export const rotateProviderKeys: AdminHandler = async (ctx, a, env) => {
       ]),
     )
   const events = await found.host.rotateKeys(body.alg)
-  env.logger.warn({ events, alg: body.alg ?? null }, 'identity provider signing keys rotated')
+  for (const rotation of rotations(events)) await audited(ctx, a, env, rotation)
   sendJson(a.res, 201, { events, data: await listKeys(found.host.store) })
 }

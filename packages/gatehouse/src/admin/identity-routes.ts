@@ -1,10 +1,12 @@
 /**
- * The identity provider's part of the admin API's route table (routes.ts): its users, clients and
- * signing keys, served while `identity.enabled` (dispatch.ts answers 404 naming the setting otherwise).
+ * The identity provider's part of the admin API's route table (routes.ts): its users, clients, signing
+ * keys and audit trail, served while `identity.enabled` (dispatch.ts answers 404 naming the setting otherwise).
  */
+import { AUDIT_ACTIONS } from '../identity/manage/audit.ts'
 import { newClientBody } from '../identity/manage/clients.ts'
 import { mfaBody } from '../identity/manage/factors.ts'
 import { newUserBody, passwordBody } from '../identity/manage/users.ts'
+import { listAudit } from './identity-audit.ts'
 import { addClient, deleteClient, listClients, showClient } from './identity-clients.ts'
 import { deleteFactors, listFactors, putUserMfa } from './identity-factors.ts'
 import { listProviderKeys, rotateBody, rotateProviderKeys } from './identity-keys.ts'
@@ -208,11 +210,52 @@ const FACTORS: JsonSchema = {
   required: ['data', 'recovery_codes_left', 'mfa'],
 }
 
+const AUDIT_EVENT: JsonSchema = {
+  type: 'object',
+  description:
+    'One change an administrator made, through the admin API or the CLI: never a password, secret, token, one-time code, recovery code or passkey credential.',
+  properties: {
+    id: { type: 'integer', description: 'Increases with every event recorded: the order of the trail.' },
+    at: TIME,
+    action: { type: 'string', enum: Object.keys(AUDIT_ACTIONS) },
+    actor: {
+      type: 'object',
+      description:
+        '`via` `admin-api`: the client `address` the admin listener saw, and the `node` (its `node_id` that run) and `host` that took the request; `via` `cli`: the operating-system account (`os_user`, `sudo_user` when run through sudo) and `host` that ran the command.',
+      properties: {
+        via: { type: 'string', enum: ['admin-api', 'cli'] },
+        address: { type: ['string', 'null'] },
+        node: { type: 'string' },
+        os_user: { type: 'string' },
+        sudo_user: { type: ['string', 'null'] },
+        host: { type: 'string' },
+      },
+      required: ['via'],
+    },
+    target: {
+      type: 'object',
+      properties: {
+        type: { type: 'string', enum: ['user', 'client', 'signing_key', 'revocation', 'audit'] },
+        id: { type: ['string', 'null'], description: 'A user’s id, a client_id, a kid, what was revoked.' },
+        name: { type: ['string', 'null'], description: 'A username, a client’s name.' },
+      },
+      required: ['type', 'id', 'name'],
+    },
+    detail: {
+      type: 'object',
+      description: 'The action’s own facts (docs/identity.md lists them), each a scalar.',
+      additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+    },
+  },
+  required: ['id', 'at', 'action', 'actor', 'target', 'detail'],
+}
+
 const USER_PARAM = { user: 'The user: its id, or its username.' }
 const CLIENT_PARAM = { client: 'The client_id.' }
 const TAG_USERS = 'Identity: users'
 const TAG_CLIENTS = 'Identity: clients'
 const TAG_KEYS = 'Identity: signing keys'
+const TAG_AUDIT = 'Identity: audit'
 
 export function identityRoutes(): AdminRoute[] {
   const users = { tag: TAG_USERS, identity: true } as const
@@ -504,6 +547,59 @@ export function identityRoutes(): AdminRoute[] {
       },
       errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_STORE_UNAVAILABLE'],
       handle: rotateProviderKeys,
+    },
+    {
+      tag: TAG_AUDIT,
+      identity: true,
+      method: 'GET',
+      path: '/identity/audit',
+      summary: 'The audit trail of identity changes, newest first',
+      description:
+        'Every change to a user, client, signing key or revocation made through this API or the CLI, on any node sharing the store, kept until pruned (`gatehouse audit prune`). Name at most one of `user`, `client`, `key`, `revocation`. A removed user’s trail stays: name it by its former id or username.',
+      query: [
+        {
+          name: 'user',
+          description: 'Events about this user: its id or username (a removed user’s too).',
+          schema: { type: 'string' },
+        },
+        { name: 'client', description: 'Events about this client_id.', schema: { type: 'string' } },
+        { name: 'key', description: 'Events about this signing key (kid).', schema: { type: 'string' } },
+        {
+          name: 'revocation',
+          description: 'Revocations of this subject, session, grant, issuer or kid.',
+          schema: { type: 'string' },
+        },
+        {
+          name: 'action',
+          description: 'Events of this action only.',
+          schema: { type: 'string', enum: Object.keys(AUDIT_ACTIONS) },
+        },
+        {
+          name: 'before',
+          description: 'Events older than this event id: the previous page’s `next` link carries it.',
+          schema: { type: 'integer', minimum: 1 },
+        },
+        {
+          name: 'size',
+          description: 'Events per page. Default: 100.',
+          schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+        },
+      ],
+      responses: {
+        200: {
+          description: 'A page of events, and the link to the next (null on the last page).',
+          schema: {
+            type: 'object',
+            properties: {
+              data: { type: 'array', items: AUDIT_EVENT },
+              next: { type: ['string', 'null'] },
+            },
+            required: ['data', 'next'],
+          },
+        },
+      },
+      errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_STORE_UNAVAILABLE'],
+      handle: listAudit,
     },
   ]
 }

@@ -6,8 +6,10 @@
  * Allowed for every user, the configuration file's too: neither changes the user. Audited.
  */
 import { GatehouseError } from '../errors/errors.ts'
+import { userTarget } from '../identity/manage/audit.ts'
 import type { AdminHandler } from './http.ts'
 import { sendError, sendJson } from './http.ts'
+import { audited } from './identity-audit.ts'
 import { identityUserFor } from './identity-requests.ts'
 
 /** `GET /identity/users/{user}/sessions`. */
@@ -24,11 +26,18 @@ export const signOutUser: AdminHandler = async (ctx, a, env) => {
   const found = await identityUserFor(ctx, a)
   if (found === null) return
   const { user } = found
+  const reason = 'signed out everywhere by an administrator'
   let out: Awaited<ReturnType<typeof found.host.signOutEverywhere>>
   try {
-    out = await found.host.signOutEverywhere(user.id, 'signed out everywhere by an administrator')
+    out = await found.host.signOutEverywhere(user.id, reason)
   } catch (err) {
-    env.logger.warn({ err, user_id: user.id, actor: 'admin' }, 'account signed out, revocation not recorded')
+    env.logger.warn({ err, user_id: user.id }, 'account signed out, revocation not recorded')
+    // The store was cleared all the same: a change, audited as such.
+    await audited(ctx, a, env, {
+      action: 'user.signed_out',
+      target: userTarget(user),
+      detail: { sessions_ended: null, artefacts_deleted: null, subject_revoked: false, reason },
+    })
     return sendError(
       a.res,
       new GatehouseError(
@@ -37,10 +46,16 @@ export const signOutUser: AdminHandler = async (ctx, a, env) => {
       ),
     )
   }
-  env.logger.info(
-    { user_id: user.id, actor: 'admin', sessions_ended: out.sessions, revoked: out.revoked },
-    'account signed out everywhere',
-  )
+  await audited(ctx, a, env, {
+    action: 'user.signed_out',
+    target: userTarget(user),
+    detail: {
+      sessions_ended: out.sessions,
+      artefacts_deleted: out.artefacts,
+      subject_revoked: out.revoked,
+      reason,
+    },
+  })
   sendJson(a.res, 200, {
     id: user.id,
     username: user.username,

@@ -10,10 +10,12 @@
  *   PUT    /identity/users/{user}/password   a new password (a reset)
  *   POST   /identity/users/{user}/unlock     clears failed logins and the lock (any username, the file's too)
  * Users the configuration file declares are read-only here (409 GH_ERR_ADMIN_MANAGED_BY_CONFIG). A
- * password never appears in an answer or a log line, not even a refused one.
+ * password never appears in an answer or a log line, not even a refused one. Each change is audited
+ * (identity-audit.ts).
  */
 import type { IdentityConfig } from '../config/normalize-identity.ts'
 import { hashPasswordAsync } from '../crypto/argon2id.ts'
+import { userTarget } from '../identity/manage/audit.ts'
 import {
   changeableUser,
   createUser,
@@ -32,6 +34,7 @@ import type { Store, StoredUser } from '../storage/store.ts'
 import { checkedBody, fieldsRefusal, sendRefusal } from './checked-body.ts'
 import type { AdminContext } from './context.ts'
 import { type AdminHandler, type AdminRequest, sendJson } from './http.ts'
+import { audited } from './identity-audit.ts'
 import { identityFor, identityUserFor, refusedAnswered } from './identity-requests.ts'
 
 /** `GET /identity/users`. */
@@ -56,7 +59,11 @@ export const addUser: AdminHandler = async (ctx, a, env) => {
     createUser(store, found.identity, user, await hashPasswordAsync(password)),
   )
   if (added === undefined) return
-  env.logger.info({ user: added.username, id: added.id }, 'identity user added')
+  await audited(ctx, a, env, {
+    action: 'user.added',
+    target: userTarget(added),
+    detail: { roles: added.roles.join(','), disabled: added.disabled },
+  })
   sendJson(a.res, 201, presentUser(added, found.identity))
 }
 
@@ -79,7 +86,7 @@ export const showUser: AdminHandler = async (ctx, a) => {
 export const deleteUser: AdminHandler = (ctx, a, env) =>
   change(ctx, a, async (store, user) => {
     await removeUser(store, user)
-    env.logger.info({ user: user.username, id: user.id }, 'identity user removed')
+    await audited(ctx, a, env, { action: 'user.removed', target: userTarget(user), detail: {} })
     a.res.writeHead(204, { 'cache-control': 'no-store' }).end()
   })
 
@@ -88,10 +95,11 @@ export function enableUser(enabled: boolean): AdminHandler {
   return (ctx, a, env) =>
     change(ctx, a, async (store, user, identity) => {
       await setDisabled(store, user, !enabled)
-      env.logger.info(
-        { user: user.username, id: user.id },
-        enabled ? 'identity user enabled' : 'identity user disabled',
-      )
+      await audited(ctx, a, env, {
+        action: enabled ? 'user.enabled' : 'user.disabled',
+        target: userTarget(user),
+        detail: {},
+      })
       const now = (await store.users.get(user.id)) ?? user
       sendJson(a.res, 200, presentUser(now, identity))
     })
@@ -105,7 +113,7 @@ export const resetPassword: AdminHandler = async (ctx, a, env) => {
     const weak = passwordProblem(body.password, user)
     if (weak !== null) return sendRefusal(a, fieldsRefusal('GH_ERR_ADMIN_BAD_REQUEST', [weak]))
     await setPasswordHash(store, user, await hashPasswordAsync(body.password))
-    env.logger.info({ user: user.username, id: user.id }, 'identity user password changed')
+    await audited(ctx, a, env, { action: 'user.password_changed', target: userTarget(user), detail: {} })
     const now = (await store.users.get(user.id)) ?? user
     sendJson(a.res, 200, presentUser(now, identity))
   })
@@ -119,9 +127,15 @@ export const unlockUser: AdminHandler = async (ctx, a, env) => {
   const found = identityFor(ctx, a)
   if (found === null) return
   const reference = a.params.user!
-  const username = (await findUser(found.host.store, reference))?.username ?? reference
+  const user = await findUser(found.host.store, reference)
+  const username = user?.username ?? reference
   const cleared = await unlock(found.host.store, username)
-  if (cleared) env.logger.info({ user: username }, 'identity user unlocked')
+  if (cleared)
+    await audited(ctx, a, env, {
+      action: 'user.unlocked',
+      target: { type: 'user', id: user?.id ?? null, name: username },
+      detail: {},
+    })
   sendJson(a.res, 200, {
     username,
     cleared,

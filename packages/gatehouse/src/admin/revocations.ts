@@ -11,14 +11,17 @@
  *                      admin/keys.ts is the checked way for the gateway's own keys); optional `reason`
  *                      and `ttl` (seconds kept, default 30 days). 201 with the revocation; 503
  *                      GH_ERR_REVOCATION_UNAVAILABLE when Redis cannot be reached (nothing was revoked).
+ *                      Each is audited (identity-audit.ts; in the store while the identity provider runs).
  *   GET  /revocations  the most recent (`?limit=`, default 100, at most 1000), newest first, and whether
  *                      this node is in step with Redis.
  */
 import { z } from 'zod'
 import { GatehouseError } from '../errors/errors.ts'
+import { revocationAdded } from '../identity/manage/audit.ts'
 import { MAX_REVOCATION_TTL, type Revocation } from '../redis/revocation.ts'
 import { acquireRevocations } from '../redis/revocation-leases.ts'
 import { type AdminHandler, parseJsonBody, readBody, sendError, sendJson } from './http.ts'
+import { audited } from './identity-audit.ts'
 
 const KINDS = ['subject', 'session', 'grant', 'profile', 'jwks', 'key'] as const
 
@@ -102,7 +105,7 @@ export const createRevocation: AdminHandler = async (ctx, a, env) => {
       )
       return
     }
-    logger.info({ kind: made.kind, id: made.id, reason: made.reason }, 'revoked')
+    await audited(ctx, a, env, revocationAdded(made))
     sendJson(a.res, 201, { data: presentRevocation(made) })
   } finally {
     await lease.release()

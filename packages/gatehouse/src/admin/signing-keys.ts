@@ -18,11 +18,20 @@
 import { z } from 'zod'
 import { GatehouseError } from '../errors/errors.ts'
 import type { Withdrawal } from '../identity/keys/rotation.ts'
-import type { Logger } from '../observability/logger.ts'
+import { keyWithdrawn } from '../identity/manage/audit.ts'
 import { KEY_ID, type Revocation } from '../redis/revocation.ts'
 import { acquireRevocations } from '../redis/revocation-leases.ts'
 import type { AdminContext } from './context.ts'
-import { type AdminHandler, type AdminRequest, parseJsonBody, readBody, sendError, sendJson } from './http.ts'
+import {
+  type AdminEnv,
+  type AdminHandler,
+  type AdminRequest,
+  parseJsonBody,
+  readBody,
+  sendError,
+  sendJson,
+} from './http.ts'
+import { audited } from './identity-audit.ts'
 import { presentRevocation, REVOCATION_OPTIONS } from './revocations.ts'
 
 /** The (optional) body of `POST /signing-keys/{kid}/revoke` (routes.ts documents it from this schema). */
@@ -43,7 +52,7 @@ export const revokeSigningKey: AdminHandler = async (ctx, a, env) => {
     )
   const options = parse(await readBody(a.req, env.maxBodySize))
   if (options instanceof GatehouseError) return sendError(a.res, options)
-  await revoke(ctx, a, kid, options, env.logger)
+  await revoke(ctx, a, kid, options, env)
 }
 
 async function revoke(
@@ -51,8 +60,9 @@ async function revoke(
   a: AdminRequest,
   kid: string,
   options: z.output<typeof keyRevocationBody>,
-  logger: Logger,
+  env: AdminEnv,
 ): Promise<void> {
+  const { logger } = env
   const lease = acquireRevocations(ctx.config().settings.redis, logger)
   try {
     const { revocations } = lease
@@ -77,6 +87,8 @@ async function revoke(
         { err: (err as Error)?.message ?? String(err), kid },
         'key revocation not recorded: redis unavailable',
       )
+      // Withdrawn here all the same (the store, this node's ring): a change, audited as such.
+      if (done.kind !== null) await audited(ctx, a, env, withdrawn(kid, done, false, options.reason ?? null))
       a.res.setHeader('retry-after', '1')
       return sendError(
         a.res,
@@ -86,7 +98,7 @@ async function revoke(
         ),
       )
     }
-    logger.warn({ kid, kind: done.kind, was: done.was, reason: made.reason }, 'signing key withdrawn')
+    await audited(ctx, a, env, withdrawn(kid, done, true, made.reason))
     sendJson(a.res, 201, {
       data: {
         kid,
@@ -136,6 +148,16 @@ function describe(
     replacedBy: null,
     summary: `key ${kid} was left out of this node's JWKS`,
   }
+}
+
+function withdrawn(kid: string, done: Done, revoked: boolean, reason: string | null) {
+  return keyWithdrawn(kid, {
+    key_kind: done.kind,
+    was: done.was,
+    replaced_by: done.replacedBy,
+    revoked,
+    reason,
+  })
 }
 
 /** Both kinds of keys, as GET /signing-keys shows them (epoch seconds, as the admin API's entities). */

@@ -2,10 +2,12 @@
  * `gatehouse clients ...`: the identity provider's OAuth clients in the store, checked by the same schema
  * and rules as `identity.clients` in the file. A confidential client's secret is generated here, printed
  * once, and stored only as a hash keyed by identity.secret; nothing prints a hash. The checks and the
- * writes are identity/manage/clients.ts, which the admin API uses too.
+ * writes are identity/manage/clients.ts, which the admin API uses too. Each change is audited
+ * (cli/lib/audit.ts).
  */
 import { parseArgs } from 'node:util'
 import { identityClient } from '../config/schema/identity.ts'
+import { clientDetail, clientTarget } from '../identity/manage/audit.ts'
 import {
   changeableClient,
   clientProblems,
@@ -14,6 +16,7 @@ import {
   removeClient as removeStoredClient,
 } from '../identity/manage/clients.ts'
 import { IdentityChangeRefused } from '../identity/manage/refusal.ts'
+import { auditCli } from './lib/audit.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
 import { printTable, say } from './lib/output.ts'
 import {
@@ -84,11 +87,15 @@ async function addClient(args: string[]): Promise<number> {
   const client = parsed.data
   const configFile = configFileFrom(values.config, 'clients add')
 
-  return withStore(configFile, async ({ config, store }) => {
+  return withStore(configFile, async (ctx) => {
+    const { config, store } = ctx
     const problems = clientProblems(client, config.settings.identity)
     if (problems.length > 0)
       throw new UsageError(problems.map((p) => describeIssue(p.path, p.message, input)).join('; '), false)
-    await refusedAsFailure(configFile, () => createClient(store, config.settings.identity, client))
+    const added = await refusedAsFailure(configFile, () =>
+      createClient(store, config.settings.identity, client),
+    )
+    await auditCli(ctx, { action: 'client.added', target: clientTarget(added), detail: clientDetail(added) })
     say(`client '${client.client_id}' added (${secret === undefined ? 'public' : 'confidential'})`)
     if (secret !== undefined) {
       say(`client_secret: ${secret}`)
@@ -125,11 +132,14 @@ async function removeClient(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('clients remove takes exactly one CLIENT_ID')
   const clientId = positionals[0]!
   const configFile = configFileFrom(values.config, 'clients remove')
-  return withStore(configFile, async ({ config, store }) => {
-    await refusedAsFailure(configFile, async () => {
+  return withStore(configFile, async (ctx) => {
+    const { config, store } = ctx
+    const removed = await refusedAsFailure(configFile, async () => {
       const client = await changeableClient(store, config.settings.identity, clientId)
       await removeStoredClient(store, client)
+      return client
     })
+    await auditCli(ctx, { action: 'client.removed', target: clientTarget(removed), detail: {} })
     say(`client '${clientId}' removed`)
     return 0
   })

@@ -395,6 +395,49 @@ export const COMMANDS: readonly CommandHelp[] = [
     env: ['GATEHOUSE_CONFIG'],
     examples: ['gatehouse revoke --subject alice --reason "left the company" --config gatehouse.yaml'],
   },
+  {
+    name: 'audit list',
+    args: '[--user USER|--client CLIENT_ID|--key KID|--revocation ID] [--action ACTION] [--limit N] [--before ID] [--json] [--config FILE]',
+    summary: 'show the audit trail of identity changes, newest first',
+    details: [
+      'Every change to a user, client, signing key or revocation made with this command line or the admin API, by whom (the OS account and host, or the admin client address and node), and its facts: never a password, secret, token or code. USER is an id or a username, a removed user’s too.',
+      'Kept in the store until pruned. GET /identity/audit on the admin API shows the same.',
+    ],
+    options: [
+      { flag: '--user', value: 'USER', text: 'the events about this user (id or username)' },
+      { flag: '--client', value: 'CLIENT_ID', text: 'the events about this client' },
+      { flag: '--key', value: 'KID', text: 'the events about this signing key' },
+      {
+        flag: '--revocation',
+        value: 'ID',
+        text: 'the revocations of this subject, session, grant, issuer or kid',
+      },
+      { flag: '--action', value: 'ACTION', text: 'only this action (user.mfa_reset, client.added, ...)' },
+      { flag: '--limit', value: 'N', text: 'at most N events (default 100)' },
+      { flag: '--before', value: 'ID', text: 'only the events older than the event ID (the next page)' },
+      { flag: '--json', text: 'one JSON object per event and line' },
+      STORE_CONFIG,
+    ],
+    env: ['GATEHOUSE_CONFIG'],
+    examples: [
+      'gatehouse audit list --user alice --config gatehouse.yaml',
+      'gatehouse audit list --action user.mfa_reset --json --config gatehouse.yaml',
+    ],
+  },
+  {
+    name: 'audit prune',
+    args: '--before DATE [--config FILE]',
+    summary: 'delete the audit events recorded before a date',
+    details: [
+      'DATE is a day (2025-01-31, midnight UTC) or an ISO 8601 time with its zone, not in the future. The prune is itself recorded in the trail.',
+    ],
+    options: [
+      { flag: '--before', value: 'DATE', text: 'delete the events recorded before this day or time' },
+      STORE_CONFIG,
+    ],
+    env: ['GATEHOUSE_CONFIG'],
+    examples: ['gatehouse audit prune --before 2025-01-01 --config gatehouse.yaml'],
+  },
 ]
 
 /** The first words, in the table's order, and what each family does. */
@@ -407,6 +450,7 @@ export const FAMILIES: Readonly<Record<string, string>> = {
   keys: "list, rotate or revoke the identity provider's signing keys",
   identity: 'run the identity provider alone',
   revoke: 'revoke a subject, session, grant or key on every node',
+  audit: 'list or prune the audit trail of identity changes',
 }
 
 export function commandNamed(name: string): CommandHelp | undefined {

@@ -30,6 +30,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   keys: async () => (await import('./keys.ts')).keysCommand,
   identity: async () => (await import('./identity.ts')).identityCommand,
   revoke: async () => (await import('./revoke.ts')).revokeCommand,
+  audit: async () => (await import('./audit.ts')).auditCommand,
 }
 
 export async function main(argv: string[]): Promise<number> {

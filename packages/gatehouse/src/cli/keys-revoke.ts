@@ -10,12 +10,15 @@
  *   admin API (`--admin URL`, repeatable; default the configuration's admin.listen), as
  *   `POST /signing-keys/{kid}/revoke` would.
  * Exit 0 when the key was withdrawn; 1 when it was not (unknown kid, nothing reachable), saying why.
+ * What this command withdrew is audited (cli/lib/audit.ts); what a node withdrew at its request, by
+ * that node.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { loadConfigFile } from '../config/load.ts'
 import type { GatewayConfig } from '../config/model.ts'
 import { type Withdrawal, withdrawKey } from '../identity/keys/rotation.ts'
+import { keyWithdrawn } from '../identity/manage/audit.ts'
 import { publishersOf } from '../internal-tokens/peer-keys.ts'
 import { createLoggers } from '../observability/logger.ts'
 import { loadBundledPlugins } from '../plugins/registry.ts'
@@ -23,6 +26,8 @@ import { acquireRedis } from '../redis/connections.ts'
 import { KEY_ID, newRevocation } from '../redis/revocation.ts'
 import { storedRevocation, storeRevocation } from '../redis/revocation-redis.ts'
 import { openStore } from '../storage/open.ts'
+import type { Store } from '../storage/store.ts'
+import { auditCli } from './lib/audit.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
 import { say } from './lib/output.ts'
 import { type RevocationOptions, revocationOptions } from './lib/revocation-options.ts'
@@ -49,43 +54,64 @@ export async function revokeKey(args: string[]): Promise<number> {
 
   const file = configFileFrom(values.config, 'keys revoke')
   const config = await loadConfigFile(file, { registry: await loadBundledPlugins() })
-  const provider = await fromStore(config, kid)
-  if (provider !== null) {
-    say(`identity provider key ${kid} (${provider.alg}, ${provider.was}) removed from the store`)
-    if (provider.replacedBy !== null) say(`${provider.alg} key ${provider.replacedBy} signs from now`)
+  // The identity provider's store: its keys, and the audit trail of what this command withdraws.
+  const store = config.settings.identity.enabled ? await openStore(config.settings.storage) : null
+  try {
+    const ctx = { config, store }
+    const provider = store === null ? null : await fromStore(store, config, kid)
+    if (provider !== null) {
+      say(`identity provider key ${kid} (${provider.alg}, ${provider.was}) removed from the store`)
+      if (provider.replacedBy !== null) say(`${provider.alg} key ${provider.replacedBy} signs from now`)
+    }
+    if (config.settings.redis !== null) return await throughRedis(ctx, kid, provider, { reason, ttl })
+    if (provider !== null) {
+      await auditCli(ctx, withdrawn(kid, provider, null, false, reason))
+      say('running nodes drop it within a second (they check the store every second)')
+      return 0
+    }
+    // The node that withdraws it records the change in its own audit trail.
+    return await throughAdmin(config, kid, values.admin ?? [], { reason, ttl })
+  } finally {
+    await store?.close()
   }
-  if (config.settings.redis !== null) return await throughRedis(config, kid, provider, { reason, ttl })
-  if (provider !== null) {
-    say('running nodes drop it within a second (they check the store every second)')
-    return 0
-  }
-  return await throughAdmin(config, kid, values.admin ?? [], { reason, ttl })
 }
 
 /** The provider's key, withdrawn from the store; null when the store has no such key. */
-async function fromStore(config: GatewayConfig, kid: string): Promise<Withdrawal | null> {
+async function fromStore(store: Store, config: GatewayConfig, kid: string): Promise<Withdrawal | null> {
   const identity = config.settings.identity
-  if (!identity.enabled) return null
-  const store = await openStore(config.settings.storage)
-  try {
-    const key = (await store.keys.list()).find((k) => k.kid === kid)
-    if (key === undefined) return null
-    if (identity.secret === undefined && key.state === 'active')
-      throw new CommandFailure(
-        `identity.secret is not set: no key could replace ${kid}, which is signing; nothing was withdrawn`,
-      )
-    return await withdrawKey(store, identity, kid)
-  } finally {
-    await store.close()
-  }
+  const key = (await store.keys.list()).find((k) => k.kid === kid)
+  if (key === undefined) return null
+  if (identity.secret === undefined && key.state === 'active')
+    throw new CommandFailure(
+      `identity.secret is not set: no key could replace ${kid}, which is signing; nothing was withdrawn`,
+    )
+  return await withdrawKey(store, identity, kid)
+}
+
+/** The event of a key withdrawn by this command: the provider's, else an internal-token key (`owners`). */
+function withdrawn(
+  kid: string,
+  provider: Withdrawal | null,
+  owners: readonly string[] | null,
+  revoked: boolean,
+  reason: string | null | undefined,
+) {
+  return keyWithdrawn(kid, {
+    key_kind: provider !== null ? 'identity-provider' : owners?.length ? 'internal-token' : null,
+    was: provider?.was ?? null,
+    replaced_by: provider?.replacedBy ?? null,
+    revoked,
+    reason: reason ?? null,
+  })
 }
 
 async function throughRedis(
-  config: GatewayConfig,
+  ctx: { readonly config: GatewayConfig; readonly store: Store | null },
   kid: string,
   provider: Withdrawal | null,
   options: RevocationOptions,
 ): Promise<number> {
+  const { config } = ctx
   const settings = config.settings.redis!
   const lease = acquireRedis(settings, createLoggers({ level: 'silent' }).logger)
   try {
@@ -106,9 +132,11 @@ async function throughRedis(
       if (err instanceof CommandFailure) throw err
       const why = `cannot reach ${lease.target}: ${(err as Error).message}`
       if (provider === null) throw new CommandFailure(`${why}; nothing was withdrawn`)
+      await auditCli(ctx, withdrawn(kid, provider, null, false, options.reason))
       say(`${why}; running nodes drop the key within a second anyway (they check the store every second)`)
       return 0
     }
+    await auditCli(ctx, withdrawn(kid, provider, owners, true, options.reason))
     say(`revocation recorded in ${lease.target}: every running node refuses ${kid} within a second`)
     if (owners.length === 0) return 0
     const deadline = Date.now() + CONFIRM_MS

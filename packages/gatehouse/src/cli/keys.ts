@@ -6,6 +6,8 @@
  */
 import { parseArgs } from 'node:util'
 import { listKeys, rotateNow } from '../identity/keys/rotation.ts'
+import { rotations } from '../identity/manage/audit.ts'
+import { auditCli } from './lib/audit.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
 import { printTable, say } from './lib/output.ts'
 import { CONFIG_OPTION, configFileFrom, splitSubcommand, withStore } from './lib/store-command.ts'
@@ -62,7 +64,8 @@ async function rotate(args: string[]): Promise<number> {
     allowPositionals: true,
   })
   if (positionals.length > 0) throw new UsageError('keys rotate takes no arguments')
-  return withStore(configFileFrom(values.config, 'keys rotate'), async ({ config, store }) => {
+  return withStore(configFileFrom(values.config, 'keys rotate'), async (ctx) => {
+    const { config, store } = ctx
     const identity = config.settings.identity
     if (identity.secret === undefined)
       throw new CommandFailure('identity.secret is not set: new keys could not be encrypted')
@@ -76,6 +79,7 @@ async function rotate(args: string[]): Promise<number> {
       config.settings,
       values.alg !== undefined ? { alg: values.alg } : {},
     )
+    for (const rotation of rotations(events)) await auditCli(ctx, rotation)
     for (const e of events) say(`${e.alg} ${e.kid} ${e.event === 'scheduled' ? 'created' : e.event}`)
     say('running nodes switch to the new keys within a second (they check the store every second)')
     return 0

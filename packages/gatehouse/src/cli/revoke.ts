@@ -9,11 +9,13 @@
  */
 import { parseArgs } from 'node:util'
 import { loadConfigFile } from '../config/load.ts'
+import { revocationAdded } from '../identity/manage/audit.ts'
 import { createLoggers } from '../observability/logger.ts'
 import { loadBundledPlugins } from '../plugins/registry.ts'
 import { acquireRedis } from '../redis/connections.ts'
 import { newRevocation, type RevocationKind } from '../redis/revocation.ts'
 import { storeRevocation } from '../redis/revocation-redis.ts'
+import { auditCliOpening } from './lib/audit.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
 import { say } from './lib/output.ts'
 import { revocationOptions } from './lib/revocation-options.ts'
@@ -63,6 +65,7 @@ export async function revokeCommand(args: string[]): Promise<number> {
     } catch (err) {
       throw new CommandFailure(`cannot reach ${lease.target}: ${(err as Error).message}; nothing was revoked`)
     }
+    await auditCliOpening(config, revocationAdded(r))
     say(`revoked ${kind} ${id} (kept until ${new Date(r.until).toISOString()})`)
     return 0
   } finally {

@@ -2,12 +2,14 @@
  * `gatehouse users mfa ...`: a user's second factors in the store (identity/manage/factors.ts, which the
  * admin API uses too): list them (never a secret), reset them (a lost device: every factor and recovery
  * code goes, the user enrols again where a policy requires it), set the user's own policy. For every
- * user, the file's too: none of this is in the configuration file.
+ * user, the file's too: none of this is in the configuration file. Reset and set are audited.
  */
 import { parseArgs } from 'node:util'
+import { userTarget } from '../identity/manage/audit.ts'
 import { factorsOf, resetFactors, setUserMfa } from '../identity/manage/factors.ts'
 import { findUser } from '../identity/manage/users.ts'
 import type { MfaPolicy, StoredUser } from '../storage/store.ts'
+import { auditCli } from './lib/audit.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
 import { plural, printTable, say } from './lib/output.ts'
 import {
@@ -44,19 +46,25 @@ export async function usersMfaCommand(args: string[]): Promise<number> {
         say(`recovery codes left: ${view.recovery_codes_left}; own policy: ${view.mfa ?? 'none'}`)
       })
     case 'reset':
-      return onUser(rest, sub, 1, async ({ store }, user) => {
-        const removed = await resetFactors(store, user)
+      return onUser(rest, sub, 1, async (ctx, user) => {
+        const removed = await resetFactors(ctx.store, user)
+        await auditCli(ctx, {
+          action: 'user.mfa_reset',
+          target: userTarget(user),
+          detail: { factors_removed: removed },
+        })
         say(`removed ${plural(removed, 'second factor')} and the recovery codes of '${user.username}'`)
       })
     case 'set':
-      return onUser(rest, sub, 2, async ({ store }, user, policy) => {
+      return onUser(rest, sub, 2, async (ctx, user, policy) => {
         if (!POLICIES.includes(policy!))
           throw new UsageError(
             `users mfa set: policy '${policy}' must be one of ${POLICIES.join(', ')}`,
             false,
           )
         const mfa = policy === 'none' ? null : (policy as MfaPolicy)
-        await setUserMfa(store, user, mfa)
+        await setUserMfa(ctx.store, user, mfa)
+        await auditCli(ctx, { action: 'user.mfa_policy_set', target: userTarget(user), detail: { mfa } })
         say(`mfa policy of '${user.username}' ${mfa === null ? 'cleared' : `set to ${mfa}`}`)
       })
     default:

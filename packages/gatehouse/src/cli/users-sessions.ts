@@ -3,14 +3,17 @@
  * provider sessions, and "sign out everywhere" from the command line: every artefact of the account out
  * of the store, and a subject revocation straight in the configuration's Redis (as `gatehouse revoke`),
  * so internal tokens and gateway sessions end on every node too. Allowed for the file's users as well.
+ * A sign-out is audited.
  */
 import { parseArgs } from 'node:util'
+import { userTarget } from '../identity/manage/audit.ts'
 import { listSessions } from '../identity/manage/sessions.ts'
 import { findUser } from '../identity/manage/users.ts'
 import { createLoggers } from '../observability/logger.ts'
 import { acquireRedis } from '../redis/connections.ts'
 import { newRevocation } from '../redis/revocation.ts'
 import { storeRevocation } from '../redis/revocation-redis.ts'
+import { auditCli } from './lib/audit.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
 import { printTable, say } from './lib/output.ts'
 import { revocationOptions } from './lib/revocation-options.ts'
@@ -52,10 +55,12 @@ export async function signOutUser(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('users signout takes exactly one USERNAME')
   const { reason } = revocationOptions(values)
   const username = positionals[0]!
-  return withStore(configFileFrom(values.config, 'users signout'), async ({ store, config, configFile }) => {
+  return withStore(configFileFrom(values.config, 'users signout'), async (ctx) => {
+    const { store, config, configFile } = ctx
     const user = await findUser(store, username)
     if (user === undefined) throw new CommandFailure(`no user '${username}'`)
     const redis = config.settings.redis
+    const why = reason ?? 'signed out everywhere (CLI)'
     let revoked = false
     if (redis !== null) {
       const lease = acquireRedis(redis, createLoggers({ level: 'silent' }).logger)
@@ -64,7 +69,7 @@ export async function signOutUser(args: string[]): Promise<number> {
         await storeRevocation(
           lease.client,
           redis,
-          newRevocation({ kind: 'subject', id: user.id, reason: reason ?? 'signed out everywhere (CLI)' }),
+          newRevocation({ kind: 'subject', id: user.id, reason: why }),
         )
         revoked = true
       } catch (err) {
@@ -75,7 +80,13 @@ export async function signOutUser(args: string[]): Promise<number> {
         await lease.release()
       }
     }
+    const sessions = (await listSessions(store, user.id)).length
     const deleted = await store.oidc.deleteByAccount(user.id)
+    await auditCli(ctx, {
+      action: 'user.signed_out',
+      target: userTarget(user),
+      detail: { sessions_ended: sessions, artefacts_deleted: deleted, subject_revoked: revoked, reason: why },
+    })
     say(`signed '${user.username}' out everywhere (${deleted} sessions, grants and tokens deleted)`)
     if (!revoked)
       say(

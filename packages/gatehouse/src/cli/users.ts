@@ -2,12 +2,14 @@
  * `gatehouse users ...`: the identity provider's users in the store. Passwords come from standard input
  * and are stored as argon2id hashes; nothing prints a hash. Users the configuration file declares (or
  * that a load of it wrote, source `config`) belong to the file and are refused here. The checks and the
- * writes are identity/manage/users.ts, which the admin API uses too.
+ * writes are identity/manage/users.ts, which the admin API uses too. Each change is audited
+ * (cli/lib/audit.ts).
  */
 import { parseArgs } from 'node:util'
 import { identityUser } from '../config/schema/identity.ts'
 import { hashPassword } from '../crypto/argon2id.ts'
 import { linksOf, signInLeft, unlink } from '../identity/broker/links.ts'
+import { userTarget } from '../identity/manage/audit.ts'
 import { IdentityChangeRefused } from '../identity/manage/refusal.ts'
 import {
   changeableUser,
@@ -21,6 +23,7 @@ import {
   unlock,
 } from '../identity/manage/users.ts'
 import type { StoredUser } from '../storage/store.ts'
+import { auditCli } from './lib/audit.ts'
 import { CommandFailure, UsageError } from './lib/errors.ts'
 import { printTable, say } from './lib/output.ts'
 import { readPassword } from './lib/read-password.ts'
@@ -49,16 +52,23 @@ export async function usersCommand(args: string[]): Promise<number> {
     case 'enable':
       return changeUser(rest, sub, async (ctx, user) => {
         await setDisabled(ctx.store, user, sub === 'disable')
+        await auditCli(ctx, {
+          action: sub === 'disable' ? 'user.disabled' : 'user.enabled',
+          target: userTarget(user),
+          detail: {},
+        })
         say(`user '${user.username}' ${sub}d`)
       })
     case 'passwd':
       return changeUser(rest, sub, async (ctx, user) => {
         await setPasswordHash(ctx.store, user, hashPassword(await newPassword(user.username, user.email)))
+        await auditCli(ctx, { action: 'user.password_changed', target: userTarget(user), detail: {} })
         say(`password of '${user.username}' changed`)
       })
     case 'remove':
       return changeUser(rest, sub, async (ctx, user) => {
         await removeUser(ctx.store, user)
+        await auditCli(ctx, { action: 'user.removed', target: userTarget(user), detail: {} })
         say(`user '${user.username}' removed`)
       })
     case 'unlock':
@@ -124,6 +134,11 @@ async function addUser(args: string[]): Promise<number> {
       await checkAvailable(store, config.settings.identity, user)
       const hash = hashPassword(await newPassword(user.username, user.email ?? null))
       const added = await createUser(store, config.settings.identity, user, hash)
+      await auditCli(ctx, {
+        action: 'user.added',
+        target: userTarget(added),
+        detail: { roles: added.roles.join(','), disabled: added.disabled },
+      })
       say(`user '${user.username}' added (id ${added.id})`)
       return 0
     }),
@@ -189,9 +204,18 @@ async function unlockUser(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: CONFIG_OPTION, allowPositionals: true })
   if (positionals.length !== 1) throw new UsageError('users unlock takes exactly one USERNAME')
   const username = positionals[0]!
-  return withStore(configFileFrom(values.config, 'users unlock'), async ({ store }) => {
+  return withStore(configFileFrom(values.config, 'users unlock'), async (ctx) => {
+    const cleared = await unlock(ctx.store, username)
+    if (cleared) {
+      const user = await findUser(ctx.store, username)
+      await auditCli(ctx, {
+        action: 'user.unlocked',
+        target: { type: 'user', id: user?.id ?? null, name: user?.username ?? username },
+        detail: {},
+      })
+    }
     say(
-      (await unlock(store, username))
+      cleared
         ? `cleared the failed logins and lock of '${username}'`
         : `'${username}' has no failed logins or lock to clear`,
     )
@@ -230,13 +254,20 @@ async function unlinkUser(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: CONFIG_OPTION, allowPositionals: true })
   if (positionals.length !== 2) throw new UsageError('users unlink takes a USER and a PROVIDER')
   const [reference, broker] = positionals as [string, string]
-  return withStore(configFileFrom(values.config, 'users unlink'), async ({ store }) => {
+  return withStore(configFileFrom(values.config, 'users unlink'), async (ctx) => {
+    const { store } = ctx
     const user = await findUser(store, reference)
     if (user === undefined) throw new CommandFailure(`no user '${reference}'`)
     if (!(await unlink(store, user, broker)))
       throw new CommandFailure(`user '${user.username}' has no link to '${broker}'`)
+    const left = await signInLeft(store, user)
+    await auditCli(ctx, {
+      action: 'user.link_removed',
+      target: userTarget(user),
+      detail: { provider: broker, sign_in_left: left },
+    })
     say(`link of '${user.username}' to '${broker}' removed`)
-    if (!(await signInLeft(store, user)))
+    if (!left)
       say(`'${user.username}' has no password and no other link now: set one with gatehouse users passwd`)
     return 0
   })

@@ -10,8 +10,10 @@ import assert from 'node:assert/strict'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { MIGRATIONS } from './migrations/index.ts'
 import {
+  type AuditRecord,
   type Store,
   StoreConflictError,
+  type StoredAuditEvent,
   type StoredClient,
   type StoredEntity,
   type StoredFactor,
@@ -951,6 +953,91 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         assert.equal(await store.links.find('corp', 'a'), undefined)
         await store.users.remove('u-alice')
         assert.equal(await store.links.find('google', '1034567890'), undefined)
+      })
+    })
+
+    describe('identity audit trail', () => {
+      const cli = { via: 'cli', os_user: 'ops', host: 'bastion' }
+      const admin = { via: 'admin-api', address: '127.0.0.1', node: null }
+      const about = (id: string, name: string | null) => ({ type: 'user', id, name })
+      const event = (action: string, overrides: Partial<AuditRecord> = {}): AuditRecord => ({
+        at: T0,
+        action,
+        actor: cli,
+        target: about('u-alice', 'Alice'),
+        detail: {},
+        ...overrides,
+      })
+
+      it('records events with ids that increase, and gives actor and detail back with their types', async () => {
+        const first = await store.audit.record(
+          event('user.mfa_reset', {
+            detail: { factors_removed: 2, provider: 'google', left: false, x: null },
+          }),
+        )
+        const second = await store.audit.record(event('user.signed_out', { actor: admin, at: T0 + 1 }))
+        assert.ok(second.id > first.id, `${second.id} > ${first.id}`)
+        assert.deepEqual(await store.audit.list({ limit: 10 }), [second, first])
+        assert.deepEqual(first, {
+          id: first.id,
+          ...event('user.mfa_reset', {
+            detail: { factors_removed: 2, provider: 'google', left: false, x: null },
+          }),
+        })
+      })
+
+      it('lists a target’s events by id or by name in any case, an action’s, newest first, a page at a time', async () => {
+        await store.audit.record(event('user.added'))
+        await store.audit.record(
+          event('client.added', { target: { type: 'client', id: 'shop', name: null } }),
+        )
+        await store.audit.record(event('user.added', { target: about('u-bob', 'bob') }))
+        const reset = await store.audit.record(event('user.mfa_reset'))
+        const unlocked = await store.audit.record(event('user.unlocked', { target: about('u-x', 'ALICE') }))
+        const actions = (events: StoredAuditEvent[]) => events.map((e) => e.action)
+        assert.deepEqual(
+          actions(await store.audit.list({ target: { type: 'user', id: 'u-alice' }, limit: 9 })),
+          ['user.mfa_reset', 'user.added'],
+        )
+        assert.deepEqual(
+          actions(await store.audit.list({ target: { type: 'user', id: 'alice', name: 'alice' }, limit: 9 })),
+          ['user.unlocked', 'user.mfa_reset', 'user.added'],
+        )
+        assert.deepEqual(
+          actions(await store.audit.list({ target: { type: 'client', id: 'u-alice' }, limit: 9 })),
+          [],
+        )
+        assert.deepEqual(actions(await store.audit.list({ target: { type: 'client' }, limit: 9 })), [
+          'client.added',
+        ])
+        assert.deepEqual(
+          (await store.audit.list({ action: 'user.added', limit: 9 })).map((e) => e.target.name),
+          ['bob', 'Alice'],
+        )
+        const page = await store.audit.list({ limit: 2 })
+        assert.deepEqual(page, [unlocked, reset])
+        const next = await store.audit.list({ limit: 2, before: page.at(-1)!.id })
+        assert.deepEqual(actions(next), ['user.added', 'client.added'])
+        assert.deepEqual(actions(await store.audit.list({ limit: 2, before: next.at(-1)!.id })), [
+          'user.added',
+        ])
+      })
+
+      it('keeps a removed user’s trail, and prunes only the events recorded before a time', async () => {
+        await store.users.insert(user())
+        await store.audit.record(event('user.added', { at: T0 - 100 }))
+        await store.users.remove('u-alice')
+        const removed = await store.audit.record(event('user.removed'))
+        assert.equal(
+          (await store.audit.list({ target: { type: 'user', id: 'u-alice' }, limit: 9 })).length,
+          2,
+        )
+        assert.equal(await store.audit.prune(T0), 1)
+        assert.equal(await store.audit.prune(T0), 0)
+        assert.deepEqual(await store.audit.list({ limit: 9 }), [removed])
+        // Even the newest event pruned, its id is never given again: the next event still sorts newest.
+        assert.equal(await store.audit.prune(T0 + 1), 1)
+        assert.ok((await store.audit.record(event('user.added'))).id > removed.id)
       })
     })
 

@@ -158,6 +158,60 @@ export interface LinkStore {
   remove(userId: string, broker: string): Promise<boolean>
 }
 
+/**
+ * One scalar fact of an audit event's detail. No objects or arrays: a detail is a handful of fields each
+ * caller names one by one, so nothing secret can ride along inside a structure copied in whole.
+ */
+export type AuditValue = string | number | boolean | null
+
+/** An audit event as it is recorded (identity/manage/audit.ts decides what goes in it). */
+export interface AuditRecord {
+  /** Epoch seconds. */
+  readonly at: number
+  /** A stable dotted name (`user.mfa_reset`). */
+  readonly action: string
+  /** Who made the change: `via` the surface (`admin-api`, `cli`), and the fields that surface knows. */
+  readonly actor: { readonly via: string } & Readonly<Record<string, string | null>>
+  readonly target: {
+    /** `user`, `client`, `signing_key`, `revocation`, `audit`. */
+    readonly type: string
+    /** A user's id, a client_id, a kid; null when there is none (an unknown username unlocked). */
+    readonly id: string | null
+    /** A username, a client's name; null when it has none. */
+    readonly name: string | null
+  }
+  readonly detail: Readonly<Record<string, AuditValue>>
+}
+
+export interface StoredAuditEvent extends AuditRecord {
+  /** Increases with every event recorded in this database: the order of the trail and its paging key. */
+  readonly id: number
+}
+
+export interface AuditQuery {
+  /**
+   * Events about one target of this type: its `id`, or its `name` (case-insensitive), whichever matches;
+   * neither given, every target of the type.
+   */
+  readonly target?: { readonly type: string; readonly id?: string; readonly name?: string }
+  readonly action?: string
+  /** Only events older than the event with this id (keyset paging: the last id of the page before). */
+  readonly before?: number
+  readonly limit: number
+}
+
+/**
+ * The identity audit trail (migration 007): append-only, newest first when listed. Not tied to the users
+ * table: the trail of a removed user stays. Kept until pruned.
+ */
+export interface AuditStore {
+  record(event: AuditRecord): Promise<StoredAuditEvent>
+  /** Newest first. */
+  list(query: AuditQuery): Promise<StoredAuditEvent[]>
+  /** Deletes the events recorded before `at` (epoch seconds); returns how many. */
+  prune(at: number): Promise<number>
+}
+
 export interface UserStore {
   get(id: string): Promise<StoredUser | undefined>
   findByUsername(username: string): Promise<StoredUser | undefined>
@@ -358,6 +412,8 @@ export interface Store {
   readonly links: LinkStore
   /** The gateway's own entities in DB mode. */
   readonly entities: EntityStore
+  /** Who changed which user, client or key, and how (issue 14); outlives what it names. */
+  readonly audit: AuditStore
   /** Applies pending migrations (versioned, in order, in a transaction); returns the names it applied. */
   migrate(): Promise<string[]>
   /** Throws StoreError when the schema is older than this version expects (run `gatehouse migrate`). */

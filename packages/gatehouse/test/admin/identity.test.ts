@@ -7,6 +7,7 @@
  * and secrets never appear in answers (but the one 201 that hands a client its secret) nor in the log.
  */
 import assert from 'node:assert/strict'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import BetterSqlite3 from 'better-sqlite3'
@@ -438,9 +439,73 @@ describe('the identity provider on the admin API', () => {
     assert.equal((await call('POST', '/identity/users', frank)).status, 201)
   })
 
+  it('audits every change with the admin API as actor, a refused one not at all, a password never', async () => {
+    const reset = await call('DELETE', '/identity/users/alice/factors')
+    assert.equal(reset.status, 200)
+    const line = await gw.gh.waitForLog((l) => l.type === 'audit' && l.action === 'user.mfa_reset')
+    assert.equal(line.msg, 'identity factors reset')
+    const actor = line['actor'] as { node: string }
+    assert.deepEqual(actor, { via: 'admin-api', address: '127.0.0.1', node: actor.node, host: hostname() })
+
+    const mfa = await call('GET', '/identity/audit?user=alice&action=user.mfa_reset')
+    assert.equal(mfa.status, 200, mfa.text)
+    assert.equal(mfa.body.data.length, 1)
+    const [event] = mfa.body.data
+    assert.deepEqual(
+      { ...event, id: undefined, at: undefined },
+      {
+        id: undefined,
+        at: undefined,
+        action: 'user.mfa_reset',
+        actor,
+        target: { type: 'user', id: event.target.id, name: 'alice' },
+        detail: { factors_removed: 0 },
+      },
+    )
+    assert.ok(Math.abs(event.at - Date.now() / 1000) < 600)
+
+    // dave is removed: his trail stays, by username; the weak password and the 404s left nothing.
+    const dave = await call('GET', '/identity/audit?user=dave')
+    assert.deepEqual(
+      dave.body.data.map((e: { action: string }) => e.action),
+      [
+        'user.removed',
+        'user.unlocked',
+        'user.unlocked',
+        'user.password_changed',
+        'user.enabled',
+        'user.disabled',
+        'user.added',
+      ],
+    )
+    const reports = await call('GET', '/identity/audit?client=reports')
+    assert.deepEqual(
+      reports.body.data.map((e: { action: string; detail: unknown }) => [e.action, e.detail]),
+      [
+        ['client.removed', {}],
+        [
+          'client.added',
+          { type: 'confidential', grant_types: 'client_credentials', mfa: null, first_party: false },
+        ],
+      ],
+    )
+    const rotated = await call('GET', '/identity/audit?action=signing_key.rotated')
+    assert.equal(rotated.body.data.length, 2, 'one per algorithm')
+    const all = await call('GET', '/identity/audit?size=1000')
+    for (const secret of [DAVE.password, DAVE_NEW, 'frank-long-passphrase-1', '$argon2', 'hmac-sha256'])
+      assert.ok(!all.text.includes(secret), 'a secret in the trail')
+  })
+
   it('writes no password into the log', () => {
     for (const secret of [DAVE.password, DAVE_NEW, ALICE.password, 'frank-long-passphrase-1'])
       assert.ok(!gw.gh.stdout.includes(secret) && !gw.gh.stderr.includes(secret), 'a password was logged')
-    assert.ok(gw.gh.lines.some((l) => l.msg === 'identity user added' && l.user === 'dave'))
+    assert.ok(
+      gw.gh.lines.some(
+        (l) =>
+          l.msg === 'identity user added' &&
+          l.type === 'audit' &&
+          (l.target as { name: string }).name === 'dave',
+      ),
+    )
   })
 })

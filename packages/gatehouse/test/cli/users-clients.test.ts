@@ -38,6 +38,15 @@ storage:
 const USERS_USAGE =
   /\nUsage: gatehouse users add\|list\|.* \.\.\.\nRun 'gatehouse users --help' for more\.\n$/
 
+/** The actions of a command's stderr, which holds nothing but audit lines when it succeeds. */
+function auditActions(stderr: string): string[] {
+  return stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; action: string })
+    .map((l) => (l.type === 'audit' ? l.action : `not an audit line: ${JSON.stringify(l)}`))
+}
+
 /** One configuration and database for a describe block, removed after it. */
 function fixture(config = CONFIG) {
   const { dir, file } = writeTempConfig(config)
@@ -67,7 +76,7 @@ describe('gatehouse migrate', () => {
     const first = await run(['migrate'])
     assert.equal(
       first.stdout,
-      `applied 001_identity\napplied 002_entities\napplied 003_factors\napplied 004_identity_links\napplied 005_account\napplied 006_passkeys\n${database}: schema up to date (6 migrations applied)\n`,
+      `applied 001_identity\napplied 002_entities\napplied 003_factors\napplied 004_identity_links\napplied 005_account\napplied 006_passkeys\napplied 007_identity_audit\n${database}: schema up to date (7 migrations applied)\n`,
     )
     assert.equal(first.code, 0)
     const again = await runCli(['migrate'], { ...ENV, GATEHOUSE_CONFIG: file })
@@ -120,7 +129,8 @@ describe('gatehouse users', () => {
       `${password}\n`,
     )
     assert.match(added.stdout, /^user 'alice' added \(id [0-9a-f-]{36}\)\n$/)
-    assert.equal(added.stderr, '')
+    // stderr has the change's audit line only (test/cli/audit.test.ts checks it whole).
+    assert.deepEqual(auditActions(added.stderr), ['user.added'])
     assert.equal(added.code, 0)
 
     const listed = await run(['users', 'list'])
@@ -321,7 +331,8 @@ describe('gatehouse clients', () => {
       'http://localhost:3000/cb',
       '--first-party',
     ])
-    assert.deepEqual([r.stdout, r.stderr, r.code], ["client 'spa' added (public)\n", '', 0])
+    assert.deepEqual([r.stdout, r.code], ["client 'spa' added (public)\n", 0])
+    assert.deepEqual(auditActions(r.stderr), ['client.added'])
     const spa = (await inStore((s) => s.clients.get('spa')))!
     assert.equal(spa.secret_hash, null)
     assert.deepEqual(spa.grant_types, ['authorization_code', 'refresh_token'])

@@ -319,7 +319,9 @@ describe('the Identity page', { skip: NO_CHROMIUM }, () => {
       const read = async (what: string) =>
         ((await (await gw.gh.admin(`/identity/users/alice/${what}`)).json()) as { data: unknown[] }).data
       assert.deepEqual([await read('factors'), await read('links'), await read('sessions')], [[], [], []])
-      await gw.gh.waitForLog((l) => l.msg === 'identity link removed' && l.actor === 'admin')
+      await gw.gh.waitForLog(
+        (l) => l.action === 'user.link_removed' && (l.actor as { via: string }).via === 'admin-api',
+      )
       assert.deepEqual(await cspViolations(page), [])
       assert.deepEqual(problems.errors, [])
     } finally {

@@ -13,6 +13,7 @@ import { DOCS_DIR } from '../../scripts/docs/render.ts'
 import { objectShape } from '../../scripts/docs/schema-fields.ts'
 import { buildDeclarativeSchema } from '../../src/config/schema/root.ts'
 import { PROXY_PROTOCOLS } from '../../src/config/schema/typedefs.ts'
+import { AUDIT_ACTIONS } from '../../src/identity/manage/audit.ts'
 import { loadBundledPlugins } from '../../src/plugins/registry.ts'
 import { problems } from '../harness/config.ts'
 import { runCli } from '../harness/gatehouse.ts'
@@ -147,4 +148,20 @@ test('the YAML examples in the docs use only bundled plugins, and only settings 
   }
   assert.ok(found.length > 0, 'found no plugin in the YAML examples; is the pattern stale?')
   assert.deepEqual(wrong, [])
+})
+
+test('identity.md lists every audit action, in order, with exactly its detail fields', () => {
+  const doc = readDoc('identity.md')
+  const section = doc.slice(doc.indexOf('## Audit trail'), doc.indexOf('## The CLI'))
+  const rows = section
+    .split('\n')
+    .filter((l) => /^\| `[a-z_]+\.[a-z_]+` \|/.test(l))
+    .map((l) => {
+      const [action, , detail] = l.slice(2, -2).split(' | ')
+      return [codeSpans(action!)[0], codeSpans(detail!)]
+    })
+  assert.deepEqual(
+    rows,
+    Object.entries(AUDIT_ACTIONS).map(([action, spec]) => [action, Object.keys(spec.detail)]),
+  )
 })

@@ -1,8 +1,10 @@
 /**
  * What an administrator can do for an account that the account page lets its owner do (issue 14): list
- * its provider sessions and sign it out everywhere, through the admin API and the CLI, audited.
+ * its provider sessions and sign it out everywhere, through the admin API and the CLI, audited (the trail
+ * itself: test/cli/audit.test.ts).
  */
 import assert from 'node:assert/strict'
+import { hostname } from 'node:os'
 import { after, before, describe, it } from 'node:test'
 import { runCli } from '../harness/gatehouse.ts'
 import { ALICE, BOB, type IdentityGateway, startIdentityGateway, WEB_SECRET } from './support/gateway.ts'
@@ -65,9 +67,18 @@ describe('account sessions on the admin API and the CLI', () => {
       'invalid_grant',
     )
     const line = await gw.gh.waitForLog(
-      (l) => l.msg === 'account signed out everywhere' && l['actor'] === 'admin',
+      (l) => l.msg === 'account signed out everywhere' && l.type === 'audit',
     )
-    assert.equal(line['sessions_ended'], 1)
+    assert.equal(line['action'], 'user.signed_out')
+    const actor = line['actor'] as { via: string; address: string; node: string }
+    assert.deepEqual(actor, { via: 'admin-api', address: '127.0.0.1', node: actor.node, host: hostname() })
+    assert.match(actor.node, /^[0-9a-f-]{36}$/)
+    assert.deepEqual(line['detail'], {
+      sessions_ended: 1,
+      artefacts_deleted: (line['detail'] as { artefacts_deleted: number }).artefacts_deleted,
+      subject_revoked: true,
+      reason: 'signed out everywhere by an administrator',
+    })
     assert.ok(!gw.gh.stdout.includes(tokens.refresh_token!), 'no token in the log')
   })
 

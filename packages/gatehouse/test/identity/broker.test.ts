@@ -580,7 +580,11 @@ describe('signing in with another OpenID Connect provider', () => {
     assert.match(await gone.text(), /GH_ERR_ADMIN_NOT_FOUND/)
     assert.equal((await gh.admin('/identity/users/nobody/links')).status, 404)
     await gh.waitForLog(
-      (l) => l.msg === 'identity link removed' && l.broker === 'corp' && l.actor === 'admin',
+      (l) =>
+        l.type === 'audit' &&
+        l.action === 'user.link_removed' &&
+        (l.detail as { provider: string }).provider === 'corp' &&
+        (l.actor as { via: string }).via === 'admin-api',
     )
   })
 })

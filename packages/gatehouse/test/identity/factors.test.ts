@@ -335,7 +335,11 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     assert.equal(reset.status, 200)
     assert.equal(reset.body.factors_removed, 1)
     await gw.gh.waitForLog(
-      (l) => l.msg === 'identity factors reset' && l.actor === 'admin' && l.factors_removed === 1,
+      (l) =>
+        l.msg === 'identity factors reset' &&
+        l.action === 'user.mfa_reset' &&
+        (l.actor as { via: string }).via === 'admin-api' &&
+        (l.detail as { factors_removed: number }).factors_removed === 1,
     )
     assert.equal((await admin('GET', '/identity/users/dave/factors')).body.recovery_codes_left, 0)
     assert.equal((await admin('DELETE', '/identity/users/nobody/factors')).status, 404)
@@ -351,7 +355,10 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     const set = await admin('PUT', '/identity/users/hugo/mfa', { mfa: 'required' })
     assert.equal(set.status, 200)
     assert.equal(set.body.mfa, 'required')
-    await gw.gh.waitForLog((l) => l.msg === 'identity user mfa policy set' && l.mfa === 'required')
+    await gw.gh.waitForLog(
+      (l) =>
+        l.msg === 'identity user mfa policy set' && (l.detail as { mfa: string | null }).mfa === 'required',
+    )
     const browser = new Browser()
     const { step } = await start(browser, 'plain')
     assert.equal(titleOf(await password(browser, step, HUGO)), 'Set up two-step verification')

@@ -79,14 +79,14 @@ describe('gateways on one PostgreSQL database', { skip }, () => {
       assert.equal(refused.code, 1)
       assert.equal(
         refused.stderr,
-        `gatehouse: PostgreSQL database ${location}: the database schema is older than this version of Gatehouse expects (pending migrations: 001_identity, 002_entities, 003_factors, 004_identity_links, 005_account, 006_passkeys); run \`gatehouse migrate\`\n`,
+        `gatehouse: PostgreSQL database ${location}: the database schema is older than this version of Gatehouse expects (pending migrations: 001_identity, 002_entities, 003_factors, 004_identity_links, 005_account, 006_passkeys, 007_identity_audit); run \`gatehouse migrate\`\n`,
       )
 
       const migrated = await runCli(['migrate', '--config', file], env)
       assert.equal(migrated.code, 0, migrated.stderr)
       assert.equal(
         migrated.stdout,
-        `applied 001_identity\napplied 002_entities\napplied 003_factors\napplied 004_identity_links\napplied 005_account\napplied 006_passkeys\n${location}: schema up to date (6 migrations applied)\n`,
+        `applied 001_identity\napplied 002_entities\napplied 003_factors\napplied 004_identity_links\napplied 005_account\napplied 006_passkeys\napplied 007_identity_audit\n${location}: schema up to date (7 migrations applied)\n`,
       )
       const again = await runCli(['migrate', '--config', file], env)
       assert.equal(again.stdout, `${location}: schema already up to date\n`)

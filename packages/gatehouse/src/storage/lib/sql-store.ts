@@ -4,6 +4,7 @@
  */
 import { type Kysely, sql } from 'kysely'
 import type { Store } from '../store.ts'
+import { SqlAuditStore } from './audit.ts'
 import { SqlClientStore } from './clients.ts'
 import type { SqlContext } from './context.ts'
 import type { SqlDialect } from './dialect.ts'
@@ -25,6 +26,7 @@ export class SqlStore implements Store {
   readonly factors: SqlFactorStore
   readonly links: SqlLinkStore
   readonly entities: SqlEntityStore
+  readonly audit: SqlAuditStore
   readonly #db: Kysely<unknown>
   readonly #dialect: SqlDialect
   /** The tail of each lock's queue in this process. */
@@ -41,6 +43,7 @@ export class SqlStore implements Store {
     this.factors = new SqlFactorStore(ctx)
     this.links = new SqlLinkStore(ctx)
     this.entities = new SqlEntityStore(ctx)
+    this.audit = new SqlAuditStore(ctx)
   }
 
   migrate(): Promise<string[]> {

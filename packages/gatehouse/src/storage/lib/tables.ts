@@ -5,7 +5,7 @@
  * as numbers), and unique case-insensitive values have a lower-cased `*_key` column (no COLLATE NOCASE,
  * no citext).
  */
-import type { ColumnType } from 'kysely'
+import type { ColumnType, Generated } from 'kysely'
 import type { Flag } from './dialect.ts'
 
 /** A JSON document: written as JSON text, read back through the dialect's readJson. */
@@ -101,6 +101,7 @@ export interface Database {
   factor_settings: FactorSettingsRow
   identity_links: LinkRow
   passkeys: PasskeyRow
+  identity_audit: AuditRow
 }
 
 /** One second factor of a user (migration 003, lib/factors.ts). */
@@ -175,4 +176,20 @@ export interface EntityRow {
 export interface ConfigVersionRow {
   id: number
   version: number
+}
+
+/** One event of the identity audit trail (migration 007, lib/audit.ts); no foreign key, on purpose. */
+export interface AuditRow {
+  /** The database's counter (SQLite integer, PostgreSQL bigserial, read back as a number). */
+  id: Generated<number>
+  at: number
+  action: string
+  actor_via: string
+  /** JSON object of strings (and nulls). */
+  actor: JsonColumn
+  target_type: string
+  target_id: string | null
+  target_name: string | null
+  /** JSON object of scalars. */
+  detail: JsonColumn
 }

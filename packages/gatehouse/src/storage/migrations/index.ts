@@ -13,6 +13,7 @@ import * as m003 from './003_factors.ts'
 import * as m004 from './004_identity_links.ts'
 import * as m005 from './005_account.ts'
 import * as m006 from './006_passkeys.ts'
+import * as m007 from './007_identity_audit.ts'
 
 /** The column types a migration may need to tell the dialects apart. */
 export type MigrationDialect = Pick<SqlDialect, 'name' | 'jsonType' | 'rawJsonType' | 'flagType'>
@@ -28,6 +29,7 @@ export const MIGRATIONS: Readonly<Record<string, GatehouseMigration>> = Object.f
   '004_identity_links': m004,
   '005_account': m005,
   '006_passkeys': m006,
+  '007_identity_audit': m007,
 })
 
 /** The migrations as kysely's Migrator runs them, for one dialect. */
