@@ -11,7 +11,12 @@ function state(overrides: Partial<Record<keyof RequestState, unknown>> = {}): Re
     requestId: 'req-1',
     method: 'GET',
     path: '/orders/1',
-    route: { routeName: 'orders', serviceName: 'orders-svc', service: {} },
+    route: {
+      routeName: 'orders',
+      serviceName: 'orders-svc',
+      service: {},
+      logNames: ',"route":"orders","service":"orders-svc"',
+    },
     builtin: null,
     consumer: null,
     upstreamLatency: 1.23456,

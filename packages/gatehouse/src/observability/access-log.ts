@@ -83,8 +83,9 @@ export class AccessLog {
     let line =
       `{"level":"info","time":"${this.#isoPrefix}${MILLIS[now - second * 1000]}Z${this.#pid}${str(state.requestId)}` +
       `,"method":${str(state.method)},"path":${str(state.path)}` +
-      `,"route":${route ? str(route.routeName) : state.builtin !== null ? str(state.builtin.route) : 'null'}` +
-      `,"service":${route?.service ? str(route.serviceName) : 'null'}` +
+      (route !== null
+        ? route.logNames
+        : `,"route":${state.builtin !== null ? str(state.builtin.route) : 'null'},"service":null`) +
       `,"consumer":${consumer ? strOrNull(consumer.username ?? consumer.id) : 'null'}` +
       `,"status":${status},"latency_ms":${msText(latencyMs)}` +
       `,"upstream_latency_ms":${state.upstreamLatency >= 0 ? msText(state.upstreamLatency) : 'null'}` +

@@ -29,7 +29,7 @@ import { requestHasBody } from '../proxy/request-body.ts'
 import { AttemptBody } from './attempt-body.ts'
 import { BODY_LIMIT_EXCEEDED } from './body-limit.ts'
 import { runResponsePhase } from './plugin-phases.ts'
-import type { HeaderMap, RequestState, ResponseTap } from './request-state.ts'
+import { type HeaderMap, newHeaderMap, type RequestState, type ResponseTap } from './request-state.ts'
 import { exitWithError, respondWithError, sendGatewayResponse } from './respond.ts'
 import { VIA } from './upstream-request.ts'
 import { openTunnel } from './websocket.ts'
@@ -481,7 +481,7 @@ function startTaps(taps: readonly ResponseTap[], status: number, headers: Header
 
 /** Upstream response headers minus hop-by-hop ones, plus our Via. */
 function endToEndResponseHeaders(headers: Record<string, string | string[] | undefined>): HeaderMap {
-  const out: HeaderMap = Object.create(null)
+  const out = newHeaderMap()
   const listed = connectionListed(headers.connection)
   for (const name in headers) {
     const value = headers[name]

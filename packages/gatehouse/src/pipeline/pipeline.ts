@@ -208,7 +208,9 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   }
 
   // 2. match
-  const port = parsed.port ?? socket.localPort ?? 0
+  // A getter that asks the socket each time: read once.
+  const localPort = socket.localPort ?? 0
+  const port = parsed.port ?? localPort
   const match = runtime.router.match({
     method: state.method,
     host: state.host,
@@ -243,7 +245,7 @@ export function handleRequest(pc: PipelineContext, req: IncomingMessage, res: Se
   const upstream = upstreamPathFor(ctx.route, ctx.service, state.path, match.matchedLength)
   state.upstreamPath = upstream.path
   state.strippedPrefix = upstream.strippedPrefix
-  prepareUpstreamRequest(state, trustedPeer, peer, socket.localPort ?? 0)
+  prepareUpstreamRequest(state, trustedPeer, peer, localPort)
 
   // 5. access
   if (ctx.chain.bodyReaders !== null) {

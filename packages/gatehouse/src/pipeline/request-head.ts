@@ -49,7 +49,10 @@ export function checkRequestHead(req: IncomingMessage, maxHeaderCount: number): 
   const host = req.headers.host
   if (host === undefined) {
     if (req.httpVersionMinor === 1) return hostError('Bad request: missing Host header')
-  } else if (!validAuthority(host, true)) return hostError('Bad request: invalid Host header')
+  } else if (host !== lastValidHost) {
+    if (!validAuthority(host, true)) return hostError('Bad request: invalid Host header')
+    lastValidHost = host
+  }
   const url = req.url ?? ''
   if (url.charCodeAt(0) !== 0x2f /* '/' */ && host !== undefined) {
     const mismatch = absoluteFormMismatch(url, host)
@@ -59,6 +62,9 @@ export function checkRequestHead(req: IncomingMessage, maxHeaderCount: number): 
   if (te !== undefined) return transferEncodingError(te, req.httpVersionMinor)
   return null
 }
+
+/** The last Host found valid: a connection's requests repeat it, and a repeat is one comparison. */
+let lastValidHost = ''
 
 function hostError(message: string): GatehouseError {
   return new GatehouseError('GH_ERR_REQUEST_HOST_INVALID', message)

@@ -20,6 +20,22 @@ import type { WebSockets } from './websocket.ts'
 export type HeaderValue = string | string[]
 export type HeaderMap = Record<string, HeaderValue>
 
+/**
+ * A header map's prototype: an object without one. Header names come from clients and upstreams, so a
+ * map must have no inherited members (`constructor`, `toString`) and no `__proto__` setter (a header of
+ * that name is an own member, like any other): what `Object.create(null)` gives. But V8 makes an object
+ * without a prototype a hash table from the start, and maps built with `new` have hidden classes like any
+ * object: a request's two header maps cost less than half as much to fill and read (issue 11).
+ */
+const HeaderMapObject = function HeaderMapObject() {} as unknown as new () => HeaderMap
+HeaderMapObject.prototype = Object.create(null)
+Object.freeze(HeaderMapObject.prototype)
+
+/** An empty header map (see HeaderMapObject). */
+export function newHeaderMap(): HeaderMap {
+  return new HeaderMapObject()
+}
+
 /** The authenticated credential (Kong's `X-Credential-Identifier` comes from `identifier`). */
 export interface CredentialRef {
   readonly id: string
@@ -248,7 +264,7 @@ export class RequestState {
     this.upstreamMethod = fields.method
     this.upstreamPath = fields.path
     this.upstreamQuery = fields.query
-    this.upstreamHeaders = Object.create(null) as HeaderMap
+    this.upstreamHeaders = newHeaderMap()
     this.upstreamBody = null
     this.consumer = null
     this.credential = null
@@ -286,7 +302,7 @@ export class RequestState {
    * objects are sent as JSON. Response-phase handlers of the plugins that ran still see the response.
    */
   exit(status: number, body?: unknown, headers?: HeaderMap): void {
-    const h: HeaderMap = Object.create(null)
+    const h = newHeaderMap()
     if (headers) for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v
     let payload: string | Buffer | null = null
     if (body !== undefined && body !== null) {

@@ -20,6 +20,8 @@ export class RouteContext {
   /** Names for logs and metrics: the entity name, or its id when it has none. */
   readonly routeName: string
   readonly serviceName: string
+  /** The access log's `"route":…,"service":…` members, written once here rather than on every line. */
+  readonly logNames: string
   readonly acceptsHttp: boolean
   readonly acceptsHttps: boolean
   /** A ws/wss route: WebSocket handshakes only (plain for ws, TLS for wss). */
@@ -53,6 +55,7 @@ export class RouteContext {
     this.metrics = metrics
     this.routeName = route.name ?? route.id
     this.serviceName = service ? (service.name ?? service.id) : ''
+    this.logNames = `,"route":${JSON.stringify(this.routeName)},"service":${service ? JSON.stringify(this.serviceName) : 'null'}`
     this.acceptsHttp = route.protocols.includes('http')
     this.acceptsHttps = route.protocols.includes('https')
     this.acceptsWs = route.protocols.includes('ws')

@@ -7,7 +7,7 @@ import type { RouteEntity, ServiceEntity } from '../config/model.ts'
 import { setForwardedHeaders } from '../proxy/forwarded.ts'
 import { connectionListed, HOP_BY_HOP } from '../proxy/hop-headers.ts'
 import { isValidTraceparent, newTraceparent } from '../proxy/trace-context.ts'
-import type { HeaderMap, RequestState } from './request-state.ts'
+import { type HeaderMap, newHeaderMap, type RequestState } from './request-state.ts'
 
 const VIA = '1.1 gatehouse'
 
@@ -45,7 +45,7 @@ export function copyEndToEndHeaders(
   incoming: Readonly<Record<string, string | string[] | undefined>>,
   identity: ReadonlySet<string>,
 ): HeaderMap {
-  const out: HeaderMap = Object.create(null)
+  const out = newHeaderMap()
   for (const name in incoming) {
     if (HOP_BY_HOP.has(name) || identity.has(name) || name === 'host' || name === 'expect') continue
     out[name] = incoming[name]!

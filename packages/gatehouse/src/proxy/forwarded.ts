@@ -53,17 +53,40 @@ export function setForwardedHeaders(
   clientIp: string,
 ): void {
   const { incoming, trustedPeer } = input
+  if (!trustedPeer) {
+    // Nothing the client sent is believed (the usual case: spelled out, as it runs on every request).
+    out['x-forwarded-for'] = input.peer
+    out['x-real-ip'] = clientIp
+    out['x-forwarded-proto'] = input.protocol
+    out['x-forwarded-host'] = input.host
+    out['x-forwarded-port'] = portText(input.localPort)
+    out['x-forwarded-path'] = input.originalPath
+    if (input.strippedPrefix !== '') out['x-forwarded-prefix'] = input.strippedPrefix
+    else if (out['x-forwarded-prefix'] !== undefined) delete out['x-forwarded-prefix']
+    if (out.forwarded !== undefined) delete out.forwarded
+    return
+  }
   const xff = incoming['x-forwarded-for']
-  const priorFor = trustedPeer && xff !== undefined ? (Array.isArray(xff) ? xff.join(', ') : xff) : ''
+  const priorFor = xff !== undefined ? (Array.isArray(xff) ? xff.join(', ') : xff) : ''
   out['x-forwarded-for'] = priorFor ? `${priorFor}, ${input.peer}` : input.peer
   out['x-real-ip'] = clientIp
-  const trustedValue = (name: string) => (trustedPeer ? single(incoming[name]) : undefined)
-  out['x-forwarded-proto'] = trustedValue('x-forwarded-proto') ?? input.protocol
-  out['x-forwarded-host'] = trustedValue('x-forwarded-host') ?? input.host
-  out['x-forwarded-port'] = trustedValue('x-forwarded-port') ?? String(input.localPort)
-  out['x-forwarded-path'] = trustedValue('x-forwarded-path') ?? input.originalPath
-  const prefix = trustedValue('x-forwarded-prefix') ?? input.strippedPrefix
+  out['x-forwarded-proto'] = single(incoming['x-forwarded-proto']) ?? input.protocol
+  out['x-forwarded-host'] = single(incoming['x-forwarded-host']) ?? input.host
+  out['x-forwarded-port'] = single(incoming['x-forwarded-port']) ?? portText(input.localPort)
+  out['x-forwarded-path'] = single(incoming['x-forwarded-path']) ?? input.originalPath
+  const prefix = single(incoming['x-forwarded-prefix']) ?? input.strippedPrefix
   if (prefix) out['x-forwarded-prefix'] = prefix
   else delete out['x-forwarded-prefix']
-  if (!trustedPeer) delete out.forwarded
+}
+
+/** The last port's text: a listener's requests all come with the same one. */
+let lastPort = -1
+let lastPortText = ''
+
+function portText(port: number): string {
+  if (port !== lastPort) {
+    lastPort = port
+    lastPortText = String(port)
+  }
+  return lastPortText
 }
