@@ -35,8 +35,6 @@ import {
   splitSubcommand,
   withStore,
 } from './lib/store-command.ts'
-import { usersMfaCommand } from './users-mfa.ts'
-import { signOutUser, userSessions } from './users-sessions.ts'
 
 const SUBCOMMANDS =
   'add, list, disable, enable, passwd, unlock, remove, mfa, sessions, signout, links, unlink'
@@ -73,16 +71,17 @@ export async function usersCommand(args: string[]): Promise<number> {
       })
     case 'unlock':
       return unlockUser(rest)
+    // Loaded on use: passkeys and Redis cost the other commands a third of their start-up.
     case 'mfa':
-      return usersMfaCommand(rest)
+      return (await import('./users-mfa.ts')).usersMfaCommand(rest)
     case 'links':
       return listLinks(rest)
     case 'unlink':
       return unlinkUser(rest)
     case 'sessions':
-      return userSessions(rest)
+      return (await import('./users-sessions.ts')).userSessions(rest)
     case 'signout':
-      return signOutUser(rest)
+      return (await import('./users-sessions.ts')).signOutUser(rest)
     default:
       throw new UsageError(
         sub === undefined
