@@ -1,17 +1,18 @@
 /**
  * The identity audit trail from the command line (issue 14): every change `gatehouse users|clients`
- * makes is one JSON line on stderr (stdout unchanged) and one row in the store, with the OS account and
+ * makes is one JSON line on stderr (pretty on a terminal; stdout unchanged) and one row in the store, with the OS account and
  * host as actor; `gatehouse audit list` and a running node's `GET /identity/audit` show the same trail,
  * a removed user's included; no password or client secret is written anywhere. A row that cannot be
  * written leaves the change standing, with a warning.
  */
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { hostname, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import BetterSqlite3 from 'better-sqlite3'
 import { AUDIT_ACTIONS } from '../../src/identity/manage/audit.ts'
-import { type CliResult, runCli } from '../harness/gatehouse.ts'
+import { BIN, type CliResult, runCli } from '../harness/gatehouse.ts'
 import {
   type IdentityGateway,
   ORDERS_API,
@@ -172,6 +173,30 @@ describe('the identity audit trail of the command line', () => {
       [weak.stderr, weak.code],
       ['gatehouse: password refused: it has fewer than 12 characters\n', 1],
     )
+  })
+
+  it('writes the line for a person on a terminal, unless GATEHOUSE_LOG_FORMAT asks for JSON', async () => {
+    // script(1) runs the command on a pseudo-terminal, as when a person types it.
+    const onTerminal = (env: Record<string, string>) =>
+      new Promise<string>((resolve, reject) => {
+        const command = [process.execPath, BIN, 'users', 'disable', 'frank', '--config', gw.gh.configFile]
+          .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
+          .join(' ')
+        execFile(
+          'script',
+          ['-qec', command, '/dev/null'],
+          { env: { ...process.env, NO_COLOR: '1', ...env }, timeout: 20_000 },
+          (err, stdout) => (err ? reject(err) : resolve(stdout)),
+        )
+      })
+    // A user of its own: erin's trail is counted below.
+    await change(['users', 'add', 'frank'], 'frank-long-passphrase-1\n')
+    const pretty = await onTerminal({})
+    assert.match(pretty, /INFO +identity user disabled action=user\.disabled actor=\{"via":"cli"/)
+    assert.doesNotMatch(pretty, /"type":"audit"/)
+    assert.match(pretty, /user 'frank' disabled/)
+    const json = await onTerminal({ GATEHOUSE_LOG_FORMAT: 'json' })
+    assert.match(json, /\{"level":"info".*"type":"audit","action":"user\.disabled"/)
   })
 
   it('keeps a removed user’s trail, listed by gatehouse audit list and by a node’s admin API', async () => {

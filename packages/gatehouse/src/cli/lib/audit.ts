@@ -3,7 +3,8 @@
  * row in the store, and the event as a log line on standard error, so that what the command prints for
  * people on standard output stays as it was. The line follows the configuration's `logging` settings
  * (GATEHOUSE_LOG_LEVEL and GATEHOUSE_LOG_FORMAT win, as for `start`), redaction included, and is written
- * out before the command exits.
+ * out before the command exits. On a terminal the line is the pretty one, as a person reads it there, unless
+ * GATEHOUSE_LOG_FORMAT asks otherwise; piped or redirected, it is the configured format.
  */
 import type { GatewayConfig } from '../../config/model.ts'
 import { type AuditAction, type AuditEvent, cliActor, recordAudit } from '../../identity/manage/audit.ts'
@@ -29,7 +30,13 @@ function stderrLoggers(config: GatewayConfig): Loggers {
   const envFormat = process.env.GATEHOUSE_LOG_FORMAT as LogFormat | undefined
   loggers = createLoggers({
     level: envLevel !== undefined && LOG_LEVELS.includes(envLevel) ? envLevel : logging.level,
-    format: envFormat !== undefined && LOG_FORMATS.includes(envFormat) ? envFormat : logging.format,
+    // A person at a terminal reads the line, as the command's own output: pretty there, unless asked.
+    format:
+      envFormat !== undefined && LOG_FORMATS.includes(envFormat)
+        ? envFormat
+        : process.stderr.isTTY === true
+          ? 'pretty'
+          : logging.format,
     destination: 2,
   })
   return loggers
