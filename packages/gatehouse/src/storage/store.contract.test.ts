@@ -177,6 +177,31 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         assert.equal((await store.users.list()).length, 3)
       })
 
+      it('replaces a password hash only while it is the expected one: of two at once, exactly one wins', async () => {
+        const alice = user()
+        await store.users.insert(alice)
+        const attempts = await Promise.all(
+          ['$new-one', '$new-two'].map((next) =>
+            store.users.replacePasswordHash(alice.id, alice.password_hash, next, T0 + 5),
+          ),
+        )
+        assert.deepEqual(
+          attempts.filter((won) => won),
+          [true],
+        )
+        const stored = await store.users.get(alice.id)
+        assert.equal(stored?.password_hash, attempts[0] ? '$new-one' : '$new-two')
+        assert.equal(stored?.updated_at, T0 + 5)
+        assert.equal(
+          await store.users.replacePasswordHash(alice.id, alice.password_hash, '$late', T0 + 6),
+          false,
+        )
+        assert.equal(
+          await store.users.replacePasswordHash('nobody', alice.password_hash, '$x', T0 + 6),
+          false,
+        )
+      })
+
       it('updates the fields given and leaves the others alone', async () => {
         await store.users.insert(user())
         await store.users.update('u-alice', {

@@ -221,6 +221,12 @@ export interface UserStore {
   insert(user: StoredUser): Promise<void>
   /** Throws StoreConflictError on a taken username/e-mail, StoreNotFoundError for an unknown id. */
   update(id: string, patch: Partial<Omit<StoredUser, 'id' | 'created_at'>>): Promise<void>
+  /**
+   * Sets the password hash only while it is still `expected`, in one statement: false when it has
+   * changed (or there is no such user). What is authorised by the current hash (a password reset link)
+   * is then used once, even by two requests at the same moment on two nodes.
+   */
+  replacePasswordHash(id: string, expected: string, next: string, updatedAt: number): Promise<boolean>
   remove(id: string): Promise<boolean>
   /**
    * Makes the config-managed users exactly `seeds` in one transaction: inserts new ones, updates

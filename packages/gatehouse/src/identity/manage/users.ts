@@ -129,6 +129,14 @@ export async function setPasswordHash(store: Store, user: StoredUser, passwordHa
   await store.users.update(user.id, { password_hash: passwordHash, updated_at: nowSeconds() })
 }
 
+/**
+ * Sets the password hash only if `user`'s is still the stored one (store.users.replacePasswordHash):
+ * false when another change came first.
+ */
+export function replacePasswordHash(store: Store, user: StoredUser, passwordHash: string): Promise<boolean> {
+  return store.users.replacePasswordHash(user.id, user.password_hash, passwordHash, nowSeconds())
+}
+
 export async function removeUser(store: Store, user: StoredUser): Promise<void> {
   await store.users.remove(user.id)
 }

@@ -19,7 +19,7 @@ import { hashPasswordAsync } from '../../crypto/argon2id.ts'
 import type { StoredUser } from '../../storage/store.ts'
 import { newPasswordProblem } from '../account-page/password.ts'
 import { signOutEverywhere } from '../manage/sessions.ts'
-import { declaredInFile, setPasswordHash, unlock } from '../manage/users.ts'
+import { declaredInFile, replacePasswordHash, unlock } from '../manage/users.ts'
 import type { SelfServiceContext, SelfServiceRequest } from '../self-service.ts'
 import { sendPage } from '../views/page.ts'
 import { checkedForm, csrfFor, fail, notFound, withinLimit } from './forms.ts'
@@ -167,11 +167,13 @@ async function setNewPassword(c: SelfServiceContext, r: SelfServiceRequest): Pro
   const password = form.get('new_password') ?? ''
   const problem = newPasswordProblem(password, form.get('confirm_password') ?? '', user)
   if (problem !== null) return showNewPassword(c, r, 400, token, user, problem)
-  // Checked again just before the write: two tabs submitting one link both got this far.
+  // The link is bound to the hash it was made for: the write succeeds only while that hash is still the
+  // account's, so of two submissions of one link (two tabs, two nodes) exactly one sets a password.
   const hash = await hashPasswordAsync(password)
-  const current = await c.store.users.get(user.id)
-  if (current === undefined || current.password_hash !== user.password_hash) return linkExpired(r)
-  await setPasswordHash(c.store, user, hash)
+  if (!(await replacePasswordHash(c.store, user, hash))) {
+    c.logger.info({ reason: 'link_used', user_id: user.id, ip: r.clientIp }, 'password reset refused')
+    return linkExpired(r)
+  }
   // The password is set: a revocation that cannot reach Redis must not turn that into an error page
   // (this node's store is cleared regardless; the other nodes' sessions lapse with their tokens).
   const out = await signOutEverywhere(c.store, c.revocations, user.id, 'password reset by e-mail').catch(

@@ -96,6 +96,16 @@ export class SqlUserStore implements UserStore {
     if (!found) throw new StoreNotFoundError(`no user with id '${id}'`)
   }
 
+  async replacePasswordHash(id: string, expected: string, next: string, updatedAt: number): Promise<boolean> {
+    const result = await this.#ctx.db
+      .updateTable('users')
+      .set({ password_hash: next, updated_at: updatedAt })
+      .where('id', '=', id)
+      .where('password_hash', '=', expected)
+      .executeTakeFirst()
+    return result.numUpdatedRows > 0n
+  }
+
   async remove(id: string): Promise<boolean> {
     const result = await this.#ctx.db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
     return result.numDeletedRows > 0n
