@@ -65,7 +65,7 @@ export class LineWriter {
   readonly #held: Buffer[] = []
   #heldBytes = 0
   /** Whole lines not yet written, encoded: `#slab[0, #used)`. */
-  #slab = Buffer.allocUnsafeSlow(SLAB)
+  readonly #slab = Buffer.allocUnsafeSlow(SLAB)
   #used = 0
   /** Dropped since the last warning line. */
   #dropped = 0
@@ -153,14 +153,20 @@ export class LineWriter {
     this.#used += this.#slab.write(line, this.#used)
   }
 
-  /** The slab's lines join the held bytes, and a new slab takes the next ones. */
+  /** The slab's lines join the held bytes, and the slab takes the next ones. */
   #seal(): void {
     if (this.#used === 0) return
-    const bytes = this.#slab.subarray(0, this.#used)
-    this.#held.push(bytes)
-    this.#heldBytes += bytes.length
-    this.#slab = Buffer.allocUnsafeSlow(SLAB)
+    this.#hold(this.#slab.subarray(0, this.#used))
     this.#used = 0
+  }
+
+  /**
+   * Holds a copy of `bytes` from the slab: a view would keep the whole slab (2.5 times the bytes) alive
+   * for as long as the output is slow, and the bound counts bytes held. Only a slow output gets here.
+   */
+  #hold(bytes: Buffer): void {
+    this.#held.push(Buffer.from(bytes))
+    this.#heldBytes += bytes.length
   }
 
   #flush(): void {
@@ -184,8 +190,8 @@ export class LineWriter {
   }
 
   /**
-   * One write call: the oldest held bytes, else the slab. A slab written whole is used again; the rest
-   * of one written in part is held, and a new slab takes the next lines.
+   * One write call: the oldest held bytes, else the slab. The slab is used again either way: the rest of
+   * one written in part is held as a copy.
    */
   #step(): Step {
     const fromHeld = this.#held.length > 0
@@ -207,11 +213,8 @@ export class LineWriter {
       this.#heldBytes -= written
       if (written === batch.length) this.#held.shift()
       else this.#held[0] = batch.subarray(written)
-    } else if (written === batch.length) this.#used = 0
-    else {
-      this.#held.push(batch.subarray(written))
-      this.#heldBytes += batch.length - written
-      this.#slab = Buffer.allocUnsafeSlow(SLAB)
+    } else {
+      if (written !== batch.length) this.#hold(batch.subarray(written))
       this.#used = 0
     }
     return written === batch.length ? 'all' : 'part'
