@@ -50,33 +50,33 @@ const challengeKey = (interaction: Interaction, purpose: Purpose) =>
 /** The script URL the pages that offer a passkey load. */
 export const passkeyScript = (c: InteractionContext): string => `${c.basePath}${PASSKEY_SCRIPT_PATH}`
 
-/** The login page's "Sign in with a passkey": any discoverable passkey of this RP, UV required. */
-export async function loginPasskeyOffer(c: InteractionContext, interaction: Interaction) {
+/**
+ * The options of an assertion by any discoverable passkey of this RP, with user verification (a passkey
+ * alone is both factors), its challenge kept for `purpose`; undefined where passkeys cannot work.
+ */
+async function discoverableOptions(c: InteractionContext, interaction: Interaction, purpose: Purpose) {
   if (!passkeysAvailable(c.identity.issuer!)) return undefined
-  const challenge = await issueChallenge(c.store.oidc, challengeKey(interaction, 'login'))
+  const challenge = await issueChallenge(c.store.oidc, challengeKey(interaction, purpose))
   const options = await authenticationOptions(
     relyingParty(c.identity.issuer!),
     undefined,
     'required',
     challenge,
   )
-  return {
-    action: `${c.basePath}/interaction/${interaction.uid}/passkey`,
-    options: JSON.stringify(options),
-  }
+  return JSON.stringify(options)
 }
 
-/** The broker's link page: an existing account proved with its passkey (any of this RP, UV required). */
+/** The login page's "Sign in with a passkey". */
+export async function loginPasskeyOffer(c: InteractionContext, interaction: Interaction) {
+  const options = await discoverableOptions(c, interaction, 'login')
+  if (options === undefined) return undefined
+  return { action: `${c.basePath}/interaction/${interaction.uid}/passkey`, options }
+}
+
+/** The broker's link page: an existing account proved with its passkey. */
 export async function linkPasskeyOffer(c: InteractionContext, interaction: Interaction) {
-  if (!passkeysAvailable(c.identity.issuer!)) return undefined
-  const challenge = await issueChallenge(c.store.oidc, challengeKey(interaction, 'link'))
-  const options = await authenticationOptions(
-    relyingParty(c.identity.issuer!),
-    undefined,
-    'required',
-    challenge,
-  )
-  return { options: JSON.stringify(options) }
+  const options = await discoverableOptions(c, interaction, 'link')
+  return options === undefined ? undefined : { options }
 }
 
 /** The second step's passkey section: the user's passkeys listed, UV preferred. */
