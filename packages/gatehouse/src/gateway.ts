@@ -16,7 +16,7 @@ import type { GatewayConfig } from './config/model.ts'
 import { restartOnlyChanges } from './config/restart-only.ts'
 import type { EntityWrites } from './db-mode/source.ts'
 import { ConfigError } from './errors/errors.ts'
-import { IdentityHost } from './identity/host.ts'
+import type { IdentityHost } from './identity/host.ts'
 import { ProviderKeys } from './identity/keys/provider-keys.ts'
 import { InternalKeyRing } from './internal-tokens/key-ring.ts'
 import { RedisPeerKeys } from './internal-tokens/peer-keys.ts'
@@ -459,6 +459,9 @@ export class Gateway implements PipelineContext {
   /** The identity provider of `config` (its store opened), or null when the config does not enable it. */
   async #openIdentity(config: GatewayConfig): Promise<IdentityHost | null> {
     if (!config.settings.identity.enabled) return null
+    // Loaded here, not at the top: the provider (oidc-provider, WebAuthn, mail, QR codes) is about 700
+    // modules, a second of every start, worker start and CLI command that has no identity section.
+    const { IdentityHost } = await import('./identity/host.ts')
     return IdentityHost.start(config.settings, {
       logger: this.logger,
       metrics: this.metrics.forRoute('', BUILTIN_ROUTES.identityProvider),

@@ -11,7 +11,6 @@
  * A challenge is random, kept server-side (challenges.ts) and taken once; it is never trusted from the
  * browser, which only echoes it inside the signed client data.
  */
-import { createHash } from 'node:crypto'
 import { isIP } from 'node:net'
 import {
   type AuthenticationResponseJSON,
@@ -182,9 +181,4 @@ export async function verifyAssertion(
     const reason = /counter/i.test(message) ? 'passkey_counter_replayed' : 'passkey_assertion_invalid'
     return { ok: false, reason, detail: message }
   }
-}
-
-/** A short label of a credential for administrators and logs (a hash prefix, never the id itself). */
-export function credentialFingerprint(credentialId: string): string {
-  return createHash('sha256').update(credentialId).digest('hex').slice(0, 12)
 }

@@ -20,9 +20,9 @@ import type { Interaction } from 'oidc-provider'
 import type { StoredFactor, StoredPasskey, StoredUser } from '../../storage/store.ts'
 import { PASSKEY_SCRIPT_PATH } from '../assets/passkey-script.ts'
 import { issueChallenge, takeChallenge } from '../factors/challenges.ts'
+import { credentialFingerprint } from '../factors/fingerprint.ts'
 import {
   authenticationOptions,
-  credentialFingerprint,
   type PasskeyCheck,
   parseCredential,
   passkeysAvailable,

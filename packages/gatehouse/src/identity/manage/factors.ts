@@ -7,7 +7,7 @@
 import { z } from 'zod'
 import { mfaPolicy } from '../../config/schema/identity.ts'
 import type { MfaPolicy, Store, StoredFactor, StoredPasskey, StoredUser } from '../../storage/store.ts'
-import { credentialFingerprint } from '../factors/passkey.ts'
+import { credentialFingerprint } from '../factors/fingerprint.ts'
 
 /** The body of `PUT /identity/users/{user}/mfa`. */
 export const mfaBody = z.strictObject({
