@@ -75,8 +75,13 @@ export function requireNode(script: string): void {
  * Its `#!/usr/bin/env node` must find Node 24: this node's directory goes first on PATH.
  */
 export function gatehouseCommand(): StartContext['gatehouse'] {
+  // CPU_PROF=<dir>: each Gatehouse process writes a V8 CPU profile there when it stops (one worker per
+  // node; a workers2 node's workers are not profiled). Profiles are for finding the hot path, not for
+  // the figures: the profiler itself costs a few per cent.
+  const profileDir = env.CPU_PROF
   return {
     bin: join(ROOT, 'packages/gatehouse/bin/gatehouse.js'),
+    node: profileDir ? [process.execPath, '--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     env: {
       ...process.env,
       PATH: [dirname(process.execPath), join(ROOT, 'node_modules/.bin'), env.PATH].join(delimiter),

@@ -136,7 +136,12 @@ export interface StartContext {
   upstreamPort: number
   tokens: Tokens
   /** Gatehouse's bin script and the environment it needs (Node 24 first on PATH). */
-  gatehouse: { bin: string; env: NodeJS.ProcessEnv }
+  gatehouse: {
+    bin: string
+    /** Runs the bin with this node and these flags when not empty (CPU_PROF), else by its shebang. */
+    node: readonly string[]
+    env: NodeJS.ProcessEnv
+  }
   nginx: string | null
   haproxy: string | null
   /** Express Gateway's package directory (outside the repository). */
@@ -211,7 +216,7 @@ export async function startSystem(
       const file = join(dir, 'gatehouse.json')
       writeFileSync(file, json, { mode: 0o600 })
       const node = (name: string, proxyPort: number, adminPort: number) => {
-        const argv = [ctx.gatehouse.bin, 'start', '--config', file]
+        const argv = [...ctx.gatehouse.node, ctx.gatehouse.bin, 'start', '--config', file]
         argv.push('--proxy-listen', `127.0.0.1:${proxyPort}`, '--admin-listen', `127.0.0.1:${adminPort}`)
         return ctx.start(name, [...argv, ...workersArgs(def)], {
           env: { ...ctx.gatehouse.env, ...workersEnv(def) },
