@@ -14,6 +14,7 @@ import type { KeyRingState } from '../internal-tokens/key-ring.ts'
 import { AccessLog } from '../observability/access-log.ts'
 import { onEverySecond, SecondSampler } from '../observability/live-stats.ts'
 import { createLoggers, type LogLevel } from '../observability/logger.ts'
+import { preparePlugins } from '../pipeline/runtime.ts'
 import { loadBundledPlugins } from '../plugins/registry.ts'
 import type { Revocation } from '../redis/revocation.ts'
 import { useMemoryRevocations } from '../redis/revocation-leases.ts'
@@ -97,6 +98,7 @@ export function runWorker(): void {
     useMemoryRevocations(revocations)
     receiveEndedSessions(channel, init.endedSessions)
     const registry = await plugins
+    await preparePlugins(init.config, registry)
     const g = new Gateway({
       config: init.config,
       registry,
