@@ -23,6 +23,12 @@ import { setWorkerLink } from './link.ts'
 import { type EndedSnapshot, receiveEndedSessions } from './node-state.ts'
 import { WorkerRevocations } from './revocations.ts'
 
+/**
+ * The plugins of the node's configuration when the worker was forked (comma-separated): prepared while it
+ * loads (GatewayPlugin.prepare), so a standby taking over a slot does not load a tracing SDK then.
+ */
+export const PREPARE_ENV = 'GATEHOUSE_WORKER_PREPARE'
+
 export interface WorkerInit {
   readonly slot: number
   readonly workers: number
@@ -78,7 +84,10 @@ export function runWorker(): void {
 
   // Loaded before a slot is given: a standby waits here, so taking over a crashed worker's slot costs
   // only building the configuration and listening.
-  const plugins = loadBundledPlugins()
+  const plugins = loadBundledPlugins().then(async (registry) => {
+    await registry.prepare(process.env[PREPARE_ENV]?.split(',') ?? [])
+    return registry
+  })
   void plugins.then(
     () => channel.event('loaded'),
     (err: unknown) => {

@@ -1,17 +1,19 @@
 /**
- * A process loads only what its configuration uses: a real `gatehouse start` with a plain configuration
- * (one service, one route, the jwt plugin) serves requests without loading OpenTelemetry's SDK, ioredis,
- * the identity provider (oidc-provider), WebAuthn, nodemailer or qrcode; one whose configuration has
- * the opentelemetry plugin, a `redis` section and the identity provider loads them, and each works: a
- * trace reaches a real OTLP receiver, a rate-limit counter is in a real redis-server, the provider
- * answers discovery. The modules are recorded by a load hook preloaded into the gateway
+ * A process loads only what its configuration uses. A real `gatehouse start` (a primary, two workers and
+ * the standby) with a plain configuration (one service, one route, the jwt plugin) serves requests
+ * without any of its processes loading OpenTelemetry's SDK, ioredis, the identity provider
+ * (oidc-provider), WebAuthn, nodemailer or qrcode. With the opentelemetry plugin, a `redis` section and
+ * the identity provider they are loaded (the tracing SDK by every worker before it is given a slot) and
+ * each works: a trace reaches a real OTLP receiver, a rate-limit counter is in a real redis-server, the
+ * provider answers discovery. A load hook preloaded into every process records what it loads
  * (harness/module-log.ts).
  */
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { SignJWT } from 'jose'
 import { startGatehouse } from '../harness/gatehouse.ts'
@@ -22,6 +24,8 @@ import { startUpstream, type Upstream } from '../harness/upstream.ts'
 import { freePort, identitySection } from '../identity/support/gateway.ts'
 
 const JWT_SECRET = 'module-load-secret-0123456789abcdef'
+/** The primary and the workers build the configuration, and a new worker prepares its plugins. */
+const WORKERS = '2'
 
 /** What only some configurations use, by the package folder its modules load from. */
 const OPTIONAL = {
@@ -34,7 +38,7 @@ const OPTIONAL = {
   others: ['/node_modules/@simplewebauthn/', '/node_modules/nodemailer/', '/node_modules/qrcode/'],
 }
 
-/** Loaded modules under any of `folders`, for the assertion's message. */
+/** Loaded modules under any of `folders` (the list, so a failure names them). */
 const under = (modules: readonly string[], folders: readonly string[]) =>
   modules.filter((url) => folders.some((f) => url.includes(f)))
 
@@ -50,8 +54,15 @@ describe('the modules a gateway loads', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
+  /** A fresh directory for the module logs of one gateway's processes. */
+  const logDir = (name: string) => {
+    const path = join(dir, name)
+    mkdirSync(path)
+    return path
+  }
+
   it('with a plain configuration: no tracing, Redis, identity-provider, WebAuthn, mail or QR module', async () => {
-    const log = join(dir, 'plain.txt')
+    const log = logDir('plain')
     const gh = await startGatehouse({
       config: {
         _format_version: '3.0',
@@ -64,7 +75,7 @@ describe('the modules a gateway loads', () => {
         ],
         consumers: [{ username: 'app', jwt_secrets: [{ key: 'app', secret: JWT_SECRET }] }],
       },
-      env: moduleLogEnv(log),
+      env: { ...moduleLogEnv(log), GATEHOUSE_WORKERS: WORKERS },
     })
     try {
       assert.equal((await gh.proxy('/api')).status, 401)
@@ -76,30 +87,29 @@ describe('the modules a gateway loads', () => {
     } finally {
       await gh.stop()
     }
-    const modules = loadedModules(log)
+    const processes = loadedModules(log)
+    assert.ok(processes.size >= 3, `the primary and two workers wrote their modules (${processes.size})`)
+    const modules = [...processes.values()].flat()
     assert.ok(
       modules.some((url) => url.endsWith('/src/gateway.ts')),
       'the hook saw the gateway load',
     )
     for (const [feature, folders] of Object.entries(OPTIONAL))
       assert.deepEqual(under(modules, folders), [], `${feature}: nothing loaded`)
-    // prom-client (metrics, needed by every process) requires the OpenTelemetry API itself, for exemplars;
+    // prom-client (metrics, in every process) requires the OpenTelemetry API itself, for exemplars;
     // nothing else of OpenTelemetry may load, and none of our tracing modules.
     const otel = modules.filter(
       (url) =>
         url.includes('/node_modules/@opentelemetry/') && !url.includes('/node_modules/@opentelemetry/api/'),
     )
     assert.deepEqual(otel, [])
-    assert.deepEqual(
-      modules.filter((url) => url.includes('/src/observability/tracing/')),
-      [],
-    )
+    assert.deepEqual(under(modules, ['/src/observability/tracing/', '/src/plugins/opentelemetry/sdk.ts']), [])
   })
 
   it('with the opentelemetry plugin, a redis section and the identity provider: each loads and works', {
     skip: redisSkipReason(),
   }, async () => {
-    const log = join(dir, 'full.txt')
+    const log = logDir('full')
     const receiver = await new OtlpReceiver().listen()
     let redis: RedisServer | null = null
     try {
@@ -136,7 +146,7 @@ describe('the modules a gateway loads', () => {
           ],
         },
         args: ['--proxy-listen', `127.0.0.1:${port}`],
-        env: moduleLogEnv(log),
+        env: { ...moduleLogEnv(log), GATEHOUSE_WORKERS: WORKERS },
       })
       try {
         const res = await gh.proxy('/traced')
@@ -154,10 +164,25 @@ describe('the modules a gateway loads', () => {
         const discovery = await gh.proxy('/oidc/.well-known/openid-configuration')
         assert.equal(discovery.status, 200)
         assert.equal(((await discovery.json()) as { issuer: string }).issuer, issuer)
+        // Every worker, the standby included, prepares the tracing plugin while it loads, before it is
+        // given a slot: the two serving workers and the standby (pids other than the primary's) load it.
+        const preparedWorkers = () =>
+          [...loadedModules(log)].filter(
+            ([pid, loaded]) =>
+              pid !== gh.child.pid && loaded.some((url) => url.includes(OPTIONAL.tracing[0]!)),
+          ).length
+        for (let i = 0; preparedWorkers() < 3; i++) {
+          assert.ok(
+            i < 600,
+            `the standby prepared the tracing plugin (workers that did: ${preparedWorkers()})`,
+          )
+          await sleep(50)
+        }
       } finally {
         await gh.stop()
       }
-      const modules = loadedModules(log)
+      const processes = loadedModules(log)
+      const modules = [...processes.values()].flat()
       for (const feature of ['tracing', 'redis', 'identity'] as const)
         for (const folder of OPTIONAL[feature])
           assert.ok(
