@@ -26,7 +26,7 @@ import type { Logger } from './observability/logger.ts'
 import { BUILTIN_ROUTES, GatewayMetrics } from './observability/metrics.ts'
 import { checkReadiness, type Dependency, type Readiness } from './observability/readiness.ts'
 import { handleRequest, type MountedIdentity, type PipelineContext } from './pipeline/pipeline.ts'
-import { GatewayRuntime } from './pipeline/runtime.ts'
+import { GatewayRuntime, preparePlugins } from './pipeline/runtime.ts'
 import type { WebSockets } from './pipeline/websocket.ts'
 import type { PluginRegistry } from './plugins/registry.ts'
 import { type CertificateSet, loadCertificates } from './proxy/certificates.ts'
@@ -42,6 +42,7 @@ import { RedisPing } from './redis/ping.ts'
 import { VERSION } from './version.ts'
 
 export interface GatewayOptions {
+  /** The first configuration; its plugins prepared (`await preparePlugins(config, registry)`). */
   readonly config: GatewayConfig
   readonly registry: PluginRegistry
   readonly logger: Logger
@@ -326,6 +327,7 @@ export class Gateway implements PipelineContext {
       let certificates: CertificateSet | null = null
       try {
         config = await load(options)
+        await preparePlugins(config, this.#options.registry)
         runtime = this.#build(config)
         certificates = this.#loadCertificates(config)
         // The identity provider's new instance is ready before anything is swapped in.

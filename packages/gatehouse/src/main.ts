@@ -25,6 +25,7 @@ import {
   type Logger,
   type LogLevel,
 } from './observability/logger.ts'
+import { preparePlugins } from './pipeline/runtime.ts'
 import { loadBundledPlugins } from './plugins/registry.ts'
 import { VERSION } from './version.ts'
 
@@ -79,6 +80,7 @@ async function startGateway(options: StartOptions): Promise<Gateway> {
   // Several workers: this process is their primary (cluster/primary.ts). The workers write JSON and the
   // primary, the one writer of the node's log, formats it: one place decides (and knows the terminal).
   const node = workers > 1 ? new NodePrimary(workers, logger, loggers.stream) : null
+  await preparePlugins(config, registry)
   const gateway = new Gateway({
     config,
     registry,

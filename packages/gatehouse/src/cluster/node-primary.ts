@@ -47,6 +47,7 @@ export class NodePrimary {
       counters: localCounters,
       revoke: (request) => this.#revocations.revoke(request),
       liveStats: (deltas) => this.#gateway?.liveStats?.add(deltas),
+      plugins: () => this.#gateway?.runtime.config.plugins.map((p) => p.name) ?? [],
       init: async () => {
         const gateway = this.#gateway!
         const listen = this.#listen!

@@ -25,7 +25,7 @@ import { Channel } from './channel.ts'
 import type { LogRelay } from './log-relay.ts'
 import { serveNodeState } from './node-state.ts'
 import { RefreshCoordinator } from './refresh-coordinator.ts'
-import type { WorkerInit, WorkerReady } from './worker.ts'
+import { PREPARE_ENV, type WorkerInit, type WorkerReady } from './worker.ts'
 
 /** A slot that failed this often within CRASH_WINDOW_MS waits RESTART_DELAY_MS before its next start. */
 const CRASH_LIMIT = 3
@@ -40,6 +40,8 @@ export interface PoolOptions {
   readonly relay: LogRelay
   /** What a worker needs to start, as the node is now. */
   init(): Promise<Omit<WorkerInit, 'slot' | 'workers'>>
+  /** The plugins the node's configuration has now: a new worker prepares them while it loads. */
+  plugins(): readonly string[]
   /** The primary's local-policy rate-limit counters. */
   readonly counters: CounterPolicy
   /** A worker's revocation: recorded by the primary (and delivered to every worker) before it returns. */
@@ -175,7 +177,7 @@ export class WorkerPool {
 
   /** Forks a process; it loads its modules and says so (`loaded`) before it is given a slot. */
   #spawn(): Child {
-    const worker = cluster.fork()
+    const worker = cluster.fork({ [PREPARE_ENV]: this.#options.plugins().join(',') })
     const channel = new Channel(worker)
     serveNodeState(channel, this.#options.counters, this.#refreshes, (from) =>
       this.#serving().flatMap(([, c]) => (c.channel !== from ? [c.channel] : [])),

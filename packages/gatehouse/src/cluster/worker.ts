@@ -14,6 +14,7 @@ import type { KeyRingState } from '../internal-tokens/key-ring.ts'
 import { AccessLog } from '../observability/access-log.ts'
 import { onEverySecond, SecondSampler } from '../observability/live-stats.ts'
 import { createLoggers, type LogLevel } from '../observability/logger.ts'
+import { preparePlugins } from '../pipeline/runtime.ts'
 import { loadBundledPlugins } from '../plugins/registry.ts'
 import type { Revocation } from '../redis/revocation.ts'
 import { useMemoryRevocations } from '../redis/revocation-leases.ts'
@@ -21,6 +22,12 @@ import { Channel } from './channel.ts'
 import { setWorkerLink } from './link.ts'
 import { type EndedSnapshot, receiveEndedSessions } from './node-state.ts'
 import { WorkerRevocations } from './revocations.ts'
+
+/**
+ * The plugins of the node's configuration when the worker was forked (comma-separated): prepared while it
+ * loads (GatewayPlugin.prepare), so a standby taking over a slot does not load a tracing SDK then.
+ */
+export const PREPARE_ENV = 'GATEHOUSE_WORKER_PREPARE'
 
 export interface WorkerInit {
   readonly slot: number
@@ -77,7 +84,10 @@ export function runWorker(): void {
 
   // Loaded before a slot is given: a standby waits here, so taking over a crashed worker's slot costs
   // only building the configuration and listening.
-  const plugins = loadBundledPlugins()
+  const plugins = loadBundledPlugins().then(async (registry) => {
+    await registry.prepare(process.env[PREPARE_ENV]?.split(',') ?? [])
+    return registry
+  })
   void plugins.then(
     () => channel.event('loaded'),
     (err: unknown) => {
@@ -97,6 +107,7 @@ export function runWorker(): void {
     useMemoryRevocations(revocations)
     receiveEndedSessions(channel, init.endedSessions)
     const registry = await plugins
+    await preparePlugins(init.config, registry)
     const g = new Gateway({
       config: init.config,
       registry,

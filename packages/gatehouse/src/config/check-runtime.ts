@@ -7,7 +7,7 @@
 import { InternalKeyRing } from '../internal-tokens/key-ring.ts'
 import { createLoggers } from '../observability/logger.ts'
 import { GatewayMetrics } from '../observability/metrics.ts'
-import { GatewayRuntime } from '../pipeline/runtime.ts'
+import { GatewayRuntime, preparePlugins } from '../pipeline/runtime.ts'
 import type { PluginRegistry } from '../plugins/registry.ts'
 import { UpstreamRegistry } from '../proxy/upstreams.ts'
 import type { GatewayConfig } from './model.ts'
@@ -18,6 +18,7 @@ let metrics: GatewayMetrics | undefined
 
 export async function checkRuntime(config: GatewayConfig, registry: PluginRegistry): Promise<void> {
   metrics ??= new GatewayMetrics()
+  await preparePlugins(config, registry)
   const upstreams = new UpstreamRegistry()
   try {
     const runtime = new GatewayRuntime(config, {

@@ -14,7 +14,6 @@ import { renderTemplate } from '../composition/path-template.ts'
 import type { PlannedPart } from '../composition/plan.ts'
 import { GatehouseError } from '../errors/errors.ts'
 import { toGatehouseError } from '../errors/respond.ts'
-import { endClientSpan, upstreamAttributes } from '../observability/tracing/request-trace.ts'
 import type { HeaderMap, RequestState } from './request-state.ts'
 import { exitWithError, respondWithError, sendGatewayResponse } from './respond.ts'
 import { VIA } from './upstream-request.ts'
@@ -49,14 +48,14 @@ export function composeResponse(state: RequestState): void {
     const s = part.service
     const span = trace.client(
       `part ${part.name}`,
-      upstreamAttributes('GET', s.protocol, s.host, s.port, path),
+      { method: 'GET', scheme: s.protocol, host: s.host, port: s.port, path },
       own,
     )
     const call = callPart(part, path, headersFor(state, part, own), cancel.signal)
     if (span === null) return call
     span.setAttribute('gatehouse.part', part.name)
     return call.then((result) => {
-      endClientSpan(span, result.ok ? null : result.status, result.ok ? null : result.code)
+      trace.endClient(span, result.ok ? null : result.status, result.ok ? null : result.code)
       return result
     })
   })

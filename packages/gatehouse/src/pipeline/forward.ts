@@ -20,7 +20,6 @@ import type { Duplex } from 'node:stream'
 import type { Span } from '@opentelemetry/api'
 import type { Dispatcher } from 'undici'
 import { GatehouseError } from '../errors/errors.ts'
-import { endClientSpan, upstreamAttributes } from '../observability/tracing/request-trace.ts'
 import type { Endpoint } from '../proxy/endpoint.ts'
 import { letBodyCome } from '../proxy/expect-continue.ts'
 import { type Outcome, outcomeOfError } from '../proxy/health.ts'
@@ -150,13 +149,13 @@ export function forwardUpstream(
     // One CLIENT span per attempt, its context the upstream's traceparent (so a retry's is its own).
     exchange.span = trace.client(
       `upstream ${ctx.serviceName}`,
-      upstreamAttributes(
-        state.upstreamMethod,
-        service.protocol,
-        service.host,
-        service.port,
-        state.upstreamPath,
-      ),
+      {
+        method: state.upstreamMethod,
+        scheme: service.protocol,
+        host: service.host,
+        port: service.port,
+        path: state.upstreamPath,
+      },
       state.upstreamHeaders,
     )
   }
@@ -422,7 +421,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const span = this.span
     if (span === null) return
     this.span = null
-    endClientSpan(span, this.#responseStarted ? (this.#outcome as number) : null, failure)
+    // A span is only opened on a traced request, so the trace is there.
+    this.#state.trace!.endClient(span, this.#responseStarted ? (this.#outcome as number) : null, failure)
   }
 
   #finish(): void {

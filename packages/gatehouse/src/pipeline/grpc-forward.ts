@@ -16,7 +16,6 @@ import {
 import { isIP } from 'node:net'
 import type { Span } from '@opentelemetry/api'
 import { GatehouseError } from '../errors/errors.ts'
-import { endClientSpan, upstreamAttributes } from '../observability/tracing/request-trace.ts'
 import type { Endpoint } from '../proxy/endpoint.ts'
 import { http2Sessions } from '../proxy/h2-sessions.ts'
 import { type Outcome, outcomeOfError } from '../proxy/health.ts'
@@ -89,13 +88,13 @@ class GrpcExchange {
     if (trace !== null)
       this.#span = trace.client(
         `upstream ${state.route!.serviceName}`,
-        upstreamAttributes(
-          'POST',
-          service.grpc ? (service.protocol === 'https' ? 'grpcs' : 'grpc') : service.protocol,
-          service.host,
-          service.port,
-          state.upstreamPath,
-        ),
+        {
+          method: 'POST',
+          scheme: service.grpc ? (service.protocol === 'https' ? 'grpcs' : 'grpc') : service.protocol,
+          host: service.host,
+          port: service.port,
+          path: state.upstreamPath,
+        },
         state.upstreamHeaders,
       )
     const headers = this.#requestHeaders(timeout)
@@ -243,7 +242,11 @@ class GrpcExchange {
     const span = this.#span
     if (span !== null) {
       this.#span = null
-      endClientSpan(span, typeof this.#outcome === 'number' ? this.#outcome : null, this.#failure)
+      this.#state.trace!.endClient(
+        span,
+        typeof this.#outcome === 'number' ? this.#outcome : null,
+        this.#failure,
+      )
     }
   }
 }

@@ -2,8 +2,9 @@
  * Running a route's plugin chain for one phase. The access phase stays synchronous until a handler
  * returns a promise, so chains of synchronous plugins cost no microtask per step.
  */
-import { type Span, SpanStatusCode } from '@opentelemetry/api'
+import type { Span } from '@opentelemetry/api'
 import { GatehouseError } from '../errors/errors.ts'
+import type { RequestTrace } from '../observability/tracing/request-trace.ts'
 import type { DryRun } from './dry-run.ts'
 import type { PluginInstance, PluginStep } from './plugin-chain.ts'
 import type { RequestState } from './request-state.ts'
@@ -29,29 +30,30 @@ export function runAccessPhase(state: RequestState, from = 0): Promise<void> | u
     if (state.chosenInstances !== null) state.chosenInstances[i] = instance
     if (instance?.handler.access === undefined) continue
     // A traced request: each plugin's access phase is a child span (null when not traced or sampled).
-    const span = state.trace !== null ? state.trace.child(`access ${instance.entity.name}`, PLUGIN) : null
+    const trace = state.trace
+    const span = trace !== null ? trace.child(`access ${instance.entity.name}`, PLUGIN) : null
     let result: void | Promise<void>
     try {
       result = instance.handler.access(state)
     } catch (err) {
       const error = asPluginError(err, instance)
-      if (span !== null) endPluginSpan(span, state, error)
+      if (span !== null) endPluginSpan(trace!, span, state, error)
       throw error
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
       return (result as Promise<void>).then(
         () => {
-          if (span !== null) endPluginSpan(span, state, null)
+          if (span !== null) endPluginSpan(trace!, span, state, null)
           return state.exited ? undefined : runAccessPhase(state, i + 1)
         },
         (err: unknown) => {
           const error = asPluginError(err, instance)
-          if (span !== null) endPluginSpan(span, state, error)
+          if (span !== null) endPluginSpan(trace!, span, state, error)
           throw error
         },
       )
     }
-    if (span !== null) endPluginSpan(span, state, null)
+    if (span !== null) endPluginSpan(trace!, span, state, null)
     if (state.exited) return undefined
   }
   return undefined
@@ -133,13 +135,16 @@ export function runLogPhase(state: RequestState, onError: (err: unknown, plugin:
 const PLUGIN = { 'gatehouse.phase': 'access' }
 
 /** A plugin's access span: an error when it threw, and the status when it answered the request itself. */
-function endPluginSpan(span: Span, state: RequestState, error: GatehouseError | null): void {
-  if (error !== null) {
-    span.setAttribute('gatehouse.error_code', error.code)
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error.code })
-  } else if (state.exited && state.response !== null)
+function endPluginSpan(
+  trace: RequestTrace,
+  span: Span,
+  state: RequestState,
+  error: GatehouseError | null,
+): void {
+  if (error !== null) span.setAttribute('gatehouse.error_code', error.code)
+  else if (state.exited && state.response !== null)
     span.setAttribute('gatehouse.exit_status', state.response.status)
-  span.end()
+  trace.endChild(span, error?.code ?? null)
 }
 
 function asPluginError(err: unknown, instance: PluginInstance): GatehouseError {

@@ -74,6 +74,8 @@ export class GatewayRuntime {
         : null
     this.pluginInstances = config.plugins.flatMap((entity) => {
       const def = deps.registry.get(entity.name)!
+      if (!deps.registry.prepared(entity.name))
+        throw new TypeError(`plugin '${entity.name}' is not prepared: await preparePlugins(config) first`)
       try {
         const handler = def.create(entity.config as never, {
           id: entity.id,
@@ -140,6 +142,15 @@ export class GatewayRuntime {
   async close(): Promise<void> {
     await Promise.all(this.pluginInstances.map((i) => i.handler.close?.()))
   }
+}
+
+/**
+ * Loads what the plugins of `config` run on (GatewayPlugin.prepare: the tracing SDK, say), once per
+ * process: awaited before `new GatewayRuntime(config)`, so a process loads a plugin's heavy modules only
+ * when a configuration has an instance of that plugin.
+ */
+export function preparePlugins(config: GatewayConfig, registry: PluginRegistry): Promise<void> {
+  return registry.prepare(config.plugins.map((p) => p.name))
 }
 
 /** Where a plugin is attached, in the file's words: `plugins (cors on route 'api')`. */

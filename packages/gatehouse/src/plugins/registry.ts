@@ -14,6 +14,13 @@ export interface PluginRegistry {
   all(): GatewayPlugin[]
   /** Every credential kind the plugins own, sorted by name. */
   credentialDefinitions(): CredentialDefinition[]
+  /**
+   * Runs the `prepare` of each named plugin that has one (GatewayPlugin.prepare), once per plugin:
+   * awaited before a runtime with instances of those plugins is built.
+   */
+  prepare(names: Iterable<string>): Promise<void>
+  /** Whether the plugin is ready for `create`: it has no `prepare`, or its `prepare` has completed. */
+  prepared(name: string): boolean
 }
 
 const pluginsDir = new URL('./', import.meta.url)
@@ -39,7 +46,7 @@ export function checkPluginShape(folder: string, candidate: unknown): string[] {
   if (!p.schema || typeof (p.schema as { safeParse?: unknown }).safeParse !== 'function')
     problems.push(`${where}: schema must be a zod schema`)
   if (typeof p.create !== 'function') problems.push(`${where}: create must be a function`)
-  for (const hook of ['identityHeaders', 'requestHeaders'] as const)
+  for (const hook of ['identityHeaders', 'requestHeaders', 'prepare'] as const)
     if (p[hook] !== undefined && typeof p[hook] !== 'function')
       problems.push(`${where}: ${hook} must be a function when present`)
   for (const [i, c] of (p.credentials ?? []).entries()) {
@@ -57,11 +64,23 @@ export function createRegistry(plugins: readonly GatewayPlugin[]): PluginRegistr
   const byName = new Map(plugins.map((p) => [p.name, p]))
   const sorted = [...byName.keys()].sort()
   const credentials = plugins.flatMap((p) => p.credentials ?? []).sort((a, b) => (a.name < b.name ? -1 : 1))
+  const ready = new Set(plugins.filter((p) => p.prepare === undefined).map((p) => p.name))
   return {
     get: (name) => byName.get(name),
     names: () => sorted,
     all: () => sorted.map((n) => byName.get(n)!),
     credentialDefinitions: () => credentials,
+    async prepare(names) {
+      const pending = new Set<string>()
+      for (const name of names) if (!ready.has(name) && byName.has(name)) pending.add(name)
+      await Promise.all(
+        [...pending].map(async (name) => {
+          await byName.get(name)!.prepare!()
+          ready.add(name)
+        }),
+      )
+    },
+    prepared: (name) => ready.has(name),
   }
 }
 

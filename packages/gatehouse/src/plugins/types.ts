@@ -167,6 +167,19 @@ export interface GatewayPlugin<Config = unknown> {
   readonly scopes?: Partial<PluginScopes>
   /** Credential kinds this plugin owns. */
   readonly credentials?: readonly CredentialDefinition[]
+  /**
+   * Loads what the plugin runs on and most configurations never use (an SDK of a few hundred modules),
+   * so that a process whose configuration has no instance of the plugin never imports it. Awaited once
+   * per process, before the first runtime with an instance of the plugin is built
+   * (PluginRegistry.prepare); `create` and the handlers then use what it loaded synchronously. Must be
+   * safe to call again (return the same promise).
+   *
+   * @example
+   * ```ts
+   * prepare: () => (sdk ??= import('./sdk.ts')).then(() => {}),
+   * ```
+   */
+  prepare?(): Promise<void>
   /** Builds the instance once per configuration load; do the expensive work here, not per request. */
   create(config: Config, context: PluginCreateContext): PluginHandler
   /**

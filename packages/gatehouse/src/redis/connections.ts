@@ -7,11 +7,13 @@
  * commands fail at once (no offline queue) and ioredis keeps reconnecting in the background, so the
  * gateway recovers by itself. Only the very first connection attempt is waited for, so the first
  * requests after a start or reload are counted rather than failed. Outages are logged once, then at
- * most every HEALTH_LOG_INTERVAL, and the recovery once.
+ * most every HEALTH_LOG_INTERVAL, and the recovery once. ioredis itself is loaded with the first
+ * connection the process opens (driver.ts).
  */
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import type { RedisSettings } from '../config/schema/redis.ts'
 import type { Logger } from '../observability/logger.ts'
+import { redisClientClass } from './driver.ts'
 import { clientOptions, connectionKey, describeTarget } from './options.ts'
 import { LogThrottle } from './throttle.ts'
 
@@ -53,7 +55,8 @@ class SharedConnection {
     this.#settings = settings
     this.target = describeTarget(settings)
     this.#logger = logger.child({ component: 'redis', redis: this.target })
-    this.client = new Redis(clientOptions(settings))
+    const Client = redisClientClass()
+    this.client = new Client(clientOptions(settings))
     this.client.on('ready', () => this.#ready())
     this.client.on('error', (err: Error) => this.#down('redis connection failed; retrying', err))
     this.client.on('close', () => {

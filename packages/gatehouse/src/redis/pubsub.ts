@@ -6,8 +6,8 @@
  * channel name given here is prefixed with `key_prefix` so gateways sharing a server stay apart.
  * Outages are logged by the shared connection to the same server; this one stays quiet.
  */
-import { Redis } from 'ioredis'
 import type { RedisSettings } from '../config/schema/redis.ts'
+import { redisClientClass } from './driver.ts'
 import { clientOptions } from './options.ts'
 
 export interface Subscription {
@@ -30,7 +30,8 @@ export function channelName(settings: RedisSettings, channel: string): string {
 
 export function subscribe(settings: RedisSettings, channel: string, h: SubscribeHandlers): Subscription {
   const name = channelName(settings, channel)
-  const client = new Redis({
+  const Client = redisClientClass()
+  const client = new Client({
     ...clientOptions(settings),
     keyPrefix: '',
     autoResubscribe: false,

@@ -8,6 +8,10 @@
  * manager (AsyncLocalStorage), so tracing adds no work to the requests it does not trace. A trace the
  * sampler dropped still has ids (the access log and the upstream's traceparent carry them, flags 00)
  * but opens no child spans at all.
+ *
+ * The pipeline reaches OpenTelemetry only through this object's methods and imports nothing but types
+ * from here: only the tracing plugin loads this module (when a configuration uses it), so a process
+ * that traces nothing loads no OpenTelemetry module at all.
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import {
@@ -49,6 +53,16 @@ export interface TracePolicy {
   readonly inject: boolean
   /** Request headers removed from what goes upstream once the context was read (Kong's propagation.clear). */
   readonly clear: readonly string[]
+}
+
+/** Where a CLIENT span's call goes (an upstream attempt, a composition part, a gRPC call). */
+export interface ClientTarget {
+  readonly method: string
+  readonly scheme: string
+  readonly host: string
+  readonly port: number
+  /** The path as sent; its query is left out of the span. */
+  readonly path: string
 }
 
 const propagator = new W3CTraceContextPropagator()
@@ -126,18 +140,36 @@ export class RequestTrace {
   }
 
   /**
-   * A CLIENT span for a call the gateway makes on the request's behalf, with its context written into
-   * `headers` so the callee's spans join this trace under it. Unsampled, no span is opened and the
-   * SERVER span's context (flags 00) is sent, which keeps the trace id flowing.
+   * A CLIENT span for a call the gateway makes on the request's behalf (to `target`), with its context
+   * written into `headers` so the callee's spans join this trace under it. Unsampled, no span is opened
+   * and the SERVER span's context (flags 00) is sent, which keeps the trace id flowing.
    */
-  client(name: string, attributes: Attributes, headers: HeaderMap | Record<string, string>): Span | null {
+  client(name: string, target: ClientTarget, headers: HeaderMap | Record<string, string>): Span | null {
     if (!this.sampled || this.#ended) {
       if (this.inject) injectInto(headers, this.span.spanContext())
       return null
     }
+    const attributes = clientAttributes(target)
     const span = this.#tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, this.context)
     if (this.inject) injectInto(headers, span.spanContext())
     return span
+  }
+
+  /** Ends a CLIENT span with the callee's status, or the failure's code when it never answered. */
+  endClient(span: Span, status: number | null, failure: string | null): void {
+    if (status !== null) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
+    if (failure !== null || (status !== null && status >= 500)) {
+      const type = failure ?? String(status)
+      span.setAttribute(ATTR_ERROR_TYPE, type)
+      span.setStatus({ code: SpanStatusCode.ERROR, message: type })
+    }
+    span.end()
+  }
+
+  /** Ends an INTERNAL child span, as an error whose message is `failure` when there was one. */
+  endChild(span: Span, failure: string | null): void {
+    if (failure !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: failure })
+    span.end()
   }
 
   /** Ends the SERVER span with the status the client got (an error for 5xx, as the conventions say). */
@@ -158,22 +190,11 @@ export class RequestTrace {
   }
 }
 
-/** Ends a CLIENT span with the callee's status, or the failure's code when it never answered. */
-export function endClientSpan(span: Span, status: number | null, failure: string | null): void {
-  if (status !== null) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status)
-  if (failure !== null || (status !== null && status >= 500)) {
-    const type = failure ?? String(status)
-    span.setAttribute(ATTR_ERROR_TYPE, type)
-    span.setStatus({ code: SpanStatusCode.ERROR, message: type })
-  }
-  span.end()
-}
-
 /**
- * Attributes of an upstream CLIENT span. `path` is without its query: a query may carry a credential
+ * Attributes of a CLIENT span. `path` is without its query: a query may carry a credential
  * (`access_token`, an API key), and spans leave the gateway.
  */
-export function upstreamAttributes(method: string, scheme: string, host: string, port: number, path: string) {
+function clientAttributes({ method, scheme, host, port, path }: ClientTarget): Attributes {
   const q = path.indexOf('?')
   if (q !== -1) path = path.slice(0, q)
   return {

@@ -19,7 +19,6 @@
  * likewise asked again once the subject's profile changed or the subject was revoked (enrichment.ts).
  */
 
-import { type Span, SpanStatusCode } from '@opentelemetry/api'
 import {
   authenticationOf,
   INTERNAL_TOKEN_TYPE,
@@ -55,12 +54,6 @@ const NONE: Readonly<Record<string, unknown>> = Object.freeze({})
 const DRY_RUN_TOKEN = '(not signed: dry run)'
 
 const ENRICHMENT = { 'gatehouse.plugin': 'internal-token' }
-
-/** The enrichment lookup's span: an error when the user-info service failed (its reason, no claim values). */
-function endEnrichmentSpan(span: Span, found: Profile | EnrichmentFailed): void {
-  if (found instanceof EnrichmentFailed) span.setStatus({ code: SpanStatusCode.ERROR, message: found.reason })
-  span.end()
-}
 
 /** No signing key yet (before the key ring started): a 503, not a logged failure. */
 class NoSigningKey extends Error {}
@@ -317,9 +310,12 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
         const found = enricher.lookup(p, state.requestId)
         if (found instanceof Promise) {
           // Only a lookup that waits on the user-info service is a span; a cached answer is not worth one.
-          const span = state.trace !== null ? state.trace.child('enrichment', ENRICHMENT) : null
+          const trace = state.trace
+          const span = trace !== null ? trace.child('enrichment', ENRICHMENT) : null
           return found.then((f) => {
-            if (span !== null) endEnrichmentSpan(span, f)
+            // An error when the user-info service failed: its reason, never a claim value.
+            if (trace !== null && span !== null)
+              trace.endChild(span, f instanceof EnrichmentFailed ? f.reason : null)
             return enriched(state, p, f)
           })
         }

@@ -11,15 +11,23 @@
  * sampling knob: a global instance is the node-wide setting, a route's instance overrides it there.
  */
 import type { Logger } from '../../observability/logger.ts'
-import {
-  acquireProvider,
-  type ExporterOptions,
-  type ProviderLease,
-} from '../../observability/tracing/exporter.ts'
-import { RequestTrace, type TracePolicy } from '../../observability/tracing/request-trace.ts'
+import type { ExporterOptions, ProviderLease } from '../../observability/tracing/exporter.ts'
+import type { TracePolicy } from '../../observability/tracing/request-trace.ts'
 import type { RequestState } from '../../pipeline/request-state.ts'
 import type { GatewayPlugin } from '../types.ts'
 import { type OpenTelemetryConfig, openTelemetrySchema } from './schema.ts'
+
+type Sdk = typeof import('./sdk.ts')
+
+/** The SDK once `prepare` loaded it. */
+let sdk: Sdk | null = null
+let loading: Promise<void> | null = null
+
+/** The SDK; `prepare` has loaded it before any instance is built (GatewayRuntime checks). */
+function loadedSdk(): Sdk {
+  if (sdk === null) throw new TypeError('opentelemetry: an instance was built before the plugin was prepared')
+  return sdk
+}
 
 /** The exporter settings, with Kong's deprecated 2.x batch fields applied as Kong's get_plugin_params does. */
 export function exporterOptions(config: OpenTelemetryConfig, logger: Logger | null): ExporterOptions {
@@ -84,7 +92,20 @@ export const plugin: GatewayPlugin<OpenTelemetryConfig> = {
   description:
     'Traces requests with OpenTelemetry: SERVER, plugin, upstream, composition and enrichment spans exported as OTLP/HTTP in batches; W3C trace context in and out.',
   schema: openTelemetrySchema,
+  prepare() {
+    loading ??= import('./sdk.ts').then(
+      (loaded) => {
+        sdk = loaded
+      },
+      (err: unknown) => {
+        loading = null
+        throw err
+      },
+    )
+    return loading
+  },
   create(config, ctx) {
+    const { acquireProvider, RequestTrace } = loadedSdk()
     // Kong's notices for the deprecated fields, once per load.
     const options = exporterOptions(config, ctx.logger)
     const { extract, inject } = headerPolicy(config)
