@@ -63,7 +63,8 @@
  * so a reader can check the method top to bottom; systems, tokens, installs, process handling and reporting
  * live in lib/.
  *
- * Settings (environment): DURATION (10s), WARMUP (3s), RUNS (3), CONNECTIONS ("50"; several: "10 50 100"),
+ * Settings (environment): DURATION (10s), WARMUP (3s), RUNS (3), PAIRED_RUNS (0: issue 11's pairs loaded at
+ * the same time, lib/paired.ts), CONNECTIONS ("50"; several: "10 50 100"),
  * THREADS (1), SYSTEMS (all; group names gatehouse-jwt, haproxy, express-gateway, identity, passport,
  * scale-out, workers),
  * BASELINE_TOKENS (RS256 | HS256 | ES256 | none), TOKEN_POOL (1000), OIDC_POOL (200), PEERS_DIR
@@ -91,6 +92,14 @@ import {
 } from './lib/driver.ts'
 import { checkTokenEndpoint, PROVIDER_TOKEN_TTL_S } from './lib/identity.ts'
 import { EXPRESS_GATEWAY_VERSION, ensureExpressGateway, ensureTools, have, onPath } from './lib/install.ts'
+import {
+  PAIRED_NOTE,
+  type PairedRound,
+  pairedMarkdown,
+  pairedRows,
+  pairedText,
+  pairsToMeasure,
+} from './lib/paired.ts'
 import {
   checkInternalToken,
   ENRICH_TTL_S,
@@ -167,6 +176,8 @@ const env = process.env
 const DURATION = duration('DURATION', '10s')
 const WARMUP = duration('WARMUP', '3s')
 const RUNS = Math.max(1, positiveInt('RUNS', 3))
+/** Rounds of issue 11's pairs loaded at the same time (lib/paired.ts), after the others; 0: none. */
+const PAIRED_RUNS = env.PAIRED_RUNS === '0' ? 0 : positiveInt('PAIRED_RUNS', 0)
 const THREADS = Math.max(1, positiveInt('THREADS', 1))
 const CONNECTIONS = (env.CONNECTIONS ?? '50')
   .split(/[\s,]+/)
@@ -454,6 +465,54 @@ function runLoad(commands: WrkCommand[], out: string): Promise<WrkResult[]> {
   )
 }
 
+/**
+ * One paired round (lib/paired.ts): both systems loaded at the same time, warm-up included, and each one's
+ * successful requests and process-tree CPU over the same seconds.
+ */
+async function measurePair(
+  setup: Setup,
+  system: RunningSystem,
+  reference: RunningSystem,
+  conns: number,
+  round: number,
+): Promise<PairedRound> {
+  const tag = `paired${round}-${system.name}-${reference.name}-c${conns}`
+  await waitQuiet(QUIET_PCT, QUIET_WAIT, say)
+  const both = (length: string, out: string) =>
+    Promise.all([
+      runLoad(wrkCommands(setup, system, conns, length), join(setup.tmp, 'wrk', `${out}.${system.name}`)),
+      runLoad(
+        wrkCommands(setup, reference, conns, length),
+        join(setup.tmp, 'wrk', `${out}.${reference.name}`),
+      ),
+    ])
+  await both(WARMUP, `${tag}.warmup`)
+  const before = snapshot()
+  const [mine, theirs] = await both(DURATION, tag)
+  const after = snapshot()
+  const ticks = (s: RunningSystem) =>
+    groupsOf(s).reduce(
+      (n, g) =>
+        n +
+        treeOf(after, g.pid).reduce((t, p) => t + p.ticks, 0) -
+        treeOf(before, g.pid).reduce((t, p) => t + p.ticks, 0),
+      0,
+    )
+  const side = (s: RunningSystem, results: WrkResult[]) => ({
+    system: s.name,
+    ok: results.reduce((n, w) => n + okOf(w), 0),
+    ticks: ticks(s),
+  })
+  const pair = { round, conns, system: side(system, mine), reference: side(reference, theirs) }
+  const us = (p: typeof pair.system) => (p.ok > 0 ? ((p.ticks / TICKS_PER_SECOND) * 1e6) / p.ok : 0)
+  say(
+    `paired round ${round}/${PAIRED_RUNS} c=${conns}: ${system.name} ${pair.system.ok} requests, ` +
+      `${us(pair.system).toFixed(1)} µs CPU/req; ${reference.name} ${pair.reference.ok} requests, ` +
+      `${us(pair.reference).toFixed(1)} µs CPU/req`,
+  )
+  return pair
+}
+
 async function measure(setup: Setup, s: RunningSystem, conns: number, round: number): Promise<Row> {
   const tag = `r${round}-${s.name}-c${conns}`
   const nodes = nodesOf(s)
@@ -650,9 +709,13 @@ async function main(): Promise<number> {
   ]
   say(`commands:\n  ${allCommands.join('\n  ')}`)
   const n = setup.systems.length
-  const minutes = (RUNS * CONNECTIONS.length * n * (seconds(WARMUP) + seconds(DURATION) + 1.5)) / 60
+  const pairedRounds = PAIRED_RUNS * pairsToMeasure(setup.systems.map((s) => s.name)).length
+  const minutes =
+    ((RUNS * n + pairedRounds) * CONNECTIONS.length * (seconds(WARMUP) + seconds(DURATION) + 1.5)) / 60
   say(
-    `measuring ${n} systems × ${CONNECTIONS.length} connection count(s) × ${RUNS} round(s): ≈ ${minutes < 2 ? `${Math.round(minutes * 60)} s` : `${Math.round(minutes)} min`}`,
+    `measuring ${n} systems × ${CONNECTIONS.length} connection count(s) × ${RUNS} round(s)` +
+      (pairedRounds > 0 ? ` and ${pairedRounds} paired round(s)` : '') +
+      `: ≈ ${minutes < 2 ? `${Math.round(minutes * 60)} s` : `${Math.round(minutes)} min`}`,
   )
 
   const rows: Row[] = []
@@ -663,9 +726,21 @@ async function main(): Promise<number> {
         rows.push(await measure(setup, setup.systems[(round - 1 + i) % n]!, conns, round))
     }
   }
+  const paired: PairedRound[] = []
+  const pairs = pairsToMeasure(setup.systems.map((s) => s.name))
+  if (PAIRED_RUNS > 0 && pairs.length === 0) say('PAIRED_RUNS: no issue 11 pair among the systems measured')
+  for (let round = 1; round <= PAIRED_RUNS; round++) {
+    for (const conns of CONNECTIONS) {
+      for (const pair of pairs) {
+        const byName = (name: string) => setup.systems.find((s) => s.name === name)!
+        paired.push(await measurePair(setup, byName(pair.system), byName(pair.reference), conns, round))
+      }
+    }
+  }
   await stopAll()
 
   // --- report ---
+  const pairedTable = pairedRows(paired, TICKS_PER_SECOND)
   const order = setup.systems.map((s) => s.name)
   const summaries = summarize(rows, order, CONNECTIONS, DISTURBED_PCT)
   const jwt = jwtComparison(summaries, rows, CONNECTIONS)
@@ -691,7 +766,7 @@ async function main(): Promise<number> {
     pin ? `wrk on CPU ${WRK_CPUS}, servers on CPU ${SERVER_CPUS} (taskset)` : 'no CPU pinning',
   ].join(', ')
   const settings =
-    `DURATION=${DURATION} WARMUP=${WARMUP} RUNS=${RUNS} CONNECTIONS="${CONNECTIONS.join(' ')}" THREADS=${THREADS} ` +
+    `DURATION=${DURATION} WARMUP=${WARMUP} RUNS=${RUNS} ${PAIRED_RUNS > 0 ? `PAIRED_RUNS=${PAIRED_RUNS} ` : ''}CONNECTIONS="${CONNECTIONS.join(' ')}" THREADS=${THREADS} ` +
     `BASELINE_TOKENS=${BASELINE_TOKENS === 'NONE' ? 'none' : BASELINE_TOKENS} TOKEN_POOL=${TOKEN_POOL}` +
     (SYSTEMS.some((d) => d.identity === 'verify') ? ` OIDC_POOL=${OIDC_POOL}` : '')
   const flagged = summaries.filter((s) => s.notes.length > 0).length
@@ -774,7 +849,7 @@ ${SCALE_OUT_NOTE}
 ${issue11Markdown(ownCost, workers)}
 
 ${ownCostLine ? `${ownCostLine}\n\n` : ''}${ISSUE11_NOTE}
-`
+${pairedTable.length === 0 ? '' : `\n### Own cost, paired rounds\n\n${pairedMarkdown(pairedTable)}\n\n${PAIRED_NOTE}\n`}`
   const skippedLine =
     SKIPPED.size === 0
       ? ''
@@ -828,6 +903,8 @@ ${configs.join('\n\n')}
     console.log(
       `Own cost and every core (issue 11)\n\n${issue11Text(ownCost, workers)}\n${ownCostLine ? `\n${ownCostLine}\n` : ''}`,
     )
+  if (pairedTable.length > 0)
+    console.log(`Own cost, paired rounds (issue 11)\n\n${pairedText(pairedTable)}\n`)
   for (const [name, why] of SKIPPED) console.log(`${name} not measured: ${why}.`)
   if (flagged > 0) console.log(`${flagged} row(s) flagged: see the notes column.`)
   say(`wrote bench/results/${stamp}.md and .tsv (also latest.md, latest.tsv)`)

@@ -7,6 +7,7 @@
 import type { RedisSettings } from '../config/schema/redis.ts'
 import type { Logger } from '../observability/logger.ts'
 import { acquireRedis, HEALTH_LOG_INTERVAL, type RedisLease } from './connections.ts'
+import { redisClientClass } from './driver.ts'
 import { LogThrottle } from './throttle.ts'
 
 export interface OutageMessages {
@@ -30,6 +31,9 @@ export class LazyRedis {
     this.settings = settings
     this.#logger = logger
     this.#messages = messages
+    // The connection waits for the first command, but the driver is loaded now, with the configuration:
+    // requiring ioredis (~55 modules) at the first command would hold that request, and every other, up.
+    redisClientClass()
   }
 
   async run<T>(command: (client: RedisLease['client']) => Promise<T>): Promise<T> {
