@@ -28,6 +28,11 @@ import { WorkerRevocations } from './revocations.ts'
  * loads (GatewayPlugin.prepare), so a standby taking over a slot does not load a tracing SDK then.
  */
 export const PREPARE_ENV = 'GATEHOUSE_WORKER_PREPARE'
+/**
+ * Variables a primary sets for the workers it forks: not settings, so `--help` and the configuration
+ * docs leave them out (test/docs/derived-lists.test.ts).
+ */
+export const INTERNAL_ENV: readonly string[] = [PREPARE_ENV]
 
 export interface WorkerInit {
   readonly slot: number

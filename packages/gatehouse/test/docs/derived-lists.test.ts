@@ -11,6 +11,7 @@ import { parse } from 'yaml'
 import { KONG_TOP_LEVEL_KEYS, topLevelDifferences } from '../../scripts/docs/configuration.ts'
 import { DOCS_DIR } from '../../scripts/docs/render.ts'
 import { objectShape } from '../../scripts/docs/schema-fields.ts'
+import { INTERNAL_ENV } from '../../src/cluster/worker.ts'
 import { buildDeclarativeSchema } from '../../src/config/schema/root.ts'
 import { PROXY_PROTOCOLS } from '../../src/config/schema/typedefs.ts'
 import { AUDIT_ACTIONS } from '../../src/identity/manage/audit.ts'
@@ -32,7 +33,10 @@ function codeSpans(text: string): string[] {
   return [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]!)
 }
 
-/** The GATEHOUSE_* variables the gateway's source reads (`env.X`, or the name passed as a string). */
+/**
+ * The GATEHOUSE_* variables the gateway's source reads (`env.X`, or the name passed as a string), but for
+ * those a primary sets for its own workers (INTERNAL_ENV).
+ */
 function variablesRead(): Set<string> {
   const found = new Set<string>()
   for (const file of globSync('src/**/*.ts', { cwd: packageDir, exclude: ['**/*.test.ts'] })) {
@@ -40,6 +44,7 @@ function variablesRead(): Set<string> {
     for (const m of text.matchAll(/\benv\.(GATEHOUSE_[A-Z_]+)\b|'(GATEHOUSE_[A-Z_]+)'/g))
       found.add(m[1] ?? m[2]!)
   }
+  for (const internal of INTERNAL_ENV) found.delete(internal)
   return found
 }
 
