@@ -459,11 +459,16 @@ export function identityRoutes(): AdminRoute[] {
       path: '/identity/users/{user}/mfa',
       summary: 'Set a user’s own second-factor policy',
       description:
-        'The strictest of the user’s, the client’s `mfa` and `identity.mfa` applies. For any user, the configuration file’s too.',
+        'The strictest of the user’s, the client’s `mfa` and `identity.mfa` applies. A user the configuration file declares has the policy the file gives (`identity.users[i].mfa`): refused with 409 `GH_ERR_ADMIN_MANAGED_BY_CONFIG`.',
       params: USER_PARAM,
       body: { schema: mfaBody, name: 'IdentityUserMfaWrite', required: true },
       responses: { 200: { description: 'Set; the factors and policy now.', schema: FACTORS } },
-      errors: ['GH_ERR_ADMIN_BAD_REQUEST', 'GH_ERR_ADMIN_NOT_FOUND', 'GH_ERR_STORE_UNAVAILABLE'],
+      errors: [
+        'GH_ERR_ADMIN_BAD_REQUEST',
+        'GH_ERR_ADMIN_NOT_FOUND',
+        'GH_ERR_ADMIN_MANAGED_BY_CONFIG',
+        'GH_ERR_STORE_UNAVAILABLE',
+      ],
       handle: putUserMfa,
     },
     {

@@ -1,12 +1,14 @@
 /**
  * `gatehouse users mfa ...`: a user's second factors in the store (identity/manage/factors.ts, which the
  * admin API uses too): list them (never a secret), reset them (a lost device: every factor and recovery
- * code goes, the user enrols again where a policy requires it), set the user's own policy. For every
- * user, the file's too: none of this is in the configuration file. Reset and set are audited.
+ * code goes, the user enrols again where a policy requires it), set the user's own policy. List and reset
+ * are for every user, the file's too; set is refused for a user the file declares (its policy is
+ * `identity.users[i].mfa` there). Reset and set are audited.
  */
 import { parseArgs } from 'node:util'
 import { userTarget } from '../identity/manage/audit.ts'
 import { factorsOf, resetFactors, setUserMfa } from '../identity/manage/factors.ts'
+import { IdentityChangeRefused } from '../identity/manage/refusal.ts'
 import { findUser } from '../identity/manage/users.ts'
 import type { MfaPolicy, StoredUser } from '../storage/store.ts'
 import { auditCli } from './lib/audit.ts'
@@ -15,6 +17,7 @@ import { plural, printTable, say } from './lib/output.ts'
 import {
   CONFIG_OPTION,
   configFileFrom,
+  managedMessage,
   type StoreCommandContext,
   splitSubcommand,
   withStore,
@@ -63,7 +66,14 @@ export async function usersMfaCommand(args: string[]): Promise<number> {
             false,
           )
         const mfa = policy === 'none' ? null : (policy as MfaPolicy)
-        await setUserMfa(ctx.store, user, mfa)
+        try {
+          await setUserMfa(ctx.store, ctx.config.settings.identity, user, mfa)
+        } catch (err) {
+          if (!(err instanceof IdentityChangeRefused)) throw err
+          throw new CommandFailure(
+            err.kind === 'managed' ? managedMessage(err.what, ctx.configFile) : err.message,
+          )
+        }
         await auditCli(ctx, { action: 'user.mfa_policy_set', target: userTarget(user), detail: { mfa } })
         say(`mfa policy of '${user.username}' ${mfa === null ? 'cleared' : `set to ${mfa}`}`)
       })

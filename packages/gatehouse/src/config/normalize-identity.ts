@@ -25,6 +25,8 @@ export interface IdentityUserSeed {
   readonly roles: readonly string[]
   readonly claims: Readonly<Record<string, string | number | boolean>>
   readonly disabled: boolean
+  /** The user's own second-factor policy, or null: none of their own (a stored one is cleared at load). */
+  readonly mfa: 'off' | 'optional' | 'required' | null
 }
 
 export interface IdentityClientSeed {
@@ -162,6 +164,7 @@ export function normalizeIdentity(
       roles: u.roles,
       claims: u.claims,
       disabled: u.disabled,
+      mfa: u.mfa ?? null,
     }
   })
 

@@ -142,7 +142,14 @@ export class IdentityHost {
     const now = nowSeconds()
     // Before anything is written: the stored keys must open with this identity.secret.
     signingJwks(await this.store.keys.list(), identity)
-    const takenUsers = await this.store.users.syncConfigUsers(identity.users, now)
+    const synced = await this.store.users.syncConfigUsers(identity.users, now)
+    // Warned, not refused: before identity.users[].mfa existed, a declared user's policy was set with the
+    // admin API; the first load after the upgrade clears it, and the operator must see that.
+    if (synced.mfaCleared.length > 0)
+      this.#logger.warn(
+        { users: synced.mfaCleared },
+        'the configuration file cleared the own mfa policy of users it declares without identity.users[].mfa',
+      )
     const takenClients = await this.store.clients.syncConfigClients(identity.clients, now)
     this.#logKeyEvents(await maintainKeys(this.store, identity, now))
     await this.#build(settings)
@@ -153,7 +160,7 @@ export class IdentityHost {
         issuer: identity.issuer,
         config_users: identity.users.length,
         config_clients: identity.clients.length,
-        taken_over_users: takenUsers.length > 0 ? takenUsers : undefined,
+        taken_over_users: synced.takenOver.length > 0 ? synced.takenOver : undefined,
         taken_over_clients: takenClients.length > 0 ? takenClients : undefined,
       },
       cause === 'start' ? 'identity provider started' : 'identity provider reloaded',

@@ -299,7 +299,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
 
       it('inserts config users with new ids, then updates them in place, keeping id and created_at', async () => {
         const alice = user({ source: 'config' })
-        assert.deepEqual(await store.users.syncConfigUsers([seed(alice)], T0 + 10), [])
+        assert.deepEqual((await store.users.syncConfigUsers([seed(alice)], T0 + 10)).takenOver, [])
         const first = (await store.users.findByUsername('alice'))!
         assert.equal(first.source, 'config')
         assert.equal(first.created_at, T0 + 10)
@@ -337,7 +337,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
 
       it('takes over a CLI user of the same name in any case, keeping its id, and reports it', async () => {
         await store.users.insert(user({ id: 'u-cli', username: 'alice', source: 'cli' }))
-        const takenOver = await store.users.syncConfigUsers(
+        const { takenOver } = await store.users.syncConfigUsers(
           [seed(user({ username: 'ALICE', roles: [] }))],
           T0 + 5,
         )
@@ -346,7 +346,44 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         assert.equal(alice.source, 'config')
         assert.equal(alice.username, 'ALICE')
         assert.deepEqual(alice.roles, [])
-        assert.deepEqual(await store.users.syncConfigUsers([seed(alice)], T0 + 6), [])
+        assert.deepEqual((await store.users.syncConfigUsers([seed(alice)], T0 + 6)).takenOver, [])
+      })
+
+      it("makes a config user's own mfa policy the seed's: set, changed, cleared when absent; others kept", async () => {
+        await store.users.insert(user({ id: 'u-cli', username: 'carol', email: null, source: 'cli' }))
+        await store.factors.setPolicy('u-cli', 'required', T0)
+        const alice = seed(user({ username: 'alice' }))
+        const bob = seed(user({ username: 'bob', email: 'bob@example.com' }))
+        const policies = async () => {
+          const users = await store.users.list()
+          return Object.fromEntries(
+            await Promise.all(users.map(async (u) => [u.username, await store.factors.policy(u.id)])),
+          )
+        }
+
+        const first = await store.users.syncConfigUsers([{ ...alice, mfa: 'required' }, bob], T0)
+        assert.deepEqual(first.mfaCleared, [])
+        assert.deepEqual(await policies(), { carol: 'required', alice: 'required', bob: null })
+        const aliceRow = (await store.users.findByUsername('alice'))!
+
+        await store.users.syncConfigUsers(
+          [
+            { ...alice, mfa: 'off' },
+            { ...bob, mfa: 'optional' },
+          ],
+          T0 + 1,
+        )
+        assert.deepEqual(await policies(), { carol: 'required', alice: 'off', bob: 'optional' })
+        assert.equal(
+          (await store.users.findByUsername('alice'))!.updated_at,
+          aliceRow.updated_at,
+          'only the policy changed: the user row is not touched',
+        )
+
+        const cleared = await store.users.syncConfigUsers([alice, { ...bob, mfa: null }], T0 + 2)
+        assert.deepEqual(cleared.mfaCleared, ['alice', 'bob'])
+        assert.deepEqual(await policies(), { carol: 'required', alice: null, bob: null })
+        assert.deepEqual((await store.users.syncConfigUsers([alice, bob], T0 + 3)).mfaCleared, [])
       })
 
       it('lets two config users swap e-mail addresses in one sync', async () => {

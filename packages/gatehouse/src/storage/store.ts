@@ -231,15 +231,26 @@ export interface UserStore {
   /**
    * Makes the config-managed users exactly `seeds` in one transaction: inserts new ones, updates
    * existing ones (matched by username; a CLI user of that name becomes config-managed), deletes
-   * config-managed users no longer listed. Returns the usernames it took over from the CLI. A seed's
-   * `id`, when given, is the new user's id; an existing user with another id is a StoreConflictError.
+   * config-managed users no longer listed, and makes each listed user's own mfa policy the seed's. A
+   * seed's `id`, when given, is the new user's id; an existing user with another id is a
+   * StoreConflictError.
    */
-  syncConfigUsers(
-    seeds: readonly (Omit<StoredUser, 'id' | 'source' | 'created_at' | 'updated_at'> & {
-      readonly id?: string | null
-    })[],
-    now: number,
-  ): Promise<string[]>
+  syncConfigUsers(seeds: readonly ConfigUserSeed[], now: number): Promise<ConfigUsersSynced>
+}
+
+/** A user as the configuration file declares it (identity.users), for UserStore.syncConfigUsers. */
+export type ConfigUserSeed = Omit<StoredUser, 'id' | 'source' | 'created_at' | 'updated_at'> & {
+  readonly id?: string | null
+  /** The user's own mfa policy (FactorStore.policy); absent or null: none, and a stored one is cleared. */
+  readonly mfa?: MfaPolicy | null
+}
+
+/** What UserStore.syncConfigUsers changed that its caller reports. */
+export interface ConfigUsersSynced {
+  /** Usernames of CLI users the file now manages. */
+  readonly takenOver: readonly string[]
+  /** Usernames whose own mfa policy was cleared: the file sets none for them. */
+  readonly mfaCleared: readonly string[]
 }
 
 export interface ClientStore {

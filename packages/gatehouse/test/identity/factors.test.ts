@@ -2,8 +2,8 @@
  * Second factors through the real process (issue 14): enrolment forced by a client's `mfa: required`,
  * the code asked after the password, each code usable once, wrong codes counted towards the lockout,
  * recovery codes single use, the provider's step-up (`acr_values` urn:gatehouse:acr:2fa asks only the
- * code; `max_age` the password again), `unmet_authentication_requirements`, and the admin API's view,
- * reset and per-user policy. Codes are computed here with otpauth, as an authenticator app does; the
+ * code; `max_age` the password again), `unmet_authentication_requirements`, the admin API's view,
+ * reset and per-user policy, and the policy of a user the file declares (`identity.users[i].mfa`). Codes are computed here with otpauth, as an authenticator app does; the
  * tokens are checked by openid-client and jose. The pages in a real browser: factors-browser.test.ts.
  */
 import assert from 'node:assert/strict'
@@ -29,6 +29,7 @@ import {
 import {
   CALLBACK,
   type IdentityGateway,
+  identitySection,
   ORDERS_API,
   startIdentityGateway,
   storeOf,
@@ -43,6 +44,11 @@ const FRANK = user('frank')
 const GINA = user('gina')
 const HUGO = user('hugo')
 const JADE = user('jade')
+// Kate's policy is in the file (required until a reload removes it), Leo's only after a reload adds it.
+const KATE = user('kate')
+const LEO = user('leo')
+// Made with the admin API: the policy of a user the file does not declare is set there.
+const IVAN = user('ivan')
 const ACR_1FA = 'urn:gatehouse:acr:1fa'
 const ACR_2FA = 'urn:gatehouse:acr:2fa'
 const WRONG_CODE = 'That code is not valid.'
@@ -109,25 +115,26 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     return { status: res.status, body: text === '' ? null : JSON.parse(text) }
   }
 
+  /** The `identity` keys of this suite's file; a reload changes the provider's mfa and the users. */
+  const identity = (mfa: string, users: object[]) => ({
+    mfa,
+    login: { max_failures: 3, lockout: 600, backoff: 1 },
+    users: [DAVE, ERIN, FRANK, GINA, HUGO, JADE, ...users],
+    clients: [
+      app('secure-app', { mfa: 'required' }),
+      app('spa', { mfa: 'optional' }),
+      app('plain'),
+      app('portal', {
+        grant_types: ['authorization_code', 'refresh_token'],
+        scopes: ['openid', 'profile', 'offline_access', 'orders:read'],
+        resources: [ORDERS_API],
+        mfa: 'optional',
+      }),
+    ],
+  })
+
   before(async () => {
-    gw = await startIdentityGateway({
-      identity: {
-        mfa: 'off',
-        login: { max_failures: 3, lockout: 600, backoff: 1 },
-        users: [DAVE, ERIN, FRANK, GINA, HUGO, JADE],
-        clients: [
-          app('secure-app', { mfa: 'required' }),
-          app('spa', { mfa: 'optional' }),
-          app('plain'),
-          app('portal', {
-            grant_types: ['authorization_code', 'refresh_token'],
-            scopes: ['openid', 'profile', 'offline_access', 'orders:read'],
-            resources: [ORDERS_API],
-            mfa: 'optional',
-          }),
-        ],
-      },
-    })
+    gw = await startIdentityGateway({ identity: identity('off', [{ ...KATE, mfa: 'required' }, LEO]) })
     origin = new URL(gw.issuer).origin
     store = await storeOf(gw.gh)
   })
@@ -350,9 +357,10 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
   })
 
   it("sets a user's own mfa policy on the admin API: required makes them enrol even where the client asks nothing", async () => {
-    const bad = await admin('PUT', '/identity/users/hugo/mfa', { mfa: 'always' })
+    assert.equal((await admin('POST', '/identity/users', IVAN)).status, 201)
+    const bad = await admin('PUT', '/identity/users/ivan/mfa', { mfa: 'always' })
     assert.equal(bad.status, 400)
-    const set = await admin('PUT', '/identity/users/hugo/mfa', { mfa: 'required' })
+    const set = await admin('PUT', '/identity/users/ivan/mfa', { mfa: 'required' })
     assert.equal(set.status, 200)
     assert.equal(set.body.mfa, 'required')
     await gw.gh.waitForLog(
@@ -361,12 +369,32 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     )
     const browser = new Browser()
     const { step } = await start(browser, 'plain')
-    assert.equal(titleOf(await password(browser, step, HUGO)), 'Set up two-step verification')
+    assert.equal(titleOf(await password(browser, step, IVAN)), 'Set up two-step verification')
 
-    assert.equal((await admin('PUT', '/identity/users/hugo/mfa', { mfa: null })).body.mfa, null)
+    assert.equal((await admin('PUT', '/identity/users/ivan/mfa', { mfa: null })).body.mfa, null)
     const later = new Browser()
     const again = await start(later, 'plain')
-    assert.ok((await password(later, again.step, HUGO)) instanceof URL)
+    assert.ok((await password(later, again.step, IVAN)) instanceof URL)
+  })
+
+  it('refuses to set the mfa policy of a user the file declares with 409, naming identity.users[i].mfa; reset stays allowed', async () => {
+    const hugo = (await store.users.findByUsername('hugo'))!
+    for (const mfa of ['required', null]) {
+      const refused = await admin('PUT', '/identity/users/hugo/mfa', { mfa })
+      assert.deepEqual(refused, {
+        status: 409,
+        body: {
+          error: 'Conflict',
+          code: 'GH_ERR_ADMIN_MANAGED_BY_CONFIG',
+          message:
+            "the mfa policy of user 'hugo' is declared in the configuration file (identity.users[4].mfa); change it there",
+          statusCode: 409,
+        },
+      })
+    }
+    assert.equal(await store.factors.policy(hugo.id), null)
+    const reset = await admin('DELETE', '/identity/users/hugo/factors')
+    assert.deepEqual([reset.status, reset.body.factors_removed], [200, 0])
   })
 
   it('lists, resets and sets with gatehouse users mfa, as the admin API does, and adds a client with its own mfa', async () => {
@@ -376,10 +404,21 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     assert.equal(list.code, 0, list.stderr)
     assert.match(list.stdout, /\btotp\b/)
     assert.match(list.stdout, /recovery codes left: 0; own policy: none/)
-    const set = await cli('set', 'frank', 'required')
-    assert.deepEqual([set.stdout, set.code], ["mfa policy of 'frank' set to required\n", 0])
-    assert.equal(await store.factors.policy(frank.id), 'required')
-    assert.equal((await cli('set', 'frank', 'sometimes')).code, 2)
+    // Frank is declared in the file: his policy is set there; Ivan was made with the admin API.
+    const refused = await cli('set', 'frank', 'required')
+    assert.deepEqual(
+      [refused.stderr, refused.code],
+      [
+        `gatehouse: the mfa policy of user 'frank' (identity.users[2].mfa) is managed by ${gw.gh.configFile}; change it there\n`,
+        1,
+      ],
+    )
+    assert.equal(await store.factors.policy(frank.id), null)
+    const ivan = (await store.users.findByUsername('ivan'))!
+    const set = await cli('set', 'ivan', 'required')
+    assert.deepEqual([set.stdout, set.code], ["mfa policy of 'ivan' set to required\n", 0])
+    assert.equal(await store.factors.policy(ivan.id), 'required')
+    assert.equal((await cli('set', 'ivan', 'sometimes')).code, 2)
     const reset = await cli('reset', 'frank')
     assert.deepEqual(
       [reset.stdout, reset.code],
@@ -431,5 +470,43 @@ describe('second factors: one-time codes, recovery codes, policies and step-up',
     assert.equal(refused instanceof URL ? 0 : refused.status, 200)
     assert.ok(page(refused).includes(WRONG_CODE))
     await gw.gh.waitForLog((l) => l.reason === 'factor_secret_unusable' && l.factor_id === id)
+  })
+
+  it('makes a user the file declares with mfa: required enrol, where neither the provider nor the client asks', async () => {
+    const kate = (await store.users.findByUsername('kate'))!
+    assert.equal(await store.factors.policy(kate.id), 'required')
+    const browser = new Browser()
+    const { step } = await start(browser, 'plain')
+    assert.equal(titleOf(await password(browser, step, KATE)), 'Set up two-step verification')
+    // Leo, declared without the key, has no policy of his own: the password alone.
+    const other = new Browser()
+    const leo = await start(other, 'plain')
+    assert.ok((await password(other, leo.step, LEO)) instanceof URL)
+  })
+
+  it('applies a reload of the file: a removed mfa clears the policy (password alone), an added one makes the user enrol', async () => {
+    const seen = new Set(gw.gh.lines)
+    // The provider asks a code of users who have one (optional); Kate has none.
+    gw.gh.writeConfig({
+      _format_version: '3.0',
+      identity: identitySection(gw.issuer, identity('optional', [KATE, { ...LEO, mfa: 'required' }])),
+    })
+    gw.gh.signal('SIGHUP')
+    await gw.gh.waitForLog((l) => !seen.has(l) && l.msg === 'identity provider reloaded')
+    const cleared = gw.gh.lines.find(
+      (l) => !seen.has(l) && l.level === 'warn' && /cleared the own mfa policy/.test(l.msg),
+    )
+    assert.deepEqual(cleared?.users, ['kate'])
+
+    const kate = new Browser()
+    const first = await start(kate, 'plain')
+    const tokens = await first.exchange(await password(kate, first.step, KATE))
+    assert.deepEqual([tokens.claims()!.amr, tokens.claims()!.acr], [['pwd'], ACR_1FA])
+    const leo = new Browser()
+    const second = await start(leo, 'plain')
+    assert.equal(titleOf(await password(leo, second.step, LEO)), 'Set up two-step verification')
+    // Ivan is not in the file: the policy the CLI gave him stays.
+    const ivan = (await store.users.findByUsername('ivan'))!
+    assert.equal(await store.factors.policy(ivan.id), 'required')
   })
 })

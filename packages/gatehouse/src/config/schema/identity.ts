@@ -148,6 +148,11 @@ export const identityUser = z.strictObject({
     .boolean()
     .default(false)
     .describe('A disabled user cannot log in or refresh tokens. Default: false.'),
+  mfa: mfaPolicy
+    .optional()
+    .describe(
+      "The user's own second-factor policy: `off`, `optional` (asked when the user has one) or `required` (the user enrols while signing in if they have none). The strictest of this, the client's `mfa` and `identity.mfa` applies. The file decides it for the users it declares (a load without the key clears it; the admin API and `gatehouse users mfa set` refuse to change it). Default: none of their own.",
+    ),
 })
 
 export const identitySettings = z

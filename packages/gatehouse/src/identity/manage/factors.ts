@@ -2,12 +2,17 @@
  * A user's second factors as administrators see and change them, the same for the admin API
  * (admin/identity-factors.ts) and `gatehouse users mfa` (cli/users-mfa.ts): the list without any secret,
  * a reset that removes every factor and recovery code (the user enrols again where a policy needs it),
- * and the user's own mfa policy. Allowed for every user, the file's too: none of it is in the file.
+ * and the user's own mfa policy. The list and the reset are for every user, the file's too: factors are
+ * not in the file. The policy of a user the file declares is the file's (`identity.users[i].mfa`, applied
+ * at each load), so setting it here is refused for them as their other fields are.
  */
 import { z } from 'zod'
+import type { IdentityConfig } from '../../config/normalize-identity.ts'
 import { mfaPolicy } from '../../config/schema/identity.ts'
 import type { MfaPolicy, Store, StoredFactor, StoredPasskey, StoredUser } from '../../storage/store.ts'
 import { credentialFingerprint } from '../factors/fingerprint.ts'
+import { IdentityChangeRefused } from './refusal.ts'
+import { declaredAt } from './users.ts'
 
 /** The body of `PUT /identity/users/{user}/mfa`. */
 export const mfaBody = z.strictObject({
@@ -70,6 +75,27 @@ export function resetFactors(store: Store, user: StoredUser): Promise<number> {
   return store.factors.removeAll(user.id)
 }
 
-export function setUserMfa(store: Store, user: StoredUser, mfa: MfaPolicy | null): Promise<void> {
-  return store.factors.setPolicy(user.id, mfa, Math.floor(Date.now() / 1000))
+/**
+ * Sets (null: clears) the user's own policy; refused (`managed`) for a user the file declares, or that a
+ * load of it wrote (source `config`, until the next load removes it).
+ */
+export async function setUserMfa(
+  store: Store,
+  identity: IdentityConfig,
+  user: StoredUser,
+  mfa: MfaPolicy | null,
+): Promise<void> {
+  const at = declaredAt(identity, user.username)
+  if (at !== -1 || user.source === 'config') {
+    // The key to change; only the list when the file no longer has the user (the next load removes it).
+    const key = at === -1 ? 'identity.users' : `identity.users[${at}].mfa`
+    const what = `the mfa policy of user '${user.username}'`
+    throw new IdentityChangeRefused(
+      'managed',
+      `${what} is declared in the configuration file (${key}); change it there`,
+      [],
+      `${what} (${key})`,
+    )
+  }
+  await store.factors.setPolicy(user.id, mfa, Math.floor(Date.now() / 1000))
 }

@@ -15,14 +15,17 @@ import { type Store, StoreConflictError, type StoredUser, type ThrottleState } f
 import { throttleKeys } from '../interactions/throttle.ts'
 import { type FieldProblem, IdentityChangeRefused } from './refusal.ts'
 
-/** A user as `identity.users` takes one, less the password: what the CLI's options and the API's body give. */
-export type NewUser = Omit<z.output<typeof identityUser>, 'password'>
+/**
+ * A user as `identity.users` takes one, less the password and the mfa policy: what the CLI's options and
+ * the API's body give (the policy of a user made here is set afterwards: `PUT /identity/users/{user}/mfa`).
+ */
+export type NewUser = Omit<z.output<typeof identityUser>, 'password' | 'mfa'>
 
 /**
- * The body of `POST /identity/users`: the fields of `identity.users`, with the password in clear (it is
- * hashed here with argon2id, never stored or shown as given).
+ * The body of `POST /identity/users`: the fields of `identity.users` but `mfa`, with the password in clear
+ * (it is hashed here with argon2id, never stored or shown as given).
  */
-export const newUserBody = identityUser.extend({
+export const newUserBody = identityUser.omit({ mfa: true }).extend({
   password: z
     .string()
     .max(1024, { error: 'must be at most 1024 characters' })
@@ -51,8 +54,13 @@ export function passwordProblem(
 
 /** Whether the configuration file declares this username (then it, not the store, decides). */
 export function declaredInFile(identity: IdentityConfig, username: string): boolean {
+  return declaredAt(identity, username) !== -1
+}
+
+/** The index in `identity.users` of the username's entry, or -1 when the file does not declare it. */
+export function declaredAt(identity: IdentityConfig, username: string): number {
   const key = username.toLowerCase()
-  return identity.users.some((u) => u.username.toLowerCase() === key)
+  return identity.users.findIndex((u) => u.username.toLowerCase() === key)
 }
 
 /** Refuses a new user whose username, e-mail address or id is taken, or that the file declares. */

@@ -1,15 +1,21 @@
 /** Identity users over SQL: case-insensitive unique username and e-mail through lower-cased key columns. */
 import { randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
-import type { Insertable, Selectable, Updateable } from 'kysely'
-import { StoreConflictError, type StoredUser, StoreNotFoundError, type UserStore } from '../store.ts'
+import type { Insertable, Selectable, Transaction, Updateable } from 'kysely'
+import {
+  type ConfigUserSeed,
+  type ConfigUsersSynced,
+  type MfaPolicy,
+  StoreConflictError,
+  type StoredUser,
+  StoreNotFoundError,
+  type UserStore,
+} from '../store.ts'
 import { caseKey, conflictsNamed, type SqlContext } from './context.ts'
 import { fromFlag } from './dialect.ts'
-import type { UserRow } from './tables.ts'
+import type { Database, UserRow } from './tables.ts'
 
-type UserSeed = Omit<StoredUser, 'id' | 'source' | 'created_at' | 'updated_at'> & {
-  readonly id?: string | null
-}
+type UserSeed = Omit<ConfigUserSeed, 'mfa'>
 
 export class SqlUserStore implements UserStore {
   readonly #ctx: SqlContext
@@ -111,11 +117,17 @@ export class SqlUserStore implements UserStore {
     return result.numDeletedRows > 0n
   }
 
-  async syncConfigUsers(seeds: readonly UserSeed[], now: number): Promise<string[]> {
+  async syncConfigUsers(seeds: readonly ConfigUserSeed[], now: number): Promise<ConfigUsersSynced> {
     return this.#ctx.db.transaction().execute(async (trx) => {
       await this.#ctx.dialect.lockTransaction(trx, 'config-users')
       const existing = new Map(
         (await trx.selectFrom('users').selectAll().execute()).map((r) => [r.username_key, r]),
+      )
+      const policies = new Map(
+        (await trx.selectFrom('factor_settings').select(['user_id', 'mfa']).execute()).map((r) => [
+          r.user_id,
+          r.mfa,
+        ]),
       )
       const listed = new Set(seeds.map((s) => caseKey(s.username)))
       const gone = [...existing.values()]
@@ -131,6 +143,7 @@ export class SqlUserStore implements UserStore {
         await trx.updateTable('users').set({ email_key: null }).where('id', 'in', moving).execute()
 
       const takenOver: string[] = []
+      const mfaCleared: string[] = []
       for (const seed of seeds) {
         const row = existing.get(caseKey(seed.username))
         const columns = this.#seedColumns(seed)
@@ -140,9 +153,10 @@ export class SqlUserStore implements UserStore {
             'id',
             `user '${seed.username}' already exists with id '${row.id}', not '${seed.id}': an id cannot change (remove the user first: gatehouse users remove ${seed.username})`,
           )
+        const id = row?.id ?? seed.id ?? randomUUID()
         if (row === undefined) {
           const values = {
-            id: seed.id ?? randomUUID(),
+            id,
             ...columns,
             source: 'config' as const,
             created_at: now,
@@ -158,8 +172,14 @@ export class SqlUserStore implements UserStore {
           )
           if (row.source === 'cli') takenOver.push(seed.username)
         }
+        const had = policies.get(id) ?? null
+        const wanted = seed.mfa ?? null
+        if (wanted !== had) {
+          await setPolicy(trx, id, wanted, now)
+          if (wanted === null) mfaCleared.push(seed.username)
+        }
       }
-      return takenOver
+      return { takenOver, mfaCleared }
     })
   }
 
@@ -191,6 +211,19 @@ export class SqlUserStore implements UserStore {
       updated_at: row.updated_at,
     }
   }
+}
+
+/** The user's own mfa policy (FactorStore.setPolicy), written in the sync's transaction. */
+async function setPolicy(trx: Transaction<Database>, userId: string, mfa: MfaPolicy | null, now: number) {
+  if (mfa === null) {
+    await trx.deleteFrom('factor_settings').where('user_id', '=', userId).execute()
+    return
+  }
+  await trx
+    .insertInto('factor_settings')
+    .values({ user_id: userId, mfa, updated_at: now })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ mfa, updated_at: now }))
+    .execute()
 }
 
 const SEED_FIELDS = ['username', 'email', 'password_hash', 'roles', 'claims', 'disabled'] as const
