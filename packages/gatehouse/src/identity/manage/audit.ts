@@ -106,10 +106,8 @@ export const AUDIT_ACTIONS = {
     message: 'account profile changed',
     target: 'user',
     text: 'a user changed their own profile: `fields` names what changed (`name`, `email`), never the values',
-    // Names, not values: the trail outlives the user it names (it is kept until pruned, a removed
-    // user's too), so a value written here is personal data no erasure of the account can reach. The
-    // account holds the current values; what an investigation needs from the trail is that, when and
-    // from where the address changed.
+    // Names, not values: the trail outlives the user (kept until pruned), so a value here is personal
+    // data no erasure of the account reaches; an investigation needs that, when and whence it changed.
     detail: { fields: 'string' },
   },
   'user.email_verified': {
@@ -216,10 +214,7 @@ export type AuditDetailOf<A extends AuditAction> = [keyof Declared<A>] extends [
       readonly [K in keyof Declared<A>]: Declared<A>[K] extends FieldType ? Scalar<Declared<A>[K]> : never
     }
 
-/**
- * Where a person changed their own account: the account page, signed in, or a link mailed to them
- * (whoever made the change held the session, or the mailbox).
- */
+/** Where a person changed their own account: the account page (signed in), or a link mailed to them. */
 export type SelfServiceChannel = 'account' | 'password-reset' | 'registration' | 'email-verification'
 
 /** Who made a change. */
@@ -247,10 +242,7 @@ export type AuditActor =
       readonly channel: SelfServiceChannel
       /** The client's address as the gateway computed it (forwarded headers only from trusted proxies). */
       readonly address: string
-      /**
-       * On the account page, the uid of the session that made the change (the public id the sessions
-       * list shows, not the cookie): the session to end if it was not theirs. Null for a mailed link.
-       */
+      /** The account page's session that made it: its public uid (not the cookie); null for a link. */
       readonly session: string | null
     }
 
