@@ -213,7 +213,7 @@ const FACTORS: JsonSchema = {
 const AUDIT_EVENT: JsonSchema = {
   type: 'object',
   description:
-    'One change an administrator made, through the admin API or the CLI: never a password, secret, token, one-time code, recovery code or passkey credential.',
+    'One change an administrator made, through the admin API or the CLI, or a person made to their own account on the self-service pages: never a password, secret, token, one-time code, recovery code or passkey credential.',
   properties: {
     id: { type: 'integer', description: 'Increases with every event recorded: the order of the trail.' },
     at: TIME,
@@ -221,9 +221,14 @@ const AUDIT_EVENT: JsonSchema = {
     actor: {
       type: 'object',
       description:
-        '`via` `admin-api`: the client `address` the admin listener saw, and the `node` (its `node_id` that run) and `host` that took the request; `via` `cli`: the operating-system account (`os_user`, `sudo_user` when run through sudo) and `host` that ran the command.',
+        '`via` `admin-api`: the client `address` the admin listener saw, and the `node` (its `node_id` that run) and `host` that took the request; `via` `cli`: the operating-system account (`os_user`, `sudo_user` when run through sudo) and `host` that ran the command; `via` `self-service`: the person the target names, on the `channel` `account` (the account page, signed in: `session` is the uid of that session) or through a mailed link (`password-reset`, `registration`, `email-verification`; `session` null), from the client `address` the gateway computed (forwarded headers only from trusted proxies).',
       properties: {
-        via: { type: 'string', enum: ['admin-api', 'cli'] },
+        via: { type: 'string', enum: ['admin-api', 'cli', 'self-service'] },
+        channel: {
+          type: 'string',
+          enum: ['account', 'password-reset', 'registration', 'email-verification'],
+        },
+        session: { type: ['string', 'null'] },
         address: { type: ['string', 'null'] },
         node: { type: 'string' },
         os_user: { type: 'string' },

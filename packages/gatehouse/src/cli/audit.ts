@@ -155,6 +155,8 @@ function actorOf(e: StoredAuditEvent): string {
   const { actor } = e
   if (actor.via === 'cli')
     return `cli ${actor['os_user']}${actor['sudo_user'] ? ` (sudo ${actor['sudo_user']})` : ''}@${actor['host']}`
+  // The person themself: by which page (the session's uid is in --json), from where.
+  if (actor.via === 'self-service') return `self-service ${actor['channel']} ${actor['address']}`
   return `${actor.via} ${actor['address'] ?? '-'}`
 }
 

@@ -3,6 +3,8 @@
  * through its own client, profile, password change, sessions, sign out everywhere), password reset and
  * registration by e-mail with a real SMTP receiver (smtp-server) started here, CSRF refusals, and axe
  * on every page. Users are added through the admin API (the file's users are read-only on the page).
+ * Every change is read back from the audit trail (`GET /identity/audit`): the person as the actor, through
+ * the page or the link, from the browser's address, and no password, link or personal value in it.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -10,7 +12,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { axeViolations, cspViolations, NO_CHROMIUM, openContext } from '../console/pages-support.ts'
 import { launchBrowser } from '../harness/browser.ts'
+import { runCli } from '../harness/gatehouse.ts'
 import { SmtpReceiver } from '../harness/smtp.ts'
+import {
+  assertNotRecorded,
+  assertSelfService,
+  auditOf,
+  lastEventId,
+  onlyEvent,
+  SOME_SESSION,
+} from './support/audit.ts'
 import { type IdentityGateway, startIdentityGateway, storeOf, WEB_SECRET } from './support/gateway.ts'
 import { client, codeFlow, configFor, oauthError } from './support/oidc.ts'
 
@@ -109,6 +120,9 @@ describe('the account page, password reset and registration', { skip: NO_CHROMIU
     const store = await storeOf(gw.gh)
     try {
       assert.equal((await store.users.get(dave.id))?.claims['name'], 'Dave Renamed')
+      const renamed = await onlyEvent(gw.gh, 'dave', 'user.profile_changed')
+      assertSelfService(renamed, 'account', SOME_SESSION)
+      assert.deepEqual([renamed.target.id, renamed.detail], [dave.id, { fields: 'name' }])
 
       await page.getByLabel('E-mail', { exact: true }).fill('dave.new@example.test')
       await page.getByRole('button', { name: 'Save profile' }).click()
@@ -126,12 +140,19 @@ describe('the account page, password reset and registration', { skip: NO_CHROMIU
       const changed = await store.users.get(dave.id)
       assert.equal(changed?.email, 'dave.new@example.test')
       assert.equal(changed?.claims['email_verified'], false)
+      // The refused attempt recorded nothing; the address change is one event, from the same session.
+      const moved = await onlyEvent(gw.gh, 'dave', 'user.profile_changed', renamed.id)
+      assert.deepEqual([moved.actor, moved.detail], [renamed.actor, { fields: 'email' }])
       await smtp.waitFor(before + 1)
       assert.deepEqual(smtp.mails[before]!.to, ['dave.new@example.test'])
       await page.goto(smtp.link(before, `${gw.issuer}/account/verify-email?token=`))
       assert.equal(await heading(page), 'E-mail verified')
       await assertClean(page)
       assert.equal((await store.users.get(dave.id))?.claims['email_verified'], true)
+      assertSelfService(await onlyEvent(gw.gh, 'dave', 'user.email_verified'), 'email-verification', null)
+      // Names of fields, never their values (personal data the trail would outlive the account with).
+      const trail = JSON.stringify(await auditOf(gw.gh, 'dave'))
+      assert.ok(!trail.includes('Dave Renamed') && !trail.includes('dave.new@example.test'), trail)
       // Back, so the other tests find the address they expect.
       await store.users.update(dave.id, { email: DAVE.email })
     } finally {
@@ -198,6 +219,16 @@ describe('the account page, password reset and registration', { skip: NO_CHROMIU
     assert.equal(await heading(otherPage), 'Sign in')
     await page.goto(`${gw.issuer}/account`)
     assert.equal(await heading(page), 'Your account')
+    // Two refusals recorded nothing; the change is the password, then the other sessions it ended.
+    const changed = await onlyEvent(gw.gh, 'dave', 'user.password_changed')
+    assertSelfService(changed, 'account', SOME_SESSION)
+    const ended = await onlyEvent(gw.gh, 'dave', 'user.session_ended')
+    assert.ok(ended.id > changed.id)
+    assert.deepEqual(ended.actor, changed.actor)
+    const { sessions_ended: count, ...detail } = ended.detail
+    assert.deepEqual(detail, { session: null, reason: 'password changed by its owner' })
+    assert.ok(typeof count === 'number' && count >= 1, JSON.stringify(ended))
+    await assertNotRecorded(gw.gh, [DAVE.password, 'dave-new-password-5678', 'not-the-password-1'])
     DAVE.password = 'dave-new-password-5678'
     await other.close()
     await context.close()
@@ -222,10 +253,27 @@ describe('the account page, password reset and registration', { skip: NO_CHROMIU
     await assertClean(page)
 
     // Sign out the second browser's session (the newest one before this one).
+    const uids = async () => {
+      const res = await gw.gh.admin('/identity/users/dave/sessions')
+      return ((await res.json()) as { data: { uid: string }[] }).data.map((s) => s.uid)
+    }
+    const before = await uids()
+    const mark = await lastEventId(gw.gh)
     const buttons = page.getByRole('button', { name: /^Sign out the session/ })
     assert.equal(await buttons.count(), 2)
     await Promise.all([page.waitForURL(/done=session/), buttons.nth(1).click()])
     assert.equal(await page.locator('ul.sessions > li').count(), 2)
+    const left = await uids()
+    const gone = before.filter((uid) => !left.includes(uid))
+    assert.equal(gone.length, 1)
+    const one = await onlyEvent(gw.gh, 'dave', 'user.session_ended', mark)
+    assertSelfService(one, 'account', SOME_SESSION)
+    assert.ok(left.includes(one.actor['session'] as string), 'the acting session is one still there')
+    assert.deepEqual(one.detail, {
+      session: gone[0],
+      sessions_ended: 1,
+      reason: 'signed out from the account page',
+    })
     await secondPage.goto(`${gw.issuer}/account`)
     assert.equal(await heading(secondPage), 'Sign in')
 
@@ -240,8 +288,23 @@ describe('the account page, password reset and registration', { skip: NO_CHROMIU
     await assert.rejects(client.fetchUserInfo(web, tokens.access_token, client.skipSubjectCheck))
     await page.goto(`${gw.issuer}/account`)
     assert.equal(await heading(page), 'Sign in')
-    const line = await gw.gh.waitForLog((l) => l.msg === 'account signed out everywhere')
-    assert.equal(line['user_id'], dave.id)
+    // One line per event: the audit line.
+    const line = await gw.gh.waitForLog((l) => l.type === 'audit' && l.action === 'user.signed_out')
+    assert.equal(line.msg, 'account signed out everywhere')
+    assert.equal((line['target'] as { id: string }).id, dave.id)
+    const everywhere = await onlyEvent(gw.gh, 'dave', 'user.signed_out')
+    assert.deepEqual(everywhere.actor, one.actor)
+    assert.deepEqual(
+      [everywhere.detail['sessions_ended'], everywhere.detail['reason']],
+      [2, 'signed out everywhere by its owner'],
+    )
+    // The command line's table says who: the person, on the account page, from where.
+    const table = await runCli(['audit', 'list', '--user', 'dave', '--config', gw.gh.configFile])
+    assert.equal(table.code, 0, table.stderr)
+    assert.match(
+      table.stdout,
+      /\buser\.signed_out +self-service account 127\.0\.0\.1 +user dave +sessions_ended=2 /,
+    )
     await second.close()
     await context.close()
   })
@@ -250,6 +313,13 @@ describe('the account page, password reset and registration', { skip: NO_CHROMIU
     const context = await openContext(browser, 'phone')
     const page = await context.newPage()
     await page.goto(`${gw.issuer}/account`)
+    // A wrong password first: the reset clears the failed sign-ins, and says so in the trail.
+    await page.getByLabel('Username or e-mail').fill(DAVE.username)
+    await page.getByLabel('Password', { exact: true }).fill('not-daves-password-0')
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+    await page.waitForLoadState('load')
+    assert.equal(await heading(page), 'Sign in')
+    const mark = await lastEventId(gw.gh)
     await Promise.all([
       page.waitForURL(/password-reset$/),
       page.getByRole('link', { name: 'Forgot password?' }).click(),
@@ -305,6 +375,15 @@ describe('the account page, password reset and registration', { skip: NO_CHROMIU
     const answers = await Promise.all(twice.map((res) => res.text()))
     assert.equal(answers.filter((text) => text.includes('Password changed')).length, 1)
     assert.equal(answers.filter((text) => text.includes('Link expired')).length, 1)
+    // What the reset changed, once, by whoever held the link: the password, every session, the lock.
+    const reset = (await auditOf(gw.gh, 'dave')).filter((e) => e.id > mark).reverse()
+    assert.deepEqual(
+      reset.map((e) => e.action),
+      ['user.password_changed', 'user.signed_out', 'user.unlocked'],
+    )
+    for (const e of reset) assertSelfService(e, 'password-reset', null)
+    assert.equal(reset[1]!.detail['reason'], 'password reset by e-mail')
+    await assertNotRecorded(gw.gh, ['dave-reset-password-9012', link.split('token=')[1]!])
     DAVE.password = 'dave-reset-password-9012'
 
     // Used once: it is bound to the old password hash.
@@ -366,6 +445,16 @@ describe('the account page, password reset and registration', { skip: NO_CHROMIU
       assert.equal(erin?.email, 'erin@example.test')
       assert.equal(erin?.claims['email_verified'], true)
       assert.equal(erin?.disabled, false)
+      const added = await onlyEvent(gw.gh, 'erin', 'user.added')
+      assertSelfService(added, 'registration', null)
+      assert.deepEqual(
+        [added.target, added.detail],
+        [
+          { type: 'user', id: erin!.id, name: 'erin' },
+          { roles: '', disabled: false },
+        ],
+      )
+      await assertNotRecorded(gw.gh, ['erin-password-3456', link.split('token=')[1]!])
       // Once only.
       await page.goto(link)
       await page.getByRole('button', { name: 'Create my account' }).click()

@@ -4,7 +4,8 @@
  * (support/external-provider.ts, another host) and comes back. A first sign-in with create_accounts
  * creates and links an account; without it, the link page asks the local password (typed at the
  * keyboard) and links; the next sign-in uses the link; a refusal at the provider is a page with the way
- * back. Every new page passes axe-core (no serious or critical violation) and raises no CSP report.
+ * back; a link removed on the account page is in the audit trail, its owner the actor. Every new page
+ * passes axe-core (no serious or critical violation) and raises no CSP report.
  *
  * Skipped only when there is no Chromium (CI installs it).
  */
@@ -15,6 +16,7 @@ import { after, before, describe, it } from 'node:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { CHROMIUM, launchBrowser } from '../harness/browser.ts'
 import { type GatehouseProcess, startGatehouse } from '../harness/gatehouse.ts'
+import { assertSelfService, auditOf, SOME_SESSION } from './support/audit.ts'
 import {
   EXT_CLIENT_ID,
   EXT_CLIENT_SECRET,
@@ -253,13 +255,20 @@ describe('signing in with another provider in Chromium', { skip: NO_CHROMIUM }, 
     ])
     assert.match((await page.getByRole('status').textContent()) ?? '', /linked sign-in was removed/)
     assert.equal((await items()).length, 1)
-    await gh.waitForLog(
-      (l) =>
-        l.msg === 'identity link removed' &&
-        l.broker === 'corp' &&
-        l.actor === frankId &&
-        l.user_id === frankId,
+    // One line, the audit event's: frank himself, on the account page.
+    const line = await gh.waitForLog((l) => l.type === 'audit' && l.action === 'user.link_removed')
+    assert.equal(line.msg, 'identity link removed')
+    assert.deepEqual(
+      [line['target'], line['detail']],
+      [
+        { type: 'user', id: frankId, name: 'frank' },
+        { provider: 'corp', sign_in_left: true },
+      ],
     )
+    const trail = await auditOf(gh, frankId, 'user.link_removed')
+    assert.equal(trail.length, 1)
+    assertSelfService(trail[0]!, 'account', SOME_SESSION)
+    assert.deepEqual(trail[0]!.actor, line['actor'])
 
     // frank has no password: the last link is the only way in, and stays.
     const [refused] = await Promise.all([

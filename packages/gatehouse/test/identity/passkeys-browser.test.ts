@@ -5,7 +5,9 @@
  * the second factor after the password (pwd+hwk+mfa); a removed passkey and another authenticator's
  * unknown credential sign nobody in; the Security section manages the authenticator app and the
  * recovery codes and refuses to remove the last factor where the policy requires one. axe on every
- * new page state; no CSP violation (the pages load the passkey script from the provider only).
+ * new page state; no CSP violation (the pages load the passkey script from the provider only). Each
+ * change on the Security section is read back from the audit trail: the kind and id of the factor,
+ * never its secret, credential or the recovery codes.
  * The issuer is `localhost`: WebAuthn refuses an IP address as the relying party id.
  */
 import assert from 'node:assert/strict'
@@ -15,6 +17,7 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { axeViolations, cspViolations, NO_CHROMIUM, openContext } from '../console/pages-support.ts'
 import { launchBrowser } from '../harness/browser.ts'
 import { runCli } from '../harness/gatehouse.ts'
+import { assertNotRecorded, assertSelfService, auditOf, onlyEvent, SOME_SESSION } from './support/audit.ts'
 import {
   EXT_CLIENT_ID,
   EXT_CLIENT_SECRET,
@@ -210,6 +213,11 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     assert.match((factor['passkey'] as { credential: string }).credential, /^[0-9a-f]{12}$/)
     const credentialId = Buffer.from(credentials[0]!.credentialId, 'base64').toString('base64url')
     assert.ok(!text.includes(credentialId), 'no credential id in the admin API')
+    // The refused try recorded nothing; the added passkey is one event, by its factor id.
+    const added = await onlyEvent(gw.gh, PAT.username, 'user.factor_added')
+    assertSelfService(added, 'account', SOME_SESSION)
+    assert.deepEqual(added.detail, { kind: 'passkey', factor_id: factor['id'] })
+    await assertNotRecorded(gw.gh, [credentialId, credentials[0]!.credentialId])
 
     const auth = await startSignIn()
     await assertClean(page, 'the login page with the passkey button')
@@ -315,6 +323,7 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
   })
 
   it('manages authenticator apps (several, named) and recovery codes, and keeps the last factor where mfa is required', async () => {
+    const secrets: string[] = []
     const addApp = async (name: string) => {
       await openAccount()
       await page.locator('#totp-new-name').fill(name)
@@ -326,6 +335,7 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
       assert.equal(await heading(page), 'Set up an authenticator app')
       await assertClean(page, 'the authenticator app setup')
       const secret = ((await page.locator('#manual-key').textContent()) ?? '').replace(/\s/g, '')
+      secrets.push(secret)
       await awayFromStepEdge()
       await page.getByLabel('6-digit code from the app').fill(totpCode(secret))
       await Promise.all([
@@ -359,7 +369,8 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
       page.getByRole('button', { name: 'Make new recovery codes' }).click(),
     ])
     assert.equal(await heading(page), 'Your new recovery codes')
-    assert.equal((await page.locator('.codes code').allTextContents()).length, 10)
+    const codes = await page.locator('.codes code').allTextContents()
+    assert.equal(codes.length, 10)
     await assertClean(page, 'the new recovery codes')
     await openAccount()
     assert.equal(await page.locator('#recovery-left').textContent(), '10 recovery codes left.')
@@ -387,6 +398,28 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ mfa: null }),
     })
+
+    // In the trail, oldest first: two apps added, one renamed and removed, new codes, the other removed;
+    // the refused removal of the last passkey is not there.
+    const totp = (await auditOf(gw.gh, PAT.username))
+      .filter((e) => e.actor['via'] === 'self-service' && e.detail['kind'] !== 'passkey')
+      .reverse()
+    const [phone, tablet] = totp
+      .filter((e) => e.action === 'user.factor_added')
+      .map((e) => e.detail['factor_id'])
+    assert.deepEqual(
+      totp.map((e) => [e.action, e.detail]),
+      [
+        ['user.factor_added', { kind: 'totp', factor_id: phone }],
+        ['user.factor_added', { kind: 'totp', factor_id: tablet }],
+        ['user.factor_renamed', { kind: 'totp', factor_id: tablet }],
+        ['user.factor_removed', { kind: 'totp', factor_id: tablet, factors_left: 2 }],
+        ['user.recovery_codes_renewed', { count: 10 }],
+        ['user.factor_removed', { kind: 'totp', factor_id: phone, factors_left: 1 }],
+      ],
+    )
+    for (const e of totp) assertSelfService(e, 'account', SOME_SESSION)
+    await assertNotRecorded(gw.gh, [...secrets, ...codes.map((c) => c.trim())])
   })
 
   it('renames a passkey, removes it, and the removed passkey signs nobody in', async () => {
@@ -403,6 +436,20 @@ describe('passkeys in Chromium', { skip: NO_CHROMIUM }, () => {
     ])
     assert.equal(await page.getByRole('status').first().textContent(), 'Your passkey was removed.')
     assert.equal(await page.locator('#recovery-left').textContent(), '0 recovery codes left.')
+    // The same passkey renamed, then removed (the last factor: the recovery codes went with it); no name.
+    const trail = await auditOf(gw.gh, PAT.username)
+    const laptop = trail.find((e) => e.action === 'user.factor_added' && e.detail['kind'] === 'passkey')!
+    const [renamed, removed] = ['user.factor_renamed', 'user.factor_removed'].map(
+      (action) => trail.find((e) => e.action === action)!,
+    )
+    assert.ok(laptop.id < renamed!.id && renamed!.id < removed!.id)
+    assertSelfService(renamed!, 'account', SOME_SESSION)
+    assertSelfService(removed!, 'account', SOME_SESSION)
+    assert.deepEqual(
+      [renamed!.detail, removed!.detail],
+      [laptop.detail, { ...laptop.detail, factors_left: 0 }],
+    )
+    assert.doesNotMatch(JSON.stringify(trail), /laptop/i, 'no factor name in the trail')
 
     // The authenticator still holds it; the provider no longer knows it.
     await startSignIn()

@@ -4,9 +4,11 @@
  * links come from the broker (`SelfServiceContext.linksOf`, broker/links.ts), the same view the admin API
  * and `gatehouse users links` show. A removal that would leave the account no way to sign in (no
  * password and no other link to a configured provider) is refused with a message saying what to do
- * instead; the administrator can still remove it. Every removal is logged like the admin's, actor the user.
+ * instead; the administrator can still remove it. Every removal is audited like the admin's, actor the
+ * person on the account page.
  */
 import { signInLeftWithout, unlink } from '../broker/links.ts'
+import { auditAccountChange } from '../self-service-audit.ts'
 import { html, type SafeHtml } from '../views/html.ts'
 import type { AccountAction, AccountView, ActionOutcome } from './sections.ts'
 import { when } from './views.ts'
@@ -16,7 +18,7 @@ export const ONLY_SIGN_IN =
 const GONE = 'That sign-in is no longer linked to your account.'
 const MAX_BROKER = 64
 
-export const removeLink: AccountAction = async (c, _r, who, form): Promise<ActionOutcome> => {
+export const removeLink: AccountAction = async (c, r, who, form): Promise<ActionOutcome> => {
   const broker = form.get('provider') ?? ''
   if (broker === '' || broker.length > MAX_BROKER) return { problem: GONE, status: 400 }
   const user = (await c.store.users.get(who.user.id)) ?? who.user
@@ -30,7 +32,8 @@ export const removeLink: AccountAction = async (c, _r, who, form): Promise<Actio
     return { problem: ONLY_SIGN_IN, status: 409 }
   }
   if (!(await unlink(c.store, user, broker))) return { problem: GONE, status: 200 }
-  c.logger.info({ user_id: user.id, user: user.username, broker, actor: user.id }, 'identity link removed')
+  // Always true here: a removal that would leave none was refused above.
+  await auditAccountChange(c, r, who, 'user.link_removed', { provider: broker, sign_in_left: true })
   return { done: 'unlinked' }
 }
 

@@ -7,6 +7,7 @@
 import { hashPasswordAsync } from '../../crypto/argon2id.ts'
 import { signOutOthers } from '../manage/sessions.ts'
 import { passwordProblem, setPasswordHash } from '../manage/users.ts'
+import { auditAccountChange } from '../self-service-audit.ts'
 import { checkCurrentPassword, REAUTH_PROBLEM } from './reauth.ts'
 import type { AccountAction, ActionOutcome } from './sections.ts'
 
@@ -34,16 +35,15 @@ export const changePassword: AccountAction = async (c, r, who, form): Promise<Ac
   if (check !== 'ok') return { problem: REAUTH_PROBLEM[check], status: check === 'wrong' ? 200 : 429 }
   if (problem !== null) return { problem, status: 400 }
   await setPasswordHash(c.store, user, await hashPasswordAsync(next))
-  const ended = await signOutOthers(
-    c.store,
-    c.revocations,
-    user.id,
-    who.sessionId,
-    'password changed by its owner',
-  )
-  c.logger.info(
-    { user_id: user.id, actor: user.id, changed: ['password'], sessions_ended: ended },
-    'account password changed',
-  )
+  await auditAccountChange(c, r, who, 'user.password_changed', {})
+  const reason = 'password changed by its owner'
+  const ended = await signOutOthers(c.store, c.revocations, user.id, who.sessionId, reason)
+  // Its own event: an administrator's password change ends no session, so the two facts are two events.
+  if (ended > 0)
+    await auditAccountChange(c, r, who, 'user.session_ended', {
+      session: null,
+      sessions_ended: ended,
+      reason,
+    })
   return { done: 'password' }
 }

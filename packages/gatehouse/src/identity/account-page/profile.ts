@@ -1,11 +1,13 @@
 /**
  * The profile a person may edit: their name (the `name` claim) and their e-mail address. A new address
  * needs the current password (it is where reset links go) and is unverified (`email_verified` false)
- * until the link mailed to it is used, when mail is configured. Audited without the values.
+ * until the link mailed to it is used, when mail is configured. Audited with the names of the fields
+ * that changed, never their values (manage/audit.ts says why); saving without a change records nothing.
  */
 import { z } from 'zod'
 import { StoreConflictError } from '../../storage/store.ts'
 import { sendVerification } from '../recovery/verify-email.ts'
+import { auditAccountChange } from '../self-service-audit.ts'
 import { checkCurrentPassword, REAUTH_PROBLEM } from './reauth.ts'
 import type { AccountAction, ActionOutcome } from './sections.ts'
 
@@ -20,6 +22,7 @@ export const updateProfile: AccountAction = async (c, r, who, form): Promise<Act
   if (name.length > MAX_NAME || /\p{Cc}/u.test(name))
     return { problem: `Your name must be at most ${MAX_NAME} characters.`, status: 400, values }
   const changedEmail = address.toLowerCase() !== (user.email ?? '').toLowerCase()
+  const changedName = name !== String(user.claims['name'] ?? '')
   if (changedEmail) {
     if (address === '' || address.length > 320 || !email.safeParse(address).success)
       return { problem: 'Enter an e-mail address such as name@example.com.', status: 400, values }
@@ -50,16 +53,8 @@ export const updateProfile: AccountAction = async (c, r, who, form): Promise<Act
     .catch((err: unknown) =>
       c.logger.warn({ err, user_id: user.id }, 'cached profiles could not be marked stale on every node'),
     )
-  c.logger.info(
-    {
-      user_id: user.id,
-      actor: user.id,
-      changed: [name !== String(user.claims['name'] ?? '') && 'name', changedEmail && 'email'].filter(
-        Boolean,
-      ),
-    },
-    'account profile changed',
-  )
+  const fields = [changedName && 'name', changedEmail && 'email'].filter(Boolean).join(',')
+  if (fields !== '') await auditAccountChange(c, r, who, 'user.profile_changed', { fields })
   if (changedEmail && c.mailer !== null) {
     sendVerification(c, { ...user, email: address })
     return { done: 'profile-verify' }

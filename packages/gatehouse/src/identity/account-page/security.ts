@@ -15,7 +15,8 @@
  * other sensitive changes ask, counted by the sign-in throttle: reauth.ts); a rename does not. The last
  * factor of a person whose policy is `required` cannot be removed (they would be asked to enrol at the
  * next sign-in anyway; refusing says so here). TOTP and recovery codes are the factors modules' own
- * (factors/totp.ts, recovery-codes.ts, seal.ts); nothing of them is repeated here. Audited, no secret.
+ * (factors/totp.ts, recovery-codes.ts, seal.ts); nothing of them is repeated here. Audited (the factor's
+ * kind and id, never a secret, a credential or a code; nor its name, typed by the person).
  */
 import { randomUUID } from 'node:crypto'
 import type { RegistrationResponseJSON } from '@simplewebauthn/server'
@@ -36,6 +37,7 @@ import { groupedKey, matchTotp, newTotpSecret, qrSvg, totpUri } from '../factors
 import { storePasskey } from '../interactions/passkey.ts'
 import { factorSealKey, recoveryCodeKey } from '../secrets.ts'
 import type { SelfServiceContext } from '../self-service.ts'
+import { auditAccountChange } from '../self-service-audit.ts'
 import { html, type SafeHtml, trusted } from '../views/html.ts'
 import { passkeyForm } from '../views/passkey.ts'
 import { checkCurrentPassword, REAUTH_PROBLEM } from './reauth.ts'
@@ -200,6 +202,7 @@ const addPasskey: AccountAction = async (c, r, who, form) => {
   }
   const factor = await storePasskey(c, who.user, checked.value, name, who.user.id)
   if (factor === null) return { problem: 'That passkey is registered already.', status: 409 }
+  await auditAccountChange(c, r, who, 'user.factor_added', { kind: 'passkey', factor_id: factor.id })
   return { done: 'passkey-added' }
 }
 
@@ -216,35 +219,32 @@ async function ownFactor(
 /** Renames one of the person's factors of `kind` (no password asked: a name changes nothing it guards). */
 const renameFactor =
   (kind: StoredFactor['kind'], what: string): AccountAction =>
-  async (c, _r, who, form) => {
+  async (c, r, who, form) => {
     const factor = await ownFactor(c, who, form, kind)
     if (factor === undefined) return { problem: `That ${what} is not one of yours.`, status: 404 }
     const name = nameOf(form)
     if (name === null) return { problem: NAME_PROBLEM, status: 400 }
     await c.store.factors.rename(who.user.id, factor.id, name)
-    c.logger.info(
-      { user_id: who.user.id, actor: who.user.id, factor_id: factor.id, kind, changed: ['name'] },
-      'identity factor renamed',
-    )
+    await auditAccountChange(c, r, who, 'user.factor_renamed', { kind, factor_id: factor.id })
     return { done: `${kind}-renamed` }
   }
 
 /**
- * Removes factors of the person after the password, unless they are all of the factors and the policy
- * requires one; the recovery codes go with the last factor (they only stand in for one).
+ * Removes a factor of the person after the password, unless it is the last and the policy requires
+ * one; the recovery codes go with the last factor (they only stand in for one).
  */
-async function removeFactors(
+async function removeFactor(
   c: SelfServiceContext,
   r: { clientIp: string },
   who: SignedIn,
   form: URLSearchParams,
-  remove: readonly StoredFactor[],
+  remove: StoredFactor,
   done: string,
 ): Promise<ActionOutcome> {
   const denied = await reauth(c, r, who, form)
   if (denied !== null) return denied
   const all = await c.store.factors.list(who.user.id)
-  const left = all.filter((f) => !remove.some((x) => x.id === f.id))
+  const left = all.filter((f) => f.id !== remove.id)
   const policy = strictest(c.identity.mfa, await c.store.factors.policy(who.user.id))
   if (left.length === 0 && policy === 'required')
     return {
@@ -252,31 +252,26 @@ async function removeFactors(
         'Your account must keep a second factor: add another passkey or an authenticator app before removing this one.',
       status: 409,
     }
-  for (const f of remove) await c.store.factors.remove(f.id)
+  await c.store.factors.remove(remove.id)
   if (left.length === 0) await c.store.factors.replaceRecoveryCodes(who.user.id, [], nowSeconds())
-  c.logger.info(
-    {
-      user_id: who.user.id,
-      actor: who.user.id,
-      factor_ids: remove.map((f) => f.id),
-      kind: remove[0]?.kind,
-      recovery_codes_removed: left.length === 0,
-    },
-    'identity factor removed',
-  )
+  await auditAccountChange(c, r, who, 'user.factor_removed', {
+    kind: remove.kind,
+    factor_id: remove.id,
+    factors_left: left.length,
+  })
   return { done }
 }
 
 const removePasskey: AccountAction = async (c, r, who, form) => {
   const factor = await ownFactor(c, who, form, 'passkey')
   if (factor === undefined) return { problem: 'That passkey is not one of yours.', status: 404 }
-  return removeFactors(c, r, who, form, [factor], 'passkey-removed')
+  return removeFactor(c, r, who, form, factor, 'passkey-removed')
 }
 
 const removeTotp: AccountAction = async (c, r, who, form) => {
   const factor = await ownFactor(c, who, form, 'totp')
   if (factor === undefined) return { problem: 'That authenticator app is not one of yours.', status: 404 }
-  return removeFactors(c, r, who, form, [factor], 'totp-removed')
+  return removeFactor(c, r, who, form, factor, 'totp-removed')
 }
 
 /** The page that shows a new app's QR code and asks its first code (the pending secret kept server-side). */
@@ -320,7 +315,7 @@ const startTotp: AccountAction = async (c, r, who, form) => {
   return totpPage(c, who, form.get('csrf') ?? '', sealed)
 }
 
-const confirmTotp: AccountAction = async (c, _r, who, form) => {
+const confirmTotp: AccountAction = async (c, r, who, form) => {
   const pending = await c.store.oidc.find(PENDING_TOTP, who.sessionUid, nowSeconds())
   const sealed = pending?.payload['sealed']
   const pendingName = pending?.payload['name']
@@ -351,10 +346,7 @@ const confirmTotp: AccountAction = async (c, _r, who, form) => {
     created_at: now,
     last_used_at: now,
   })
-  c.logger.info(
-    { user_id: who.user.id, actor: who.user.id, factor_id: id, kind: 'totp' },
-    'identity factor enrolled',
-  )
+  await auditAccountChange(c, r, who, 'user.factor_added', { kind: 'totp', factor_id: id })
   return { done: 'totp-added' }
 }
 
@@ -373,10 +365,7 @@ const regenerateCodes: AccountAction = async (c, r, who, form) => {
     codes.map((code) => hashRecoveryCode(key, code)),
     nowSeconds(),
   )
-  c.logger.info(
-    { user_id: who.user.id, actor: who.user.id, recovery_codes: codes.length },
-    'identity recovery codes issued',
-  )
+  await auditAccountChange(c, r, who, 'user.recovery_codes_renewed', { count: codes.length })
   return {
     page: {
       title: 'Your new recovery codes',

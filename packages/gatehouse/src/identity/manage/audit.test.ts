@@ -97,6 +97,67 @@ describe('recordAudit', () => {
   })
 })
 
+describe("a person's own changes", () => {
+  let store: Store
+  beforeEach(async () => {
+    store = await SqliteStore.open(':memory:')
+    await store.migrate()
+  })
+  afterEach(() => store.close())
+
+  it('declares the self-service actions with exactly these scalar fields', () => {
+    const declared = Object.fromEntries(
+      [
+        'user.profile_changed',
+        'user.email_verified',
+        'user.factor_added',
+        'user.factor_renamed',
+        'user.factor_removed',
+        'user.recovery_codes_renewed',
+        'user.session_ended',
+      ].map((a) => [a, AUDIT_ACTIONS[a as keyof typeof AUDIT_ACTIONS]?.detail]),
+    )
+    assert.deepEqual(declared, {
+      'user.profile_changed': { fields: 'string' },
+      'user.email_verified': {},
+      'user.factor_added': { kind: 'string', factor_id: 'string' },
+      'user.factor_renamed': { kind: 'string', factor_id: 'string' },
+      'user.factor_removed': { kind: 'string', factor_id: 'string', factors_left: 'number' },
+      'user.recovery_codes_renewed': { count: 'number' },
+      'user.session_ended': { session: 'string|null', sessions_ended: 'number', reason: 'string' },
+    })
+  })
+
+  it('keeps the self-service actor whole, and drops a value a page might pass by mistake', async () => {
+    const { logger, lines } = capturedLogger()
+    const actor = {
+      via: 'self-service',
+      channel: 'account',
+      address: '203.0.113.7',
+      session: 'session-uid-1',
+    } as const
+    // A careless caller passing the profile's values or the factor's name: only the declared fields stay.
+    const careless = {
+      action: 'user.profile_changed',
+      actor,
+      target,
+      detail: { fields: 'name,email', email: 'alice@example.test', name: 'Alice Example' },
+    } as unknown as AuditEvent<'user.profile_changed'>
+    const stored = await recordAudit(store, logger, careless)
+    assert.deepEqual([stored?.actor, stored?.detail], [actor, { fields: 'name,email' }])
+    const text = JSON.stringify(lines) + JSON.stringify(await store.audit.list({ limit: 5 }))
+    assert.ok(!text.includes('alice@example.test') && !text.includes('Alice Example'), text)
+    const factor = await recordAudit(store, logger, {
+      action: 'user.factor_removed',
+      actor: { ...actor, channel: 'password-reset', session: null },
+      target,
+      detail: { kind: 'totp', factor_id: 'f-1', factors_left: 0 },
+    })
+    assert.deepEqual(factor?.detail, { kind: 'totp', factor_id: 'f-1', factors_left: 0 })
+    assert.equal(lines.find((l) => l['action'] === 'user.factor_removed')?.['msg'], 'account factor removed')
+  })
+})
+
 describe('AUDIT_ACTIONS', () => {
   it('declares no detail field whose name says it could hold a secret', () => {
     const secretish = /pass|secret|token|code|credential|hash|jwk|private|otp|totp|cookie/i

@@ -1,9 +1,10 @@
 /**
- * The identity audit trail (issue 14; what Keycloak calls admin events): every change an administrator
- * makes to a user, a client, a signing key or a revocation, through the admin API or the CLI, is one
- * event, recorded twice by `recordAudit`, the one writer: a row in the store (migration 007), which
- * outlives the process and the user it names, and one log line `{type: 'audit', action, actor, target,
- * detail}` on the process that made the change. AUDIT_ACTIONS is the one list of actions; the docs and
+ * The identity audit trail (issue 14; what Keycloak calls admin and user events): every change an
+ * administrator makes to a user, a client, a signing key or a revocation, through the admin API or the
+ * CLI, and every change a person makes to their own account on the self-service pages, is one event,
+ * recorded twice by `recordAudit`, the one writer: a row in the store (migration 007), which outlives
+ * the process and the user it names, and one log line `{type: 'audit', action, actor, target, detail}`
+ * on the process that made the change. AUDIT_ACTIONS is the one list of actions; the docs and
  * the tests derive from it.
  *
  * No secret can be in an event. The detail of each action is declared here, field by field, as scalars
@@ -101,6 +102,50 @@ export const AUDIT_ACTIONS = {
       reason: 'string|null',
     },
   },
+  'user.profile_changed': {
+    message: 'account profile changed',
+    target: 'user',
+    text: 'a user changed their own profile: `fields` names what changed (`name`, `email`), never the values',
+    // Names, not values: the trail outlives the user (kept until pruned), so a value here is personal
+    // data no erasure of the account reaches; an investigation needs that, when and whence it changed.
+    detail: { fields: 'string' },
+  },
+  'user.email_verified': {
+    message: 'account e-mail verified',
+    target: 'user',
+    text: 'a user’s e-mail address was verified by the link mailed to it',
+    detail: {},
+  },
+  'user.factor_added': {
+    message: 'account factor added',
+    target: 'user',
+    text: 'a user added a second factor (`kind` passkey or totp) on the account page',
+    detail: { kind: 'string', factor_id: 'string' },
+  },
+  'user.factor_renamed': {
+    message: 'account factor renamed',
+    target: 'user',
+    text: 'a user renamed one of their second factors (the names are not recorded)',
+    detail: { kind: 'string', factor_id: 'string' },
+  },
+  'user.factor_removed': {
+    message: 'account factor removed',
+    target: 'user',
+    text: 'a user removed one of their second factors; with the last one (`factors_left` 0) the recovery codes went too',
+    detail: { kind: 'string', factor_id: 'string', factors_left: 'number' },
+  },
+  'user.recovery_codes_renewed': {
+    message: 'account recovery codes renewed',
+    target: 'user',
+    text: 'a user made new recovery codes, the old ones void (the codes are not recorded)',
+    detail: { count: 'number' },
+  },
+  'user.session_ended': {
+    message: 'account sessions ended',
+    target: 'user',
+    text: 'sessions of a user other than the one acting were ended with the grants only they held: one from the account page’s list (`session` its uid), or every other after a password change (`session` null)',
+    detail: { session: 'string|null', sessions_ended: 'number', reason: 'string' },
+  },
   'client.added': {
     message: 'identity client added',
     target: 'client',
@@ -169,6 +214,9 @@ export type AuditDetailOf<A extends AuditAction> = [keyof Declared<A>] extends [
       readonly [K in keyof Declared<A>]: Declared<A>[K] extends FieldType ? Scalar<Declared<A>[K]> : never
     }
 
+/** Where a person changed their own account: the account page (signed in), or a link mailed to them. */
+export type SelfServiceChannel = 'account' | 'password-reset' | 'registration' | 'email-verification'
+
 /** Who made a change. */
 export type AuditActor =
   | {
@@ -187,6 +235,15 @@ export type AuditActor =
       /** Who ran it through sudo (SUDO_USER), when it was. */
       readonly sudo_user: string | null
       readonly host: string
+    }
+  | {
+      /** The person the target names, on their own pages (identity/self-service.ts). */
+      readonly via: 'self-service'
+      readonly channel: SelfServiceChannel
+      /** The client's address as the gateway computed it (forwarded headers only from trusted proxies). */
+      readonly address: string
+      /** The account page's session that made it: its public uid (not the cookie); null for a link. */
+      readonly session: string | null
     }
 
 export interface AuditTarget {

@@ -18,9 +18,11 @@ import { z } from 'zod'
 import { identityUser } from '../../config/schema/identity.ts'
 import { hashPasswordAsync } from '../../crypto/argon2id.ts'
 import { newPasswordProblem } from '../account-page/password.ts'
+import { userTarget } from '../manage/audit.ts'
 import { IdentityChangeRefused } from '../manage/refusal.ts'
 import { createUser, declaredInFile } from '../manage/users.ts'
 import type { SelfServiceContext, SelfServiceRequest } from '../self-service.ts'
+import { auditOwnChange, linkActor } from '../self-service-audit.ts'
 import { sendPage } from '../views/page.ts'
 import { checkedForm, csrfFor, fail, notFound, withinLimit } from './forms.ts'
 import { openLink, sealLink } from './links.ts'
@@ -161,10 +163,11 @@ async function activate(c: SelfServiceContext, r: SelfServiceRequest): Promise<v
       },
       fields['hash']!,
     )
-    c.logger.info(
-      { user_id: user.id, actor: user.id, via: 'registration', ip: r.clientIp },
-      'account registered',
-    )
+    await auditOwnChange(c, linkActor(r, 'registration'), {
+      action: 'user.added',
+      target: userTarget(user),
+      detail: { roles: user.roles.join(','), disabled: user.disabled },
+    })
   } catch (err) {
     if (!(err instanceof IdentityChangeRefused)) throw err
     c.logger.info({ reason: `registration_${err.kind}`, ip: r.clientIp }, 'registration refused')

@@ -13,14 +13,17 @@
  * seconds, and dies as soon as the password changes. Requests are limited per client address (4×
  * max_requests per link_ttl, then 429: it says nothing about any account) and per account
  * (max_requests mails per link_ttl; more get the same answer and no mail). Users the configuration
- * file declares, disabled users and users without an address get no mail. Audited; never the link.
+ * file declares, disabled users and users without an address get no mail. A reset is audited as what it
+ * changed (the password, the sign-out, a login lock cleared), the actor the link's holder; never the link.
  */
 import { hashPasswordAsync } from '../../crypto/argon2id.ts'
 import type { StoredUser } from '../../storage/store.ts'
 import { newPasswordProblem } from '../account-page/password.ts'
+import { type AuditDetailOf, userTarget } from '../manage/audit.ts'
 import { signOutEverywhere } from '../manage/sessions.ts'
 import { declaredInFile, replacePasswordHash, unlock } from '../manage/users.ts'
 import type { SelfServiceContext, SelfServiceRequest } from '../self-service.ts'
+import { auditOwnChange, linkActor } from '../self-service-audit.ts'
 import { sendPage } from '../views/page.ts'
 import { checkedForm, csrfFor, fail, notFound, withinLimit } from './forms.ts'
 import { linkValid, peekLink, signLink } from './links.ts'
@@ -174,26 +177,32 @@ async function setNewPassword(c: SelfServiceContext, r: SelfServiceRequest): Pro
     c.logger.info({ reason: 'link_used', user_id: user.id, ip: r.clientIp }, 'password reset refused')
     return linkExpired(r)
   }
+  const actor = linkActor(r, 'password-reset')
+  const target = userTarget(user)
+  await auditOwnChange(c, actor, { action: 'user.password_changed', target, detail: {} })
   // The password is set: a revocation that cannot reach Redis must not turn that into an error page
   // (this node's store is cleared regardless; the other nodes' sessions lapse with their tokens).
-  const out = await signOutEverywhere(c.store, c.revocations, user.id, 'password reset by e-mail').catch(
+  const reason = 'password reset by e-mail'
+  const signedOut: AuditDetailOf<'user.signed_out'> = await signOutEverywhere(
+    c.store,
+    c.revocations,
+    user.id,
+    reason,
+  ).then(
+    (out) => ({
+      sessions_ended: out.sessions,
+      artefacts_deleted: out.artefacts,
+      subject_revoked: out.revoked,
+      reason,
+    }),
     (err: unknown) => {
       c.logger.warn({ err, user_id: user.id }, 'password reset: subject revocation not recorded')
-      return { sessions: 0, artefacts: 0, revoked: false }
+      return { sessions_ended: null, artefacts_deleted: null, subject_revoked: false, reason }
     },
   )
-  await unlock(c.store, user.username)
-  c.logger.info(
-    {
-      user_id: user.id,
-      actor: user.id,
-      changed: ['password'],
-      via: 'password_reset',
-      sessions_ended: out.sessions,
-      ip: r.clientIp,
-    },
-    'account password reset',
-  )
+  await auditOwnChange(c, actor, { action: 'user.signed_out', target, detail: signedOut })
+  if (await unlock(c.store, user.username))
+    await auditOwnChange(c, actor, { action: 'user.unlocked', target, detail: {} })
   const page = doneWithLinkPage(
     'Password changed',
     'Your password was changed, and every session of your account was signed out. Sign in with the new password.',

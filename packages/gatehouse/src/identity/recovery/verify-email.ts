@@ -2,10 +2,12 @@
  * Verifying an e-mail address changed on the account page: a signed link (links.ts) bound to the
  * address, mailed to it; opening it sets `email_verified`. It dies when the address changes again.
  * Verifying is idempotent and harmless, so a GET does it (a mail scanner following the link proves
- * only that the mailbox received it).
+ * only that the mailbox received it). Audited when it changed something (a second use changes nothing).
  */
 import type { StoredUser } from '../../storage/store.ts'
+import { userTarget } from '../manage/audit.ts'
 import type { SelfServiceContext, SelfServiceRequest } from '../self-service.ts'
+import { auditOwnChange, linkActor } from '../self-service-audit.ts'
 import { sendPage } from '../views/page.ts'
 import { fail } from './forms.ts'
 import { linkValid, peekLink, signLink } from './links.ts'
@@ -41,10 +43,11 @@ export async function confirmEmail(c: SelfServiceContext, r: SelfServiceRequest)
       claims: { ...user.claims, email_verified: true },
       updated_at: Math.floor(Date.now() / 1000),
     })
-    c.logger.info(
-      { user_id: user.id, actor: user.id, changed: ['email_verified'] },
-      'account e-mail verified',
-    )
+    await auditOwnChange(c, linkActor(r, 'email-verification'), {
+      action: 'user.email_verified',
+      target: userTarget(user),
+      detail: {},
+    })
   }
   const page = doneWithLinkPage(
     'E-mail verified',
