@@ -29,7 +29,7 @@ import {
 } from '../../internal-tokens/mint.ts'
 import { refuse } from '../../pipeline/authenticate.ts'
 import type { Principal } from '../../pipeline/principal.ts'
-import type { RequestState } from '../../pipeline/request-state.ts'
+import { type RequestState, withoutHeaders } from '../../pipeline/request-state.ts'
 import { acquireRevocations } from '../../redis/revocation-leases.ts'
 import { ExpiringCache } from '../_shared/expiring-cache.ts'
 import type { GatewayPlugin } from '../types.ts'
@@ -92,6 +92,8 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
     const format = (token: string) => (asBearer ? `Bearer ${token}` : token)
     const mode = config.mode
     const keepPublic = config.keep_public_credential
+    // What the upstream never gets from the client: the public credential (unless kept) and our header.
+    const dropped = keepPublic ? [header] : [...new Set(['authorization', header])]
     const lease = acquireRevocations(ctx.redis, ctx.logger)
     const revocations = lease.revocations
     const enricher = config.enrich ? new UserInfoEnricher(config.enrich, ctx.logger, revocations) : null
@@ -287,9 +289,8 @@ export const plugin: GatewayPlugin<InternalTokenConfig> = {
           state.dryRun?.skip('mode: headers, no token (the auth plugins’ X-Consumer-* headers only)')
           return
         }
-        const h = state.upstreamHeaders
-        if (!keepPublic) delete h.authorization
-        delete h[header]
+        const h = withoutHeaders(state.upstreamHeaders, dropped)
+        state.upstreamHeaders = h
         const p = state.principal
         if (p === null) {
           state.dryRun?.skip('no caller identified (anonymous or none): no internal token is sent')

@@ -21,7 +21,7 @@ import {
   refuse,
   skipsPreflight,
 } from '../../pipeline/authenticate.ts'
-import type { RequestState } from '../../pipeline/request-state.ts'
+import { type RequestState, withoutHeaders } from '../../pipeline/request-state.ts'
 import { withoutCookies, withoutQueryParam } from '../_shared/conceal.ts'
 import { SignedTokenCache } from '../_shared/expiring-cache.ts'
 import type { GatewayPlugin } from '../types.ts'
@@ -109,8 +109,8 @@ export const plugin: GatewayPlugin<JwtConfig> = {
 
     /** Every place this plugin reads tokens from, emptied in the upstream request. */
     const conceal = (state: RequestState): void => {
-      const h = state.upstreamHeaders
-      for (const name of sources.headers) delete h[name]
+      const h = withoutHeaders(state.upstreamHeaders, sources.headers)
+      state.upstreamHeaders = h
       for (const name of sources.params) state.upstreamQuery = withoutQueryParam(state.upstreamQuery, name)
       const cookie = h.cookie
       if (sources.cookies.length > 0 && typeof cookie === 'string') {

@@ -15,10 +15,19 @@ export interface Presented {
 
 const SCHEME = /^(bearer|dpop)(?: +(.*))?$/i
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/
+/** The first six characters are the Bearer scheme, in any case. */
+const BEARER_WORD = /^bearer/i
 
 /** The scheme and token, or null when the request presents none. Surrounding spaces are ignored. */
 export function presentedToken(authorization: string | undefined): Presented | null {
   if (authorization === undefined) return null
+  // The usual `Bearer <token>` is read without SCHEME (which copies the token through a capture on every
+  // request). Only a valid b64token is taken here, so nothing around it could be trimmed and SCHEME would
+  // capture the same; anything else (other spacing, DPoP, a malformed token) takes the expression.
+  if (authorization.length > 7 && authorization.charCodeAt(6) === 32 && BEARER_WORD.test(authorization)) {
+    const token = authorization.slice(7)
+    if (B64TOKEN.test(token)) return { scheme: 'bearer', token }
+  }
   const match = SCHEME.exec(authorization.trim())
   if (match === null) return null
   const token = match[2]

@@ -193,15 +193,7 @@ export class SqlFactorStore implements FactorStore {
   async setPolicy(userId: string, mfa: MfaPolicy | null, now: number): Promise<void> {
     await this.#ctx.db.transaction().execute(async (trx) => {
       await userMustExist(trx, userId)
-      if (mfa === null) {
-        await trx.deleteFrom('factor_settings').where('user_id', '=', userId).execute()
-        return
-      }
-      await trx
-        .insertInto('factor_settings')
-        .values({ user_id: userId, mfa, updated_at: now })
-        .onConflict((oc) => oc.column('user_id').doUpdateSet({ mfa, updated_at: now }))
-        .execute()
+      await writePolicy(trx, userId, mfa, now)
     })
   }
 }
@@ -225,4 +217,25 @@ function passkeyOf(row: PasskeyRow): StoredPasskey {
 async function userMustExist(trx: Transaction<Database>, userId: string): Promise<void> {
   const found = await trx.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst()
   if (found === undefined) throw new StoreNotFoundError(`no user with id '${userId}'`)
+}
+
+/**
+ * Sets the user's own mfa policy (null: none of its own) inside `trx`: FactorStore.setPolicy, and the
+ * sync of the users a configuration file declares (users.ts).
+ */
+export async function writePolicy(
+  trx: Transaction<Database>,
+  userId: string,
+  mfa: MfaPolicy | null,
+  now: number,
+): Promise<void> {
+  if (mfa === null) {
+    await trx.deleteFrom('factor_settings').where('user_id', '=', userId).execute()
+    return
+  }
+  await trx
+    .insertInto('factor_settings')
+    .values({ user_id: userId, mfa, updated_at: now })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ mfa, updated_at: now }))
+    .execute()
 }

@@ -1,11 +1,10 @@
 /** Identity users over SQL: case-insensitive unique username and e-mail through lower-cased key columns. */
 import { randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
-import type { Insertable, Selectable, Transaction, Updateable } from 'kysely'
+import type { Insertable, Selectable, Updateable } from 'kysely'
 import {
   type ConfigUserSeed,
   type ConfigUsersSynced,
-  type MfaPolicy,
   StoreConflictError,
   type StoredUser,
   StoreNotFoundError,
@@ -13,7 +12,8 @@ import {
 } from '../store.ts'
 import { caseKey, conflictsNamed, type SqlContext } from './context.ts'
 import { fromFlag } from './dialect.ts'
-import type { Database, UserRow } from './tables.ts'
+import { writePolicy } from './factors.ts'
+import type { UserRow } from './tables.ts'
 
 type UserSeed = Omit<ConfigUserSeed, 'mfa'>
 
@@ -175,7 +175,7 @@ export class SqlUserStore implements UserStore {
         const had = policies.get(id) ?? null
         const wanted = seed.mfa ?? null
         if (wanted !== had) {
-          await setPolicy(trx, id, wanted, now)
+          await writePolicy(trx, id, wanted, now)
           if (wanted === null) mfaCleared.push(seed.username)
         }
       }
@@ -211,19 +211,6 @@ export class SqlUserStore implements UserStore {
       updated_at: row.updated_at,
     }
   }
-}
-
-/** The user's own mfa policy (FactorStore.setPolicy), written in the sync's transaction. */
-async function setPolicy(trx: Transaction<Database>, userId: string, mfa: MfaPolicy | null, now: number) {
-  if (mfa === null) {
-    await trx.deleteFrom('factor_settings').where('user_id', '=', userId).execute()
-    return
-  }
-  await trx
-    .insertInto('factor_settings')
-    .values({ user_id: userId, mfa, updated_at: now })
-    .onConflict((oc) => oc.column('user_id').doUpdateSet({ mfa, updated_at: now }))
-    .execute()
 }
 
 const SEED_FIELDS = ['username', 'email', 'password_hash', 'roles', 'claims', 'disabled'] as const
