@@ -65,6 +65,18 @@ describe('header names with underscores (proxy.headers_with_underscores)', () =>
     assert.deepEqual(raw, ['X-A', '1'])
   })
 
+  it('screens a line named __proto__, which the parsed headers cannot hold, like any other', () => {
+    for (const how of ['drop', 'allow'] as const) {
+      const req = request([
+        ['__proto__', 'x'],
+        ['X-A', '1'],
+      ])
+      assert.equal(screenHeaderNames(req, how, IDENTITY_HEADER_SET), null)
+      assert.deepEqual(req.rawHeaders, ['X-A', '1'], how)
+    }
+    assert.equal(screenHeaderNames(request([['__proto__', 'x']]), 'reject', IDENTITY_HEADER_SET), '__proto__')
+  })
+
   it('never lets an underscored name or an identity header through to the upstream, whatever the client sends', () => {
     const identityLike = fc
       .tuple(fc.constantFrom(...IDENTITY_HEADERS), fc.boolean(), fc.boolean())

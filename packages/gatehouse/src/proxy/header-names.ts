@@ -7,7 +7,7 @@
  *
  * Names are deleted from `req.headers` (and `req.rawHeaders`, which `headersDistinct` is built from), so
  * the router, every plugin and the upstream see the same headers. The scan is one `indexOf` per header
- * name; only a request that has an underscore pays for more.
+ * line; only a request that has an underscore pays for more.
  */
 import type { IncomingMessage } from 'node:http'
 
@@ -46,10 +46,19 @@ export function screenHeaderNames(
   identity: ReadonlySet<string>,
 ): string | null {
   const headers = req.headers
+  const raw = req.rawHeaders
   let dropped = false
-  for (const name in headers) {
-    if (name.indexOf('_') === -1) continue
+  // The lines as sent, not the keys of `headers`: a line named `__proto__` is no key there (Node's plain
+  // object takes it as its prototype), yet plugins that read raw lines would see it.
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.indexOf('_') === -1) continue
+    const name = raw[i]!.toLowerCase()
     if (action === 'reject') return name
+    if (!Object.hasOwn(headers, name)) {
+      // Already dropped (a repeated line), or a name `headers` cannot hold: its line goes either way.
+      dropped = true
+      continue
+    }
     if (action === 'allow') {
       const dashed = name.replaceAll('_', '-')
       if (!identity.has(dashed) && !GATEWAY_OWN.has(dashed)) continue
